@@ -1,0 +1,43 @@
+//! The WAMP URIs for errors and close reasons, in one place.
+//!
+//! Router and client code refer to these constants, never to string
+//! literals, so a typo cannot silently create a new error.
+
+/// A peer broke the protocol (wrong message for the session's state,
+/// malformed message, wrong serialization).
+pub const PROTOCOL_VIOLATION: &str = "wamp.error.protocol_violation";
+/// A URI (realm, topic, procedure) is not valid.
+pub const INVALID_URI: &str = "wamp.error.invalid_uri";
+/// The realm of a HELLO does not exist.
+pub const NO_SUCH_REALM: &str = "wamp.error.no_such_realm";
+/// A CALL named a procedure nobody registered.
+pub const NO_SUCH_PROCEDURE: &str = "wamp.error.no_such_procedure";
+/// A REGISTER named a procedure that is already registered.
+pub const PROCEDURE_ALREADY_EXISTS: &str = "wamp.error.procedure_already_exists";
+/// An UNREGISTER named a registration the session does not own.
+pub const NO_SUCH_REGISTRATION: &str = "wamp.error.no_such_registration";
+/// An UNSUBSCRIBE named a subscription the session does not hold.
+pub const NO_SUCH_SUBSCRIPTION: &str = "wamp.error.no_such_subscription";
+/// A call's arguments do not fit the procedure.
+pub const INVALID_ARGUMENT: &str = "wamp.error.invalid_argument";
+/// A call was canceled (by its caller, or because its callee left).
+pub const CANCELED: &str = "wamp.error.canceled";
+/// A call or other request timed out.
+pub const TIMEOUT: &str = "wamp.error.timeout";
+/// The peer is not authorized for the action.
+pub const NOT_AUTHORIZED: &str = "wamp.error.not_authorized";
+/// The router is shutting down (ABORT reason before a session is open).
+pub const SYSTEM_SHUTDOWN_ERROR: &str = "wamp.error.system_shutdown";
+/// An option asked for a feature the router does not offer.
+pub const OPTION_NOT_ALLOWED: &str = "wamp.error.option_not_allowed";
+/// The session was closed by the other side while a request was open.
+pub const NO_SUCH_SESSION: &str = "wamp.error.no_such_session";
+
+/// GOODBYE reason: a normal close initiated by the sender.
+pub const CLOSE_NORMAL: &str = "wamp.close.normal";
+/// GOODBYE reason: the answer to a peer's GOODBYE.
+pub const GOODBYE_AND_OUT: &str = "wamp.close.goodbye_and_out";
+/// GOODBYE reason: the router is shutting down.
+pub const CLOSE_SYSTEM_SHUTDOWN: &str = "wamp.close.system_shutdown";
+/// GOODBYE reason: the router closed this session (e.g. it was killed).
+pub const CLOSE_REALM: &str = "wamp.close.close_realm";

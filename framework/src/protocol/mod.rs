@@ -1,0 +1,87 @@
+//! The WAMP v2 protocol, free of I/O.
+//!
+//! Messages ([`Message`]), their payload values ([`Value`]), identifiers
+//! ([`id`]), URI rules ([`UriPolicy`]), the error URIs ([`errors`]) and the
+//! two wire serializers ([`Serializer`]). Nothing here touches sockets,
+//! actors or clocks: the router, the client and the tests all drive the same
+//! code.
+
+pub mod errors;
+pub mod id;
+mod message;
+pub mod roles;
+mod serializer;
+mod uri;
+mod value;
+
+pub use id::Id;
+pub use message::{code, type_name, Message, Payload};
+pub use serializer::Serializer;
+pub use uri::UriPolicy;
+pub use value::{Dict, List, Value};
+
+/// Why bytes from a peer are not a valid WAMP message.
+///
+/// Every variant names what is wrong, so it can be logged and sent back in
+/// an ABORT or GOODBYE message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The bytes are not valid for the serializer.
+    #[error("malformed {serializer} data: {reason}")]
+    Malformed {
+        /// The serializer that failed.
+        serializer: &'static str,
+        /// What the serializer reported.
+        reason: String,
+    },
+    /// The data is valid but not a list.
+    #[error("a WAMP message must be a list, got {0}")]
+    NotAList(&'static str),
+    /// An empty list.
+    #[error("a WAMP message must not be an empty list")]
+    Empty,
+    /// The first element is not an integer.
+    #[error("the message type must be an integer, got {0}")]
+    TypeCode(&'static str),
+    /// The type code is not a WAMP message type.
+    #[error("unknown message type {0}")]
+    UnknownType(u64),
+    /// A required field is absent.
+    #[error("{message} message is missing its {field} field")]
+    Missing {
+        /// The message type name.
+        message: &'static str,
+        /// The field name, as the specification writes it.
+        field: &'static str,
+    },
+    /// A field has the wrong type or value.
+    #[error("{message} message: {field} {problem}")]
+    Field {
+        /// The message type name.
+        message: &'static str,
+        /// The field name, as the specification writes it.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// More elements than the message type allows.
+    #[error("{message} message has {extra} unexpected trailing element(s)")]
+    TooLong {
+        /// The message type name.
+        message: &'static str,
+        /// How many elements are too many.
+        extra: usize,
+    },
+}
+
+/// A message could not be encoded (in practice only for values a format
+/// cannot represent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot encode a message as {serializer}: {reason}")]
+pub struct EncodeError {
+    /// The serializer that failed.
+    pub serializer: &'static str,
+    /// What it reported.
+    pub reason: String,
+}

@@ -1,0 +1,85 @@
+//! URI validation.
+//!
+//! WAMP URIs are dot-separated components. The **loose** rule (the default)
+//! forbids only whitespace, `#` and empty components; the **strict** rule
+//! allows only lower-case letters, digits and `_`. Patterns for prefix and
+//! wildcard matching may have empty components; they are checked with
+//! [`UriPolicy::check_pattern`].
+
+/// How strictly URIs are checked at the router's entry points.
+///
+/// ```
+/// use wamp::protocol::UriPolicy;
+/// assert!(UriPolicy::Loose.check("com.myapp.Topic-1"));
+/// assert!(!UriPolicy::Strict.check("com.myapp.Topic-1"));
+/// assert!(!UriPolicy::Loose.check("com..myapp"));
+/// assert!(UriPolicy::Loose.check_pattern("com..myapp"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UriPolicy {
+    /// Any non-empty components without whitespace or `#`.
+    #[default]
+    Loose,
+    /// Components of `[0-9a-z_]` only.
+    Strict,
+}
+
+impl UriPolicy {
+    /// Whether `uri` is a valid URI (no empty components).
+    pub fn check(self, uri: &str) -> bool {
+        self.components_ok(uri, false)
+    }
+
+    /// Whether `pattern` is a valid pattern URI (empty components allowed,
+    /// as wildcard subscriptions and registrations use them).
+    pub fn check_pattern(self, pattern: &str) -> bool {
+        self.components_ok(pattern, true)
+    }
+
+    fn components_ok(self, uri: &str, allow_empty: bool) -> bool {
+        if uri.is_empty() {
+            return false;
+        }
+        uri.split('.').all(|component| {
+            if component.is_empty() {
+                return allow_empty;
+            }
+            match self {
+                UriPolicy::Loose => !component.chars().any(|c| c.is_whitespace() || c == '#'),
+                UriPolicy::Strict => {
+                    component.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UriPolicy::{Loose, Strict};
+
+    #[test]
+    fn loose_rules() {
+        for ok in ["a", "com.example.add2", "Com.Ex-ample.ÄÖ", "wamp.error.x"] {
+            assert!(Loose.check(ok), "{ok}");
+        }
+        for bad in ["", ".", "a.", ".a", "a..b", "a b", "a.#", "a\tb"] {
+            assert!(!Loose.check(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn strict_rules() {
+        assert!(Strict.check("com.example_1.add2"));
+        assert!(!Strict.check("com.Example"));
+        assert!(!Strict.check("com.ex-ample"));
+    }
+
+    #[test]
+    fn patterns_allow_empty_components() {
+        assert!(Loose.check_pattern("com..add"));
+        assert!(Loose.check_pattern("com.example."));
+        assert!(!Loose.check_pattern(""));
+    }
+}

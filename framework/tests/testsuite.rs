@@ -1,0 +1,224 @@
+//! Decodes every JSON and MessagePack sample of the WAMP specification's
+//! conformance vectors (`../shared/wamp-testsuite/singlemessage`), compares
+//! the result with the vector's `expected_attributes`, and round-trips it.
+//!
+//! Samples for serializers this crate does not implement (CBOR, UBJSON,
+//! FlatBuffers) are skipped by name and counted; nothing else is skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+
+const UNIMPLEMENTED_SERIALIZERS: &[&str] = &["cbor", "ubjson", "flatbuffers"];
+
+fn suite_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/wamp-testsuite/singlemessage");
+    assert!(
+        dir.is_dir(),
+        "the WAMP test vectors are expected at {} (the `shared` folder beside the checkout)",
+        dir.display()
+    );
+    dir
+}
+
+fn vector_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            vector_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    assert!(s.len() % 2 == 0, "odd hex length");
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+fn args_value(p: &Payload) -> (Value, Value, Value) {
+    match p {
+        Payload::Values { args, kwargs } => (
+            if args.is_empty() { Value::Null } else { Value::List(args.clone()) },
+            if kwargs.is_empty() { Value::Null } else { Value::Dict(kwargs.clone()) },
+            Value::Null,
+        ),
+        Payload::Transparent(b) => (Value::Null, Value::Null, Value::Bytes(b.clone())),
+    }
+}
+
+/// The message's attributes, named as the test vectors name them.
+fn attributes(msg: &Message) -> BTreeMap<&'static str, Value> {
+    let mut a = BTreeMap::new();
+    a.insert("message_type", Value::from(msg.code()));
+    let payload = |a: &mut BTreeMap<_, _>, p: &Payload| {
+        let (args, kwargs, opaque) = args_value(p);
+        a.insert("args", args);
+        a.insert("kwargs", kwargs);
+        a.insert("payload", opaque);
+    };
+    let d = |d: &Dict| Value::Dict(d.clone());
+    match msg {
+        Message::Hello { realm, details } => {
+            a.insert("realm", realm.as_str().into());
+            a.insert("roles", details.get("roles").cloned().unwrap_or_default());
+            a.insert("details", d(details));
+        }
+        Message::Welcome { session, details } => {
+            a.insert("session_id", (*session).into());
+            a.insert("roles", details.get("roles").cloned().unwrap_or_default());
+            a.insert("details", d(details));
+        }
+        Message::Abort { details, reason } | Message::Goodbye { details, reason } => {
+            a.insert("details", d(details));
+            a.insert("reason", reason.as_str().into());
+        }
+        Message::Challenge { method, extra } => {
+            a.insert("method", method.as_str().into());
+            a.insert("extra", d(extra));
+        }
+        Message::Authenticate { signature, extra } => {
+            a.insert("signature", signature.as_str().into());
+            a.insert("extra", d(extra));
+        }
+        Message::Error { request_type, request, details, error, payload: p } => {
+            a.insert("request_type", (*request_type).into());
+            a.insert("request_id", (*request).into());
+            a.insert("details", d(details));
+            a.insert("error", error.as_str().into());
+            payload(&mut a, p);
+        }
+        Message::Publish { request, options, topic, payload: p } => {
+            a.insert("request_id", (*request).into());
+            a.insert("options", d(options));
+            a.insert("topic", topic.as_str().into());
+            payload(&mut a, p);
+        }
+        Message::Published { request, publication } => {
+            a.insert("request_id", (*request).into());
+            a.insert("publication_id", (*publication).into());
+        }
+        Message::Subscribe { request, options, topic } => {
+            a.insert("request_id", (*request).into());
+            a.insert("options", d(options));
+            a.insert("topic", topic.as_str().into());
+        }
+        Message::Subscribed { request, subscription } | Message::Unsubscribe { request, subscription } => {
+            a.insert("request_id", (*request).into());
+            a.insert("subscription_id", (*subscription).into());
+        }
+        Message::Unsubscribed { request } | Message::Unregistered { request } => {
+            a.insert("request_id", (*request).into());
+        }
+        Message::Event { subscription, publication, details, payload: p } => {
+            a.insert("subscription", (*subscription).into());
+            a.insert("publication", (*publication).into());
+            a.insert("details", d(details));
+            payload(&mut a, p);
+        }
+        Message::EventReceived { publication } => {
+            a.insert("publication_id", (*publication).into());
+        }
+        Message::Call { request, options, procedure, payload: p } => {
+            a.insert("request_id", (*request).into());
+            a.insert("options", d(options));
+            a.insert("procedure", procedure.as_str().into());
+            payload(&mut a, p);
+        }
+        Message::Cancel { request, options } | Message::Interrupt { request, options } => {
+            a.insert("request_id", (*request).into());
+            a.insert("options", d(options));
+        }
+        Message::Result { request, details, payload: p } => {
+            a.insert("request_id", (*request).into());
+            a.insert("details", d(details));
+            payload(&mut a, p);
+        }
+        Message::Register { request, options, procedure } => {
+            a.insert("request_id", (*request).into());
+            a.insert("options", d(options));
+            a.insert("procedure", procedure.as_str().into());
+        }
+        Message::Registered { request, registration } | Message::Unregister { request, registration } => {
+            a.insert("request_id", (*request).into());
+            a.insert("registration_id", (*registration).into());
+        }
+        Message::Invocation { request, registration, details, payload: p } => {
+            a.insert("request_id", (*request).into());
+            a.insert("registration_id", (*registration).into());
+            a.insert("details", d(details));
+            payload(&mut a, p);
+        }
+        Message::Yield { request, options, payload: p } => {
+            a.insert("request_id", (*request).into());
+            a.insert("options", d(options));
+            payload(&mut a, p);
+        }
+        other => panic!("no attribute mapping for {}", other.name()),
+    }
+    a
+}
+
+fn check(file: &str, desc: &str, serializer: Serializer, bytes: &[u8], expected: &Dict) {
+    let ctx = format!("{file} / {desc} / {}", serializer.name());
+    let msg = serializer.decode(bytes).unwrap_or_else(|e| panic!("{ctx}: decode failed: {e}"));
+    let attrs = attributes(&msg);
+    for (key, want) in expected {
+        let got = attrs.get(key.as_str()).unwrap_or_else(|| panic!("{ctx}: unknown attribute {key}"));
+        let want = match (key.as_str(), want) {
+            ("payload", Value::String(h)) => Value::Bytes(hex(h)),
+            _ => want.clone(),
+        };
+        assert_eq!(got, &want, "{ctx}: attribute {key}");
+    }
+    for s in Serializer::ALL {
+        let again = s.encode(&msg).unwrap_or_else(|e| panic!("{ctx}: encode as {s}: {e}"));
+        let back = s.decode(&again).unwrap_or_else(|e| panic!("{ctx}: decode re-encoded {s}: {e}"));
+        assert_eq!(back, msg, "{ctx}: round trip through {s}");
+    }
+}
+
+#[test]
+fn every_json_and_msgpack_sample_decodes_and_round_trips() {
+    let mut files = Vec::new();
+    vector_files(&suite_dir(), &mut files);
+    files.sort();
+    let (mut checked, mut skipped) = (0, 0);
+    for path in &files {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read(path).unwrap();
+        let doc = Serializer::Json.decode_value(&text).unwrap();
+        let samples = doc.as_dict().and_then(|d| d.get("samples")).and_then(Value::as_list).unwrap();
+        for sample in samples {
+            let sample = sample.as_dict().unwrap();
+            let desc = sample.get("description").and_then(Value::as_str).unwrap_or("?");
+            let (Some(sers), Some(expected)) = (
+                sample.get("serializers").and_then(Value::as_dict),
+                sample.get("expected_attributes").and_then(Value::as_dict),
+            ) else {
+                continue; // an options-validation sample, covered by the router tests
+            };
+            for (name, variants) in sers {
+                let serializer = match name.as_str() {
+                    "json" => Serializer::Json,
+                    "msgpack" => Serializer::MsgPack,
+                    other if UNIMPLEMENTED_SERIALIZERS.contains(&other) => {
+                        skipped += 1;
+                        continue;
+                    }
+                    other => panic!("{file}: unexpected serializer {other}"),
+                };
+                for v in variants.as_list().unwrap() {
+                    let v = v.as_dict().unwrap();
+                    let bytes = hex(v.get("bytes_hex").and_then(Value::as_str).unwrap());
+                    check(&file, desc, serializer, &bytes, expected);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    eprintln!("checked {checked} samples, skipped {skipped} for unimplemented serializers");
+    assert!(files.len() >= 20 && checked >= 60, "too few samples found: {checked} in {} files", files.len());
+}
