@@ -28,10 +28,11 @@
 //! ```
 #![doc = ""]
 
-//pub mod config;
+pub mod auth;
+pub mod config;
 pub mod protocol;
-//pub mod router;
-//pub mod transport;
+pub mod router;
+pub mod transport;
 
-//pub use config::RouterConfig;
-//pub use router::Router;
+pub use config::RouterConfig;
+pub use router::Router;

@@ -41,3 +41,5 @@ pub const GOODBYE_AND_OUT: &str = "wamp.close.goodbye_and_out";
 pub const CLOSE_SYSTEM_SHUTDOWN: &str = "wamp.close.system_shutdown";
 /// GOODBYE reason: the router closed this session (e.g. it was killed).
 pub const CLOSE_REALM: &str = "wamp.close.close_realm";
+/// None of the authentication methods a client offered is available.
+pub const NO_AUTH_METHOD: &str = "wamp.error.no_auth_method";

@@ -1,0 +1,178 @@
+//! Router settings, layered: built-in defaults, then a TOML file, then
+//! `WAMP_*` environment variables.
+//!
+//! Every key, its default and its variable:
+//!
+//! | key | default | environment |
+//! |---|---|---|
+//! | `listen` | `127.0.0.1:8080` | `WAMP_LISTEN` |
+//! | `path` | `/ws` | `WAMP_PATH` |
+//! | `realms` | `[{ name = "realm1" }]` | (file only) |
+//! | `auto_create_realms` | `false` | `WAMP_AUTO_CREATE_REALMS` |
+//! | `uri_check` | `loose` | `WAMP_URI_CHECK` |
+//! | `max_message_size` | `16777216` (16 MiB) | `WAMP_MAX_MESSAGE_SIZE` |
+//! | `ping_interval_secs` | `30` (0: off) | `WAMP_PING_INTERVAL_SECS` |
+//! | `ping_timeout_secs` | `30` | `WAMP_PING_TIMEOUT_SECS` |
+//! | `shutdown_grace_secs` | `5` | `WAMP_SHUTDOWN_GRACE_SECS` |
+//!
+//! ```
+//! let config = wamp::RouterConfig::default();
+//! assert_eq!(config.listen, "127.0.0.1:8080");
+//! assert_eq!(config.realms[0].name, "realm1");
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use config::Source as _;
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::UriPolicy;
+
+/// A realm the router serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealmConfig {
+    /// The realm's URI.
+    pub name: String,
+}
+
+/// Settings of a router and its WebSocket endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouterConfig {
+    /// The address to listen on (`host:port`).
+    pub listen: String,
+    /// The WebSocket path.
+    pub path: String,
+    /// The realms served.
+    pub realms: Vec<RealmConfig>,
+    /// Create a realm when a client asks for one that is not declared.
+    pub auto_create_realms: bool,
+    /// How URIs are checked.
+    pub uri_check: UriPolicy,
+    /// The largest message accepted, in bytes (continuation frames are
+    /// counted together).
+    pub max_message_size: usize,
+    /// Seconds between WebSocket pings to each client; 0 turns keepalive off.
+    pub ping_interval_secs: u64,
+    /// Seconds a client may stay silent after a ping before it is closed.
+    pub ping_timeout_secs: u64,
+    /// Seconds a shutdown waits for sessions to answer GOODBYE.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig {
+            listen: "127.0.0.1:8080".into(),
+            path: "/ws".into(),
+            realms: vec![RealmConfig { name: "realm1".into() }],
+            auto_create_realms: false,
+            uri_check: UriPolicy::Loose,
+            max_message_size: 16 * 1024 * 1024,
+            ping_interval_secs: 30,
+            ping_timeout_secs: 30,
+            shutdown_grace_secs: 5,
+        }
+    }
+}
+
+/// Settings could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file or an environment variable has an invalid value.
+    #[error("invalid router settings: {0}")]
+    Invalid(#[from] config::ConfigError),
+    /// The file has a key the router does not know.
+    #[error("unknown key '{key}' in {file}; see the configuration reference for the valid keys")]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// The file.
+        file: String,
+    },
+}
+
+impl RouterConfig {
+    /// Reads the settings: defaults, then `file` (TOML) if given, then
+    /// `WAMP_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, config::Environment::with_prefix("WAMP").prefix_separator("_"))
+    }
+
+    fn load_from(file: Option<&Path>, env: config::Environment) -> Result<Self, ConfigError> {
+        let defaults = config::Config::try_from(&RouterConfig::default())?;
+        let mut builder = config::Config::builder().add_source(defaults.clone());
+        if let Some(file) = file {
+            let source = config::File::from(file).format(config::FileFormat::Toml);
+            // The environment may hold WAMP_* variables meant for other
+            // programs (a component's WAMP_URL), so only the file is held to
+            // the known keys: a typo there is an error, not a silent default.
+            let known = defaults.collect()?;
+            let in_file = config::Config::builder().add_source(source.clone()).build()?.collect()?;
+            if let Some(key) = in_file.keys().find(|k| !known.contains_key(*k)) {
+                return Err(ConfigError::UnknownKey { key: key.clone(), file: file.display().to_string() });
+            }
+            builder = builder.add_source(source);
+        }
+        let settings = builder.add_source(env.try_parsing(true)).build()?;
+        Ok(settings.try_deserialize()?)
+    }
+
+    /// The keepalive interval, if keepalive is on.
+    pub fn ping_interval(&self) -> Option<Duration> {
+        (self.ping_interval_secs > 0).then(|| Duration::from_secs(self.ping_interval_secs))
+    }
+
+    /// How long a silent client is tolerated after a ping.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_secs(self.ping_timeout_secs)
+    }
+
+    /// How long a shutdown waits for sessions.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> config::Environment {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        config::Environment::with_prefix("WAMP").prefix_separator("_").source(Some(map))
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = std::env::temp_dir().join(format!("wamp-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("router.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\nmax_message_size = 1024\n[[realms]]\nname = \"a\"\n[[realms]]\nname = \"b\"\n",
+        )
+        .unwrap();
+        let config = RouterConfig::load_from(Some(&file), env(&[("WAMP_MAX_MESSAGE_SIZE", "2048")])).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.max_message_size, 2048);
+        assert_eq!(config.realms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(config.path, "/ws");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let dir = std::env::temp_dir().join(format!("wamp-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("router.toml");
+        std::fs::write(&file, "lisen = \"0.0.0.0:9000\"\n").unwrap();
+        let err = RouterConfig::load_from(Some(&file), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,72 @@
+//! What the routing core asks its driver to do.
+//!
+//! The core never sends anything itself: each input appends [`Effect`]s to
+//! an [`Outbox`], in order, and the actor that owns the core carries them
+//! out. Targets are session ids today; when realms span several router
+//! nodes they become `(node, session)` pairs without the core changing
+//! shape.
+
+use crate::protocol::{Id, Message};
+
+/// One thing the driver must do, in the order the core produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Deliver `message` to the session `to`.
+    Send {
+        /// The receiving session.
+        to: Id,
+        /// The message.
+        message: Message,
+    },
+    /// End the session `to`: it broke the protocol or was removed. The
+    /// driver sends GOODBYE (or ABORT) with `reason` and closes the
+    /// connection; the core has already forgotten the session.
+    Close {
+        /// The session to close.
+        to: Id,
+        /// The WAMP reason URI.
+        reason: &'static str,
+        /// A human-readable explanation, sent in the details.
+        message: String,
+    },
+}
+
+/// An ordered list of effects, reused between inputs so the hot path does
+/// not allocate.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    effects: Vec<Effect>,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queues a message for a session.
+    pub fn send(&mut self, to: Id, message: Message) {
+        self.effects.push(Effect::Send { to, message });
+    }
+
+    /// Queues the closing of a session.
+    pub fn close(&mut self, to: Id, reason: &'static str, message: impl Into<String>) {
+        self.effects.push(Effect::Close { to, reason, message: message.into() });
+    }
+
+    /// Takes every queued effect, in order, leaving the outbox empty (its
+    /// capacity is kept).
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Effect> {
+        self.effects.drain(..)
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.effects.is_empty()
+    }
+
+    /// The queued effects.
+    pub fn effects(&self) -> &[Effect] {
+        &self.effects
+    }
+}

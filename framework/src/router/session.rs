@@ -1,0 +1,279 @@
+//! The life of one client session, seen from the router, free of I/O.
+//!
+//! A transport feeds each decoded message to [`PeerSession::receive`] and
+//! does what the returned [`Step`] says. The machine decides which messages
+//! are allowed in which phase; the realm decides what they mean.
+//!
+//! ```text
+//! Opening --HELLO--> Joining --joined()--> Open --GOODBYE--> Closed
+//!    |                  |                   |  \--router GOODBYE--> Closing --GOODBYE--> Closed
+//!    \--anything else---+--> ABORT          \--violation--> GOODBYE, close
+//! ```
+
+use crate::protocol::{errors, Dict, Message, UriPolicy};
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for HELLO.
+    Opening,
+    /// HELLO received; the realm is deciding.
+    Joining,
+    /// WELCOME sent; messages are routed.
+    Open,
+    /// The router sent GOODBYE and waits for the answer.
+    Closing,
+    /// Over; the connection is to be closed.
+    Closed,
+}
+
+/// What the transport must do with a received message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Join `realm` (then call [`PeerSession::joined`] or
+    /// [`PeerSession::rejected`]).
+    Join {
+        /// The realm asked for.
+        realm: String,
+        /// HELLO.Details (roles, authentication wishes).
+        details: Dict,
+    },
+    /// Hand the message to the realm.
+    Route(Message),
+    /// The client said GOODBYE: leave the realm, send `reply`, close.
+    Leave {
+        /// The GOODBYE to answer with.
+        reply: Option<Message>,
+    },
+    /// Send `message` (ABORT or GOODBYE), leave the realm if joined, close.
+    Fail {
+        /// The ABORT (before WELCOME) or GOODBYE (after) to send.
+        message: Message,
+    },
+    /// The closing handshake is complete: close the connection.
+    Close,
+    /// Nothing to do.
+    Ignore,
+}
+
+/// The router side of one session's state machine.
+#[derive(Debug)]
+pub struct PeerSession {
+    phase: Phase,
+    uris: UriPolicy,
+}
+
+fn details_with_message(message: &str) -> Dict {
+    Dict::from([("message".to_owned(), message.into())])
+}
+
+/// An ABORT with a reason and explanation.
+pub fn abort(reason: &str, message: &str) -> Message {
+    Message::Abort { details: details_with_message(message), reason: reason.into() }
+}
+
+/// A GOODBYE with a reason and explanation.
+pub fn goodbye(reason: &str, message: &str) -> Message {
+    Message::Goodbye { details: details_with_message(message), reason: reason.into() }
+}
+
+impl PeerSession {
+    /// A new session waiting for HELLO; realm names are checked with `uris`.
+    pub fn new(uris: UriPolicy) -> Self {
+        PeerSession { phase: Phase::Opening, uris }
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether the session has joined a realm and not left it.
+    pub fn is_open(&self) -> bool {
+        self.phase == Phase::Open
+    }
+
+    /// The realm accepted the session (WELCOME is being sent).
+    pub fn joined(&mut self) {
+        self.phase = Phase::Open;
+    }
+
+    /// The join failed; the transport sends ABORT and closes.
+    pub fn rejected(&mut self) {
+        self.phase = Phase::Closed;
+    }
+
+    /// The router sends GOODBYE (e.g. on shutdown) and waits for the reply.
+    pub fn closing(&mut self) {
+        if self.phase == Phase::Open {
+            self.phase = Phase::Closing;
+        } else {
+            self.phase = Phase::Closed;
+        }
+    }
+
+    /// The session broke the protocol (a malformed message, a wrong frame
+    /// type): the answer depends on the phase.
+    pub fn violation(&mut self, message: &str) -> Step {
+        let was = std::mem::replace(&mut self.phase, Phase::Closed);
+        match was {
+            Phase::Opening | Phase::Joining => {
+                Step::Fail { message: abort(errors::PROTOCOL_VIOLATION, message) }
+            }
+            Phase::Open => Step::Fail { message: goodbye(errors::PROTOCOL_VIOLATION, message) },
+            Phase::Closing | Phase::Closed => Step::Close,
+        }
+    }
+
+    /// Decides what a received message means in the current phase.
+    pub fn receive(&mut self, message: Message) -> Step {
+        match self.phase {
+            Phase::Opening => match message {
+                Message::Hello { realm, details } => {
+                    if !self.uris.check(&realm) {
+                        self.phase = Phase::Closed;
+                        let text = format!("'{realm}' is not a valid realm URI");
+                        return Step::Fail { message: abort(errors::INVALID_URI, &text) };
+                    }
+                    self.phase = Phase::Joining;
+                    Step::Join { realm, details }
+                }
+                Message::Abort { .. } => {
+                    self.phase = Phase::Closed;
+                    Step::Close
+                }
+                other => self.violation(&format!("expected HELLO, got {}", other.name())),
+            },
+            Phase::Joining => self.violation(&format!("{} received before WELCOME", message.name())),
+            Phase::Open => match message {
+                Message::Goodbye { .. } => {
+                    self.phase = Phase::Closed;
+                    Step::Leave { reply: Some(goodbye(errors::GOODBYE_AND_OUT, "goodbye")) }
+                }
+                Message::Abort { .. } => {
+                    self.phase = Phase::Closed;
+                    Step::Leave { reply: None }
+                }
+                Message::Hello { .. } => self.violation("HELLO received on a session that is already open"),
+                m @ (Message::Publish { .. }
+                | Message::Subscribe { .. }
+                | Message::Unsubscribe { .. }
+                | Message::Call { .. }
+                | Message::Cancel { .. }
+                | Message::Register { .. }
+                | Message::Unregister { .. }
+                | Message::Yield { .. }
+                | Message::Error { .. }) => Step::Route(m),
+                other => self.violation(&format!("a router does not accept {} messages", other.name())),
+            },
+            Phase::Closing => match message {
+                Message::Goodbye { .. } | Message::Abort { .. } => {
+                    self.phase = Phase::Closed;
+                    Step::Close
+                }
+                _ => Step::Ignore,
+            },
+            Phase::Closed => Step::Ignore,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Payload;
+
+    fn hello(realm: &str) -> Message {
+        Message::Hello { realm: realm.into(), details: Dict::new() }
+    }
+
+    fn call() -> Message {
+        Message::Call {
+            request: 1,
+            options: Dict::new(),
+            procedure: "a.b".into(),
+            payload: Payload::default(),
+        }
+    }
+
+    fn reason(step: &Step) -> &str {
+        match step {
+            Step::Fail { message: Message::Abort { reason, .. } | Message::Goodbye { reason, .. } } => reason,
+            other => panic!("not a failure: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn hello_then_messages_are_routed() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        assert_eq!(s.receive(hello("realm1")), Step::Join { realm: "realm1".into(), details: Dict::new() });
+        s.joined();
+        assert_eq!(s.receive(call()), Step::Route(call()));
+    }
+
+    #[test]
+    fn call_before_hello_aborts() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        let step = s.receive(call());
+        assert!(matches!(step, Step::Fail { message: Message::Abort { .. } }));
+        assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
+        assert_eq!(s.phase(), Phase::Closed);
+    }
+
+    #[test]
+    fn invalid_realm_uri_aborts() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        assert_eq!(reason(&s.receive(hello("bad realm"))), errors::INVALID_URI);
+    }
+
+    #[test]
+    fn second_hello_is_a_violation_with_goodbye() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        s.joined();
+        let step = s.receive(hello("realm1"));
+        assert!(matches!(step, Step::Fail { message: Message::Goodbye { .. } }));
+        assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
+    }
+
+    #[test]
+    fn router_only_messages_are_violations() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        s.joined();
+        let step = s.receive(Message::Welcome { session: 1, details: Dict::new() });
+        assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
+    }
+
+    #[test]
+    fn goodbye_is_answered_with_goodbye_and_out() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        s.joined();
+        match s.receive(Message::Goodbye { details: Dict::new(), reason: errors::CLOSE_NORMAL.into() }) {
+            Step::Leave { reply: Some(Message::Goodbye { reason, .. }) } => {
+                assert_eq!(reason, errors::GOODBYE_AND_OUT)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.phase(), Phase::Closed);
+    }
+
+    #[test]
+    fn router_goodbye_waits_for_the_reply() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        s.joined();
+        s.closing();
+        assert_eq!(s.receive(call()), Step::Ignore);
+        let reply = Message::Goodbye { details: Dict::new(), reason: errors::GOODBYE_AND_OUT.into() };
+        assert_eq!(s.receive(reply), Step::Close);
+    }
+
+    #[test]
+    fn messages_while_joining_are_violations() {
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        assert!(matches!(s.receive(call()), Step::Fail { message: Message::Abort { .. } }));
+    }
+}

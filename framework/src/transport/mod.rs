@@ -1,0 +1,11 @@
+//! Transports: how sessions reach a realm.
+//!
+//! * [`websocket`]: the actix-web WebSocket endpoint (`wamp.2.json`,
+//!   `wamp.2.msgpack`), mounted into any actix-web `App`.
+//!
+//! Every transport decodes frames into [`Message`](crate::protocol::Message)s,
+//! runs the session's state machine
+//! ([`PeerSession`](crate::router::PeerSession)) and talks to the realm
+//! actor; the realm cannot tell transports apart.
+
+pub mod websocket;
