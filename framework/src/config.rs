@@ -14,6 +14,7 @@
 //! | `ping_interval_secs` | `30` (0: off) | `WAMP_PING_INTERVAL_SECS` |
 //! | `ping_timeout_secs` | `30` | `WAMP_PING_TIMEOUT_SECS` |
 //! | `shutdown_grace_secs` | `5` | `WAMP_SHUTDOWN_GRACE_SECS` |
+//! | `workers` | `0` (one per core) | `WAMP_WORKERS` |
 //!
 //! ```
 //! let config = wamp::RouterConfig::default();
@@ -60,6 +61,8 @@ pub struct RouterConfig {
     pub ping_timeout_secs: u64,
     /// Seconds a shutdown waits for sessions to answer GOODBYE.
     pub shutdown_grace_secs: u64,
+    /// HTTP worker threads of the standalone server; 0: one per CPU core.
+    pub workers: usize,
 }
 
 impl Default for RouterConfig {
@@ -74,6 +77,7 @@ impl Default for RouterConfig {
             ping_interval_secs: 30,
             ping_timeout_secs: 30,
             shutdown_grace_secs: 5,
+            workers: 0,
         }
     }
 }

@@ -1,1 +1,236 @@
-//! placeholder
+//! Helpers for the workspace's integration tests: a router on a free
+//! loopback port in its own thread, a raw WebSocket WAMP client that can
+//! send anything (including what no well-behaved peer sends), and the
+//! locations of the pinned third-party peers.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use wamp::protocol::{Dict, Id, Message, Serializer, Value};
+use wamp::{Router, RouterConfig};
+
+/// How long a test waits for any single expected frame.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A router serving on `127.0.0.1:0` in a thread of its own.
+pub struct TestRouter {
+    /// The `ws://` URL of the endpoint.
+    pub url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    router: Router,
+    system: actix_web::rt::System,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestRouter {
+    /// Starts a router with default settings on a free port.
+    pub fn start() -> Self {
+        Self::with_config(RouterConfig::default())
+    }
+
+    /// Starts a router with `config` (its `listen` is replaced by a free
+    /// loopback port).
+    pub fn with_config(mut config: RouterConfig) -> Self {
+        config.listen = "127.0.0.1:0".into();
+        if config.workers == 0 {
+            config.workers = 2;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let router = Router::new(config);
+                let server =
+                    wamp::transport::server::Server::bind(router.clone()).expect("bind a loopback port");
+                tx.send((server.url(), server.local_addr(), router, actix_web::rt::System::current()))
+                    .expect("test thread waits");
+                actix_web::rt::spawn(server.run());
+            });
+            // Runs until `System::stop` (on drop).
+            let _ = system.run();
+        });
+        let (url, addr, router, system) = rx.recv().expect("router thread started");
+        TestRouter { url, addr, router, system, thread: Some(thread) }
+    }
+
+    /// The router handle.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Runs `Router::shutdown` inside the router's actix system and returns
+    /// once it has been started.
+    pub fn begin_shutdown(&self, grace: Duration) {
+        let router = self.router.clone();
+        self.system.arbiter().spawn(async move {
+            router.shutdown(grace).await;
+        });
+    }
+}
+
+impl Drop for TestRouter {
+    fn drop(&mut self) {
+        self.system.stop();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A WAMP client that speaks raw frames, for tests.
+pub struct RawClient {
+    ws: Socket,
+    /// The negotiated serializer.
+    pub serializer: Serializer,
+}
+
+/// Opens a WebSocket offering `protocols`; returns the socket and the
+/// negotiated subprotocol, or the HTTP error.
+pub async fn open_socket(
+    url: &str,
+    protocols: &str,
+) -> Result<(Socket, Option<String>), tokio_tungstenite::tungstenite::Error> {
+    let mut request = url.into_client_request()?;
+    if !protocols.is_empty() {
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(protocols).expect("header"));
+    }
+    let (ws, response) = tokio_tungstenite::connect_async(request).await?;
+    let chosen =
+        response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Ok((ws, chosen))
+}
+
+impl RawClient {
+    /// Connects offering only `serializer`'s subprotocol.
+    pub async fn connect(url: &str, serializer: Serializer) -> Self {
+        let (ws, chosen) = open_socket(url, serializer.subprotocol()).await.expect("websocket connects");
+        assert_eq!(chosen.as_deref(), Some(serializer.subprotocol()), "negotiated subprotocol");
+        RawClient { ws, serializer }
+    }
+
+    /// Connects and joins `realm`; returns the client and its session id.
+    pub async fn join(url: &str, serializer: Serializer, realm: &str) -> (Self, Id) {
+        let mut client = Self::connect(url, serializer).await;
+        client.send(&hello(realm)).await;
+        match client.recv().await {
+            Message::Welcome { session, .. } => (client, session),
+            other => panic!("expected WELCOME, got {other:?}"),
+        }
+    }
+
+    /// Sends a message.
+    pub async fn send(&mut self, message: &Message) {
+        let data = self.serializer.encode(message).expect("encode");
+        if self.serializer.is_binary() {
+            self.send_binary(data).await;
+        } else {
+            self.send_text(String::from_utf8(data).expect("json is utf-8")).await;
+        }
+    }
+
+    /// Sends a text frame.
+    pub async fn send_text(&mut self, text: impl Into<String>) {
+        self.ws.send(Frame::text(text.into())).await.expect("send a text frame");
+    }
+
+    /// Sends a binary frame.
+    pub async fn send_binary(&mut self, data: Vec<u8>) {
+        self.ws.send(Frame::binary(data)).await.expect("send a binary frame");
+    }
+
+    /// The next data or close frame (pings and pongs skipped); `None` when
+    /// the connection is gone.
+    pub async fn next_frame(&mut self) -> Option<Frame> {
+        loop {
+            let frame = tokio::time::timeout(STEP_TIMEOUT, self.ws.next())
+                .await
+                .expect("a frame within the step timeout");
+            match frame {
+                None | Some(Err(_)) => return None,
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
+                Some(Ok(frame)) => return Some(frame),
+            }
+        }
+    }
+
+    /// The next WAMP message; panics on anything else.
+    pub async fn recv(&mut self) -> Message {
+        match self.next_frame().await {
+            Some(Frame::Text(text)) => {
+                self.serializer.decode(text.as_bytes()).expect("valid WAMP from the router")
+            }
+            Some(Frame::Binary(data)) => self.serializer.decode(&data).expect("valid WAMP from the router"),
+            other => panic!("expected a WAMP message, got {other:?}"),
+        }
+    }
+
+    /// Expects the router to end the connection: a close frame (its code is
+    /// returned) or the socket simply ending.
+    pub async fn expect_closed(&mut self) -> Option<u16> {
+        loop {
+            match self.next_frame().await {
+                Some(Frame::Close(frame)) => return frame.map(|f| f.code.into()),
+                None => return None,
+                Some(other) => panic!("expected the connection to close, got {other:?}"),
+            }
+        }
+    }
+
+    /// Expects an ABORT or GOODBYE with `reason`, then the close.
+    pub async fn expect_ended_with(&mut self, reason: &str) {
+        match self.recv().await {
+            Message::Abort { reason: r, .. } | Message::Goodbye { reason: r, .. } => {
+                assert_eq!(r, reason, "close reason")
+            }
+            other => panic!("expected ABORT or GOODBYE ({reason}), got {other:?}"),
+        }
+        self.expect_closed().await;
+    }
+}
+
+/// A HELLO announcing all four client roles.
+pub fn hello(realm: &str) -> Message {
+    let role = || Value::Dict(Dict::new());
+    let roles: Dict =
+        ["caller", "callee", "publisher", "subscriber"].into_iter().map(|r| (r.to_owned(), role())).collect();
+    Message::Hello { realm: realm.into(), details: Dict::from([("roles".to_owned(), Value::Dict(roles))]) }
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Python interpreter of the pinned AutobahnPython install; panics with
+/// the install command if it is missing.
+pub fn peer_python() -> PathBuf {
+    let python = workspace_root().join("tests/peers/.venv/bin/python");
+    assert!(
+        python.exists(),
+        "AutobahnPython is not installed: run tests/peers/install.sh (scripts/test does) before the tests"
+    );
+    python
+}
+
+/// The folder of the pinned AutobahnJS install; panics with the install
+/// command if it is missing.
+pub fn peer_js_dir() -> PathBuf {
+    let dir = workspace_root().join("tests/peers/js");
+    assert!(
+        dir.join("node_modules/autobahn").is_dir(),
+        "AutobahnJS is not installed: run tests/peers/install.sh (scripts/test does) before the tests"
+    );
+    dir
+}

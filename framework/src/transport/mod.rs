@@ -1,5 +1,6 @@
 //! Transports: how sessions reach a realm.
 //!
+//! * [`server`]: a standalone server for the router (`wamp router`);
 //! * [`websocket`]: the actix-web WebSocket endpoint (`wamp.2.json`,
 //!   `wamp.2.msgpack`), mounted into any actix-web `App`.
 //!
@@ -8,4 +9,5 @@
 //! ([`PeerSession`](crate::router::PeerSession)) and talks to the realm
 //! actor; the realm cannot tell transports apart.
 
+pub mod server;
 pub mod websocket;

@@ -1,0 +1,88 @@
+//! `wamp`: the actix-wamp command-line tool.
+//!
+//! `wamp router` runs a WAMP router. Settings come from built-in defaults,
+//! then `--config FILE` (TOML), then `WAMP_*` environment variables, then
+//! the command-line options. Logs go to standard error, filtered by
+//! `RUST_LOG` (default `info`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Tools for WAMP applications built with actix-wamp.
+#[derive(Parser, Debug)]
+#[command(name = "wamp", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a WAMP router (WebSocket, JSON and MessagePack).
+    Router(RouterArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RouterArgs {
+    /// Address to listen on, `host:port` [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// A TOML settings file (keys as in the configuration reference).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The WebSocket path [default: /ws].
+    #[arg(long)]
+    path: Option<String>,
+    /// Serve this realm (repeatable); replaces the realms of the settings.
+    #[arg(long = "realm", value_name = "URI")]
+    realms: Vec<String>,
+    /// Create realms on demand when a client asks for an unknown one.
+    #[arg(long)]
+    auto_create_realms: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Router(args) => router(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wamp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn router(args: RouterArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = wamp::RouterConfig::load(args.config.as_deref())?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(path) = args.path {
+        config.path = path;
+    }
+    if !args.realms.is_empty() {
+        config.realms = args.realms.into_iter().map(|name| wamp::config::RealmConfig { name }).collect();
+    }
+    config.auto_create_realms |= args.auto_create_realms;
+    let realms: Vec<&str> = config.realms.iter().map(|r| r.name.as_str()).collect();
+    tracing::info!(realms = ?realms, auto_create = config.auto_create_realms, "starting router");
+    actix_web::rt::System::new().block_on(async move {
+        let router = wamp::Router::new(config);
+        let server = wamp::transport::server::Server::bind(router)?;
+        // Scripts wait for this line to learn the address (port 0 picks one).
+        tracing::info!(url = %server.url(), "router listening");
+        server.run_until_signal().await
+    })?;
+    tracing::info!("router stopped");
+    Ok(())
+}

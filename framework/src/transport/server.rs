@@ -1,0 +1,117 @@
+//! A standalone HTTP server for the router: what `wamp router` runs.
+//!
+//! Applications with their own actix-web server mount
+//! [`Router::websocket`] instead; this is for when the router is the
+//! whole server.
+
+use std::io;
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer};
+
+use crate::router::Router;
+
+/// A bound, not yet running, router server.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let router = wamp::Router::new(wamp::RouterConfig::default());
+/// let server = wamp::transport::server::Server::bind(router)?;
+/// println!("listening on {}", server.local_addr());
+/// server.run_until_signal().await
+/// # }
+/// ```
+pub struct Server {
+    router: Router,
+    server: actix_web::dev::Server,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Binds the address of the router's settings (port 0 picks a free
+    /// port; see [`Server::local_addr`]). Must be called within an actix
+    /// system.
+    pub fn bind(router: Router) -> io::Result<Server> {
+        let config = router.config().clone();
+        let app_router = router.clone();
+        let path = config.path.clone();
+        let mut http = HttpServer::new(move || App::new().service(app_router.websocket(&path)))
+            .disable_signals()
+            .shutdown_timeout(config.shutdown_grace_secs.max(1));
+        if config.workers > 0 {
+            http = http.workers(config.workers);
+        }
+        let http = http
+            .bind(&config.listen)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.listen)))?;
+        let addr = http.addrs().first().copied().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("{} resolved to no address", config.listen),
+            )
+        })?;
+        let server = http.run();
+        Ok(Server { router, server, addr })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The `ws://` URL of the router's endpoint.
+    pub fn url(&self) -> String {
+        format!("ws://{}{}", self.addr, self.router.config().path)
+    }
+
+    /// A handle to stop the server from elsewhere.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped through its handle.
+    pub async fn run(self) -> io::Result<()> {
+        self.server.await
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully: every
+    /// session gets GOODBYE `wamp.close.system_shutdown` and the server
+    /// waits (up to the configured grace) for the sessions to close.
+    pub async fn run_until_signal(self) -> io::Result<()> {
+        let handle = self.server.handle();
+        let mut serving = actix_web::rt::spawn(self.server);
+        tokio::select! {
+            result = &mut serving => return flatten(result),
+            signal = shutdown_signal() => {
+                signal?;
+                tracing::info!("shutdown requested");
+            }
+        }
+        let left = self.router.shutdown(self.router.config().shutdown_grace()).await;
+        if left > 0 {
+            tracing::warn!(connections = left, "closing connections that did not say goodbye");
+        }
+        handle.stop(true).await;
+        flatten(serving.await)
+    }
+}
+
+fn flatten(result: Result<io::Result<()>, actix_web::rt::task::JoinError>) -> io::Result<()> {
+    result.map_err(io::Error::other)?
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}

@@ -1,0 +1,69 @@
+//! AutobahnPython and AutobahnJS (pinned, installed by
+//! `tests/peers/install.sh`) run their full check list against our router,
+//! with each serializer. The scripts print `PASS <check>` per check and
+//! `DONE <count>`; the test requires every check to pass.
+
+use std::path::Path;
+use std::process::Command;
+
+use wamp::protocol::UriPolicy;
+use wamp::RouterConfig;
+use wamp_tests::{peer_js_dir, peer_python, workspace_root, TestRouter};
+
+/// Checks each script runs; a script that runs fewer fails the test.
+const CHECKS: usize = 14;
+
+fn strict_router() -> TestRouter {
+    TestRouter::with_config(RouterConfig { uri_check: UriPolicy::Strict, ..RouterConfig::default() })
+}
+
+fn run_peer(mut command: Command, what: &str) {
+    let output = command.output().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let passed = stdout.lines().filter(|l| l.starts_with("PASS ")).count();
+    let done = stdout.lines().any(|l| l == format!("DONE {CHECKS}"));
+    assert!(
+        output.status.success() && done && passed == CHECKS,
+        "{what}: {passed} of {CHECKS} checks passed (status {})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status
+    );
+}
+
+fn python(script: &Path, url: &str, serializer: &str) -> Command {
+    let mut c = Command::new(peer_python());
+    c.arg(script).args([url, "realm1", serializer]);
+    c
+}
+
+fn node(dir: &Path, url: &str, serializer: &str) -> Command {
+    let mut c = Command::new("node");
+    c.current_dir(dir).arg("interop.js").args([url, "realm1", serializer]);
+    c
+}
+
+#[test]
+fn autobahn_python_json() {
+    let router = strict_router();
+    let script = workspace_root().join("tests/peers/python/interop.py");
+    run_peer(python(&script, &router.url, "json"), "AutobahnPython over JSON");
+}
+
+#[test]
+fn autobahn_python_msgpack() {
+    let router = strict_router();
+    let script = workspace_root().join("tests/peers/python/interop.py");
+    run_peer(python(&script, &router.url, "msgpack"), "AutobahnPython over MessagePack");
+}
+
+#[test]
+fn autobahn_js_json() {
+    let router = strict_router();
+    run_peer(node(&peer_js_dir(), &router.url, "json"), "AutobahnJS over JSON");
+}
+
+#[test]
+fn autobahn_js_msgpack() {
+    let router = strict_router();
+    run_peer(node(&peer_js_dir(), &router.url, "msgpack"), "AutobahnJS over MessagePack");
+}
