@@ -26,7 +26,6 @@
 //!         .await
 //! }
 //! ```
-#![doc = ""]
 
 pub mod auth;
 pub mod config;
@@ -36,3 +35,14 @@ pub mod transport;
 
 pub use config::RouterConfig;
 pub use router::Router;
+
+/// The guide: long-form documentation, kept in the repository's `docs/`
+/// folder and compiled here so its examples are tested.
+pub mod guide {
+    #[doc = include_str!("../../docs/router.md")]
+    pub mod router {}
+    #[doc = include_str!("../../docs/architecture.md")]
+    pub mod architecture {}
+    #[doc = include_str!("../../docs/interoperability.md")]
+    pub mod interoperability {}
+}

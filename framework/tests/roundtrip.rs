@@ -1,6 +1,8 @@
 //! Property test: any message survives encode → decode with both
 //! serializers, and decoding arbitrary bytes never panics.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
 use proptest::prelude::*;
 use wamp::protocol::id::MAX_ID;
 use wamp::protocol::{Dict, Message, Payload, Serializer, Value};

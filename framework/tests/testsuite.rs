@@ -5,6 +5,8 @@
 //! Samples for serializers this crate does not implement (CBOR, UBJSON,
 //! FlatBuffers) are skipped by name and counted; nothing else is skipped.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,8 @@
 //! send anything (including what no well-behaved peer sends), and the
 //! locations of the pinned third-party peers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -179,12 +181,10 @@ impl RawClient {
     /// Expects the router to end the connection: a close frame (its code is
     /// returned) or the socket simply ending.
     pub async fn expect_closed(&mut self) -> Option<u16> {
-        loop {
-            match self.next_frame().await {
-                Some(Frame::Close(frame)) => return frame.map(|f| f.code.into()),
-                None => return None,
-                Some(other) => panic!("expected the connection to close, got {other:?}"),
-            }
+        match self.next_frame().await {
+            Some(Frame::Close(frame)) => frame.map(|f| f.code.into()),
+            None => None,
+            Some(other) => panic!("expected the connection to close, got {other:?}"),
         }
     }
 

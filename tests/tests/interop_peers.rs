@@ -3,6 +3,8 @@
 //! with each serializer. The scripts print `PASS <check>` per check and
 //! `DONE <count>`; the test requires every check to pass.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
 use std::path::Path;
 use std::process::Command;
 

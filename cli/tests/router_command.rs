@@ -1,0 +1,94 @@
+//! `wamp router` as a user runs it: settings from a file, the environment
+//! and options, and a graceful stop on SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use wamp::protocol::errors::{CLOSE_SYSTEM_SHUTDOWN, GOODBYE_AND_OUT};
+use wamp::protocol::{Dict, Message, Serializer};
+use wamp_tests::RawClient;
+
+/// Starts `wamp router` and returns it with the URL it logged.
+async fn start(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .arg("router")
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start wamp router");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let url = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if let Some(url) = line.split("url=").nth(1) {
+                return url.split_whitespace().next().unwrap_or_default().to_owned();
+            }
+        }
+        panic!("wamp router exited without logging its URL");
+    })
+    .await
+    .expect("the router logs its URL");
+    // Keep draining the log so the router never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+#[tokio::test]
+async fn sigterm_says_goodbye_to_every_session_and_exits_cleanly() {
+    let (mut child, url) = start(&["--listen", "127.0.0.1:0"], &[]).await;
+    let (mut a, _) = RawClient::join(&url, Serializer::Json, "realm1").await;
+    let (mut b, _) = RawClient::join(&url, Serializer::MsgPack, "realm1").await;
+    let pid = child.id().expect("pid").to_string();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    for c in [&mut a, &mut b] {
+        match c.recv().await {
+            Message::Goodbye { reason, .. } => assert_eq!(reason, CLOSE_SYSTEM_SHUTDOWN),
+            other => panic!("expected GOODBYE, got {other:?}"),
+        }
+        c.send(&Message::Goodbye { details: Dict::new(), reason: GOODBYE_AND_OUT.into() }).await;
+        c.expect_closed().await;
+    }
+    let status =
+        tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("exits").expect("status");
+    assert!(status.success(), "exit status {status}");
+}
+
+#[tokio::test]
+async fn settings_come_from_file_then_environment_then_options() {
+    let dir = std::env::temp_dir().join(format!("wamp-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("router.toml");
+    std::fs::write(&file, "listen = \"127.0.0.1:1\"\npath = \"/file\"\n[[realms]]\nname = \"com.file\"\n")
+        .unwrap();
+    // The environment overrides the file's path; the option its listen.
+    let (_child, url) =
+        start(&["--config", file.to_str().unwrap(), "--listen", "127.0.0.1:0"], &[("WAMP_PATH", "/env")])
+            .await;
+    assert!(url.ends_with("/env"), "{url}");
+    let (_c, _) = RawClient::join(&url, Serializer::Json, "com.file").await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_bad_settings_file_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("wamp-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("router.toml");
+    std::fs::write(&file, "listn = \"127.0.0.1:0\"\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args(["router", "--config", file.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown key 'listn'"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,142 @@
+//! Session life over real sockets: GOODBYE both ways, graceful shutdown,
+//! keepalive, and messages crossing between serializers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::time::Duration;
+
+use wamp::protocol::errors::{CLOSE_NORMAL, CLOSE_SYSTEM_SHUTDOWN, GOODBYE_AND_OUT};
+use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::RouterConfig;
+use wamp_tests::{RawClient, TestRouter};
+
+#[tokio::test]
+async fn client_goodbye_is_answered_and_the_connection_closes() {
+    let router = TestRouter::start();
+    let (mut c, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    c.send(&Message::Goodbye { details: Dict::new(), reason: CLOSE_NORMAL.into() }).await;
+    c.expect_ended_with(GOODBYE_AND_OUT).await;
+}
+
+#[tokio::test]
+async fn shutdown_sends_goodbye_system_shutdown_to_every_session() {
+    let router = TestRouter::start();
+    let (mut a, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    let (mut b, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
+    router.begin_shutdown(Duration::from_secs(5));
+    for c in [&mut a, &mut b] {
+        match c.recv().await {
+            Message::Goodbye { reason, .. } => assert_eq!(reason, CLOSE_SYSTEM_SHUTDOWN),
+            other => panic!("expected GOODBYE, got {other:?}"),
+        }
+        c.send(&Message::Goodbye { details: Dict::new(), reason: GOODBYE_AND_OUT.into() }).await;
+        c.expect_closed().await;
+    }
+    // Both connections are gone once the peers answered.
+    for _ in 0..100 {
+        if router.router().connection_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{} connections still open", router.router().connection_count());
+}
+
+#[tokio::test]
+async fn a_session_that_never_answers_pings_is_closed() {
+    let config = RouterConfig { ping_interval_secs: 1, ping_timeout_secs: 1, ..RouterConfig::default() };
+    let router = TestRouter::with_config(config);
+    let (mut silent, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    // Not reading means not answering pings (the client answers them only
+    // while it reads).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(silent.expect_closed().await, Some(1001), "closed as going away");
+    // A session that reads stays open across several ping intervals.
+    let (mut alive, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
+    alive.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "com.test.t".into() }).await;
+    assert!(matches!(alive.recv().await, Message::Subscribed { .. }));
+    let mut request = 2;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
+        alive
+            .send(&Message::Publish {
+                request,
+                options,
+                topic: "com.test.x".into(),
+                payload: Payload::default(),
+            })
+            .await;
+        assert!(matches!(alive.recv().await, Message::Published { .. }));
+        request += 1;
+    }
+}
+
+#[tokio::test]
+async fn payloads_cross_between_json_and_msgpack_sessions() {
+    let router = TestRouter::start();
+    let (mut callee, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    let (mut caller, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
+    callee
+        .send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.test.echo".into() })
+        .await;
+    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    let args = vec![
+        Value::Bytes(vec![0, 1, 2, 254, 255]),
+        Value::from("Grüße 🚀"),
+        Value::UInt(u64::MAX),
+        Value::Int(i64::MIN),
+        Value::Float(0.1),
+        Value::Null,
+    ];
+    let kwargs =
+        Dict::from([("nested".to_owned(), Value::List(vec![Value::Bytes(vec![9]), Value::Bool(true)]))]);
+    let sent = Payload::new(args, kwargs);
+    caller
+        .send(&Message::Call {
+            request: 3,
+            options: Dict::new(),
+            procedure: "com.test.echo".into(),
+            payload: sent.clone(),
+        })
+        .await;
+    let Message::Invocation { request, payload, .. } = callee.recv().await else { panic!("INVOCATION") };
+    assert_eq!(payload, sent, "msgpack → json");
+    callee.send(&Message::Yield { request, options: Dict::new(), payload }).await;
+    match caller.recv().await {
+        Message::Result { request: 3, payload, .. } => assert_eq!(payload, sent, "json → msgpack"),
+        other => panic!("expected RESULT, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn events_reach_every_subscriber_across_serializers_in_order() {
+    let router = TestRouter::start();
+    let mut subscribers = Vec::new();
+    for serializer in [Serializer::Json, Serializer::MsgPack, Serializer::Json, Serializer::MsgPack] {
+        let (mut s, _) = RawClient::join(&router.url, serializer, "realm1").await;
+        s.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "com.test.feed".into() }).await;
+        assert!(matches!(s.recv().await, Message::Subscribed { .. }));
+        subscribers.push(s);
+    }
+    let (mut publisher, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
+    for i in 0..500i64 {
+        publisher
+            .send(&Message::Publish {
+                request: (i + 1) as u64,
+                options: Dict::new(),
+                topic: "com.test.feed".into(),
+                payload: Payload::args(vec![Value::from(i)]),
+            })
+            .await;
+    }
+    for s in &mut subscribers {
+        for i in 0..500i64 {
+            match s.recv().await {
+                Message::Event { payload, .. } => assert_eq!(payload.args_list(), [Value::from(i)]),
+                other => panic!("expected EVENT {i}, got {other:?}"),
+            }
+        }
+    }
+}
