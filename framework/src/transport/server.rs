@@ -37,6 +37,8 @@ impl Server {
         let path = config.path.clone();
         let mut http = HttpServer::new(move || App::new().service(app_router.websocket(&path)))
             .disable_signals()
+            // WAMP messages are small and latency-bound: send them at once.
+            .tcp_nodelay(true)
             .shutdown_timeout(config.shutdown_grace_secs.max(1));
         if config.workers > 0 {
             http = http.workers(config.workers);

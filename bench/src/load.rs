@@ -1,0 +1,344 @@
+//! Load generators. Everything runs on one thread (a current-thread tokio
+//! runtime with a `LocalSet`), so the load tool uses one core and the
+//! server the other.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use hdrhistogram::Histogram;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type BoxError = Box<dyn std::error::Error>;
+
+/// The payload every message carries: 64 bytes.
+pub const PAYLOAD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// Shared state of one measured phase.
+#[derive(Clone)]
+pub struct Meter {
+    measuring: Rc<Cell<bool>>,
+    stop: Rc<Cell<bool>>,
+    count: Rc<Cell<u64>>,
+    latency: Rc<RefCell<Histogram<u64>>>,
+}
+
+impl Meter {
+    fn new() -> Result<Self, BoxError> {
+        Ok(Meter {
+            measuring: Rc::new(Cell::new(false)),
+            stop: Rc::new(Cell::new(false)),
+            count: Rc::new(Cell::new(0)),
+            latency: Rc::new(RefCell::new(Histogram::new_with_bounds(1, 60_000_000, 3)?)),
+        })
+    }
+
+    fn done(&self, started: Option<Instant>) {
+        if self.measuring.get() {
+            self.count.set(self.count.get() + 1);
+            if let Some(started) = started {
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
+                let _ = self.latency.borrow_mut().record(micros);
+            }
+        }
+    }
+}
+
+/// What a phase measured.
+pub struct Outcome {
+    /// Completed operations per second.
+    pub rate: f64,
+    /// Latency percentiles in microseconds (p50, p99), if recorded.
+    pub latency: Option<(u64, u64)>,
+}
+
+/// Runs the tasks `start` spawns: `warmup`, then counts for `duration`.
+pub async fn measure<F, Fut>(warmup: Duration, duration: Duration, start: F) -> Result<Outcome, BoxError>
+where
+    F: FnOnce(Meter) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError>>,
+{
+    let meter = Meter::new()?;
+    let tasks = start(meter.clone()).await?;
+    tokio::time::sleep(warmup).await;
+    meter.measuring.set(true);
+    let began = Instant::now();
+    tokio::time::sleep(duration).await;
+    let count = meter.count.get();
+    let elapsed = began.elapsed().as_secs_f64();
+    meter.measuring.set(false);
+    meter.stop.set(true);
+    for task in &tasks {
+        if task.is_finished() {
+            // A task that ended early failed: report it.
+            continue;
+        }
+        task.abort();
+    }
+    for task in tasks {
+        match task.await {
+            Ok(Err(e)) => return Err(format!("a load task failed: {e}").into()),
+            Err(e) if e.is_panic() => return Err("a load task panicked".into()),
+            _ => {}
+        }
+    }
+    let latency = meter.latency.borrow();
+    let latency =
+        (!latency.is_empty()).then(|| (latency.value_at_quantile(0.5), latency.value_at_quantile(0.99)));
+    Ok(Outcome { rate: count as f64 / elapsed, latency })
+}
+
+/// Opens a WebSocket, offering `protocol` if given.
+pub async fn open(url: &str, protocol: Option<&str>) -> Result<Socket, BoxError> {
+    let mut request = url.into_client_request()?;
+    if let Some(protocol) = protocol {
+        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_str(protocol)?);
+    }
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    Ok(socket)
+}
+
+/// A joined WAMP session over a raw socket.
+pub struct Session {
+    socket: Socket,
+    serializer: Serializer,
+}
+
+impl Session {
+    /// Connects and joins `realm1`.
+    pub async fn join(url: &str, serializer: Serializer) -> Result<Session, BoxError> {
+        let socket = open(url, Some(serializer.subprotocol())).await?;
+        let mut session = Session { socket, serializer };
+        let roles: Dict = ["caller", "callee", "publisher", "subscriber"]
+            .into_iter()
+            .map(|r| (r.to_owned(), Value::Dict(Dict::new())))
+            .collect();
+        let details = Dict::from([("roles".to_owned(), Value::Dict(roles))]);
+        session.send(&Message::Hello { realm: "realm1".into(), details }).await?;
+        match session.recv().await? {
+            Message::Welcome { .. } => Ok(session),
+            other => Err(format!("expected WELCOME, got {other:?}").into()),
+        }
+    }
+
+    async fn send(&mut self, message: &Message) -> Result<(), BoxError> {
+        let data = self.serializer.encode(message)?;
+        let frame = if self.serializer.is_binary() {
+            Frame::binary(data)
+        } else {
+            Frame::text(String::from_utf8(data)?)
+        };
+        // Queued, not flushed: `recv` flushes when it has to wait, so
+        // pipelined messages leave in one write.
+        self.socket.feed(frame).await?;
+        Ok(())
+    }
+
+    async fn recv(&mut self) -> Result<Message, BoxError> {
+        loop {
+            match next_frame(&mut self.socket).await {
+                Some(Ok(Frame::Text(text))) => return Ok(self.serializer.decode(text.as_bytes())?),
+                Some(Ok(Frame::Binary(data))) => return Ok(self.serializer.decode(&data)?),
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
+                Some(Ok(other)) => return Err(format!("unexpected frame {other:?}").into()),
+                Some(Err(e)) => return Err(e.into()),
+                None => return Err("connection closed".into()),
+            }
+        }
+    }
+}
+
+/// The next frame; flushes queued writes first if none is ready yet.
+async fn next_frame(socket: &mut Socket) -> Option<Result<Frame, tokio_tungstenite::tungstenite::Error>> {
+    if let Some(frame) = socket.next().now_or_never() {
+        return frame;
+    }
+    if let Err(e) = socket.flush().await {
+        return Some(Err(e));
+    }
+    socket.next().await
+}
+
+fn payload() -> Payload {
+    Payload::args(vec![Value::from(PAYLOAD)])
+}
+
+fn spawn<F>(f: F) -> tokio::task::JoinHandle<Result<(), String>>
+where
+    F: std::future::Future<Output = Result<(), BoxError>> + 'static,
+{
+    tokio::task::spawn_local(async move { f.await.map_err(|e| e.to_string()) })
+}
+
+/// `connections` echo clients, each keeping `window` 64-byte messages in
+/// flight.
+pub async fn echo(
+    url: String,
+    connections: usize,
+    window: usize,
+    meter: Meter,
+) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let mut socket = open(&url, None).await?;
+        let meter = meter.clone();
+        tasks.push(spawn(async move {
+            let mut sent = std::collections::VecDeque::with_capacity(window);
+            for _ in 0..window {
+                sent.push_back(Instant::now());
+                socket.feed(Frame::binary(PAYLOAD.as_bytes().to_vec())).await?;
+            }
+            while !meter.stop.get() {
+                match next_frame(&mut socket).await {
+                    Some(Ok(Frame::Binary(_))) => {
+                        let started = sent.pop_front();
+                        meter.done(if window == 1 { started } else { None });
+                        sent.push_back(Instant::now());
+                        socket.feed(Frame::binary(PAYLOAD.as_bytes().to_vec())).await?;
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Err("echo connection closed".into()),
+                }
+            }
+            Ok(())
+        }));
+    }
+    Ok(tasks)
+}
+
+/// One callee answering `bench.echo` and `callers` callers keeping `window`
+/// calls in flight each.
+pub async fn rpc(
+    url: String,
+    serializer: Serializer,
+    callers: usize,
+    window: usize,
+    meter: Meter,
+) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
+    let mut callee = Session::join(&url, serializer).await?;
+    callee
+        .send(&Message::Register { request: 1, options: Dict::new(), procedure: "bench.echo".into() })
+        .await?;
+    match callee.recv().await? {
+        Message::Registered { .. } => {}
+        other => return Err(format!("expected REGISTERED, got {other:?}").into()),
+    }
+    let mut tasks = vec![spawn(async move {
+        loop {
+            if let Message::Invocation { request, payload, .. } = callee.recv().await? {
+                callee.send(&Message::Yield { request, options: Dict::new(), payload }).await?;
+            }
+        }
+    })];
+    for _ in 0..callers {
+        let mut caller = Session::join(&url, serializer).await?;
+        let meter = meter.clone();
+        tasks.push(spawn(async move {
+            let mut next_request = 1u64;
+            let mut started = HashMap::with_capacity(window);
+            let call = |request| Message::Call {
+                request,
+                options: Dict::new(),
+                procedure: "bench.echo".into(),
+                payload: payload(),
+            };
+            for _ in 0..window {
+                started.insert(next_request, Instant::now());
+                caller.send(&call(next_request)).await?;
+                next_request += 1;
+            }
+            while !meter.stop.get() {
+                match caller.recv().await? {
+                    Message::Result { request, .. } => {
+                        let began = started.remove(&request);
+                        meter.done(if window == 1 { began } else { None });
+                        started.insert(next_request, Instant::now());
+                        caller.send(&call(next_request)).await?;
+                        next_request += 1;
+                    }
+                    other => return Err(format!("expected RESULT, got {other:?}").into()),
+                }
+            }
+            Ok(())
+        }));
+    }
+    Ok(tasks)
+}
+
+/// One publisher keeping `window` acknowledged publications in flight and
+/// `subscribers` subscribers; counts deliveries (events received).
+pub async fn pubsub(
+    url: String,
+    serializer: Serializer,
+    subscribers: usize,
+    window: usize,
+    meter: Meter,
+) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
+    let mut tasks = Vec::new();
+    for _ in 0..subscribers {
+        let mut subscriber = Session::join(&url, serializer).await?;
+        subscriber
+            .send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "bench.topic".into() })
+            .await?;
+        match subscriber.recv().await? {
+            Message::Subscribed { .. } => {}
+            other => return Err(format!("expected SUBSCRIBED, got {other:?}").into()),
+        }
+        let meter = meter.clone();
+        tasks.push(spawn(async move {
+            loop {
+                if let Message::Event { .. } = subscriber.recv().await? {
+                    meter.done(None);
+                }
+            }
+        }));
+    }
+    let mut publisher = Session::join(&url, serializer).await?;
+    let meter = meter.clone();
+    tasks.push(spawn(async move {
+        let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
+        let publish = |request| Message::Publish {
+            request,
+            options: options.clone(),
+            topic: "bench.topic".into(),
+            payload: payload(),
+        };
+        let mut next_request = 1u64;
+        for _ in 0..window {
+            publisher.send(&publish(next_request)).await?;
+            next_request += 1;
+        }
+        while !meter.stop.get() {
+            if let Message::Published { .. } = publisher.recv().await? {
+                publisher.send(&publish(next_request)).await?;
+                next_request += 1;
+            }
+        }
+        Ok(())
+    }));
+    Ok(tasks)
+}
+
+/// Opens `count` joined sessions and keeps them open; returns them.
+pub async fn idle_sessions(
+    url: &str,
+    serializer: Serializer,
+    count: usize,
+) -> Result<Vec<Session>, BoxError> {
+    let mut sessions = Vec::with_capacity(count);
+    let mut pending =
+        futures_util::stream::iter((0..count).map(|_| Session::join(url, serializer))).buffer_unordered(64);
+    while let Some(session) = pending.next().await {
+        sessions.push(session?);
+    }
+    Ok(sessions)
+}

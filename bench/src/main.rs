@@ -1,0 +1,261 @@
+//! `wamp-bench`: measures our router over loopback WebSocket against a raw
+//! WebSocket echo server in the same run, and reports every WAMP figure as
+//! a ratio to the matching echo figure.
+//!
+//! ```text
+//! cargo run --release -p wamp-bench            # the whole suite, a Markdown report on stdout
+//! cargo run --release -p wamp-bench -- --duration 10 --idle 10000
+//! ```
+//!
+//! The router and the echo server each run in a child process with one
+//! worker thread; the load runs on one thread of this process. On a 2-core
+//! machine that gives the server one core and the load the other.
+
+mod load;
+mod servers;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use wamp::protocol::Serializer;
+
+type BoxError = Box<dyn std::error::Error>;
+
+#[derive(Parser, Debug)]
+#[command(name = "wamp-bench", about = "Router throughput and latency against a WebSocket echo baseline")]
+struct Cli {
+    #[command(subcommand)]
+    serve: Option<Serve>,
+    /// Seconds each phase is measured.
+    #[arg(long, default_value_t = 5)]
+    duration: u64,
+    /// Seconds of warm-up before each phase is measured.
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
+    /// Client connections (callers, echo clients, subscribers).
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Idle sessions opened to measure memory per session; 0 skips it.
+    #[arg(long, default_value_t = 10_000)]
+    idle: usize,
+    /// Rounds of every phase; each figure is the median round.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Do not pin the load to the first core and the servers to the second.
+    #[arg(long)]
+    no_pin: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Serve {
+    /// (internal) run a server in this process.
+    #[command(hide = true)]
+    Serve {
+        #[arg(value_enum)]
+        kind: servers::Kind,
+        /// Pin the server to this core.
+        #[arg(long)]
+        core: Option<usize>,
+    },
+}
+
+/// Pins the calling thread (and the threads it starts later) to `core`.
+fn pin(core: usize) -> Result<(), BoxError> {
+    // The id is the CPU number: a child inherits its parent's affinity, so
+    // listing the allowed cores there would show only the parent's.
+    if core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
+        Ok(())
+    } else {
+        Err(format!("cannot pin to core {core}").into())
+    }
+}
+
+fn main() -> Result<(), BoxError> {
+    let cli = Cli::parse();
+    if let Some(Serve::Serve { kind, core }) = cli.serve {
+        if let Some(core) = core {
+            pin(core)?;
+        }
+        return Ok(servers::serve(kind)?);
+    }
+    let cores = core_affinity::get_core_ids().map_or(0, |ids| ids.len());
+    let server_core = (!cli.no_pin && cores >= 2).then_some(1);
+    if server_core.is_some() {
+        pin(0)?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, run(cli, server_core))
+}
+
+/// A server in a child process.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    async fn start(kind: &str, core: Option<usize>) -> Result<Server, BoxError> {
+        let mut command = Command::new(std::env::current_exe()?);
+        command.args(["serve", kind]);
+        if let Some(core) = core {
+            command.args(["--core", &core.to_string()]);
+        }
+        let mut child = command.env("RUST_LOG", "warn").stdout(Stdio::piped()).kill_on_drop(true).spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(line) = lines.next_line().await? {
+            if let Some(url) = line.strip_prefix("LISTENING ") {
+                return Ok(Server { child, url: url.to_owned() });
+            }
+        }
+        Err(format!("the {kind} server exited before listening").into())
+    }
+
+    /// Resident memory in bytes.
+    fn rss(&self) -> Result<u64, BoxError> {
+        let pid = self.child.id().ok_or("server exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .ok_or("no VmRSS")?
+            .parse()?;
+        Ok(kib * 1024)
+    }
+}
+
+struct Row {
+    name: String,
+    value: String,
+    baseline: String,
+    ratio: Option<f64>,
+    target: &'static str,
+}
+
+async fn run(cli: Cli, core: Option<usize>) -> Result<(), BoxError> {
+    let warmup = Duration::from_secs(cli.warmup);
+    let duration = Duration::from_secs(cli.duration);
+    let n = cli.connections;
+    let echo = Server::start("echo", core).await?;
+    let router = Server::start("router", core).await?;
+    let mut rows = Vec::new();
+
+    for window in [1usize, 64] {
+        // Rounds interleave the echo and router phases, so drift of the
+        // machine affects both sides alike; each figure is the median.
+        let mut echo_runs = Vec::new();
+        let mut rpc_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
+        let mut pubsub_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
+        for round in 1..=cli.rounds.max(1) {
+            let url = echo.url.clone();
+            let base = load::measure(warmup, duration, |m| load::echo(url, n, window, m)).await?;
+            eprintln!("round {round}: echo, {window} in flight: {:.0} round trips/s", base.rate);
+            echo_runs.push(base);
+            for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+                let url = router.url.clone();
+                let rpc =
+                    load::measure(warmup, duration, |m| load::rpc(url, serializer, n, window, m)).await?;
+                eprintln!("round {round}: rpc {serializer}, {window} in flight: {:.0} calls/s", rpc.rate);
+                rpc_runs[i].push(rpc);
+                if window == 64 {
+                    let url = router.url.clone();
+                    let ps =
+                        load::measure(warmup, duration, |m| load::pubsub(url, serializer, n, 64, m)).await?;
+                    eprintln!("round {round}: pubsub {serializer}: {:.0} deliveries/s", ps.rate);
+                    pubsub_runs[i].push(ps);
+                }
+            }
+        }
+        let base = median(echo_runs);
+        rows.push(Row {
+            name: format!("echo round trips/s, {n} connections × {window} in flight"),
+            value: format!("{:.0}{}", base.rate, latency(&base)),
+            baseline: "-".into(),
+            ratio: None,
+            target: "",
+        });
+        for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+            let rpc = median(std::mem::take(&mut rpc_runs[i]));
+            rows.push(Row {
+                name: format!(
+                    "RPC calls/s, {}, 1 callee, {n} callers × {window} in flight",
+                    serializer.name()
+                ),
+                value: format!("{:.0}{}", rpc.rate, latency(&rpc)),
+                baseline: format!("{:.0}", base.rate),
+                ratio: Some(rpc.rate / base.rate),
+                target: if window == 1 { "≥ 35%" } else { "≥ 10%" },
+            });
+        }
+        for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+            if pubsub_runs[i].is_empty() {
+                continue;
+            }
+            let ps = median(std::mem::take(&mut pubsub_runs[i]));
+            rows.push(Row {
+                name: format!(
+                    "EVENT deliveries/s, {}, 1 publisher × 64 acknowledged in flight, {n} subscribers",
+                    serializer.name()
+                ),
+                value: format!("{:.0}", ps.rate),
+                baseline: format!("{:.0}", base.rate),
+                ratio: Some(ps.rate / base.rate),
+                target: "≥ 10%",
+            });
+        }
+    }
+    drop(router);
+    drop(echo);
+
+    if cli.idle > 0 {
+        let router = Server::start("router", core).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = router.rss()?;
+        let sessions = load::idle_sessions(&router.url, Serializer::MsgPack, cli.idle).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = router.rss()?;
+        let per_session = after.saturating_sub(before) / cli.idle as u64;
+        eprintln!("{} idle sessions: {} bytes each", sessions.len(), per_session);
+        rows.push(Row {
+            name: format!("router memory per idle joined session ({} sessions)", cli.idle),
+            value: format!("{:.1} KiB", per_session as f64 / 1024.0),
+            baseline: format!("RSS {:.1} → {:.1} MiB", mib(before), mib(after)),
+            ratio: None,
+            target: "≤ 64 KiB",
+        });
+        drop(sessions);
+    }
+
+    println!("| measurement | value | echo baseline | ratio | target |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        let ratio = row.ratio.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "-".into());
+        println!("| {} | {} | {} | {} | {} |", row.name, row.value, row.baseline, ratio, row.target);
+    }
+    Ok(())
+}
+
+fn latency(outcome: &load::Outcome) -> String {
+    match outcome.latency {
+        Some((p50, p99)) => format!(" (p50 {p50} µs, p99 {p99} µs)"),
+        None => String::new(),
+    }
+}
+
+const SERIALIZERS: [Serializer; 2] = [Serializer::Json, Serializer::MsgPack];
+
+/// The run with the median rate.
+fn median(mut runs: Vec<load::Outcome>) -> load::Outcome {
+    runs.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let mid = runs.len() / 2;
+    runs.swap_remove(mid)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}

@@ -1,0 +1,72 @@
+//! The servers under test, each run in a child process of its own so the
+//! load generator and the server do not share a runtime.
+
+use std::io::Write as _;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_ws::AggregatedMessage;
+
+/// Which server a child process runs.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Kind {
+    /// Our router, one worker thread.
+    Router,
+    /// A raw actix-ws echo server, one worker thread: the transport ceiling.
+    Echo,
+}
+
+/// Runs the server until the process is killed; prints `LISTENING <url>`.
+pub fn serve(kind: Kind) -> std::io::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        match kind {
+            Kind::Router => {
+                let config = wamp::RouterConfig {
+                    listen: "127.0.0.1:0".into(),
+                    workers: 1,
+                    ping_interval_secs: 0,
+                    ..wamp::RouterConfig::default()
+                };
+                let server = wamp::transport::server::Server::bind(wamp::Router::new(config))?;
+                announce(&server.url())?;
+                server.run().await
+            }
+            Kind::Echo => {
+                let server = HttpServer::new(|| App::new().route("/echo", web::get().to(echo)))
+                    .workers(1)
+                    .tcp_nodelay(true)
+                    .bind("127.0.0.1:0")?;
+                let addr = server.addrs()[0];
+                announce(&format!("ws://{addr}/echo"))?;
+                server.run().await
+            }
+        }
+    })
+}
+
+fn announce(url: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout();
+    writeln!(out, "LISTENING {url}")?;
+    out.flush()
+}
+
+/// Echoes every text and binary message verbatim.
+async fn echo(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, actix_web::Error> {
+    let (response, mut session, stream) = actix_ws::handle(&req, body)?;
+    let mut stream = stream.max_frame_size(16 * 1024 * 1024).aggregate_continuations();
+    actix_web::rt::spawn(async move {
+        while let Some(Ok(message)) = stream.recv().await {
+            let sent = match message {
+                AggregatedMessage::Text(text) => session.text(text).await,
+                AggregatedMessage::Binary(data) => session.binary(data).await,
+                AggregatedMessage::Ping(data) => session.pong(&data).await,
+                AggregatedMessage::Pong(_) => Ok(()),
+                AggregatedMessage::Close(_) => break,
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+        let _ = session.close(None).await;
+    });
+    Ok(response)
+}
