@@ -152,6 +152,20 @@ impl RawClient {
         self.ws.send(Frame::binary(data)).await.expect("send a binary frame");
     }
 
+    /// Sends `data` as a message split into frames of `chunk` bytes (a first
+    /// frame, continuations, and a final one).
+    pub async fn send_fragmented(&mut self, data: &[u8], chunk: usize) {
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame as RawFrame;
+        let kind = if self.serializer.is_binary() { Data::Binary } else { Data::Text };
+        let pieces: Vec<&[u8]> = data.chunks(chunk.max(1)).collect();
+        for (i, piece) in pieces.iter().enumerate() {
+            let opcode = if i == 0 { OpCode::Data(kind) } else { OpCode::Data(Data::Continue) };
+            let frame = RawFrame::message(piece.to_vec(), opcode, i + 1 == pieces.len());
+            self.ws.send(Frame::Frame(frame)).await.expect("send a fragment");
+        }
+    }
+
     /// The next data or close frame (pings and pongs skipped); `None` when
     /// the connection is gone.
     pub async fn next_frame(&mut self) -> Option<Frame> {

@@ -140,3 +140,36 @@ async fn events_reach_every_subscriber_across_serializers_in_order() {
         }
     }
 }
+
+#[tokio::test]
+async fn fragmented_messages_are_reassembled_and_count_toward_the_limit() {
+    let router =
+        TestRouter::with_config(RouterConfig { max_message_size: 64 * 1024, ..RouterConfig::default() });
+    for serializer in Serializer::ALL {
+        let (mut c, _) = RawClient::join(&router.url, serializer, "realm1").await;
+        let text = "z".repeat(40 * 1024);
+        let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
+        let publish = Message::Publish {
+            request: 5,
+            options,
+            topic: "com.test.parts".into(),
+            payload: Payload::args(vec![Value::from(text.as_str())]),
+        };
+        // 40 KiB in 4 KiB frames: reassembled into one message.
+        c.send_fragmented(&serializer.encode(&publish).unwrap(), 4096).await;
+        assert!(matches!(c.recv().await, Message::Published { request: 5, .. }), "{serializer}");
+        // 80 KiB in 4 KiB frames, no frame above the limit: still too big.
+        let big = Message::Publish {
+            request: 6,
+            options: Dict::new(),
+            topic: "com.test.parts".into(),
+            payload: Payload::args(vec![Value::from("w".repeat(80 * 1024))]),
+        };
+        c.send_fragmented(&serializer.encode(&big).unwrap(), 4096).await;
+        match c.recv().await {
+            Message::Goodbye { reason, .. } => assert_eq!(reason, wamp::protocol::errors::PROTOCOL_VIOLATION),
+            other => panic!("expected GOODBYE, got {other:?}"),
+        }
+        c.expect_closed().await;
+    }
+}
