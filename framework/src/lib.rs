@@ -28,13 +28,30 @@
 //! ```
 
 pub mod auth;
+pub mod client;
+pub mod component;
 pub mod config;
+mod error;
 pub mod protocol;
 pub mod router;
 pub mod transport;
 
+pub use client::Context;
+pub use component::Host;
 pub use config::RouterConfig;
+pub use error::Error;
 pub use router::Router;
+
+/// Re-exported for the code `#[wamp::component]` generates, so applications
+/// need no dependency of their own on it.
+#[doc(hidden)]
+pub use inventory;
+
+/// What a component module usually needs.
+pub mod prelude {
+    pub use crate::client::{CallDetails, CallResult, EventDetails};
+    pub use crate::{Context, Error, Host};
+}
 
 /// The guide: long-form documentation, kept in the repository's `docs/`
 /// folder and compiled here so its examples are tested.

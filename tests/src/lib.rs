@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
+pub mod crossbar;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,6 +47,10 @@ impl TestRouter {
         if config.workers == 0 {
             config.workers = 2;
         }
+        Self::spawn(config)
+    }
+
+    fn spawn(config: RouterConfig) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -61,6 +67,26 @@ impl TestRouter {
         });
         let (url, addr, router, system) = rx.recv().expect("router thread started");
         TestRouter { url, addr, router, system, thread: Some(thread) }
+    }
+
+    /// Stops the router (every connection drops) and starts a fresh one
+    /// on the same address, as a router restart looks to its clients.
+    pub fn restart(&mut self) {
+        let config = self.router.config().clone();
+        self.stop();
+        let mut config = RouterConfig { listen: self.addr.to_string(), ..config };
+        if config.workers == 0 {
+            config.workers = 2;
+        }
+        let started = Self::spawn(config);
+        *self = started;
+    }
+
+    fn stop(&mut self) {
+        self.system.stop();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 
     /// The router handle.
@@ -80,10 +106,7 @@ impl TestRouter {
 
 impl Drop for TestRouter {
     fn drop(&mut self) {
-        self.system.stop();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.stop();
     }
 }
 

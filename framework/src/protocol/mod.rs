@@ -6,6 +6,7 @@
 //! actors or clocks: the router, the client and the tests all drive the same
 //! code.
 
+mod convert;
 pub mod errors;
 pub mod id;
 mod message;
@@ -14,6 +15,7 @@ mod serializer;
 mod uri;
 mod value;
 
+pub use convert::{from_value, to_value, ConvertError};
 pub use id::Id;
 pub use message::{code, type_name, Message, Payload};
 pub use serializer::Serializer;

@@ -80,6 +80,16 @@ impl Server {
     /// session gets GOODBYE `wamp.close.system_shutdown` and the server
     /// waits (up to the configured grace) for the sessions to close.
     pub async fn run_until_signal(self) -> io::Result<()> {
+        self.run_until_signal_then(async {}).await
+    }
+
+    /// Like [`Server::run_until_signal`], running `before_shutdown` (e.g.
+    /// in-process components leaving) between the signal and the router's
+    /// shutdown.
+    pub async fn run_until_signal_then(
+        self,
+        before_shutdown: impl std::future::Future<Output = ()>,
+    ) -> io::Result<()> {
         let handle = self.server.handle();
         let mut serving = actix_web::rt::spawn(self.server);
         tokio::select! {
@@ -89,6 +99,7 @@ impl Server {
                 tracing::info!("shutdown requested");
             }
         }
+        before_shutdown.await;
         let left = self.router.shutdown(self.router.config().shutdown_grace()).await;
         if left > 0 {
             tracing::warn!(connections = left, "closing connections that did not say goodbye");
@@ -103,7 +114,7 @@ fn flatten(result: Result<io::Result<()>, actix_web::rt::task::JoinError>) -> io
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() -> io::Result<()> {
+pub(crate) async fn shutdown_signal() -> io::Result<()> {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

@@ -1,0 +1,360 @@
+//! [`Context`]: what a component's handlers and hooks use to act on their
+//! session.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::core::{ClientCore, Outcome};
+use super::details::{CallDetails, EventDetails, SessionInfo};
+use super::link::LinkSender;
+use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
+use super::payload::{from_payload, to_payload, CallResult};
+use crate::protocol::{errors, Id, Message, Payload};
+use crate::Error;
+
+/// A registered procedure's handler.
+pub type ProcedureFn =
+    Rc<dyn Fn(Payload, CallDetails, Context) -> LocalBoxFuture<'static, Result<Payload, Error>>>;
+
+/// A subscription's handler.
+pub type EventFn = Rc<dyn Fn(Payload, EventDetails, Context) -> LocalBoxFuture<'static, ()>>;
+
+/// The handler of a subscription or registration.
+#[derive(Clone)]
+pub enum Handler {
+    /// Answers INVOCATIONs.
+    Procedure(ProcedureFn),
+    /// Receives EVENTs.
+    Event(EventFn),
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Handler::Procedure(_) => "Handler::Procedure",
+            Handler::Event(_) => "Handler::Event",
+        })
+    }
+}
+
+pub(crate) type Reply = oneshot::Sender<Outcome>;
+
+/// State shared by a session's driver and every [`Context`] of it. All on
+/// the driver's thread: no locks.
+pub(crate) struct Shared {
+    pub(crate) core: RefCell<ClientCore<Reply, Handler>>,
+    pub(crate) link: RefCell<Option<LinkSender>>,
+    pub(crate) info: RefCell<Option<SessionInfo>>,
+    pub(crate) call_timeout: Option<Duration>,
+}
+
+/// A subscription made through a [`Context`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription {
+    /// The router's subscription id (of the session that made it).
+    pub id: Id,
+}
+
+/// A registration made through a [`Context`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registration {
+    /// The router's registration id (of the session that made it).
+    pub id: Id,
+}
+
+/// A handle on a session for the code that runs inside it: procedures,
+/// event handlers and lifecycle hooks. Cheap to clone; it lives on the
+/// session's thread (use [`Client`](super::Client) from elsewhere).
+///
+/// Every request fails rather than waits forever: when the session ends,
+/// when it is not connected, and (for calls) after the call timeout.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) shared: Rc<Shared>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("session", &self.session_id()).finish()
+    }
+}
+
+impl Context {
+    /// A context that belongs to no session: every request fails with
+    /// `wamp.error.canceled`. For calling a component's handlers directly
+    /// in unit tests.
+    pub fn detached() -> Self {
+        Context {
+            shared: Rc::new(Shared {
+                core: RefCell::new(ClientCore::new()),
+                link: RefCell::new(None),
+                info: RefCell::new(None),
+                call_timeout: None,
+            }),
+        }
+    }
+
+    /// The session's id, while joined.
+    pub fn session_id(&self) -> Option<Id> {
+        self.shared.info.borrow().as_ref().map(|i| i.id)
+    }
+
+    /// The session as the router's WELCOME described it, while joined.
+    pub fn info(&self) -> Option<SessionInfo> {
+        self.shared.info.borrow().clone()
+    }
+
+    /// The realm, while joined.
+    pub fn realm(&self) -> Option<String> {
+        self.shared.info.borrow().as_ref().map(|i| i.realm.clone())
+    }
+
+    /// The authid, while joined.
+    pub fn authid(&self) -> Option<String> {
+        self.shared.info.borrow().as_ref().map(|i| i.authid.clone())
+    }
+
+    /// The authrole, while joined.
+    pub fn authrole(&self) -> Option<String> {
+        self.shared.info.borrow().as_ref().map(|i| i.authrole.clone())
+    }
+
+    fn send(&self, message: Message) -> Result<(), Error> {
+        match self.shared.link.borrow().as_ref() {
+            Some(link) if link.send(message) => Ok(()),
+            _ => Err(Error::new(errors::CANCELED, "the session is not connected to a router")),
+        }
+    }
+
+    fn not_connected(&self) -> Result<(), Error> {
+        if self.shared.link.borrow().is_some() {
+            Ok(())
+        } else {
+            Err(Error::new(errors::CANCELED, "the session is not connected to a router"))
+        }
+    }
+
+    /// Calls a procedure with `args` (a tuple or list: positional; a struct
+    /// or map: keyword; see [`to_payload`]) and converts the result to `T`.
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: wamp::Context) -> Result<(), wamp::Error> {
+    /// let sum: i64 = ctx.call("com.example.add2", (2, 3)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<T: DeserializeOwned>(&self, procedure: &str, args: impl Serialize) -> Result<T, Error> {
+        let result = self.call_with(procedure, to_payload(&args)?, CallOptions::default()).await?;
+        from_payload(result.into_payload())
+    }
+
+    /// Calls a procedure with full control of the payload and options.
+    pub async fn call_with(
+        &self,
+        procedure: &str,
+        payload: Payload,
+        options: CallOptions,
+    ) -> Result<CallResult, Error> {
+        self.not_connected()?;
+        let (tx, rx) = oneshot::channel();
+        let (request, message) =
+            self.shared.core.borrow_mut().call(procedure, options.to_dict(), payload, tx);
+        if let Err(e) = self.send(message) {
+            self.shared.core.borrow_mut().abandon(request);
+            return Err(e);
+        }
+        let timeout = options.timeout.or(self.shared.call_timeout);
+        let outcome = match timeout {
+            None => rx.await,
+            Some(limit) => match tokio::time::timeout(limit, rx).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    self.shared.core.borrow_mut().abandon(request);
+                    return Err(Error::timeout(limit));
+                }
+            },
+        };
+        match outcome {
+            Ok(Outcome::Result { payload, .. }) => Ok(CallResult::from_payload(payload)),
+            other => Err(failure(other)),
+        }
+    }
+
+    /// Publishes an event (not acknowledged; the publisher is excluded).
+    pub async fn publish(&self, topic: &str, args: impl Serialize) -> Result<(), Error> {
+        self.publish_with(topic, to_payload(&args)?, PublishOptions::default()).await.map(|_| ())
+    }
+
+    /// Publishes with full control; with `acknowledge` it waits for the
+    /// router and returns the publication id.
+    pub async fn publish_with(
+        &self,
+        topic: &str,
+        payload: Payload,
+        options: PublishOptions,
+    ) -> Result<Option<Id>, Error> {
+        self.not_connected()?;
+        let (tx, rx) = oneshot::channel();
+        let (message, unacknowledged) =
+            self.shared.core.borrow_mut().publish(topic, options.to_dict(), payload, tx);
+        self.send(message)?;
+        if unacknowledged.is_some() {
+            return Ok(None);
+        }
+        match rx.await {
+            Ok(Outcome::Published(id)) => Ok(Some(id)),
+            other => Err(failure(other)),
+        }
+    }
+
+    /// Subscribes `handler` to a topic. The handler receives the event's
+    /// arguments and details.
+    pub async fn subscribe<F, Fut>(
+        &self,
+        topic: &str,
+        options: SubscribeOptions,
+        handler: F,
+    ) -> Result<Subscription, Error>
+    where
+        F: Fn(CallResult, EventDetails) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let handler: super::context::EventFn = Rc::new(move |payload, details, _ctx| {
+            Box::pin(handler(CallResult::from_payload(payload), details))
+        });
+        self.subscribe_handler(topic, options, handler).await
+    }
+
+    /// Subscribes a raw handler (what the component macros generate).
+    pub async fn subscribe_handler(
+        &self,
+        topic: &str,
+        options: SubscribeOptions,
+        handler: EventFn,
+    ) -> Result<Subscription, Error> {
+        self.not_connected()?;
+        let (tx, rx) = oneshot::channel();
+        let added =
+            self.shared.core.borrow_mut().subscribe(topic, options.to_dict(), Handler::Event(handler), tx);
+        let rx = match added {
+            Ok(message) => {
+                self.send(message)?;
+                rx
+            }
+            Err((tx, outcome)) => {
+                let _ = tx.send(outcome);
+                rx
+            }
+        };
+        match rx.await {
+            Ok(Outcome::Subscribed(id)) => Ok(Subscription { id }),
+            other => Err(failure(other)),
+        }
+    }
+
+    /// Registers `handler` as a procedure. It receives the call's arguments
+    /// and details and answers with a [`CallResult`] or an [`Error`].
+    pub async fn register<F, Fut>(
+        &self,
+        procedure: &str,
+        options: RegisterOptions,
+        handler: F,
+    ) -> Result<Registration, Error>
+    where
+        F: Fn(CallResult, CallDetails) -> Fut + 'static,
+        Fut: Future<Output = Result<CallResult, Error>> + 'static,
+    {
+        let handler: ProcedureFn = Rc::new(move |payload, details, _ctx| {
+            let fut = handler(CallResult::from_payload(payload), details);
+            Box::pin(async move { fut.await.map(CallResult::into_payload) })
+        });
+        self.register_handler(procedure, options, handler).await
+    }
+
+    /// Registers a raw handler (what the component macros generate).
+    pub async fn register_handler(
+        &self,
+        procedure: &str,
+        options: RegisterOptions,
+        handler: ProcedureFn,
+    ) -> Result<Registration, Error> {
+        self.not_connected()?;
+        let (tx, rx) = oneshot::channel();
+        let added = self.shared.core.borrow_mut().register(
+            procedure,
+            options.to_dict(),
+            Handler::Procedure(handler),
+            tx,
+        );
+        let rx = match added {
+            Ok(message) => {
+                self.send(message)?;
+                rx
+            }
+            Err((tx, outcome)) => {
+                let _ = tx.send(outcome);
+                rx
+            }
+        };
+        match rx.await {
+            Ok(Outcome::Registered(id)) => Ok(Registration { id }),
+            other => Err(failure(other)),
+        }
+    }
+
+    /// Ends a subscription.
+    pub async fn unsubscribe(&self, subscription: Subscription) -> Result<(), Error> {
+        self.not_connected()?;
+        let (tx, rx) = oneshot::channel();
+        let started = self.shared.core.borrow_mut().unsubscribe(subscription.id, tx);
+        finish(self, started, rx, |o| matches!(o, Outcome::Unsubscribed)).await
+    }
+
+    /// Ends a registration.
+    pub async fn unregister(&self, registration: Registration) -> Result<(), Error> {
+        self.not_connected()?;
+        let (tx, rx) = oneshot::channel();
+        let started = self.shared.core.borrow_mut().unregister(registration.id, tx);
+        finish(self, started, rx, |o| matches!(o, Outcome::Unregistered)).await
+    }
+
+    /// Leaves the realm for good (no reconnect).
+    pub fn leave(&self) {
+        if let Some(link) = self.shared.link.borrow().as_ref() {
+            link.leave();
+        }
+    }
+}
+
+async fn finish(
+    ctx: &Context,
+    started: Result<Message, (Reply, Outcome)>,
+    rx: oneshot::Receiver<Outcome>,
+    ok: impl Fn(&Outcome) -> bool,
+) -> Result<(), Error> {
+    match started {
+        Ok(message) => ctx.send(message)?,
+        Err((tx, outcome)) => {
+            let _ = tx.send(outcome);
+        }
+    }
+    match rx.await {
+        Ok(outcome) if ok(&outcome) => Ok(()),
+        other => Err(failure(other)),
+    }
+}
+
+/// The error for an outcome that is not the expected success.
+fn failure(outcome: Result<Outcome, oneshot::error::RecvError>) -> Error {
+    match outcome {
+        Ok(Outcome::Error { error, payload, .. }) => Error::from_parts(error, payload),
+        Ok(Outcome::Lost) | Err(_) => Error::lost(),
+        Ok(other) => Error::new(errors::PROTOCOL_VIOLATION, format!("unexpected answer {other:?}")),
+    }
+}

@@ -1,0 +1,483 @@
+//! The client side of a WAMP session, free of I/O.
+//!
+//! [`ClientCore`] numbers requests, remembers what each one was for, and
+//! turns the router's answers into [`ClientEffect`]s: complete this request,
+//! run that procedure, deliver this event. It also remembers every
+//! subscription and registration the session made so they can be restored
+//! after a reconnect.
+//!
+//! The core is generic over `R`, what the driver keeps per request to
+//! answer its waiter (a oneshot sender; a label in tests), and `H`, the
+//! handler of a subscription or registration.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::protocol::id::SequentialIds;
+use crate::protocol::{code, errors, Dict, Id, Message, Payload, Value};
+
+/// How a request ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// RESULT of a CALL.
+    Result {
+        /// RESULT.Details.
+        details: Dict,
+        /// The returned args and kwargs.
+        payload: Payload,
+    },
+    /// PUBLISHED: the publication id.
+    Published(Id),
+    /// SUBSCRIBED: the router's subscription id.
+    Subscribed(Id),
+    /// UNSUBSCRIBED.
+    Unsubscribed,
+    /// REGISTERED: the router's registration id.
+    Registered(Id),
+    /// UNREGISTERED.
+    Unregistered,
+    /// ERROR from the router or the callee.
+    Error {
+        /// The error URI.
+        error: String,
+        /// ERROR.Details.
+        details: Dict,
+        /// The error's args and kwargs.
+        payload: Payload,
+    },
+    /// The session ended before an answer came.
+    Lost,
+}
+
+/// What the driver must do.
+#[derive(Debug)]
+pub enum ClientEffect<R, H> {
+    /// Send this message to the router.
+    Send(Message),
+    /// Answer the waiter of a request.
+    Complete(R, Outcome),
+    /// Run a registered procedure; answer with [`ClientCore::yield_result`]
+    /// or [`ClientCore::yield_error`] using `request`.
+    Invoke {
+        /// The handler of the registration.
+        handler: H,
+        /// The INVOCATION request id.
+        request: Id,
+        /// INVOCATION.Details.
+        details: Dict,
+        /// The call's args and kwargs.
+        payload: Payload,
+    },
+    /// Deliver an event to the handler of a subscription.
+    Deliver {
+        /// The handler.
+        handler: H,
+        /// The publication id.
+        publication: Id,
+        /// EVENT.Details.
+        details: Dict,
+        /// The event's args and kwargs.
+        payload: Payload,
+    },
+    /// The router broke the protocol; the session must be closed with
+    /// GOODBYE `wamp.error.protocol_violation` and this explanation.
+    Violation(String),
+}
+
+/// A request waiting for the router.
+#[derive(Debug)]
+enum Pending<R> {
+    Call(R),
+    Publish(R),
+    Subscribe(R, Key),
+    Unsubscribe(R),
+    Register(R, Key),
+    Unregister(R),
+    /// Re-subscribing or re-registering after a reconnect.
+    Restore(Key),
+}
+
+/// A subscription or registration as the application asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    /// Subscription (`true`) or registration (`false`).
+    pub subscription: bool,
+    /// The topic or procedure URI.
+    pub uri: String,
+    /// The options, in a canonical text form (so equal options compare
+    /// equal).
+    pub options: String,
+}
+
+#[derive(Debug)]
+struct Entry<H> {
+    options: Dict,
+    handler: H,
+    /// The router's id in the current session, once confirmed.
+    id: Option<Id>,
+}
+
+/// The client session state.
+#[derive(Debug)]
+pub struct ClientCore<R, H> {
+    requests: SequentialIds,
+    pending: HashMap<Id, Pending<R>>,
+    /// What the application subscribed to and registered, in the order
+    /// made (restored in that order).
+    entries: BTreeMap<Key, Entry<H>>,
+    order: Vec<Key>,
+    by_subscription: HashMap<Id, Key>,
+    by_registration: HashMap<Id, Key>,
+}
+
+impl<R, H> Default for ClientCore<R, H> {
+    fn default() -> Self {
+        ClientCore {
+            requests: SequentialIds::default(),
+            pending: HashMap::new(),
+            entries: BTreeMap::new(),
+            order: Vec::new(),
+            by_subscription: HashMap::new(),
+            by_registration: HashMap::new(),
+        }
+    }
+}
+
+impl Key {
+    fn new(subscription: bool, uri: &str, options: &Dict) -> Self {
+        let options = serde_json::to_string(&Value::Dict(options.clone())).unwrap_or_default();
+        Key { subscription, uri: uri.to_owned(), options }
+    }
+}
+
+impl<R, H: Clone> ClientCore<R, H> {
+    /// An empty session state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn next_request(&mut self) -> Id {
+        loop {
+            let id = self.requests.next_id();
+            if !self.pending.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Starts a CALL.
+    pub fn call(&mut self, procedure: &str, options: Dict, payload: Payload, reply: R) -> (Id, Message) {
+        let request = self.next_request();
+        self.pending.insert(request, Pending::Call(reply));
+        (request, Message::Call { request, options, procedure: procedure.into(), payload })
+    }
+
+    /// Forgets a CALL whose waiter gave up (timeout or drop); a late answer
+    /// is then ignored.
+    pub fn abandon(&mut self, request: Id) -> Option<R> {
+        match self.pending.remove(&request) {
+            Some(Pending::Call(r) | Pending::Publish(r)) => Some(r),
+            Some(other) => {
+                // Only calls and publications can be abandoned; keep others.
+                self.pending.insert(request, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Starts a PUBLISH. With `acknowledge` the reply completes on
+    /// PUBLISHED; without, the caller completes it right away and `reply`
+    /// is returned.
+    pub fn publish(
+        &mut self,
+        topic: &str,
+        options: Dict,
+        payload: Payload,
+        reply: R,
+    ) -> (Message, Option<R>) {
+        let request = self.next_request();
+        let acknowledge = options.get("acknowledge").and_then(Value::as_bool).unwrap_or(false);
+        let message = Message::Publish { request, options, topic: topic.into(), payload };
+        if acknowledge {
+            self.pending.insert(request, Pending::Publish(reply));
+            (message, None)
+        } else {
+            (message, Some(reply))
+        }
+    }
+
+    /// Starts a SUBSCRIBE. Returns `None` (and keeps the new handler) if the
+    /// session already holds this subscription; `reply` is then answered at
+    /// once with [`Outcome::Subscribed`].
+    pub fn subscribe(
+        &mut self,
+        topic: &str,
+        options: Dict,
+        handler: H,
+        reply: R,
+    ) -> Result<Message, (R, Outcome)> {
+        self.add(true, topic, options, handler, reply)
+    }
+
+    /// Starts a REGISTER (see [`ClientCore::subscribe`] for a repeat).
+    pub fn register(
+        &mut self,
+        procedure: &str,
+        options: Dict,
+        handler: H,
+        reply: R,
+    ) -> Result<Message, (R, Outcome)> {
+        self.add(false, procedure, options, handler, reply)
+    }
+
+    fn add(
+        &mut self,
+        subscription: bool,
+        uri: &str,
+        options: Dict,
+        handler: H,
+        reply: R,
+    ) -> Result<Message, (R, Outcome)> {
+        let key = Key::new(subscription, uri, &options);
+        if let Some(entry) = self.entries.get_mut(&key) {
+            if let Some(id) = entry.id {
+                entry.handler = handler;
+                let outcome = if subscription { Outcome::Subscribed(id) } else { Outcome::Registered(id) };
+                return Err((reply, outcome));
+            }
+        }
+        let request = self.next_request();
+        let message = if subscription {
+            self.pending.insert(request, Pending::Subscribe(reply, key.clone()));
+            Message::Subscribe { request, options: options.clone(), topic: uri.into() }
+        } else {
+            self.pending.insert(request, Pending::Register(reply, key.clone()));
+            Message::Register { request, options: options.clone(), procedure: uri.into() }
+        };
+        if !self.entries.contains_key(&key) {
+            self.order.push(key.clone());
+        }
+        self.entries.insert(key, Entry { options, handler, id: None });
+        Ok(message)
+    }
+
+    /// Starts an UNSUBSCRIBE of a router subscription id.
+    pub fn unsubscribe(&mut self, subscription: Id, reply: R) -> Result<Message, (R, Outcome)> {
+        let Some(key) = self.by_subscription.remove(&subscription) else {
+            return Err((reply, not_held(errors::NO_SUCH_SUBSCRIPTION, "subscription", subscription)));
+        };
+        self.forget(&key);
+        let request = self.next_request();
+        self.pending.insert(request, Pending::Unsubscribe(reply));
+        Ok(Message::Unsubscribe { request, subscription })
+    }
+
+    /// Starts an UNREGISTER of a router registration id.
+    pub fn unregister(&mut self, registration: Id, reply: R) -> Result<Message, (R, Outcome)> {
+        let Some(key) = self.by_registration.remove(&registration) else {
+            return Err((reply, not_held(errors::NO_SUCH_REGISTRATION, "registration", registration)));
+        };
+        self.forget(&key);
+        let request = self.next_request();
+        self.pending.insert(request, Pending::Unregister(reply));
+        Ok(Message::Unregister { request, registration })
+    }
+
+    fn forget(&mut self, key: &Key) {
+        self.entries.remove(key);
+        self.order.retain(|k| k != key);
+    }
+
+    /// The YIELD answering an INVOCATION.
+    pub fn yield_result(&self, request: Id, payload: Payload) -> Message {
+        Message::Yield { request, options: Dict::new(), payload }
+    }
+
+    /// The ERROR answering an INVOCATION.
+    pub fn yield_error(&self, request: Id, error: String, details: Dict, payload: Payload) -> Message {
+        Message::Error { request_type: code::INVOCATION, request, details, error, payload }
+    }
+
+    /// Handles a message from the router.
+    pub fn receive(&mut self, message: Message, out: &mut Vec<ClientEffect<R, H>>) {
+        match message {
+            Message::Result { request, details, payload } => match self.pending.remove(&request) {
+                Some(Pending::Call(r)) => {
+                    out.push(ClientEffect::Complete(r, Outcome::Result { details, payload }))
+                }
+                other => self.unexpected(request, other, "RESULT", out),
+            },
+            Message::Published { request, publication } => match self.pending.remove(&request) {
+                Some(Pending::Publish(r)) => {
+                    out.push(ClientEffect::Complete(r, Outcome::Published(publication)))
+                }
+                other => self.unexpected(request, other, "PUBLISHED", out),
+            },
+            Message::Subscribed { request, subscription } => match self.pending.remove(&request) {
+                Some(Pending::Subscribe(r, key)) => {
+                    self.confirm(&key, subscription);
+                    out.push(ClientEffect::Complete(r, Outcome::Subscribed(subscription)));
+                }
+                Some(Pending::Restore(key)) => self.confirm(&key, subscription),
+                other => self.unexpected(request, other, "SUBSCRIBED", out),
+            },
+            Message::Registered { request, registration } => match self.pending.remove(&request) {
+                Some(Pending::Register(r, key)) => {
+                    self.confirm(&key, registration);
+                    out.push(ClientEffect::Complete(r, Outcome::Registered(registration)));
+                }
+                Some(Pending::Restore(key)) => self.confirm(&key, registration),
+                other => self.unexpected(request, other, "REGISTERED", out),
+            },
+            Message::Unsubscribed { request } => match self.pending.remove(&request) {
+                Some(Pending::Unsubscribe(r)) => out.push(ClientEffect::Complete(r, Outcome::Unsubscribed)),
+                // A router-initiated revocation carries no request of ours.
+                other => self.unexpected(request, other, "UNSUBSCRIBED", out),
+            },
+            Message::Unregistered { request } => match self.pending.remove(&request) {
+                Some(Pending::Unregister(r)) => out.push(ClientEffect::Complete(r, Outcome::Unregistered)),
+                other => self.unexpected(request, other, "UNREGISTERED", out),
+            },
+            Message::Error { request_type, request, details, error, payload } => {
+                match self.pending.remove(&request) {
+                    Some(Pending::Subscribe(r, key) | Pending::Register(r, key)) => {
+                        self.forget(&key);
+                        out.push(ClientEffect::Complete(r, Outcome::Error { error, details, payload }));
+                    }
+                    Some(Pending::Restore(key)) => {
+                        tracing::warn!(uri = %key.uri, %error, "could not restore after reconnect");
+                        self.forget(&key);
+                    }
+                    Some(
+                        Pending::Call(r)
+                        | Pending::Publish(r)
+                        | Pending::Unsubscribe(r)
+                        | Pending::Unregister(r),
+                    ) => out.push(ClientEffect::Complete(r, Outcome::Error { error, details, payload })),
+                    None => tracing::debug!(request_type, request, %error, "ERROR for an unknown request"),
+                }
+            }
+            Message::Event { subscription, publication, details, payload } => {
+                match self.by_subscription.get(&subscription).and_then(|k| self.entries.get(k)) {
+                    Some(entry) => out.push(ClientEffect::Deliver {
+                        handler: entry.handler.clone(),
+                        publication,
+                        details,
+                        payload,
+                    }),
+                    None => tracing::debug!(subscription, "EVENT for a subscription no longer held"),
+                }
+            }
+            Message::Invocation { request, registration, details, payload } => {
+                match self.by_registration.get(&registration).and_then(|k| self.entries.get(k)) {
+                    Some(entry) => out.push(ClientEffect::Invoke {
+                        handler: entry.handler.clone(),
+                        request,
+                        details,
+                        payload,
+                    }),
+                    None => out.push(ClientEffect::Send(self.yield_error(
+                        request,
+                        errors::NO_SUCH_REGISTRATION.into(),
+                        Dict::new(),
+                        Payload::args(vec![Value::from("this session no longer holds the registration")]),
+                    ))),
+                }
+            }
+            Message::Interrupt { request, .. } => {
+                tracing::debug!(request, "INTERRUPT ignored: call canceling is not announced");
+            }
+            other => out.push(ClientEffect::Violation(format!(
+                "a client does not accept {} messages in an open session",
+                other.name()
+            ))),
+        }
+    }
+
+    fn confirm(&mut self, key: &Key, id: Id) {
+        if let Some(entry) = self.entries.get_mut(key) {
+            entry.id = Some(id);
+            if key.subscription {
+                self.by_subscription.insert(id, key.clone());
+            } else {
+                self.by_registration.insert(id, key.clone());
+            }
+        }
+    }
+
+    fn unexpected(
+        &mut self,
+        request: Id,
+        pending: Option<Pending<R>>,
+        what: &str,
+        out: &mut Vec<ClientEffect<R, H>>,
+    ) {
+        match pending {
+            None => tracing::debug!(request, "{what} for an unknown or abandoned request"),
+            Some(p) => {
+                // Put it back and report the router's mistake.
+                self.pending.insert(request, p);
+                out.push(ClientEffect::Violation(format!("{what} answers a request of another kind")));
+            }
+        }
+    }
+
+    /// The session ended: every waiting request is answered with
+    /// [`Outcome::Lost`], and the router ids are forgotten (the entries are
+    /// kept for [`ClientCore::rejoined`]).
+    pub fn disconnected(&mut self, out: &mut Vec<ClientEffect<R, H>>) {
+        let mut pending: Vec<(Id, Pending<R>)> = self.pending.drain().collect();
+        pending.sort_unstable_by_key(|(id, _)| *id);
+        for (_, p) in pending {
+            match p {
+                Pending::Call(r) | Pending::Publish(r) | Pending::Unsubscribe(r) | Pending::Unregister(r) => {
+                    out.push(ClientEffect::Complete(r, Outcome::Lost))
+                }
+                Pending::Subscribe(r, key) | Pending::Register(r, key) => {
+                    // Not confirmed: it will not be restored either.
+                    self.forget(&key);
+                    out.push(ClientEffect::Complete(r, Outcome::Lost));
+                }
+                Pending::Restore(_) => {}
+            }
+        }
+        self.by_subscription.clear();
+        self.by_registration.clear();
+        for entry in self.entries.values_mut() {
+            entry.id = None;
+        }
+    }
+
+    /// A new session joined after a reconnect: SUBSCRIBE and REGISTER again
+    /// everything the application held, in the order it was made.
+    pub fn rejoined(&mut self, out: &mut Vec<ClientEffect<R, H>>) {
+        let keys = self.order.clone();
+        for key in keys {
+            let Some(options) = self.entries.get(&key).map(|e| e.options.clone()) else { continue };
+            let request = self.next_request();
+            self.pending.insert(request, Pending::Restore(key.clone()));
+            let message = if key.subscription {
+                Message::Subscribe { request, options, topic: key.uri.clone() }
+            } else {
+                Message::Register { request, options, procedure: key.uri.clone() }
+            };
+            out.push(ClientEffect::Send(message));
+        }
+    }
+
+    /// How many requests wait for an answer.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+fn not_held(uri: &str, what: &str, id: Id) -> Outcome {
+    Outcome::Error {
+        error: uri.into(),
+        details: Dict::new(),
+        payload: Payload::args(vec![Value::from(format!("this session holds no {what} {id}"))]),
+    }
+}
+
+#[cfg(test)]
+mod tests;

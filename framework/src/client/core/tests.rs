@@ -1,0 +1,212 @@
+//! The client core, message by message.
+
+use super::*;
+
+type Core = ClientCore<&'static str, &'static str>;
+
+fn run(core: &mut Core, message: Message) -> Vec<ClientEffect<&'static str, &'static str>> {
+    let mut out = Vec::new();
+    core.receive(message, &mut out);
+    out
+}
+
+fn request_of(message: &Message) -> Id {
+    match message {
+        Message::Call { request, .. }
+        | Message::Publish { request, .. }
+        | Message::Subscribe { request, .. }
+        | Message::Register { request, .. }
+        | Message::Unsubscribe { request, .. }
+        | Message::Unregister { request, .. } => *request,
+        other => panic!("not a request: {other:?}"),
+    }
+}
+
+#[test]
+fn call_then_result_completes_the_caller() {
+    let mut core = Core::new();
+    let (request, message) = core.call("com.add", Dict::new(), Payload::args(vec![1.into()]), "call");
+    assert_eq!(request_of(&message), request);
+    let payload = Payload::args(vec![2.into()]);
+    let effects = run(&mut core, Message::Result { request, details: Dict::new(), payload: payload.clone() });
+    assert!(
+        matches!(effects.as_slice(), [ClientEffect::Complete("call", Outcome::Result { payload: p, .. })] if *p == payload)
+    );
+    assert_eq!(core.pending_count(), 0);
+}
+
+#[test]
+fn errors_complete_the_request_with_uri_and_payload() {
+    let mut core = Core::new();
+    let (request, _) = core.call("com.fail", Dict::new(), Payload::default(), "call");
+    let error = Message::Error {
+        request_type: code::CALL,
+        request,
+        details: Dict::new(),
+        error: "com.oops".into(),
+        payload: Payload::args(vec!["why".into()]),
+    };
+    let effects = run(&mut core, error);
+    match effects.as_slice() {
+        [ClientEffect::Complete("call", Outcome::Error { error, payload, .. })] => {
+            assert_eq!(error, "com.oops");
+            assert_eq!(payload.args_list(), [Value::from("why")]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn requests_get_sequential_ids() {
+    let mut core = Core::new();
+    let (a, _) = core.call("a.b", Dict::new(), Payload::default(), "1");
+    let (b, _) = core.call("a.b", Dict::new(), Payload::default(), "2");
+    assert_eq!((a, b), (1, 2));
+}
+
+#[test]
+fn invocations_and_events_reach_their_handlers() {
+    let mut core = Core::new();
+    let register = core.register("com.proc", Dict::new(), "proc-handler", "reg").unwrap();
+    let effects = run(&mut core, Message::Registered { request: request_of(&register), registration: 77 });
+    assert!(matches!(effects.as_slice(), [ClientEffect::Complete("reg", Outcome::Registered(77))]));
+    let effects = run(
+        &mut core,
+        Message::Invocation {
+            request: 5,
+            registration: 77,
+            details: Dict::new(),
+            payload: Payload::default(),
+        },
+    );
+    assert!(matches!(effects.as_slice(), [ClientEffect::Invoke { handler: "proc-handler", request: 5, .. }]));
+
+    let subscribe = core.subscribe("com.topic", Dict::new(), "topic-handler", "sub").unwrap();
+    run(&mut core, Message::Subscribed { request: request_of(&subscribe), subscription: 9 });
+    let effects = run(
+        &mut core,
+        Message::Event { subscription: 9, publication: 3, details: Dict::new(), payload: Payload::default() },
+    );
+    assert!(matches!(
+        effects.as_slice(),
+        [ClientEffect::Deliver { handler: "topic-handler", publication: 3, .. }]
+    ));
+}
+
+#[test]
+fn an_invocation_for_an_unknown_registration_is_answered_with_an_error() {
+    let mut core = Core::new();
+    let effects = run(
+        &mut core,
+        Message::Invocation {
+            request: 5,
+            registration: 1,
+            details: Dict::new(),
+            payload: Payload::default(),
+        },
+    );
+    assert!(matches!(
+        effects.as_slice(),
+        [ClientEffect::Send(Message::Error { request_type: code::INVOCATION, request: 5, .. })]
+    ));
+}
+
+#[test]
+fn repeating_a_held_subscription_reuses_it() {
+    let mut core = Core::new();
+    let subscribe = core.subscribe("com.topic", Dict::new(), "first", "sub1").unwrap();
+    run(&mut core, Message::Subscribed { request: request_of(&subscribe), subscription: 9 });
+    match core.subscribe("com.topic", Dict::new(), "second", "sub2") {
+        Err(("sub2", Outcome::Subscribed(9))) => {}
+        other => panic!("{other:?}"),
+    }
+    let effects = run(
+        &mut core,
+        Message::Event { subscription: 9, publication: 3, details: Dict::new(), payload: Payload::default() },
+    );
+    assert!(matches!(effects.as_slice(), [ClientEffect::Deliver { handler: "second", .. }]));
+}
+
+#[test]
+fn disconnect_fails_waiters_and_rejoin_restores_in_order() {
+    let mut core = Core::new();
+    let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap();
+    run(&mut core, Message::Registered { request: request_of(&reg), registration: 1 });
+    let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap();
+    run(&mut core, Message::Subscribed { request: request_of(&sub), subscription: 2 });
+    let (_, _) = core.call("com.other", Dict::new(), Payload::default(), "call");
+    let mut out = Vec::new();
+    core.disconnected(&mut out);
+    assert!(matches!(out.as_slice(), [ClientEffect::Complete("call", Outcome::Lost)]));
+    // Old ids are gone.
+    let effects = run(
+        &mut core,
+        Message::Event { subscription: 2, publication: 3, details: Dict::new(), payload: Payload::default() },
+    );
+    assert!(effects.is_empty());
+    let mut out = Vec::new();
+    core.rejoined(&mut out);
+    let sent: Vec<&Message> = out
+        .iter()
+        .map(|e| match e {
+            ClientEffect::Send(m) => m,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(matches!(sent[0], Message::Register { procedure, .. } if procedure == "com.proc"));
+    assert!(matches!(sent[1], Message::Subscribe { topic, .. } if topic == "com.topic"));
+    // New ids from the new session route to the same handlers.
+    run(&mut core, Message::Registered { request: request_of(sent[0]), registration: 10 });
+    run(&mut core, Message::Subscribed { request: request_of(sent[1]), subscription: 20 });
+    let effects = run(
+        &mut core,
+        Message::Event {
+            subscription: 20,
+            publication: 4,
+            details: Dict::new(),
+            payload: Payload::default(),
+        },
+    );
+    assert!(matches!(effects.as_slice(), [ClientEffect::Deliver { handler: "t", .. }]));
+}
+
+#[test]
+fn unsubscribe_forgets_the_subscription() {
+    let mut core = Core::new();
+    let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap();
+    run(&mut core, Message::Subscribed { request: request_of(&sub), subscription: 2 });
+    let unsub = core.unsubscribe(2, "unsub").unwrap();
+    let effects = run(&mut core, Message::Unsubscribed { request: request_of(&unsub) });
+    assert!(matches!(effects.as_slice(), [ClientEffect::Complete("unsub", Outcome::Unsubscribed)]));
+    assert!(matches!(core.unsubscribe(2, "again"), Err(("again", Outcome::Error { .. }))));
+    let mut out = Vec::new();
+    core.rejoined(&mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn a_failed_registration_is_not_restored() {
+    let mut core = Core::new();
+    let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap();
+    let error = Message::Error {
+        request_type: code::REGISTER,
+        request: request_of(&reg),
+        details: Dict::new(),
+        error: errors::PROCEDURE_ALREADY_EXISTS.into(),
+        payload: Payload::default(),
+    };
+    assert!(matches!(
+        run(&mut core, error).as_slice(),
+        [ClientEffect::Complete("reg", Outcome::Error { .. })]
+    ));
+    let mut out = Vec::new();
+    core.rejoined(&mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn router_only_messages_are_violations() {
+    let mut core = Core::new();
+    let effects = run(&mut core, Message::Hello { realm: "x".into(), details: Dict::new() });
+    assert!(matches!(effects.as_slice(), [ClientEffect::Violation(_)]));
+}

@@ -1,0 +1,369 @@
+//! The actor that drives one client session: it owns the link to the
+//! router, feeds the router's messages to the [`ClientCore`], runs
+//! procedure and event handlers, and answers requests.
+
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll};
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt as _, AsyncContext, Handler as ActixHandler, ResponseFuture,
+    StreamHandler, WrapFuture as _,
+};
+use futures_util::future::LocalBoxFuture;
+use futures_util::{FutureExt as _, Stream};
+use tokio::sync::{mpsc, oneshot};
+
+use super::context::{Context, Handler, Reply, Shared};
+use super::core::{ClientCore, ClientEffect};
+use super::details::{CallDetails, EventDetails, SessionInfo};
+use super::link::{LinkEvent, LinkSender};
+use super::websocket::{self, ConnectOptions};
+use crate::auth::Identity;
+use crate::protocol::{errors, Dict, Id, Payload};
+use crate::router::actor::{Join, RealmActor, ToPeer};
+use crate::router::realm::SessionInfo as RealmSessionInfo;
+use crate::Error;
+
+/// A lifecycle hook: on join, on leave, on disconnect.
+pub type HookFn = Rc<dyn Fn(Context) -> LocalBoxFuture<'static, Result<(), Error>>>;
+
+/// What runs when the session's state changes.
+#[derive(Default, Clone)]
+pub struct Hooks {
+    /// After every join (the first, and each after a reconnect), once the
+    /// session's registrations and subscriptions are restored.
+    pub on_join: Option<HookFn>,
+    /// When the session ends (GOODBYE, or the connection is gone).
+    pub on_leave: Option<HookFn>,
+    /// When the connection is lost (before a reconnect is tried).
+    pub on_disconnect: Option<HookFn>,
+}
+
+/// How the session reaches its router.
+pub enum Start {
+    /// An in-process router's realm: messages are passed as values.
+    Local {
+        /// The realm actor.
+        realm: actix::Addr<RealmActor>,
+        /// The realm's name.
+        realm_name: String,
+        /// Who the session is.
+        identity: Identity,
+    },
+    /// A router over WebSocket.
+    Remote(ConnectOptions),
+}
+
+/// The session actor.
+pub struct SessionActor {
+    shared: Rc<Shared>,
+    handle: Context,
+    start: Option<Start>,
+    hooks: Hooks,
+    joined_before: bool,
+    waiters: Vec<oneshot::Sender<Result<SessionInfo, Error>>>,
+    effects: Vec<ClientEffect<Reply, Handler>>,
+}
+
+impl SessionActor {
+    /// A session that will reach its router as `start` says.
+    pub fn new(start: Start, hooks: Hooks, call_timeout: Option<std::time::Duration>) -> Self {
+        let shared = Rc::new(Shared {
+            core: std::cell::RefCell::new(ClientCore::new()),
+            link: std::cell::RefCell::new(None),
+            info: std::cell::RefCell::new(None),
+            call_timeout,
+        });
+        SessionActor {
+            handle: Context { shared: shared.clone() },
+            shared,
+            start: Some(start),
+            hooks,
+            joined_before: false,
+            waiters: Vec::new(),
+            effects: Vec::new(),
+        }
+    }
+
+    /// The context handle of this session.
+    pub fn context(&self) -> Context {
+        self.handle.clone()
+    }
+
+    fn joined(&mut self, info: SessionInfo, sender: LinkSender, ctx: &mut actix::Context<Self>) {
+        tracing::debug!(session = info.id, realm = %info.realm, "client session joined");
+        *self.shared.link.borrow_mut() = Some(sender);
+        *self.shared.info.borrow_mut() = Some(info.clone());
+        if self.joined_before {
+            self.shared.core.borrow_mut().rejoined(&mut self.effects);
+            self.apply(ctx);
+        }
+        self.joined_before = true;
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(Ok(info.clone()));
+        }
+        if let Some(hook) = self.hooks.on_join.clone() {
+            let fut = hook(self.handle.clone());
+            actix::spawn(async move {
+                if let Err(e) = fut.await {
+                    tracing::error!(error = %e, "on_join failed");
+                }
+            });
+        }
+    }
+
+    fn left(&mut self, reason: &str, reconnecting: bool, ctx: &mut actix::Context<Self>) {
+        tracing::debug!(%reason, reconnecting, "client session left");
+        self.shared.link.borrow_mut().take();
+        self.shared.info.borrow_mut().take();
+        self.shared.core.borrow_mut().disconnected(&mut self.effects);
+        self.apply(ctx);
+        let hook = if reconnecting { self.hooks.on_disconnect.clone() } else { self.hooks.on_leave.clone() };
+        if let Some(hook) = hook {
+            let fut = hook(self.handle.clone());
+            actix::spawn(async move {
+                if let Err(e) = fut.await {
+                    tracing::error!(error = %e, "session hook failed");
+                }
+            });
+        }
+        if !reconnecting {
+            for waiter in self.waiters.drain(..) {
+                let _ =
+                    waiter.send(Err(Error::new(errors::CANCELED, format!("the session ended: {reason}"))));
+            }
+            ctx.stop();
+        }
+    }
+
+    /// Carries out the effects the core produced.
+    fn apply(&mut self, ctx: &mut actix::Context<Self>) {
+        let link = self.shared.link.borrow().clone();
+        for effect in self.effects.drain(..) {
+            match effect {
+                ClientEffect::Send(message) => {
+                    if let Some(link) = &link {
+                        link.send(message);
+                    }
+                }
+                ClientEffect::Complete(reply, outcome) => {
+                    let _ = reply.send(outcome);
+                }
+                ClientEffect::Invoke {
+                    handler: Handler::Procedure(procedure),
+                    request,
+                    details,
+                    payload,
+                } => {
+                    let Some(link) = link.clone() else { continue };
+                    let mut fut = procedure(payload, CallDetails::new(request, details), self.handle.clone());
+                    // Most handlers finish at once; only the others get a task.
+                    match (&mut fut).now_or_never() {
+                        Some(result) => answer(&link, request, result),
+                        None => {
+                            actix::spawn(async move { answer(&link, request, fut.await) });
+                        }
+                    }
+                }
+                ClientEffect::Deliver { handler: Handler::Event(event), publication, details, payload } => {
+                    let mut fut =
+                        event(payload, EventDetails::new(publication, details), self.handle.clone());
+                    if (&mut fut).now_or_never().is_none() {
+                        actix::spawn(fut);
+                    }
+                }
+                ClientEffect::Invoke { request, .. } => {
+                    // A subscription id named in an INVOCATION: answer, do not hang.
+                    if let Some(link) = &link {
+                        answer(
+                            link,
+                            request,
+                            Err(Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure")),
+                        );
+                    }
+                }
+                ClientEffect::Deliver { .. } => {}
+                ClientEffect::Violation(text) => {
+                    tracing::warn!(%text, "the router broke the protocol; leaving");
+                    if let Some(link) = &link {
+                        link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, &text));
+                        link.leave();
+                    }
+                    ctx.stop();
+                }
+            }
+        }
+    }
+}
+
+/// Sends the YIELD or ERROR for an invocation on the link it came from.
+fn answer(link: &LinkSender, request: Id, result: Result<Payload, Error>) {
+    let message = match result {
+        Ok(payload) => crate::protocol::Message::Yield { request, options: Dict::new(), payload },
+        Err(e) => {
+            let (error, payload) = e.into_parts();
+            crate::protocol::Message::Error {
+                request_type: crate::protocol::code::INVOCATION,
+                request,
+                details: Dict::new(),
+                error,
+                payload,
+            }
+        }
+    };
+    link.send(message);
+}
+
+impl Actor for SessionActor {
+    type Context = actix::Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        match self.start.take() {
+            Some(Start::Local { realm, realm_name, identity }) => {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                let join = realm.send(Join { info: RealmSessionInfo { identity: identity.clone() }, sender });
+                ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
+                    Ok(session) => {
+                        ctx.add_stream(LocalEvents { receiver });
+                        let mut details = Dict::new();
+                        identity.write_details(&mut details);
+                        let info = SessionInfo::new(session, &realm_name, details);
+                        act.joined(info, LinkSender::Local { realm, session }, ctx);
+                    }
+                    Err(e) => act.left(&format!("the realm is not running: {e}"), false, ctx),
+                }));
+            }
+            Some(Start::Remote(options)) => {
+                let (events, receiver) = mpsc::unbounded_channel();
+                ctx.add_stream(RemoteEvents { receiver });
+                actix::spawn(websocket::run(options, events));
+            }
+            None => {}
+        }
+    }
+}
+
+impl StreamHandler<LinkEvent> for SessionActor {
+    fn handle(&mut self, event: LinkEvent, ctx: &mut Self::Context) {
+        match event {
+            LinkEvent::Message(message) => {
+                self.shared.core.borrow_mut().receive(message, &mut self.effects);
+                self.apply(ctx);
+            }
+            LinkEvent::Joined { session, realm, details, sender } => {
+                let info = SessionInfo::new(session, &realm, details);
+                self.joined(info, sender, ctx);
+            }
+            LinkEvent::Left { reason, reconnecting } => self.left(&reason, reconnecting, ctx),
+            LinkEvent::Failed(error) => {
+                for waiter in self.waiters.drain(..) {
+                    let _ = waiter.send(Err(error.clone()));
+                }
+                self.left(&error.to_string(), false, ctx);
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        if self.shared.link.borrow().is_some() {
+            self.left("the link closed", false, ctx);
+        } else {
+            ctx.stop();
+        }
+    }
+}
+
+/// The realm's deliveries to an in-process session, as link events.
+struct LocalEvents {
+    receiver: mpsc::UnboundedReceiver<ToPeer>,
+}
+
+impl Stream for LocalEvents {
+    type Item = LinkEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
+        self.receiver.poll_recv(cx).map(|item| {
+            item.map(|to_peer| match to_peer {
+                ToPeer::Message(message) => LinkEvent::Message(message),
+                ToPeer::Close { reason, message } => {
+                    LinkEvent::Left { reason: format!("{reason}: {message}"), reconnecting: false }
+                }
+            })
+        })
+    }
+}
+
+/// Link events from a WebSocket connection task.
+struct RemoteEvents {
+    receiver: mpsc::UnboundedReceiver<LinkEvent>,
+}
+
+impl Stream for RemoteEvents {
+    type Item = LinkEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
+        self.receiver.poll_recv(cx)
+    }
+}
+
+/// Wait until the session has joined (immediately if it has).
+#[derive(actix::Message)]
+#[rtype(result = "Result<SessionInfo, Error>")]
+pub struct WaitJoined;
+
+impl ActixHandler<WaitJoined> for SessionActor {
+    type Result = ResponseFuture<Result<SessionInfo, Error>>;
+
+    fn handle(&mut self, _msg: WaitJoined, _ctx: &mut Self::Context) -> Self::Result {
+        if let Some(info) = self.shared.info.borrow().clone() {
+            return Box::pin(async move { Ok(info) });
+        }
+        let (tx, rx) = oneshot::channel();
+        self.waiters.push(tx);
+        Box::pin(async move { rx.await.unwrap_or_else(|_| Err(Error::lost())) })
+    }
+}
+
+/// Run a closure with the session's context on its thread; the reply is
+/// the closure's future's output.
+pub struct WithContext<T: 'static> {
+    run: Box<dyn FnOnce(Context) -> LocalBoxFuture<'static, T> + Send>,
+}
+
+impl<T: 'static> WithContext<T> {
+    /// Wraps a closure.
+    pub fn new(run: impl FnOnce(Context) -> LocalBoxFuture<'static, T> + Send + 'static) -> Self {
+        WithContext { run: Box::new(run) }
+    }
+}
+
+impl<T: 'static> actix::Message for WithContext<T> {
+    type Result = T;
+}
+
+impl<T: 'static> ActixHandler<WithContext<T>> for SessionActor {
+    type Result = ResponseFuture<T>;
+
+    fn handle(&mut self, msg: WithContext<T>, _ctx: &mut Self::Context) -> Self::Result {
+        (msg.run)(self.handle.clone())
+    }
+}
+
+/// Leave the realm and stop.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+pub struct LeaveSession;
+
+impl ActixHandler<LeaveSession> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, _msg: LeaveSession, ctx: &mut Self::Context) {
+        let local = matches!(self.shared.link.borrow().as_ref(), Some(LinkSender::Local { .. }));
+        self.handle.leave();
+        if local {
+            // An in-process realm does not answer: the session is over now.
+            self.left(crate::protocol::errors::CLOSE_NORMAL, false, ctx);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The client: a WAMP session seen from the application's side.
+//!
+//! A session is driven by a [`SessionActor`]. It
+//! reaches its router through a link: in-process (straight to a realm
+//! actor of the embedded router, no encoding) or over WebSocket (JSON or
+//! MessagePack, with reconnect). Code running inside the session (procedure
+//! handlers, event handlers, hooks) uses a [`Context`]; code anywhere else
+//! uses a [`Client`], which is `Send`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), wamp::Error> {
+//! use wamp::client::{Client, ConnectOptions};
+//!
+//! let client = Client::connect(ConnectOptions::new("ws://127.0.0.1:8080/ws", "realm1")).await?;
+//! let sum: i64 = client.call("com.example.add2", (2, 3)).await?;
+//! client.publish("com.example.hello", ("Hello, world!",)).await?;
+//! client.leave().await;
+//! # Ok(()) }
+//! ```
+
+mod context;
+pub mod core;
+mod details;
+pub mod driver;
+pub mod link;
+mod options;
+pub mod payload;
+mod websocket;
+
+use actix::{Actor, Addr};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use context::{Context, EventFn, ProcedureFn, Registration, Subscription};
+pub use details::{CallDetails, EventDetails, SessionInfo};
+pub use driver::{Hooks, SessionActor, Start};
+pub use options::{
+    CallOptions, InvokePolicy, MatchPolicy, PublishOptions, RegisterOptions, SubscribeOptions,
+};
+pub use payload::CallResult;
+pub use websocket::{ConnectOptions, ReconnectPolicy};
+
+use crate::protocol::{errors, Id, Payload};
+use crate::Error;
+
+/// A `Send` handle on a client session, usable from any thread.
+#[derive(Clone, Debug)]
+pub struct Client {
+    actor: Addr<SessionActor>,
+}
+
+fn gone(e: actix::MailboxError) -> Error {
+    Error::new(errors::CANCELED, format!("the session has ended ({e})"))
+}
+
+impl Client {
+    /// Connects to a router over WebSocket and joins; returns once joined
+    /// (or once the reconnect policy gives up, or the router refuses).
+    /// Must be called within an actix system.
+    pub async fn connect(options: ConnectOptions) -> Result<Client, Error> {
+        let client = Client::start(SessionActor::new(Start::Remote(options), Hooks::default(), None));
+        client.joined().await?;
+        Ok(client)
+    }
+
+    /// Starts a session actor on the current arbiter.
+    pub fn start(actor: SessionActor) -> Client {
+        Client { actor: actor.start() }
+    }
+
+    /// Wraps the address of a running session actor.
+    pub fn from_addr(actor: Addr<SessionActor>) -> Client {
+        Client { actor }
+    }
+
+    /// The session actor's address.
+    pub fn addr(&self) -> &Addr<SessionActor> {
+        &self.actor
+    }
+
+    /// Waits until the session is joined; returns what WELCOME said.
+    pub async fn joined(&self) -> Result<SessionInfo, Error> {
+        self.actor.send(driver::WaitJoined).await.map_err(gone)?
+    }
+
+    /// Runs `f` with the session's [`Context`] on the session's thread.
+    pub async fn with_context<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(Context) -> futures_util::future::LocalBoxFuture<'static, T> + Send + 'static,
+    {
+        self.actor.send(driver::WithContext::new(f)).await.map_err(gone)
+    }
+
+    /// Calls a procedure (see [`Context::call`]).
+    pub async fn call<T>(&self, procedure: &str, args: impl Serialize) -> Result<T, Error>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let payload = payload::to_payload(&args)?;
+        let result = self.call_with(procedure, payload, CallOptions::default()).await?;
+        payload::from_payload(result.into_payload())
+    }
+
+    /// Calls a procedure with full control (see [`Context::call_with`]).
+    pub async fn call_with(
+        &self,
+        procedure: &str,
+        payload: Payload,
+        options: CallOptions,
+    ) -> Result<CallResult, Error> {
+        let procedure = procedure.to_owned();
+        self.with_context(move |ctx| {
+            Box::pin(async move { ctx.call_with(&procedure, payload, options).await })
+        })
+        .await?
+    }
+
+    /// Publishes an event (see [`Context::publish`]).
+    pub async fn publish(&self, topic: &str, args: impl Serialize) -> Result<(), Error> {
+        let payload = payload::to_payload(&args)?;
+        self.publish_with(topic, payload, PublishOptions::default()).await.map(|_| ())
+    }
+
+    /// Publishes with full control (see [`Context::publish_with`]).
+    pub async fn publish_with(
+        &self,
+        topic: &str,
+        payload: Payload,
+        options: PublishOptions,
+    ) -> Result<Option<Id>, Error> {
+        let topic = topic.to_owned();
+        self.with_context(move |ctx| {
+            Box::pin(async move { ctx.publish_with(&topic, payload, options).await })
+        })
+        .await?
+    }
+
+    /// Subscribes a handler that may run on any thread.
+    pub async fn subscribe<F, Fut>(
+        &self,
+        topic: &str,
+        options: SubscribeOptions,
+        handler: F,
+    ) -> Result<Subscription, Error>
+    where
+        F: Fn(CallResult, EventDetails) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + 'static,
+    {
+        let topic = topic.to_owned();
+        self.with_context(move |ctx| Box::pin(async move { ctx.subscribe(&topic, options, handler).await }))
+            .await?
+    }
+
+    /// Registers a procedure handler that may run on any thread.
+    pub async fn register<F, Fut>(
+        &self,
+        procedure: &str,
+        options: RegisterOptions,
+        handler: F,
+    ) -> Result<Registration, Error>
+    where
+        F: Fn(CallResult, CallDetails) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<CallResult, Error>> + 'static,
+    {
+        let procedure = procedure.to_owned();
+        self.with_context(move |ctx| {
+            Box::pin(async move { ctx.register(&procedure, options, handler).await })
+        })
+        .await?
+    }
+
+    /// Ends a subscription.
+    pub async fn unsubscribe(&self, subscription: Subscription) -> Result<(), Error> {
+        self.with_context(move |ctx| Box::pin(async move { ctx.unsubscribe(subscription).await })).await?
+    }
+
+    /// Ends a registration.
+    pub async fn unregister(&self, registration: Registration) -> Result<(), Error> {
+        self.with_context(move |ctx| Box::pin(async move { ctx.unregister(registration).await })).await?
+    }
+
+    /// Leaves the realm; the session ends (no reconnect).
+    pub async fn leave(&self) {
+        let _ = self.actor.send(driver::LeaveSession).await;
+    }
+}

@@ -1,0 +1,123 @@
+//! Typed values in and out of WAMP payloads.
+//!
+//! Arguments go out through serde: a tuple or list becomes positional
+//! arguments, a struct or map keyword arguments, `()` nothing, and any
+//! other value a single positional argument. Results come back the same
+//! way round: one positional argument is the value itself, several are a
+//! list, keyword arguments alone are a map. [`CallResult`] gives full
+//! control of both.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::protocol::{from_value, to_value, Dict, List, Payload, Value};
+use crate::Error;
+
+/// Positional and keyword arguments, for full control of a payload.
+///
+/// ```
+/// use wamp::client::CallResult;
+/// let r = CallResult::new().arg(5).unwrap().kwarg("unit", "cm").unwrap();
+/// assert_eq!(r.get::<i64>(0).unwrap(), 5);
+/// assert_eq!(r.get_kw::<String>("unit").unwrap(), "cm");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallResult {
+    /// Positional arguments.
+    pub args: List,
+    /// Keyword arguments.
+    pub kwargs: Dict,
+}
+
+impl CallResult {
+    /// No arguments.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a positional argument.
+    pub fn arg(mut self, value: impl Serialize) -> Result<Self, Error> {
+        self.args.push(to_value(&value)?);
+        Ok(self)
+    }
+
+    /// Adds a keyword argument.
+    pub fn kwarg(mut self, name: impl Into<String>, value: impl Serialize) -> Result<Self, Error> {
+        self.kwargs.insert(name.into(), to_value(&value)?);
+        Ok(self)
+    }
+
+    /// Positional argument `index`, converted.
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, Error> {
+        let value = self.args.get(index).cloned().unwrap_or(Value::Null);
+        from_value(value).map_err(|e| Error::invalid_argument(format!("positional result {index}: {e}")))
+    }
+
+    /// Keyword argument `name`, converted.
+    pub fn get_kw<T: DeserializeOwned>(&self, name: &str) -> Result<T, Error> {
+        let value = self.kwargs.get(name).cloned().unwrap_or(Value::Null);
+        from_value(value).map_err(|e| Error::invalid_argument(format!("keyword result '{name}': {e}")))
+    }
+
+    /// As a payload.
+    pub fn into_payload(self) -> Payload {
+        Payload::new(self.args, self.kwargs)
+    }
+
+    /// From a payload (a transparent payload becomes one bytes argument).
+    pub fn from_payload(payload: Payload) -> Self {
+        match payload {
+            Payload::Values { args, kwargs } => CallResult { args, kwargs },
+            Payload::Transparent(bytes) => {
+                CallResult { args: vec![Value::Bytes(bytes)], kwargs: Dict::new() }
+            }
+        }
+    }
+}
+
+/// Turns any serializable value into a payload (see the module docs).
+///
+/// ```
+/// use wamp::client::payload::to_payload;
+/// assert_eq!(to_payload(&(2, 3)).unwrap().args_list().len(), 2);
+/// assert!(to_payload(&()).unwrap().is_empty());
+/// ```
+pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
+    Ok(match to_value(value)? {
+        Value::Null => Payload::default(),
+        Value::List(args) => Payload::args(args),
+        Value::Dict(kwargs) => Payload::new(List::new(), kwargs),
+        other => Payload::args(vec![other]),
+    })
+}
+
+/// Reads a typed value out of a payload (see the module docs).
+///
+/// ```
+/// use wamp::client::payload::from_payload;
+/// use wamp::protocol::{Payload, Value};
+/// let n: i64 = from_payload(Payload::args(vec![Value::from(5)])).unwrap();
+/// assert_eq!(n, 5);
+/// ```
+pub fn from_payload<T: DeserializeOwned>(payload: Payload) -> Result<T, Error> {
+    let value = match payload {
+        Payload::Transparent(bytes) => Value::Bytes(bytes),
+        Payload::Values { mut args, kwargs } => match (args.len(), kwargs.is_empty()) {
+            (0, true) => Value::Null,
+            (0, false) => Value::Dict(kwargs),
+            (1, _) => args.pop().unwrap_or_default(),
+            _ => Value::List(args),
+        },
+    };
+    from_value(value)
+        .map_err(|e| Error::invalid_argument(format!("the result does not fit the expected type: {e}")))
+}
+
+/// Serializes a procedure's return value into a YIELD payload: `()` is
+/// nothing, anything else one positional argument.
+pub fn result_payload<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
+    Ok(match to_value(value)? {
+        Value::Null => Payload::default(),
+        other => Payload::args(vec![other]),
+    })
+}

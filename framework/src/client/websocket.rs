@@ -1,0 +1,316 @@
+//! The WebSocket link of a client session: connect, join, pump messages,
+//! and reconnect with exponential backoff and jitter.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+use super::link::{LinkEvent, LinkSender, Outgoing};
+use crate::protocol::{errors, Dict, Message, Serializer, Value};
+use crate::router::session::goodbye;
+use crate::Error;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// When and how often to reconnect.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ReconnectPolicy {
+    /// Reconnect at all (also governs retrying the first connection).
+    pub enabled: bool,
+    /// The first delay, in milliseconds.
+    pub initial_delay_ms: u64,
+    /// The longest delay, in milliseconds.
+    pub max_delay_ms: u64,
+    /// The factor each failed attempt multiplies the delay by.
+    pub multiplier: f64,
+    /// The fraction of each delay drawn at random (0 to 1), so that many
+    /// clients do not reconnect in step.
+    pub jitter: f64,
+    /// Give up after this many failed attempts in a row; never when `None`.
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            enabled: true,
+            initial_delay_ms: 250,
+            max_delay_ms: 30_000,
+            multiplier: 2.0,
+            jitter: 0.2,
+            max_attempts: None,
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// No reconnecting: one attempt, and the session ends with its
+    /// connection.
+    pub fn off() -> Self {
+        ReconnectPolicy { enabled: false, ..Self::default() }
+    }
+
+    /// The delay before attempt `attempt` (1 is the first retry).
+    ///
+    /// ```
+    /// use wamp::client::ReconnectPolicy;
+    /// let p = ReconnectPolicy { jitter: 0.0, ..ReconnectPolicy::default() };
+    /// assert_eq!(p.delay(1).as_millis(), 250);
+    /// assert_eq!(p.delay(3).as_millis(), 1000);
+    /// assert_eq!(p.delay(100).as_millis(), 30_000);
+    /// ```
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(64) as i32;
+        let base = (self.initial_delay_ms as f64 * self.multiplier.max(1.0).powi(exponent))
+            .min(self.max_delay_ms as f64);
+        let jitter = self.jitter.clamp(0.0, 1.0);
+        let factor = if jitter > 0.0 {
+            use rand::Rng as _;
+            1.0 - jitter + rand::rng().random_range(0.0..=jitter * 2.0)
+        } else {
+            1.0
+        };
+        Duration::from_millis((base * factor).max(0.0) as u64)
+    }
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// `ws://host:port/path` (or `wss://`).
+    pub url: String,
+    /// The realm to join.
+    pub realm: String,
+    /// The serializer to offer.
+    pub serializer: Serializer,
+    /// Reconnect behaviour.
+    pub reconnect: ReconnectPolicy,
+    /// Further HELLO details (e.g. `authid`); roles are always announced.
+    pub hello_details: Dict,
+    /// The largest message accepted from the router.
+    pub max_message_size: usize,
+}
+
+impl ConnectOptions {
+    /// Options for `url` and `realm`, MessagePack, reconnecting by default.
+    pub fn new(url: impl Into<String>, realm: impl Into<String>) -> Self {
+        ConnectOptions {
+            url: url.into(),
+            realm: realm.into(),
+            serializer: Serializer::MsgPack,
+            reconnect: ReconnectPolicy::default(),
+            hello_details: Dict::new(),
+            max_message_size: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// The HELLO a client sends: all four client roles.
+fn hello(options: &ConnectOptions) -> Message {
+    let roles: Dict = ["caller", "callee", "publisher", "subscriber"]
+        .into_iter()
+        .map(|r| (r.to_owned(), Value::Dict(Dict::from([("features".to_owned(), Value::Dict(Dict::new()))]))))
+        .collect();
+    let mut details = options.hello_details.clone();
+    details.insert("roles".into(), Value::Dict(roles));
+    details.insert("agent".into(), Value::from(concat!("actix-wamp/", env!("CARGO_PKG_VERSION"))));
+    Message::Hello { realm: options.realm.clone(), details }
+}
+
+/// Why a connection attempt or session ended.
+enum Ended {
+    /// Worth another attempt (I/O error, router went away or restarts).
+    Retry(String),
+    /// Not worth another attempt (ABORT such as no_such_realm).
+    Fatal(Error),
+    /// The application left.
+    Left,
+}
+
+/// Runs the link until the application leaves or reconnecting gives up.
+pub async fn run(options: ConnectOptions, events: mpsc::UnboundedSender<LinkEvent>) {
+    let (commands, mut outgoing) = mpsc::unbounded_channel();
+    let mut generation = 0u64;
+    let mut failures = 0u32;
+    loop {
+        let ended = match connect(&options).await {
+            Err(ended) => ended,
+            Ok((socket, session, details)) => {
+                generation += 1;
+                failures = 0;
+                let sender = LinkSender::Remote { commands: commands.clone(), generation };
+                let joined = LinkEvent::Joined { session, realm: options.realm.clone(), details, sender };
+                if events.send(joined).is_err() {
+                    return;
+                }
+                let ended = pump(socket, &options, generation, &mut outgoing, &events).await;
+                let (reason, retry) = match &ended {
+                    Ended::Retry(reason) => (reason.clone(), options.reconnect.enabled),
+                    Ended::Fatal(e) => (e.to_string(), false),
+                    Ended::Left => (errors::CLOSE_NORMAL.to_owned(), false),
+                };
+                let _ = events.send(LinkEvent::Left { reason, reconnecting: retry });
+                if !retry {
+                    return;
+                }
+                ended
+            }
+        };
+        match ended {
+            Ended::Left => return,
+            Ended::Fatal(e) => {
+                let _ = events.send(LinkEvent::Failed(e));
+                return;
+            }
+            Ended::Retry(reason) => {
+                failures += 1;
+                let give_up = !options.reconnect.enabled
+                    || options.reconnect.max_attempts.is_some_and(|max| failures > max);
+                if give_up {
+                    let text = format!("cannot reach the router at {}: {reason}", options.url);
+                    let _ = events.send(LinkEvent::Failed(Error::new(errors::CANCELED, text)));
+                    return;
+                }
+                let delay = options.reconnect.delay(failures);
+                tracing::info!(url = %options.url, %reason, attempt = failures, delay_ms = delay.as_millis() as u64, "reconnecting");
+                // Leaving while waiting ends the link; stale messages of the
+                // old session are dropped.
+                let sleep = tokio::time::sleep(delay);
+                tokio::pin!(sleep);
+                loop {
+                    tokio::select! {
+                        _ = &mut sleep => break,
+                        command = outgoing.recv() => match command {
+                            Some(Outgoing::Leave) | None => return,
+                            Some(Outgoing::Message(..)) => {}
+                        },
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Opens the WebSocket and joins the realm.
+async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::Id, Dict), Ended> {
+    let retry = |e: &dyn std::fmt::Display| Ended::Retry(e.to_string());
+    let mut request = options.url.as_str().into_client_request().map_err(|e| {
+        Ended::Fatal(Error::new(errors::CANCELED, format!("invalid router URL {}: {e}", options.url)))
+    })?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(options.serializer.subprotocol()));
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(options.max_message_size))
+        .max_frame_size(Some(options.max_message_size));
+    let (mut socket, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+        .await
+        .map_err(|e| retry(&e))?;
+    let chosen = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok());
+    if chosen != Some(options.serializer.subprotocol()) {
+        let text = format!(
+            "the router did not accept {} (it answered {chosen:?})",
+            options.serializer.subprotocol()
+        );
+        return Err(Ended::Fatal(Error::new(errors::PROTOCOL_VIOLATION, text)));
+    }
+    send(&mut socket, options.serializer, &hello(options)).await.map_err(|e| retry(&e))?;
+    match receive(&mut socket, options.serializer).await {
+        Ok(Some(Message::Welcome { session, details })) => Ok((socket, session, details)),
+        Ok(Some(Message::Abort { reason, details })) => {
+            let message = details.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
+            Err(Ended::Fatal(Error::new(reason, message)))
+        }
+        Ok(Some(other)) => Err(Ended::Retry(format!("expected WELCOME, got {}", other.name()))),
+        Ok(None) => Err(Ended::Retry("the router closed the connection during the handshake".into())),
+        Err(e) => Err(Ended::Retry(e)),
+    }
+}
+
+async fn send(socket: &mut Socket, serializer: Serializer, message: &Message) -> Result<(), String> {
+    let data = serializer.encode(message).map_err(|e| e.to_string())?;
+    let frame = if serializer.is_binary() {
+        Frame::binary(data)
+    } else {
+        Frame::text(String::from_utf8(data).map_err(|e| e.to_string())?)
+    };
+    socket.send(frame).await.map_err(|e| e.to_string())
+}
+
+/// The next WAMP message; `Ok(None)` when the connection closed.
+async fn receive(socket: &mut Socket, serializer: Serializer) -> Result<Option<Message>, String> {
+    loop {
+        match socket.next().await {
+            None | Some(Ok(Frame::Close(_))) => return Ok(None),
+            Some(Err(e)) => return Err(e.to_string()),
+            Some(Ok(Frame::Text(text))) if !serializer.is_binary() => {
+                return serializer.decode(text.as_bytes()).map(Some).map_err(|e| e.to_string())
+            }
+            Some(Ok(Frame::Binary(data))) if serializer.is_binary() => {
+                return serializer.decode(&data).map(Some).map_err(|e| e.to_string())
+            }
+            Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {}
+            Some(Ok(_)) => return Err(format!("a frame of the wrong type for {serializer}")),
+        }
+    }
+}
+
+/// Moves messages both ways until the session ends.
+async fn pump(
+    mut socket: Socket,
+    options: &ConnectOptions,
+    generation: u64,
+    outgoing: &mut mpsc::UnboundedReceiver<Outgoing>,
+    events: &mpsc::UnboundedSender<LinkEvent>,
+) -> Ended {
+    let serializer = options.serializer;
+    loop {
+        tokio::select! {
+            command = outgoing.recv() => match command {
+                Some(Outgoing::Message(g, message)) if g == generation => {
+                    if let Err(e) = send(&mut socket, serializer, &message).await {
+                        return Ended::Retry(e);
+                    }
+                }
+                Some(Outgoing::Message(..)) => {}
+                Some(Outgoing::Leave) | None => {
+                    let _ = send(&mut socket, serializer, &goodbye(errors::CLOSE_NORMAL, "leaving")).await;
+                    // Wait briefly for the router's GOODBYE, then close.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while let Ok(Some(message)) = receive(&mut socket, serializer).await {
+                            if matches!(message, Message::Goodbye { .. }) {
+                                break;
+                            }
+                        }
+                    })
+                    .await;
+                    let _ = socket.close(None).await;
+                    return Ended::Left;
+                }
+            },
+            message = receive(&mut socket, serializer) => match message {
+                Ok(Some(Message::Goodbye { reason, .. })) => {
+                    let _ = send(&mut socket, serializer, &goodbye(errors::GOODBYE_AND_OUT, "goodbye")).await;
+                    let _ = socket.close(None).await;
+                    return Ended::Retry(format!("the router said goodbye ({reason})"));
+                }
+                Ok(Some(Message::Abort { reason, .. })) => return Ended::Retry(format!("the router aborted ({reason})")),
+                Ok(Some(message)) => {
+                    if events.send(LinkEvent::Message(message)).is_err() {
+                        return Ended::Left;
+                    }
+                }
+                Ok(None) => return Ended::Retry("the router closed the connection".into()),
+                Err(e) => {
+                    let _ = send(&mut socket, serializer, &goodbye(errors::PROTOCOL_VIOLATION, &e)).await;
+                    return Ended::Retry(e);
+                }
+            },
+        }
+    }
+}

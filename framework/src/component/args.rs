@@ -1,0 +1,123 @@
+//! Reading a call's arguments into a method's parameters: each parameter
+//! from its position in `args`, or by name from `kwargs`; `Option`
+//! parameters may be absent. Used by the code the component macros
+//! generate; the errors name the parameter.
+
+use serde::de::DeserializeOwned;
+
+use crate::protocol::{from_value, Dict, List, Payload, Value};
+use crate::Error;
+
+/// The arguments of one call or event, taken parameter by parameter.
+#[derive(Debug)]
+pub struct Arguments {
+    args: std::vec::IntoIter<Value>,
+    positional: usize,
+    kwargs: Dict,
+}
+
+impl Arguments {
+    /// Arguments from a payload (a transparent payload is one bytes
+    /// argument).
+    pub fn new(payload: Payload) -> Self {
+        let (args, kwargs): (List, Dict) = match payload {
+            Payload::Values { args, kwargs } => (args, kwargs),
+            Payload::Transparent(bytes) => (vec![Value::Bytes(bytes)], Dict::new()),
+        };
+        Arguments { positional: args.len(), args: args.into_iter(), kwargs }
+    }
+
+    /// The next parameter, called `name`: the next positional argument if
+    /// any are left, else the keyword argument `name`, else (for types that
+    /// accept null, such as `Option`) null.
+    ///
+    /// ```
+    /// use wamp::component::args::Arguments;
+    /// use wamp::protocol::{Dict, Payload, Value};
+    /// let kwargs = Dict::from([("y".to_owned(), Value::from(3))]);
+    /// let mut a = Arguments::new(Payload::new(vec![Value::from(2)], kwargs));
+    /// let x: i64 = a.next("x").unwrap();
+    /// let y: i64 = a.next("y").unwrap();
+    /// let z: Option<i64> = a.next("z").unwrap();
+    /// assert_eq!((x, y, z), (2, 3, None));
+    /// a.finish().unwrap();
+    /// ```
+    pub fn next<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
+        let (value, from) = match self.args.next() {
+            Some(v) => {
+                if self.kwargs.contains_key(name) {
+                    return Err(Error::invalid_argument(format!(
+                        "argument '{name}' is given both by position and by name"
+                    )));
+                }
+                (v, "")
+            }
+            None => match self.kwargs.remove(name) {
+                Some(v) => (v, ""),
+                None => (Value::Null, "missing"),
+            },
+        };
+        match from_value::<T>(value) {
+            Ok(v) => Ok(v),
+            Err(_) if from == "missing" => Err(Error::invalid_argument(format!("missing argument '{name}'"))),
+            Err(e) => Err(Error::invalid_argument(format!("argument '{name}': {e}"))),
+        }
+    }
+
+    /// Checks nothing was left over: more positional arguments than
+    /// parameters, or keyword arguments no parameter takes.
+    pub fn finish(mut self) -> Result<(), Error> {
+        let extra = self.args.len();
+        if extra > 0 {
+            let expected = self.positional - extra;
+            return Err(Error::invalid_argument(format!(
+                "{} positional arguments given, at most {expected} expected",
+                self.positional
+            )));
+        }
+        if let Some(name) = self.kwargs.keys().next() {
+            return Err(Error::invalid_argument(format!("unexpected keyword argument '{name}'")));
+        }
+        self.kwargs.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(values: &[Value], kwargs: &[(&str, Value)]) -> Arguments {
+        let kwargs = kwargs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        Arguments::new(Payload::new(values.to_vec(), kwargs))
+    }
+
+    #[test]
+    fn wrong_types_name_the_parameter() {
+        let mut a = args(&[Value::from("two")], &[]);
+        let err = a.next::<i64>("x").unwrap_err();
+        assert_eq!(err.uri, crate::protocol::errors::INVALID_ARGUMENT);
+        assert_eq!(err.message(), Some("argument 'x': invalid type: string \"two\", expected i64"));
+    }
+
+    #[test]
+    fn missing_and_extra_arguments() {
+        let mut a = args(&[], &[]);
+        assert_eq!(a.next::<i64>("x").unwrap_err().message(), Some("missing argument 'x'"));
+        let mut a = args(&[1.into(), 2.into(), 3.into()], &[]);
+        let _: i64 = a.next("x").unwrap();
+        let _: i64 = a.next("y").unwrap();
+        assert_eq!(
+            a.finish().unwrap_err().message(),
+            Some("3 positional arguments given, at most 2 expected")
+        );
+        let a = args(&[], &[("nope", 1.into())]);
+        assert_eq!(a.finish().unwrap_err().message(), Some("unexpected keyword argument 'nope'"));
+    }
+
+    #[test]
+    fn the_same_argument_twice_is_an_error() {
+        let mut a = args(&[1.into()], &[("x", 2.into())]);
+        assert!(a.next::<i64>("x").is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! The [`Host`]: runs components, in-process beside an embedded router or
+//! as clients of a remote one, chosen by configuration.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::Source as _;
+use serde::{Deserialize, Serialize};
+
+use super::registry::{self, Launcher};
+use super::{local_identity, Component};
+use crate::client::driver::Start;
+use crate::client::{Client, ConnectOptions, ReconnectPolicy};
+use crate::config::{ConfigError, RealmConfig, RouterConfig};
+use crate::protocol::Serializer;
+use crate::router::Router;
+use crate::transport::server::Server;
+use crate::Error;
+
+/// How a host runs its components.
+///
+/// | key | default | environment |
+/// |---|---|---|
+/// | `url` | none: embed a router | `WAMP_URL` |
+/// | `realm` | `realm1` | `WAMP_REALM` |
+/// | `serializer` | `msgpack` | `WAMP_SERIALIZER` |
+/// | `call_timeout_secs` | `60` (0: none) | `WAMP_CALL_TIMEOUT_SECS` |
+/// | `reconnect.*` | on, 250 ms doubling to 30 s, 20% jitter | `WAMP_RECONNECT__ENABLED`, ... |
+/// | every router key (`listen`, `path`, `realms`, ...) | as for `wamp router` | `WAMP_LISTEN`, ... |
+///
+/// With `url` set, the components join the router there; otherwise the
+/// host embeds a router listening at `listen`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HostConfig {
+    /// A router to join (`ws://` or `wss://`); none embeds one.
+    pub url: Option<String>,
+    /// The realm of components that do not name one.
+    pub realm: String,
+    /// The serializer of remote sessions.
+    pub serializer: Serializer,
+    /// Seconds a call waits for its answer; 0 waits as long as the session
+    /// lasts.
+    pub call_timeout_secs: u64,
+    /// Reconnecting to a remote router.
+    pub reconnect: ReconnectPolicy,
+    /// The embedded router's settings.
+    #[serde(flatten)]
+    pub router: RouterConfig,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            url: None,
+            realm: "realm1".into(),
+            serializer: Serializer::MsgPack,
+            call_timeout_secs: 60,
+            reconnect: ReconnectPolicy::default(),
+            router: RouterConfig::default(),
+        }
+    }
+}
+
+impl HostConfig {
+    /// Reads the settings: defaults, then the TOML `file` (or, without one,
+    /// the file named by `WAMP_CONFIG`, or `wamp.toml` in the working
+    /// directory if it exists), then `WAMP_*` environment variables (nested
+    /// keys with `__`: `WAMP_RECONNECT__ENABLED=false`).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let file: Option<PathBuf> = match file {
+            Some(f) => Some(f.to_owned()),
+            None => std::env::var_os("WAMP_CONFIG")
+                .map(PathBuf::from)
+                .or_else(|| Some(PathBuf::from("wamp.toml")).filter(|p| p.exists())),
+        };
+        let env = config::Environment::with_prefix("WAMP").prefix_separator("_").separator("__");
+        Self::load_from(file.as_deref(), env)
+    }
+
+    fn load_from(file: Option<&Path>, env: config::Environment) -> Result<Self, ConfigError> {
+        let defaults = config::Config::try_from(&HostConfig::default())?;
+        let mut builder = config::Config::builder().add_source(defaults.clone());
+        if let Some(file) = file {
+            let source = config::File::from(file).format(config::FileFormat::Toml);
+            let known = defaults.collect()?;
+            let in_file = config::Config::builder().add_source(source.clone()).build()?.collect()?;
+            if let Some(key) = in_file.keys().find(|k| !known.contains_key(*k) && *k != "url") {
+                return Err(ConfigError::UnknownKey { key: key.clone(), file: file.display().to_string() });
+            }
+            builder = builder.add_source(source);
+        }
+        let settings = builder.add_source(env.try_parsing(true)).build()?;
+        Ok(settings.try_deserialize()?)
+    }
+
+    fn call_timeout(&self) -> Option<Duration> {
+        (self.call_timeout_secs > 0).then(|| Duration::from_secs(self.call_timeout_secs))
+    }
+}
+
+/// Runs components.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// // Every component linked into the binary, embedded or remote as the
+/// // settings (wamp.toml, WAMP_URL, WAMP_LISTEN, ...) say.
+/// wamp::Host::from_env().map_err(std::io::Error::other)?.add_registered().run().await
+/// # }
+/// ```
+pub struct Host {
+    config: HostConfig,
+    components: Vec<(&'static str, Option<&'static str>, Launcher)>,
+}
+
+impl Host {
+    /// A host with these settings and no components yet.
+    pub fn new(config: HostConfig) -> Self {
+        Host { config, components: Vec::new() }
+    }
+
+    /// A host with the settings of the environment ([`HostConfig::load`]).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::new(HostConfig::load(None)?))
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// Adds a component.
+    pub fn add_component<C: Component>(mut self, component: C) -> Self {
+        let (realm, launch) = registry::launcher(component);
+        self.components.push((C::name(), realm, launch));
+        self
+    }
+
+    /// Adds every component linked into the binary (those whose type
+    /// implements `Default`; see [`registry`]).
+    pub fn add_registered(mut self) -> Self {
+        for entry in registry::registered() {
+            let (realm, launch) = (entry.make)();
+            self.components.push((entry.name, realm, launch));
+        }
+        self
+    }
+
+    /// Starts the components (and, embedded, the router's realms) on the
+    /// current actix system; it does not listen for remote peers (see
+    /// [`Host::run`], or mount [`RunningHost::router`]'s endpoint in your
+    /// own actix-web app).
+    pub fn start(self) -> Result<RunningHost, Error> {
+        let Host { mut config, components } = self;
+        let timeout = config.call_timeout();
+        let mut clients = Vec::new();
+        let router = match config.url.clone() {
+            Some(url) => {
+                for (name, realm, launch) in components {
+                    let realm = realm.unwrap_or(&config.realm).to_owned();
+                    tracing::info!(component = name, %url, %realm, "starting remote component");
+                    let options = ConnectOptions {
+                        serializer: config.serializer,
+                        reconnect: config.reconnect.clone(),
+                        max_message_size: config.router.max_message_size,
+                        ..ConnectOptions::new(url.clone(), realm)
+                    };
+                    clients.push(Client::start(launch(Start::Remote(options), timeout)));
+                }
+                None
+            }
+            None => {
+                // The embedded router serves every realm its components use.
+                let mut wanted = vec![config.realm.clone()];
+                wanted.extend(components.iter().filter_map(|(_, r, _)| r.map(str::to_owned)));
+                for realm in wanted {
+                    if !config.router.realms.iter().any(|r| r.name == realm) {
+                        config.router.realms.push(RealmConfig { name: realm });
+                    }
+                }
+                let router = Router::new(config.router.clone());
+                for (name, realm, launch) in components {
+                    let realm_name = realm.unwrap_or(&config.realm).to_owned();
+                    let realm = router.realm(&realm_name).ok_or_else(|| {
+                        Error::new(crate::protocol::errors::NO_SUCH_REALM, format!("no realm '{realm_name}'"))
+                    })?;
+                    tracing::info!(component = name, realm = %realm_name, "starting embedded component");
+                    let start = Start::Local { realm, realm_name, identity: local_identity(name) };
+                    clients.push(Client::start(launch(start, timeout)));
+                }
+                Some(router)
+            }
+        };
+        Ok(RunningHost { config, router, clients })
+    }
+
+    /// Starts everything and serves until SIGINT or SIGTERM: embedded, the
+    /// router listens at `listen` for remote peers beside the components.
+    /// On the signal the components leave and the router says GOODBYE to
+    /// every other session.
+    pub async fn run(self) -> io::Result<()> {
+        let running = self.start().map_err(io::Error::other)?;
+        match running.router.clone() {
+            Some(router) => {
+                let server = Server::bind(router)?;
+                tracing::info!(url = %server.url(), "router listening");
+                let result = server.run_until_signal_then(running.leave_all()).await;
+                result
+            }
+            None => {
+                wait_for_signal().await?;
+                running.shutdown().await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Components (and maybe a router) that are running.
+pub struct RunningHost {
+    config: HostConfig,
+    router: Option<Router>,
+    clients: Vec<Client>,
+}
+
+impl RunningHost {
+    /// The embedded router (none in remote mode). Mount its endpoint in
+    /// your own app with `router.websocket(path)`.
+    pub fn router(&self) -> Option<&Router> {
+        self.router.as_ref()
+    }
+
+    /// The settings the host runs with.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// One client handle per component, in the order they were added.
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    /// Waits until every component's session has joined.
+    pub async fn joined(&self) -> Result<(), Error> {
+        for client in &self.clients {
+            client.joined().await?;
+        }
+        Ok(())
+    }
+
+    fn leave_all(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let clients = self.clients.clone();
+        async move {
+            for client in clients {
+                client.leave().await;
+            }
+        }
+    }
+
+    /// The components leave; an embedded router then closes every other
+    /// session with GOODBYE `wamp.close.system_shutdown`.
+    pub async fn shutdown(self) {
+        self.leave_all().await;
+        if let Some(router) = &self.router {
+            router.shutdown(self.config.router.shutdown_grace()).await;
+        }
+    }
+}
+
+async fn wait_for_signal() -> io::Result<()> {
+    crate::transport::server::shutdown_signal().await
+}

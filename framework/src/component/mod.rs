@@ -1,0 +1,169 @@
+//! Components: application code that joins a realm and offers procedures
+//! and subscriptions, written as annotated methods.
+//!
+//! A component is a type with a `#[wamp::component]` impl block (see the
+//! `wamp-macros` crate). The macro implements [`Component`], which
+//! [`describe`](Component::describe)s the component: its procedures and
+//! subscriptions as handlers over the component's shared state, and its
+//! lifecycle hooks. The [`Host`] runs each component in a session of its
+//! own (a [`SessionActor`]), in-process beside
+//! an embedded router or over WebSocket to any router: the component cannot
+//! tell which.
+//!
+//! The state sits behind an async read-write lock: methods taking `&self`
+//! run concurrently, methods taking `&mut self` one at a time. A `&mut
+//! self` method that calls a procedure of its own component waits for
+//! itself; take `&self` (with interior mutability for counters) in methods
+//! that call back into their own component.
+
+pub mod args;
+mod host;
+pub mod registry;
+
+use std::rc::Rc;
+
+use futures_util::future::LocalBoxFuture;
+
+pub use host::{Host, HostConfig, RunningHost};
+pub use registry::ComponentEntry;
+
+use crate::auth::Identity;
+use crate::client::driver::{HookFn, Hooks, SessionActor, Start};
+use crate::client::{Context, EventFn, ProcedureFn, RegisterOptions, SubscribeOptions};
+use crate::Error;
+
+/// A component's state as its handlers share it.
+pub type Shared<C> = Rc<tokio::sync::RwLock<C>>;
+
+/// A procedure a component offers.
+pub struct ProcedureSpec {
+    /// The procedure URI.
+    pub uri: String,
+    /// REGISTER options.
+    pub options: RegisterOptions,
+    /// The handler.
+    pub handler: ProcedureFn,
+}
+
+/// A topic a component subscribes to.
+pub struct SubscriptionSpec {
+    /// The topic URI.
+    pub uri: String,
+    /// SUBSCRIBE options.
+    pub options: SubscribeOptions,
+    /// The handler.
+    pub handler: EventFn,
+}
+
+/// What a component offers, as handlers over its shared state.
+#[derive(Default)]
+pub struct Description {
+    /// Its procedures.
+    pub procedures: Vec<ProcedureSpec>,
+    /// Its subscriptions.
+    pub subscriptions: Vec<SubscriptionSpec>,
+    /// Runs after each join, once the procedures and subscriptions are in
+    /// place.
+    pub on_join: Option<HookFn>,
+    /// Runs when the session ends.
+    pub on_leave: Option<HookFn>,
+    /// Runs when the connection is lost (a reconnect follows).
+    pub on_disconnect: Option<HookFn>,
+}
+
+/// A WAMP component. Implemented by `#[wamp::component]`; implement it by
+/// hand only for full control.
+pub trait Component: Sized + 'static {
+    /// The component's name, for logs.
+    fn name() -> &'static str;
+
+    /// The realm it joins; the host's default realm when `None`.
+    fn realm() -> Option<&'static str> {
+        None
+    }
+
+    /// Describes the component over its shared state.
+    fn describe(state: Shared<Self>) -> Description;
+}
+
+/// Builds the session actor that runs `component` over `start` (where the
+/// realm to join is already chosen).
+pub fn session<C: Component>(
+    component: C,
+    start: Start,
+    call_timeout: Option<std::time::Duration>,
+) -> SessionActor {
+    let state: Shared<C> = Rc::new(tokio::sync::RwLock::new(component));
+    let description = C::describe(state);
+    SessionActor::new(start, hooks(C::name(), description), call_timeout)
+}
+
+/// The session hooks for a description: on join, register every declared
+/// procedure and subscription (a repeat after a reconnect finds them
+/// restored), then run the component's own hook.
+fn hooks(name: &'static str, description: Description) -> Hooks {
+    let Description { procedures, subscriptions, on_join, on_leave, on_disconnect } = description;
+    let procedures = Rc::new(procedures);
+    let subscriptions = Rc::new(subscriptions);
+    let join: HookFn = Rc::new(move |ctx: Context| -> LocalBoxFuture<'static, Result<(), Error>> {
+        let procedures = procedures.clone();
+        let subscriptions = subscriptions.clone();
+        let on_join = on_join.clone();
+        Box::pin(async move {
+            for p in procedures.iter() {
+                ctx.register_handler(&p.uri, p.options.clone(), p.handler.clone()).await.map_err(|e| {
+                    tracing::error!(component = name, procedure = %p.uri, error = %e, "cannot register");
+                    e
+                })?;
+            }
+            for s in subscriptions.iter() {
+                ctx.subscribe_handler(&s.uri, s.options.clone(), s.handler.clone()).await.map_err(|e| {
+                    tracing::error!(component = name, topic = %s.uri, error = %e, "cannot subscribe");
+                    e
+                })?;
+            }
+            tracing::info!(component = name, session = ctx.session_id(), "component ready");
+            match on_join {
+                Some(hook) => hook(ctx).await,
+                None => Ok(()),
+            }
+        })
+    });
+    Hooks { on_join: Some(join), on_leave, on_disconnect }
+}
+
+/// How an in-process component identifies itself to the realm.
+pub fn local_identity(name: &str) -> Identity {
+    Identity {
+        authid: name.to_owned(),
+        authrole: "trusted".into(),
+        authmethod: "trusted".into(),
+        authprovider: "static".into(),
+    }
+}
+
+/// Helpers for the code `#[wamp::component]` generates. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::args::Arguments;
+    pub use crate::client::payload::result_payload;
+    use crate::protocol::Payload;
+    use crate::Error;
+    pub use futures_util::future::LocalBoxFuture;
+
+    /// A procedure's `()` result.
+    pub fn unit_payload(_: ()) -> Result<Payload, Error> {
+        Ok(Payload::default())
+    }
+
+    /// Reports an event handler that could not run (its arguments did not
+    /// fit) or failed.
+    pub fn event_failed(component: &str, topic: &str, error: &Error) {
+        tracing::warn!(component, topic, %error, "event handler failed");
+    }
+
+    /// Reports a lifecycle hook's failure.
+    pub fn hook_result<E: Into<Error>>(result: Result<(), E>) -> Result<(), Error> {
+        result.map_err(Into::into)
+    }
+}

@@ -1,0 +1,207 @@
+//! Our client against our router, over WebSocket (both serializers) and
+//! in-process: calls, errors, publish and subscribe, calls failing when
+//! the connection drops, and reconnect restoring registrations and
+//! subscriptions.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::time::Duration;
+
+use wamp::client::{
+    CallOptions, CallResult, Client, ConnectOptions, Hooks, PublishOptions, ReconnectPolicy, RegisterOptions,
+    SessionActor, Start, SubscribeOptions,
+};
+use wamp::protocol::{errors, Payload, Serializer, Value};
+use wamp::{Error, Router, RouterConfig};
+use wamp_tests::TestRouter;
+
+fn options(url: &str, serializer: Serializer) -> ConnectOptions {
+    ConnectOptions { serializer, reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") }
+}
+
+async fn add2(args: CallResult, _details: wamp::client::CallDetails) -> Result<CallResult, Error> {
+    let x: i64 = args.get(0)?;
+    let y: i64 = args.get(1)?;
+    CallResult::new().arg(x + y)
+}
+
+#[actix_web::test]
+async fn calls_errors_and_events_over_websocket() {
+    let router = TestRouter::start();
+    for serializer in Serializer::ALL {
+        let callee = Client::connect(options(&router.url, serializer)).await.unwrap();
+        let caller = Client::connect(options(&router.url, serializer)).await.unwrap();
+        let info = caller.joined().await.unwrap();
+        assert_eq!(info.realm, "realm1");
+        assert_eq!(info.authrole, "anonymous");
+
+        callee.register("com.test.add2", RegisterOptions::default(), add2).await.unwrap();
+        callee
+            .register("com.test.fail", RegisterOptions::default(), |_args, _details| async {
+                Err(Error::with_payload("com.test.oops", vec![Value::from("bad")], Default::default()))
+            })
+            .await
+            .unwrap();
+        let sum: i64 = caller.call("com.test.add2", (2, 3)).await.unwrap();
+        assert_eq!(sum, 5);
+
+        let err = caller.call::<i64>("com.test.fail", ()).await.unwrap_err();
+        assert_eq!((err.uri.as_str(), err.message()), ("com.test.oops", Some("bad")));
+        let err = caller.call::<i64>("com.test.nothing", ()).await.unwrap_err();
+        assert_eq!(err.uri, errors::NO_SUCH_PROCEDURE);
+        let err = caller.call::<String>("com.test.add2", (2, 3)).await.unwrap_err();
+        assert_eq!(err.uri, errors::INVALID_ARGUMENT, "a result that does not fit the type");
+
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        callee
+            .subscribe("com.test.topic", SubscribeOptions::default(), move |args, _details| {
+                let _ = tx.send(args.get::<String>(0).unwrap_or_default());
+                async {}
+            })
+            .await
+            .unwrap();
+        let ack = PublishOptions { acknowledge: true, ..PublishOptions::default() };
+        let publication =
+            caller.publish_with("com.test.topic", Payload::args(vec![Value::from("hi")]), ack).await.unwrap();
+        assert!(publication.is_some());
+        assert_eq!(rx.recv().await.unwrap(), "hi");
+        callee.leave().await;
+        caller.leave().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_call_times_out_instead_of_waiting_forever() {
+    let router = TestRouter::start();
+    let callee = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+    let caller = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+    callee
+        .register("com.test.never", RegisterOptions::default(), |_args, _details| async {
+            std::future::pending::<()>().await;
+            Ok(CallResult::new())
+        })
+        .await
+        .unwrap();
+    let quick = CallOptions { timeout: Some(Duration::from_millis(200)), ..CallOptions::default() };
+    let err = caller.call_with("com.test.never", Payload::default(), quick).await.unwrap_err();
+    assert_eq!(err.uri, errors::TIMEOUT);
+}
+
+#[actix_web::test]
+async fn calls_in_flight_fail_when_the_router_goes_away() {
+    let router = TestRouter::start();
+    let callee = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
+    let caller = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
+    callee
+        .register("com.test.never", RegisterOptions::default(), |_args, _details| async {
+            std::future::pending::<()>().await;
+            Ok(CallResult::new())
+        })
+        .await
+        .unwrap();
+    let call = {
+        let caller = caller.clone();
+        actix_web::rt::spawn(async move { caller.call::<()>("com.test.never", ()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(router);
+    let err = tokio::time::timeout(Duration::from_secs(5), call)
+        .await
+        .expect("the call ends")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.uri, errors::CANCELED, "{err}");
+}
+
+#[actix_web::test]
+async fn reconnect_restores_registrations_and_subscriptions() {
+    let mut router = TestRouter::start();
+    let fast = ReconnectPolicy { initial_delay_ms: 50, max_delay_ms: 200, ..ReconnectPolicy::default() };
+    let callee_options =
+        ConnectOptions { reconnect: fast.clone(), ..ConnectOptions::new(&router.url, "realm1") };
+    let callee = Client::connect(callee_options).await.unwrap();
+    let first = callee.joined().await.unwrap().id;
+    callee.register("com.test.add2", RegisterOptions::default(), add2).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    callee
+        .subscribe("com.test.topic", SubscribeOptions::default(), move |args, _| {
+            let _ = tx.send(args.get::<i64>(0).unwrap_or_default());
+            async {}
+        })
+        .await
+        .unwrap();
+
+    router.restart();
+
+    // The callee comes back as a new session with everything restored.
+    let caller = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+    let mut sum = None;
+    for _ in 0..100 {
+        match caller.call::<i64>("com.test.add2", (20, 22)).await {
+            Ok(v) => {
+                sum = Some(v);
+                break;
+            }
+            Err(e) if e.uri == errors::NO_SUCH_PROCEDURE => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(sum, Some(42), "the registration came back");
+    let second = callee.joined().await.unwrap().id;
+    assert_ne!(first, second, "a new session");
+    let ack = PublishOptions { acknowledge: true, ..PublishOptions::default() };
+    caller.publish_with("com.test.topic", Payload::args(vec![Value::from(7)]), ack).await.unwrap();
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap(), Some(7));
+}
+
+#[actix_web::test]
+async fn an_unknown_realm_fails_the_connect_clearly() {
+    let router = TestRouter::start();
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "com.nope") };
+    let err = Client::connect(options).await.unwrap_err();
+    assert_eq!(err.uri, errors::NO_SUCH_REALM, "{err}");
+}
+
+#[actix_web::test]
+async fn an_unreachable_router_fails_once_retries_are_exhausted() {
+    let policy =
+        ReconnectPolicy { initial_delay_ms: 10, max_attempts: Some(2), ..ReconnectPolicy::default() };
+    let options =
+        ConnectOptions { reconnect: policy, ..ConnectOptions::new("ws://127.0.0.1:9/ws", "realm1") };
+    let err =
+        tokio::time::timeout(Duration::from_secs(10), Client::connect(options)).await.unwrap().unwrap_err();
+    assert_eq!(err.uri, errors::CANCELED);
+    assert!(err.to_string().contains("cannot reach the router"), "{err}");
+}
+
+#[actix_web::test]
+async fn in_process_sessions_call_each_other_without_encoding() {
+    let router = Router::new(RouterConfig::default());
+    let realm = router.realm("realm1").unwrap();
+    let identity = wamp::component::local_identity("local-test");
+    let local = Client::start(SessionActor::new(
+        Start::Local { realm, realm_name: "realm1".into(), identity },
+        Hooks::default(),
+        None,
+    ));
+    let info = local.joined().await.unwrap();
+    assert_eq!((info.authid.as_str(), info.authrole.as_str()), ("local-test", "trusted"));
+    local.register("com.local.add2", RegisterOptions::default(), add2).await.unwrap();
+
+    // A second in-process session calls it, with no encoding on the way.
+    let realm = router.realm("realm1").unwrap();
+    let other = Client::start(SessionActor::new(
+        Start::Local { realm, realm_name: "realm1".into(), identity: wamp::component::local_identity("b") },
+        Hooks::default(),
+        None,
+    ));
+    other.joined().await.unwrap();
+    let sum: i64 = other.call("com.local.add2", (1, 2)).await.unwrap();
+    assert_eq!(sum, 3);
+    local.leave().await;
+    let err = other.call::<i64>("com.local.add2", (1, 2)).await.unwrap_err();
+    assert_eq!(err.uri, errors::NO_SUCH_PROCEDURE, "the registration left with its session");
+}
