@@ -11,6 +11,7 @@
 //! worker thread; the load runs on one thread of this process. On a 2-core
 //! machine that gives the server one core and the load the other.
 
+mod inproc;
 mod load;
 mod servers;
 
@@ -44,9 +45,22 @@ struct Cli {
     /// Rounds of every phase; each figure is the median round.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Which comparisons to run.
+    #[arg(long, value_enum, default_value_t = Suite::All)]
+    suite: Suite,
     /// Do not pin the load to the first core and the servers to the second.
     #[arg(long)]
     no_pin: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    /// Both.
+    All,
+    /// Our router over loopback WebSocket against a WebSocket echo.
+    Remote,
+    /// Component calls in one process against bare actor messages.
+    Local,
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,9 +100,29 @@ fn main() -> Result<(), BoxError> {
     if server_core.is_some() {
         pin(0)?;
     }
+    let mut local_rows = Vec::new();
+    if cli.suite != Suite::Remote {
+        let figures = inproc::run(Duration::from_secs(cli.warmup), Duration::from_secs(cli.duration))?;
+        for (window, bare, component) in figures.rows {
+            eprintln!(
+                "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s"
+            );
+            local_rows.push(Row {
+                name: format!("in-process component calls/s via the embedded router, {window} in flight"),
+                value: format!("{component:.0}"),
+                baseline: format!("{bare:.0} (Addr::send round trips/s)"),
+                ratio: Some(component / bare),
+                target: if window == 1 { "≥ 30%" } else { "" },
+            });
+        }
+        if cli.suite == Suite::Local {
+            print_rows(local_rows);
+            return Ok(());
+        }
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, run(cli, server_core))
+    local.block_on(&runtime, run(cli, server_core, local_rows))
 }
 
 /// A server in a child process.
@@ -137,13 +171,12 @@ struct Row {
     target: &'static str,
 }
 
-async fn run(cli: Cli, core: Option<usize>) -> Result<(), BoxError> {
+async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), BoxError> {
     let warmup = Duration::from_secs(cli.warmup);
     let duration = Duration::from_secs(cli.duration);
     let n = cli.connections;
     let echo = Server::start("echo", core).await?;
     let router = Server::start("router", core).await?;
-    let mut rows = Vec::new();
 
     for window in [1usize, 64] {
         // Rounds interleave the echo and router phases, so drift of the
@@ -231,13 +264,17 @@ async fn run(cli: Cli, core: Option<usize>) -> Result<(), BoxError> {
         drop(sessions);
     }
 
-    println!("| measurement | value | echo baseline | ratio | target |");
+    print_rows(rows);
+    Ok(())
+}
+
+fn print_rows(rows: Vec<Row>) {
+    println!("| measurement | value | baseline | ratio | target |");
     println!("|---|---|---|---|---|");
     for row in rows {
         let ratio = row.ratio.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "-".into());
         println!("| {} | {} | {} | {} | {} |", row.name, row.value, row.baseline, ratio, row.target);
     }
-    Ok(())
 }
 
 fn latency(outcome: &load::Outcome) -> String {

@@ -42,6 +42,8 @@ pub use config::RouterConfig;
 pub use error::Error;
 pub use router::Router;
 
+pub use wamp_macros::{component, procedure, subscribe};
+
 /// Re-exported for the code `#[wamp::component]` generates, so applications
 /// need no dependency of their own on it.
 #[doc(hidden)]
@@ -50,12 +52,14 @@ pub use inventory;
 /// What a component module usually needs.
 pub mod prelude {
     pub use crate::client::{CallDetails, CallResult, EventDetails};
-    pub use crate::{Context, Error, Host};
+    pub use crate::{component, procedure, subscribe, Context, Error, Host};
 }
 
 /// The guide: long-form documentation, kept in the repository's `docs/`
 /// folder and compiled here so its examples are tested.
 pub mod guide {
+    #[doc = include_str!("../../docs/components.md")]
+    pub mod components {}
     #[doc = include_str!("../../docs/router.md")]
     pub mod router {}
     #[doc = include_str!("../../docs/architecture.md")]

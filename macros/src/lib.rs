@@ -1,1 +1,288 @@
-//! placeholder
+//! The component macros of actix-wamp, re-exported by the `wamp` crate as
+//! `#[wamp::component]`, `#[wamp::procedure]` and `#[wamp::subscribe]`.
+//!
+//! `#[wamp::component]` goes on an inherent impl block. It reads the
+//! methods marked `#[wamp::procedure]` and `#[wamp::subscribe]` and the
+//! lifecycle hooks `on_join`, `on_leave` and `on_disconnect`, checks them,
+//! and implements `wamp::component::Component` for the type, so the
+//! component can be run by a `wamp::Host`. The impl block itself is kept
+//! as written, minus the helper attributes.
+//!
+//! ```
+//! use wamp::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct Calculator {
+//!     calls: u64,
+//! }
+//!
+//! #[wamp::component(realm = "realm1", prefix = "com.example")]
+//! impl Calculator {
+//!     /// `com.example.add2(x, y)`
+//!     #[wamp::procedure("add2")]
+//!     async fn add2(&mut self, x: i64, y: i64) -> Result<i64, Error> {
+//!         self.calls += 1;
+//!         Ok(x + y)
+//!     }
+//!
+//!     /// Events published to `com.example.hello`.
+//!     #[wamp::subscribe("hello")]
+//!     fn on_hello(&self, greeting: String) {
+//!         println!("{greeting}");
+//!     }
+//!
+//!     /// Runs after every join.
+//!     async fn on_join(&self, ctx: &Context) -> Result<(), Error> {
+//!         ctx.publish("com.example.hello", ("Hello, world!",)).await
+//!     }
+//! }
+//!
+//! use wamp::component::Component as _;
+//! assert_eq!(Calculator::realm(), Some("realm1"));
+//! ```
+//!
+//! # Methods
+//!
+//! A procedure or event handler takes `&self` or `&mut self` and may be
+//! `async`. The component's state sits behind an async read-write lock:
+//! `&self` methods run side by side, `&mut self` methods one at a time.
+//! The lock is taken after the arguments are read, and held until the
+//! method returns (across its `.await`s, for an `async` method).
+//!
+//! # Parameters
+//!
+//! Each parameter is read from the call's or event's payload, in order:
+//! from the next positional argument while there are any, then from the
+//! keyword argument of the parameter's name. Its type must implement
+//! `serde::Deserialize`; an `Option<T>` parameter may be left out.
+//! Arguments that do not fit, are missing, or are left over fail the call
+//! with `wamp.error.invalid_argument`, naming the parameter.
+//!
+//! Parameters whose type is named `Context`, `CallDetails` (procedures) or
+//! `EventDetails` (event handlers), by value or by reference, are passed
+//! in by the framework and never read from the payload.
+//!
+//! # Results
+//!
+//! | a procedure returns | the caller receives                                  |
+//! |---------------------|------------------------------------------------------|
+//! | `()`                | no arguments                                         |
+//! | `T: Serialize`      | one positional argument (none for `()` or `None`)    |
+//! | `CallResult`        | its `args` and `kwargs`, as they are                 |
+//! | `Result<T, E>`      | as `T` (or `CallResult`) for `Ok`; for `Err`, the error `E: Into<wamp::Error>` |
+//!
+//! An event handler returns `()` or `Result<(), E>`; an error, like
+//! arguments that do not fit, is logged as a warning that names the
+//! component and the topic.
+//!
+//! # Lifecycle hooks
+//!
+//! Methods named `on_join`, `on_leave` and `on_disconnect` (without an
+//! attribute) are hooks: they take `&self` or `&mut self` and, if they
+//! need it, a `&Context`; they may be `async` and return `()` or
+//! `Result<(), E>`. `on_join` runs after each join, once the procedures
+//! and subscriptions are in place; `on_leave` when the session ends;
+//! `on_disconnect` when the connection is lost (a reconnect follows).
+//!
+//! # Mistakes are compile errors
+//!
+//! Invalid or repeated URIs, unknown options, parameters that cannot be
+//! read (patterns, `impl Trait`, references), receivers other than `&self`
+//! and `&mut self`, generic methods or impls, and the helper attributes
+//! outside a component are reported at the offending code. Types that
+//! cannot be deserialized (parameters) or serialized (results) fail at the
+//! type.
+
+mod args;
+mod component;
+mod handler;
+mod paths;
+mod signature;
+mod uri;
+
+use proc_macro::TokenStream;
+use quote::quote;
+
+/// Turns an inherent impl block into a WAMP component.
+///
+/// ```text
+/// #[wamp::component(realm = "realm1", prefix = "com.example", inventory = false)]
+/// ```
+///
+/// Every setting is optional:
+///
+/// * `realm = "..."`: the realm the component joins (the host's default
+///   realm otherwise);
+/// * `prefix = "..."`: the URIs of the procedures and subscriptions are
+///   relative to it: `#[wamp::procedure("add2")]` with
+///   `prefix = "com.example"` is `com.example.add2`;
+/// * `inventory = false`: do not list the component for
+///   `Host::add_registered`. Listed components are created with
+///   `Default::default()`, so a type without `Default` needs this setting
+///   (and is added to a host by value).
+///
+/// The component's name, in logs, is its type's name.
+///
+/// ```
+/// use wamp::component::{Component, Description};
+/// use wamp::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Counter {
+///     count: u64,
+/// }
+///
+/// #[wamp::component(prefix = "com.example.counter")]
+/// impl Counter {
+///     /// `com.example.counter.increment(by = 1)`: the new count.
+///     #[wamp::procedure("increment")]
+///     fn increment(&mut self, by: Option<u64>) -> u64 {
+///         self.count += by.unwrap_or(1);
+///         self.count
+///     }
+///
+///     /// `com.example.counter.get()`: the count.
+///     #[wamp::procedure("get")]
+///     fn get(&self) -> u64 {
+///         self.count
+///     }
+///
+///     /// Events on `com.example.counter.reset`.
+///     #[wamp::subscribe("reset")]
+///     fn reset(&mut self, details: &EventDetails) {
+///         println!("reset by publication {}", details.publication);
+///         self.count = 0;
+///     }
+/// }
+///
+/// let state = std::rc::Rc::new(tokio::sync::RwLock::new(Counter::default()));
+/// let description: Description = Counter::describe(state);
+/// assert_eq!(Counter::name(), "Counter");
+/// assert_eq!(description.procedures[0].uri, "com.example.counter.increment");
+/// assert_eq!(description.subscriptions[0].uri, "com.example.counter.reset");
+/// ```
+#[proc_macro_attribute]
+pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
+    component::expand(attr.into(), item.into()).into()
+}
+
+/// Offers a method of a `#[wamp::component]` impl as a procedure.
+///
+/// ```text
+/// #[wamp::procedure("uri")]
+/// #[wamp::procedure("uri", match = "prefix", invoke = "roundrobin", disclose_caller = true)]
+/// ```
+///
+/// * `match`: `"exact"` (the default), `"prefix"` or `"wildcard"`; pattern
+///   URIs may have empty components (`"com.example..add"`);
+/// * `invoke`: how the router shares the procedure between several
+///   callees: `"single"` (the default), `"roundrobin"`, `"random"`,
+///   `"first"` or `"last"`;
+/// * `disclose_caller = true`: ask the router to tell the procedure who
+///   calls it (in its `CallDetails`).
+///
+/// See the [crate documentation](crate) for the parameters and results.
+///
+/// ```
+/// use serde::Serialize;
+/// use wamp::prelude::*;
+///
+/// #[derive(Serialize)]
+/// struct Quotient {
+///     quotient: i64,
+///     remainder: i64,
+/// }
+///
+/// #[derive(Default)]
+/// struct Math;
+///
+/// #[wamp::component(prefix = "com.example.math")]
+/// impl Math {
+///     /// `com.example.math.divide(a, b)`, on every callee in turn.
+///     #[wamp::procedure("divide", invoke = "roundrobin", disclose_caller = true)]
+///     fn divide(&self, a: i64, b: i64, call: &CallDetails) -> Result<Quotient, Error> {
+///         if b == 0 {
+///             return Err(Error::new("com.example.math.division_by_zero", "b must not be 0"));
+///         }
+///         println!("called by session {:?}", call.caller);
+///         Ok(Quotient { quotient: a / b, remainder: a % b })
+///     }
+///
+///     /// Every procedure under `com.example.math.echo.`: its arguments,
+///     /// back as they came.
+///     #[wamp::procedure("echo", match = "prefix")]
+///     async fn echo(&self, call: CallDetails) -> CallResult {
+///         CallResult::new().kwarg("procedure", call.procedure).unwrap_or_default()
+///     }
+/// }
+/// ```
+///
+/// Outside a `#[wamp::component]` impl block the attribute is an error.
+#[proc_macro_attribute]
+pub fn procedure(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    outside_component("#[wamp::procedure]", item.into()).into()
+}
+
+/// Subscribes a method of a `#[wamp::component]` impl to a topic.
+///
+/// ```text
+/// #[wamp::subscribe("uri")]
+/// #[wamp::subscribe("uri", match = "wildcard")]
+/// ```
+///
+/// * `match`: `"exact"` (the default), `"prefix"` or `"wildcard"`; pattern
+///   URIs may have empty components (`"com.example..updated"`).
+///
+/// The handler returns `()` or `Result<(), E>`; a failure (or arguments
+/// that do not fit) is logged. See the [crate documentation](crate) for
+/// the parameters.
+///
+/// ```
+/// use wamp::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Audit {
+///     seen: Vec<String>,
+/// }
+///
+/// #[wamp::component(inventory = false)]
+/// impl Audit {
+///     /// Every `com.example.<anything>.updated` event.
+///     #[wamp::subscribe("com.example..updated", match = "wildcard")]
+///     async fn updated(&mut self, id: u64, details: EventDetails, ctx: &Context) -> Result<(), Error> {
+///         let topic = details.topic.unwrap_or_default();
+///         self.seen.push(format!("{topic}: {id}"));
+///         ctx.publish("com.example.audit.logged", (id,)).await
+///     }
+/// }
+/// ```
+///
+/// Outside a `#[wamp::component]` impl block the attribute is an error.
+#[proc_macro_attribute]
+pub fn subscribe(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    outside_component("#[wamp::subscribe]", item.into()).into()
+}
+
+/// The helper attributes do nothing by themselves: `#[wamp::component]`
+/// reads and removes them. Reaching one means it is misplaced.
+fn outside_component(attribute: &str, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let within = format!("{attribute} only works on a method inside an impl block marked #[wamp::component]");
+    let sig = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(f)) => Some(f.sig),
+        _ => syn::parse2::<syn::ImplItemFn>(item.clone()).ok().map(|f| f.sig),
+    };
+    let error = match sig {
+        Some(sig) => {
+            let (fn_token, ident) = (sig.fn_token, &sig.ident);
+            let message = if sig.receiver().is_none() {
+                format!("{within}; `{ident}` has no `self` parameter")
+            } else {
+                format!("{within}: add #[wamp::component] above the `impl` that holds `{ident}`")
+            };
+            syn::Error::new_spanned(quote!(#fn_token #ident), message)
+        }
+        None => syn::Error::new_spanned(&item, within),
+    };
+    let error = error.into_compile_error();
+    quote!(#error #item)
+}

@@ -242,16 +242,13 @@ impl Context {
         let (tx, rx) = oneshot::channel();
         let added =
             self.shared.core.borrow_mut().subscribe(topic, options.to_dict(), Handler::Event(handler), tx);
-        let rx = match added {
-            Ok(message) => {
-                self.send(message)?;
-                rx
-            }
+        match added {
+            Ok(Some(message)) => self.send(message)?,
+            Ok(None) => {}
             Err((tx, outcome)) => {
                 let _ = tx.send(outcome);
-                rx
             }
-        };
+        }
         match rx.await {
             Ok(Outcome::Subscribed(id)) => Ok(Subscription { id }),
             other => Err(failure(other)),
@@ -292,16 +289,13 @@ impl Context {
             Handler::Procedure(handler),
             tx,
         );
-        let rx = match added {
-            Ok(message) => {
-                self.send(message)?;
-                rx
-            }
+        match added {
+            Ok(Some(message)) => self.send(message)?,
+            Ok(None) => {}
             Err((tx, outcome)) => {
                 let _ = tx.send(outcome);
-                rx
             }
-        };
+        }
         match rx.await {
             Ok(Outcome::Registered(id)) => Ok(Registration { id }),
             other => Err(failure(other)),

@@ -10,7 +10,9 @@
 //! answer its waiter (a oneshot sender; a label in tests), and `H`, the
 //! handler of a subscription or registration.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::router::FastMap as HashMap;
 
 use crate::protocol::id::SequentialIds;
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, Value};
@@ -88,12 +90,16 @@ pub enum ClientEffect<R, H> {
 enum Pending<R> {
     Call(R),
     Publish(R),
-    Subscribe(R, Key),
+    /// SUBSCRIBE or REGISTER (the key says which); `restoring` after a
+    /// reconnect. Every waiter asking for the same key while it is in
+    /// flight joins it rather than sending it again.
+    Add {
+        key: Key,
+        waiters: Vec<R>,
+        restoring: bool,
+    },
     Unsubscribe(R),
-    Register(R, Key),
     Unregister(R),
-    /// Re-subscribing or re-registering after a reconnect.
-    Restore(Key),
 }
 
 /// A subscription or registration as the application asked for it.
@@ -133,11 +139,11 @@ impl<R, H> Default for ClientCore<R, H> {
     fn default() -> Self {
         ClientCore {
             requests: SequentialIds::default(),
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             entries: BTreeMap::new(),
             order: Vec::new(),
-            by_subscription: HashMap::new(),
-            by_registration: HashMap::new(),
+            by_subscription: HashMap::default(),
+            by_registration: HashMap::default(),
         }
     }
 }
@@ -206,27 +212,29 @@ impl<R, H: Clone> ClientCore<R, H> {
         }
     }
 
-    /// Starts a SUBSCRIBE. Returns `None` (and keeps the new handler) if the
-    /// session already holds this subscription; `reply` is then answered at
-    /// once with [`Outcome::Subscribed`].
+    /// Starts a SUBSCRIBE. If the session already holds this subscription
+    /// (same topic and options) the new handler replaces the old one and
+    /// `reply` is answered at once with [`Outcome::Subscribed`] (`Err`); if
+    /// the same subscription is on its way, `reply` waits for it
+    /// (`Ok(None)`); otherwise the message to send (`Ok(Some)`).
     pub fn subscribe(
         &mut self,
         topic: &str,
         options: Dict,
         handler: H,
         reply: R,
-    ) -> Result<Message, (R, Outcome)> {
+    ) -> Result<Option<Message>, (R, Outcome)> {
         self.add(true, topic, options, handler, reply)
     }
 
-    /// Starts a REGISTER (see [`ClientCore::subscribe`] for a repeat).
+    /// Starts a REGISTER (see [`ClientCore::subscribe`] for repeats).
     pub fn register(
         &mut self,
         procedure: &str,
         options: Dict,
         handler: H,
         reply: R,
-    ) -> Result<Message, (R, Outcome)> {
+    ) -> Result<Option<Message>, (R, Outcome)> {
         self.add(false, procedure, options, handler, reply)
     }
 
@@ -237,28 +245,39 @@ impl<R, H: Clone> ClientCore<R, H> {
         options: Dict,
         handler: H,
         reply: R,
-    ) -> Result<Message, (R, Outcome)> {
+    ) -> Result<Option<Message>, (R, Outcome)> {
         let key = Key::new(subscription, uri, &options);
+        let mut handler = Some(handler);
         if let Some(entry) = self.entries.get_mut(&key) {
+            if let Some(h) = handler.take() {
+                entry.handler = h;
+            }
             if let Some(id) = entry.id {
-                entry.handler = handler;
                 let outcome = if subscription { Outcome::Subscribed(id) } else { Outcome::Registered(id) };
                 return Err((reply, outcome));
+            }
+            let in_flight = self.pending.values_mut().find_map(|p| match p {
+                Pending::Add { key: k, waiters, .. } if *k == key => Some(waiters),
+                _ => None,
+            });
+            if let Some(waiters) = in_flight {
+                waiters.push(reply);
+                return Ok(None);
             }
         }
         let request = self.next_request();
         let message = if subscription {
-            self.pending.insert(request, Pending::Subscribe(reply, key.clone()));
             Message::Subscribe { request, options: options.clone(), topic: uri.into() }
         } else {
-            self.pending.insert(request, Pending::Register(reply, key.clone()));
             Message::Register { request, options: options.clone(), procedure: uri.into() }
         };
-        if !self.entries.contains_key(&key) {
+        self.pending
+            .insert(request, Pending::Add { key: key.clone(), waiters: vec![reply], restoring: false });
+        if let Some(handler) = handler {
             self.order.push(key.clone());
+            self.entries.insert(key, Entry { options, handler, id: None });
         }
-        self.entries.insert(key, Entry { options, handler, id: None });
-        Ok(message)
+        Ok(Some(message))
     }
 
     /// Starts an UNSUBSCRIBE of a router subscription id.
@@ -314,19 +333,21 @@ impl<R, H: Clone> ClientCore<R, H> {
                 other => self.unexpected(request, other, "PUBLISHED", out),
             },
             Message::Subscribed { request, subscription } => match self.pending.remove(&request) {
-                Some(Pending::Subscribe(r, key)) => {
+                Some(Pending::Add { key, waiters, .. }) if key.subscription => {
                     self.confirm(&key, subscription);
-                    out.push(ClientEffect::Complete(r, Outcome::Subscribed(subscription)));
+                    for r in waiters {
+                        out.push(ClientEffect::Complete(r, Outcome::Subscribed(subscription)));
+                    }
                 }
-                Some(Pending::Restore(key)) => self.confirm(&key, subscription),
                 other => self.unexpected(request, other, "SUBSCRIBED", out),
             },
             Message::Registered { request, registration } => match self.pending.remove(&request) {
-                Some(Pending::Register(r, key)) => {
+                Some(Pending::Add { key, waiters, .. }) if !key.subscription => {
                     self.confirm(&key, registration);
-                    out.push(ClientEffect::Complete(r, Outcome::Registered(registration)));
+                    for r in waiters {
+                        out.push(ClientEffect::Complete(r, Outcome::Registered(registration)));
+                    }
                 }
-                Some(Pending::Restore(key)) => self.confirm(&key, registration),
                 other => self.unexpected(request, other, "REGISTERED", out),
             },
             Message::Unsubscribed { request } => match self.pending.remove(&request) {
@@ -340,13 +361,19 @@ impl<R, H: Clone> ClientCore<R, H> {
             },
             Message::Error { request_type, request, details, error, payload } => {
                 match self.pending.remove(&request) {
-                    Some(Pending::Subscribe(r, key) | Pending::Register(r, key)) => {
+                    Some(Pending::Add { key, waiters, restoring }) => {
+                        if restoring {
+                            tracing::warn!(uri = %key.uri, %error, "could not restore after reconnect");
+                        }
                         self.forget(&key);
-                        out.push(ClientEffect::Complete(r, Outcome::Error { error, details, payload }));
-                    }
-                    Some(Pending::Restore(key)) => {
-                        tracing::warn!(uri = %key.uri, %error, "could not restore after reconnect");
-                        self.forget(&key);
+                        for r in waiters {
+                            let outcome = Outcome::Error {
+                                error: error.clone(),
+                                details: details.clone(),
+                                payload: payload.clone(),
+                            };
+                            out.push(ClientEffect::Complete(r, outcome));
+                        }
                     }
                     Some(
                         Pending::Call(r)
@@ -433,12 +460,16 @@ impl<R, H: Clone> ClientCore<R, H> {
                 Pending::Call(r) | Pending::Publish(r) | Pending::Unsubscribe(r) | Pending::Unregister(r) => {
                     out.push(ClientEffect::Complete(r, Outcome::Lost))
                 }
-                Pending::Subscribe(r, key) | Pending::Register(r, key) => {
-                    // Not confirmed: it will not be restored either.
-                    self.forget(&key);
-                    out.push(ClientEffect::Complete(r, Outcome::Lost));
+                Pending::Add { key, waiters, restoring } => {
+                    // Never confirmed: it will not be restored either. A
+                    // restore in flight stays for the next session.
+                    if !restoring {
+                        self.forget(&key);
+                    }
+                    for r in waiters {
+                        out.push(ClientEffect::Complete(r, Outcome::Lost));
+                    }
                 }
-                Pending::Restore(_) => {}
             }
         }
         self.by_subscription.clear();
@@ -455,7 +486,8 @@ impl<R, H: Clone> ClientCore<R, H> {
         for key in keys {
             let Some(options) = self.entries.get(&key).map(|e| e.options.clone()) else { continue };
             let request = self.next_request();
-            self.pending.insert(request, Pending::Restore(key.clone()));
+            self.pending
+                .insert(request, Pending::Add { key: key.clone(), waiters: Vec::new(), restoring: true });
             let message = if key.subscription {
                 Message::Subscribe { request, options, topic: key.uri.clone() }
             } else {

@@ -21,7 +21,7 @@ use super::link::{LinkEvent, LinkSender};
 use super::websocket::{self, ConnectOptions};
 use crate::auth::Identity;
 use crate::protocol::{errors, Dict, Id, Payload};
-use crate::router::actor::{Join, RealmActor, ToPeer};
+use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::realm::SessionInfo as RealmSessionInfo;
 use crate::Error;
 
@@ -45,7 +45,7 @@ pub enum Start {
     /// An in-process router's realm: messages are passed as values.
     Local {
         /// The realm actor.
-        realm: actix::Addr<RealmActor>,
+        realm: RealmHandle,
         /// The realm's name.
         realm_name: String,
         /// Who the session is.
@@ -139,11 +139,17 @@ impl SessionActor {
 
     /// Carries out the effects the core produced.
     fn apply(&mut self, ctx: &mut actix::Context<Self>) {
-        let link = self.shared.link.borrow().clone();
+        if self.effects.is_empty() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let link = shared.link.borrow();
+        let link = link.as_ref();
+        let mut violation = None;
         for effect in self.effects.drain(..) {
             match effect {
                 ClientEffect::Send(message) => {
-                    if let Some(link) = &link {
+                    if let Some(link) = link {
                         link.send(message);
                     }
                 }
@@ -156,12 +162,14 @@ impl SessionActor {
                     details,
                     payload,
                 } => {
-                    let Some(link) = link.clone() else { continue };
+                    let Some(link) = link else { continue };
                     let mut fut = procedure(payload, CallDetails::new(request, details), self.handle.clone());
-                    // Most handlers finish at once; only the others get a task.
+                    // Most handlers finish at once; only the others get a
+                    // task (which answers on the link the call came from).
                     match (&mut fut).now_or_never() {
-                        Some(result) => answer(&link, request, result),
+                        Some(result) => answer(link, request, result),
                         None => {
+                            let link = link.clone();
                             actix::spawn(async move { answer(&link, request, fut.await) });
                         }
                     }
@@ -175,7 +183,7 @@ impl SessionActor {
                 }
                 ClientEffect::Invoke { request, .. } => {
                     // A subscription id named in an INVOCATION: answer, do not hang.
-                    if let Some(link) = &link {
+                    if let Some(link) = link {
                         answer(
                             link,
                             request,
@@ -184,15 +192,16 @@ impl SessionActor {
                     }
                 }
                 ClientEffect::Deliver { .. } => {}
-                ClientEffect::Violation(text) => {
-                    tracing::warn!(%text, "the router broke the protocol; leaving");
-                    if let Some(link) = &link {
-                        link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, &text));
-                        link.leave();
-                    }
-                    ctx.stop();
-                }
+                ClientEffect::Violation(text) => violation = Some(text),
             }
+        }
+        if let Some(text) = violation {
+            tracing::warn!(%text, "the router broke the protocol; leaving");
+            if let Some(link) = link {
+                link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, &text));
+                link.leave();
+            }
+            ctx.stop();
         }
     }
 }
@@ -222,7 +231,8 @@ impl Actor for SessionActor {
         match self.start.take() {
             Some(Start::Local { realm, realm_name, identity }) => {
                 let (sender, receiver) = mpsc::unbounded_channel();
-                let join = realm.send(Join { info: RealmSessionInfo { identity: identity.clone() }, sender });
+                let join =
+                    realm.addr().send(Join { info: RealmSessionInfo { identity: identity.clone() }, sender });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {
                         ctx.add_stream(LocalEvents { receiver });

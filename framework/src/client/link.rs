@@ -1,11 +1,10 @@
 //! How a client session reaches its router: in-process, straight to the
 //! realm actor (no encoding), or over a WebSocket.
 
-use actix::Addr;
 use tokio::sync::mpsc;
 
 use crate::protocol::{Dict, Id, Message};
-use crate::router::actor::{Inbound, Leave, RealmActor};
+use crate::router::actor::RealmHandle;
 
 /// What the session driver hears from its link.
 #[derive(Debug)]
@@ -50,7 +49,7 @@ pub enum LinkSender {
     /// Straight into the realm actor of an in-process router.
     Local {
         /// The realm.
-        realm: Addr<RealmActor>,
+        realm: RealmHandle,
         /// This session's id.
         session: Id,
     },
@@ -67,10 +66,7 @@ impl LinkSender {
     /// Sends a message; `false` if the link is gone.
     pub fn send(&self, message: Message) -> bool {
         match self {
-            LinkSender::Local { realm, session } => {
-                realm.do_send(Inbound { session: *session, message });
-                realm.connected()
-            }
+            LinkSender::Local { realm, session } => realm.send(*session, message),
             LinkSender::Remote { commands, generation } => {
                 commands.send(Outgoing::Message(*generation, message)).is_ok()
             }
@@ -80,7 +76,7 @@ impl LinkSender {
     /// Leaves the realm for good.
     pub fn leave(&self) {
         match self {
-            LinkSender::Local { realm, session } => realm.do_send(Leave { session: *session }),
+            LinkSender::Local { realm, session } => realm.leave(*session),
             LinkSender::Remote { commands, .. } => {
                 let _ = commands.send(Outgoing::Leave);
             }

@@ -58,7 +58,8 @@ impl Client {
     /// (or once the reconnect policy gives up, or the router refuses).
     /// Must be called within an actix system.
     pub async fn connect(options: ConnectOptions) -> Result<Client, Error> {
-        let client = Client::start(SessionActor::new(Start::Remote(options), Hooks::default(), None));
+        let timeout = options.call_timeout;
+        let client = Client::start(SessionActor::new(Start::Remote(options), Hooks::default(), timeout));
         client.joined().await?;
         Ok(client)
     }

@@ -94,6 +94,9 @@ pub struct ConnectOptions {
     pub hello_details: Dict,
     /// The largest message accepted from the router.
     pub max_message_size: usize,
+    /// How long a call waits for its answer unless its options say
+    /// otherwise; `None` waits as long as the session lasts.
+    pub call_timeout: Option<Duration>,
 }
 
 impl ConnectOptions {
@@ -106,6 +109,7 @@ impl ConnectOptions {
             reconnect: ReconnectPolicy::default(),
             hello_details: Dict::new(),
             max_message_size: 16 * 1024 * 1024,
+            call_timeout: Some(Duration::from_secs(60)),
         }
     }
 }

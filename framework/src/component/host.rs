@@ -201,9 +201,9 @@ impl Host {
     /// every other session.
     pub async fn run(self) -> io::Result<()> {
         let running = self.start().map_err(io::Error::other)?;
-        match running.router.clone() {
-            Some(router) => {
-                let server = Server::bind(router)?;
+        match running.bind() {
+            Some(server) => {
+                let server = server?;
                 tracing::info!(url = %server.url(), "router listening");
                 let result = server.run_until_signal_then(running.leave_all()).await;
                 result
@@ -234,6 +234,41 @@ impl RunningHost {
     /// The settings the host runs with.
     pub fn config(&self) -> &HostConfig {
         &self.config
+    }
+
+    /// Binds the embedded router's endpoint at the `listen` address (port
+    /// 0 picks a free port); `None` in remote mode.
+    pub fn bind(&self) -> Option<io::Result<Server>> {
+        self.router.clone().map(Server::bind)
+    }
+
+    /// The embedded router's WebSocket endpoint at the configured `path`,
+    /// to add to your own actix-web `App` with `.service(...)`; `None` in
+    /// remote mode.
+    ///
+    /// ```no_run
+    /// # async fn serve() -> std::io::Result<()> {
+    /// use actix_web::{web, App, HttpServer};
+    /// let running = wamp::Host::from_env().map_err(std::io::Error::other)?
+    ///     .add_registered()
+    ///     .start()
+    ///     .map_err(std::io::Error::other)?;
+    /// let endpoint = running.router().cloned();
+    /// let path = running.config().router.path.clone();
+    /// HttpServer::new(move || {
+    ///     let app = App::new().route("/health", web::get().to(|| async { "ok" }));
+    ///     match &endpoint {
+    ///         Some(router) => app.service(router.websocket(&path)),
+    ///         None => app,
+    ///     }
+    /// })
+    /// .bind("127.0.0.1:8080")?
+    /// .run()
+    /// .await
+    /// # }
+    /// ```
+    pub fn websocket(&self) -> Option<actix_web::Resource> {
+        self.router.as_ref().map(|r| r.websocket(&self.config.router.path))
     }
 
     /// One client handle per component, in the order they were added.

@@ -161,9 +161,4 @@ pub mod __private {
     pub fn event_failed(component: &str, topic: &str, error: &Error) {
         tracing::warn!(component, topic, %error, "event handler failed");
     }
-
-    /// Reports a lifecycle hook's failure.
-    pub fn hook_result<E: Into<Error>>(result: Result<(), E>) -> Result<(), Error> {
-        result.map_err(Into::into)
-    }
 }

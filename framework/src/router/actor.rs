@@ -1,13 +1,15 @@
 //! The actor that owns one realm's routing core.
 //!
-//! Sessions (remote or local) talk to it with three messages: [`Join`],
-//! [`Inbound`] and [`Leave`]. It hands each input to the [`RealmCore`] and
+//! Sessions (remote or local) join with [`Join`], then send their messages
+//! and their leaving through a [`RealmHandle`]'s input queue. It hands each input to the [`RealmCore`] and
 //! delivers the resulting effects to the sessions' outbound queues. One
 //! owner, no locks: the realm's state is only ever touched here.
 
-use std::collections::HashMap;
+use crate::router::FastMap as HashMap;
 
-use actix::{Actor, Context, Handler, Message as ActixMessage, MessageResult};
+use actix::{
+    Actor, Addr, AsyncContext as _, Context, Handler, Message as ActixMessage, MessageResult, StreamHandler,
+};
 use tokio::sync::mpsc;
 
 use super::outbox::{Effect, Outbox};
@@ -45,22 +47,84 @@ pub struct Join {
     pub sender: PeerSender,
 }
 
-/// A message from a joined session.
-#[derive(ActixMessage)]
-#[rtype(result = "()")]
-pub struct Inbound {
-    /// The sending session.
-    pub session: Id,
-    /// The message.
-    pub message: Message,
+/// What joined sessions send their realm, in order, on one queue: a
+/// session's messages and its leaving can never overtake each other.
+#[derive(Debug)]
+pub enum RealmInput {
+    /// A message from a joined session.
+    Inbound {
+        /// The sending session.
+        session: Id,
+        /// The message.
+        message: Message,
+    },
+    /// A session left (GOODBYE, or its connection is gone).
+    Leave {
+        /// The session.
+        session: Id,
+    },
 }
 
-/// A session left (GOODBYE, or its connection is gone).
-#[derive(ActixMessage)]
-#[rtype(result = "()")]
-pub struct Leave {
-    /// The session.
-    pub session: Id,
+/// A handle on a running realm: its actor (to join and shut down) and its
+/// input queue (the hot path, without a boxed envelope per message).
+#[derive(Clone, Debug)]
+pub struct RealmHandle {
+    // Shared: cloning an actix address allocates, and handles are cloned
+    // wherever a session's link is.
+    inner: std::sync::Arc<HandleInner>,
+}
+
+#[derive(Debug)]
+struct HandleInner {
+    addr: Addr<RealmActor>,
+    input: mpsc::UnboundedSender<RealmInput>,
+}
+
+impl RealmHandle {
+    /// Starts a realm actor driving `core` on the current arbiter.
+    pub fn start(core: RealmCore) -> Self {
+        let (input, receiver) = mpsc::unbounded_channel();
+        let addr = RealmActor::create(move |ctx| {
+            ctx.add_stream(InputStream { receiver });
+            RealmActor::new(core)
+        });
+        RealmHandle { inner: std::sync::Arc::new(HandleInner { addr, input }) }
+    }
+
+    /// The realm actor.
+    pub fn addr(&self) -> &Addr<RealmActor> {
+        &self.inner.addr
+    }
+
+    /// Whether the realm is still running.
+    pub fn connected(&self) -> bool {
+        !self.inner.input.is_closed()
+    }
+
+    /// Routes a message of a joined session; `false` if the realm is gone.
+    pub fn send(&self, session: Id, message: Message) -> bool {
+        self.inner.input.send(RealmInput::Inbound { session, message }).is_ok()
+    }
+
+    /// Tells the realm a session left.
+    pub fn leave(&self, session: Id) {
+        let _ = self.inner.input.send(RealmInput::Leave { session });
+    }
+}
+
+struct InputStream {
+    receiver: mpsc::UnboundedReceiver<RealmInput>,
+}
+
+impl futures_util::Stream for InputStream {
+    type Item = RealmInput;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<RealmInput>> {
+        self.receiver.poll_recv(cx)
+    }
 }
 
 /// Close every session with GOODBYE `wamp.close.system_shutdown`. The reply
@@ -79,7 +143,7 @@ pub struct RealmActor {
 impl RealmActor {
     /// An actor driving `core`.
     pub fn new(core: RealmCore) -> Self {
-        RealmActor { core, peers: HashMap::new(), outbox: Outbox::new() }
+        RealmActor { core, peers: HashMap::default(), outbox: Outbox::new() }
     }
 
     fn deliver(&mut self) {
@@ -120,22 +184,21 @@ impl Handler<Join> for RealmActor {
     }
 }
 
-impl Handler<Inbound> for RealmActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Inbound, _ctx: &mut Self::Context) {
-        self.core.handle(msg.session, msg.message, &mut self.outbox);
+impl StreamHandler<RealmInput> for RealmActor {
+    fn handle(&mut self, input: RealmInput, _ctx: &mut Self::Context) {
+        match input {
+            RealmInput::Inbound { session, message } => self.core.handle(session, message, &mut self.outbox),
+            RealmInput::Leave { session } => {
+                self.peers.remove(&session);
+                self.core.leave(session, &mut self.outbox);
+            }
+        }
         self.deliver();
     }
-}
 
-impl Handler<Leave> for RealmActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Leave, _ctx: &mut Self::Context) {
-        self.peers.remove(&msg.session);
-        self.core.leave(msg.session, &mut self.outbox);
-        self.deliver();
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        // Every handle is gone, and with them every session: nothing is
+        // left to route, but the actor stays for joins until stopped.
     }
 }
 

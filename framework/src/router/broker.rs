@@ -6,7 +6,7 @@
 //! far; prefix and wildcard matching extend [`Broker::subscribe`] and the
 //! lookup in [`Broker::publish`].
 
-use std::collections::HashMap;
+use super::FastMap as HashMap;
 
 use super::options::{bool_option, str_option};
 use super::outbox::Outbox;

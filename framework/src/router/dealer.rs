@@ -6,7 +6,7 @@
 //! leaves, or later a router node is lost) the caller's half ends with an
 //! ERROR, so no call waits forever for a peer that is gone.
 
-use std::collections::HashMap;
+use super::FastMap as HashMap;
 
 use super::options::str_option;
 use super::outbox::Outbox;

@@ -23,14 +23,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use actix::{Actor, Addr};
 use tokio::sync::Notify;
 
-pub use actor::RealmActor;
+pub use actor::{RealmActor, RealmHandle};
 pub use realm::{RealmCore, RealmSettings};
 pub use session::PeerSession;
 
 use crate::config::RouterConfig;
+
+/// A hash map with a fast, randomly seeded hasher, for the routing state
+/// (ids and URIs chosen by peers: seeded, so they cannot be picked to
+/// collide).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// A handle to a router; cheap to clone, shared by every connection.
 ///
@@ -48,7 +52,7 @@ pub struct Router {
 
 struct Inner {
     config: RouterConfig,
-    realms: Mutex<HashMap<String, Addr<RealmActor>>>,
+    realms: Mutex<HashMap<String, RealmHandle>>,
     connections: AtomicUsize,
     connections_changed: Notify,
 }
@@ -69,7 +73,7 @@ impl Router {
         Router {
             inner: Arc::new(Inner {
                 config,
-                realms: Mutex::new(HashMap::new()),
+                realms: Mutex::new(HashMap::default()),
                 connections: AtomicUsize::new(0),
                 connections_changed: Notify::new(),
             }),
@@ -84,11 +88,11 @@ impl Router {
     /// The realm called `name`, started if it is declared in the settings
     /// (or realms are created on demand) and not running yet. `None` if no
     /// such realm may exist. Must be called from within an actix system.
-    pub fn realm(&self, name: &str) -> Option<Addr<RealmActor>> {
+    pub fn realm(&self, name: &str) -> Option<RealmHandle> {
         let mut realms = self.inner.realms.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(addr) = realms.get(name) {
-            if addr.connected() {
-                return Some(addr.clone());
+        if let Some(handle) = realms.get(name) {
+            if handle.addr().connected() {
+                return Some(handle.clone());
             }
         }
         let config = &self.inner.config;
@@ -96,9 +100,9 @@ impl Router {
             return None;
         }
         let settings = RealmSettings { uri_policy: config.uri_check };
-        let addr = RealmActor::new(RealmCore::new(name, settings)).start();
-        realms.insert(name.to_owned(), addr.clone());
-        Some(addr)
+        let handle = RealmHandle::start(RealmCore::new(name, settings));
+        realms.insert(name.to_owned(), handle.clone());
+        Some(handle)
     }
 
     /// The names of the running realms.
@@ -124,12 +128,12 @@ impl Router {
     /// realm and waits, at most `grace`, for the connections to close.
     /// Returns how many connections were still open when it gave up.
     pub async fn shutdown(&self, grace: Duration) -> usize {
-        let realms: Vec<Addr<RealmActor>> = {
+        let realms: Vec<RealmHandle> = {
             let realms = self.inner.realms.lock().unwrap_or_else(PoisonError::into_inner);
             realms.values().cloned().collect()
         };
         for realm in realms {
-            match realm.send(actor::Shutdown).await {
+            match realm.addr().send(actor::Shutdown).await {
                 Ok(n) => tracing::info!(sessions = n, "sent GOODBYE system_shutdown"),
                 Err(e) => tracing::warn!(error = %e, "a realm did not take the shutdown"),
             }

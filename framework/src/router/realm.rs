@@ -5,7 +5,7 @@
 //! clocks, and handles every input completely before the next, so the
 //! order in which it sees messages is the order in which it routes them.
 
-use std::collections::HashMap;
+use super::FastMap as HashMap;
 
 use super::broker::Broker;
 use super::dealer::Dealer;
@@ -94,7 +94,7 @@ impl RealmCore {
         RealmCore {
             name: name.into(),
             settings,
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             broker: Broker::default(),
             dealer: Dealer::default(),
         }

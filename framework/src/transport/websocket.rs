@@ -19,7 +19,7 @@ use tracing::Instrument as _;
 use crate::auth;
 use crate::protocol::roles::router_roles;
 use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
-use crate::router::actor::{Inbound, Join, Leave, PeerReceiver, RealmActor, ToPeer};
+use crate::router::actor::{Join, PeerReceiver, RealmHandle, ToPeer};
 use crate::router::realm::SessionInfo;
 use crate::router::session::{abort, goodbye, PeerSession, Step};
 use crate::router::Router;
@@ -102,7 +102,7 @@ struct Connection {
     serializer: Serializer,
     ws: actix_ws::Session,
     machine: PeerSession,
-    joined: Option<(actix::Addr<RealmActor>, Id)>,
+    joined: Option<(RealmHandle, Id)>,
     outbound: Option<PeerReceiver>,
     last_heard: Instant,
     /// Set once the router sent GOODBYE: when to stop waiting for the reply.
@@ -164,7 +164,7 @@ impl Connection {
 
     fn leave_realm(&mut self) {
         if let Some((realm, session)) = self.joined.take() {
-            realm.do_send(Leave { session });
+            realm.leave(session);
         }
     }
 
@@ -286,7 +286,7 @@ impl Connection {
         match step {
             Step::Route(message) => {
                 if let Some((realm, session)) = &self.joined {
-                    realm.do_send(Inbound { session: *session, message });
+                    realm.send(*session, message);
                 }
                 None
             }
@@ -321,7 +321,7 @@ impl Connection {
         };
         let (sender, receiver) = mpsc::unbounded_channel();
         let info = SessionInfo { identity: identity.clone() };
-        let session = match realm.send(Join { info, sender }).await {
+        let session = match realm.addr().send(Join { info, sender }).await {
             Ok(id) => id,
             Err(e) => {
                 tracing::warn!(error = %e, "realm unavailable");

@@ -67,7 +67,7 @@ fn requests_get_sequential_ids() {
 #[test]
 fn invocations_and_events_reach_their_handlers() {
     let mut core = Core::new();
-    let register = core.register("com.proc", Dict::new(), "proc-handler", "reg").unwrap();
+    let register = core.register("com.proc", Dict::new(), "proc-handler", "reg").unwrap().unwrap();
     let effects = run(&mut core, Message::Registered { request: request_of(&register), registration: 77 });
     assert!(matches!(effects.as_slice(), [ClientEffect::Complete("reg", Outcome::Registered(77))]));
     let effects = run(
@@ -81,7 +81,7 @@ fn invocations_and_events_reach_their_handlers() {
     );
     assert!(matches!(effects.as_slice(), [ClientEffect::Invoke { handler: "proc-handler", request: 5, .. }]));
 
-    let subscribe = core.subscribe("com.topic", Dict::new(), "topic-handler", "sub").unwrap();
+    let subscribe = core.subscribe("com.topic", Dict::new(), "topic-handler", "sub").unwrap().unwrap();
     run(&mut core, Message::Subscribed { request: request_of(&subscribe), subscription: 9 });
     let effects = run(
         &mut core,
@@ -114,7 +114,7 @@ fn an_invocation_for_an_unknown_registration_is_answered_with_an_error() {
 #[test]
 fn repeating_a_held_subscription_reuses_it() {
     let mut core = Core::new();
-    let subscribe = core.subscribe("com.topic", Dict::new(), "first", "sub1").unwrap();
+    let subscribe = core.subscribe("com.topic", Dict::new(), "first", "sub1").unwrap().unwrap();
     run(&mut core, Message::Subscribed { request: request_of(&subscribe), subscription: 9 });
     match core.subscribe("com.topic", Dict::new(), "second", "sub2") {
         Err(("sub2", Outcome::Subscribed(9))) => {}
@@ -130,9 +130,9 @@ fn repeating_a_held_subscription_reuses_it() {
 #[test]
 fn disconnect_fails_waiters_and_rejoin_restores_in_order() {
     let mut core = Core::new();
-    let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap();
+    let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap().unwrap();
     run(&mut core, Message::Registered { request: request_of(&reg), registration: 1 });
-    let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap();
+    let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap().unwrap();
     run(&mut core, Message::Subscribed { request: request_of(&sub), subscription: 2 });
     let (_, _) = core.call("com.other", Dict::new(), Payload::default(), "call");
     let mut out = Vec::new();
@@ -173,7 +173,7 @@ fn disconnect_fails_waiters_and_rejoin_restores_in_order() {
 #[test]
 fn unsubscribe_forgets_the_subscription() {
     let mut core = Core::new();
-    let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap();
+    let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap().unwrap();
     run(&mut core, Message::Subscribed { request: request_of(&sub), subscription: 2 });
     let unsub = core.unsubscribe(2, "unsub").unwrap();
     let effects = run(&mut core, Message::Unsubscribed { request: request_of(&unsub) });
@@ -187,7 +187,7 @@ fn unsubscribe_forgets_the_subscription() {
 #[test]
 fn a_failed_registration_is_not_restored() {
     let mut core = Core::new();
-    let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap();
+    let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap().unwrap();
     let error = Message::Error {
         request_type: code::REGISTER,
         request: request_of(&reg),
@@ -209,4 +209,31 @@ fn router_only_messages_are_violations() {
     let mut core = Core::new();
     let effects = run(&mut core, Message::Hello { realm: "x".into(), details: Dict::new() });
     assert!(matches!(effects.as_slice(), [ClientEffect::Violation(_)]));
+}
+
+#[test]
+fn registering_again_while_a_restore_is_in_flight_joins_it() {
+    let mut core = Core::new();
+    let reg = core.register("com.proc", Dict::new(), "p", "first").unwrap().unwrap();
+    run(&mut core, Message::Registered { request: request_of(&reg), registration: 1 });
+    let mut out = Vec::new();
+    core.disconnected(&mut out);
+    core.rejoined(&mut out);
+    let [ClientEffect::Send(restore)] = out.as_slice() else { panic!("{out:?}") };
+    let restore = request_of(restore);
+    // The application registers the same procedure again before the
+    // restore is confirmed: nothing new is sent, it waits for the restore.
+    assert!(matches!(core.register("com.proc", Dict::new(), "p2", "again"), Ok(None)));
+    let effects = run(&mut core, Message::Registered { request: restore, registration: 9 });
+    assert!(matches!(effects.as_slice(), [ClientEffect::Complete("again", Outcome::Registered(9))]));
+    let effects = run(
+        &mut core,
+        Message::Invocation {
+            request: 3,
+            registration: 9,
+            details: Dict::new(),
+            payload: Payload::default(),
+        },
+    );
+    assert!(matches!(effects.as_slice(), [ClientEffect::Invoke { handler: "p2", .. }]));
 }

@@ -1,0 +1,439 @@
+//! `#[wamp::component]`: reads an inherent impl block, checks it, and
+//! implements `wamp::component::Component` for its type.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Ident, ImplItem, Item, ItemImpl, LitStr, Meta, Type};
+
+use crate::args::{ComponentArgs, HandlerArgs, HandlerKind, Match};
+use crate::handler::{Names, Target};
+use crate::paths;
+use crate::signature::{self, Method, Role};
+use crate::uri;
+
+/// The lifecycle hooks, recognised by name.
+const HOOKS: [&str; 3] = ["on_join", "on_leave", "on_disconnect"];
+
+/// A method with `#[wamp::procedure]` or `#[wamp::subscribe]`.
+struct Handler {
+    kind: HandlerKind,
+    args: HandlerArgs,
+    /// The URI with the component's prefix.
+    uri: String,
+    ident: Ident,
+    method: Method,
+    /// The attribute's path as written (`wamp::procedure`, `procedure`).
+    path: syn::Path,
+    /// The method's `#[cfg]` attributes, repeated on its registration.
+    cfgs: Vec<Attribute>,
+}
+
+/// A lifecycle hook.
+struct Hook {
+    ident: Ident,
+    method: Method,
+    /// The method's `#[cfg]` attributes.
+    cfgs: Vec<Attribute>,
+}
+
+/// What the impl block offers.
+#[derive(Default)]
+struct Parts {
+    handlers: Vec<Handler>,
+    hooks: Vec<Hook>,
+}
+
+/// Collects errors so that all of them are reported at once.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn take<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+}
+
+/// Which helper attribute this is, if any: a path ending in `procedure`
+/// or `subscribe` (`#[wamp::procedure]`, or `#[procedure]` when
+/// imported).
+fn helper_kind(attr: &Attribute) -> Option<HandlerKind> {
+    let last = attr.path().segments.last()?;
+    if last.ident == "procedure" {
+        Some(HandlerKind::Procedure)
+    } else if last.ident == "subscribe" {
+        Some(HandlerKind::Subscription)
+    } else {
+        None
+    }
+}
+
+/// Removes the helper attributes from every item, so the impl block can be
+/// emitted as it was written otherwise.
+fn strip_helpers(imp: &mut ItemImpl) -> Vec<Vec<(HandlerKind, Attribute)>> {
+    let mut found = Vec::new();
+    for item in &mut imp.items {
+        let attrs = match item {
+            ImplItem::Fn(f) => &mut f.attrs,
+            ImplItem::Const(c) => &mut c.attrs,
+            ImplItem::Type(t) => &mut t.attrs,
+            ImplItem::Macro(m) => &mut m.attrs,
+            _ => {
+                found.push(Vec::new());
+                continue;
+            }
+        };
+        let mut helpers = Vec::new();
+        attrs.retain(|attr| match helper_kind(attr) {
+            Some(kind) => {
+                helpers.push((kind, attr.clone()));
+                false
+            }
+            None => true,
+        });
+        found.push(helpers);
+    }
+    found
+}
+
+/// The `#[cfg]` attributes among `attrs`.
+fn cfgs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect()
+}
+
+/// Parses a helper attribute's arguments.
+fn handler_args(kind: HandlerKind, attr: &Attribute) -> syn::Result<HandlerArgs> {
+    let parser = |input: syn::parse::ParseStream<'_>| HandlerArgs::parse(kind, attr, input);
+    match &attr.meta {
+        Meta::Path(_) => syn::parse::Parser::parse2(parser, TokenStream::new()),
+        Meta::List(list) => list.parse_args_with(parser),
+        Meta::NameValue(nv) => {
+            Err(syn::Error::new_spanned(nv, format!("write the URI in parentheses: `{}`", kind.example())))
+        }
+    }
+}
+
+/// Reads the methods of the impl block.
+/// `helpers` holds the helper attributes of each item, in order.
+fn collect(
+    imp: &ItemImpl,
+    helpers: Vec<Vec<(HandlerKind, Attribute)>>,
+    settings: &ComponentArgs,
+    errors: &mut Errors,
+) -> Parts {
+    let mut parts = Parts::default();
+    let mut seen: HashMap<(HandlerKind, String, Match, String), Ident> = HashMap::new();
+    for (item, attrs) in imp.items.iter().zip(helpers) {
+        let mut attrs = attrs.into_iter();
+        let first = attrs.next();
+        for (kind, extra) in attrs {
+            let first_name = first.as_ref().map_or("", |(k, _)| k.attribute());
+            errors.push(syn::Error::new_spanned(
+                extra,
+                format!("{} cannot be used here: this method already has {first_name}", kind.attribute()),
+            ));
+        }
+        let f = match item {
+            ImplItem::Fn(f) => f,
+            _ => {
+                if let Some((kind, attr)) = first {
+                    errors.push(syn::Error::new_spanned(
+                        attr,
+                        format!("{} goes on a method", kind.attribute()),
+                    ));
+                }
+                continue;
+            }
+        };
+        let Some((kind, attr)) = first else {
+            let name = f.sig.ident.to_string();
+            if HOOKS.contains(&name.as_str()) {
+                if let Some(method) = errors.take(signature::analyse(&f.sig, Role::Hook)) {
+                    parts.hooks.push(Hook { ident: f.sig.ident.clone(), method, cfgs: cfgs(&f.attrs) });
+                }
+            }
+            continue;
+        };
+        let role = match kind {
+            HandlerKind::Procedure => Role::Procedure,
+            HandlerKind::Subscription => Role::Subscription,
+        };
+        let args = errors.take(handler_args(kind, &attr));
+        let method = errors.take(signature::analyse(&f.sig, role));
+        let (Some(args), Some(method)) = (args, method) else { continue };
+        let uri = settings.full_uri(&args.uri.value());
+        if let Err(why) = uri::check(&uri, args.is_pattern()) {
+            let shown = match &settings.prefix {
+                Some(_) => format!(" `{uri}` (with the component's prefix)"),
+                None => String::new(),
+            };
+            let hint = match why {
+                uri::Problem::EmptyComponent(_) => {
+                    "; only patterns (`match = \"prefix\"` or `match = \"wildcard\"`) may have empty components"
+                }
+                _ => "",
+            };
+            errors.push(syn::Error::new_spanned(&args.uri, format!("invalid URI{shown}: {why}{hint}")));
+            continue;
+        }
+        // Methods under different `#[cfg]`s may share a URI.
+        let cfgs = cfgs(&f.attrs);
+        let condition = cfgs.iter().map(|a| a.to_token_stream().to_string()).collect::<Vec<_>>().join(" ");
+        let key = (kind, uri.clone(), args.match_policy.unwrap_or(Match::Exact), condition);
+        if let Some(other) = seen.get(&key) {
+            let what = match kind {
+                HandlerKind::Procedure => "procedure",
+                HandlerKind::Subscription => "topic",
+            };
+            errors.push(syn::Error::new_spanned(
+                &args.uri,
+                format!("the {what} `{uri}` is already used by `{other}` in this component"),
+            ));
+            continue;
+        }
+        seen.insert(key, f.sig.ident.clone());
+        let path = attr.path().clone();
+        parts.handlers.push(Handler { kind, args, uri, ident: f.sig.ident.clone(), method, path, cfgs });
+    }
+    parts
+}
+
+/// The error for `#[wamp::component]` on something other than an impl
+/// block, pointing at the item's keyword and name.
+fn not_an_impl(item: &Item) -> syn::Error {
+    fn head(keyword: impl ToTokens, name: &Ident) -> TokenStream {
+        quote!(#keyword #name)
+    }
+    let (span, what) = match item {
+        Item::Struct(s) => (head(s.struct_token, &s.ident), "a struct"),
+        Item::Enum(e) => (head(e.enum_token, &e.ident), "an enum"),
+        Item::Fn(f) => (head(f.sig.fn_token, &f.sig.ident), "a function"),
+        Item::Trait(t) => (head(t.trait_token, &t.ident), "a trait"),
+        Item::Mod(m) => (head(m.mod_token, &m.ident), "a module"),
+        other => (other.to_token_stream(), "this item"),
+    };
+    syn::Error::new_spanned(
+        span,
+        format!(
+            "#[wamp::component] goes on an inherent impl block (`impl MyComponent {{ ... }}`), not on {what}"
+        ),
+    )
+}
+
+/// The name of the component type.
+fn type_name(ty: &Type) -> Option<&Ident> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
+        Type::Group(g) => type_name(&g.elem),
+        Type::Paren(p) => type_name(&p.elem),
+        _ => None,
+    }
+}
+
+/// Checks the impl block itself.
+fn check_impl(imp: &ItemImpl, errors: &mut Errors) -> Option<String> {
+    if let Some((_, path, _)) = &imp.trait_ {
+        errors.push(syn::Error::new_spanned(
+            path,
+            "#[wamp::component] goes on an inherent impl block (`impl MyComponent { ... }`), not on a trait impl",
+        ));
+    }
+    if !imp.generics.params.is_empty() || imp.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &imp.generics,
+            "a component cannot be generic: write the impl for one concrete type",
+        ));
+    }
+    match type_name(&imp.self_ty) {
+        Some(name) => Some(name.to_string()),
+        None => {
+            errors.push(syn::Error::new_spanned(
+                &imp.self_ty,
+                "a component must be a named type (a struct or enum)",
+            ));
+            None
+        }
+    }
+}
+
+/// Expands `#[wamp::component(attr)] item`.
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let settings = errors.take(syn::parse2::<ComponentArgs>(attr)).unwrap_or_default();
+    let mut imp = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Impl(imp)) => imp,
+        Ok(other) => {
+            let error = not_an_impl(&other).into_compile_error();
+            return quote!(#error #item);
+        }
+        Err(e) => {
+            let error = e.into_compile_error();
+            return quote!(#error #item);
+        }
+    };
+    let name = check_impl(&imp, &mut errors);
+    let helpers = strip_helpers(&mut imp);
+    let parts = collect(&imp, helpers, &settings, &mut errors);
+    match (errors.0, name) {
+        (None, Some(name)) => {
+            let component = generate(&imp, &name, &settings, &parts);
+            quote!(#imp #component)
+        }
+        (Some(error), _) => {
+            let error = error.into_compile_error();
+            quote!(#error #imp)
+        }
+        (None, None) => quote!(#imp),
+    }
+}
+
+/// The `Component` impl and the inventory entry.
+fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts) -> TokenStream {
+    let krate = paths::facade();
+    let names = Names::new();
+    let state = &names.state;
+    let self_ty = &imp.self_ty;
+    let description = Ident::new("description", Span::mixed_site());
+
+    let mut procedures = Vec::new();
+    let mut subscriptions = Vec::new();
+    for handler in &parts.handlers {
+        let target = Target { krate: &krate, ident: &handler.ident, names: &names };
+        let uri = &handler.uri;
+        let options = handler.args.options(handler.kind, &krate);
+        let cfgs = &handler.cfgs;
+        match handler.kind {
+            HandlerKind::Procedure => {
+                let closure = target.procedure(&handler.method);
+                procedures.push(quote! {
+                    #(#cfgs)*
+                    #description.procedures.push(#krate::component::ProcedureSpec {
+                        uri: ::std::string::String::from(#uri),
+                        options: #options,
+                        handler: #closure,
+                    });
+                });
+            }
+            HandlerKind::Subscription => {
+                let closure = target.subscription(&handler.method, name, uri);
+                subscriptions.push(quote! {
+                    #(#cfgs)*
+                    #description.subscriptions.push(#krate::component::SubscriptionSpec {
+                        uri: ::std::string::String::from(#uri),
+                        options: #options,
+                        handler: #closure,
+                    });
+                });
+            }
+        }
+    }
+    let hooks = parts.hooks.iter().map(|hook| {
+        let target = Target { krate: &krate, ident: &hook.ident, names: &names };
+        let closure = target.hook(&hook.method);
+        let field = &hook.ident;
+        let cfgs = &hook.cfgs;
+        quote! {
+            #(#cfgs)*
+            {
+                #description.#field = ::core::option::Option::Some(#closure);
+            }
+        }
+    });
+    // Every handler may be configured out.
+    let keep_state = quote!(let _ = &#state;);
+    let realm = match &settings.realm {
+        Some(realm) => quote! {
+            fn realm() -> ::core::option::Option<&'static str> {
+                ::core::option::Option::Some(#realm)
+            }
+        },
+        None => quote!(),
+    };
+    let inventory = settings.inventory().then(|| {
+        let make = Ident::new("make", Span::mixed_site());
+        let create = Ident::new("DefaultForInventory", Span::mixed_site());
+        let default = quote_spanned! {self_ty.span()=>
+            <#self_ty as #create>::create()
+        };
+        let message = format!(
+            "`{name}` has no `Default`, which #[wamp::component] needs to list it in the component inventory"
+        );
+        quote! {
+            const _: () = {
+                #[diagnostic::on_unimplemented(
+                    message = #message,
+                    label = "cannot be created with `Default::default()`",
+                    note = "derive or implement `Default`, or keep the component out of the inventory with \
+                            `#[wamp::component(inventory = false)]` and add it to a host by value"
+                )]
+                trait #create: ::core::marker::Sized {
+                    fn create() -> Self;
+                }
+                impl<T: ::core::default::Default> #create for T {
+                    fn create() -> Self {
+                        <T as ::core::default::Default>::default()
+                    }
+                }
+                fn #make() -> (
+                    ::core::option::Option<&'static str>,
+                    #krate::component::registry::Launcher,
+                ) {
+                    #krate::component::registry::launcher(#default)
+                }
+                #krate::inventory::submit! {
+                    #krate::component::ComponentEntry { name: #name, make: #make }
+                }
+            };
+        }
+    });
+    // The helper attributes are removed before the compiler resolves them;
+    // naming their paths keeps `use wamp::procedure;` from looking unused.
+    let mut paths: Vec<&syn::Path> = Vec::new();
+    for handler in &parts.handlers {
+        let written = handler.path.to_token_stream().to_string();
+        if !paths.iter().any(|p| p.to_token_stream().to_string() == written) {
+            paths.push(&handler.path);
+        }
+    }
+    let uses = (!paths.is_empty()).then(|| {
+        quote! {
+            const _: () = {
+                #(
+                    #[allow(unused_imports)]
+                    use #paths as _;
+                )*
+            };
+        }
+    });
+    let name_lit = LitStr::new(name, Span::call_site());
+    quote! {
+        impl #krate::component::Component for #self_ty {
+            fn name() -> &'static str {
+                #name_lit
+            }
+
+            #realm
+
+            fn describe(#state: #krate::component::Shared<Self>) -> #krate::component::Description {
+                let mut #description = <#krate::component::Description as ::core::default::Default>::default();
+                #(#procedures)*
+                #(#subscriptions)*
+                #(#hooks)*
+                #keep_state
+                #description
+            }
+        }
+
+        #inventory
+        #uses
+    }
+}

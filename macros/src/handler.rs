@@ -1,0 +1,305 @@
+//! The code of one handler: a closure over the component's shared state
+//! that reads the arguments, takes the lock, calls the method and turns
+//! its result into what the framework expects.
+//!
+//! Local names are `Span::mixed_site()`, so they never clash with the
+//! user's; calls whose trait bounds the user's types must meet
+//! (`Deserialize`, `Serialize`, `Into<wamp::Error>`) carry the span of the
+//! user's type, so a type that falls short is where the error points.
+
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens as _};
+use syn::spanned::Spanned as _;
+use syn::Ident;
+
+use crate::signature::{Injected, Method, Output, Param, Value};
+
+/// The names the generated code uses.
+pub(crate) struct Names {
+    pub(crate) state: Ident,
+    payload: Ident,
+    details: Ident,
+    ctx: Ident,
+    args: Ident,
+    guard: Ident,
+    ret: Ident,
+    value: Ident,
+    err: Ident,
+    outcome: Ident,
+}
+
+impl Names {
+    pub(crate) fn new() -> Self {
+        let name = |n: &str| Ident::new(n, Span::mixed_site());
+        Names {
+            state: name("state"),
+            payload: name("payload"),
+            details: name("details"),
+            ctx: name("ctx"),
+            args: name("args"),
+            guard: name("guard"),
+            ret: name("ret"),
+            value: name("value"),
+            err: name("err"),
+            outcome: name("outcome"),
+        }
+    }
+}
+
+/// What the generated code needs to know besides the method.
+pub(crate) struct Target<'a> {
+    /// The path of the `wamp` crate.
+    pub(crate) krate: &'a TokenStream,
+    /// The method's name.
+    pub(crate) ident: &'a Ident,
+    /// Local names.
+    pub(crate) names: &'a Names,
+}
+
+impl Target<'_> {
+    fn private(&self) -> TokenStream {
+        let krate = self.krate;
+        quote!(#krate::component::__private)
+    }
+
+    /// Reads the payload's arguments into one local per parameter, then
+    /// checks nothing is left over; errors leave with `?`.
+    fn read_arguments(&self, method: &Method) -> (TokenStream, Vec<Ident>) {
+        let Names { payload, args, .. } = self.names;
+        let private = self.private();
+        let mut locals = Vec::new();
+        let mut reads = Vec::new();
+        for (index, param) in method.params.iter().enumerate() {
+            if let Param::Arg { name, ty } = param {
+                let local = format_ident!("arg{}", index, span = Span::mixed_site());
+                reads.push(quote_spanned! {ty.span()=>
+                    let #local = #private::Arguments::next::<#ty>(&mut #args, #name)?;
+                });
+                locals.push(local);
+            }
+        }
+        let code = quote! {
+            let mut #args = #private::Arguments::new(#payload);
+            #(#reads)*
+            #private::Arguments::finish(#args)?;
+        };
+        (code, locals)
+    }
+
+    /// Takes the lock and calls the method, binding its result to `ret`;
+    /// the lock is released before the result is converted.
+    fn call(&self, method: &Method, locals: &[Ident]) -> TokenStream {
+        let Names { state, details, ctx, guard, ret, .. } = self.names;
+        let ident = self.ident;
+        let mut locals = locals.iter();
+        let arguments = method.params.iter().map(|param| match param {
+            Param::Arg { .. } => locals.next().map(|l| l.to_token_stream()).unwrap_or_default(),
+            Param::Injected { what, by_ref } => {
+                let value = match what {
+                    Injected::Context => ctx,
+                    Injected::CallDetails | Injected::EventDetails => details,
+                };
+                if *by_ref {
+                    quote!(&#value)
+                } else {
+                    quote!(#value)
+                }
+            }
+        });
+        let (binding, lock, receiver) = if method.mutable {
+            (quote!(mut #guard), quote!(#state.write().await), quote!(&mut *#guard))
+        } else {
+            (quote!(#guard), quote!(#state.read().await), quote!(&*#guard))
+        };
+        let wait = method.is_async.then(|| quote!(.await));
+        quote! {
+            let #ret = {
+                let #binding = #lock;
+                Self::#ident(#receiver, #(#arguments),*) #wait
+            };
+        }
+    }
+
+    /// Turns a success value into a payload.
+    fn payload_of(&self, value: &Value, of: &Ident) -> TokenStream {
+        let private = self.private();
+        let krate = self.krate;
+        match value {
+            Value::Unit => quote!(#private::unit_payload(#of)),
+            Value::CallResult => quote! {
+                ::core::result::Result::Ok(#krate::client::CallResult::into_payload(#of))
+            },
+            Value::Other(ty) => quote_spanned! {ty.span()=>
+                #private::result_payload::<#ty>(&#of)
+            },
+        }
+    }
+
+    /// A match on `ret` (a `Result`): `ok` for `Ok(value)`, and the error
+    /// turned into `wamp::Error` for `Err(err)`.
+    ///
+    /// When the error type is spelled out, the conversion names it
+    /// (`<E as Into<wamp::Error>>::into`), so an error type without the
+    /// conversion is where the compiler points. For an alias that hides
+    /// it (`io::Result<T>`), the conversion goes through `map_err` with the
+    /// span of the whole return type.
+    fn match_result(&self, ok: TokenStream, err_ty: Option<&syn::Type>, whole: &syn::Type) -> TokenStream {
+        let Names { ret, value, err, .. } = self.names;
+        let (matched, convert) = match err_ty {
+            Some(err_ty) => {
+                let krate = respan(self.krate, err_ty.span());
+                let into = quote_spanned! {err_ty.span()=>
+                    <#err_ty as ::core::convert::Into<#krate::Error>>::into
+                };
+                (quote!(#ret), quote!(#into(#err)))
+            }
+            None => {
+                let krate = respan(self.krate, whole.span());
+                let into = quote_spanned! {whole.span()=> ::core::convert::Into::<#krate::Error>::into };
+                (quote!(::core::result::Result::map_err(#ret, #into)), quote!(#err))
+            }
+        };
+        quote! {
+            match #matched {
+                ::core::result::Result::Ok(#value) => #ok,
+                ::core::result::Result::Err(#err) => ::core::result::Result::Err(#convert),
+            }
+        }
+    }
+
+    /// The closure of a procedure.
+    pub(crate) fn procedure(&self, method: &Method) -> TokenStream {
+        let krate = self.krate;
+        let private = self.private();
+        let Names { state, payload, details, ctx, ret, value, .. } = self.names;
+        let (read, locals) = self.read_arguments(method);
+        let call = self.call(method, &locals);
+        let finish = match &method.output {
+            Output::Plain(v) => self.payload_of(v, ret),
+            Output::Result { ok, err: err_ty, whole } => {
+                let ok = self.payload_of(ok, value);
+                self.match_result(ok, err_ty.as_deref(), whole)
+            }
+        };
+        let details_param = unused_unless(details, uses(method, Injected::CallDetails));
+        let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
+        quote! {{
+            let #state = ::std::rc::Rc::clone(&#state);
+            ::std::rc::Rc::new(move |
+                #payload: #krate::protocol::Payload,
+                #details_param: #krate::client::CallDetails,
+                #ctx_param: #krate::Context,
+            | -> #private::LocalBoxFuture<
+                'static,
+                ::core::result::Result<#krate::protocol::Payload, #krate::Error>,
+            > {
+                let #state = ::std::rc::Rc::clone(&#state);
+                ::std::boxed::Box::pin(async move {
+                    #read
+                    #call
+                    #finish
+                })
+            })
+        }}
+    }
+
+    /// The closure of an event handler; `component` and `uri` name it in
+    /// the report of a failure.
+    pub(crate) fn subscription(&self, method: &Method, component: &str, uri: &str) -> TokenStream {
+        let krate = self.krate;
+        let private = self.private();
+        let Names { state, payload, details, ctx, ret, err, outcome, .. } = self.names;
+        let (read, locals) = self.read_arguments(method);
+        let call = self.call(method, &locals);
+        let finish = match &method.output {
+            Output::Plain(_) => quote!(::core::result::Result::Ok(#ret)),
+            Output::Result { err: err_ty, whole, .. } => {
+                let value = &self.names.value;
+                self.match_result(quote!(::core::result::Result::Ok(#value)), err_ty.as_deref(), whole)
+            }
+        };
+        let details_param = unused_unless(details, uses(method, Injected::EventDetails));
+        let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
+        quote! {{
+            let #state = ::std::rc::Rc::clone(&#state);
+            ::std::rc::Rc::new(move |
+                #payload: #krate::protocol::Payload,
+                #details_param: #krate::client::EventDetails,
+                #ctx_param: #krate::Context,
+            | -> #private::LocalBoxFuture<'static, ()> {
+                let #state = ::std::rc::Rc::clone(&#state);
+                ::std::boxed::Box::pin(async move {
+                    let #outcome: ::core::result::Result<(), #krate::Error> = async move {
+                        #read
+                        #call
+                        #finish
+                    }
+                    .await;
+                    if let ::core::result::Result::Err(#err) = #outcome {
+                        #private::event_failed(#component, #uri, &#err);
+                    }
+                })
+            })
+        }}
+    }
+
+    /// The closure of a lifecycle hook.
+    pub(crate) fn hook(&self, method: &Method) -> TokenStream {
+        let krate = self.krate;
+        let private = self.private();
+        let Names { state, ctx, ret, .. } = self.names;
+        let call = self.call(method, &[]);
+        let finish = match &method.output {
+            Output::Plain(_) => quote!(::core::result::Result::Ok(#ret)),
+            Output::Result { err: err_ty, whole, .. } => {
+                let value = &self.names.value;
+                self.match_result(quote!(::core::result::Result::Ok(#value)), err_ty.as_deref(), whole)
+            }
+        };
+        let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
+        quote! {{
+            let #state = ::std::rc::Rc::clone(&#state);
+            ::std::rc::Rc::new(move |
+                #ctx_param: #krate::Context,
+            | -> #private::LocalBoxFuture<'static, ::core::result::Result<(), #krate::Error>> {
+                let #state = ::std::rc::Rc::clone(&#state);
+                ::std::boxed::Box::pin(async move {
+                    #call
+                    #finish
+                })
+            })
+        }}
+    }
+}
+
+/// The same tokens with another span (for paths whose resolution does not
+/// depend on their span: `crate`, `::wamp`).
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(g) = &tree {
+                let mut group = Group::new(g.delimiter(), respan(&g.stream(), span));
+                group.set_span(span);
+                tree = TokenTree::Group(group);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
+fn uses(method: &Method, what: Injected) -> bool {
+    method.params.iter().any(|p| matches!(p, Param::Injected { what: w, .. } if *w == what))
+}
+
+/// The closure parameter: its name if the method uses it, else `_`.
+fn unused_unless(name: &Ident, used: bool) -> TokenStream {
+    if used {
+        name.to_token_stream()
+    } else {
+        quote!(_)
+    }
+}

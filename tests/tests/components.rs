@@ -1,0 +1,273 @@
+//! One component type, unmodified, runs embedded beside our router, as a
+//! remote client of our router, and as a remote client of Crossbar.io:
+//! procedures with args and kwargs, subscriptions, error propagation, and
+//! (remote) reconnect after the router restarts. Several components in one
+//! process call each other and exchange events.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use wamp::client::{CallOptions, Client, ConnectOptions, PublishOptions, ReconnectPolicy};
+use wamp::component::{HostConfig, RunningHost};
+use wamp::prelude::*;
+use wamp::protocol::{errors, Dict, Payload, Serializer, Value};
+use wamp_tests::crossbar::CrossbarRouter;
+use wamp_tests::TestRouter;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+/// The component under test.
+#[derive(Default)]
+struct Geometry {
+    greetings: RefCell<Vec<String>>,
+    moves: u64,
+}
+
+#[wamp::component(prefix = "com.test.geo")]
+impl Geometry {
+    #[wamp::procedure("add2")]
+    fn add2(&self, x: i64, y: i64) -> i64 {
+        x + y
+    }
+
+    /// Keyword arguments and an optional parameter.
+    #[wamp::procedure("scale")]
+    fn scale(&self, point: Point, factor: Option<f64>) -> Point {
+        let f = factor.unwrap_or(1.0);
+        Point { x: point.x * f, y: point.y * f }
+    }
+
+    #[wamp::procedure("move")]
+    async fn move_by(&mut self, dx: f64) -> Result<f64, Error> {
+        if dx < 0.0 {
+            return Err(Error::with_payload(
+                "com.test.geo.error.backwards",
+                vec![Value::from("dx must not be negative"), Value::from(dx)],
+                Dict::from([("dx".to_owned(), Value::from(dx))]),
+            ));
+        }
+        self.moves += 1;
+        Ok(dx)
+    }
+
+    #[wamp::procedure("greetings")]
+    fn greetings(&self) -> Vec<String> {
+        self.greetings.borrow().clone()
+    }
+
+    #[wamp::subscribe("greet")]
+    fn on_greet(&self, name: String) {
+        self.greetings.borrow_mut().push(name);
+    }
+}
+
+fn config() -> HostConfig {
+    let mut config = HostConfig::default();
+    config.router.listen = "127.0.0.1:0".into();
+    config.reconnect =
+        ReconnectPolicy { initial_delay_ms: 50, max_delay_ms: 500, ..ReconnectPolicy::default() };
+    config
+}
+
+/// A remote peer exercises the component at `url`.
+async fn exercise(url: &str, realm: &str, serializer: Serializer) {
+    let options =
+        ConnectOptions { serializer, reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, realm) };
+    let peer = Client::connect(options).await.unwrap();
+    // The component may still be registering: wait for its procedures.
+    let mut sum = None;
+    for _ in 0..100 {
+        match peer.call::<i64>("com.test.geo.add2", (2, 3)).await {
+            Ok(v) => {
+                sum = Some(v);
+                break;
+            }
+            Err(e) if e.uri == errors::NO_SUCH_PROCEDURE => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(sum, Some(5));
+
+    let kwargs = Dict::from([
+        ("point".to_owned(), wamp::protocol::to_value(&Point { x: 1.0, y: 2.0 }).unwrap()),
+        ("factor".to_owned(), Value::from(3.0)),
+    ]);
+    let scaled =
+        peer.call_with("com.test.geo.scale", Payload::new(vec![], kwargs), CallOptions::default()).await;
+    assert_eq!(scaled.unwrap().get::<Point>(0).unwrap(), Point { x: 3.0, y: 6.0 });
+    let scaled: Point = peer.call("com.test.geo.scale", (Point { x: 1.0, y: 1.0 },)).await.unwrap();
+    assert_eq!(scaled, Point { x: 1.0, y: 1.0 }, "the optional factor may be absent");
+
+    let err = peer.call::<f64>("com.test.geo.move", (-1.5,)).await.unwrap_err();
+    assert_eq!(err.uri, "com.test.geo.error.backwards");
+    assert_eq!(err.args, vec![Value::from("dx must not be negative"), Value::from(-1.5)]);
+    assert_eq!(err.kwargs.get("dx"), Some(&Value::from(-1.5)));
+    let err = peer.call::<i64>("com.test.geo.add2", ("two", 3)).await.unwrap_err();
+    assert_eq!(err.uri, errors::INVALID_ARGUMENT);
+    assert!(err.to_string().contains("argument 'x'"), "{err}");
+
+    let ack = PublishOptions { acknowledge: true, ..PublishOptions::default() };
+    peer.publish_with("com.test.geo.greet", Payload::args(vec![Value::from("Ada")]), ack).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = peer.call::<Vec<String>>("com.test.geo.greetings", ()).await.unwrap();
+        if seen.contains(&"Ada".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen.contains(&"Ada".to_owned()), "the event arrived: {seen:?}");
+    peer.leave().await;
+}
+
+#[actix_web::test]
+async fn embedded_beside_our_router() {
+    let running = wamp::Host::new(config()).add_component(Geometry::default()).start().unwrap();
+    let server = running.bind().expect("embedded").unwrap();
+    let url = server.url();
+    actix_web::rt::spawn(server.run());
+    running.joined().await.unwrap();
+    for serializer in Serializer::ALL {
+        exercise(&url, "realm1", serializer).await;
+    }
+    running.shutdown().await;
+}
+
+async fn start_remote(url: &str, realm: &str) -> RunningHost {
+    let mut config = config();
+    config.url = Some(url.to_owned());
+    config.realm = realm.to_owned();
+    let running = wamp::Host::new(config).add_component(Geometry::default()).start().unwrap();
+    running.joined().await.unwrap();
+    running
+}
+
+#[actix_web::test]
+async fn remote_against_our_router_with_reconnect() {
+    let mut router = TestRouter::start();
+    let running = start_remote(&router.url, "realm1").await;
+    exercise(&router.url, "realm1", Serializer::Json).await;
+    router.restart();
+    exercise(&router.url, "realm1", Serializer::MsgPack).await;
+    running.shutdown().await;
+}
+
+#[test]
+fn remote_against_crossbar_with_reconnect() {
+    let mut crossbar = CrossbarRouter::start();
+    let (url, realm) = (crossbar.url.clone(), crossbar.realm.clone());
+    let system = actix_web::rt::System::new();
+    let running = system.block_on(async {
+        let running = start_remote(&url, &realm).await;
+        exercise(&url, &realm, Serializer::Json).await;
+        running
+    });
+    std::thread::scope(|s| s.spawn(|| crossbar.restart()).join().unwrap());
+    system.block_on(async {
+        exercise(&url, &realm, Serializer::MsgPack).await;
+        running.shutdown().await;
+    });
+}
+
+/// Two more components in one process: the ledger records amounts, the
+/// teller calls it and announces each deposit with an event.
+#[derive(Default)]
+struct Ledger {
+    total: RefCell<i64>,
+    announcements: RefCell<Vec<i64>>,
+}
+
+#[wamp::component(prefix = "com.test.bank")]
+impl Ledger {
+    #[wamp::procedure("record")]
+    fn record(&self, amount: i64) -> i64 {
+        *self.total.borrow_mut() += amount;
+        *self.total.borrow()
+    }
+
+    #[wamp::subscribe("deposited")]
+    fn on_deposit(&self, amount: i64) {
+        self.announcements.borrow_mut().push(amount);
+    }
+
+    #[wamp::procedure("announcements")]
+    fn announcements(&self) -> Vec<i64> {
+        self.announcements.borrow().clone()
+    }
+}
+
+#[derive(Default)]
+struct Teller;
+
+#[wamp::component(prefix = "com.test.bank")]
+impl Teller {
+    #[wamp::procedure("deposit")]
+    async fn deposit(&self, amount: i64, ctx: &Context) -> Result<i64, Error> {
+        let total: i64 = ctx.call("com.test.bank.record", (amount,)).await?;
+        ctx.publish("com.test.bank.deposited", (amount,)).await?;
+        Ok(total)
+    }
+}
+
+#[actix_web::test]
+async fn several_components_in_one_process_call_each_other_and_exchange_events() {
+    let running = wamp::Host::new(config())
+        .add_component(Ledger::default())
+        .add_component(Teller)
+        .add_component(Geometry::default())
+        .start()
+        .unwrap();
+    running.joined().await.unwrap();
+    let teller = &running.clients()[1];
+    let mut total = 0;
+    for amount in [10, 20, 12] {
+        total = teller.call::<i64>("com.test.bank.deposit", (amount,)).await.unwrap();
+    }
+    assert_eq!(total, 42);
+    let mut heard = Vec::new();
+    for _ in 0..100 {
+        heard = teller.call::<Vec<i64>>("com.test.bank.announcements", ()).await.unwrap();
+        if heard.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(heard, vec![10, 20, 12]);
+    // And across component types: the geometry component is there too.
+    assert_eq!(teller.call::<i64>("com.test.geo.add2", (40, 2)).await.unwrap(), 42);
+    running.shutdown().await;
+}
+
+#[actix_web::test]
+async fn autobahn_python_calls_and_publishes_to_an_embedded_component() {
+    let running = wamp::Host::new(config()).add_component(Geometry::default()).start().unwrap();
+    let server = running.bind().expect("embedded").unwrap();
+    let url = server.url();
+    actix_web::rt::spawn(server.run());
+    running.joined().await.unwrap();
+    let script = wamp_tests::workspace_root().join("tests/peers/python/component_peer.py");
+    for serializer in ["json", "msgpack"] {
+        let output = tokio::process::Command::new(wamp_tests::peer_python())
+            .arg(&script)
+            .args([url.as_str(), "realm1", serializer])
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("DONE 5"),
+            "AutobahnPython over {serializer}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    running.shutdown().await;
+}
