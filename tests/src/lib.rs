@@ -271,3 +271,26 @@ pub fn peer_js_dir() -> PathBuf {
     );
     dir
 }
+
+/// Calls `procedure` until its callee has registered it (retrying on
+/// `wamp.error.no_such_procedure` for up to five seconds), for tests where
+/// a callee is still joining or reconnecting.
+pub async fn call_when_registered<T>(
+    client: &wamp::client::Client,
+    procedure: &str,
+    args: impl serde::Serialize + Clone,
+) -> T
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    for _ in 0..100 {
+        match client.call::<T>(procedure, args.clone()).await {
+            Ok(v) => return v,
+            Err(e) if e.uri == wamp::protocol::errors::NO_SUCH_PROCEDURE => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("calling {procedure}: {e}"),
+        }
+    }
+    panic!("{procedure} was not registered within five seconds")
+}

@@ -70,11 +70,8 @@ async fn calls_errors_and_events_over_websocket() {
     }
 }
 
-#[actix_web::test]
-async fn a_call_times_out_instead_of_waiting_forever() {
-    let router = TestRouter::start();
-    let callee = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
-    let caller = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+/// Registers `com.test.never`, which never answers.
+async fn register_silent(callee: &Client) {
     callee
         .register("com.test.never", RegisterOptions::default(), |_args, _details| async {
             std::future::pending::<()>().await;
@@ -82,6 +79,14 @@ async fn a_call_times_out_instead_of_waiting_forever() {
         })
         .await
         .unwrap();
+}
+
+#[actix_web::test]
+async fn a_call_times_out_instead_of_waiting_forever() {
+    let router = TestRouter::start();
+    let callee = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+    let caller = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+    register_silent(&callee).await;
     let quick = CallOptions { timeout: Some(Duration::from_millis(200)), ..CallOptions::default() };
     let err = caller.call_with("com.test.never", Payload::default(), quick).await.unwrap_err();
     assert_eq!(err.uri, errors::TIMEOUT);
@@ -92,13 +97,7 @@ async fn calls_in_flight_fail_when_the_router_goes_away() {
     let router = TestRouter::start();
     let callee = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
     let caller = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
-    callee
-        .register("com.test.never", RegisterOptions::default(), |_args, _details| async {
-            std::future::pending::<()>().await;
-            Ok(CallResult::new())
-        })
-        .await
-        .unwrap();
+    register_silent(&callee).await;
     let call = {
         let caller = caller.clone();
         actix_web::rt::spawn(async move { caller.call::<()>("com.test.never", ()).await })
@@ -135,20 +134,8 @@ async fn reconnect_restores_registrations_and_subscriptions() {
 
     // The callee comes back as a new session with everything restored.
     let caller = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
-    let mut sum = None;
-    for _ in 0..100 {
-        match caller.call::<i64>("com.test.add2", (20, 22)).await {
-            Ok(v) => {
-                sum = Some(v);
-                break;
-            }
-            Err(e) if e.uri == errors::NO_SUCH_PROCEDURE => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert_eq!(sum, Some(42), "the registration came back");
+    let sum: i64 = wamp_tests::call_when_registered(&caller, "com.test.add2", (20, 22)).await;
+    assert_eq!(sum, 42, "the registration came back");
     let second = callee.joined().await.unwrap().id;
     assert_ne!(first, second, "a new session");
     let ack = PublishOptions { acknowledge: true, ..PublishOptions::default() };

@@ -114,20 +114,8 @@ fn reconnect_after_crossbar_restarts_restores_everything() {
             ..ConnectOptions::new(&url, &realm)
         };
         let caller = Client::connect(options).await.unwrap();
-        let mut sum = None;
-        for _ in 0..100 {
-            match caller.call::<i64>("com.test.add2", (40, 2)).await {
-                Ok(v) => {
-                    sum = Some(v);
-                    break;
-                }
-                Err(e) if e.uri == errors::NO_SUCH_PROCEDURE => {
-                    tokio::time::sleep(Duration::from_millis(100)).await
-                }
-                Err(e) => panic!("{e}"),
-            }
-        }
-        assert_eq!(sum, Some(42), "the registration was restored on the restarted Crossbar");
+        let sum: i64 = wamp_tests::call_when_registered(&caller, "com.test.add2", (40, 2)).await;
+        assert_eq!(sum, 42, "the registration was restored on the restarted Crossbar");
         callee.leave().await;
         caller.leave().await;
     });

@@ -82,20 +82,8 @@ async fn exercise(url: &str, realm: &str, serializer: Serializer) {
         ConnectOptions { serializer, reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, realm) };
     let peer = Client::connect(options).await.unwrap();
     // The component may still be registering: wait for its procedures.
-    let mut sum = None;
-    for _ in 0..100 {
-        match peer.call::<i64>("com.test.geo.add2", (2, 3)).await {
-            Ok(v) => {
-                sum = Some(v);
-                break;
-            }
-            Err(e) if e.uri == errors::NO_SUCH_PROCEDURE => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert_eq!(sum, Some(5));
+    let sum: i64 = wamp_tests::call_when_registered(&peer, "com.test.geo.add2", (2, 3)).await;
+    assert_eq!(sum, 5);
 
     let kwargs = Dict::from([
         ("point".to_owned(), wamp::protocol::to_value(&Point { x: 1.0, y: 2.0 }).unwrap()),

@@ -242,16 +242,9 @@ impl Context {
         let (tx, rx) = oneshot::channel();
         let added =
             self.shared.core.borrow_mut().subscribe(topic, options.to_dict(), Handler::Event(handler), tx);
-        match added {
-            Ok(Some(message)) => self.send(message)?,
-            Ok(None) => {}
-            Err((tx, outcome)) => {
-                let _ = tx.send(outcome);
-            }
-        }
-        match rx.await {
-            Ok(Outcome::Subscribed(id)) => Ok(Subscription { id }),
-            other => Err(failure(other)),
+        match exchange(self, added, rx).await? {
+            Outcome::Subscribed(id) => Ok(Subscription { id }),
+            other => Err(failure(Ok(other))),
         }
     }
 
@@ -289,16 +282,9 @@ impl Context {
             Handler::Procedure(handler),
             tx,
         );
-        match added {
-            Ok(Some(message)) => self.send(message)?,
-            Ok(None) => {}
-            Err((tx, outcome)) => {
-                let _ = tx.send(outcome);
-            }
-        }
-        match rx.await {
-            Ok(Outcome::Registered(id)) => Ok(Registration { id }),
-            other => Err(failure(other)),
+        match exchange(self, added, rx).await? {
+            Outcome::Registered(id) => Ok(Registration { id }),
+            other => Err(failure(Ok(other))),
         }
     }
 
@@ -306,16 +292,22 @@ impl Context {
     pub async fn unsubscribe(&self, subscription: Subscription) -> Result<(), Error> {
         self.not_connected()?;
         let (tx, rx) = oneshot::channel();
-        let started = self.shared.core.borrow_mut().unsubscribe(subscription.id, tx);
-        finish(self, started, rx, |o| matches!(o, Outcome::Unsubscribed)).await
+        let started = self.shared.core.borrow_mut().unsubscribe(subscription.id, tx).map(Some);
+        match exchange(self, started, rx).await? {
+            Outcome::Unsubscribed => Ok(()),
+            other => Err(failure(Ok(other))),
+        }
     }
 
     /// Ends a registration.
     pub async fn unregister(&self, registration: Registration) -> Result<(), Error> {
         self.not_connected()?;
         let (tx, rx) = oneshot::channel();
-        let started = self.shared.core.borrow_mut().unregister(registration.id, tx);
-        finish(self, started, rx, |o| matches!(o, Outcome::Unregistered)).await
+        let started = self.shared.core.borrow_mut().unregister(registration.id, tx).map(Some);
+        match exchange(self, started, rx).await? {
+            Outcome::Unregistered => Ok(()),
+            other => Err(failure(Ok(other))),
+        }
     }
 
     /// Leaves the realm for good (no reconnect).
@@ -326,22 +318,21 @@ impl Context {
     }
 }
 
-async fn finish(
+/// Sends a started request (unless it joined one in flight or was
+/// answered at once) and waits for its outcome.
+async fn exchange(
     ctx: &Context,
-    started: Result<Message, (Reply, Outcome)>,
+    started: Result<Option<Message>, (Reply, Outcome)>,
     rx: oneshot::Receiver<Outcome>,
-    ok: impl Fn(&Outcome) -> bool,
-) -> Result<(), Error> {
+) -> Result<Outcome, Error> {
     match started {
-        Ok(message) => ctx.send(message)?,
+        Ok(Some(message)) => ctx.send(message)?,
+        Ok(None) => {}
         Err((tx, outcome)) => {
             let _ = tx.send(outcome);
         }
     }
-    match rx.await {
-        Ok(outcome) if ok(&outcome) => Ok(()),
-        other => Err(failure(other)),
-    }
+    rx.await.map_err(|_| Error::lost())
 }
 
 /// The error for an outcome that is not the expected success.
