@@ -259,3 +259,73 @@ async fn autobahn_python_calls_and_publishes_to_an_embedded_component() {
     }
     running.shutdown().await;
 }
+
+/// A component whose hooks record what happened, and whose `on_join`
+/// registers and subscribes dynamically.
+struct Watcher {
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[wamp::component(prefix = "com.test.watch", inventory = false)]
+impl Watcher {
+    async fn on_join(&self, ctx: &Context) -> Result<(), Error> {
+        self.log.lock().unwrap().push("join".into());
+        let log = self.log.clone();
+        ctx.register("com.test.watch.dynamic", Default::default(), |args, _| async move {
+            wamp::client::CallResult::new().arg(args.get::<i64>(0)? * 10)
+        })
+        .await?;
+        ctx.subscribe("com.test.watch.topic", Default::default(), move |args, _| {
+            log.lock().unwrap().push(format!("event {}", args.get::<String>(0).unwrap_or_default()));
+            async {}
+        })
+        .await?;
+        ctx.publish("com.test.watch.joined", ()).await
+    }
+
+    fn on_disconnect(&self) {
+        self.log.lock().unwrap().push("disconnect".into());
+    }
+
+    fn on_leave(&self) {
+        self.log.lock().unwrap().push("leave".into());
+    }
+}
+
+#[actix_web::test]
+async fn hooks_run_on_join_disconnect_and_leave_and_dynamic_endpoints_survive_a_reconnect() {
+    let mut router = TestRouter::start();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut config = config();
+    config.url = Some(router.url.clone());
+    let running = wamp::Host::new(config).add_component(Watcher { log: log.clone() }).start().unwrap();
+    running.joined().await.unwrap();
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
+    let peer = Client::connect(options).await.unwrap();
+    assert_eq!(wamp_tests::call_when_registered::<i64>(&peer, "com.test.watch.dynamic", (4,)).await, 40);
+
+    router.restart();
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
+    let peer = Client::connect(options).await.unwrap();
+    assert_eq!(wamp_tests::call_when_registered::<i64>(&peer, "com.test.watch.dynamic", (5,)).await, 50);
+    let ack = PublishOptions { acknowledge: true, ..PublishOptions::default() };
+    peer.publish_with("com.test.watch.topic", Payload::args(vec![Value::from("after")]), ack).await.unwrap();
+    for _ in 0..100 {
+        if log.lock().unwrap().iter().any(|l| l == "event after") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.iter().filter(|l| *l == "join").count(), 2, "{log:?}");
+    assert!(log.contains(&"disconnect".to_owned()), "{log:?}");
+    assert!(
+        log.contains(&"event after".to_owned()),
+        "the subscription made in on_join works after the reconnect: {log:?}"
+    );
+    assert_eq!(log.last().map(String::as_str), Some("leave"), "{log:?}");
+}

@@ -173,3 +173,22 @@ async fn fragmented_messages_are_reassembled_and_count_toward_the_limit() {
         c.expect_closed().await;
     }
 }
+
+#[tokio::test]
+async fn realms_are_created_on_demand_only_when_configured() {
+    let router =
+        TestRouter::with_config(RouterConfig { auto_create_realms: true, ..RouterConfig::default() });
+    let (mut a, _) = RawClient::join(&router.url, Serializer::Json, "com.any.realm").await;
+    let (mut b, _) = RawClient::join(&router.url, Serializer::MsgPack, "com.any.realm").await;
+    a.send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.p".into() }).await;
+    assert!(matches!(a.recv().await, Message::Registered { .. }));
+    b.send(&Message::Call {
+        request: 1,
+        options: Dict::new(),
+        procedure: "com.p".into(),
+        payload: Payload::default(),
+    })
+    .await;
+    assert!(matches!(a.recv().await, Message::Invocation { .. }), "both sessions share the created realm");
+    assert!(router.router().realm_names().contains(&"com.any.realm".to_owned()));
+}
