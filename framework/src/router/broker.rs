@@ -127,7 +127,10 @@ impl Broker {
     ) -> Result<(), Violation> {
         let acknowledge = bool_option(options, "PUBLISH.Options", "acknowledge", false)?;
         let exclude_me = bool_option(options, "PUBLISH.Options", "exclude_me", true)?;
-        if !uris.check(topic) {
+        // A topic with subscribers passed the URI check when subscribed to:
+        // only a miss needs checking.
+        let subscribed = self.by_topic.get(topic).and_then(|id| self.subscriptions.get(id).map(|s| (*id, s)));
+        if subscribed.is_none() && !uris.check(topic) {
             // Without acknowledge a publisher gets no answer at all.
             if acknowledge {
                 let _ = RequestError::invalid_uri("topic", topic).reply(session, code::PUBLISH, request, out);
@@ -135,9 +138,7 @@ impl Broker {
             return Ok(());
         }
         let publication = random_id();
-        if let Some((subscription, sub)) =
-            self.by_topic.get(topic).and_then(|id| self.subscriptions.get(id).map(|s| (*id, s)))
-        {
+        if let Some((subscription, sub)) = subscribed {
             let event = |payload| Message::Event { subscription, publication, details: Dict::new(), payload };
             let mut receivers = sub.subscribers.iter().copied().filter(|s| !(exclude_me && *s == session));
             // Clone the payload for all receivers but the last, which takes it.

@@ -114,14 +114,22 @@ impl Dealer {
         uris: UriPolicy,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
-        if !uris.check(procedure) {
-            return RequestError::invalid_uri("procedure", procedure).reply(caller, code::CALL, request, out);
-        }
+        // A registered procedure passed the URI check when it was
+        // registered: only a miss needs checking (and tells the two errors
+        // apart).
         let Some((registration, callee)) = self
             .by_procedure
             .get(procedure)
             .and_then(|id| self.registrations.get(id).map(|r| (*id, r.callee)))
         else {
+            if !uris.check(procedure) {
+                return RequestError::invalid_uri("procedure", procedure).reply(
+                    caller,
+                    code::CALL,
+                    request,
+                    out,
+                );
+            }
             let message = format!("no callee registered the procedure '{procedure}'");
             return RequestError::new(errors::NO_SUCH_PROCEDURE, message).reply(
                 caller,
