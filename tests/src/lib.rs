@@ -225,6 +225,18 @@ impl RawClient {
         }
     }
 
+    /// Expects the router's GOODBYE `wamp.close.system_shutdown`, answers
+    /// it, and expects the connection to close.
+    pub async fn answer_shutdown(&mut self) {
+        use wamp::protocol::errors::{CLOSE_SYSTEM_SHUTDOWN, GOODBYE_AND_OUT};
+        match self.recv().await {
+            Message::Goodbye { reason, .. } => assert_eq!(reason, CLOSE_SYSTEM_SHUTDOWN),
+            other => panic!("expected GOODBYE, got {other:?}"),
+        }
+        self.send(&Message::Goodbye { details: Dict::new(), reason: GOODBYE_AND_OUT.into() }).await;
+        self.expect_closed().await;
+    }
+
     /// Expects an ABORT or GOODBYE with `reason`, then the close.
     pub async fn expect_ended_with(&mut self, reason: &str) {
         match self.recv().await {
