@@ -86,26 +86,37 @@ impl Target<'_> {
         (code, locals)
     }
 
-    /// Takes the lock and calls the method, binding its result to `ret`;
-    /// the lock is released before the result is converted.
-    fn call(&self, method: &Method, locals: &[Ident]) -> TokenStream {
-        let Names { state, details, ctx, guard, ret, .. } = self.names;
-        let ident = self.ident;
+    /// The method's arguments in order: the locals read from the payload
+    /// and the injected values.
+    fn arguments(&self, method: &Method, locals: &[Ident]) -> Vec<TokenStream> {
+        let Names { details, ctx, .. } = self.names;
         let mut locals = locals.iter();
-        let arguments = method.params.iter().map(|param| match param {
-            Param::Arg { .. } => locals.next().map(|l| l.to_token_stream()).unwrap_or_default(),
-            Param::Injected { what, by_ref } => {
-                let value = match what {
-                    Injected::Context => ctx,
-                    Injected::CallDetails | Injected::EventDetails => details,
-                };
-                if *by_ref {
-                    quote!(&#value)
-                } else {
-                    quote!(#value)
+        method
+            .params
+            .iter()
+            .map(|param| match param {
+                Param::Arg { .. } => locals.next().map(|l| l.to_token_stream()).unwrap_or_default(),
+                Param::Injected { what, by_ref } => {
+                    let value = match what {
+                        Injected::Context => ctx,
+                        Injected::CallDetails | Injected::EventDetails => details,
+                    };
+                    if *by_ref {
+                        quote!(&#value)
+                    } else {
+                        quote!(#value)
+                    }
                 }
-            }
-        });
+            })
+            .collect()
+    }
+
+    /// Waits for the lock and calls the method, binding its result to
+    /// `ret`; the lock is released before the result is converted.
+    fn call(&self, method: &Method, locals: &[Ident]) -> TokenStream {
+        let Names { state, guard, ret, .. } = self.names;
+        let ident = self.ident;
+        let arguments = self.arguments(method, locals);
         let (binding, lock, receiver) = if method.mutable {
             (quote!(mut #guard), quote!(#state.write().await), quote!(&mut *#guard))
         } else {
@@ -118,6 +129,46 @@ impl Target<'_> {
                 Self::#ident(#receiver, #(#arguments),*) #wait
             };
         }
+    }
+
+    /// For a method that is not `async`: if the lock is free, calls the
+    /// method at once, binds its result to `ret`, releases the lock and
+    /// runs `then` (which returns). Otherwise falls through, with the
+    /// arguments untouched.
+    fn call_now(&self, method: &Method, locals: &[Ident], then: TokenStream) -> TokenStream {
+        let Names { state, guard, ret, .. } = self.names;
+        let ident = self.ident;
+        let arguments = self.arguments(method, locals);
+        let (binding, lock, receiver) = if method.mutable {
+            (quote!(mut #guard), quote!(#state.try_write()), quote!(&mut *#guard))
+        } else {
+            (quote!(#guard), quote!(#state.try_read()), quote!(&*#guard))
+        };
+        quote! {
+            if let ::core::option::Option::Some(#binding) = #lock {
+                let #ret = Self::#ident(#receiver, #(#arguments),*);
+                ::core::mem::drop(#guard);
+                #then
+            }
+        }
+    }
+
+    /// Reads the arguments into their locals, or runs `failed` (which
+    /// returns) with the error bound to `err`.
+    fn read_or(&self, method: &Method, failed: TokenStream) -> (TokenStream, Vec<Ident>) {
+        let Names { err, .. } = self.names;
+        let krate = self.krate;
+        let (read, locals) = self.read_arguments(method);
+        let code = quote! {
+            let (#(#locals,)*) = match (move || -> ::core::result::Result<_, #krate::Error> {
+                #read
+                ::core::result::Result::Ok((#(#locals,)*))
+            })() {
+                ::core::result::Result::Ok(read) => read,
+                ::core::result::Result::Err(#err) => #failed,
+            };
+        };
+        (code, locals)
     }
 
     /// Turns a success value into a payload.
@@ -167,13 +218,14 @@ impl Target<'_> {
         }
     }
 
-    /// The closure of a procedure.
+    /// The closure of a procedure. A method that is not `async` runs at
+    /// once when the lock is free, and nothing is boxed.
     pub(crate) fn procedure(&self, method: &Method) -> TokenStream {
         let krate = self.krate;
-        let private = self.private();
-        let Names { state, payload, details, ctx, ret, value, .. } = self.names;
-        let (read, locals) = self.read_arguments(method);
-        let call = self.call(method, &locals);
+        let Names { state, payload, details, ctx, ret, value, err, .. } = self.names;
+        let completion = quote!(#krate::client::Completion);
+        let (read, locals) =
+            self.read_or(method, quote!(return #completion::Now(::core::result::Result::Err(#err))));
         let finish = match &method.output {
             Output::Plain(v) => self.payload_of(v, ret),
             Output::Result { ok, err: err_ty, whole } => {
@@ -181,6 +233,9 @@ impl Target<'_> {
                 self.match_result(ok, err_ty.as_deref(), whole)
             }
         };
+        let now = (!method.is_async)
+            .then(|| self.call_now(method, &locals, quote!(return #completion::Now(#finish);)));
+        let call = self.call(method, &locals);
         let details_param = unused_unless(details, uses(method, Injected::CallDetails));
         let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
         quote! {{
@@ -189,13 +244,11 @@ impl Target<'_> {
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::CallDetails,
                 #ctx_param: #krate::Context,
-            | -> #private::LocalBoxFuture<
-                'static,
-                ::core::result::Result<#krate::protocol::Payload, #krate::Error>,
-            > {
+            | -> #completion<::core::result::Result<#krate::protocol::Payload, #krate::Error>> {
+                #read
+                #now
                 let #state = ::std::rc::Rc::clone(&#state);
-                ::std::boxed::Box::pin(async move {
-                    #read
+                #completion::of(async move {
                     #call
                     #finish
                 })
@@ -209,8 +262,19 @@ impl Target<'_> {
         let krate = self.krate;
         let private = self.private();
         let Names { state, payload, details, ctx, ret, err, outcome, .. } = self.names;
-        let (read, locals) = self.read_arguments(method);
-        let call = self.call(method, &locals);
+        let completion = quote!(#krate::client::Completion);
+        let report = quote! {
+            if let ::core::result::Result::Err(#err) = #outcome {
+                #private::event_failed(#component, #uri, &#err);
+            }
+        };
+        let (read, locals) = self.read_or(
+            method,
+            quote!({
+                #private::event_failed(#component, #uri, &#err);
+                return #completion::Now(());
+            }),
+        );
         let finish = match &method.output {
             Output::Plain(_) => quote!(::core::result::Result::Ok(#ret)),
             Output::Result { err: err_ty, whole, .. } => {
@@ -218,6 +282,18 @@ impl Target<'_> {
                 self.match_result(quote!(::core::result::Result::Ok(#value)), err_ty.as_deref(), whole)
             }
         };
+        let now = (!method.is_async).then(|| {
+            self.call_now(
+                method,
+                &locals,
+                quote! {
+                    let #outcome: ::core::result::Result<(), #krate::Error> = #finish;
+                    #report
+                    return #completion::Now(());
+                },
+            )
+        });
+        let call = self.call(method, &locals);
         let details_param = unused_unless(details, uses(method, Injected::EventDetails));
         let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
         quote! {{
@@ -226,18 +302,14 @@ impl Target<'_> {
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::EventDetails,
                 #ctx_param: #krate::Context,
-            | -> #private::LocalBoxFuture<'static, ()> {
+            | -> #completion<()> {
+                #read
+                #now
                 let #state = ::std::rc::Rc::clone(&#state);
-                ::std::boxed::Box::pin(async move {
-                    let #outcome: ::core::result::Result<(), #krate::Error> = async move {
-                        #read
-                        #call
-                        #finish
-                    }
-                    .await;
-                    if let ::core::result::Result::Err(#err) = #outcome {
-                        #private::event_failed(#component, #uri, &#err);
-                    }
+                #completion::of(async move {
+                    #call
+                    let #outcome: ::core::result::Result<(), #krate::Error> = #finish;
+                    #report
                 })
             })
         }}

@@ -155,7 +155,7 @@ use quote::quote;
 ///     }
 /// }
 ///
-/// let state = std::rc::Rc::new(tokio::sync::RwLock::new(Counter::default()));
+/// let state = std::rc::Rc::new(wamp::component::StateLock::new(Counter::default()));
 /// let description: Description = Counter::describe(state);
 /// assert_eq!(Counter::name(), "Counter");
 /// assert_eq!(description.procedures[0].uri, "com.example.counter.increment");

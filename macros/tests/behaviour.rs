@@ -141,8 +141,8 @@ fn payload(args: Vec<Value>, kwargs: &[(&str, Value)]) -> Payload {
     Payload::new(args, kwargs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
 }
 
-fn describe<C: Component>(component: C) -> (Rc<tokio::sync::RwLock<C>>, Description) {
-    let state = Rc::new(tokio::sync::RwLock::new(component));
+fn describe<C: Component>(component: C) -> (Rc<wamp::component::StateLock<C>>, Description) {
+    let state = Rc::new(wamp::component::StateLock::new(component));
     let description = C::describe(state.clone());
     (state, description)
 }
@@ -371,4 +371,28 @@ async fn read_handlers_share_the_state_and_write_handlers_wait() {
         Context::detached(),
     );
     assert_eq!(add.await.unwrap().args_list(), [Value::from(3)]);
+}
+
+#[actix::test]
+async fn a_handler_that_is_not_async_runs_at_once_unless_it_must_wait_for_the_lock() {
+    use wamp::client::Completion;
+    let (state, d) = describe(Calc::default());
+    let greet = d.procedures.iter().find(|p| p.uri == "com.example.calc.greet").unwrap();
+    let now = (greet.handler)(payload(vec!["Ada".into()], &[]), CallDetails::default(), Context::detached());
+    let Completion::Now(Ok(hi)) = now else { panic!("a free lock, yet not finished at once: {now:?}") };
+    assert_eq!(hi.args_list(), [Value::from("Hello, Ada!")]);
+
+    // A `&mut self` handler finds the state read-locked: it waits, then runs.
+    let on_log = d.subscriptions.iter().find(|s| s.uri == "com.example.calc.log").unwrap();
+    let reader = state.read().await;
+    let later = (on_log.handler)(
+        payload(vec!["later".into()], &[]),
+        EventDetails::new(7, Dict::new()),
+        Context::detached(),
+    );
+    let Completion::Later(waiting) = later else { panic!("ran while the state was read-locked") };
+    assert!(reader.log.is_empty());
+    drop(reader);
+    waiting.await;
+    assert_eq!(state.read().await.log, ["later@7"]);
 }

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use actix::Actor as _;
 use wamp::client::{
     CallOptions, CallResult, Client, ConnectOptions, Hooks, PublishOptions, ReconnectPolicy, RegisterOptions,
     SessionActor, Start, SubscribeOptions,
@@ -191,4 +192,53 @@ async fn in_process_sessions_call_each_other_without_encoding() {
     local.leave().await;
     let err = other.call::<i64>("com.local.add2", (1, 2)).await.unwrap_err();
     assert_eq!(err.uri, errors::NO_SUCH_PROCEDURE, "the registration left with its session");
+}
+
+#[actix_web::test]
+async fn an_in_process_session_on_another_thread_than_its_realm_works_through_queues() {
+    // Sessions on the realm's thread take deliveries by direct call; one on
+    // another thread gets them through its queue, with the same results.
+    let router = Router::new(RouterConfig::default());
+    let realm = router.realm("realm1").unwrap();
+    let elsewhere = actix::Arbiter::new();
+    let addr = SessionActor::start_in_arbiter(&elsewhere.handle(), move |_| {
+        let identity = wamp::component::local_identity("elsewhere");
+        SessionActor::new(
+            Start::Local { realm, realm_name: "realm1".into(), identity },
+            Hooks::default(),
+            None,
+        )
+    });
+    let remote_thread = Client::from_addr(addr);
+    remote_thread.joined().await.unwrap();
+    remote_thread.register("com.local.add2", RegisterOptions::default(), add2).await.unwrap();
+
+    let realm = router.realm("realm1").unwrap();
+    let here = Client::start(SessionActor::new(
+        Start::Local {
+            realm,
+            realm_name: "realm1".into(),
+            identity: wamp::component::local_identity("here"),
+        },
+        Hooks::default(),
+        None,
+    ));
+    here.joined().await.unwrap();
+    here.register("com.local.sub", RegisterOptions::default(), |args: CallResult, _| async move {
+        let (a, b): (i64, i64) = (args.get(0)?, args.get(1)?);
+        CallResult::new().arg(a - b)
+    })
+    .await
+    .unwrap();
+    // Each calls the other, across the two threads.
+    for i in 0..50_i64 {
+        let sum: i64 = here.call("com.local.add2", (i, 1)).await.unwrap();
+        assert_eq!(sum, i + 1);
+        let difference: i64 = remote_thread.call("com.local.sub", (i, 1)).await.unwrap();
+        assert_eq!(difference, i - 1);
+    }
+    remote_thread.leave().await;
+    let err = here.call::<i64>("com.local.add2", (1, 2)).await.unwrap_err();
+    assert_eq!(err.uri, errors::NO_SUCH_PROCEDURE, "the registration left with its session");
+    elsewhere.stop();
 }

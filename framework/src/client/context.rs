@@ -20,11 +20,52 @@ use crate::protocol::{errors, Id, Message, Payload};
 use crate::Error;
 
 /// A registered procedure's handler.
-pub type ProcedureFn =
-    Rc<dyn Fn(Payload, CallDetails, Context) -> LocalBoxFuture<'static, Result<Payload, Error>>>;
+pub type ProcedureFn = Rc<dyn Fn(Payload, CallDetails, Context) -> Completion<Result<Payload, Error>>>;
 
 /// A subscription's handler.
-pub type EventFn = Rc<dyn Fn(Payload, EventDetails, Context) -> LocalBoxFuture<'static, ()>>;
+pub type EventFn = Rc<dyn Fn(Payload, EventDetails, Context) -> Completion<()>>;
+
+/// What a handler gives back: its outcome at once (a handler that did not
+/// have to wait, with nothing boxed), or a future of it.
+pub enum Completion<T> {
+    /// Finished.
+    Now(T),
+    /// Still running; the session polls it (and answers when it ends).
+    Later(LocalBoxFuture<'static, T>),
+}
+
+impl<T> Completion<T> {
+    /// A future's outcome: `Now` if it finishes on its first poll.
+    pub fn of(future: impl Future<Output = T> + 'static) -> Self {
+        let mut future: LocalBoxFuture<'static, T> = Box::pin(future);
+        match futures_util::FutureExt::now_or_never(&mut future) {
+            Some(value) => Completion::Now(value),
+            None => Completion::Later(future),
+        }
+    }
+}
+
+/// Awaiting a completion gives its outcome, whenever it comes.
+impl<T: 'static> std::future::IntoFuture for Completion<T> {
+    type Output = T;
+    type IntoFuture = futures_util::future::Either<std::future::Ready<T>, LocalBoxFuture<'static, T>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        match self {
+            Completion::Now(value) => futures_util::future::Either::Left(std::future::ready(value)),
+            Completion::Later(future) => futures_util::future::Either::Right(future),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Completion<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Completion::Now(_) => "Completion::Now",
+            Completion::Later(_) => "Completion::Later",
+        })
+    }
+}
 
 /// The handler of a subscription or registration.
 #[derive(Clone)]
@@ -225,8 +266,8 @@ impl Context {
         F: Fn(CallResult, EventDetails) -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
-        let handler: super::context::EventFn = Rc::new(move |payload, details, _ctx| {
-            Box::pin(handler(CallResult::from_payload(payload), details))
+        let handler: EventFn = Rc::new(move |payload, details, _ctx| {
+            Completion::of(handler(CallResult::from_payload(payload), details))
         });
         self.subscribe_handler(topic, options, handler).await
     }
@@ -262,7 +303,7 @@ impl Context {
     {
         let handler: ProcedureFn = Rc::new(move |payload, details, _ctx| {
             let fut = handler(CallResult::from_payload(payload), details);
-            Box::pin(async move { fut.await.map(CallResult::into_payload) })
+            Completion::of(async move { fut.await.map(CallResult::into_payload) })
         });
         self.register_handler(procedure, options, handler).await
     }

@@ -11,10 +11,10 @@ use actix::{
     StreamHandler, WrapFuture as _,
 };
 use futures_util::future::LocalBoxFuture;
-use futures_util::{FutureExt as _, Stream};
+use futures_util::Stream;
 use tokio::sync::{mpsc, oneshot};
 
-use super::context::{Context, Handler, Reply, Shared};
+use super::context::{Completion, Context, Handler, Reply, Shared};
 use super::core::{ClientCore, ClientEffect};
 use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::link::{LinkEvent, LinkSender};
@@ -22,6 +22,7 @@ use super::websocket::{self, ConnectOptions};
 use crate::auth::Identity;
 use crate::protocol::{errors, Dict, Id, Payload};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
+use crate::router::direct::{DirectOffer, DirectPeer};
 use crate::router::realm::SessionInfo as RealmSessionInfo;
 use crate::Error;
 
@@ -139,69 +140,97 @@ impl SessionActor {
 
     /// Carries out the effects the core produced.
     fn apply(&mut self, ctx: &mut actix::Context<Self>) {
-        if self.effects.is_empty() {
-            return;
-        }
-        let shared = self.shared.clone();
-        let link = shared.link.borrow();
-        let link = link.as_ref();
-        let mut violation = None;
-        for effect in self.effects.drain(..) {
-            match effect {
-                ClientEffect::Send(message) => {
-                    if let Some(link) = link {
-                        link.send(message);
-                    }
-                }
-                ClientEffect::Complete(reply, outcome) => {
-                    let _ = reply.send(outcome);
-                }
-                ClientEffect::Invoke {
-                    handler: Handler::Procedure(procedure),
-                    request,
-                    details,
-                    payload,
-                } => {
-                    let Some(link) = link else { continue };
-                    let mut fut = procedure(payload, CallDetails::new(request, details), self.handle.clone());
-                    // Most handlers finish at once; only the others get a
-                    // task (which answers on the link the call came from).
-                    match (&mut fut).now_or_never() {
-                        Some(result) => answer(link, request, result),
-                        None => {
-                            let link = link.clone();
-                            actix::spawn(async move { answer(&link, request, fut.await) });
-                        }
-                    }
-                }
-                ClientEffect::Deliver { handler: Handler::Event(event), publication, details, payload } => {
-                    let mut fut =
-                        event(payload, EventDetails::new(publication, details), self.handle.clone());
-                    if (&mut fut).now_or_never().is_none() {
-                        actix::spawn(fut);
-                    }
-                }
-                ClientEffect::Invoke { request, .. } => {
-                    // A subscription id named in an INVOCATION: answer, do not hang.
-                    if let Some(link) = link {
-                        answer(
-                            link,
-                            request,
-                            Err(Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure")),
-                        );
-                    }
-                }
-                ClientEffect::Deliver { .. } => {}
-                ClientEffect::Violation(text) => violation = Some(text),
-            }
-        }
-        if let Some(text) = violation {
-            tracing::warn!(%text, "the router broke the protocol; leaving");
-            if let Some(link) = link {
-                link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, &text));
-                link.leave();
-            }
+        if apply(&self.handle, &mut self.effects) {
             ctx.stop();
+        }
+    }
+}
+
+/// Carries out the effects a session's core produced: sends messages,
+/// answers waiters, runs handlers. If the router broke the protocol, the
+/// session says GOODBYE and leaves, and this returns `true`.
+fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> bool {
+    if effects.is_empty() {
+        return false;
+    }
+    let link = handle.shared.link.borrow();
+    let link = link.as_ref();
+    let mut violation = None;
+    for effect in effects.drain(..) {
+        match effect {
+            ClientEffect::Send(message) => {
+                if let Some(link) = link {
+                    link.send(message);
+                }
+            }
+            ClientEffect::Complete(reply, outcome) => {
+                let _ = reply.send(outcome);
+            }
+            ClientEffect::Invoke { handler: Handler::Procedure(procedure), request, details, payload } => {
+                let Some(link) = link else { continue };
+                // Most handlers finish at once; only the others get a task
+                // (which answers on the link the call came from).
+                match procedure(payload, CallDetails::new(request, details), handle.clone()) {
+                    Completion::Now(result) => answer(link, request, result),
+                    Completion::Later(fut) => {
+                        let link = link.clone();
+                        actix::spawn(async move { answer(&link, request, fut.await) });
+                    }
+                }
+            }
+            ClientEffect::Deliver { handler: Handler::Event(event), publication, details, payload } => {
+                if let Completion::Later(fut) =
+                    event(payload, EventDetails::new(publication, details), handle.clone())
+                {
+                    actix::spawn(fut);
+                }
+            }
+            ClientEffect::Invoke { request, .. } => {
+                // A subscription id named in an INVOCATION: answer, do not hang.
+                if let Some(link) = link {
+                    answer(link, request, Err(Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure")));
+                }
+            }
+            ClientEffect::Deliver { .. } => {}
+            ClientEffect::Violation(text) => violation = Some(text),
+        }
+    }
+    let Some(text) = violation else { return false };
+    tracing::warn!(%text, "the router broke the protocol; leaving");
+    if let Some(link) = link {
+        link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, &text));
+        link.leave();
+    }
+    true
+}
+
+/// An in-process session's end of direct delivery: the realm, on this
+/// session's thread, hands it each message to handle at once. A closing
+/// goes through the session actor's queue, which ends the session.
+struct DirectSession {
+    handle: Context,
+    effects: std::cell::RefCell<Vec<ClientEffect<Reply, Handler>>>,
+    queue: mpsc::UnboundedSender<ToPeer>,
+}
+
+impl DirectPeer for DirectSession {
+    fn deliver(&self, to_peer: ToPeer) {
+        match to_peer {
+            ToPeer::Message(message) => {
+                // Deliveries never nest (the session answers through the
+                // realm's queue), but a spare buffer keeps that harmless.
+                let mut effects = self.effects.take();
+                self.handle.shared.core.borrow_mut().receive(message, &mut effects);
+                if apply(&self.handle, &mut effects) {
+                    // The session left; the realm drops this peer, which
+                    // closes the actor's queue and stops it.
+                    tracing::debug!("in-process session left after a protocol violation");
+                }
+                *self.effects.borrow_mut() = effects;
+            }
+            close @ ToPeer::Close { .. } => {
+                let _ = self.queue.send(close);
+            }
         }
     }
 }
@@ -231,17 +260,27 @@ impl Actor for SessionActor {
         match self.start.take() {
             Some(Start::Local { realm, realm_name, identity }) => {
                 let (sender, receiver) = mpsc::unbounded_channel();
-                let join =
-                    realm.addr().send(Join { info: RealmSessionInfo { identity: identity.clone() }, sender });
+                let direct = DirectOffer::new(Rc::new(DirectSession {
+                    handle: self.handle.clone(),
+                    effects: Default::default(),
+                    queue: sender.clone(),
+                }));
+                let info = RealmSessionInfo { identity: identity.clone() };
+                let join = realm.addr().send(Join { info, sender, direct: Some(direct) });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {
+                        // Claimed by a realm on this thread, or not needed.
+                        direct.withdraw();
                         ctx.add_stream(LocalEvents { receiver });
                         let mut details = Dict::new();
                         identity.write_details(&mut details);
                         let info = SessionInfo::new(session, &realm_name, details);
                         act.joined(info, LinkSender::Local { realm, session }, ctx);
                     }
-                    Err(e) => act.left(&format!("the realm is not running: {e}"), false, ctx),
+                    Err(e) => {
+                        direct.withdraw();
+                        act.left(&format!("the realm is not running: {e}"), false, ctx)
+                    }
                 }));
             }
             Some(Start::Remote(options)) => {

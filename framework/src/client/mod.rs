@@ -31,7 +31,7 @@ use actix::{Actor, Addr};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use context::{Context, EventFn, ProcedureFn, Registration, Subscription};
+pub use context::{Completion, Context, EventFn, ProcedureFn, Registration, Subscription};
 pub use details::{CallDetails, EventDetails, SessionInfo};
 pub use driver::{Hooks, SessionActor, Start};
 pub use options::{

@@ -10,8 +10,9 @@
 //! an embedded router or over WebSocket to any router: the component cannot
 //! tell which.
 //!
-//! The state sits behind an async read-write lock: methods taking `&self`
-//! run concurrently, methods taking `&mut self` one at a time. A `&mut
+//! The state sits behind an async read-write lock ([`StateLock`]): methods
+//! taking `&self` run concurrently, methods taking `&mut self` one at a
+//! time, in the order their calls arrived. A `&mut
 //! self` method that calls a procedure of its own component waits for
 //! itself; take `&self` (with interior mutability for counters) in methods
 //! that call back into their own component.
@@ -19,6 +20,7 @@
 pub mod args;
 mod host;
 pub mod registry;
+mod state;
 
 use std::rc::Rc;
 
@@ -26,6 +28,7 @@ use futures_util::future::LocalBoxFuture;
 
 pub use host::{Host, HostConfig, RunningHost};
 pub use registry::ComponentEntry;
+pub use state::{Acquire, ReadGuard, StateLock, WriteGuard};
 
 use crate::auth::Identity;
 use crate::client::driver::{HookFn, Hooks, SessionActor, Start};
@@ -33,7 +36,7 @@ use crate::client::{Context, EventFn, ProcedureFn, RegisterOptions, SubscribeOpt
 use crate::Error;
 
 /// A component's state as its handlers share it.
-pub type Shared<C> = Rc<tokio::sync::RwLock<C>>;
+pub type Shared<C> = Rc<StateLock<C>>;
 
 /// A procedure a component offers.
 pub struct ProcedureSpec {
@@ -93,7 +96,7 @@ pub fn session<C: Component>(
     start: Start,
     call_timeout: Option<std::time::Duration>,
 ) -> SessionActor {
-    let state: Shared<C> = Rc::new(tokio::sync::RwLock::new(component));
+    let state: Shared<C> = Rc::new(StateLock::new(component));
     let description = C::describe(state);
     SessionActor::new(start, hooks(C::name(), description), call_timeout)
 }

@@ -1,9 +1,11 @@
 //! The actor that owns one realm's routing core.
 //!
 //! Sessions (remote or local) join with [`Join`], then send their messages
-//! and their leaving through a [`RealmHandle`]'s input queue. It hands each input to the [`RealmCore`] and
-//! delivers the resulting effects to the sessions' outbound queues. One
-//! owner, no locks: the realm's state is only ever touched here.
+//! and their leaving through a [`RealmHandle`]'s input queue. It hands
+//! each input to the [`RealmCore`] and delivers the resulting effects to
+//! the sessions: into their outbound queues, or, for in-process sessions
+//! on the realm's own thread, by a direct call (see [`super::direct`]).
+//! One owner, no locks: the realm's state is only ever touched here.
 
 use crate::router::FastMap as HashMap;
 
@@ -12,6 +14,7 @@ use actix::{
 };
 use tokio::sync::mpsc;
 
+use super::direct::{DirectOffer, DirectPeer};
 use super::outbox::{Effect, Outbox};
 use super::realm::{RealmCore, SessionInfo};
 use crate::protocol::{errors, Id, Message};
@@ -45,6 +48,9 @@ pub struct Join {
     pub info: SessionInfo,
     /// Where the realm delivers the session's messages.
     pub sender: PeerSender,
+    /// An in-process session's offer to take deliveries by direct call;
+    /// used when the realm runs on the offering thread, else `sender` is.
+    pub direct: Option<DirectOffer>,
 }
 
 /// What joined sessions send their realm, in order, on one queue: a
@@ -133,10 +139,27 @@ impl futures_util::Stream for InputStream {
 #[rtype(result = "usize")]
 pub struct Shutdown;
 
+/// How the realm reaches one joined session.
+enum Peer {
+    Queued(PeerSender),
+    Direct(std::rc::Rc<dyn DirectPeer>),
+}
+
+impl Peer {
+    fn deliver(&self, to_peer: ToPeer) {
+        match self {
+            // A failed send means the session is gone; its Leave is on the
+            // way and cleans up.
+            Peer::Queued(sender) => drop(sender.send(to_peer)),
+            Peer::Direct(peer) => peer.deliver(to_peer),
+        }
+    }
+}
+
 /// The realm actor.
 pub struct RealmActor {
     core: RealmCore,
-    peers: HashMap<Id, PeerSender>,
+    peers: HashMap<Id, Peer>,
     outbox: Outbox,
 }
 
@@ -151,14 +174,12 @@ impl RealmActor {
             match effect {
                 Effect::Send { to, message } => {
                     if let Some(peer) = self.peers.get(&to) {
-                        // A failed send means the session is gone; its Leave
-                        // is on the way and cleans up.
-                        let _ = peer.send(ToPeer::Message(message));
+                        peer.deliver(ToPeer::Message(message));
                     }
                 }
                 Effect::Close { to, reason, message } => {
                     if let Some(peer) = self.peers.remove(&to) {
-                        let _ = peer.send(ToPeer::Close { reason, message });
+                        peer.deliver(ToPeer::Close { reason, message });
                     }
                 }
             }
@@ -179,7 +200,11 @@ impl Handler<Join> for RealmActor {
 
     fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) -> Self::Result {
         let id = self.core.join(msg.info);
-        self.peers.insert(id, msg.sender);
+        let peer = match msg.direct.and_then(DirectOffer::claim) {
+            Some(direct) => Peer::Direct(direct),
+            None => Peer::Queued(msg.sender),
+        };
+        self.peers.insert(id, peer);
         MessageResult(id)
     }
 }

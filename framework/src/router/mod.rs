@@ -13,6 +13,7 @@
 pub mod actor;
 pub mod broker;
 pub mod dealer;
+pub mod direct;
 mod options;
 pub mod outbox;
 pub mod realm;

@@ -321,7 +321,7 @@ impl Connection {
         };
         let (sender, receiver) = mpsc::unbounded_channel();
         let info = SessionInfo { identity: identity.clone() };
-        let session = match realm.addr().send(Join { info, sender }).await {
+        let session = match realm.addr().send(Join { info, sender, direct: None }).await {
             Ok(id) => id,
             Err(e) => {
                 tracing::warn!(error = %e, "realm unavailable");

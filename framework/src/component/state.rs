@@ -1,0 +1,382 @@
+//! [`StateLock`]: the lock around a component's state.
+//!
+//! A component lives on its session's thread, so its lock needs no
+//! atomics: `&self` handlers share it, `&mut self` handlers take it alone,
+//! and an `async` handler may hold it across `.await`. Waiters are served
+//! first come, first served, so a stream of readers cannot starve a
+//! writer. The common case, a free lock, is a counter check.
+//!
+//! The value sits in a `RefCell`; the lock decides *when* a borrow may be
+//! taken and never asks for one that could conflict, so the cell's own
+//! check never fails.
+
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// A single-threaded, fair, asynchronous read/write lock.
+///
+/// ```
+/// # actix::System::new().block_on(async {
+/// use wamp::component::StateLock;
+/// let lock = StateLock::new(1);
+/// {
+///     let a = lock.read().await;
+///     let b = lock.try_read().expect("readers share");
+///     assert!(lock.try_write().is_none(), "a writer waits for readers");
+///     assert_eq!(*a + *b, 2);
+/// }
+/// *lock.write().await += 1;
+/// assert_eq!(*lock.read().await, 2);
+/// # });
+/// ```
+pub struct StateLock<T> {
+    value: RefCell<T>,
+    /// Readers holding (or granted) the lock.
+    readers: Cell<usize>,
+    /// Whether a writer holds (or was granted) the lock.
+    writer: Cell<bool>,
+    queue: RefCell<VecDeque<Rc<Waiter>>>,
+}
+
+struct Waiter {
+    write: bool,
+    granted: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl<T> StateLock<T> {
+    /// A free lock around `value`.
+    pub fn new(value: T) -> Self {
+        StateLock {
+            value: RefCell::new(value),
+            readers: Cell::new(0),
+            writer: Cell::new(false),
+            queue: RefCell::new(VecDeque::new()),
+        }
+    }
+
+    /// Shared access now, if no writer holds the lock or waits for it.
+    pub fn try_read(&self) -> Option<ReadGuard<'_, T>> {
+        if self.writer.get() || !self.queue.borrow().is_empty() {
+            return None;
+        }
+        self.readers.set(self.readers.get() + 1);
+        Some(ReadGuard { value: self.value.borrow(), _held: Held { lock: self, write: false } })
+    }
+
+    /// Exclusive access now, if nobody holds the lock or waits for it.
+    pub fn try_write(&self) -> Option<WriteGuard<'_, T>> {
+        if self.writer.get() || self.readers.get() > 0 || !self.queue.borrow().is_empty() {
+            return None;
+        }
+        self.writer.set(true);
+        Some(WriteGuard { value: self.value.borrow_mut(), _held: Held { lock: self, write: true } })
+    }
+
+    /// Shared access, once every writer ahead has finished.
+    pub fn read(&self) -> Acquire<'_, T, false> {
+        Acquire { lock: self, waiter: None }
+    }
+
+    /// Exclusive access, once everyone ahead has finished.
+    pub fn write(&self) -> Acquire<'_, T, true> {
+        Acquire { lock: self, waiter: None }
+    }
+
+    /// Gives a released lock to the waiters at the front of the queue: one
+    /// writer, or every reader up to the next writer.
+    fn hand_over(&self) {
+        let mut queue = self.queue.borrow_mut();
+        while let Some(front) = queue.front() {
+            if front.write {
+                if self.writer.get() || self.readers.get() > 0 {
+                    break;
+                }
+                self.writer.set(true);
+            } else {
+                if self.writer.get() {
+                    break;
+                }
+                self.readers.set(self.readers.get() + 1);
+            }
+            let Some(waiter) = queue.pop_front() else { break };
+            waiter.granted.set(true);
+            if let Some(waker) = waiter.waker.take() {
+                waker.wake();
+            }
+            if waiter.write {
+                break;
+            }
+        }
+    }
+
+    fn release(&self, write: bool) {
+        if write {
+            self.writer.set(false);
+        } else {
+            self.readers.set(self.readers.get() - 1);
+        }
+        self.hand_over();
+    }
+}
+
+impl<T: Default> Default for StateLock<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T> std::fmt::Debug for StateLock<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateLock")
+            .field("readers", &self.readers.get())
+            .field("writer", &self.writer.get())
+            .field("waiting", &self.queue.borrow().len())
+            .finish()
+    }
+}
+
+/// Waits for the lock: a reader (`WRITE = false`) or a writer.
+pub struct Acquire<'a, T, const WRITE: bool> {
+    lock: &'a StateLock<T>,
+    waiter: Option<Rc<Waiter>>,
+}
+
+impl<'a, T, const WRITE: bool> Acquire<'a, T, WRITE> {
+    /// Polls for the lock; `true` once it is held for this waiter.
+    fn poll_granted(&mut self, cx: &mut Context<'_>) -> bool {
+        match &self.waiter {
+            Some(waiter) if waiter.granted.get() => {
+                self.waiter = None;
+                true
+            }
+            Some(waiter) => {
+                *waiter.waker.borrow_mut() = Some(cx.waker().clone());
+                false
+            }
+            None => {
+                let lock = self.lock;
+                let free = !lock.writer.get()
+                    && (!WRITE || lock.readers.get() == 0)
+                    && lock.queue.borrow().is_empty();
+                if free {
+                    if WRITE {
+                        lock.writer.set(true);
+                    } else {
+                        lock.readers.set(lock.readers.get() + 1);
+                    }
+                    return true;
+                }
+                let waiter = Rc::new(Waiter {
+                    write: WRITE,
+                    granted: Cell::new(false),
+                    waker: RefCell::new(Some(cx.waker().clone())),
+                });
+                lock.queue.borrow_mut().push_back(waiter.clone());
+                self.waiter = Some(waiter);
+                false
+            }
+        }
+    }
+}
+
+impl<'a, T> Future for Acquire<'a, T, false> {
+    type Output = ReadGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ReadGuard<'a, T>> {
+        if self.poll_granted(cx) {
+            let lock = self.lock;
+            Poll::Ready(ReadGuard { value: lock.value.borrow(), _held: Held { lock, write: false } })
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<'a, T> Future for Acquire<'a, T, true> {
+    type Output = WriteGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<WriteGuard<'a, T>> {
+        if self.poll_granted(cx) {
+            let lock = self.lock;
+            Poll::Ready(WriteGuard { value: lock.value.borrow_mut(), _held: Held { lock, write: true } })
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<T, const WRITE: bool> Drop for Acquire<'_, T, WRITE> {
+    fn drop(&mut self) {
+        // A waiter given up: return the lock if it was already granted,
+        // else leave the queue (which may free the ones behind it).
+        if let Some(waiter) = self.waiter.take() {
+            if waiter.granted.get() {
+                self.lock.release(WRITE);
+            } else {
+                self.lock.queue.borrow_mut().retain(|w| !Rc::ptr_eq(w, &waiter));
+                self.lock.hand_over();
+            }
+        }
+    }
+}
+
+/// Shared access to a [`StateLock`]'s value.
+pub struct ReadGuard<'a, T> {
+    // Fields drop in order: the borrow ends before the lock is released.
+    value: Ref<'a, T>,
+    _held: Held<'a, T>,
+}
+
+impl<T> Deref for ReadGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// Exclusive access to a [`StateLock`]'s value.
+pub struct WriteGuard<'a, T> {
+    value: RefMut<'a, T>,
+    _held: Held<'a, T>,
+}
+
+impl<T> Deref for WriteGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> DerefMut for WriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+/// A hold on the lock, released when dropped.
+struct Held<'a, T> {
+    lock: &'a StateLock<T>,
+    write: bool,
+}
+
+impl<T> Drop for Held<'_, T> {
+    fn drop(&mut self) {
+        self.lock.release(self.write);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt as _;
+    use std::task::Poll;
+
+    fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        f.poll_unpin(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn readers_share_and_a_writer_waits_for_them() {
+        let lock = StateLock::new(0);
+        let r1 = lock.try_read().unwrap();
+        let r2 = lock.try_read().unwrap();
+        let mut w = lock.write();
+        assert!(poll(&mut w).is_pending());
+        drop(r1);
+        assert!(poll(&mut w).is_pending(), "one reader is still in");
+        drop(r2);
+        let Poll::Ready(mut guard) = poll(&mut w) else { panic!("the writer is next") };
+        *guard = 7;
+        drop(guard);
+        assert_eq!(*lock.try_read().unwrap(), 7);
+    }
+
+    #[test]
+    fn a_waiting_writer_keeps_later_readers_out() {
+        let lock = StateLock::new(());
+        let r = lock.try_read().unwrap();
+        let mut w = lock.write();
+        assert!(poll(&mut w).is_pending());
+        assert!(lock.try_read().is_none(), "first come, first served");
+        let mut late = lock.read();
+        assert!(poll(&mut late).is_pending());
+        drop(r);
+        let Poll::Ready(guard) = poll(&mut w) else { panic!("the writer is next") };
+        assert!(poll(&mut late).is_pending());
+        drop(guard);
+        assert!(poll(&mut late).is_ready());
+    }
+
+    #[test]
+    fn every_reader_up_to_the_next_writer_goes_together() {
+        let lock = StateLock::new(());
+        let w = lock.try_write().unwrap();
+        let (mut r1, mut r2, mut w2, mut r3) = (lock.read(), lock.read(), lock.write(), lock.read());
+        // Queued in this order: r1, r2, w2, r3.
+        assert!(poll(&mut r1).is_pending());
+        assert!(poll(&mut r2).is_pending());
+        assert!(poll(&mut w2).is_pending());
+        assert!(poll(&mut r3).is_pending());
+        drop(w);
+        let (Poll::Ready(g1), Poll::Ready(g2)) = (poll(&mut r1), poll(&mut r2)) else {
+            panic!("both readers before the writer")
+        };
+        assert!(poll(&mut w2).is_pending());
+        assert!(poll(&mut r3).is_pending(), "behind the writer");
+        drop((g1, g2));
+        let Poll::Ready(g) = poll(&mut w2) else { panic!("the writer is next") };
+        drop(g);
+        assert!(poll(&mut r3).is_ready());
+    }
+
+    #[test]
+    fn a_waiter_that_gives_up_frees_those_behind_it() {
+        let lock = StateLock::new(());
+        let r = lock.try_read().unwrap();
+        let mut w = lock.write();
+        assert!(poll(&mut w).is_pending());
+        let mut reader = lock.read();
+        assert!(poll(&mut reader).is_pending());
+        drop(w);
+        assert!(poll(&mut reader).is_ready(), "nothing is ahead now");
+        drop(r);
+    }
+
+    #[test]
+    fn a_granted_waiter_that_gives_up_returns_the_lock() {
+        let lock = StateLock::new(());
+        let r = lock.try_read().unwrap();
+        let mut w = lock.write();
+        assert!(poll(&mut w).is_pending());
+        drop(r);
+        drop(w);
+        assert!(lock.try_write().is_some());
+    }
+
+    #[test]
+    fn a_release_wakes_the_waiter() {
+        struct Flag(std::sync::atomic::AtomicBool);
+        impl std::task::Wake for Flag {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let flag = std::sync::Arc::new(Flag(Default::default()));
+        let waker = Waker::from(flag.clone());
+        let lock = StateLock::new(());
+        let w = lock.try_write().unwrap();
+        let mut r = lock.read();
+        assert!(r.poll_unpin(&mut Context::from_waker(&waker)).is_pending());
+        assert!(!flag.0.load(std::sync::atomic::Ordering::SeqCst));
+        drop(w);
+        assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
+    }
+}
