@@ -196,22 +196,25 @@ async fn in_process_sessions_call_each_other_without_encoding() {
 
 #[actix_web::test]
 async fn an_in_process_session_on_another_thread_than_its_realm_works_through_queues() {
-    // Sessions on the realm's thread take deliveries by direct call; one on
-    // another thread gets them through its queue, with the same results.
+    // Sessions on the realm's thread exchange messages with it by direct
+    // calls; sessions on another thread through synchronised queues, with
+    // the same results.
     let router = Router::new(RouterConfig::default());
-    let realm = router.realm("realm1").unwrap();
     let elsewhere = actix::Arbiter::new();
-    let addr = SessionActor::start_in_arbiter(&elsewhere.handle(), move |_| {
-        let identity = wamp::component::local_identity("elsewhere");
-        SessionActor::new(
-            Start::Local { realm, realm_name: "realm1".into(), identity },
-            Hooks::default(),
-            None,
-        )
-    });
-    let remote_thread = Client::from_addr(addr);
-    remote_thread.joined().await.unwrap();
-    remote_thread.register("com.local.add2", RegisterOptions::default(), add2).await.unwrap();
+    let start_elsewhere = |name: &'static str| {
+        let realm = router.realm("realm1").unwrap();
+        Client::from_addr(SessionActor::start_in_arbiter(&elsewhere.handle(), move |_| {
+            let identity = wamp::component::local_identity(name);
+            SessionActor::new(
+                Start::Local { realm, realm_name: "realm1".into(), identity },
+                Hooks::default(),
+                None,
+            )
+        }))
+    };
+    let callee = start_elsewhere("callee");
+    callee.joined().await.unwrap();
+    callee.register("com.local.add2", RegisterOptions::default(), add2).await.unwrap();
 
     let realm = router.realm("realm1").unwrap();
     let here = Client::start(SessionActor::new(
@@ -234,11 +237,15 @@ async fn an_in_process_session_on_another_thread_than_its_realm_works_through_qu
     for i in 0..50_i64 {
         let sum: i64 = here.call("com.local.add2", (i, 1)).await.unwrap();
         assert_eq!(sum, i + 1);
-        let difference: i64 = remote_thread.call("com.local.sub", (i, 1)).await.unwrap();
+        let difference: i64 = callee.call("com.local.sub", (i, 1)).await.unwrap();
         assert_eq!(difference, i - 1);
     }
-    remote_thread.leave().await;
-    let err = here.call::<i64>("com.local.add2", (1, 2)).await.unwrap_err();
+    // A session's leaving and a later call from its own thread reach the
+    // realm in order.
+    let caller = start_elsewhere("caller");
+    caller.joined().await.unwrap();
+    callee.leave().await;
+    let err = caller.call::<i64>("com.local.add2", (1, 2)).await.unwrap_err();
     assert_eq!(err.uri, errors::NO_SUCH_PROCEDURE, "the registration left with its session");
     elsewhere.stop();
 }

@@ -9,13 +9,13 @@ use std::time::Duration;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::oneshot;
 
 use super::core::{ClientCore, Outcome};
 use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
 use super::payload::{from_payload, to_payload, CallResult};
+use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
 use crate::protocol::{errors, Id, Message, Payload};
 use crate::Error;
 
@@ -85,7 +85,7 @@ impl std::fmt::Debug for Handler {
     }
 }
 
-pub(crate) type Reply = oneshot::Sender<Outcome>;
+pub(crate) type Reply = ReplySender<Outcome>;
 
 /// State shared by a session's driver and every [`Context`] of it. All on
 /// the driver's thread: no locks.
@@ -203,7 +203,7 @@ impl Context {
         options: CallOptions,
     ) -> Result<CallResult, Error> {
         self.not_connected()?;
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = reply::slot();
         let (request, message) =
             self.shared.core.borrow_mut().call(procedure, options.to_dict(), payload, tx);
         if let Err(e) = self.send(message) {
@@ -241,7 +241,7 @@ impl Context {
         options: PublishOptions,
     ) -> Result<Option<Id>, Error> {
         self.not_connected()?;
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = reply::slot();
         let (message, unacknowledged) =
             self.shared.core.borrow_mut().publish(topic, options.to_dict(), payload, tx);
         self.send(message)?;
@@ -280,7 +280,7 @@ impl Context {
         handler: EventFn,
     ) -> Result<Subscription, Error> {
         self.not_connected()?;
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = reply::slot();
         let added =
             self.shared.core.borrow_mut().subscribe(topic, options.to_dict(), Handler::Event(handler), tx);
         match exchange(self, added, rx).await? {
@@ -316,7 +316,7 @@ impl Context {
         handler: ProcedureFn,
     ) -> Result<Registration, Error> {
         self.not_connected()?;
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = reply::slot();
         let added = self.shared.core.borrow_mut().register(
             procedure,
             options.to_dict(),
@@ -332,7 +332,7 @@ impl Context {
     /// Ends a subscription.
     pub async fn unsubscribe(&self, subscription: Subscription) -> Result<(), Error> {
         self.not_connected()?;
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = reply::slot();
         let started = self.shared.core.borrow_mut().unsubscribe(subscription.id, tx).map(Some);
         match exchange(self, started, rx).await? {
             Outcome::Unsubscribed => Ok(()),
@@ -343,7 +343,7 @@ impl Context {
     /// Ends a registration.
     pub async fn unregister(&self, registration: Registration) -> Result<(), Error> {
         self.not_connected()?;
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = reply::slot();
         let started = self.shared.core.borrow_mut().unregister(registration.id, tx).map(Some);
         match exchange(self, started, rx).await? {
             Outcome::Unregistered => Ok(()),
@@ -364,7 +364,7 @@ impl Context {
 async fn exchange(
     ctx: &Context,
     started: Result<Option<Message>, (Reply, Outcome)>,
-    rx: oneshot::Receiver<Outcome>,
+    rx: ReplyReceiver<Outcome>,
 ) -> Result<Outcome, Error> {
     match started {
         Ok(Some(message)) => ctx.send(message)?,
@@ -377,7 +377,7 @@ async fn exchange(
 }
 
 /// The error for an outcome that is not the expected success.
-fn failure(outcome: Result<Outcome, oneshot::error::RecvError>) -> Error {
+fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
     match outcome {
         Ok(Outcome::Error { error, payload, .. }) => Error::from_parts(error, payload),
         Ok(Outcome::Lost) | Err(_) => Error::lost(),

@@ -7,7 +7,7 @@
 //! after a reconnect.
 //!
 //! The core is generic over `R`, what the driver keeps per request to
-//! answer its waiter (a oneshot sender; a label in tests), and `H`, the
+//! answer its waiter (a reply slot; a label in tests), and `H`, the
 //! handler of a subscription or registration.
 
 use std::collections::BTreeMap;

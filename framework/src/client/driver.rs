@@ -269,16 +269,20 @@ impl Actor for SessionActor {
                 let join = realm.addr().send(Join { info, sender, direct: Some(direct) });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {
-                        // Claimed by a realm on this thread, or not needed.
-                        direct.withdraw();
+                        // A realm on this thread claimed the offer, or the
+                        // session uses its queues.
+                        let sender = match direct.finish() {
+                            Some(input) => LinkSender::Direct { input, session },
+                            None => LinkSender::Local { realm, session },
+                        };
                         ctx.add_stream(LocalEvents { receiver });
                         let mut details = Dict::new();
                         identity.write_details(&mut details);
                         let info = SessionInfo::new(session, &realm_name, details);
-                        act.joined(info, LinkSender::Local { realm, session }, ctx);
+                        act.joined(info, sender, ctx);
                     }
                     Err(e) => {
-                        direct.withdraw();
+                        direct.finish();
                         act.left(&format!("the realm is not running: {e}"), false, ctx)
                     }
                 }));
@@ -408,7 +412,10 @@ impl ActixHandler<LeaveSession> for SessionActor {
     type Result = ();
 
     fn handle(&mut self, _msg: LeaveSession, ctx: &mut Self::Context) {
-        let local = matches!(self.shared.link.borrow().as_ref(), Some(LinkSender::Local { .. }));
+        let local = matches!(
+            self.shared.link.borrow().as_ref(),
+            Some(LinkSender::Local { .. } | LinkSender::Direct { .. })
+        );
         self.handle.leave();
         if local {
             // An in-process realm does not answer: the session is over now.

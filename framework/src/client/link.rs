@@ -1,10 +1,12 @@
 //! How a client session reaches its router: in-process, straight to the
-//! realm actor (no encoding), or over a WebSocket.
+//! realm actor (no encoding; on the realm's own thread without even a
+//! synchronised queue), or over a WebSocket.
 
 use tokio::sync::mpsc;
 
 use crate::protocol::{Dict, Id, Message};
-use crate::router::actor::RealmHandle;
+use crate::router::actor::{RealmHandle, RealmInput};
+use crate::router::direct::LocalInput;
 
 /// What the session driver hears from its link.
 #[derive(Debug)]
@@ -46,6 +48,13 @@ pub enum Outgoing {
 /// Where a session's messages go.
 #[derive(Debug, Clone)]
 pub enum LinkSender {
+    /// Into the input queue of an in-process realm on this thread.
+    Direct {
+        /// The realm's same-thread input.
+        input: std::rc::Rc<LocalInput>,
+        /// This session's id.
+        session: Id,
+    },
     /// Straight into the realm actor of an in-process router.
     Local {
         /// The realm.
@@ -66,6 +75,10 @@ impl LinkSender {
     /// Sends a message; `false` if the link is gone.
     pub fn send(&self, message: Message) -> bool {
         match self {
+            LinkSender::Direct { input, session } => {
+                input.send(RealmInput::Inbound { session: *session, message });
+                true
+            }
             LinkSender::Local { realm, session } => realm.send(*session, message),
             LinkSender::Remote { commands, generation } => {
                 commands.send(Outgoing::Message(*generation, message)).is_ok()
@@ -76,6 +89,7 @@ impl LinkSender {
     /// Leaves the realm for good.
     pub fn leave(&self) {
         match self {
+            LinkSender::Direct { input, session } => input.send(RealmInput::Leave { session: *session }),
             LinkSender::Local { realm, session } => realm.leave(*session),
             LinkSender::Remote { commands, .. } => {
                 let _ = commands.send(Outgoing::Leave);

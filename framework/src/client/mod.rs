@@ -25,6 +25,7 @@ pub mod driver;
 pub mod link;
 mod options;
 pub mod payload;
+mod reply;
 mod websocket;
 
 use actix::{Actor, Addr};

@@ -14,10 +14,11 @@ use actix::{
 };
 use tokio::sync::mpsc;
 
-use super::direct::{DirectOffer, DirectPeer};
+use super::direct::{DirectOffer, DirectPeer, LocalInput};
 use super::outbox::{Effect, Outbox};
 use super::realm::{RealmCore, SessionInfo};
 use crate::protocol::{errors, Id, Message};
+use std::rc::Rc;
 
 /// What a realm sends to a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,8 +92,9 @@ impl RealmHandle {
     pub fn start(core: RealmCore) -> Self {
         let (input, receiver) = mpsc::unbounded_channel();
         let addr = RealmActor::create(move |ctx| {
-            ctx.add_stream(InputStream { receiver });
-            RealmActor::new(core)
+            let local = Rc::new(LocalInput::default());
+            ctx.add_stream(InputStream::new(receiver, local.clone()));
+            RealmActor::new(core, local)
         });
         RealmHandle { inner: std::sync::Arc::new(HandleInner { addr, input }) }
     }
@@ -118,8 +120,34 @@ impl RealmHandle {
     }
 }
 
+/// The realm's inputs: from its own thread's sessions, and from anywhere.
+/// When both have input they take turns, so neither can starve the other.
 struct InputStream {
-    receiver: mpsc::UnboundedReceiver<RealmInput>,
+    /// `None` once every handle is gone.
+    receiver: Option<mpsc::UnboundedReceiver<RealmInput>>,
+    local: Rc<LocalInput>,
+    /// Whether the local input goes first on the next poll.
+    local_first: bool,
+}
+
+impl InputStream {
+    fn new(receiver: mpsc::UnboundedReceiver<RealmInput>, local: Rc<LocalInput>) -> Self {
+        InputStream { receiver: Some(receiver), local, local_first: true }
+    }
+
+    fn poll_remote(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<RealmInput> {
+        use std::task::Poll;
+        if let Some(receiver) = &mut self.receiver {
+            match receiver.poll_recv(cx) {
+                Poll::Ready(Some(input)) => return Poll::Ready(input),
+                // No handle is left, but sessions on this thread may still
+                // send through the local input.
+                Poll::Ready(None) => self.receiver = None,
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    }
 }
 
 impl futures_util::Stream for InputStream {
@@ -129,7 +157,21 @@ impl futures_util::Stream for InputStream {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<RealmInput>> {
-        self.receiver.poll_recv(cx)
+        use std::task::Poll;
+        let this = &mut *self;
+        let input = if this.local_first {
+            match this.local.poll_next(cx) {
+                Poll::Ready(input) => Poll::Ready(input),
+                Poll::Pending => this.poll_remote(cx),
+            }
+        } else {
+            match this.poll_remote(cx) {
+                Poll::Ready(input) => Poll::Ready(input),
+                Poll::Pending => this.local.poll_next(cx),
+            }
+        };
+        this.local_first = !this.local_first;
+        input.map(Some)
     }
 }
 
@@ -161,12 +203,13 @@ pub struct RealmActor {
     core: RealmCore,
     peers: HashMap<Id, Peer>,
     outbox: Outbox,
+    /// What sessions on this thread send (see [`super::direct`]).
+    local: Rc<LocalInput>,
 }
 
 impl RealmActor {
-    /// An actor driving `core`.
-    pub fn new(core: RealmCore) -> Self {
-        RealmActor { core, peers: HashMap::default(), outbox: Outbox::new() }
+    fn new(core: RealmCore, local: Rc<LocalInput>) -> Self {
+        RealmActor { core, peers: HashMap::default(), outbox: Outbox::new(), local }
     }
 
     fn deliver(&mut self) {
@@ -200,7 +243,7 @@ impl Handler<Join> for RealmActor {
 
     fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) -> Self::Result {
         let id = self.core.join(msg.info);
-        let peer = match msg.direct.and_then(DirectOffer::claim) {
+        let peer = match msg.direct.and_then(|offer| offer.claim(&self.local)) {
             Some(direct) => Peer::Direct(direct),
             None => Peer::Queued(msg.sender),
         };
@@ -222,8 +265,8 @@ impl StreamHandler<RealmInput> for RealmActor {
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
-        // Every handle is gone, and with them every session: nothing is
-        // left to route, but the actor stays for joins until stopped.
+        // The inputs never end (sessions on this thread may always send);
+        // the actor runs until stopped.
     }
 }
 
@@ -238,5 +281,43 @@ impl Handler<Shutdown> for RealmActor {
         }
         self.deliver();
         sessions.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{FutureExt as _, StreamExt as _};
+
+    fn leave_of(input: Option<Option<RealmInput>>) -> Id {
+        match input {
+            Some(Some(RealmInput::Leave { session })) => session,
+            other => panic!("expected a leave, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn local_and_remote_inputs_take_turns() {
+        let (remote, receiver) = mpsc::unbounded_channel();
+        let local = Rc::new(LocalInput::default());
+        let mut inputs = InputStream::new(receiver, local.clone());
+        for session in [1, 2, 3] {
+            local.send(RealmInput::Leave { session });
+            remote.send(RealmInput::Leave { session: 10 + session }).unwrap();
+        }
+        let order: Vec<Id> = (0..6).map(|_| leave_of(inputs.next().now_or_never())).collect();
+        assert_eq!(order, [1, 11, 2, 12, 3, 13]);
+        assert!(inputs.next().now_or_never().is_none(), "nothing left: pending");
+    }
+
+    #[test]
+    fn local_input_is_still_served_when_every_handle_is_gone() {
+        let (remote, receiver) = mpsc::unbounded_channel();
+        let local = Rc::new(LocalInput::default());
+        let mut inputs = InputStream::new(receiver, local.clone());
+        drop(remote);
+        assert!(inputs.next().now_or_never().is_none(), "pending, not ended");
+        local.send(RealmInput::Leave { session: 4 });
+        assert_eq!(leave_of(inputs.next().now_or_never()), 4);
     }
 }

@@ -1,43 +1,93 @@
-//! Same-thread delivery: a realm hands messages to an in-process session
-//! on its own thread with a function call instead of a queue.
+//! Same-thread delivery: a realm and an in-process session on the same
+//! thread hand each other messages with function calls and plain queues.
 //!
-//! Every delivery through a queue costs a task wake-up of the receiver. A
-//! component embedded beside its router usually runs on the realm's
-//! thread, and for it the wake-up is pure overhead: the realm can run the
-//! session's handling itself. Sessions still send to the realm through its
-//! input queue, so a delivery never re-enters the realm.
+//! Every delivery through a synchronised queue costs atomic operations
+//! and a task wake-up of the receiver. A component embedded beside its
+//! router usually runs on the realm's thread, and for it that is pure
+//! overhead. So the realm delivers to such a session by calling it
+//! ([`DirectPeer`]), and the session sends to the realm through a queue of
+//! the realm's thread ([`LocalInput`]), which the realm drains in the same
+//! turn. A delivery never re-enters the realm: the session's answer waits
+//! in the queue until the delivery returns.
 //!
-//! Actix messages must be `Send`, and a session's handle is not, so a
-//! session does not send its handle with [`Join`](super::actor::Join). It
-//! *offers* it on its own thread ([`DirectOffer::new`]) and sends the
-//! offer's token. A realm on the same thread claims the handle; a realm on
-//! another thread cannot see it and uses the session's queue. The session
-//! withdraws the offer once the join is answered either way.
+//! Actix messages must be `Send`, and these handles are not, so they never
+//! travel with [`Join`](super::actor::Join). The session *offers* its
+//! handle on its own thread ([`DirectOffer::new`]) and sends the offer's
+//! token. A realm on the same thread claims it and leaves its input queue
+//! in exchange; a realm on another thread cannot see the offer and uses
+//! the session's ordinary queues. Once the join is answered the session
+//! takes the exchange ([`DirectOffer::finish`]), which also withdraws an
+//! unclaimed offer.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
 
-use super::actor::ToPeer;
+use super::actor::{RealmInput, ToPeer};
 use super::FastMap;
 
 /// A session that takes its deliveries as calls on the realm's thread.
 pub trait DirectPeer {
     /// Takes one delivery, in order. It may send to the realm (through the
-    /// realm's input queue) but must not wait for it.
+    /// realm's [`LocalInput`]) but must not wait for it.
     fn deliver(&self, to_peer: ToPeer);
 }
 
+/// What sessions on the realm's thread send it, in order.
+#[derive(Default)]
+pub struct LocalInput {
+    queue: RefCell<VecDeque<RealmInput>>,
+    /// Set while the realm waits for input; empty while it is working, as
+    /// it reads the queue again before it waits.
+    waker: Cell<Option<Waker>>,
+}
+
+impl LocalInput {
+    /// Queues an input for the realm.
+    pub fn send(&self, input: RealmInput) {
+        self.queue.borrow_mut().push_back(input);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// The next input, or `Pending` (waking the realm's task on the next
+    /// send).
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<RealmInput> {
+        self.waker.set(None);
+        match self.queue.borrow_mut().pop_front() {
+            Some(input) => Poll::Ready(input),
+            None => {
+                self.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for LocalInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalInput").field("queued", &self.queue.borrow().len()).finish()
+    }
+}
+
+enum Exchange {
+    Offered(Rc<dyn DirectPeer>),
+    Claimed(Rc<LocalInput>),
+}
+
 thread_local! {
-    static OFFERS: RefCell<FastMap<u64, Rc<dyn DirectPeer>>> = RefCell::new(FastMap::default());
+    static OFFERS: RefCell<FastMap<u64, Exchange>> = RefCell::new(FastMap::default());
 }
 
 /// Tokens are unique across threads, so a claim on the wrong thread finds
 /// nothing rather than someone else's session.
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
-/// A session's offer to take deliveries directly, valid on the thread that
-/// made it. Only the token crosses threads.
+/// A session's offer to exchange messages directly, valid on the thread
+/// that made it. Only the token crosses threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DirectOffer {
     token: u64,
@@ -47,27 +97,37 @@ impl DirectOffer {
     /// Offers `peer` on the current thread.
     pub fn new(peer: Rc<dyn DirectPeer>) -> Self {
         let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
-        OFFERS.with(|offers| offers.borrow_mut().insert(token, peer));
+        OFFERS.with(|offers| offers.borrow_mut().insert(token, Exchange::Offered(peer)));
         DirectOffer { token }
     }
 
-    /// The offered session, if it was offered on this thread and not yet
-    /// claimed or withdrawn.
-    pub fn claim(self) -> Option<Rc<dyn DirectPeer>> {
-        OFFERS.with(|offers| offers.borrow_mut().remove(&self.token))
+    /// Claims the offered session for a realm on this thread, leaving the
+    /// realm's input in exchange. `None` if the offer was made on another
+    /// thread, or already claimed or withdrawn.
+    pub fn claim(self, input: &Rc<LocalInput>) -> Option<Rc<dyn DirectPeer>> {
+        OFFERS.with(|offers| {
+            let mut offers = offers.borrow_mut();
+            let Some(Exchange::Offered(_)) = offers.get(&self.token) else { return None };
+            match offers.insert(self.token, Exchange::Claimed(input.clone())) {
+                Some(Exchange::Offered(peer)) => Some(peer),
+                _ => None,
+            }
+        })
     }
 
-    /// Withdraws the offer if nobody claimed it (call on the thread that
-    /// made it).
-    pub fn withdraw(self) {
-        drop(self.claim());
+    /// Ends the offer (on the thread that made it): the realm's input if a
+    /// realm claimed it, else `None` and the offer is withdrawn.
+    pub fn finish(self) -> Option<Rc<LocalInput>> {
+        match OFFERS.with(|offers| offers.borrow_mut().remove(&self.token)) {
+            Some(Exchange::Claimed(input)) => Some(input),
+            Some(Exchange::Offered(_)) | None => None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
     struct Counter(Cell<usize>);
 
@@ -77,28 +137,60 @@ mod tests {
         }
     }
 
+    fn close() -> ToPeer {
+        ToPeer::Close { reason: "r", message: String::new() }
+    }
+
     #[test]
-    fn an_offer_is_claimed_once_on_its_own_thread() {
+    fn an_offer_is_claimed_once_on_its_own_thread_and_answered_with_the_input() {
         let peer = Rc::new(Counter(Cell::new(0)));
+        let input = Rc::new(LocalInput::default());
         let offer = DirectOffer::new(peer.clone());
-        let claimed = offer.claim().expect("offered on this thread");
-        claimed.deliver(ToPeer::Close { reason: "r", message: String::new() });
+        let claimed = offer.claim(&input).expect("offered on this thread");
+        claimed.deliver(close());
         assert_eq!(peer.0.get(), 1);
-        assert!(offer.claim().is_none(), "a second claim finds nothing");
+        assert!(offer.claim(&input).is_none(), "a second claim finds nothing");
+        let answered = offer.finish().expect("the realm left its input");
+        assert!(Rc::ptr_eq(&answered, &input));
+        assert!(offer.finish().is_none(), "finished once");
     }
 
     #[test]
     fn another_thread_cannot_claim_an_offer() {
         let offer = DirectOffer::new(Rc::new(Counter(Cell::new(0))));
-        let elsewhere = std::thread::spawn(move || offer.claim().is_some()).join().unwrap();
+        let elsewhere = std::thread::spawn(move || offer.claim(&Rc::new(LocalInput::default())).is_some())
+            .join()
+            .unwrap();
         assert!(!elsewhere);
-        assert!(offer.claim().is_some(), "still there for its own thread");
+        assert!(offer.finish().is_none(), "unclaimed: withdrawn");
+        assert!(offer.claim(&Rc::new(LocalInput::default())).is_none(), "and gone");
     }
 
     #[test]
-    fn a_withdrawn_offer_cannot_be_claimed() {
-        let offer = DirectOffer::new(Rc::new(Counter(Cell::new(0))));
-        offer.withdraw();
-        assert!(offer.claim().is_none());
+    fn local_input_keeps_order_and_wakes_only_a_waiting_realm() {
+        struct Flag(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Flag {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let flag = std::sync::Arc::new(Flag(Default::default()));
+        let waker = Waker::from(flag.clone());
+        let wakes = || flag.0.load(std::sync::atomic::Ordering::SeqCst);
+        let mut cx = Context::from_waker(&waker);
+        let input = LocalInput::default();
+        assert!(input.poll_next(&mut cx).is_pending());
+        input.send(RealmInput::Leave { session: 1 });
+        assert_eq!(wakes(), 1, "the waiting realm is woken");
+        let Poll::Ready(RealmInput::Leave { session: 1 }) = input.poll_next(&mut cx) else {
+            panic!("1 first")
+        };
+        // The realm is working: a send while it works needs no wake-up.
+        input.send(RealmInput::Leave { session: 2 });
+        assert_eq!(wakes(), 1);
+        let Poll::Ready(RealmInput::Leave { session: 2 }) = input.poll_next(&mut cx) else {
+            panic!("then 2")
+        };
+        assert!(input.poll_next(&mut cx).is_pending());
     }
 }
