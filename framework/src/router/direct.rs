@@ -39,28 +39,38 @@ pub trait DirectPeer {
 #[derive(Default)]
 pub struct LocalInput {
     queue: RefCell<VecDeque<RealmInput>>,
-    /// Set while the realm waits for input; empty while it is working, as
-    /// it reads the queue again before it waits.
-    waker: Cell<Option<Waker>>,
+    /// The realm's task, kept between polls.
+    waker: RefCell<Option<Waker>>,
+    /// Whether the realm waits for input. While it works it reads the
+    /// queue again before it waits, so a send then needs no wake-up.
+    waiting: Cell<bool>,
 }
 
 impl LocalInput {
     /// Queues an input for the realm.
     pub fn send(&self, input: RealmInput) {
         self.queue.borrow_mut().push_back(input);
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
+        if self.waiting.replace(false) {
+            if let Some(waker) = &*self.waker.borrow() {
+                waker.wake_by_ref();
+            }
         }
     }
 
     /// The next input, or `Pending` (waking the realm's task on the next
     /// send).
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<RealmInput> {
-        self.waker.set(None);
         match self.queue.borrow_mut().pop_front() {
-            Some(input) => Poll::Ready(input),
+            Some(input) => {
+                self.waiting.set(false);
+                Poll::Ready(input)
+            }
             None => {
-                self.waker.set(Some(cx.waker().clone()));
+                let mut waker = self.waker.borrow_mut();
+                if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *waker = Some(cx.waker().clone());
+                }
+                self.waiting.set(true);
                 Poll::Pending
             }
         }
