@@ -314,11 +314,13 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
         match handler.kind {
             HandlerKind::Procedure => {
                 let closure = target.procedure(&handler.method);
+                let access = target.access(&handler.method);
                 procedures.push(quote! {
                     #(#cfgs)*
                     #description.procedures.push(#krate::component::ProcedureSpec {
                         uri: ::std::string::String::from(#uri),
                         options: #options,
+                        access: #access,
                         handler: #closure,
                     });
                 });

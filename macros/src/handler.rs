@@ -101,32 +101,61 @@ impl Target<'_> {
                         Injected::Context => ctx,
                         Injected::CallDetails | Injected::EventDetails => details,
                     };
-                    if *by_ref {
-                        quote!(&#value)
-                    } else {
-                        quote!(#value)
+                    match (by_ref, what) {
+                        (true, _) => quote!(&#value),
+                        // The context also marks the call (see `marked_call`).
+                        (false, Injected::Context) => quote!(::core::clone::Clone::clone(&#value)),
+                        (false, _) => quote!(#value),
                     }
                 }
             })
             .collect()
     }
 
+    /// How the method takes the state, as a `StateAccess` value.
+    pub(crate) fn access(&self, method: &Method) -> TokenStream {
+        let krate = self.krate;
+        if method.mutable {
+            quote!(#krate::client::StateAccess::Exclusive)
+        } else {
+            quote!(#krate::client::StateAccess::Shared)
+        }
+    }
+
+    /// The method called on the locked state, marked as holding it (so a
+    /// call back into its own component that could never be answered fails
+    /// at once).
+    fn marked_call(&self, method: &Method, locals: &[Ident], receiver: TokenStream) -> TokenStream {
+        let Names { ctx, .. } = self.names;
+        let krate = self.krate;
+        let ident = self.ident;
+        let access = self.access(method);
+        let arguments = self.arguments(method, locals);
+        if method.is_async {
+            quote! {
+                #krate::client::Holding::new(&#ctx, #access, Self::#ident(#receiver, #(#arguments),*)).await
+            }
+        } else {
+            quote! {
+                #krate::client::holding(&#ctx, #access, || Self::#ident(#receiver, #(#arguments),*))
+            }
+        }
+    }
+
     /// Waits for the lock and calls the method, binding its result to
     /// `ret`; the lock is released before the result is converted.
     fn call(&self, method: &Method, locals: &[Ident]) -> TokenStream {
         let Names { state, guard, ret, .. } = self.names;
-        let ident = self.ident;
-        let arguments = self.arguments(method, locals);
         let (binding, lock, receiver) = if method.mutable {
             (quote!(mut #guard), quote!(#state.write().await), quote!(&mut *#guard))
         } else {
             (quote!(#guard), quote!(#state.read().await), quote!(&*#guard))
         };
-        let wait = method.is_async.then(|| quote!(.await));
+        let call = self.marked_call(method, locals, receiver);
         quote! {
             let #ret = {
                 let #binding = #lock;
-                Self::#ident(#receiver, #(#arguments),*) #wait
+                #call
             };
         }
     }
@@ -137,16 +166,15 @@ impl Target<'_> {
     /// arguments untouched.
     fn call_now(&self, method: &Method, locals: &[Ident], then: TokenStream) -> TokenStream {
         let Names { state, guard, ret, .. } = self.names;
-        let ident = self.ident;
-        let arguments = self.arguments(method, locals);
         let (binding, lock, receiver) = if method.mutable {
             (quote!(mut #guard), quote!(#state.try_write()), quote!(&mut *#guard))
         } else {
             (quote!(#guard), quote!(#state.try_read()), quote!(&*#guard))
         };
+        let call = self.marked_call(method, locals, receiver);
         quote! {
             if let ::core::option::Option::Some(#binding) = #lock {
-                let #ret = Self::#ident(#receiver, #(#arguments),*);
+                let #ret = #call;
                 ::core::mem::drop(#guard);
                 #then
             }
@@ -237,13 +265,12 @@ impl Target<'_> {
             .then(|| self.call_now(method, &locals, quote!(return #completion::Now(#finish);)));
         let call = self.call(method, &locals);
         let details_param = unused_unless(details, uses(method, Injected::CallDetails));
-        let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::CallDetails,
-                #ctx_param: #krate::Context,
+                #ctx: #krate::Context,
             | -> #completion<::core::result::Result<#krate::protocol::Payload, #krate::Error>> {
                 #read
                 #now
@@ -295,13 +322,12 @@ impl Target<'_> {
         });
         let call = self.call(method, &locals);
         let details_param = unused_unless(details, uses(method, Injected::EventDetails));
-        let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::EventDetails,
-                #ctx_param: #krate::Context,
+                #ctx: #krate::Context,
             | -> #completion<()> {
                 #read
                 #now
@@ -328,11 +354,10 @@ impl Target<'_> {
                 self.match_result(quote!(::core::result::Result::Ok(#value)), err_ty.as_deref(), whole)
             }
         };
-        let ctx_param = unused_unless(ctx, uses(method, Injected::Context));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
             ::std::rc::Rc::new(move |
-                #ctx_param: #krate::Context,
+                #ctx: #krate::Context,
             | -> #private::LocalBoxFuture<'static, ::core::result::Result<(), #krate::Error>> {
                 let #state = ::std::rc::Rc::clone(&#state);
                 ::std::boxed::Box::pin(async move {

@@ -329,3 +329,142 @@ async fn hooks_run_on_join_disconnect_and_leave_and_dynamic_endpoints_survive_a_
     );
     assert_eq!(log.last().map(String::as_str), Some("leave"), "{log:?}");
 }
+
+/// Calls back into itself, from methods that hold its state one way or
+/// the other.
+#[derive(Default)]
+struct Recursive {
+    count: u64,
+    join_error: Option<String>,
+}
+
+#[wamp::component(prefix = "com.test.self")]
+impl Recursive {
+    #[wamp::procedure("bump")]
+    fn bump(&mut self) -> u64 {
+        self.count += 1;
+        self.count
+    }
+
+    #[wamp::procedure("peek")]
+    fn peek(&self) -> u64 {
+        self.count
+    }
+
+    /// Holds the state exclusively while it calls `target`.
+    #[wamp::procedure("exclusive_calls")]
+    async fn exclusive_calls(&mut self, target: String, ctx: &Context) -> Result<u64, Error> {
+        ctx.call(&target, ()).await
+    }
+
+    /// Shares the state while it calls `target`.
+    #[wamp::procedure("shared_calls")]
+    async fn shared_calls(&self, target: String, ctx: &Context) -> Result<u64, Error> {
+        ctx.call(&target, ()).await
+    }
+
+    /// What the join hook's call into its own component gave.
+    #[wamp::procedure("join_error")]
+    fn join_error(&self) -> Option<String> {
+        self.join_error.clone()
+    }
+
+    /// The shape of the design sketch: a `&mut self` hook calling its own
+    /// `&mut self` procedure.
+    async fn on_join(&mut self, ctx: &Context) -> Result<(), Error> {
+        if let Err(e) = ctx.call::<u64>("com.test.self.bump", ()).await {
+            self.join_error = Some(e.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The calls a component makes into itself: fine when both sides share the
+/// state, refused at once (not after the call timeout) when either side
+/// needs it alone.
+async fn self_calls(caller: &Client) {
+    let call = |procedure: &'static str, target: &'static str| {
+        let caller = caller.clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(5), caller.call::<u64>(procedure, (target,)))
+                .await
+                .expect("answered at once, not after the call timeout")
+        }
+    };
+    let join_error: Option<String> = caller.call("com.test.self.join_error", ()).await.unwrap();
+    assert!(join_error.is_some_and(|e| e.contains("could never be answered")));
+    assert_eq!(caller.call::<u64>("com.test.self.bump", ()).await.unwrap(), 1);
+    assert_eq!(call("com.test.self.shared_calls", "com.test.self.peek").await.unwrap(), 1);
+    for (procedure, target, needs, holds) in [
+        ("com.test.self.exclusive_calls", "com.test.self.peek", "&self", "&mut self"),
+        ("com.test.self.exclusive_calls", "com.test.self.bump", "&mut self", "&mut self"),
+        ("com.test.self.shared_calls", "com.test.self.bump", "&mut self", "&self"),
+    ] {
+        let err = call(procedure, target).await.unwrap_err();
+        assert_eq!(err.uri, errors::CANCELED, "{procedure} → {target}: {err}");
+        let text = err.to_string();
+        assert!(text.contains("could never be answered"), "{text}");
+        assert!(
+            text.contains(&format!("`{needs}` method")) && text.contains(&format!("`{holds}` method")),
+            "{text}"
+        );
+    }
+    // Nothing was left locked: the component still answers.
+    assert_eq!(caller.call::<u64>("com.test.self.bump", ()).await.unwrap(), 2);
+}
+
+#[actix_web::test]
+async fn a_component_calling_itself_in_a_way_that_could_never_be_answered_fails_at_once() {
+    // Embedded.
+    let running = wamp::Host::new(config()).add_component(Recursive::default()).start().unwrap();
+    running.joined().await.unwrap();
+    let router = running.router().unwrap().clone();
+    let realm = router.realm("realm1").unwrap();
+    let caller = Client::start(wamp::client::SessionActor::new(
+        wamp::client::Start::Local {
+            realm,
+            realm_name: "realm1".into(),
+            identity: wamp::component::local_identity("caller"),
+        },
+        wamp::client::Hooks::default(),
+        None,
+    ));
+    caller.joined().await.unwrap();
+    self_calls(&caller).await;
+    caller.leave().await;
+    running.shutdown().await;
+
+    // Remote, over WebSocket: the check is the component's own.
+    let router = TestRouter::start();
+    let mut remote = config();
+    remote.url = Some(router.url.clone());
+    let running = wamp::Host::new(remote).add_component(Recursive::default()).start().unwrap();
+    running.joined().await.unwrap();
+    let caller = Client::connect(ConnectOptions::new(router.url.clone(), "realm1")).await.unwrap();
+    self_calls(&caller).await;
+    caller.leave().await;
+    running.shutdown().await;
+}
+
+#[actix_web::test]
+async fn joined_means_registered_and_a_registration_that_fails_is_reported() {
+    // Once `joined` returns, the procedures are there: no retry needed.
+    let running = wamp::Host::new(config()).add_component(Geometry::default()).start().unwrap();
+    running.joined().await.unwrap();
+    let sum: i64 = running.clients()[0].call("com.test.geo.add2", (40, 2)).await.unwrap();
+    assert_eq!(sum, 42);
+    running.shutdown().await;
+
+    // Two components offering the same procedure: the second cannot be
+    // set up, and `joined` says which and why.
+    let running = wamp::Host::new(config())
+        .add_component(Geometry::default())
+        .add_component(Geometry::default())
+        .start()
+        .unwrap();
+    let err = running.joined().await.unwrap_err();
+    assert_eq!(err.uri, errors::PROCEDURE_ALREADY_EXISTS, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("component Geometry cannot register 'com.test.geo."), "{text}");
+    running.shutdown().await;
+}

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::core::{ClientCore, Outcome};
 use super::details::{CallDetails, EventDetails, SessionInfo};
+use super::holding::{self, StateAccess};
 use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
 use super::payload::{from_payload, to_payload, CallResult};
@@ -94,6 +95,9 @@ pub(crate) struct Shared {
     pub(crate) link: RefCell<Option<LinkSender>>,
     pub(crate) info: RefCell<Option<SessionInfo>>,
     pub(crate) call_timeout: Option<Duration>,
+    /// The procedures this session registered for its component's methods,
+    /// and how each takes the component's state.
+    pub(crate) methods: RefCell<crate::router::FastMap<String, StateAccess>>,
 }
 
 /// A subscription made through a [`Context`].
@@ -138,6 +142,7 @@ impl Context {
                 link: RefCell::new(None),
                 info: RefCell::new(None),
                 call_timeout: None,
+                methods: RefCell::default(),
             }),
         }
     }
@@ -165,6 +170,33 @@ impl Context {
     /// The authrole, while joined.
     pub fn authrole(&self) -> Option<String> {
         self.shared.info.borrow().as_ref().map(|i| i.authrole.clone())
+    }
+
+    /// Tells sessions apart (the address of their shared state).
+    pub(crate) fn identity(&self) -> usize {
+        Rc::as_ptr(&self.shared) as usize
+    }
+
+    /// Fails a call that could never be answered: one from a method of this
+    /// session's component to a procedure of the same component, when the
+    /// caller holds the state in a way the procedure must wait for.
+    fn refuse_self_deadlock(&self, procedure: &str) -> Result<(), Error> {
+        let Some(held) = holding::held_by(self) else { return Ok(()) };
+        let Some(needs) = self.shared.methods.borrow().get(procedure).copied() else { return Ok(()) };
+        if !held.excludes(needs) || !self.shared.core.borrow().holds_registration(procedure) {
+            return Ok(());
+        }
+        Err(Error::new(
+            errors::CANCELED,
+            format!(
+                "the call to '{procedure}' could never be answered: it is a `{}` method of the calling \
+                 component, whose calling `{}` method holds the component's state until the call \
+                 returns; call the method directly, or take `&self` in both (with interior mutability \
+                 for what changes)",
+                needs.receiver(),
+                held.receiver(),
+            ),
+        ))
     }
 
     fn send(&self, message: Message) -> Result<(), Error> {
@@ -203,6 +235,7 @@ impl Context {
         options: CallOptions,
     ) -> Result<CallResult, Error> {
         self.not_connected()?;
+        self.refuse_self_deadlock(procedure)?;
         let (tx, rx) = reply::slot();
         let (request, message) =
             self.shared.core.borrow_mut().call(procedure, options.to_dict(), payload, tx);
@@ -327,6 +360,23 @@ impl Context {
             Outcome::Registered(id) => Ok(Registration { id }),
             other => Err(failure(Ok(other))),
         }
+    }
+
+    /// Registers a method of this session's component, which takes the
+    /// component's state as `access` (what the component macros use).
+    pub async fn register_method(
+        &self,
+        procedure: &str,
+        options: RegisterOptions,
+        access: StateAccess,
+        handler: ProcedureFn,
+    ) -> Result<Registration, Error> {
+        // A shared registration may send the call to another session, which
+        // can answer it: only a single one surely comes back here.
+        if matches!(options.invoke, None | Some(super::InvokePolicy::Single)) {
+            self.shared.methods.borrow_mut().insert(procedure.to_owned(), access);
+        }
+        self.register_handler(procedure, options, handler).await
     }
 
     /// Ends a subscription.

@@ -280,6 +280,13 @@ impl<R, H: Clone> ClientCore<R, H> {
         Ok(Some(message))
     }
 
+    /// Whether the session holds (or is making) a registration of exactly
+    /// the URI `procedure` (with any options).
+    pub fn holds_registration(&self, procedure: &str) -> bool {
+        let first = Key { subscription: false, uri: procedure.to_owned(), options: String::new() };
+        self.entries.range(first..).next().is_some_and(|(key, _)| !key.subscription && key.uri == procedure)
+    }
+
     /// Starts an UNSUBSCRIBE of a router subscription id.
     pub fn unsubscribe(&mut self, subscription: Id, reply: R) -> Result<Message, (R, Outcome)> {
         let Some(key) = self.by_subscription.remove(&subscription) else {

@@ -32,8 +32,15 @@ pub type HookFn = Rc<dyn Fn(Context) -> LocalBoxFuture<'static, Result<(), Error
 /// What runs when the session's state changes.
 #[derive(Default, Clone)]
 pub struct Hooks {
-    /// After every join (the first, and each after a reconnect), once the
-    /// session's registrations and subscriptions are restored.
+    /// After every join, once the session's registrations and
+    /// subscriptions are restored, and before the session counts as joined
+    /// ([`Client::joined`](super::Client::joined) waits for it): what a
+    /// session must have in place to be ready, such as a component's
+    /// declared procedures and subscriptions. If it fails, the waiters of
+    /// the join get its error and `on_join` does not run.
+    pub setup: Option<HookFn>,
+    /// After every join (the first, and each after a reconnect), once
+    /// `setup` is done.
     pub on_join: Option<HookFn>,
     /// When the session ends (GOODBYE, or the connection is gone).
     pub on_leave: Option<HookFn>,
@@ -63,6 +70,12 @@ pub struct SessionActor {
     start: Option<Start>,
     hooks: Hooks,
     joined_before: bool,
+    /// Counts joins, so a setup that finishes after its session was
+    /// replaced is ignored.
+    joins: u64,
+    /// Whether the current session is joined and set up: `None` while
+    /// joining or setting up, then the outcome of the setup.
+    ready: Option<Result<SessionInfo, Error>>,
     waiters: Vec<oneshot::Sender<Result<SessionInfo, Error>>>,
     effects: Vec<ClientEffect<Reply, Handler>>,
 }
@@ -75,6 +88,7 @@ impl SessionActor {
             link: std::cell::RefCell::new(None),
             info: std::cell::RefCell::new(None),
             call_timeout,
+            methods: Default::default(),
         });
         SessionActor {
             handle: Context { shared: shared.clone() },
@@ -82,6 +96,8 @@ impl SessionActor {
             start: Some(start),
             hooks,
             joined_before: false,
+            joins: 0,
+            ready: None,
             waiters: Vec::new(),
             effects: Vec::new(),
         }
@@ -101,8 +117,34 @@ impl SessionActor {
             self.apply(ctx);
         }
         self.joined_before = true;
+        self.joins += 1;
+        match self.hooks.setup.clone() {
+            None => self.ready(Ok(info)),
+            Some(setup) => {
+                let joins = self.joins;
+                let fut = setup(self.handle.clone());
+                ctx.spawn(fut.into_actor(self).map(move |done, act, _ctx| {
+                    if act.joins == joins && act.shared.link.borrow().is_some() {
+                        act.ready(done.map(|()| info));
+                    }
+                }));
+            }
+        }
+    }
+
+    /// The session is set up (or its setup failed): answer the waiters of
+    /// the join and run `on_join`.
+    fn ready(&mut self, outcome: Result<SessionInfo, Error>) {
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "session setup failed");
+        }
         for waiter in self.waiters.drain(..) {
-            let _ = waiter.send(Ok(info.clone()));
+            let _ = waiter.send(outcome.clone());
+        }
+        let failed = outcome.is_err();
+        self.ready = Some(outcome);
+        if failed {
+            return;
         }
         if let Some(hook) = self.hooks.on_join.clone() {
             let fut = hook(self.handle.clone());
@@ -116,6 +158,7 @@ impl SessionActor {
 
     fn left(&mut self, reason: &str, reconnecting: bool, ctx: &mut actix::Context<Self>) {
         tracing::debug!(%reason, reconnecting, "client session left");
+        self.ready = None;
         self.shared.link.borrow_mut().take();
         self.shared.info.borrow_mut().take();
         self.shared.core.borrow_mut().disconnected(&mut self.effects);
@@ -360,7 +403,8 @@ impl Stream for RemoteEvents {
     }
 }
 
-/// Wait until the session has joined (immediately if it has).
+/// Wait until the session has joined and is set up (immediately if it
+/// is); see [`Hooks::setup`].
 #[derive(actix::Message)]
 #[rtype(result = "Result<SessionInfo, Error>")]
 pub struct WaitJoined;
@@ -369,8 +413,8 @@ impl ActixHandler<WaitJoined> for SessionActor {
     type Result = ResponseFuture<Result<SessionInfo, Error>>;
 
     fn handle(&mut self, _msg: WaitJoined, _ctx: &mut Self::Context) -> Self::Result {
-        if let Some(info) = self.shared.info.borrow().clone() {
-            return Box::pin(async move { Ok(info) });
+        if let Some(outcome) = self.ready.clone() {
+            return Box::pin(async move { outcome });
         }
         let (tx, rx) = oneshot::channel();
         self.waiters.push(tx);

@@ -22,6 +22,7 @@ mod context;
 pub mod core;
 mod details;
 pub mod driver;
+mod holding;
 pub mod link;
 mod options;
 pub mod payload;
@@ -35,6 +36,7 @@ use serde::Serialize;
 pub use context::{Completion, Context, EventFn, ProcedureFn, Registration, Subscription};
 pub use details::{CallDetails, EventDetails, SessionInfo};
 pub use driver::{Hooks, SessionActor, Start};
+pub use holding::{holding, Holding, StateAccess};
 pub use options::{
     CallOptions, InvokePolicy, MatchPolicy, PublishOptions, RegisterOptions, SubscribeOptions,
 };
@@ -80,7 +82,9 @@ impl Client {
         &self.actor
     }
 
-    /// Waits until the session is joined; returns what WELCOME said.
+    /// Waits until the session is joined and set up (a component's
+    /// procedures and subscriptions are in place); returns what WELCOME
+    /// said, or why the session could not join or be set up.
     pub async fn joined(&self) -> Result<SessionInfo, Error> {
         self.actor.send(driver::WaitJoined).await.map_err(gone)?
     }

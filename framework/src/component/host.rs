@@ -276,7 +276,10 @@ impl RunningHost {
         &self.clients
     }
 
-    /// Waits until every component's session has joined.
+    /// Waits until every component's session has joined and registered
+    /// its procedures and subscriptions (its `on_join` hook may still be
+    /// running). Fails with the first component that could not, saying why
+    /// (for example `wamp.error.procedure_already_exists`).
     pub async fn joined(&self) -> Result<(), Error> {
         for client in &self.clients {
             client.joined().await?;

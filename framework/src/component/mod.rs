@@ -12,10 +12,11 @@
 //!
 //! The state sits behind an async read-write lock ([`StateLock`]): methods
 //! taking `&self` run concurrently, methods taking `&mut self` one at a
-//! time, in the order their calls arrived. A `&mut
-//! self` method that calls a procedure of its own component waits for
-//! itself; take `&self` (with interior mutability for counters) in methods
-//! that call back into their own component.
+//! time, in the order their calls arrived. A call from a method into its
+//! own component that would wait for the lock the caller holds (from a
+//! `&mut self` method, or to a `&mut self` procedure) fails at once with
+//! `wamp.error.canceled` instead of waiting for itself (see
+//! [`StateAccess`]).
 
 pub mod args;
 mod host;
@@ -32,7 +33,7 @@ pub use state::{Acquire, ReadGuard, StateLock, WriteGuard};
 
 use crate::auth::Identity;
 use crate::client::driver::{HookFn, Hooks, SessionActor, Start};
-use crate::client::{Context, EventFn, ProcedureFn, RegisterOptions, SubscribeOptions};
+use crate::client::{Context, EventFn, ProcedureFn, RegisterOptions, StateAccess, SubscribeOptions};
 use crate::Error;
 
 /// A component's state as its handlers share it.
@@ -44,6 +45,8 @@ pub struct ProcedureSpec {
     pub uri: String,
     /// REGISTER options.
     pub options: RegisterOptions,
+    /// How the method takes the component's state.
+    pub access: StateAccess,
     /// The handler.
     pub handler: ProcedureFn,
 }
@@ -101,38 +104,36 @@ pub fn session<C: Component>(
     SessionActor::new(start, hooks(C::name(), description), call_timeout)
 }
 
-/// The session hooks for a description: on join, register every declared
-/// procedure and subscription (a repeat after a reconnect finds them
-/// restored), then run the component's own hook.
+/// The session hooks for a description: the setup registers every
+/// declared procedure and subscription (a repeat after a reconnect finds
+/// them restored); the component's own hooks follow.
 fn hooks(name: &'static str, description: Description) -> Hooks {
     let Description { procedures, subscriptions, on_join, on_leave, on_disconnect } = description;
     let procedures = Rc::new(procedures);
     let subscriptions = Rc::new(subscriptions);
-    let join: HookFn = Rc::new(move |ctx: Context| -> LocalBoxFuture<'static, Result<(), Error>> {
+    let setup: HookFn = Rc::new(move |ctx: Context| -> LocalBoxFuture<'static, Result<(), Error>> {
         let procedures = procedures.clone();
         let subscriptions = subscriptions.clone();
-        let on_join = on_join.clone();
         Box::pin(async move {
             for p in procedures.iter() {
-                ctx.register_handler(&p.uri, p.options.clone(), p.handler.clone()).await.map_err(|e| {
-                    tracing::error!(component = name, procedure = %p.uri, error = %e, "cannot register");
-                    e
+                let registered = ctx.register_method(&p.uri, p.options.clone(), p.access, p.handler.clone());
+                registered.await.map_err(|e| {
+                    Error::new(e.uri.clone(), format!("component {name} cannot register '{}': {e}", p.uri))
                 })?;
             }
             for s in subscriptions.iter() {
                 ctx.subscribe_handler(&s.uri, s.options.clone(), s.handler.clone()).await.map_err(|e| {
-                    tracing::error!(component = name, topic = %s.uri, error = %e, "cannot subscribe");
-                    e
+                    Error::new(
+                        e.uri.clone(),
+                        format!("component {name} cannot subscribe to '{}': {e}", s.uri),
+                    )
                 })?;
             }
             tracing::info!(component = name, session = ctx.session_id(), "component ready");
-            match on_join {
-                Some(hook) => hook(ctx).await,
-                None => Ok(()),
-            }
+            Ok(())
         })
     });
-    Hooks { on_join: Some(join), on_leave, on_disconnect }
+    Hooks { setup: Some(setup), on_join, on_leave, on_disconnect }
 }
 
 /// How an in-process component identifies itself to the realm.

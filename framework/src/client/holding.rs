@@ -1,0 +1,139 @@
+//! What the running code holds of its session's component state, so that
+//! a call which could never be answered fails at once instead of waiting
+//! for its timeout.
+//!
+//! A component's procedures take its state through a lock. A method that
+//! holds the state exclusively (`&mut self`) and calls a procedure of the
+//! same component waits for an answer that needs the very lock it holds;
+//! so does a `&self` method calling a `&mut self` procedure of its own.
+//! The code `#[wamp::component]` generates marks every method it runs with
+//! [`holding`] (or wraps its future in [`Holding`]), and
+//! [`Context::call`](super::Context::call) checks the mark before sending.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use super::Context;
+
+/// How a method uses its component's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateAccess {
+    /// `&self`: shared with other `&self` methods.
+    Shared,
+    /// `&mut self`: alone.
+    Exclusive,
+}
+
+impl StateAccess {
+    /// Whether code holding `self` waits for a method needing `other`
+    /// forever if it waits for that method's answer.
+    pub fn excludes(self, other: StateAccess) -> bool {
+        self == StateAccess::Exclusive || other == StateAccess::Exclusive
+    }
+
+    /// As written in the method's signature.
+    pub fn receiver(self) -> &'static str {
+        match self {
+            StateAccess::Shared => "&self",
+            StateAccess::Exclusive => "&mut self",
+        }
+    }
+}
+
+thread_local! {
+    /// The session (by its shared state's address) whose component method
+    /// is running on this thread right now, and how it holds the state.
+    static HOLDING: Cell<Option<(usize, StateAccess)>> = const { Cell::new(None) };
+}
+
+fn mark(ctx: &Context, access: StateAccess) -> Option<(usize, StateAccess)> {
+    HOLDING.with(|h| h.replace(Some((ctx.identity(), access))))
+}
+
+fn unmark(previous: Option<(usize, StateAccess)>) {
+    HOLDING.with(|h| h.set(previous));
+}
+
+/// How the code running now holds `ctx`'s component state, if it is a
+/// method of that component.
+pub(crate) fn held_by(ctx: &Context) -> Option<StateAccess> {
+    let id = ctx.identity();
+    HOLDING.with(|h| h.get()).and_then(|(holder, access)| (holder == id).then_some(access))
+}
+
+/// Runs a method that is not `async` as one holding `ctx`'s state.
+pub fn holding<T>(ctx: &Context, access: StateAccess, run: impl FnOnce() -> T) -> T {
+    let previous = mark(ctx, access);
+    let result = run();
+    unmark(previous);
+    result
+}
+
+pin_project_lite::pin_project! {
+    /// The future of an `async` method, marked as holding its session's
+    /// state whenever it is polled.
+    pub struct Holding<F> {
+        #[pin]
+        future: F,
+        ctx: Context,
+        access: StateAccess,
+    }
+}
+
+impl<F> Holding<F> {
+    /// Marks `future`.
+    pub fn new(ctx: &Context, access: StateAccess, future: F) -> Self {
+        Holding { future, ctx: ctx.clone(), access }
+    }
+}
+
+impl<F: Future> Future for Holding<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let previous = mark(this.ctx, *this.access);
+        let result = this.future.poll(cx);
+        unmark(previous);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt as _;
+
+    #[test]
+    fn the_mark_covers_the_method_and_its_session_only() {
+        let (ctx, other) = (Context::detached(), Context::detached());
+        assert_eq!(held_by(&ctx), None);
+        holding(&ctx, StateAccess::Exclusive, || {
+            assert_eq!(held_by(&ctx), Some(StateAccess::Exclusive));
+            assert_eq!(held_by(&other), None, "another session's state is not held");
+            holding(&other, StateAccess::Shared, || assert_eq!(held_by(&ctx), None));
+            assert_eq!(held_by(&ctx), Some(StateAccess::Exclusive), "restored after a nested method");
+        });
+        assert_eq!(held_by(&ctx), None);
+    }
+
+    #[test]
+    fn an_async_method_is_marked_while_polled() {
+        let ctx = Context::detached();
+        let inner = ctx.clone();
+        let future = Holding::new(&ctx, StateAccess::Shared, async move { held_by(&inner) });
+        assert_eq!(future.now_or_never(), Some(Some(StateAccess::Shared)));
+        assert_eq!(held_by(&ctx), None);
+    }
+
+    #[test]
+    fn only_exclusive_access_on_either_side_excludes() {
+        use StateAccess::*;
+        assert!(!Shared.excludes(Shared));
+        assert!(Shared.excludes(Exclusive));
+        assert!(Exclusive.excludes(Shared));
+        assert!(Exclusive.excludes(Exclusive));
+    }
+}
