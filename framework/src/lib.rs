@@ -34,6 +34,8 @@ pub mod config;
 mod error;
 pub mod protocol;
 pub mod router;
+#[cfg(test)]
+mod test_support;
 pub mod transport;
 
 pub use client::Context;

@@ -11,32 +11,36 @@ AUTOBAHN_PY_VERSION="26.10.2"
 CROSSBAR_VERSION="26.10.1"
 
 python="${PYTHON:-python3}"
-venv="$here/.venv"
-stamp="$venv/.installed-autobahn-$AUTOBAHN_PY_VERSION"
-if [ ! -f "$stamp" ]; then
-  echo "installing AutobahnPython $AUTOBAHN_PY_VERSION into $venv"
+
+# venv_install DIR STAMP_NAME DESCRIPTION PACKAGE...: a fresh virtualenv in
+# DIR with the packages, unless DIR/STAMP_NAME says it is already there.
+venv_install() {
+  local venv="$1" stamp="$1/$2" what="$3"
+  shift 3
+  if [ -f "$stamp" ]; then
+    return
+  fi
+  echo "installing $what into $venv"
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "autobahn[serialization]==$AUTOBAHN_PY_VERSION" "numpy<2"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
+  # Crossbar must start: a broken install fails here, not in a test.
+  if [ -x "$venv/bin/crossbar" ]; then
+    "$venv/bin/crossbar" version >/dev/null
+  fi
   touch "$stamp"
-fi
+}
+
+# `numpy<2`: the bjdata (UBJSON) wheel that autobahn's serialization extra
+# pulls in is built against numpy 1 and prints an "_ARRAY_API not found"
+# traceback on import with numpy 2.
+venv_install "$here/.venv" ".installed-autobahn-$AUTOBAHN_PY_VERSION" \
+  "AutobahnPython $AUTOBAHN_PY_VERSION" "autobahn[serialization]==$AUTOBAHN_PY_VERSION" "numpy<2"
 
 # Crossbar pins its own autobahn (and much else), so it gets a venv of its
-# own rather than sharing the AutobahnPython one above. `numpy<2` for the same
-# reason as there: the bjdata (UBJSON) wheel it pulls in is built against
-# numpy 1 and prints an "_ARRAY_API not found" traceback on import with numpy 2.
-cb_venv="$here/.venv-crossbar"
-cb_stamp="$cb_venv/.installed-crossbar-$CROSSBAR_VERSION"
-if [ ! -f "$cb_stamp" ]; then
-  echo "installing Crossbar.io $CROSSBAR_VERSION into $cb_venv"
-  rm -rf "$cb_venv"
-  "$python" -m venv "$cb_venv"
-  "$cb_venv/bin/pip" install --quiet --disable-pip-version-check \
-    "crossbar==$CROSSBAR_VERSION" "numpy<2"
-  "$cb_venv/bin/crossbar" version >/dev/null
-  touch "$cb_stamp"
-fi
+# own rather than sharing the AutobahnPython one above.
+venv_install "$here/.venv-crossbar" ".installed-crossbar-$CROSSBAR_VERSION" \
+  "Crossbar.io $CROSSBAR_VERSION" "crossbar==$CROSSBAR_VERSION" "numpy<2"
 
 js="$here/js"
 if [ ! -f "$js/node_modules/.installed" ] || [ "$js/package-lock.json" -nt "$js/node_modules/.installed" ]; then

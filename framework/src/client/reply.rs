@@ -120,17 +120,10 @@ mod tests {
 
     #[test]
     fn the_answer_wakes_the_waiter() {
-        struct Flag(std::sync::atomic::AtomicBool);
-        impl std::task::Wake for Flag {
-            fn wake(self: std::sync::Arc<Self>) {
-                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
-        let flag = std::sync::Arc::new(Flag(Default::default()));
-        let waker = Waker::from(flag.clone());
+        let (wakes, waker) = crate::test_support::WakeCounter::new();
         let (tx, mut rx) = slot();
         assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&waker)).is_pending());
         tx.send(1).unwrap();
-        assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(wakes.count(), 1);
     }
 }

@@ -363,20 +363,13 @@ mod tests {
 
     #[test]
     fn a_release_wakes_the_waiter() {
-        struct Flag(std::sync::atomic::AtomicBool);
-        impl std::task::Wake for Flag {
-            fn wake(self: std::sync::Arc<Self>) {
-                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
-        let flag = std::sync::Arc::new(Flag(Default::default()));
-        let waker = Waker::from(flag.clone());
+        let (wakes, waker) = crate::test_support::WakeCounter::new();
         let lock = StateLock::new(());
         let w = lock.try_write().unwrap();
         let mut r = lock.read();
         assert!(r.poll_unpin(&mut Context::from_waker(&waker)).is_pending());
-        assert!(!flag.0.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(wakes.count(), 0);
         drop(w);
-        assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(wakes.count(), 1);
     }
 }

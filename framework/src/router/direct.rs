@@ -178,15 +178,8 @@ mod tests {
 
     #[test]
     fn local_input_keeps_order_and_wakes_only_a_waiting_realm() {
-        struct Flag(std::sync::atomic::AtomicUsize);
-        impl std::task::Wake for Flag {
-            fn wake(self: std::sync::Arc<Self>) {
-                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
-        let flag = std::sync::Arc::new(Flag(Default::default()));
-        let waker = Waker::from(flag.clone());
-        let wakes = || flag.0.load(std::sync::atomic::Ordering::SeqCst);
+        let (counter, waker) = crate::test_support::WakeCounter::new();
+        let wakes = || counter.count();
         let mut cx = Context::from_waker(&waker);
         let input = LocalInput::default();
         assert!(input.poll_next(&mut cx).is_pending());
