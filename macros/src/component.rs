@@ -385,10 +385,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                         <T as ::core::default::Default>::default()
                     }
                 }
-                fn #make() -> (
-                    ::core::option::Option<&'static str>,
-                    #krate::component::registry::Launcher,
-                ) {
+                fn #make() -> #krate::component::registry::Launch {
                     #krate::component::registry::launcher(#default)
                 }
                 #krate::inventory::submit! {

@@ -228,8 +228,9 @@ fn only_components_with_default_are_registered() {
     let Some(calc) = registry::registered().into_iter().find(|e| e.name == "Calc") else {
         panic!("Calc is not registered");
     };
-    let (realm, _launcher) = (calc.make)();
-    assert_eq!(realm, Some("realm1"));
+    let launch = (calc.make)();
+    assert_eq!((launch.name, launch.realm), ("Calc", Some("realm1")));
+    assert_eq!(launch.type_id, std::any::TypeId::of::<Calc>());
 }
 
 #[actix::test]

@@ -145,6 +145,33 @@ async fn reconnect_restores_registrations_and_subscriptions() {
 }
 
 #[actix_web::test]
+async fn leave_ends_the_session_even_while_it_reconnects() {
+    // Connected: `leave` returns once the router has answered GOODBYE and
+    // the session is over.
+    let router = TestRouter::start();
+    let client = Client::connect(ConnectOptions::new(&router.url, "realm1")).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), client.leave()).await.expect("left in time");
+    assert!(!client.addr().connected(), "the session actor stopped");
+
+    // Reconnecting to a router that is gone: `leave` stops the retries.
+    let slow =
+        ReconnectPolicy { initial_delay_ms: 60_000, max_delay_ms: 60_000, ..ReconnectPolicy::default() };
+    let options = ConnectOptions { reconnect: slow, ..ConnectOptions::new(&router.url, "realm1") };
+    let client = Client::connect(options).await.unwrap();
+    drop(router);
+    for _ in 0..100 {
+        if client.call::<i64>("com.test.nothing", ()).await.is_err_and(|e| e.uri == errors::CANCELED) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(5), client.leave())
+        .await
+        .expect("left without waiting a minute");
+    assert!(!client.addr().connected(), "the session actor stopped");
+}
+
+#[actix_web::test]
 async fn an_unknown_realm_fails_the_connect_clearly() {
     let router = TestRouter::start();
     let options =

@@ -468,3 +468,36 @@ async fn joined_means_registered_and_a_registration_that_fails_is_reported() {
     assert!(text.contains("component Geometry cannot register 'com.test.geo."), "{text}");
     running.shutdown().await;
 }
+
+#[actix_web::test]
+async fn a_component_handle_reaches_the_state_from_any_thread_in_either_mode() {
+    let router = TestRouter::start();
+    for remote in [false, true] {
+        let mut config = config();
+        if remote {
+            config.url = Some(router.url.clone());
+        }
+        let running = wamp::Host::new(config).add_component(Recursive::default()).start().unwrap();
+        running.joined().await.unwrap();
+        assert!(running.component::<Geometry>().is_none(), "no Geometry runs here");
+        let handle = running.component::<Recursive>().unwrap();
+        handle.write(|r| r.count = 41).await.unwrap();
+        // The procedures see what the handle wrote, and the other way round.
+        let bumped: u64 = handle.client().call("com.test.self.bump", ()).await.unwrap();
+        assert_eq!(bumped, 42, "remote: {remote}");
+        // The handle is Send: read from a thread of its own (while this
+        // one keeps running the component).
+        let elsewhere = handle.clone();
+        let count = tokio::task::spawn_blocking(move || {
+            actix::System::new().block_on(async move { elsewhere.read(|r| r.count).await })
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(count, 42);
+        // Once shut down, the component is gone.
+        running.shutdown().await;
+        let err = handle.read(|r| r.count).await.unwrap_err();
+        assert_eq!(err.uri, errors::CANCELED, "after shutdown: {err}");
+    }
+}

@@ -98,6 +98,8 @@ pub(crate) struct Shared {
     /// The procedures this session registered for its component's methods,
     /// and how each takes the component's state.
     pub(crate) methods: RefCell<crate::router::FastMap<String, StateAccess>>,
+    /// What the session runs for, if anything (a component's state).
+    pub(crate) attached: std::cell::OnceCell<Rc<dyn std::any::Any>>,
 }
 
 /// A subscription made through a [`Context`].
@@ -143,6 +145,7 @@ impl Context {
                 info: RefCell::new(None),
                 call_timeout: None,
                 methods: RefCell::default(),
+                attached: std::cell::OnceCell::new(),
             }),
         }
     }
@@ -170,6 +173,12 @@ impl Context {
     /// The authrole, while joined.
     pub fn authrole(&self) -> Option<String> {
         self.shared.info.borrow().as_ref().map(|i| i.authrole.clone())
+    }
+
+    /// What the session runs for, if it is a `T` (see
+    /// [`SessionActor::attach`](super::SessionActor::attach)).
+    pub(crate) fn attached<T: std::any::Any>(&self) -> Option<Rc<T>> {
+        self.shared.attached.get().cloned()?.downcast::<T>().ok()
     }
 
     /// Tells sessions apart (the address of their shared state).

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::context::{Completion, Context, Handler, Reply, Shared};
 use super::core::{ClientCore, ClientEffect};
 use super::details::{CallDetails, EventDetails, SessionInfo};
-use super::link::{LinkEvent, LinkSender};
+use super::link::{LinkEvent, LinkSender, Outgoing};
 use super::websocket::{self, ConnectOptions};
 use crate::auth::Identity;
 use crate::protocol::{errors, Dict, Id, Payload};
@@ -77,6 +77,12 @@ pub struct SessionActor {
     /// joining or setting up, then the outcome of the setup.
     ready: Option<Result<SessionInfo, Error>>,
     waiters: Vec<oneshot::Sender<Result<SessionInfo, Error>>>,
+    /// Waiters of [`LeaveSession`]: answered (or dropped) when the session
+    /// is over.
+    leaving: Vec<oneshot::Sender<()>>,
+    /// The command queue of a WebSocket link, kept while it reconnects too,
+    /// so leaving works at any time.
+    remote: Option<mpsc::UnboundedSender<Outgoing>>,
     effects: Vec<ClientEffect<Reply, Handler>>,
 }
 
@@ -89,6 +95,7 @@ impl SessionActor {
             info: std::cell::RefCell::new(None),
             call_timeout,
             methods: Default::default(),
+            attached: Default::default(),
         });
         SessionActor {
             handle: Context { shared: shared.clone() },
@@ -99,8 +106,17 @@ impl SessionActor {
             joins: 0,
             ready: None,
             waiters: Vec::new(),
+            leaving: Vec::new(),
+            remote: None,
             effects: Vec::new(),
         }
+    }
+
+    /// Attaches what the session runs for (a component's state), for code
+    /// that reaches the session later; the first attachment stays.
+    pub fn attach(self, value: Rc<dyn std::any::Any>) -> Self {
+        let _ = self.shared.attached.set(value);
+        self
     }
 
     /// The context handle of this session.
@@ -176,6 +192,9 @@ impl SessionActor {
             for waiter in self.waiters.drain(..) {
                 let _ =
                     waiter.send(Err(Error::new(errors::CANCELED, format!("the session ended: {reason}"))));
+            }
+            for waiter in self.leaving.drain(..) {
+                let _ = waiter.send(());
             }
             ctx.stop();
         }
@@ -332,8 +351,10 @@ impl Actor for SessionActor {
             }
             Some(Start::Remote(options)) => {
                 let (events, receiver) = mpsc::unbounded_channel();
+                let (commands, outgoing) = mpsc::unbounded_channel();
+                self.remote = Some(commands.clone());
                 ctx.add_stream(RemoteEvents { receiver });
-                actix::spawn(websocket::run(options, events));
+                actix::spawn(websocket::run(options, events, commands, outgoing));
             }
             None => {}
         }
@@ -447,23 +468,32 @@ impl<T: 'static> ActixHandler<WithContext<T>> for SessionActor {
     }
 }
 
-/// Leave the realm and stop.
+/// Leave the realm and stop. The reply comes when the session is over: at
+/// once in-process; over WebSocket once the router answered GOODBYE (or
+/// the link gave up waiting for it), also while reconnecting.
 #[derive(actix::Message)]
 #[rtype(result = "()")]
 pub struct LeaveSession;
 
 impl ActixHandler<LeaveSession> for SessionActor {
-    type Result = ();
+    type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, _msg: LeaveSession, ctx: &mut Self::Context) {
-        let local = matches!(
-            self.shared.link.borrow().as_ref(),
-            Some(LinkSender::Local { .. } | LinkSender::Direct { .. })
-        );
-        self.handle.leave();
-        if local {
-            // An in-process realm does not answer: the session is over now.
-            self.left(crate::protocol::errors::CLOSE_NORMAL, false, ctx);
+    fn handle(&mut self, _msg: LeaveSession, ctx: &mut Self::Context) -> Self::Result {
+        if let Some(commands) = &self.remote {
+            let (tx, rx) = oneshot::channel();
+            self.leaving.push(tx);
+            if commands.send(Outgoing::Leave).is_err() {
+                // The link is already gone; its end is on the way.
+                tracing::debug!("leaving a session whose link has ended");
+            }
+            return Box::pin(async move {
+                // Dropped unanswered when the actor stops: over as well.
+                let _ = rx.await;
+            });
         }
+        self.handle.leave();
+        // An in-process realm does not answer: the session is over now.
+        self.left(crate::protocol::errors::CLOSE_NORMAL, false, ctx);
+        Box::pin(async {})
     }
 }

@@ -186,7 +186,10 @@ impl Client {
         self.with_context(move |ctx| Box::pin(async move { ctx.unregister(registration).await })).await?
     }
 
-    /// Leaves the realm; the session ends (no reconnect).
+    /// Leaves the realm for good (no reconnect, also while reconnecting)
+    /// and returns once the session is over: over WebSocket, once the
+    /// router answered GOODBYE or the link stopped waiting for it (two
+    /// seconds).
     pub async fn leave(&self) {
         let _ = self.actor.send(driver::LeaveSession).await;
     }

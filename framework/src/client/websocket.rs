@@ -137,12 +137,21 @@ enum Ended {
 }
 
 /// Runs the link until the application leaves or reconnecting gives up.
-pub async fn run(options: ConnectOptions, events: mpsc::UnboundedSender<LinkEvent>) {
-    let (commands, mut outgoing) = mpsc::unbounded_channel();
+/// `commands` is the sending end of `outgoing`, handed to each session.
+pub async fn run(
+    options: ConnectOptions,
+    events: mpsc::UnboundedSender<LinkEvent>,
+    commands: mpsc::UnboundedSender<Outgoing>,
+    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+) {
     let mut generation = 0u64;
     let mut failures = 0u32;
     loop {
-        let ended = match connect(&options).await {
+        let attempt = tokio::select! {
+            attempt = connect(&options) => attempt,
+            () = leave_requested(&mut outgoing) => return,
+        };
+        let ended = match attempt {
             Err(ended) => ended,
             Ok((socket, session, details)) => {
                 generation += 1;
@@ -184,18 +193,22 @@ pub async fn run(options: ConnectOptions, events: mpsc::UnboundedSender<LinkEven
                 tracing::info!(url = %options.url, %reason, attempt = failures, delay_ms = delay.as_millis() as u64, "reconnecting");
                 // Leaving while waiting ends the link; stale messages of the
                 // old session are dropped.
-                let sleep = tokio::time::sleep(delay);
-                tokio::pin!(sleep);
-                loop {
-                    tokio::select! {
-                        _ = &mut sleep => break,
-                        command = outgoing.recv() => match command {
-                            Some(Outgoing::Leave) | None => return,
-                            Some(Outgoing::Message(..)) => {}
-                        },
-                    }
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = leave_requested(&mut outgoing) => return,
                 }
             }
+        }
+    }
+}
+
+/// Waits until the application leaves, dropping messages meanwhile (they
+/// belong to a session that is gone).
+async fn leave_requested(outgoing: &mut mpsc::UnboundedReceiver<Outgoing>) {
+    loop {
+        match outgoing.recv().await {
+            Some(Outgoing::Leave) | None => return,
+            Some(Outgoing::Message(..)) => {}
         }
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use config::Source as _;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{self, Launcher};
+use super::registry::{self, Launch};
+use super::ComponentHandle;
 use super::{local_identity, Component};
 use crate::client::driver::Start;
 use crate::client::{Client, ConnectOptions, ReconnectPolicy};
@@ -111,7 +112,7 @@ impl HostConfig {
 /// ```
 pub struct Host {
     config: HostConfig,
-    components: Vec<(&'static str, Option<&'static str>, Launcher)>,
+    components: Vec<Launch>,
 }
 
 impl Host {
@@ -132,8 +133,7 @@ impl Host {
 
     /// Adds a component.
     pub fn add_component<C: Component>(mut self, component: C) -> Self {
-        let (realm, launch) = registry::launcher(component);
-        self.components.push((C::name(), realm, launch));
+        self.components.push(registry::launcher(component));
         self
     }
 
@@ -141,8 +141,7 @@ impl Host {
     /// implements `Default`; see [`registry`]).
     pub fn add_registered(mut self) -> Self {
         for entry in registry::registered() {
-            let (realm, launch) = (entry.make)();
-            self.components.push((entry.name, realm, launch));
+            self.components.push((entry.make)());
         }
         self
     }
@@ -155,9 +154,10 @@ impl Host {
         let Host { mut config, components } = self;
         let timeout = config.call_timeout();
         let mut clients = Vec::new();
+        let types = components.iter().map(|c| c.type_id).collect();
         let router = match config.url.clone() {
             Some(url) => {
-                for (name, realm, launch) in components {
+                for Launch { name, realm, start: launch, .. } in components {
                     let realm = realm.unwrap_or(&config.realm).to_owned();
                     tracing::info!(component = name, %url, %realm, "starting remote component");
                     let options = ConnectOptions {
@@ -173,14 +173,14 @@ impl Host {
             None => {
                 // The embedded router serves every realm its components use.
                 let mut wanted = vec![config.realm.clone()];
-                wanted.extend(components.iter().filter_map(|(_, r, _)| r.map(str::to_owned)));
+                wanted.extend(components.iter().filter_map(|c| c.realm.map(str::to_owned)));
                 for realm in wanted {
                     if !config.router.realms.iter().any(|r| r.name == realm) {
                         config.router.realms.push(RealmConfig { name: realm });
                     }
                 }
                 let router = Router::new(config.router.clone());
-                for (name, realm, launch) in components {
+                for Launch { name, realm, start: launch, .. } in components {
                     let realm_name = realm.unwrap_or(&config.realm).to_owned();
                     let realm = router.realm(&realm_name).ok_or_else(|| {
                         Error::new(crate::protocol::errors::NO_SUCH_REALM, format!("no realm '{realm_name}'"))
@@ -192,7 +192,7 @@ impl Host {
                 Some(router)
             }
         };
-        Ok(RunningHost { config, router, clients })
+        Ok(RunningHost { config, router, clients, types })
     }
 
     /// Starts everything and serves until SIGINT or SIGTERM: embedded, the
@@ -222,6 +222,8 @@ pub struct RunningHost {
     config: HostConfig,
     router: Option<Router>,
     clients: Vec<Client>,
+    /// The type of each component, in the order of `clients`.
+    types: Vec<std::any::TypeId>,
 }
 
 impl RunningHost {
@@ -274,6 +276,14 @@ impl RunningHost {
     /// One client handle per component, in the order they were added.
     pub fn clients(&self) -> &[Client] {
         &self.clients
+    }
+
+    /// A handle on the state of the first component of type `C` (see
+    /// [`ComponentHandle`]); `None` if the host runs none.
+    pub fn component<C: super::Component>(&self) -> Option<ComponentHandle<C>> {
+        let wanted = std::any::TypeId::of::<C>();
+        let index = self.types.iter().position(|t| *t == wanted)?;
+        self.clients.get(index).cloned().map(ComponentHandle::new)
     }
 
     /// Waits until every component's session has joined and registered

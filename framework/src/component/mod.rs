@@ -19,6 +19,7 @@
 //! [`StateAccess`]).
 
 pub mod args;
+mod handle;
 mod host;
 pub mod registry;
 mod state;
@@ -27,6 +28,7 @@ use std::rc::Rc;
 
 use futures_util::future::LocalBoxFuture;
 
+pub use handle::ComponentHandle;
 pub use host::{Host, HostConfig, RunningHost};
 pub use registry::ComponentEntry;
 pub use state::{Acquire, ReadGuard, StateLock, WriteGuard};
@@ -100,8 +102,8 @@ pub fn session<C: Component>(
     call_timeout: Option<std::time::Duration>,
 ) -> SessionActor {
     let state: Shared<C> = Rc::new(StateLock::new(component));
-    let description = C::describe(state);
-    SessionActor::new(start, hooks(C::name(), description), call_timeout)
+    let description = C::describe(state.clone());
+    SessionActor::new(start, hooks(C::name(), description), call_timeout).attach(state)
 }
 
 /// The session hooks for a description: the setup registers every

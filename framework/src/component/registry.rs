@@ -9,12 +9,24 @@ use crate::client::driver::{SessionActor, Start};
 /// Builds a component's session once the host knows where it runs.
 pub type Launcher = Box<dyn FnOnce(Start, Option<std::time::Duration>) -> SessionActor>;
 
+/// A component ready to start.
+pub struct Launch {
+    /// The component's type name.
+    pub name: &'static str,
+    /// The realm it asks for; the host's default when `None`.
+    pub realm: Option<&'static str>,
+    /// Its type, so the host can hand out typed handles.
+    pub type_id: std::any::TypeId,
+    /// Starts its session.
+    pub start: Launcher,
+}
+
 /// A component linked into the binary.
 pub struct ComponentEntry {
     /// The component's type name.
     pub name: &'static str,
-    /// Creates the component (with `Default`) and describes it.
-    pub make: fn() -> (Option<&'static str>, Launcher),
+    /// Creates the component (with `Default`), ready to start.
+    pub make: fn() -> Launch,
 }
 
 inventory::collect!(ComponentEntry);
@@ -26,7 +38,12 @@ pub fn registered() -> Vec<&'static ComponentEntry> {
     all
 }
 
-/// The launcher of a component value: its realm, and how to start it.
-pub fn launcher<C: super::Component>(component: C) -> (Option<&'static str>, Launcher) {
-    (C::realm(), Box::new(move |start, timeout| super::session(component, start, timeout)))
+/// A component value, ready to start.
+pub fn launcher<C: super::Component>(component: C) -> Launch {
+    Launch {
+        name: C::name(),
+        realm: C::realm(),
+        type_id: std::any::TypeId::of::<C>(),
+        start: Box::new(move |start, timeout| super::session(component, start, timeout)),
+    }
 }
