@@ -1,6 +1,9 @@
-//! In-process calls: a component calling another component's procedure
-//! through the embedded router, against a bare actix request/response
-//! between two actors (`Addr::send`), in the same run, on one thread.
+//! Component calls: a component calling another component's procedure,
+//! either through the embedded router on one thread (against a bare actix
+//! request/response between two actors, `Addr::send`, in the same run) or
+//! with both components in remote mode, over WebSocket to a router in
+//! another process (against a WebSocket echo, measured by the caller of
+//! this module).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -8,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix::{Actor, Context as ActorContext, Handler, Message};
 use wamp::component::HostConfig;
+use wamp::protocol::Serializer;
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -92,16 +96,16 @@ pub struct Figures {
     pub rows: Vec<(usize, f64, f64)>,
 }
 
-/// Runs the comparison on a fresh actix system on this thread.
+/// Calls in flight, in both modes.
+pub const WINDOWS: [usize; 2] = [1, 16];
+
+/// Runs the in-process comparison on a fresh actix system on this thread.
 pub fn run(warmup: Duration, duration: Duration) -> Result<Figures, BoxError> {
     actix::System::new().block_on(async move {
         let adder = Adder.start();
         let config = HostConfig { call_timeout_secs: 0, ..HostConfig::default() };
-        let running = wamp::Host::new(config).add_component(BenchAdder).add_component(BenchCaller).start()?;
-        running.joined().await?;
-        let caller = running.clients()[1].clone();
         let mut rows = Vec::new();
-        for window in [1usize, 16] {
+        for window in WINDOWS {
             let addr = Rc::new(adder.clone());
             let bare = rate(warmup, duration, window, move || {
                 let addr = addr.clone();
@@ -111,27 +115,55 @@ pub fn run(warmup: Duration, duration: Duration) -> Result<Figures, BoxError> {
                 }
             })
             .await?;
-            // The caller's loop runs inside its session, as a component's
-            // own code would.
-            let component = caller
-                .with_context(move |ctx| {
-                    Box::pin(async move {
-                        rate(warmup, duration, window, move || {
-                            let ctx = ctx.clone();
-                            async move {
-                                let sum: i64 =
-                                    ctx.call("bench.add2", (2, 3)).await.map_err(|e| e.to_string())?;
-                                (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
-                            }
-                        })
-                        .await
-                        .map_err(|e| e.to_string())
-                    })
-                })
-                .await??;
+            let component = component_rate(config.clone(), warmup, duration, window).await?;
             rows.push((window, bare, component));
         }
-        running.shutdown().await;
         Ok(Figures { rows })
     })
+}
+
+/// Component calls/s with both components in remote mode, joined to the
+/// router at `url`, on a fresh actix system on this thread.
+pub fn run_remote(
+    url: &str,
+    serializer: Serializer,
+    warmup: Duration,
+    duration: Duration,
+    window: usize,
+) -> Result<f64, BoxError> {
+    let config =
+        HostConfig { url: Some(url.to_owned()), serializer, call_timeout_secs: 0, ..HostConfig::default() };
+    actix::System::new().block_on(component_rate(config, warmup, duration, window))
+}
+
+/// Starts the two components as `config` says and measures `BenchCaller`
+/// calling `bench.add2` of `BenchAdder`, `window` calls in flight.
+async fn component_rate(
+    config: HostConfig,
+    warmup: Duration,
+    duration: Duration,
+    window: usize,
+) -> Result<f64, BoxError> {
+    let running = wamp::Host::new(config).add_component(BenchAdder).add_component(BenchCaller).start()?;
+    running.joined().await?;
+    let caller = running.clients()[1].clone();
+    // The caller's loop runs inside its session, as a component's own code
+    // would.
+    let measured = caller
+        .with_context(move |ctx| {
+            Box::pin(async move {
+                rate(warmup, duration, window, move || {
+                    let ctx = ctx.clone();
+                    async move {
+                        let sum: i64 = ctx.call("bench.add2", (2, 3)).await.map_err(|e| e.to_string())?;
+                        (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
+                    }
+                })
+                .await
+                .map_err(|e| e.to_string())
+            })
+        })
+        .await?;
+    running.shutdown().await;
+    Ok(measured?)
 }

@@ -1,6 +1,7 @@
 //! `wamp-bench`: measures our router over loopback WebSocket against a raw
-//! WebSocket echo server in the same run, and reports every WAMP figure as
-//! a ratio to the matching echo figure.
+//! WebSocket echo server in the same run, components calling each other in
+//! remote mode against the same echo, and in-process component calls
+//! against bare actix messages; every figure is a ratio to its baseline.
 //!
 //! ```text
 //! cargo run --release -p wamp-bench            # the whole suite, a Markdown report on stdout
@@ -239,6 +240,47 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
                 baseline: format!("{:.0}", base.rate),
                 ratio: Some(ps.rate / base.rate),
                 target: "≥ 10%",
+            });
+        }
+    }
+    // Components in remote mode: both are our client (`wamp::client`) on
+    // one thread of this process, as a remote deployment runs them; the
+    // baseline is an echo with as many messages in flight on one socket.
+    for window in inproc::WINDOWS {
+        let mut echo_runs = Vec::new();
+        let mut component_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
+        for round in 1..=cli.rounds.max(1) {
+            let url = echo.url.clone();
+            let base = load::measure(warmup, duration, |m| load::echo(url, 1, window, m)).await?;
+            eprintln!(
+                "round {round}: echo, 1 connection, {window} in flight: {:.0} round trips/s",
+                base.rate
+            );
+            echo_runs.push(base);
+            for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+                let url = router.url.clone();
+                let rate = tokio::task::spawn_blocking(move || {
+                    inproc::run_remote(&url, serializer, warmup, duration, window).map_err(|e| e.to_string())
+                })
+                .await??;
+                eprintln!(
+                    "round {round}: remote components {serializer}, {window} in flight: {rate:.0} calls/s"
+                );
+                component_runs[i].push(load::Outcome { rate, latency: None });
+            }
+        }
+        let base = median(echo_runs);
+        for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+            let calls = median(std::mem::take(&mut component_runs[i]));
+            rows.push(Row {
+                name: format!(
+                    "component calls/s in remote mode, {}, {window} in flight (caller and callee both our client)",
+                    serializer.name()
+                ),
+                value: format!("{:.0}", calls.rate),
+                baseline: format!("{:.0} (echo round trips/s, 1 connection × {window} in flight)", base.rate),
+                ratio: Some(calls.rate / base.rate),
+                target: "",
             });
         }
     }
