@@ -198,10 +198,10 @@ impl Context {
         Err(Error::new(
             errors::CANCELED,
             format!(
-                "the call to '{procedure}' could never be answered: it is a `{}` method of the calling \
-                 component, whose calling `{}` method holds the component's state until the call \
-                 returns; call the method directly, or take `&self` in both (with interior mutability \
-                 for what changes)",
+                "the call to '{procedure}' could never be answered: it is a `{}` method of this same \
+                 component, and the `{}` method making the call holds the component's state until the \
+                 call returns; call the method directly, or take `&self` in both (with interior \
+                 mutability for what changes)",
                 needs.receiver(),
                 held.receiver(),
             ),

@@ -69,9 +69,9 @@ pub struct SessionActor {
     handle: Context,
     start: Option<Start>,
     hooks: Hooks,
-    joined_before: bool,
-    /// Counts joins, so a setup that finishes after its session was
-    /// replaced is ignored.
+    /// Counts joins: after the first, the session's registrations and
+    /// subscriptions are restored, and a setup that finishes after its
+    /// session was replaced is ignored.
     joins: u64,
     /// Whether the current session is joined and set up: `None` while
     /// joining or setting up, then the outcome of the setup.
@@ -102,7 +102,6 @@ impl SessionActor {
             shared,
             start: Some(start),
             hooks,
-            joined_before: false,
             joins: 0,
             ready: None,
             waiters: Vec::new(),
@@ -128,11 +127,10 @@ impl SessionActor {
         tracing::debug!(session = info.id, realm = %info.realm, "client session joined");
         *self.shared.link.borrow_mut() = Some(sender);
         *self.shared.info.borrow_mut() = Some(info.clone());
-        if self.joined_before {
+        if self.joins > 0 {
             self.shared.core.borrow_mut().rejoined(&mut self.effects);
             self.apply(ctx);
         }
-        self.joined_before = true;
         self.joins += 1;
         match self.hooks.setup.clone() {
             None => self.ready(Ok(info)),
