@@ -501,3 +501,76 @@ async fn a_component_handle_reaches_the_state_from_any_thread_in_either_mode() {
         assert_eq!(err.uri, errors::CANCELED, "after shutdown: {err}");
     }
 }
+
+/// Panics in its handlers.
+#[derive(Default)]
+struct Fragile {
+    events: u64,
+}
+
+#[wamp::component(prefix = "com.test.fragile")]
+impl Fragile {
+    #[wamp::procedure("boom")]
+    fn boom(&self) -> i64 {
+        panic!("boom at once")
+    }
+
+    #[wamp::procedure("boom_later")]
+    async fn boom_later(&mut self) -> i64 {
+        tokio::task::yield_now().await;
+        panic!("boom after waiting")
+    }
+
+    #[wamp::subscribe("events")]
+    fn on_event(&mut self, n: u64) {
+        self.events += 1;
+        assert!(n != 13, "unlucky event");
+    }
+
+    #[wamp::procedure("events")]
+    fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+#[actix_web::test]
+async fn a_panicking_handler_fails_its_call_and_everything_else_keeps_working() {
+    let router = TestRouter::start();
+    for remote in [false, true] {
+        let mut config = config();
+        if remote {
+            config.url = Some(router.url.clone());
+        }
+        let running = wamp::Host::new(config).add_component(Fragile::default()).start().unwrap();
+        running.joined().await.unwrap();
+        let client = &running.clients()[0];
+        for (procedure, text) in
+            [("com.test.fragile.boom", "boom at once"), ("com.test.fragile.boom_later", "boom after waiting")]
+        {
+            let err = client.call::<i64>(procedure, ()).await.unwrap_err();
+            assert_eq!(err.uri, errors::RUNTIME_ERROR, "remote: {remote}: {err}");
+            assert!(err.to_string().contains(text), "{err}");
+        }
+        // An event handler that panics loses that event only.
+        let ack = PublishOptions { acknowledge: true, exclude_me: Some(false), ..PublishOptions::default() };
+        for n in [1_u64, 13, 2] {
+            client
+                .publish_with("com.test.fragile.events", Payload::args(vec![Value::from(n)]), ack.clone())
+                .await
+                .unwrap();
+        }
+        let mut seen = 0;
+        for _ in 0..100 {
+            seen = client.call::<u64>("com.test.fragile.events", ()).await.unwrap();
+            if seen == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(seen, 3, "all three events reached the handler, and it survived the second");
+        // The state's lock was released by the panics: `&mut self` runs.
+        let err = client.call::<i64>("com.test.fragile.boom_later", ()).await.unwrap_err();
+        assert_eq!(err.uri, errors::RUNTIME_ERROR);
+        running.shutdown().await;
+    }
+}

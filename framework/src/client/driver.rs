@@ -11,7 +11,7 @@ use actix::{
     StreamHandler, WrapFuture as _,
 };
 use futures_util::future::LocalBoxFuture;
-use futures_util::Stream;
+use futures_util::{FutureExt as _, Stream};
 use tokio::sync::{mpsc, oneshot};
 
 use super::context::{Completion, Context, Handler, Reply, Shared};
@@ -229,20 +229,33 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
             ClientEffect::Invoke { handler: Handler::Procedure(procedure), request, details, payload } => {
                 let Some(link) = link else { continue };
                 // Most handlers finish at once; only the others get a task
-                // (which answers on the link the call came from).
-                match procedure(payload, CallDetails::new(request, details), handle.clone()) {
-                    Completion::Now(result) => answer(link, request, result),
-                    Completion::Later(fut) => {
+                // (which answers on the link the call came from). A panic
+                // answers the call and goes no further.
+                let details = CallDetails::new(request, details);
+                match contained(|| procedure(payload, details, handle.clone())) {
+                    Ok(Completion::Now(result)) => answer(link, request, result),
+                    Ok(Completion::Later(fut)) => {
                         let link = link.clone();
-                        actix::spawn(async move { answer(&link, request, fut.await) });
+                        actix::spawn(async move {
+                            let result = contained_future(fut).await.unwrap_or_else(Err);
+                            answer(&link, request, result);
+                        });
                     }
+                    Err(panic) => answer(link, request, Err(panic)),
                 }
             }
             ClientEffect::Deliver { handler: Handler::Event(event), publication, details, payload } => {
-                if let Completion::Later(fut) =
-                    event(payload, EventDetails::new(publication, details), handle.clone())
-                {
-                    actix::spawn(fut);
+                let details = EventDetails::new(publication, details);
+                match contained(|| event(payload, details, handle.clone())) {
+                    Ok(Completion::Now(())) => {}
+                    Ok(Completion::Later(fut)) => {
+                        actix::spawn(async move {
+                            if let Err(panic) = contained_future(fut).await {
+                                tracing::error!(error = %panic, "event handler panicked");
+                            }
+                        });
+                    }
+                    Err(panic) => tracing::error!(error = %panic, "event handler panicked"),
                 }
             }
             ClientEffect::Invoke { request, .. } => {
@@ -262,6 +275,28 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
         link.leave();
     }
     true
+}
+
+/// Runs a handler, turning a panic into a `wamp.error.runtime_error`: a
+/// handler's failure must not take the session, or the realm that may be
+/// delivering to it, down with it. The handler's state stays as the panic
+/// left it (its lock is released).
+fn contained<T>(run: impl FnOnce() -> T) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(panicked)
+}
+
+/// [`contained`] for a handler's future.
+async fn contained_future<T>(future: LocalBoxFuture<'static, T>) -> Result<T, Error> {
+    std::panic::AssertUnwindSafe(future).catch_unwind().await.map_err(panicked)
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    Error::new(errors::RUNTIME_ERROR, format!("the handler panicked: {text}"))
 }
 
 /// An in-process session's end of direct delivery: the realm, on this

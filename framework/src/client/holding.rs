@@ -48,12 +48,22 @@ thread_local! {
     static HOLDING: Cell<Option<(usize, StateAccess)>> = const { Cell::new(None) };
 }
 
-fn mark(ctx: &Context, access: StateAccess) -> Option<(usize, StateAccess)> {
-    HOLDING.with(|h| h.replace(Some((ctx.identity(), access))))
+/// The mark of a running method, taken off when dropped (also when the
+/// method panics), restoring the mark of the code around it.
+struct Mark {
+    previous: Option<(usize, StateAccess)>,
 }
 
-fn unmark(previous: Option<(usize, StateAccess)>) {
-    HOLDING.with(|h| h.set(previous));
+impl Mark {
+    fn set(ctx: &Context, access: StateAccess) -> Self {
+        Mark { previous: HOLDING.with(|h| h.replace(Some((ctx.identity(), access)))) }
+    }
+}
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(self.previous));
+    }
 }
 
 /// How the code running now holds `ctx`'s component state, if it is a
@@ -65,10 +75,8 @@ pub(crate) fn held_by(ctx: &Context) -> Option<StateAccess> {
 
 /// Runs a method that is not `async` as one holding `ctx`'s state.
 pub fn holding<T>(ctx: &Context, access: StateAccess, run: impl FnOnce() -> T) -> T {
-    let previous = mark(ctx, access);
-    let result = run();
-    unmark(previous);
-    result
+    let _mark = Mark::set(ctx, access);
+    run()
 }
 
 pin_project_lite::pin_project! {
@@ -94,10 +102,8 @@ impl<F: Future> Future for Holding<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let previous = mark(this.ctx, *this.access);
-        let result = this.future.poll(cx);
-        unmark(previous);
-        result
+        let _mark = Mark::set(this.ctx, *this.access);
+        this.future.poll(cx)
     }
 }
 
@@ -116,6 +122,16 @@ mod tests {
             holding(&other, StateAccess::Shared, || assert_eq!(held_by(&ctx), None));
             assert_eq!(held_by(&ctx), Some(StateAccess::Exclusive), "restored after a nested method");
         });
+        assert_eq!(held_by(&ctx), None);
+    }
+
+    #[test]
+    fn a_panicking_method_leaves_no_mark() {
+        let ctx = Context::detached();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            holding(&ctx, StateAccess::Exclusive, || panic!("in the method"))
+        }));
+        assert!(panicked.is_err());
         assert_eq!(held_by(&ctx), None);
     }
 

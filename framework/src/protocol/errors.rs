@@ -32,6 +32,10 @@ pub const SYSTEM_SHUTDOWN_ERROR: &str = "wamp.error.system_shutdown";
 pub const OPTION_NOT_ALLOWED: &str = "wamp.error.option_not_allowed";
 /// The session was closed by the other side while a request was open.
 pub const NO_SUCH_SESSION: &str = "wamp.error.no_such_session";
+/// A callee failed unexpectedly while running a call (for us: the handler
+/// panicked). Not in the specification; the URI Autobahn uses for the
+/// same case.
+pub const RUNTIME_ERROR: &str = "wamp.error.runtime_error";
 
 /// GOODBYE reason: a normal close initiated by the sender.
 pub const CLOSE_NORMAL: &str = "wamp.close.normal";
