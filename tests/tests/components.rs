@@ -495,6 +495,10 @@ async fn a_component_handle_reaches_the_state_from_any_thread_in_either_mode() {
         .unwrap()
         .unwrap();
         assert_eq!(count, 42);
+        // A closure that panics is contained like a handler.
+        let err = handle.write(|_| -> u64 { panic!("in the closure") }).await.unwrap_err();
+        assert_eq!(err.uri, errors::RUNTIME_ERROR, "{err}");
+        assert_eq!(handle.read(|r| r.count).await.unwrap(), 42);
         // Once shut down, the component is gone.
         running.shutdown().await;
         let err = handle.read(|r| r.count).await.unwrap_err();

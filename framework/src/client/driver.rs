@@ -281,7 +281,7 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
 /// handler's failure must not take the session, or the realm that may be
 /// delivering to it, down with it. The handler's state stays as the panic
 /// left it (its lock is released).
-fn contained<T>(run: impl FnOnce() -> T) -> Result<T, Error> {
+pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Result<T, Error> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(panicked)
 }
 

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 
 use super::{Component, Shared};
+use crate::client::driver::contained;
 use crate::client::{Client, Context};
 use crate::protocol::errors;
 use crate::Error;
@@ -15,6 +16,8 @@ use crate::Error;
 /// component's state without going through WAMP.
 ///
 /// Get one from [`RunningHost::component`](super::RunningHost::component).
+/// A closure that panics gives `wamp.error.runtime_error`, as a handler
+/// would.
 ///
 /// ```no_run
 /// # async fn demo(running: &wamp::component::RunningHost) -> Result<(), wamp::Error> {
@@ -72,7 +75,7 @@ impl<C: Component> ComponentHandle<C> {
                 Box::pin(async move {
                     let state = state_of::<C>(&ctx)?;
                     let guard = state.read().await;
-                    Ok(f(&guard))
+                    contained(|| f(&guard))
                 })
             })
             .await?
@@ -88,7 +91,7 @@ impl<C: Component> ComponentHandle<C> {
                 Box::pin(async move {
                     let state = state_of::<C>(&ctx)?;
                     let mut guard = state.write().await;
-                    Ok(f(&mut guard))
+                    contained(|| f(&mut guard))
                 })
             })
             .await?
