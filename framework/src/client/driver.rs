@@ -530,3 +530,85 @@ impl ActixHandler<LeaveSession> for SessionActor {
         Box::pin(async {})
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Message;
+    use crate::router::actor::RealmInput;
+    use crate::router::direct::LocalInput;
+
+    /// A session on the realm's thread, linked to `input` as session 7.
+    fn direct_session(input: &Rc<LocalInput>) -> (DirectSession, mpsc::UnboundedReceiver<ToPeer>) {
+        let handle = Context::detached();
+        *handle.shared.link.borrow_mut() = Some(LinkSender::Direct { input: input.clone(), session: 7 });
+        let (queue, closes) = mpsc::unbounded_channel();
+        (DirectSession { handle, effects: Default::default(), queue }, closes)
+    }
+
+    fn next_input(input: &LocalInput) -> Option<RealmInput> {
+        let waker = futures_util::task::noop_waker();
+        match input.poll_next(&mut std::task::Context::from_waker(&waker)) {
+            Poll::Ready(input) => Some(input),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
+        let input = Rc::new(LocalInput::default());
+        let (session, _closes) = direct_session(&input);
+        let ctx = session.handle.clone();
+        let handler: super::super::ProcedureFn =
+            Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload)));
+        let (tx, _rx) = super::super::reply::slot();
+        let register = ctx.shared.core.borrow_mut().register(
+            "com.example.echo",
+            Dict::new(),
+            Handler::Procedure(handler),
+            tx,
+        );
+        let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
+        session.deliver(ToPeer::Message(Message::Registered { request, registration: 3 }));
+        let payload = Payload::args(vec![crate::protocol::Value::from(5)]);
+        session.deliver(ToPeer::Message(Message::Invocation {
+            request: 11,
+            registration: 3,
+            details: Dict::new(),
+            payload: payload.clone(),
+        }));
+        match next_input(&input) {
+            Some(RealmInput::Inbound {
+                session: 7,
+                message: Message::Yield { request: 11, payload: p, .. },
+            }) => {
+                assert_eq!(p, payload)
+            }
+            other => panic!("expected the YIELD, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_direct_delivery_that_breaks_the_protocol_says_goodbye_and_leaves() {
+        let input = Rc::new(LocalInput::default());
+        let (session, _closes) = direct_session(&input);
+        // A router never sends HELLO.
+        session.deliver(ToPeer::Message(Message::Hello { realm: "realm1".into(), details: Dict::new() }));
+        match next_input(&input) {
+            Some(RealmInput::Inbound { session: 7, message: Message::Goodbye { reason, .. } }) => {
+                assert_eq!(reason, errors::PROTOCOL_VIOLATION)
+            }
+            other => panic!("expected GOODBYE, got {other:?}"),
+        }
+        assert!(matches!(next_input(&input), Some(RealmInput::Leave { session: 7 })));
+    }
+
+    #[test]
+    fn a_direct_close_goes_to_the_session_actor() {
+        let input = Rc::new(LocalInput::default());
+        let (session, mut closes) = direct_session(&input);
+        session.deliver(ToPeer::Close { reason: errors::CLOSE_SYSTEM_SHUTDOWN, message: "bye".into() });
+        assert!(matches!(closes.recv().now_or_never(), Some(Some(ToPeer::Close { .. }))));
+        assert!(next_input(&input).is_none(), "nothing sent to the realm");
+    }
+}
