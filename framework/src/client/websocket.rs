@@ -250,13 +250,40 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
 }
 
 async fn send(socket: &mut Socket, serializer: Serializer, message: &Message) -> Result<(), String> {
+    socket.send(frame(serializer, message)?).await.map_err(|e| e.to_string())
+}
+
+/// Queues a message on the socket without flushing it.
+async fn feed(socket: &mut Socket, serializer: Serializer, message: &Message) -> Result<(), String> {
+    socket.feed(frame(serializer, message)?).await.map_err(|e| e.to_string())
+}
+
+fn frame(serializer: Serializer, message: &Message) -> Result<Frame, String> {
     let data = serializer.encode(message).map_err(|e| e.to_string())?;
-    let frame = if serializer.is_binary() {
-        Frame::binary(data)
+    if serializer.is_binary() {
+        Ok(Frame::binary(data))
     } else {
-        Frame::text(String::from_utf8(data).map_err(|e| e.to_string())?)
-    };
-    socket.send(frame).await.map_err(|e| e.to_string())
+        Ok(Frame::text(String::from_utf8(data).map_err(|e| e.to_string())?))
+    }
+}
+
+/// The most messages written with one flush: queued messages share a
+/// write, up to this many.
+const MAX_BATCH: usize = 64;
+
+/// Says GOODBYE, waits briefly for the router's, and closes.
+async fn leave(mut socket: Socket, serializer: Serializer) -> Ended {
+    let _ = send(&mut socket, serializer, &goodbye(errors::CLOSE_NORMAL, "leaving")).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(Some(message)) = receive(&mut socket, serializer).await {
+            if matches!(message, Message::Goodbye { .. }) {
+                break;
+            }
+        }
+    })
+    .await;
+    let _ = socket.close(None).await;
+    Ended::Left
 }
 
 /// The next WAMP message; `Ok(None)` when the connection closed.
@@ -288,28 +315,35 @@ async fn pump(
     let serializer = options.serializer;
     loop {
         tokio::select! {
-            command = outgoing.recv() => match command {
-                Some(Outgoing::Message(g, message)) if g == generation => {
-                    if let Err(e) = send(&mut socket, serializer, &message).await {
-                        return Ended::Retry(e);
+            command = outgoing.recv() => {
+                // Everything already queued goes out in one write.
+                let mut command = command;
+                let mut queued = 0;
+                loop {
+                    match command {
+                        Some(Outgoing::Message(g, message)) if g == generation => {
+                            if let Err(e) = feed(&mut socket, serializer, &message).await {
+                                return Ended::Retry(e);
+                            }
+                            queued += 1;
+                        }
+                        Some(Outgoing::Message(..)) => {}
+                        Some(Outgoing::Leave) | None => return leave(socket, serializer).await,
+                    }
+                    if queued == MAX_BATCH {
+                        break;
+                    }
+                    match outgoing.try_recv() {
+                        Ok(next) => command = Some(next),
+                        Err(_) => break,
                     }
                 }
-                Some(Outgoing::Message(..)) => {}
-                Some(Outgoing::Leave) | None => {
-                    let _ = send(&mut socket, serializer, &goodbye(errors::CLOSE_NORMAL, "leaving")).await;
-                    // Wait briefly for the router's GOODBYE, then close.
-                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                        while let Ok(Some(message)) = receive(&mut socket, serializer).await {
-                            if matches!(message, Message::Goodbye { .. }) {
-                                break;
-                            }
-                        }
-                    })
-                    .await;
-                    let _ = socket.close(None).await;
-                    return Ended::Left;
+                if queued > 0 {
+                    if let Err(e) = socket.flush().await {
+                        return Ended::Retry(e.to_string());
+                    }
                 }
-            },
+            }
             message = receive(&mut socket, serializer) => match message {
                 Ok(Some(Message::Goodbye { reason, .. })) => {
                     let _ = send(&mut socket, serializer, &goodbye(errors::GOODBYE_AND_OUT, "goodbye")).await;
