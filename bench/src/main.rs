@@ -243,14 +243,49 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             });
         }
     }
-    // Components in remote mode: both are our client (`wamp::client`) on
-    // one thread of this process, as a remote deployment runs them; the
-    // baseline is an echo with as many messages in flight on one socket.
+    rows.extend(remote_components(&echo.url, &router.url, &cli, warmup, duration).await?);
+    drop(router);
+    drop(echo);
+
+    if cli.idle > 0 {
+        let router = Server::start("router", core).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = router.rss()?;
+        let sessions = load::idle_sessions(&router.url, Serializer::MsgPack, cli.idle).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = router.rss()?;
+        let per_session = after.saturating_sub(before) / cli.idle as u64;
+        eprintln!("{} idle sessions: {} bytes each", sessions.len(), per_session);
+        rows.push(Row {
+            name: format!("router memory per idle joined session ({} sessions)", cli.idle),
+            value: format!("{:.1} KiB", per_session as f64 / 1024.0),
+            baseline: format!("RSS {:.1} → {:.1} MiB", mib(before), mib(after)),
+            ratio: None,
+            target: "≤ 64 KiB",
+        });
+        drop(sessions);
+    }
+
+    print_rows(rows);
+    Ok(())
+}
+
+/// Components in remote mode: both are our client (`wamp::client`) on one
+/// thread of this process, as a remote deployment runs them; the baseline
+/// is an echo with as many messages in flight on one socket.
+async fn remote_components(
+    echo_url: &str,
+    router_url: &str,
+    cli: &Cli,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<Vec<Row>, BoxError> {
+    let mut rows = Vec::new();
     for window in inproc::WINDOWS {
         let mut echo_runs = Vec::new();
         let mut component_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
         for round in 1..=cli.rounds.max(1) {
-            let url = echo.url.clone();
+            let url = echo_url.to_owned();
             let base = load::measure(warmup, duration, |m| load::echo(url, 1, window, m)).await?;
             eprintln!(
                 "round {round}: echo, 1 connection, {window} in flight: {:.0} round trips/s",
@@ -258,7 +293,7 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             );
             echo_runs.push(base);
             for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
-                let url = router.url.clone();
+                let url = router_url.to_owned();
                 let rate = tokio::task::spawn_blocking(move || {
                     inproc::run_remote(&url, serializer, warmup, duration, window).map_err(|e| e.to_string())
                 })
@@ -284,30 +319,7 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             });
         }
     }
-    drop(router);
-    drop(echo);
-
-    if cli.idle > 0 {
-        let router = Server::start("router", core).await?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let before = router.rss()?;
-        let sessions = load::idle_sessions(&router.url, Serializer::MsgPack, cli.idle).await?;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let after = router.rss()?;
-        let per_session = after.saturating_sub(before) / cli.idle as u64;
-        eprintln!("{} idle sessions: {} bytes each", sessions.len(), per_session);
-        rows.push(Row {
-            name: format!("router memory per idle joined session ({} sessions)", cli.idle),
-            value: format!("{:.1} KiB", per_session as f64 / 1024.0),
-            baseline: format!("RSS {:.1} → {:.1} MiB", mib(before), mib(after)),
-            ratio: None,
-            target: "≤ 64 KiB",
-        });
-        drop(sessions);
-    }
-
-    print_rows(rows);
-    Ok(())
+    Ok(rows)
 }
 
 fn print_rows(rows: Vec<Row>) {
