@@ -102,6 +102,20 @@ pub(crate) struct Shared {
     pub(crate) attached: std::cell::OnceCell<Rc<dyn std::any::Any>>,
 }
 
+impl Shared {
+    /// The state of a session that has not joined yet.
+    pub(crate) fn new(call_timeout: Option<Duration>) -> Self {
+        Shared {
+            core: RefCell::new(ClientCore::new()),
+            link: RefCell::new(None),
+            info: RefCell::new(None),
+            call_timeout,
+            methods: RefCell::default(),
+            attached: std::cell::OnceCell::new(),
+        }
+    }
+}
+
 /// A subscription made through a [`Context`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription {
@@ -138,16 +152,7 @@ impl Context {
     /// `wamp.error.canceled`. For calling a component's handlers directly
     /// in unit tests.
     pub fn detached() -> Self {
-        Context {
-            shared: Rc::new(Shared {
-                core: RefCell::new(ClientCore::new()),
-                link: RefCell::new(None),
-                info: RefCell::new(None),
-                call_timeout: None,
-                methods: RefCell::default(),
-                attached: std::cell::OnceCell::new(),
-            }),
-        }
+        Context { shared: Rc::new(Shared::new(None)) }
     }
 
     /// The session's id, while joined.

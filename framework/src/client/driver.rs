@@ -1,6 +1,7 @@
 //! The actor that drives one client session: it owns the link to the
-//! router, feeds the router's messages to the [`ClientCore`], runs
-//! procedure and event handlers, and answers requests.
+//! router, feeds the router's messages to the
+//! [`ClientCore`](super::core::ClientCore), runs procedure and event
+//! handlers, and answers requests.
 
 use std::pin::Pin;
 use std::rc::Rc;
@@ -15,7 +16,7 @@ use futures_util::{FutureExt as _, Stream};
 use tokio::sync::{mpsc, oneshot};
 
 use super::context::{Completion, Context, Handler, Reply, Shared};
-use super::core::{ClientCore, ClientEffect};
+use super::core::ClientEffect;
 use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::link::{LinkEvent, LinkSender, Outgoing};
 use super::websocket::{self, ConnectOptions};
@@ -89,14 +90,7 @@ pub struct SessionActor {
 impl SessionActor {
     /// A session that will reach its router as `start` says.
     pub fn new(start: Start, hooks: Hooks, call_timeout: Option<std::time::Duration>) -> Self {
-        let shared = Rc::new(Shared {
-            core: std::cell::RefCell::new(ClientCore::new()),
-            link: std::cell::RefCell::new(None),
-            info: std::cell::RefCell::new(None),
-            call_timeout,
-            methods: Default::default(),
-            attached: Default::default(),
-        });
+        let shared = Rc::new(Shared::new(call_timeout));
         SessionActor {
             handle: Context { shared: shared.clone() },
             shared,

@@ -184,7 +184,7 @@ pub struct Shutdown;
 /// How the realm reaches one joined session.
 enum Peer {
     Queued(PeerSender),
-    Direct(std::rc::Rc<dyn DirectPeer>),
+    Direct(Rc<dyn DirectPeer>),
 }
 
 impl Peer {
