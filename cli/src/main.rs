@@ -73,7 +73,7 @@ fn router(args: RouterArgs) -> Result<(), Box<dyn std::error::Error>> {
         config.path = path;
     }
     if !args.realms.is_empty() {
-        config.realms = args.realms.into_iter().map(|name| wamp::config::RealmConfig { name }).collect();
+        config.realms = args.realms.into_iter().map(wamp::config::RealmConfig::named).collect();
     }
     config.auto_create_realms |= args.auto_create_realms;
     let realms: Vec<&str> = config.realms.iter().map(|r| r.name.as_str()).collect();

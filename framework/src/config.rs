@@ -14,6 +14,9 @@
 //! | `ping_interval_secs` | `30` (0: off) | `WAMP_PING_INTERVAL_SECS` |
 //! | `ping_timeout_secs` | `30` | `WAMP_PING_TIMEOUT_SECS` |
 //! | `shutdown_grace_secs` | `5` | `WAMP_SHUTDOWN_GRACE_SECS` |
+//! | `max_queued_bytes` | `4194304` (4 MiB) | `WAMP_MAX_QUEUED_BYTES` |
+//! | `stall_timeout_ms` | `10000` | `WAMP_STALL_TIMEOUT_MS` |
+//! | `stall_policy` | `close` (or `drop`) | `WAMP_STALL_POLICY` |
 //! | `workers` | `0` (one per core) | `WAMP_WORKERS` |
 //!
 //! ```
@@ -29,13 +32,32 @@ use config::Source as _;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::UriPolicy;
+use crate::router::flow::FlowSettings;
+pub use crate::router::flow::StallPolicy;
 
-/// A realm the router serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A realm the router serves. The optional settings override the
+/// router-wide ones of the same name for this realm.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RealmConfig {
     /// The realm's URI.
     pub name: String,
+    /// See [`RouterConfig::max_queued_bytes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queued_bytes: Option<usize>,
+    /// See [`RouterConfig::stall_timeout_ms`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_timeout_ms: Option<u64>,
+    /// See [`RouterConfig::stall_policy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_policy: Option<StallPolicy>,
+}
+
+impl RealmConfig {
+    /// A realm called `name` with the router-wide settings.
+    pub fn named(name: impl Into<String>) -> Self {
+        RealmConfig { name: name.into(), ..Default::default() }
+    }
 }
 
 /// Settings of a router and its WebSocket endpoint.
@@ -63,6 +85,16 @@ pub struct RouterConfig {
     pub shutdown_grace_secs: u64,
     /// HTTP worker threads of the standalone server; 0: one per CPU core.
     pub workers: usize,
+    /// The bytes a session's outbound queue may hold. A message that takes
+    /// a queue over it slows its producer (the router stops reading the
+    /// producer's connection) until the queue drains to half.
+    pub max_queued_bytes: usize,
+    /// Milliseconds a session's queue may stay full before
+    /// `stall_policy` applies to it.
+    pub stall_timeout_ms: u64,
+    /// What happens to a session whose queue stays full: `close` it, or
+    /// `drop` the events meant for it until it catches up.
+    pub stall_policy: StallPolicy,
 }
 
 impl Default for RouterConfig {
@@ -70,7 +102,7 @@ impl Default for RouterConfig {
         RouterConfig {
             listen: "127.0.0.1:8080".into(),
             path: "/ws".into(),
-            realms: vec![RealmConfig { name: "realm1".into() }],
+            realms: vec![RealmConfig::named("realm1")],
             auto_create_realms: false,
             uri_check: UriPolicy::Loose,
             max_message_size: 16 * 1024 * 1024,
@@ -78,6 +110,9 @@ impl Default for RouterConfig {
             ping_timeout_secs: 30,
             shutdown_grace_secs: 5,
             workers: 0,
+            max_queued_bytes: FlowSettings::default().max_queued_bytes,
+            stall_timeout_ms: 10_000,
+            stall_policy: StallPolicy::default(),
         }
     }
 }
@@ -135,6 +170,18 @@ impl RouterConfig {
         Duration::from_secs(self.ping_timeout_secs)
     }
 
+    /// The back-pressure settings of the realm `name` (its own overrides,
+    /// else the router-wide settings).
+    pub fn flow(&self, name: &str) -> FlowSettings {
+        let realm = self.realms.iter().find(|r| r.name == name);
+        let millis = realm.and_then(|r| r.stall_timeout_ms).unwrap_or(self.stall_timeout_ms);
+        FlowSettings {
+            max_queued_bytes: realm.and_then(|r| r.max_queued_bytes).unwrap_or(self.max_queued_bytes).max(1),
+            stall_timeout: Duration::from_millis(millis),
+            stall_policy: realm.and_then(|r| r.stall_policy).unwrap_or(self.stall_policy),
+        }
+    }
+
     /// How long a shutdown waits for sessions.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
@@ -166,6 +213,27 @@ mod tests {
         assert_eq!(config.max_message_size, 2048);
         assert_eq!(config.realms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(config.path, "/ws");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_realm_overrides_the_back_pressure_settings() {
+        let dir = std::env::temp_dir().join(format!("wamp-config-flow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("router.toml");
+        std::fs::write(
+            &file,
+            "max_queued_bytes = 1000\n[[realms]]\nname = \"a\"\n\
+             [[realms]]\nname = \"b\"\nmax_queued_bytes = 50\nstall_timeout_ms = 500\nstall_policy = \"drop\"\n",
+        )
+        .unwrap();
+        let config = RouterConfig::load_from(Some(&file), env(&[("WAMP_STALL_POLICY", "drop")])).unwrap();
+        let a = config.flow("a");
+        assert_eq!(a.max_queued_bytes, 1000);
+        assert_eq!(a.stall_timeout, Duration::from_secs(10));
+        assert_eq!(a.stall_policy, StallPolicy::Drop, "from the environment");
+        let b = config.flow("b");
+        assert_eq!((b.max_queued_bytes, b.stall_timeout), (50, Duration::from_millis(500)));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

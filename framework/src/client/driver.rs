@@ -24,6 +24,7 @@ use crate::auth::Identity;
 use crate::protocol::{errors, Dict, Id, Payload};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::direct::{DirectOffer, DirectPeer};
+use crate::router::flow::{self, Next, OutboundReceiver};
 use crate::router::realm::SessionInfo as RealmSessionInfo;
 use crate::Error;
 
@@ -299,7 +300,6 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
 struct DirectSession {
     handle: Context,
     effects: std::cell::RefCell<Vec<ClientEffect<Reply, Handler>>>,
-    queue: mpsc::UnboundedSender<ToPeer>,
 }
 
 impl DirectPeer for DirectSession {
@@ -317,9 +317,8 @@ impl DirectPeer for DirectSession {
                 }
                 *self.effects.borrow_mut() = effects;
             }
-            close @ ToPeer::Close { .. } => {
-                let _ = self.queue.send(close);
-            }
+            // The realm sends the closing through the session's queue.
+            ToPeer::Close { .. } => {}
         }
     }
 }
@@ -348,14 +347,14 @@ impl Actor for SessionActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         match self.start.take() {
             Some(Start::Local { realm, realm_name, identity }) => {
-                let (sender, receiver) = mpsc::unbounded_channel();
+                // The realm sets the queue's limit when the session joins.
+                let (outbound, receiver) = flow::outbound(usize::MAX);
                 let direct = DirectOffer::new(Rc::new(DirectSession {
                     handle: self.handle.clone(),
                     effects: Default::default(),
-                    queue: sender.clone(),
                 }));
                 let info = RealmSessionInfo { identity: identity.clone() };
-                let join = realm.addr().send(Join { info, sender, direct: Some(direct) });
+                let join = realm.addr().send(Join { info, outbound, gate: None, direct: Some(direct) });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {
                         // A realm on this thread claimed the offer, or the
@@ -420,19 +419,20 @@ impl StreamHandler<LinkEvent> for SessionActor {
 
 /// The realm's deliveries to an in-process session, as link events.
 struct LocalEvents {
-    receiver: mpsc::UnboundedReceiver<ToPeer>,
+    receiver: OutboundReceiver,
 }
 
 impl Stream for LocalEvents {
     type Item = LinkEvent;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
-        self.receiver.poll_recv(cx).map(|item| {
-            item.map(|to_peer| match to_peer {
-                ToPeer::Message(message) => LinkEvent::Message(message),
-                ToPeer::Close { reason, message } => {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
+        self.receiver.poll_next(cx, true).map(|next| {
+            Some(match next {
+                Next::Deliver(ToPeer::Message(message)) => LinkEvent::Message(message),
+                Next::Deliver(ToPeer::Close { reason, message }) => {
                     LinkEvent::Left { reason: format!("{reason}: {message}"), reconnecting: false }
                 }
+                Next::Stalled(message) => LinkEvent::Left { reason: message, reconnecting: false },
             })
         })
     }
@@ -533,11 +533,10 @@ mod tests {
     use crate::router::direct::LocalInput;
 
     /// A session on the realm's thread, linked to `input` as session 7.
-    fn direct_session(input: &Rc<LocalInput>) -> (DirectSession, mpsc::UnboundedReceiver<ToPeer>) {
+    fn direct_session(input: &Rc<LocalInput>) -> DirectSession {
         let handle = Context::detached();
         *handle.shared.link.borrow_mut() = Some(LinkSender::Direct { input: input.clone(), session: 7 });
-        let (queue, closes) = mpsc::unbounded_channel();
-        (DirectSession { handle, effects: Default::default(), queue }, closes)
+        DirectSession { handle, effects: Default::default() }
     }
 
     fn next_input(input: &LocalInput) -> Option<RealmInput> {
@@ -551,7 +550,7 @@ mod tests {
     #[test]
     fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
         let input = Rc::new(LocalInput::default());
-        let (session, _closes) = direct_session(&input);
+        let session = direct_session(&input);
         let ctx = session.handle.clone();
         let handler: super::super::ProcedureFn =
             Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload)));
@@ -575,6 +574,7 @@ mod tests {
             Some(RealmInput::Inbound {
                 session: 7,
                 message: Message::Yield { request: 11, payload: p, .. },
+                ..
             }) => {
                 assert_eq!(p, payload)
             }
@@ -585,24 +585,15 @@ mod tests {
     #[test]
     fn a_direct_delivery_that_breaks_the_protocol_says_goodbye_and_leaves() {
         let input = Rc::new(LocalInput::default());
-        let (session, _closes) = direct_session(&input);
+        let session = direct_session(&input);
         // A router never sends HELLO.
         session.deliver(ToPeer::Message(Message::Hello { realm: "realm1".into(), details: Dict::new() }));
         match next_input(&input) {
-            Some(RealmInput::Inbound { session: 7, message: Message::Goodbye { reason, .. } }) => {
+            Some(RealmInput::Inbound { session: 7, message: Message::Goodbye { reason, .. }, .. }) => {
                 assert_eq!(reason, errors::PROTOCOL_VIOLATION)
             }
             other => panic!("expected GOODBYE, got {other:?}"),
         }
         assert!(matches!(next_input(&input), Some(RealmInput::Leave { session: 7 })));
-    }
-
-    #[test]
-    fn a_direct_close_goes_to_the_session_actor() {
-        let input = Rc::new(LocalInput::default());
-        let (session, mut closes) = direct_session(&input);
-        session.deliver(ToPeer::Close { reason: errors::CLOSE_SYSTEM_SHUTDOWN, message: "bye".into() });
-        assert!(matches!(closes.recv().now_or_never(), Some(Some(ToPeer::Close { .. }))));
-        assert!(next_input(&input).is_none(), "nothing sent to the realm");
     }
 }

@@ -76,10 +76,10 @@ impl LinkSender {
     pub fn send(&self, message: Message) -> bool {
         match self {
             LinkSender::Direct { input, session } => {
-                input.send(RealmInput::Inbound { session: *session, message });
+                input.send(RealmInput::Inbound { session: *session, message, size: 0 });
                 true
             }
-            LinkSender::Local { realm, session } => realm.send(*session, message),
+            LinkSender::Local { realm, session } => realm.send(*session, message, 0),
             LinkSender::Remote { commands, generation } => {
                 commands.send(Outgoing::Message(*generation, message)).is_ok()
             }

@@ -176,7 +176,7 @@ impl Host {
                 wanted.extend(components.iter().filter_map(|c| c.realm.map(str::to_owned)));
                 for realm in wanted {
                     if !config.router.realms.iter().any(|r| r.name == realm) {
-                        config.router.realms.push(RealmConfig { name: realm });
+                        config.router.realms.push(RealmConfig::named(realm));
                     }
                 }
                 let router = Router::new(config.router.clone());

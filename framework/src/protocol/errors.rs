@@ -45,5 +45,9 @@ pub const GOODBYE_AND_OUT: &str = "wamp.close.goodbye_and_out";
 pub const CLOSE_SYSTEM_SHUTDOWN: &str = "wamp.close.system_shutdown";
 /// GOODBYE reason: the router closed this session (e.g. it was killed).
 pub const CLOSE_REALM: &str = "wamp.close.close_realm";
+/// GOODBYE reason: the router closed a session that stopped reading
+/// while its outbound queue was full (the realm's `close` stall policy).
+/// Not in the specification, hence outside the `wamp.` namespace.
+pub const CLOSE_STALLED: &str = "actix_wamp.close.stalled";
 /// None of the authentication methods a client offered is available.
 pub const NO_AUTH_METHOD: &str = "wamp.error.no_auth_method";

@@ -15,10 +15,13 @@ use actix::{
 use tokio::sync::mpsc;
 
 use super::direct::{DirectOffer, DirectPeer, LocalInput};
+use super::flow::{weight, FlowSettings, Gate, Outbound, Queued, Stall, StallPolicy};
 use super::outbox::{Effect, Outbox};
 use super::realm::{RealmCore, SessionInfo};
 use crate::protocol::{errors, Id, Message};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// What a realm sends to a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,20 +38,19 @@ pub enum ToPeer {
     },
 }
 
-/// The outbound queue of one session, as the realm sees it.
-pub type PeerSender = mpsc::UnboundedSender<ToPeer>;
-
-/// The receiving end of a session's outbound queue.
-pub type PeerReceiver = mpsc::UnboundedReceiver<ToPeer>;
-
 /// Join the realm. The reply is the new session id.
 #[derive(ActixMessage)]
 #[rtype(result = "Id")]
 pub struct Join {
     /// Who the session is.
     pub info: SessionInfo,
-    /// Where the realm delivers the session's messages.
-    pub sender: PeerSender,
+    /// Where the realm delivers the session's messages (the realm sets
+    /// its limit).
+    pub outbound: Outbound,
+    /// The gate of the session's connection, which the realm closes to
+    /// slow it down (see [`super::flow`]); `None` for sessions that cannot
+    /// be slowed (in-process ones).
+    pub gate: Option<Arc<Gate>>,
     /// An in-process session's offer to take deliveries by direct call;
     /// used when the realm runs on the offering thread, else `sender` is.
     pub direct: Option<DirectOffer>,
@@ -64,6 +66,9 @@ pub enum RealmInput {
         session: Id,
         /// The message.
         message: Message,
+        /// Its size on the wire, counted in the sender's [`Gate`] until
+        /// it is routed (0 for senders without a gate).
+        size: usize,
     },
     /// A session left (GOODBYE, or its connection is gone).
     Leave {
@@ -88,13 +93,14 @@ struct HandleInner {
 }
 
 impl RealmHandle {
-    /// Starts a realm actor driving `core` on the current arbiter.
-    pub fn start(core: RealmCore) -> Self {
+    /// Starts a realm actor driving `core` on the current arbiter, with
+    /// the back-pressure settings `flow`.
+    pub fn start(core: RealmCore, flow: FlowSettings) -> Self {
         let (input, receiver) = mpsc::unbounded_channel();
         let addr = RealmActor::create(move |ctx| {
             let local = Rc::new(LocalInput::default());
             ctx.add_stream(InputStream::new(receiver, local.clone()));
-            RealmActor::new(core, local)
+            RealmActor::new(core, local, flow)
         });
         RealmHandle { inner: std::sync::Arc::new(HandleInner { addr, input }) }
     }
@@ -110,8 +116,9 @@ impl RealmHandle {
     }
 
     /// Routes a message of a joined session; `false` if the realm is gone.
-    pub fn send(&self, session: Id, message: Message) -> bool {
-        self.inner.input.send(RealmInput::Inbound { session, message }).is_ok()
+    /// `size` is what the sender counted in its [`Gate`] (0 if none).
+    pub fn send(&self, session: Id, message: Message, size: usize) -> bool {
+        self.inner.input.send(RealmInput::Inbound { session, message, size }).is_ok()
     }
 
     /// Tells the realm a session left.
@@ -182,20 +189,14 @@ impl futures_util::Stream for InputStream {
 pub struct Shutdown;
 
 /// How the realm reaches one joined session.
-enum Peer {
-    Queued(PeerSender),
-    Direct(Rc<dyn DirectPeer>),
-}
-
-impl Peer {
-    fn deliver(&self, to_peer: ToPeer) {
-        match self {
-            // A failed send means the session is gone; its Leave is on the
-            // way and cleans up.
-            Peer::Queued(sender) => drop(sender.send(to_peer)),
-            Peer::Direct(peer) => peer.deliver(to_peer),
-        }
-    }
+struct Peer {
+    outbound: Outbound,
+    /// Set for in-process sessions on the realm's thread, which take
+    /// their messages by direct call; `outbound` then only carries the
+    /// closing.
+    direct: Option<Rc<dyn DirectPeer>>,
+    /// The gate of the session's connection, if it can be slowed.
+    gate: Option<Arc<Gate>>,
 }
 
 /// The realm actor.
@@ -205,27 +206,88 @@ pub struct RealmActor {
     outbox: Outbox,
     /// What sessions on this thread send (see [`super::direct`]).
     local: Rc<LocalInput>,
+    flow: FlowSettings,
 }
 
 impl RealmActor {
-    fn new(core: RealmCore, local: Rc<LocalInput>) -> Self {
-        RealmActor { core, peers: HashMap::default(), outbox: Outbox::new(), local }
+    fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings) -> Self {
+        RealmActor { core, peers: HashMap::default(), outbox: Outbox::new(), local, flow }
     }
 
-    fn deliver(&mut self) {
+    /// Carries out the outbox's effects. `producer` is the session whose
+    /// input caused them: a destination that fills up holds it.
+    fn deliver(&mut self, producer: Option<Id>, ctx: &mut Context<Self>) {
+        let producer = producer.and_then(|id| Some((id, self.peers.get(&id)?.gate.clone()?)));
         for effect in self.outbox.drain() {
             match effect {
                 Effect::Send { to, message } => {
-                    if let Some(peer) = self.peers.get(&to) {
-                        peer.deliver(ToPeer::Message(message));
+                    let Some(peer) = self.peers.get(&to) else { continue };
+                    if let Some(direct) = &peer.direct {
+                        direct.deliver(ToPeer::Message(message));
+                        continue;
+                    }
+                    let weight = weight(&message);
+                    let holder = producer.as_ref().map(|(id, gate)| (*id, gate));
+                    match peer.outbound.push(ToPeer::Message(message), weight, holder) {
+                        Queued::Full { arm_timer: true } => {
+                            Self::arm_stall_timer(to, self.flow.stall_timeout, ctx)
+                        }
+                        Queued::Dropped => {
+                            tracing::trace!(realm = %self.core.name(), session = to, "event dropped: stalled")
+                        }
+                        Queued::Accepted | Queued::Full { .. } | Queued::Gone => {}
                     }
                 }
                 Effect::Close { to, reason, message } => {
                     if let Some(peer) = self.peers.remove(&to) {
-                        peer.deliver(ToPeer::Close { reason, message });
+                        peer.outbound.release_producers();
+                        peer.outbound.push(ToPeer::Close { reason, message }, 0, None);
                     }
                 }
             }
+        }
+    }
+
+    fn arm_stall_timer(session: Id, after: Duration, ctx: &mut Context<Self>) {
+        ctx.run_later(after, move |act, ctx| act.check_stall(session, ctx));
+    }
+
+    /// A session's queue went over its limit a while ago: if it is still
+    /// full after the stall timeout, apply the realm's policy.
+    fn check_stall(&mut self, session: Id, ctx: &mut Context<Self>) {
+        let Some(peer) = self.peers.get(&session) else { return };
+        let timeout = self.flow.stall_timeout;
+        match peer.outbound.check_stall(timeout) {
+            Stall::Cleared => {}
+            Stall::Pending(left) => Self::arm_stall_timer(session, left, ctx),
+            Stall::Stalled => match self.flow.stall_policy {
+                StallPolicy::Close => {
+                    let queued = peer.outbound.queued_bytes();
+                    tracing::warn!(
+                        realm = %self.core.name(),
+                        session,
+                        queued,
+                        "closing a session that read nothing for {timeout:?} while its queue was full"
+                    );
+                    if let Some(peer) = self.peers.remove(&session) {
+                        peer.outbound.end_stalled(format!(
+                            "the session stopped reading: its outbound queue stayed over {} bytes for {}s",
+                            self.flow.max_queued_bytes,
+                            timeout.as_secs_f64()
+                        ));
+                    }
+                    self.core.leave(session, &mut self.outbox);
+                    self.deliver(None, ctx);
+                }
+                StallPolicy::Drop => {
+                    tracing::warn!(
+                        realm = %self.core.name(),
+                        session,
+                        "dropping events for a session whose queue stayed full for {timeout:?}"
+                    );
+                    peer.outbound.start_dropping();
+                }
+            },
         }
     }
 }
@@ -243,25 +305,33 @@ impl Handler<Join> for RealmActor {
 
     fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) -> Self::Result {
         let id = self.core.join(msg.info);
-        let peer = match msg.direct.and_then(|offer| offer.claim(&self.local)) {
-            Some(direct) => Peer::Direct(direct),
-            None => Peer::Queued(msg.sender),
-        };
-        self.peers.insert(id, peer);
+        let direct = msg.direct.and_then(|offer| offer.claim(&self.local));
+        msg.outbound.configure(id, self.flow.max_queued_bytes);
+        self.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
         MessageResult(id)
     }
 }
 
 impl StreamHandler<RealmInput> for RealmActor {
-    fn handle(&mut self, input: RealmInput, _ctx: &mut Self::Context) {
+    fn handle(&mut self, input: RealmInput, ctx: &mut Self::Context) {
         match input {
-            RealmInput::Inbound { session, message } => self.core.handle(session, message, &mut self.outbox),
+            RealmInput::Inbound { session, message, size } => {
+                self.core.handle(session, message, &mut self.outbox);
+                self.deliver(Some(session), ctx);
+                if size > 0 {
+                    if let Some(gate) = self.peers.get(&session).and_then(|p| p.gate.as_ref()) {
+                        gate.routed(size);
+                    }
+                }
+            }
             RealmInput::Leave { session } => {
-                self.peers.remove(&session);
+                if let Some(peer) = self.peers.remove(&session) {
+                    peer.outbound.release_producers();
+                }
                 self.core.leave(session, &mut self.outbox);
+                self.deliver(None, ctx);
             }
         }
-        self.deliver();
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
@@ -273,13 +343,13 @@ impl StreamHandler<RealmInput> for RealmActor {
 impl Handler<Shutdown> for RealmActor {
     type Result = usize;
 
-    fn handle(&mut self, _msg: Shutdown, _ctx: &mut Self::Context) -> usize {
+    fn handle(&mut self, _msg: Shutdown, ctx: &mut Self::Context) -> usize {
         let sessions: Vec<Id> = self.core.session_ids().collect();
         for session in &sessions {
             self.core.leave(*session, &mut self.outbox);
             self.outbox.close(*session, errors::CLOSE_SYSTEM_SHUTDOWN, "the router is shutting down");
         }
-        self.deliver();
+        self.deliver(None, ctx);
         sessions.len()
     }
 }

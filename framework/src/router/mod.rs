@@ -14,6 +14,7 @@ pub mod actor;
 pub mod broker;
 pub mod dealer;
 pub mod direct;
+pub mod flow;
 mod options;
 pub mod outbox;
 pub mod realm;
@@ -101,7 +102,7 @@ impl Router {
             return None;
         }
         let settings = RealmSettings { uri_policy: config.uri_check };
-        let handle = RealmHandle::start(RealmCore::new(name, settings));
+        let handle = RealmHandle::start(RealmCore::new(name, settings), config.flow(name));
         realms.insert(name.to_owned(), handle.clone());
         Some(handle)
     }

@@ -5,21 +5,37 @@
 //! connection. The task decodes frames, drives the session's state machine,
 //! forwards messages to the realm actor and writes what the realm sends
 //! back, in order.
+//!
+//! Reading and writing never wait on each other: the task takes the next
+//! message from the session's outbound queue only when the socket can take
+//! it, so a peer that stops reading leaves the task free to read, answer
+//! pings, time out and say goodbye. What the realm queues meanwhile is
+//! bounded by the queue's back-pressure rule (see [`crate::router::flow`]);
+//! the task's own frames (WELCOME, GOODBYE, pings, pongs) are at most a
+//! handful. Reading in turn pauses while the connection's [`Gate`] is
+//! closed: that is how the realm slows a producer down.
 
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
+
+use actix_ws::Message as Frame;
+use futures_util::{Sink as _, SinkExt as _, Stream as _};
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason};
 use bytes::Bytes;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::auth;
 use crate::protocol::roles::router_roles;
 use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
-use crate::router::actor::{Join, PeerReceiver, RealmHandle, ToPeer};
+use crate::router::actor::{Join, RealmHandle, ToPeer};
+use crate::router::flow::{self, Gate, Next, OutboundReceiver};
 use crate::router::realm::SessionInfo;
 use crate::router::session::{abort, goodbye, PeerSession, Step};
 use crate::router::Router;
@@ -90,10 +106,41 @@ async fn upgrade(
 
 /// Why the connection loop ended.
 enum End {
-    /// Close the WebSocket with this code and reason.
+    /// Send what is queued of our own frames, then close the WebSocket
+    /// with this code and reason.
     Close(CloseCode, String),
     /// The peer is gone; nothing more can be sent.
     Gone,
+}
+
+/// A session's place in its realm. However the connection ends (its loop
+/// returns, the task is dropped or panics) the realm is told the session
+/// left, unless the realm ended the session itself.
+struct Membership {
+    realm: RealmHandle,
+    session: Id,
+    /// The realm already forgot the session.
+    forgotten: bool,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        if !self.forgotten {
+            self.realm.leave(self.session);
+        }
+    }
+}
+
+/// What the writing side of the loop has to do next.
+enum Write {
+    /// One of the connection's own frames.
+    Frame(Frame),
+    /// A delivery from the realm.
+    Deliver(ToPeer),
+    /// The realm ended the session because it stopped reading.
+    Stalled(String),
+    /// The socket is closed.
+    Closed,
 }
 
 /// One client connection.
@@ -102,8 +149,13 @@ struct Connection {
     serializer: Serializer,
     ws: actix_ws::Session,
     machine: PeerSession,
-    joined: Option<(RealmHandle, Id)>,
-    outbound: Option<PeerReceiver>,
+    joined: Option<Membership>,
+    outbound: Option<OutboundReceiver>,
+    /// Frames of the connection's own, written before the realm's
+    /// deliveries: at most one WELCOME, GOODBYE or ABORT, one ping and one
+    /// pong.
+    control: VecDeque<Frame>,
+    gate: Arc<Gate>,
     last_heard: Instant,
     /// Set once the router sent GOODBYE: when to stop waiting for the reply.
     goodbye_deadline: Option<Instant>,
@@ -119,6 +171,8 @@ impl Connection {
             machine,
             joined: None,
             outbound: None,
+            control: VecDeque::new(),
+            gate: Gate::new(),
             last_heard: Instant::now(),
             goodbye_deadline: None,
         }
@@ -134,41 +188,72 @@ impl Connection {
         let end = loop {
             let step = tokio::select! {
                 biased;
-                out = recv_outbound(&mut self.outbound) => self.on_outbound(out).await,
-                frame = stream.recv() => self.on_frame(frame).await,
+                write = next_write(&mut self.ws, &mut self.control, self.outbound.as_ref()) => {
+                    self.on_write(write)
+                }
+                frame = next_frame(&self.gate, &mut stream) => self.on_frame(frame).await,
                 _ = sleep_until(self.goodbye_deadline) => {
                     Some(End::Close(CloseCode::Away, "no GOODBYE in reply".into()))
                 }
-                _ = ping.tick(), if ping_interval.is_some() => {
-                    let silent = self.last_heard.elapsed();
-                    if silent > ping_interval.unwrap_or_default() + ping_timeout {
-                        Some(End::Close(CloseCode::Away, format!("no answer to pings for {}s", silent.as_secs())))
-                    } else if self.ws.ping(b"").await.is_err() {
-                        Some(End::Gone)
-                    } else {
-                        None
-                    }
-                }
+                _ = ping.tick(), if ping_interval.is_some() => self.keepalive(ping_interval.unwrap_or_default() + ping_timeout),
             };
             if let Some(end) = step {
                 break end;
             }
         };
-        self.leave_realm();
-        if let End::Close(code, description) = end {
-            tracing::debug!(?code, %description, "closing connection");
-            let _ = self.ws.close(Some(CloseReason { code, description: Some(description) })).await;
-        }
+        self.finish(end).await;
         tracing::debug!("connection closed");
     }
 
-    fn leave_realm(&mut self) {
-        if let Some((realm, session)) = self.joined.take() {
-            realm.leave(session);
+    /// Leaves the realm, then writes the connection's own frames still
+    /// queued and closes the WebSocket, giving a peer that does not read
+    /// at most the shutdown grace period.
+    async fn finish(mut self, end: End) {
+        self.joined = None;
+        self.outbound = None;
+        let End::Close(code, description) = end else { return };
+        tracing::debug!(?code, %description, "closing connection");
+        let mut ws = self.ws;
+        let control = std::mem::take(&mut self.control);
+        let flush = async move {
+            for frame in control {
+                ws.send(frame).await?;
+            }
+            ws.close(Some(CloseReason { code, description: Some(description) })).await
+        };
+        if tokio::time::timeout(self.router.config().shutdown_grace(), flush).await.is_err() {
+            tracing::debug!("the peer read nothing more; the connection is dropped");
         }
     }
 
-    async fn send(&mut self, message: &Message) -> Result<(), End> {
+    /// The keepalive tick: ping, or give up on a peer silent for `limit`.
+    fn keepalive(&mut self, limit: Duration) -> Option<End> {
+        if !self.gate.is_open() {
+            // We are not reading this peer (back-pressure): its silence is
+            // ours, not its.
+            self.last_heard = Instant::now();
+        }
+        let silent = self.last_heard.elapsed();
+        if silent > limit {
+            return Some(End::Close(
+                CloseCode::Away,
+                format!("no answer to pings for {}s", silent.as_secs()),
+            ));
+        }
+        if !self.control.iter().any(|f| matches!(f, Frame::Ping(_))) {
+            self.control.push_back(Frame::Ping(Bytes::new()));
+        }
+        None
+    }
+
+    fn forget_membership(&mut self) {
+        if let Some(mut membership) = self.joined.take() {
+            membership.forgotten = true;
+        }
+    }
+
+    /// Encodes a WAMP message into a frame.
+    fn frame(&self, message: &Message) -> Result<Frame, End> {
         let internal = |what: &str| {
             tracing::error!(message = message.name(), "cannot encode an outgoing message: {what}");
             End::Close(CloseCode::Error, "internal encoding error".into())
@@ -177,30 +262,45 @@ impl Connection {
         if let Err(e) = self.serializer.encode_into(message, &mut data) {
             return Err(internal(&e.to_string()));
         }
-        let sent = if self.serializer.is_binary() {
-            self.ws.binary(Bytes::from(data)).await
+        if self.serializer.is_binary() {
+            Ok(Frame::Binary(Bytes::from(data)))
         } else {
             match String::from_utf8(data) {
-                Ok(text) => self.ws.text(text).await,
-                Err(e) => return Err(internal(&e.to_string())),
+                Ok(text) => Ok(Frame::Text(text.into())),
+                Err(e) => Err(internal(&e.to_string())),
             }
-        };
-        sent.map_err(|_| End::Gone)
+        }
     }
 
-    /// A message the realm sends to this session.
-    async fn on_outbound(&mut self, out: Option<ToPeer>) -> Option<End> {
-        match out {
-            Some(ToPeer::Message(message)) => self.send(&message).await.err(),
-            Some(ToPeer::Close { reason, message }) => {
+    /// Queues a WAMP message of the connection's own (WELCOME, GOODBYE,
+    /// ABORT) ahead of the realm's deliveries.
+    fn send_own(&mut self, message: &Message) -> Result<(), End> {
+        let frame = self.frame(message)?;
+        self.control.push_back(frame);
+        Ok(())
+    }
+
+    /// Writes a frame the socket is ready for.
+    fn write(&mut self, frame: Frame) -> Option<End> {
+        Pin::new(&mut self.ws).start_send(frame).err().map(|_| End::Gone)
+    }
+
+    fn on_write(&mut self, write: Write) -> Option<End> {
+        match write {
+            Write::Frame(frame) => self.write(frame),
+            Write::Deliver(ToPeer::Message(message)) => match self.frame(&message) {
+                Ok(frame) => self.write(frame),
+                Err(end) => Some(end),
+            },
+            Write::Deliver(ToPeer::Close { reason, message }) => {
                 // The realm has already forgotten the session.
-                self.joined = None;
+                self.forget_membership();
                 if reason == errors::PROTOCOL_VIOLATION {
                     self.machine.violation(&message);
-                    return Some(self.fail(goodbye(reason, &message), CloseCode::Protocol).await);
+                    return Some(self.fail(goodbye(reason, &message), CloseCode::Protocol));
                 }
                 self.machine.closing();
-                if let Err(end) = self.send(&goodbye(reason, &message)).await {
+                if let Err(end) = self.send_own(&goodbye(reason, &message)) {
                     return Some(end);
                 }
                 self.outbound = None;
@@ -209,22 +309,28 @@ impl Connection {
                 self.goodbye_deadline = Some(Instant::now() + self.router.config().shutdown_grace());
                 None
             }
-            None => {
-                self.outbound = None;
-                None
+            Write::Stalled(explanation) => {
+                self.forget_membership();
+                tracing::warn!(%explanation, "session closed: it stopped reading");
+                self.machine.closing();
+                let _ = self.send_own(&goodbye(errors::CLOSE_STALLED, &explanation));
+                Some(End::Close(CloseCode::Policy, explanation))
             }
+            Write::Closed => Some(End::Gone),
         }
     }
 
-    async fn fail(&mut self, message: Message, code: CloseCode) -> End {
+    /// Queues `message` (ABORT or GOODBYE) and ends the connection with
+    /// `code`.
+    fn fail(&mut self, message: Message, code: CloseCode) -> End {
         let description = match &message {
             Message::Abort { reason, .. } | Message::Goodbye { reason, .. } => reason.clone(),
             _ => String::new(),
         };
         if matches!(message, Message::Goodbye { .. }) {
-            self.leave_realm();
+            self.joined = None;
         }
-        match self.send(&message).await {
+        match self.send_own(&message) {
             Ok(()) => End::Close(code, description),
             Err(end) => end,
         }
@@ -254,7 +360,7 @@ impl Connection {
                 // Tell the peer in WAMP terms too, if it can still hear us.
                 let step = self.machine.violation(&text);
                 if let Step::Fail { message } = step {
-                    return Some(self.fail(message, code).await);
+                    return Some(self.fail(message, code));
                 }
                 return Some(End::Close(code, text));
             }
@@ -264,10 +370,13 @@ impl Connection {
                 let kind = if self.serializer.is_binary() { "text" } else { "binary" };
                 let text = format!("a {kind} frame on a {} session", self.serializer.subprotocol());
                 let step = self.machine.violation(&text);
-                return self.perform(step).await;
+                return self.perform(step, 0).await;
             }
             Some(Ok(AggregatedMessage::Ping(payload))) => {
-                return self.ws.pong(&payload).await.err().map(|_| End::Gone);
+                // Only the latest ping needs an answer.
+                self.control.retain(|f| !matches!(f, Frame::Pong(_)));
+                self.control.push_back(Frame::Pong(payload));
+                return None;
             }
             Some(Ok(AggregatedMessage::Pong(_))) => return None,
             Some(Ok(AggregatedMessage::Close(reason))) => {
@@ -279,28 +388,33 @@ impl Connection {
             Ok(message) => self.machine.receive(message),
             Err(e) => self.machine.violation(&e.to_string()),
         };
-        self.perform(step).await
+        self.perform(step, data.len()).await
     }
 
-    async fn perform(&mut self, step: Step) -> Option<End> {
+    async fn perform(&mut self, step: Step, size: usize) -> Option<End> {
         match step {
             Step::Route(message) => {
-                if let Some((realm, session)) = &self.joined {
-                    realm.send(*session, message);
+                let membership = self.joined.as_ref()?;
+                self.gate.admit(size);
+                if membership.realm.send(membership.session, message, size) {
+                    return None;
                 }
-                None
+                self.forget_membership();
+                tracing::warn!("the realm stopped; closing its session");
+                let text = "the realm is no longer running";
+                Some(self.fail(goodbye(errors::CLOSE_SYSTEM_SHUTDOWN, text), CloseCode::Away))
             }
             Step::Join { realm, details } => self.join(realm, details).await,
             Step::Leave { reply } => {
-                self.leave_realm();
+                self.joined = None;
                 if let Some(reply) = reply {
-                    if let Err(end) = self.send(&reply).await {
+                    if let Err(end) = self.send_own(&reply) {
                         return Some(end);
                     }
                 }
                 Some(End::Close(CloseCode::Normal, String::new()))
             }
-            Step::Fail { message } => Some(self.fail(message, CloseCode::Protocol).await),
+            Step::Fail { message } => Some(self.fail(message, CloseCode::Protocol)),
             Step::Close => Some(End::Close(CloseCode::Normal, String::new())),
             Step::Ignore => None,
         }
@@ -310,31 +424,33 @@ impl Connection {
         let Some(realm) = self.router.realm(&realm_name) else {
             self.machine.rejected();
             let text = format!("no realm '{realm_name}' on this router");
-            return Some(self.fail(abort(errors::NO_SUCH_REALM, &text), CloseCode::Normal).await);
+            return Some(self.fail(abort(errors::NO_SUCH_REALM, &text), CloseCode::Normal));
         };
         let identity = match auth::authenticate(&details) {
             Ok(identity) => identity,
             Err(e) => {
                 self.machine.rejected();
-                return Some(self.fail(abort(e.uri(), &e.to_string()), CloseCode::Normal).await);
+                return Some(self.fail(abort(e.uri(), &e.to_string()), CloseCode::Normal));
             }
         };
-        let (sender, receiver) = mpsc::unbounded_channel();
+        // The realm sets the queue's limit when the session joins.
+        let (outbound, receiver) = flow::outbound(usize::MAX);
         let info = SessionInfo { identity: identity.clone() };
-        let session = match realm.addr().send(Join { info, sender, direct: None }).await {
+        let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: None };
+        let session = match realm.addr().send(join).await {
             Ok(id) => id,
             Err(e) => {
                 tracing::warn!(error = %e, "realm unavailable");
                 self.machine.rejected();
                 let text = "the realm is shutting down";
-                return Some(self.fail(abort(errors::SYSTEM_SHUTDOWN_ERROR, text), CloseCode::Away).await);
+                return Some(self.fail(abort(errors::SYSTEM_SHUTDOWN_ERROR, text), CloseCode::Away));
             }
         };
         let span = tracing::Span::current();
         span.record("realm", realm_name.as_str());
         span.record("session", session);
         span.record("authid", identity.authid.as_str());
-        self.joined = Some((realm, session));
+        self.joined = Some(Membership { realm, session, forgotten: false });
         self.outbound = Some(receiver);
         self.machine.joined();
         let mut welcome = Dict::new();
@@ -343,22 +459,56 @@ impl Connection {
         identity.write_details(&mut welcome);
         welcome.insert("agent".into(), Value::from(concat!("actix-wamp/", env!("CARGO_PKG_VERSION"))));
         tracing::debug!("session joined");
-        self.send(&Message::Welcome { session, details: welcome }).await.err()
+        self.send_own(&Message::Welcome { session, details: welcome }).err()
     }
+}
+
+/// What to write next, once the socket can take it: the connection's own
+/// frames first, then the realm's deliveries in order. A stall ending is
+/// reported even while the socket is busy.
+async fn next_write(
+    ws: &mut actix_ws::Session,
+    control: &mut VecDeque<Frame>,
+    outbound: Option<&OutboundReceiver>,
+) -> Write {
+    std::future::poll_fn(|cx| {
+        let ready = match Pin::new(&mut *ws).poll_ready(cx) {
+            Poll::Ready(Ok(())) => true,
+            Poll::Ready(Err(_)) => return Poll::Ready(Write::Closed),
+            Poll::Pending => false,
+        };
+        if ready {
+            if let Some(frame) = control.pop_front() {
+                return Poll::Ready(Write::Frame(frame));
+            }
+        }
+        match outbound {
+            Some(queue) => queue.poll_next(cx, ready).map(|next| match next {
+                Next::Deliver(to_peer) => Write::Deliver(to_peer),
+                Next::Stalled(explanation) => Write::Stalled(explanation),
+            }),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// The next frame from the client, once the gate lets the connection read.
+async fn next_frame(
+    gate: &Gate,
+    stream: &mut AggregatedMessageStream,
+) -> Option<Result<AggregatedMessage, actix_ws::ProtocolError>> {
+    std::future::poll_fn(|cx| match gate.poll_open(cx) {
+        Poll::Ready(()) => Pin::new(&mut *stream).poll_next(cx),
+        Poll::Pending => Poll::Pending,
+    })
+    .await
 }
 
 /// Completes at `deadline`, or never without one.
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The next message from the realm, or pending forever when not joined.
-async fn recv_outbound(outbound: &mut Option<PeerReceiver>) -> Option<ToPeer> {
-    match outbound {
-        Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }

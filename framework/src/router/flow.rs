@@ -1,0 +1,566 @@
+//! Back-pressure: bounded outbound queues, and gates that slow producers.
+//!
+//! The rule is the one TCP follows: nothing is dropped for a peer that
+//! keeps reading, and no queue grows without bound. Every session's
+//! outbound queue ([`Outbound`]) is bounded in bytes. When the realm
+//! queues a message that takes a destination over its limit, it holds the
+//! *producer* of that message: the producer's [`Gate`] closes and its
+//! connection stops reading its socket until the destination drains to
+//! half its limit. A destination that stays full past the realm's stall
+//! timeout is handled by the realm's [`StallPolicy`], which also opens
+//! every gate it held.
+//!
+//! A gate also bounds what one connection can have on its way into the
+//! realm ([`INBOUND_WINDOW`]), so the realm's input cannot grow faster than
+//! the realm routes it either.
+//!
+//! Time is read here (when a queue became full) but never waited on: the
+//! realm actor runs the stall timers.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use futures_util::task::AtomicWaker;
+use serde::{Deserialize, Serialize};
+
+use super::actor::ToPeer;
+use super::FastMap;
+use crate::protocol::{Dict, Id, Message, Payload, Value};
+
+/// How many bytes one connection may have on their way into its realm
+/// (read from the socket, not yet routed) before it stops reading. One
+/// message is always let through, whatever its size.
+pub const INBOUND_WINDOW: usize = 1024 * 1024;
+
+/// What a realm does with a session whose outbound queue stays full past
+/// the stall timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StallPolicy {
+    /// Close the session: its connection ends with a reason that names the
+    /// cause, and calls it was answering fail with `wamp.error.canceled`.
+    #[default]
+    Close,
+    /// Keep the session, but drop (and count) the events meant for it
+    /// until its queue drains to half its limit. Other messages are still
+    /// queued.
+    Drop,
+}
+
+/// The back-pressure settings of one realm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowSettings {
+    /// The bytes a session's outbound queue may hold before its producers
+    /// are slowed.
+    pub max_queued_bytes: usize,
+    /// How long a queue may stay full before the policy applies.
+    pub stall_timeout: Duration,
+    /// What happens then.
+    pub stall_policy: StallPolicy,
+}
+
+impl Default for FlowSettings {
+    fn default() -> Self {
+        FlowSettings {
+            max_queued_bytes: 4 * 1024 * 1024,
+            stall_timeout: Duration::from_secs(10),
+            stall_policy: StallPolicy::Close,
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing under these locks can panic half-way through an update.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The inbound side of one connection: open while nothing holds it and
+/// its bytes on the way to the realm are under [`INBOUND_WINDOW`].
+#[derive(Debug, Default)]
+pub struct Gate {
+    /// How many destinations hold this producer.
+    held: AtomicUsize,
+    /// Bytes read from the socket and not yet routed.
+    in_flight: AtomicUsize,
+    /// Whether the reader waits for the gate to open.
+    waiting: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Gate {
+    /// A new, open gate.
+    pub fn new() -> Arc<Gate> {
+        Arc::new(Gate::default())
+    }
+
+    /// Whether the reader may read the next message.
+    pub fn is_open(&self) -> bool {
+        self.held.load(Ordering::SeqCst) == 0 && self.in_flight.load(Ordering::SeqCst) < INBOUND_WINDOW
+    }
+
+    /// Whether a destination holds this producer.
+    pub fn is_held(&self) -> bool {
+        self.held.load(Ordering::SeqCst) > 0
+    }
+
+    /// Ready once the gate is open; the reader's task is woken when it
+    /// opens.
+    pub fn poll_open(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_open() {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        self.waiting.store(true, Ordering::SeqCst);
+        if self.is_open() {
+            self.waiting.store(false, Ordering::SeqCst);
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// The reader sent `size` bytes on to the realm.
+    pub fn admit(&self, size: usize) {
+        self.in_flight.fetch_add(size, Ordering::SeqCst);
+    }
+
+    /// The realm routed a message of `size` bytes.
+    pub fn routed(&self, size: usize) {
+        self.in_flight.fetch_sub(size, Ordering::SeqCst);
+        self.wake();
+    }
+
+    fn hold(&self) {
+        self.held.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn release(&self) {
+        self.held.fetch_sub(1, Ordering::SeqCst);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        if self.waiting.load(Ordering::SeqCst) && self.is_open() {
+            self.waiting.store(false, Ordering::SeqCst);
+            self.waker.wake();
+        }
+    }
+}
+
+/// What became of a message the realm queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    /// Queued; the queue is under its limit.
+    Accepted,
+    /// Queued, and the queue is over its limit: its producer is held. If
+    /// `arm_timer`, no stall timer runs for the queue yet: the realm arms
+    /// one that calls [`Outbound::check_stall`].
+    Full {
+        /// Whether the realm must arm the stall timer.
+        arm_timer: bool,
+    },
+    /// Dropped and counted: the queue is stalled under the drop policy and
+    /// the message was an event.
+    Dropped,
+    /// Dropped: the session's consumer is gone.
+    Gone,
+}
+
+/// A stall timer's finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stall {
+    /// The queue drained since: nothing to do.
+    Cleared,
+    /// The queue is full, but not yet for the whole timeout: check again
+    /// after this long.
+    Pending(Duration),
+    /// The queue has been full for the whole timeout.
+    Stalled,
+}
+
+/// What the consumer of a queue takes next.
+#[derive(Debug)]
+pub enum Next {
+    /// The next delivery, in order.
+    Deliver(ToPeer),
+    /// The realm ended the session because its queue stayed full: end the
+    /// connection at once, with this explanation.
+    Stalled(String),
+}
+
+#[derive(Debug)]
+struct State {
+    session: Id,
+    items: VecDeque<(ToPeer, usize)>,
+    bytes: usize,
+    limit: usize,
+    /// The consumer's task.
+    consumer: Option<Waker>,
+    /// The consumer is gone: nothing more is queued.
+    gone: bool,
+    /// The realm ended the session for stalling.
+    stalled: Option<String>,
+    /// Producers held by this queue.
+    holding: FastMap<Id, Arc<Gate>>,
+    /// When the queue went over its limit, if it is over it.
+    full_since: Option<Instant>,
+    timer_armed: bool,
+    /// Under the drop policy, while stalled: events are dropped.
+    dropping: bool,
+    dropped: u64,
+}
+
+impl State {
+    fn release_all(&mut self) {
+        for (_, gate) in self.holding.drain() {
+            gate.release();
+        }
+    }
+
+    fn wake_consumer(&mut self) {
+        if let Some(waker) = self.consumer.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// The realm's end of a session's outbound queue.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    state: Arc<Mutex<State>>,
+}
+
+/// The session's end of its outbound queue. Dropping it (however the
+/// connection ends) releases every producer the queue held.
+#[derive(Debug)]
+pub struct OutboundReceiver {
+    state: Arc<Mutex<State>>,
+}
+
+/// A new queue holding at most `limit` bytes before it holds producers
+/// (the realm may change the limit when the session joins).
+pub fn outbound(limit: usize) -> (Outbound, OutboundReceiver) {
+    let state = Arc::new(Mutex::new(State {
+        session: 0,
+        items: VecDeque::new(),
+        bytes: 0,
+        limit,
+        consumer: None,
+        gone: false,
+        stalled: None,
+        holding: FastMap::default(),
+        full_since: None,
+        timer_armed: false,
+        dropping: false,
+        dropped: 0,
+    }));
+    (Outbound { state: state.clone() }, OutboundReceiver { state })
+}
+
+impl Outbound {
+    /// Names the session the queue belongs to and sets its limit (done by
+    /// the realm when the session joins).
+    pub fn configure(&self, session: Id, limit: usize) {
+        let mut state = lock(&self.state);
+        state.session = session;
+        state.limit = limit;
+    }
+
+    /// Queues a delivery of about `weight` bytes. If that takes the queue
+    /// over its limit, `producer` (the session whose message caused it,
+    /// and its gate) is held until the queue drains.
+    pub fn push(&self, to_peer: ToPeer, weight: usize, producer: Option<(Id, &Arc<Gate>)>) -> Queued {
+        let mut state = lock(&self.state);
+        if state.gone || state.stalled.is_some() {
+            return Queued::Gone;
+        }
+        let over = state.bytes >= state.limit;
+        if over && state.dropping && matches!(to_peer, ToPeer::Message(Message::Event { .. })) {
+            state.dropped += 1;
+            return Queued::Dropped;
+        }
+        state.items.push_back((to_peer, weight));
+        state.bytes += weight;
+        state.wake_consumer();
+        if state.bytes < state.limit {
+            return Queued::Accepted;
+        }
+        if let Some((id, gate)) = producer {
+            if !state.dropping && !state.holding.contains_key(&id) {
+                gate.hold();
+                state.holding.insert(id, gate.clone());
+            }
+        }
+        if state.full_since.is_none() {
+            state.full_since = Some(Instant::now());
+        }
+        let arm_timer = !state.timer_armed && !state.dropping;
+        state.timer_armed |= arm_timer;
+        Queued::Full { arm_timer }
+    }
+
+    /// The stall timer fired: has the queue been full for `timeout`? A
+    /// `Pending` answer keeps the timer armed; the others disarm it.
+    pub fn check_stall(&self, timeout: Duration) -> Stall {
+        let mut state = lock(&self.state);
+        let since = match state.full_since {
+            Some(since) if !state.gone && state.stalled.is_none() && !state.dropping => since,
+            _ => {
+                state.timer_armed = false;
+                return Stall::Cleared;
+            }
+        };
+        let full_for = since.elapsed();
+        if full_for < timeout {
+            return Stall::Pending(timeout - full_for);
+        }
+        state.timer_armed = false;
+        Stall::Stalled
+    }
+
+    /// Ends the session for stalling: everything queued is discarded, the
+    /// producers are released and the consumer is told at once.
+    pub fn end_stalled(&self, explanation: String) {
+        let mut state = lock(&self.state);
+        state.items.clear();
+        state.bytes = 0;
+        state.stalled = Some(explanation);
+        state.release_all();
+        state.wake_consumer();
+    }
+
+    /// Starts dropping events (the drop policy) and releases the
+    /// producers, until the queue drains.
+    pub fn start_dropping(&self) {
+        let mut state = lock(&self.state);
+        state.dropping = true;
+        state.release_all();
+    }
+
+    /// The realm forgot the session: the producers it held go free.
+    pub fn release_producers(&self) {
+        lock(&self.state).release_all();
+    }
+
+    /// Bytes queued.
+    pub fn queued_bytes(&self) -> usize {
+        lock(&self.state).bytes
+    }
+
+    /// Events dropped under the drop policy so far.
+    pub fn dropped_events(&self) -> u64 {
+        lock(&self.state).dropped
+    }
+}
+
+impl OutboundReceiver {
+    /// The next delivery, if `ready` to take one; a stall ending is
+    /// reported whether ready or not. The task is woken when either
+    /// arrives.
+    pub fn poll_next(&self, cx: &mut Context<'_>, ready: bool) -> Poll<Next> {
+        let mut state = lock(&self.state);
+        if let Some(explanation) = state.stalled.take() {
+            // Reported once; the queue stays ended.
+            state.gone = true;
+            return Poll::Ready(Next::Stalled(explanation));
+        }
+        if ready {
+            if let Some((to_peer, weight)) = state.items.pop_front() {
+                state.bytes -= weight;
+                if state.bytes <= state.limit / 2 && (state.full_since.is_some() || !state.holding.is_empty())
+                {
+                    state.full_since = None;
+                    state.release_all();
+                    if std::mem::take(&mut state.dropping) {
+                        let dropped = std::mem::take(&mut state.dropped);
+                        tracing::warn!(session = state.session, dropped, "queue drained: events flow again");
+                    }
+                }
+                return Poll::Ready(Next::Deliver(to_peer));
+            }
+        }
+        if !state.consumer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            state.consumer = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Waits for the next delivery (for consumers that are always ready).
+    pub async fn next(&self) -> Next {
+        std::future::poll_fn(|cx| self.poll_next(cx, true)).await
+    }
+}
+
+impl Drop for OutboundReceiver {
+    fn drop(&mut self) {
+        let mut state = lock(&self.state);
+        state.gone = true;
+        state.items.clear();
+        state.bytes = 0;
+        state.release_all();
+    }
+}
+
+/// About how many bytes of memory a message holds while queued.
+pub fn weight(message: &Message) -> usize {
+    const BASE: usize = 64;
+    BASE + match message {
+        Message::Event { details, payload, .. }
+        | Message::Result { details, payload, .. }
+        | Message::Invocation { details, payload, .. }
+        | Message::Error { details, payload, .. } => dict_weight(details) + payload_weight(payload),
+        Message::Welcome { details, .. }
+        | Message::Goodbye { details, .. }
+        | Message::Abort { details, .. } => dict_weight(details),
+        _ => 0,
+    }
+}
+
+fn payload_weight(payload: &Payload) -> usize {
+    match payload {
+        Payload::Values { args, kwargs } => {
+            args.iter().map(value_weight).sum::<usize>() + dict_weight(kwargs)
+        }
+        Payload::Transparent(bytes) => bytes.len(),
+    }
+}
+
+fn dict_weight(dict: &Dict) -> usize {
+    dict.iter().map(|(k, v)| 32 + k.len() + value_weight(v)).sum()
+}
+
+fn value_weight(value: &Value) -> usize {
+    std::mem::size_of::<Value>()
+        + match value {
+            Value::String(s) => s.len(),
+            Value::Bytes(b) => b.len(),
+            Value::List(list) => list.iter().map(value_weight).sum(),
+            Value::Dict(dict) => dict_weight(dict),
+            _ => 0,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::WakeCounter;
+
+    fn event(bytes: usize) -> ToPeer {
+        ToPeer::Message(Message::Event {
+            subscription: 1,
+            publication: 2,
+            details: Dict::new(),
+            payload: Payload::args(vec![Value::Bytes(vec![0; bytes])]),
+        })
+    }
+
+    fn take(receiver: &OutboundReceiver) -> Option<Next> {
+        let waker = futures_util::task::noop_waker();
+        match receiver.poll_next(&mut Context::from_waker(&waker), true) {
+            Poll::Ready(next) => Some(next),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_holds_its_producer_until_it_drains_to_half() {
+        let (queue, receiver) = outbound(1000);
+        let gate = Gate::new();
+        let item = event(300);
+        let w = weight(match &item {
+            ToPeer::Message(m) => m,
+            _ => unreachable!(),
+        });
+        assert!(w > 300 && w < 500, "{w}");
+        assert_eq!(queue.push(event(300), w, Some((7, &gate))), Queued::Accepted);
+        assert_eq!(queue.push(event(300), w, Some((7, &gate))), Queued::Accepted);
+        assert_eq!(queue.push(event(300), w, Some((7, &gate))), Queued::Full { arm_timer: true });
+        assert!(!gate.is_open(), "held");
+        // Held once, however often it pushes while full; one timer.
+        assert_eq!(queue.push(event(300), w, Some((7, &gate))), Queued::Full { arm_timer: false });
+        assert!(take(&receiver).is_some());
+        assert!(take(&receiver).is_some());
+        assert!(!gate.is_open(), "still above half");
+        assert!(take(&receiver).is_some());
+        assert!(gate.is_open(), "released at half the limit");
+        assert!(matches!(queue.check_stall(Duration::ZERO), Stall::Cleared));
+    }
+
+    #[test]
+    fn a_held_reader_is_woken_when_released() {
+        let (queue, receiver) = outbound(100);
+        let gate = Gate::new();
+        let (wakes, waker) = WakeCounter::new();
+        let mut cx = Context::from_waker(&waker);
+        queue.push(event(200), 300, Some((1, &gate)));
+        assert!(gate.poll_open(&mut cx).is_pending());
+        assert!(take(&receiver).is_some());
+        assert_eq!(wakes.count(), 1);
+        assert!(gate.poll_open(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn the_inbound_window_closes_the_gate_until_the_realm_routes() {
+        let gate = Gate::new();
+        gate.admit(INBOUND_WINDOW);
+        assert!(!gate.is_open());
+        gate.routed(INBOUND_WINDOW);
+        assert!(gate.is_open());
+    }
+
+    #[test]
+    fn a_stall_is_reported_only_after_the_timeout() {
+        let (queue, _receiver) = outbound(10);
+        queue.push(event(1), 100, None);
+        assert!(matches!(queue.check_stall(Duration::from_secs(60)), Stall::Pending(_)));
+        assert_eq!(queue.check_stall(Duration::ZERO), Stall::Stalled);
+    }
+
+    #[test]
+    fn ending_a_stalled_queue_frees_its_memory_and_producers_and_tells_the_consumer() {
+        let (queue, receiver) = outbound(10);
+        let gate = Gate::new();
+        queue.push(event(1000), 2000, Some((3, &gate)));
+        queue.end_stalled("stalled".into());
+        assert_eq!(queue.queued_bytes(), 0);
+        assert!(gate.is_open());
+        assert!(matches!(take(&receiver), Some(Next::Stalled(_))));
+        assert_eq!(queue.push(event(1), 10, None), Queued::Gone);
+    }
+
+    #[test]
+    fn the_drop_policy_drops_and_counts_events_only_while_full() {
+        let (queue, receiver) = outbound(100);
+        let gate = Gate::new();
+        queue.push(event(1), 150, Some((3, &gate)));
+        queue.start_dropping();
+        assert!(gate.is_open(), "producers run again");
+        assert_eq!(queue.push(event(1), 50, Some((3, &gate))), Queued::Dropped);
+        let result = ToPeer::Message(Message::Result {
+            request: 1,
+            details: Dict::new(),
+            payload: Payload::default(),
+        });
+        assert!(
+            matches!(queue.push(result, 50, None), Queued::Full { arm_timer: false }),
+            "calls still queue"
+        );
+        assert_eq!(queue.dropped_events(), 1);
+        assert!(take(&receiver).is_some());
+        assert!(take(&receiver).is_some());
+        assert_eq!(queue.push(event(1), 50, None), Queued::Accepted, "drained: events flow again");
+    }
+
+    #[test]
+    fn a_consumer_that_goes_away_releases_its_producers() {
+        let (queue, receiver) = outbound(10);
+        let gate = Gate::new();
+        queue.push(event(1), 100, Some((3, &gate)));
+        assert!(!gate.is_open());
+        drop(receiver);
+        assert!(gate.is_open());
+        assert_eq!(queue.push(event(1), 10, None), Queued::Gone);
+    }
+}

@@ -1,0 +1,330 @@
+//! Back-pressure over real sockets: a peer that stops reading costs the
+//! router bounded memory, slows only the producers feeding it, and is
+//! handled by its realm's stall policy; every peer that keeps reading gets
+//! every message, in order.
+//!
+//! These tests measure the process's memory, so they live in a test
+//! binary of their own and run one at a time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wamp::config::{RealmConfig, StallPolicy};
+use wamp::protocol::{Dict, Id, Message, Payload, Serializer, Value};
+use wamp::RouterConfig;
+use wamp_tests::{RawClient, TestRouter};
+
+const MSGPACK: Serializer = Serializer::MsgPack;
+const MIB: usize = 1024 * 1024;
+
+/// The tests of this file share the process's memory figures.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The process's resident memory, in bytes.
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS line");
+    let kib: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).expect("a number");
+    kib * 1024
+}
+
+/// Samples resident memory every 20 ms until dropped; keeps the peak.
+struct PeakMemory {
+    peak: Arc<AtomicU64>,
+    running: Arc<AtomicBool>,
+}
+
+impl PeakMemory {
+    fn start() -> Self {
+        let peak = Arc::new(AtomicU64::new(resident_bytes()));
+        let running = Arc::new(AtomicBool::new(true));
+        let (p, r) = (peak.clone(), running.clone());
+        std::thread::spawn(move || {
+            while r.load(Ordering::Relaxed) {
+                p.fetch_max(resident_bytes(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        PeakMemory { peak, running }
+    }
+
+    fn peak(&self) -> u64 {
+        self.peak.fetch_max(resident_bytes(), Ordering::Relaxed).max(resident_bytes())
+    }
+}
+
+impl Drop for PeakMemory {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+    }
+}
+
+async fn subscribe(client: &mut RawClient, topic: &str) -> Id {
+    client.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: topic.into() }).await;
+    match client.recv().await {
+        Message::Subscribed { subscription, .. } => subscription,
+        other => panic!("expected SUBSCRIBED, got {other:?}"),
+    }
+}
+
+async fn register(client: &mut RawClient, procedure: &str) {
+    client.send(&Message::Register { request: 1, options: Dict::new(), procedure: procedure.into() }).await;
+    assert!(matches!(client.recv().await, Message::Registered { .. }), "REGISTERED");
+}
+
+/// A payload of a sequence number and `size` bytes.
+fn numbered(seq: u64, size: usize) -> Payload {
+    Payload::args(vec![Value::from(seq), Value::Bytes(vec![7; size])])
+}
+
+fn seq_of(payload: &Payload) -> u64 {
+    payload.args_list()[0].as_u64().expect("a sequence number")
+}
+
+async fn publish(client: &mut RawClient, topic: &str, seq: u64, size: usize, acknowledge: bool) {
+    let mut options = Dict::new();
+    if acknowledge {
+        options.insert("acknowledge".into(), Value::from(true));
+    }
+    client
+        .send(&Message::Publish {
+            request: seq + 1,
+            options,
+            topic: topic.into(),
+            payload: numbered(seq, size),
+        })
+        .await;
+}
+
+/// Receives `count` events and checks they come numbered 0, 1, 2, ...
+async fn receive_all_in_order(mut client: RawClient, count: u64) -> RawClient {
+    for expected in 0..count {
+        match client.recv().await {
+            Message::Event { payload, .. } => {
+                assert_eq!(seq_of(&payload), expected, "events in order, none lost")
+            }
+            other => panic!("expected EVENT {expected}, got {other:?}"),
+        }
+    }
+    client
+}
+
+/// Waits until the router has `open` connections.
+async fn wait_for_connections(router: &TestRouter, open: usize, within: Duration) {
+    let deadline = Instant::now() + within;
+    while router.router().connection_count() != open {
+        assert!(
+            Instant::now() < deadline,
+            "expected {open} open connections within {within:?}, have {}",
+            router.router().connection_count()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_subscriber_costs_bounded_memory_and_the_fast_ones_get_every_event_in_order() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let config = RouterConfig { stall_timeout_ms: 2000, shutdown_grace_secs: 1, ..Default::default() };
+    let router = TestRouter::with_config(config);
+    let topic = "com.test.flood";
+    let (mut stalled, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    subscribe(&mut stalled, topic).await;
+    let mut fast = Vec::new();
+    for _ in 0..3 {
+        let (mut client, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+        subscribe(&mut client, topic).await;
+        fast.push(client);
+    }
+    let (mut publisher, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+
+    let size = 64 * 1024;
+    let count = (200 * MIB / size) as u64;
+    let memory = PeakMemory::start();
+    let baseline = resident_bytes();
+    let receivers: Vec<_> = fast.into_iter().map(|c| tokio::spawn(receive_all_in_order(c, count))).collect();
+    for seq in 0..count {
+        publish(&mut publisher, topic, seq, size, false).await;
+    }
+    let mut fast = Vec::new();
+    for receiver in receivers {
+        fast.push(
+            tokio::time::timeout(Duration::from_secs(60), receiver)
+                .await
+                .expect("in time")
+                .expect("all events"),
+        );
+    }
+    let grown = memory.peak().saturating_sub(baseline);
+    eprintln!("peak memory growth while publishing 200 MiB: {} MiB", grown / MIB as u64);
+    assert!(
+        grown < 100 * MIB as u64,
+        "the router grew by {} MiB while 200 MiB were published",
+        grown / MIB as u64
+    );
+    // The stalled subscriber was closed by the default policy; the four
+    // others are still connected.
+    wait_for_connections(&router, 4, Duration::from_secs(10)).await;
+    drop(stalled);
+    // And the publisher runs at full speed again.
+    publish(&mut publisher, topic, count, 16, true).await;
+    assert!(matches!(publisher.recv().await, Message::Published { .. }), "PUBLISHED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callee_that_stops_reading_does_not_slow_a_healthy_caller_and_callee() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    // A stall timeout far beyond the test: only back-pressure acts here.
+    let config = RouterConfig { stall_timeout_ms: 120_000, ..Default::default() };
+    let router = TestRouter::with_config(config);
+    let (mut stuck_callee, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    register(&mut stuck_callee, "com.test.stuck").await;
+    let (mut callee, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    register(&mut callee, "com.test.healthy").await;
+    let (mut caller, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+
+    // A caller floods the callee that reads nothing: 64 MiB of calls, far
+    // past its queue and the socket buffers, so the flooding caller ends
+    // up held.
+    let (mut flooder, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    let flood = tokio::spawn(async move {
+        for seq in 0..1024u64 {
+            let call = Message::Call {
+                request: seq + 1,
+                options: Dict::new(),
+                procedure: "com.test.stuck".into(),
+                payload: numbered(seq, 64 * 1024),
+            };
+            flooder.send(&call).await;
+        }
+        flooder
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!flood.is_finished(), "the flooding caller is held: its socket is no longer read");
+
+    // Meanwhile the healthy pair goes on: 200 calls, one at a time.
+    let started = Instant::now();
+    for seq in 0..200u64 {
+        let call = Message::Call {
+            request: seq + 1,
+            options: Dict::new(),
+            procedure: "com.test.healthy".into(),
+            payload: numbered(seq, 100),
+        };
+        caller.send(&call).await;
+        let Message::Invocation { request, payload, .. } = callee.recv().await else { panic!("INVOCATION") };
+        callee.send(&Message::Yield { request, options: Dict::new(), payload }).await;
+        match caller.recv().await {
+            Message::Result { request, payload, .. } => {
+                assert_eq!((request, seq_of(&payload)), (seq + 1, seq))
+            }
+            other => panic!("expected RESULT, got {other:?}"),
+        }
+    }
+    // Far below the stall timeout: nothing waited for the stuck callee.
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(!flood.is_finished(), "the flooding caller is still held");
+    drop(stuck_callee);
+    // The stuck callee is gone: the flooding caller is released, and its
+    // calls fail (no callee) instead of waiting forever.
+    let mut flooder = tokio::time::timeout(Duration::from_secs(20), flood).await.expect("released").unwrap();
+    let mut answered = 0;
+    while answered < 1024 {
+        match flooder.recv().await {
+            Message::Error { .. } => answered += 1,
+            other => panic!("expected ERROR, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_peer_is_closed_by_keepalive_while_its_writes_wait() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let config = RouterConfig {
+        ping_interval_secs: 1,
+        ping_timeout_secs: 1,
+        stall_timeout_ms: 120_000,
+        shutdown_grace_secs: 1,
+        ..Default::default()
+    };
+    let router = TestRouter::with_config(config);
+    let topic = "com.test.keepalive";
+    let (mut stalled, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    subscribe(&mut stalled, topic).await;
+    let (mut publisher, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    let started = Instant::now();
+    // 32 MiB to a peer that reads nothing: its writes block, and the
+    // publisher is held until keepalive closes the stalled peer.
+    for seq in 0..512 {
+        publish(&mut publisher, topic, seq, 64 * 1024, false).await;
+    }
+    wait_for_connections(&router, 1, Duration::from_secs(10)).await;
+    let closed_after = started.elapsed();
+    assert!(closed_after >= Duration::from_secs(2), "not before ping interval + timeout: {closed_after:?}");
+    // The held publisher was not taken for silent, and works.
+    publish(&mut publisher, topic, 512, 16, true).await;
+    assert!(matches!(publisher.recv().await, Message::Published { .. }), "PUBLISHED");
+    drop(stalled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drop_policy_keeps_a_stalled_subscriber_and_counts_what_it_missed() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    // The policy is set for one realm only.
+    let lossy = RealmConfig {
+        stall_policy: Some(StallPolicy::Drop),
+        stall_timeout_ms: Some(300),
+        ..RealmConfig::named("lossy")
+    };
+    let config = RouterConfig { realms: vec![RealmConfig::named("realm1"), lossy], ..Default::default() };
+    let router = TestRouter::with_config(config);
+    let topic = "com.test.lossy";
+    let (mut stalled, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
+    subscribe(&mut stalled, topic).await;
+    let (mut fast, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
+    subscribe(&mut fast, topic).await;
+    let (mut publisher, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
+    let count = 1024;
+    let fast = tokio::spawn(receive_all_in_order(fast, count));
+    for seq in 0..count {
+        publish(&mut publisher, topic, seq, 64 * 1024, false).await;
+    }
+    let _fast =
+        tokio::time::timeout(Duration::from_secs(60), fast).await.expect("in time").expect("every event");
+    // The stalled subscriber is still there. Reading now, it gets events
+    // in order with a gap where its queue was full, then new ones again
+    // (published until one arrives).
+    let reader = tokio::spawn(async move {
+        let mut last: Option<u64> = None;
+        let mut received = 0;
+        loop {
+            match stalled.recv().await {
+                Message::Event { payload, .. } => {
+                    let seq = seq_of(&payload);
+                    assert!(last.is_none_or(|l| seq > l), "in order");
+                    last = Some(seq);
+                    received += 1;
+                    if seq >= count {
+                        return (received, stalled);
+                    }
+                }
+                other => panic!("expected EVENT, got {other:?}"),
+            }
+        }
+    });
+    let mut seq = count;
+    while !reader.is_finished() {
+        assert!(seq < count + 200, "the stalled subscriber never got events again");
+        publish(&mut publisher, topic, seq, 16, true).await;
+        assert!(matches!(publisher.recv().await, Message::Published { .. }), "PUBLISHED");
+        seq += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (received, _stalled) = reader.await.expect("in order");
+    eprintln!("the stalled subscriber received {received} of {count} events");
+    assert!(received < count, "some events were dropped ({received} of {count} arrived)");
+    assert_eq!(router.router().connection_count(), 3, "nobody was closed");
+}
