@@ -24,6 +24,8 @@ pub fn serve(kind: Kind) -> std::io::Result<()> {
                     listen: "127.0.0.1:0".into(),
                     workers: 1,
                     ping_interval_secs: 0,
+                    // Every load comes from one address.
+                    max_connections_per_address: usize::MAX,
                     ..wamp::RouterConfig::default()
                 };
                 let server = wamp::transport::server::Server::bind(wamp::Router::new(config))?;

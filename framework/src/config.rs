@@ -17,6 +17,17 @@
 //! | `max_queued_bytes` | `4194304` (4 MiB) | `WAMP_MAX_QUEUED_BYTES` |
 //! | `stall_timeout_ms` | `10000` | `WAMP_STALL_TIMEOUT_MS` |
 //! | `stall_policy` | `close` (or `drop`) | `WAMP_STALL_POLICY` |
+//! | `hello_timeout_secs` | `10` | `WAMP_HELLO_TIMEOUT_SECS` |
+//! | `max_uri_length` | `1024` | `WAMP_MAX_URI_LENGTH` |
+//! | `max_subscriptions_per_session` | `10000` | `WAMP_MAX_SUBSCRIPTIONS_PER_SESSION` |
+//! | `max_registrations_per_session` | `1000` | `WAMP_MAX_REGISTRATIONS_PER_SESSION` |
+//! | `max_calls_per_session` | `1000` | `WAMP_MAX_CALLS_PER_SESSION` |
+//! | `max_invocations_per_session` | `10000` | `WAMP_MAX_INVOCATIONS_PER_SESSION` |
+//! | `call_timeout_ms` | `300000` (0: none) | `WAMP_CALL_TIMEOUT_MS` |
+//! | `max_realms` | `100` | `WAMP_MAX_REALMS` |
+//! | `realm_idle_timeout_secs` | `60` | `WAMP_REALM_IDLE_TIMEOUT_SECS` |
+//! | `max_connections` | `100000` | `WAMP_MAX_CONNECTIONS` |
+//! | `max_connections_per_address` | `10000` | `WAMP_MAX_CONNECTIONS_PER_ADDRESS` |
 //! | `workers` | `0` (one per core) | `WAMP_WORKERS` |
 //!
 //! ```
@@ -31,9 +42,10 @@ use std::time::Duration;
 use config::Source as _;
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::UriPolicy;
+use crate::protocol::{UriPolicy, UriRules};
 use crate::router::flow::FlowSettings;
 pub use crate::router::flow::StallPolicy;
+use crate::router::realm::{RealmSettings, SessionLimits};
 
 /// A realm the router serves. The optional settings override the
 /// router-wide ones of the same name for this realm.
@@ -95,10 +107,35 @@ pub struct RouterConfig {
     /// What happens to a session whose queue stays full: `close` it, or
     /// `drop` the events meant for it until it catches up.
     pub stall_policy: StallPolicy,
+    /// Seconds a new connection has to send HELLO (and to finish joining).
+    pub hello_timeout_secs: u64,
+    /// The longest URI (realm, topic, procedure) accepted, in bytes.
+    pub max_uri_length: usize,
+    /// Subscriptions one session may hold.
+    pub max_subscriptions_per_session: usize,
+    /// Registrations one session may hold.
+    pub max_registrations_per_session: usize,
+    /// Calls one session may have in flight as a caller.
+    pub max_calls_per_session: usize,
+    /// Invocations one session may have in flight as a callee.
+    pub max_invocations_per_session: usize,
+    /// Milliseconds a call may wait for its callee before the router
+    /// fails it with `wamp.error.timeout`; 0: calls wait forever.
+    pub call_timeout_ms: u64,
+    /// How many realms may run at once when realms are created on demand
+    /// (configured realms always run).
+    pub max_realms: usize,
+    /// Seconds a realm created on demand lives on without sessions.
+    pub realm_idle_timeout_secs: u64,
+    /// WebSocket connections the router serves at once.
+    pub max_connections: usize,
+    /// WebSocket connections one peer address may have open at once.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for RouterConfig {
     fn default() -> Self {
+        let limits = SessionLimits::default();
         RouterConfig {
             listen: "127.0.0.1:8080".into(),
             path: "/ws".into(),
@@ -113,6 +150,17 @@ impl Default for RouterConfig {
             max_queued_bytes: FlowSettings::default().max_queued_bytes,
             stall_timeout_ms: 10_000,
             stall_policy: StallPolicy::default(),
+            hello_timeout_secs: 10,
+            max_uri_length: crate::protocol::DEFAULT_MAX_URI_LENGTH,
+            max_subscriptions_per_session: limits.subscriptions,
+            max_registrations_per_session: limits.registrations,
+            max_calls_per_session: limits.calls,
+            max_invocations_per_session: limits.invocations,
+            call_timeout_ms: 300_000,
+            max_realms: 100,
+            realm_idle_timeout_secs: 60,
+            max_connections: 100_000,
+            max_connections_per_address: 10_000,
         }
     }
 }
@@ -180,6 +228,30 @@ impl RouterConfig {
             stall_timeout: Duration::from_millis(millis),
             stall_policy: realm.and_then(|r| r.stall_policy).unwrap_or(self.stall_policy),
         }
+    }
+
+    /// The routing core's settings for a realm.
+    pub fn realm_settings(&self) -> RealmSettings {
+        RealmSettings {
+            uris: self.uri_rules(),
+            limits: SessionLimits {
+                subscriptions: self.max_subscriptions_per_session,
+                registrations: self.max_registrations_per_session,
+                calls: self.max_calls_per_session,
+                invocations: self.max_invocations_per_session,
+            },
+            call_timeout: (self.call_timeout_ms > 0).then(|| Duration::from_millis(self.call_timeout_ms)),
+        }
+    }
+
+    /// How URIs are checked.
+    pub fn uri_rules(&self) -> UriRules {
+        UriRules { policy: self.uri_check, max_length: self.max_uri_length }
+    }
+
+    /// How long a new connection has to join.
+    pub fn hello_timeout(&self) -> Duration {
+        Duration::from_secs(self.hello_timeout_secs)
     }
 
     /// How long a shutdown waits for sessions.

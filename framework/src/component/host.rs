@@ -182,9 +182,9 @@ impl Host {
                 let router = Router::new(config.router.clone());
                 for Launch { name, realm, start: launch, .. } in components {
                     let realm_name = realm.unwrap_or(&config.realm).to_owned();
-                    let realm = router.realm(&realm_name).ok_or_else(|| {
-                        Error::new(crate::protocol::errors::NO_SUCH_REALM, format!("no realm '{realm_name}'"))
-                    })?;
+                    let realm = router
+                        .realm(&realm_name)
+                        .map_err(|e| Error::new(crate::protocol::errors::NO_SUCH_REALM, e.to_string()))?;
                     tracing::info!(component = name, realm = %realm_name, "starting embedded component");
                     let start = Start::Local { realm, realm_name, identity: local_identity(name) };
                     clients.push(Client::start(launch(start, timeout)));

@@ -49,5 +49,18 @@ pub const CLOSE_REALM: &str = "wamp.close.close_realm";
 /// while its outbound queue was full (the realm's `close` stall policy).
 /// Not in the specification, hence outside the `wamp.` namespace.
 pub const CLOSE_STALLED: &str = "actix_wamp.close.stalled";
+/// A SUBSCRIBE would take the session past the router's
+/// `max_subscriptions_per_session`. Not in the specification.
+pub const TOO_MANY_SUBSCRIPTIONS: &str = "actix_wamp.error.too_many_subscriptions";
+/// A REGISTER would take the session past the router's
+/// `max_registrations_per_session`. Not in the specification.
+pub const TOO_MANY_REGISTRATIONS: &str = "actix_wamp.error.too_many_registrations";
+/// A CALL would take the caller past the router's
+/// `max_calls_per_session` calls in flight. Not in the specification.
+pub const TOO_MANY_CALLS: &str = "actix_wamp.error.too_many_calls";
+/// A CALL would take its callee past the router's
+/// `max_invocations_per_session` invocations in flight. Not in the
+/// specification.
+pub const CALLEE_OVERLOADED: &str = "actix_wamp.error.callee_overloaded";
 /// None of the authentication methods a client offered is available.
 pub const NO_AUTH_METHOD: &str = "wamp.error.no_auth_method";

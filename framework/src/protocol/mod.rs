@@ -19,7 +19,7 @@ pub use convert::{from_value, to_value, ConvertError};
 pub use id::Id;
 pub use message::{code, type_name, Message, Payload};
 pub use serializer::Serializer;
-pub use uri::UriPolicy;
+pub use uri::{UriPolicy, UriProblem, UriRules, DEFAULT_MAX_URI_LENGTH};
 pub use value::{Dict, List, Value};
 
 /// Why bytes from a peer are not a valid WAMP message.

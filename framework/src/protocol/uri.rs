@@ -55,6 +55,75 @@ impl UriPolicy {
     }
 }
 
+/// Why a URI was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UriProblem {
+    /// It breaks the character or component rules.
+    Invalid,
+    /// It is longer than the limit (in bytes).
+    TooLong {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// The URI rules of a router: the character policy and a length limit.
+///
+/// ```
+/// use wamp::protocol::{UriPolicy, UriProblem, UriRules};
+/// let rules = UriRules { policy: UriPolicy::Loose, max_length: 8 };
+/// assert_eq!(rules.check("com.a"), Ok(()));
+/// assert_eq!(rules.check("com.example"), Err(UriProblem::TooLong { limit: 8 }));
+/// assert_eq!(rules.check("com..a"), Err(UriProblem::Invalid));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UriRules {
+    /// The character and component rules.
+    pub policy: UriPolicy,
+    /// The longest URI accepted, in bytes.
+    pub max_length: usize,
+}
+
+/// The default longest URI, in bytes.
+pub const DEFAULT_MAX_URI_LENGTH: usize = 1024;
+
+impl Default for UriRules {
+    fn default() -> Self {
+        UriPolicy::default().into()
+    }
+}
+
+impl From<UriPolicy> for UriRules {
+    fn from(policy: UriPolicy) -> Self {
+        UriRules { policy, max_length: DEFAULT_MAX_URI_LENGTH }
+    }
+}
+
+impl UriRules {
+    /// Checks a URI (no empty components).
+    pub fn check(&self, uri: &str) -> Result<(), UriProblem> {
+        if uri.len() > self.max_length {
+            Err(UriProblem::TooLong { limit: self.max_length })
+        } else if self.policy.check(uri) {
+            Ok(())
+        } else {
+            Err(UriProblem::Invalid)
+        }
+    }
+
+    /// Explains why `uri`, a `what` URI (topic, procedure, realm), was
+    /// refused; a long URI is not repeated.
+    pub fn explain(problem: UriProblem, what: &str, uri: &str) -> String {
+        match problem {
+            UriProblem::Invalid => format!("'{uri}' is not a valid {what} URI"),
+            UriProblem::TooLong { limit } => format!(
+                "the {what} URI is {} bytes long, over the router's limit of {limit} (max_uri_length)",
+                uri.len()
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::UriPolicy::{Loose, Strict};

@@ -10,7 +10,8 @@
 use crate::router::FastMap as HashMap;
 
 use actix::{
-    Actor, Addr, AsyncContext as _, Context, Handler, Message as ActixMessage, MessageResult, StreamHandler,
+    Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message as ActixMessage,
+    MessageResult, StreamHandler,
 };
 use tokio::sync::mpsc;
 
@@ -21,7 +22,7 @@ use super::realm::{RealmCore, SessionInfo};
 use crate::protocol::{errors, Id, Message};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What a realm sends to a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,13 +95,16 @@ struct HandleInner {
 
 impl RealmHandle {
     /// Starts a realm actor driving `core` on the current arbiter, with
-    /// the back-pressure settings `flow`.
-    pub fn start(core: RealmCore, flow: FlowSettings) -> Self {
+    /// the back-pressure settings `flow`. With an `idle_timeout` the realm
+    /// stops once it has been without sessions that long.
+    pub fn start(core: RealmCore, flow: FlowSettings, idle_timeout: Option<Duration>) -> Self {
         let (input, receiver) = mpsc::unbounded_channel();
         let addr = RealmActor::create(move |ctx| {
             let local = Rc::new(LocalInput::default());
             ctx.add_stream(InputStream::new(receiver, local.clone()));
-            RealmActor::new(core, local, flow)
+            let mut actor = RealmActor::new(core, local, flow);
+            actor.idle_timeout = idle_timeout;
+            actor
         });
         RealmHandle { inner: std::sync::Arc::new(HandleInner { addr, input }) }
     }
@@ -112,7 +116,7 @@ impl RealmHandle {
 
     /// Whether the realm is still running.
     pub fn connected(&self) -> bool {
-        !self.inner.input.is_closed()
+        !self.inner.input.is_closed() && self.inner.addr.connected()
     }
 
     /// Routes a message of a joined session; `false` if the realm is gone.
@@ -207,11 +211,80 @@ pub struct RealmActor {
     /// What sessions on this thread send (see [`super::direct`]).
     local: Rc<LocalInput>,
     flow: FlowSettings,
+    /// The origin of the core's clock.
+    origin: Instant,
+    /// When the armed deadline timer fires, on the core's clock.
+    timer_at: Option<Duration>,
+    /// Stop after this long without sessions (realms created on demand).
+    idle_timeout: Option<Duration>,
+    /// Since when the realm has had no session.
+    idle_since: Option<Instant>,
 }
 
 impl RealmActor {
     fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings) -> Self {
-        RealmActor { core, peers: HashMap::default(), outbox: Outbox::new(), local, flow }
+        RealmActor {
+            core,
+            peers: HashMap::default(),
+            outbox: Outbox::new(),
+            local,
+            flow,
+            origin: Instant::now(),
+            timer_at: None,
+            idle_timeout: None,
+            idle_since: Some(Instant::now()),
+        }
+    }
+
+    /// Notes that the realm has no session left and arms the idle check.
+    fn note_idle(&mut self, ctx: &mut Context<Self>) {
+        let Some(timeout) = self.idle_timeout else { return };
+        if self.core.session_count() > 0 || !self.peers.is_empty() {
+            self.idle_since = None;
+            return;
+        }
+        if self.idle_since.is_none() {
+            self.idle_since = Some(Instant::now());
+            ctx.run_later(timeout, Self::stop_if_idle);
+        }
+    }
+
+    fn stop_if_idle(&mut self, ctx: &mut Context<Self>) {
+        let Some(timeout) = self.idle_timeout else { return };
+        match self.idle_since {
+            Some(since) if since.elapsed() >= timeout => {
+                tracing::info!(realm = %self.core.name(), "no session for {timeout:?}: stopping");
+                ctx.stop();
+            }
+            Some(since) => {
+                ctx.run_later(timeout.saturating_sub(since.elapsed()), Self::stop_if_idle);
+            }
+            None => {}
+        }
+    }
+
+    /// Tells the core the time.
+    fn tick_clock(&mut self) -> Duration {
+        let now = self.origin.elapsed();
+        self.core.set_clock(now);
+        now
+    }
+
+    /// Arms a timer for the core's earliest deadline, unless one fires
+    /// before it anyway.
+    fn arm_deadline_timer(&mut self, now: Duration, ctx: &mut Context<Self>) {
+        let Some(deadline) = self.core.next_deadline() else { return };
+        if self.timer_at.is_some_and(|at| at <= deadline) {
+            return;
+        }
+        self.timer_at = Some(deadline);
+        ctx.run_later(deadline.saturating_sub(now), |act, ctx| {
+            act.timer_at = None;
+            let now = act.tick_clock();
+            act.core.expire(&mut act.outbox);
+            act.deliver(None, ctx);
+            act.arm_deadline_timer(now, ctx);
+        });
     }
 
     /// Carries out the outbox's effects. `producer` is the session whose
@@ -278,6 +351,9 @@ impl RealmActor {
                     }
                     self.core.leave(session, &mut self.outbox);
                     self.deliver(None, ctx);
+                    if self.peers.is_empty() {
+                        self.note_idle(ctx);
+                    }
                 }
                 StallPolicy::Drop => {
                     tracing::warn!(
@@ -295,8 +371,22 @@ impl RealmActor {
 impl Actor for RealmActor {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Self::Context) {
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        // Nothing may keep talking into a realm that is gone.
+        for (_, peer) in self.peers.drain() {
+            peer.outbound.release_producers();
+            let close =
+                ToPeer::Close { reason: errors::CLOSE_SYSTEM_SHUTDOWN, message: "the realm stopped".into() };
+            peer.outbound.push(close, 0, None);
+        }
+        tracing::info!(realm = %self.core.name(), "realm stopped");
+    }
+
+    fn started(&mut self, ctx: &mut Self::Context) {
         tracing::info!(realm = %self.core.name(), "realm started");
+        if let Some(timeout) = self.idle_timeout {
+            ctx.run_later(timeout, Self::stop_if_idle);
+        }
     }
 }
 
@@ -308,12 +398,14 @@ impl Handler<Join> for RealmActor {
         let direct = msg.direct.and_then(|offer| offer.claim(&self.local));
         msg.outbound.configure(id, self.flow.max_queued_bytes);
         self.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
+        self.idle_since = None;
         MessageResult(id)
     }
 }
 
 impl StreamHandler<RealmInput> for RealmActor {
     fn handle(&mut self, input: RealmInput, ctx: &mut Self::Context) {
+        let now = self.tick_clock();
         match input {
             RealmInput::Inbound { session, message, size } => {
                 self.core.handle(session, message, &mut self.outbox);
@@ -331,6 +423,10 @@ impl StreamHandler<RealmInput> for RealmActor {
                 self.core.leave(session, &mut self.outbox);
                 self.deliver(None, ctx);
             }
+        }
+        self.arm_deadline_timer(now, ctx);
+        if self.peers.is_empty() {
+            self.note_idle(ctx);
         }
     }
 

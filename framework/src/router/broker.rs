@@ -10,16 +10,47 @@ use super::FastMap as HashMap;
 
 use super::options::{bool_option, str_option};
 use super::outbox::Outbox;
-use super::realm::{RequestError, Violation};
-use crate::protocol::id::{random_id, SequentialIds};
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriPolicy};
+use super::realm::{RequestError, SessionLimits, Violation};
+use super::FastSet;
+use crate::protocol::id::IdAllocator;
+use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules};
+
+/// A set of sessions that is cheap to iterate (a list) and cheap to remove
+/// from (an index into it), so thousands of subscribers leaving a topic at
+/// once cost time in proportion to their number, not its square.
+#[derive(Debug, Default)]
+struct Subscribers {
+    list: Vec<Id>,
+    index: HashMap<Id, usize>,
+}
+
+impl Subscribers {
+    fn insert(&mut self, session: Id) {
+        if !self.index.contains_key(&session) {
+            self.index.insert(session, self.list.len());
+            self.list.push(session);
+        }
+    }
+
+    fn remove(&mut self, session: Id) -> bool {
+        let Some(pos) = self.index.remove(&session) else { return false };
+        self.list.swap_remove(pos);
+        if let Some(moved) = self.list.get(pos) {
+            self.index.insert(*moved, pos);
+        }
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
 
 /// The subscribers of one topic.
 #[derive(Debug)]
 struct Subscription {
     topic: String,
-    /// In subscription order; a session appears at most once.
-    subscribers: Vec<Id>,
+    subscribers: Subscribers,
 }
 
 /// Subscriptions of one realm.
@@ -27,19 +58,29 @@ struct Subscription {
 pub struct Broker {
     by_topic: HashMap<String, Id>,
     subscriptions: HashMap<Id, Subscription>,
-    ids: SequentialIds,
+    /// The subscriptions each session holds, so a session leaving costs
+    /// time in proportion to what it held.
+    by_session: HashMap<Id, FastSet<Id>>,
+    limits: SessionLimits,
 }
 
 impl Broker {
+    /// An empty broker enforcing `limits`.
+    pub fn new(limits: SessionLimits) -> Self {
+        Broker { limits, ..Default::default() }
+    }
+
     /// Handles SUBSCRIBE: answers SUBSCRIBED with the topic's subscription id
     /// (the same id again if the session is already subscribed).
+    #[allow(clippy::too_many_arguments)]
     pub fn subscribe(
         &mut self,
+        ids: &mut IdAllocator,
         session: Id,
         request: Id,
         options: &Dict,
         topic: String,
-        uris: UriPolicy,
+        uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
         let policy = str_option(options, "SUBSCRIBE.Options", "match")?.unwrap_or("exact");
@@ -50,30 +91,49 @@ impl Broker {
             )
             .reply(session, code::SUBSCRIBE, request, out);
         }
-        if !uris.check(&topic) {
-            return RequestError::invalid_uri("topic", &topic).reply(session, code::SUBSCRIBE, request, out);
+        if let Err(problem) = uris.check(&topic) {
+            return RequestError::invalid_uri("topic", &topic, problem).reply(
+                session,
+                code::SUBSCRIBE,
+                request,
+                out,
+            );
         }
-        let id = match self.by_topic.get(&topic) {
-            Some(id) => *id,
+        let existing = self.by_topic.get(&topic).copied();
+        let already =
+            existing.is_some_and(|id| self.by_session.get(&session).is_some_and(|held| held.contains(&id)));
+        let held = self.subscriptions_of(session);
+        if !already && held >= self.limits.subscriptions {
+            let message = format!(
+                "this session holds {held} subscriptions, the router's limit (max_subscriptions_per_session)"
+            );
+            return RequestError::new(errors::TOO_MANY_SUBSCRIPTIONS, message).reply(
+                session,
+                code::SUBSCRIBE,
+                request,
+                out,
+            );
+        }
+        let id = match existing {
+            Some(id) => id,
             None => {
-                let id = self.fresh_id();
+                let id = self.fresh_id(ids);
                 self.by_topic.insert(topic.clone(), id);
-                self.subscriptions.insert(id, Subscription { topic, subscribers: Vec::new() });
+                self.subscriptions.insert(id, Subscription { topic, subscribers: Subscribers::default() });
                 id
             }
         };
         if let Some(sub) = self.subscriptions.get_mut(&id) {
-            if !sub.subscribers.contains(&session) {
-                sub.subscribers.push(session);
-            }
+            sub.subscribers.insert(session);
+            self.by_session.entry(session).or_default().insert(id);
         }
         out.send(session, Message::Subscribed { request, subscription: id });
         Ok(())
     }
 
-    fn fresh_id(&mut self) -> Id {
+    fn fresh_id(&mut self, ids: &mut IdAllocator) -> Id {
         loop {
-            let id = self.ids.next_id();
+            let id = ids.scoped();
             if !self.subscriptions.contains_key(&id) {
                 return id;
             }
@@ -83,6 +143,12 @@ impl Broker {
     /// Handles UNSUBSCRIBE.
     pub fn unsubscribe(&mut self, session: Id, request: Id, subscription: Id, out: &mut Outbox) {
         if self.remove_subscriber(session, subscription) {
+            if let Some(held) = self.by_session.get_mut(&session) {
+                held.remove(&subscription);
+                if held.is_empty() {
+                    self.by_session.remove(&session);
+                }
+            }
             out.send(session, Message::Unsubscribed { request });
         } else {
             let _ = RequestError::new(
@@ -99,10 +165,9 @@ impl Broker {
         let Some(sub) = self.subscriptions.get_mut(&subscription) else {
             return false;
         };
-        let Some(pos) = sub.subscribers.iter().position(|s| *s == session) else {
+        if !sub.subscribers.remove(session) {
             return false;
-        };
-        sub.subscribers.remove(pos);
+        }
         if sub.subscribers.is_empty() {
             if let Some(sub) = self.subscriptions.remove(&subscription) {
                 self.by_topic.remove(&sub.topic);
@@ -117,12 +182,13 @@ impl Broker {
     #[allow(clippy::too_many_arguments)]
     pub fn publish(
         &mut self,
+        ids: &mut IdAllocator,
         session: Id,
         request: Id,
         options: &Dict,
         topic: &str,
         payload: Payload,
-        uris: UriPolicy,
+        uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
         let acknowledge = bool_option(options, "PUBLISH.Options", "acknowledge", false)?;
@@ -130,17 +196,23 @@ impl Broker {
         // A topic with subscribers passed the URI check when subscribed to:
         // only a miss needs checking.
         let subscribed = self.by_topic.get(topic).and_then(|id| self.subscriptions.get(id).map(|s| (*id, s)));
-        if subscribed.is_none() && !uris.check(topic) {
+        if let (None, Err(problem)) = (subscribed, uris.check(topic)) {
             // Without acknowledge a publisher gets no answer at all.
             if acknowledge {
-                let _ = RequestError::invalid_uri("topic", topic).reply(session, code::PUBLISH, request, out);
+                let _ = RequestError::invalid_uri("topic", topic, problem).reply(
+                    session,
+                    code::PUBLISH,
+                    request,
+                    out,
+                );
             }
             return Ok(());
         }
-        let publication = random_id();
+        let publication = ids.global();
         if let Some((subscription, sub)) = subscribed {
             let event = |payload| Message::Event { subscription, publication, details: Dict::new(), payload };
-            let mut receivers = sub.subscribers.iter().copied().filter(|s| !(exclude_me && *s == session));
+            let mut receivers =
+                sub.subscribers.list.iter().copied().filter(|s| !(exclude_me && *s == session));
             // Clone the payload for all receivers but the last, which takes it.
             if let Some(mut current) = receivers.next() {
                 for next in receivers {
@@ -158,13 +230,7 @@ impl Broker {
 
     /// Forgets every subscription of a session that left.
     pub fn remove_session(&mut self, session: Id) {
-        let held: Vec<Id> = self
-            .subscriptions
-            .iter()
-            .filter(|(_, s)| s.subscribers.contains(&session))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in held {
+        for id in self.by_session.remove(&session).unwrap_or_default() {
             self.remove_subscriber(session, id);
         }
     }
@@ -172,5 +238,10 @@ impl Broker {
     /// How many topics have subscribers.
     pub fn topic_count(&self) -> usize {
         self.by_topic.len()
+    }
+
+    /// How many subscriptions `session` holds.
+    pub fn subscriptions_of(&self, session: Id) -> usize {
+        self.by_session.get(&session).map_or(0, |held| held.len())
     }
 }

@@ -7,12 +7,15 @@
 //! ERROR, so no call waits forever for a peer that is gone.
 
 use super::FastMap as HashMap;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use super::options::str_option;
 use super::outbox::Outbox;
-use super::realm::{RequestError, Violation};
-use crate::protocol::id::SequentialIds;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriPolicy, Value};
+use super::realm::{RequestError, SessionLimits, Violation};
+use super::FastSet;
+use crate::protocol::id::IdAllocator;
+use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
 
 #[derive(Debug)]
 struct Registration {
@@ -27,6 +30,33 @@ struct PendingCall {
     /// The caller's CALL request id.
     caller_request: Id,
     callee: Id,
+    /// The tick by whose end the call times out, if it can.
+    deadline: Option<u64>,
+}
+
+/// Call deadlines are kept to this granularity: a call times out within
+/// one tick after its timeout.
+const TICK: Duration = Duration::from_millis(100);
+
+fn tick_at(time: Duration) -> u64 {
+    // Rounded up: a call never times out early.
+    let ticks = time.as_nanos().div_ceil(TICK.as_nanos());
+    u64::try_from(ticks).unwrap_or(u64::MAX)
+}
+
+/// What one session owns in the dealer, so that its leaving costs time in
+/// proportion to it.
+#[derive(Debug, Default)]
+struct Owned {
+    registrations: FastSet<Id>,
+    /// Invocations this session has to answer.
+    invocations: FastSet<Id>,
+}
+
+impl Owned {
+    fn is_empty(&self) -> bool {
+        self.registrations.is_empty() && self.invocations.is_empty()
+    }
 }
 
 /// Registrations and calls in flight of one realm.
@@ -34,21 +64,86 @@ struct PendingCall {
 pub struct Dealer {
     by_procedure: HashMap<String, Id>,
     registrations: HashMap<Id, Registration>,
-    registration_ids: SequentialIds,
-    /// Keyed by the INVOCATION request id (unique in the realm).
+    /// Keyed by the INVOCATION request id (unique in the realm). A call
+    /// whose caller left stays until its callee answers or leaves (the
+    /// answer is then dropped), so a caller leaving scans nothing.
     pending: HashMap<Id, PendingCall>,
-    invocation_ids: SequentialIds,
+    by_session: HashMap<Id, Owned>,
+    /// Calls in flight per caller.
+    calls_of: HashMap<Id, usize>,
+    limits: SessionLimits,
+    /// How long the dealer lets a call wait for its callee.
+    call_timeout: Option<Duration>,
+    /// The pending calls that can time out, by deadline tick (removed as
+    /// soon as they are answered, so this holds only calls in flight).
+    deadlines: BTreeMap<u64, FastSet<Id>>,
+    /// The time, as its driver last told it.
+    now: Duration,
 }
 
 impl Dealer {
+    /// An empty dealer enforcing `limits`, failing calls that wait longer
+    /// than `call_timeout` for their callee.
+    pub fn new(limits: SessionLimits, call_timeout: Option<Duration>) -> Self {
+        Dealer { limits, call_timeout, ..Default::default() }
+    }
+
+    /// Tells the dealer the time (a monotonic duration since an origin of
+    /// the driver's choosing).
+    pub fn set_clock(&mut self, now: Duration) {
+        self.now = now;
+    }
+
+    /// When the earliest pending call times out, if any can.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let (tick, _) = self.deadlines.first_key_value()?;
+        Some(TICK.saturating_mul(u32::try_from(*tick).unwrap_or(u32::MAX)))
+    }
+
+    /// Fails every call whose deadline has passed with
+    /// `wamp.error.timeout` (to callers still `joined`).
+    pub fn expire(&mut self, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
+        // Whole ticks passed: a deadline is due once its tick has begun.
+        let now = u64::try_from(self.now.as_nanos() / TICK.as_nanos()).unwrap_or(u64::MAX);
+        while let Some(entry) = self.deadlines.first_entry() {
+            if *entry.key() > now {
+                break;
+            }
+            let mut expired: Vec<Id> = entry.remove().into_iter().collect();
+            expired.sort_unstable();
+            for invocation in expired {
+                let Some(call) = self.forget_call(invocation) else { continue };
+                self.owned(call.callee, |owned| owned.invocations.remove(&invocation));
+                if joined(call.caller) {
+                    let timeout = self.call_timeout.unwrap_or_default();
+                    out.send(
+                        call.caller,
+                        Message::Error {
+                            request_type: code::CALL,
+                            request: call.caller_request,
+                            details: Dict::new(),
+                            error: errors::TIMEOUT.into(),
+                            payload: Payload::args(vec![Value::from(format!(
+                                "the callee did not answer within {}s (the router's call_timeout)",
+                                timeout.as_secs_f64()
+                            ))]),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
     /// Handles REGISTER.
+    #[allow(clippy::too_many_arguments)]
     pub fn register(
         &mut self,
+        ids: &mut IdAllocator,
         session: Id,
         request: Id,
         options: &Dict,
         procedure: String,
-        uris: UriPolicy,
+        uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
         let policy = str_option(options, "REGISTER.Options", "match")?.unwrap_or("exact");
@@ -66,21 +161,29 @@ impl Dealer {
                 out,
             );
         }
-        if !uris.check(&procedure) {
-            return reply(RequestError::invalid_uri("procedure", &procedure), out);
+        if let Err(problem) = uris.check(&procedure) {
+            return reply(RequestError::invalid_uri("procedure", &procedure, problem), out);
         }
         if self.by_procedure.contains_key(&procedure) {
             let message = format!("the procedure '{procedure}' is already registered");
             return reply(RequestError::new(errors::PROCEDURE_ALREADY_EXISTS, message), out);
         }
+        let held = self.registrations_of(session);
+        if held >= self.limits.registrations {
+            let message = format!(
+                "this session holds {held} registrations, the router's limit (max_registrations_per_session)"
+            );
+            return reply(RequestError::new(errors::TOO_MANY_REGISTRATIONS, message), out);
+        }
         let id = loop {
-            let id = self.registration_ids.next_id();
+            let id = ids.scoped();
             if !self.registrations.contains_key(&id) {
                 break id;
             }
         };
         self.by_procedure.insert(procedure.clone(), id);
         self.registrations.insert(id, Registration { procedure, callee: session });
+        self.by_session.entry(session).or_default().registrations.insert(id);
         out.send(session, Message::Registered { request, registration: id });
         Ok(())
     }
@@ -92,6 +195,7 @@ impl Dealer {
                 if let Some(r) = self.registrations.remove(&registration) {
                     self.by_procedure.remove(&r.procedure);
                 }
+                self.owned(session, |owned| owned.registrations.remove(&registration));
                 out.send(session, Message::Unregistered { request });
             }
             _ => {
@@ -105,13 +209,15 @@ impl Dealer {
     }
 
     /// Handles CALL: an INVOCATION to the callee, or an ERROR to the caller.
+    #[allow(clippy::too_many_arguments)]
     pub fn call(
         &mut self,
+        ids: &mut IdAllocator,
         caller: Id,
         request: Id,
         procedure: &str,
         payload: Payload,
-        uris: UriPolicy,
+        uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
         // A registered procedure passed the URI check when it was
@@ -122,8 +228,8 @@ impl Dealer {
             .get(procedure)
             .and_then(|id| self.registrations.get(id).map(|r| (*id, r.callee)))
         else {
-            if !uris.check(procedure) {
-                return RequestError::invalid_uri("procedure", procedure).reply(
+            if let Err(problem) = uris.check(procedure) {
+                return RequestError::invalid_uri("procedure", procedure, problem).reply(
                     caller,
                     code::CALL,
                     request,
@@ -138,13 +244,44 @@ impl Dealer {
                 out,
             );
         };
+        let calls = self.calls_of.get(&caller).copied().unwrap_or(0);
+        if calls >= self.limits.calls {
+            let message = format!(
+                "this session has {calls} calls in flight, the router's limit (max_calls_per_session)"
+            );
+            return RequestError::new(errors::TOO_MANY_CALLS, message).reply(
+                caller,
+                code::CALL,
+                request,
+                out,
+            );
+        }
+        let invocations = self.invocations_of(callee);
+        if invocations >= self.limits.invocations {
+            let message = format!(
+                "the callee of '{procedure}' has {invocations} calls to answer, the router's limit \
+                 (max_invocations_per_session)"
+            );
+            return RequestError::new(errors::CALLEE_OVERLOADED, message).reply(
+                caller,
+                code::CALL,
+                request,
+                out,
+            );
+        }
         let invocation = loop {
-            let id = self.invocation_ids.next_id();
+            let id = ids.scoped();
             if !self.pending.contains_key(&id) {
                 break id;
             }
         };
-        self.pending.insert(invocation, PendingCall { caller, caller_request: request, callee });
+        let deadline = self.call_timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
+        if let Some(tick) = deadline {
+            self.deadlines.entry(tick).or_default().insert(invocation);
+        }
+        self.pending.insert(invocation, PendingCall { caller, caller_request: request, callee, deadline });
+        self.by_session.entry(callee).or_default().invocations.insert(invocation);
+        *self.calls_of.entry(caller).or_default() += 1;
         out.send(
             callee,
             Message::Invocation { request: invocation, registration, details: Dict::new(), payload },
@@ -152,10 +289,17 @@ impl Dealer {
         Ok(())
     }
 
-    /// Handles YIELD: the RESULT goes to the caller. A YIELD for a call that
-    /// no longer exists (its caller left) is dropped.
-    pub fn yield_result(&mut self, callee: Id, invocation: Id, payload: Payload, out: &mut Outbox) {
-        if let Some(call) = self.take_pending(callee, invocation) {
+    /// Handles YIELD: the RESULT goes to the caller, if it is still
+    /// `joined`; a YIELD for a call that no longer exists is dropped.
+    pub fn yield_result(
+        &mut self,
+        callee: Id,
+        invocation: Id,
+        payload: Payload,
+        joined: impl Fn(Id) -> bool,
+        out: &mut Outbox,
+    ) {
+        if let Some(call) = self.take_pending(callee, invocation).filter(|call| joined(call.caller)) {
             out.send(
                 call.caller,
                 Message::Result { request: call.caller_request, details: Dict::new(), payload },
@@ -165,6 +309,7 @@ impl Dealer {
 
     /// Handles ERROR for an INVOCATION: the error goes to the caller with
     /// the callee's URI, args and kwargs.
+    #[allow(clippy::too_many_arguments)]
     pub fn invocation_error(
         &mut self,
         callee: Id,
@@ -172,9 +317,10 @@ impl Dealer {
         details: Dict,
         error: String,
         payload: Payload,
+        joined: impl Fn(Id) -> bool,
         out: &mut Outbox,
     ) {
-        if let Some(call) = self.take_pending(callee, invocation) {
+        if let Some(call) = self.take_pending(callee, invocation).filter(|call| joined(call.caller)) {
             out.send(
                 call.caller,
                 Message::Error {
@@ -190,25 +336,58 @@ impl Dealer {
 
     fn take_pending(&mut self, callee: Id, invocation: Id) -> Option<PendingCall> {
         match self.pending.get(&invocation) {
-            Some(call) if call.callee == callee => self.pending.remove(&invocation),
+            Some(call) if call.callee == callee => {
+                self.owned(callee, |owned| owned.invocations.remove(&invocation));
+                self.forget_call(invocation)
+            }
             _ => None,
         }
     }
 
-    /// Forgets a session that left: its registrations go, calls it was
-    /// answering fail with `wamp.error.canceled`, calls it made are dropped.
-    pub fn remove_session(&mut self, session: Id, out: &mut Outbox) {
-        self.registrations
-            .retain(|_, r| r.callee != session || self.by_procedure.remove(&r.procedure).is_none());
-        let mut orphaned: Vec<(Id, PendingCall)> = Vec::new();
-        self.pending.retain(|id, call| {
-            if call.callee == session {
-                orphaned.push((*id, *call));
-                false
-            } else {
-                call.caller != session
+    /// Removes a pending call and counts it out of its caller's calls.
+    fn forget_call(&mut self, invocation: Id) -> Option<PendingCall> {
+        let call = self.pending.remove(&invocation)?;
+        if let Some(tick) = call.deadline {
+            if let Some(due) = self.deadlines.get_mut(&tick) {
+                due.remove(&invocation);
+                if due.is_empty() {
+                    self.deadlines.remove(&tick);
+                }
             }
-        });
+        }
+        if let Some(calls) = self.calls_of.get_mut(&call.caller) {
+            *calls -= 1;
+            if *calls == 0 {
+                self.calls_of.remove(&call.caller);
+            }
+        }
+        Some(call)
+    }
+
+    /// Changes what `session` owns, forgetting it once it owns nothing.
+    fn owned<T>(&mut self, session: Id, change: impl FnOnce(&mut Owned) -> T) -> Option<T> {
+        let owned = self.by_session.get_mut(&session)?;
+        let result = change(owned);
+        if owned.is_empty() {
+            self.by_session.remove(&session);
+        }
+        Some(result)
+    }
+
+    /// Forgets a session that left: its registrations go, calls it was
+    /// answering fail with `wamp.error.canceled`. Calls it made stay until
+    /// their callees answer (the answers are dropped: nobody is there to
+    /// take them).
+    pub fn remove_session(&mut self, session: Id, out: &mut Outbox) {
+        self.calls_of.remove(&session);
+        let Some(owned) = self.by_session.remove(&session) else { return };
+        for id in owned.registrations {
+            if let Some(r) = self.registrations.remove(&id) {
+                self.by_procedure.remove(&r.procedure);
+            }
+        }
+        let mut orphaned: Vec<(Id, PendingCall)> =
+            owned.invocations.into_iter().filter_map(|id| Some((id, self.forget_call(id)?))).collect();
         // Answer in invocation order, so each caller sees its calls fail in
         // the order it made them.
         orphaned.sort_unstable_by_key(|(id, _)| *id);
@@ -234,5 +413,15 @@ impl Dealer {
     /// How many procedures are registered.
     pub fn registration_count(&self) -> usize {
         self.registrations.len()
+    }
+
+    /// How many registrations `session` holds.
+    pub fn registrations_of(&self, session: Id) -> usize {
+        self.by_session.get(&session).map_or(0, |owned| owned.registrations.len())
+    }
+
+    /// How many invocations `session` has to answer.
+    pub fn invocations_of(&self, session: Id) -> usize {
+        self.by_session.get(&session).map_or(0, |owned| owned.invocations.len())
     }
 }

@@ -21,6 +21,7 @@ pub mod realm;
 pub mod session;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -37,6 +38,9 @@ use crate::config::RouterConfig;
 /// (ids and URIs chosen by peers: seeded, so they cannot be picked to
 /// collide).
 pub type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+
+/// A hash set with the same hasher as [`FastMap`].
+pub type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
 
 /// A handle to a router; cheap to clone, shared by every connection.
 ///
@@ -56,7 +60,43 @@ struct Inner {
     config: RouterConfig,
     realms: Mutex<HashMap<String, RealmHandle>>,
     connections: AtomicUsize,
+    /// Open connections per peer address (addresses with none are removed).
+    per_address: Mutex<HashMap<IpAddr, usize>>,
     connections_changed: Notify,
+}
+
+/// Why [`Router::realm`] gave no realm.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoRealm {
+    /// The realm is not configured and realms are not created on demand.
+    #[error("no realm '{0}' on this router")]
+    Unknown(String),
+    /// Creating it would pass the router's `max_realms`.
+    #[error("no realm '{name}' on this router, and {limit} realms already run (max_realms)")]
+    TooMany {
+        /// The realm asked for.
+        name: String,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// Why [`Router::admit`] refused a connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectionRefused {
+    /// The router serves `max_connections` already.
+    #[error("the router serves {0} connections, its limit (max_connections); try again later")]
+    Router(usize),
+    /// The peer's address has `max_connections_per_address` open already.
+    #[error("{address} has {limit} connections open, the router's limit per address (max_connections_per_address)")]
+    Address {
+        /// The peer's address.
+        address: IpAddr,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl std::fmt::Debug for Router {
@@ -77,6 +117,7 @@ impl Router {
                 config,
                 realms: Mutex::new(HashMap::default()),
                 connections: AtomicUsize::new(0),
+                per_address: Mutex::new(HashMap::default()),
                 connections_changed: Notify::new(),
             }),
         }
@@ -88,29 +129,46 @@ impl Router {
     }
 
     /// The realm called `name`, started if it is declared in the settings
-    /// (or realms are created on demand) and not running yet. `None` if no
-    /// such realm may exist. Must be called from within an actix system.
-    pub fn realm(&self, name: &str) -> Option<RealmHandle> {
+    /// (or realms are created on demand, up to `max_realms`) and not
+    /// running yet. Must be called from within an actix system.
+    ///
+    /// A realm created on demand stops once it has had no session for
+    /// `realm_idle_timeout_secs`; it is created again when asked for.
+    pub fn realm(&self, name: &str) -> Result<RealmHandle, NoRealm> {
         let mut realms = self.inner.realms.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(handle) = realms.get(name) {
-            if handle.addr().connected() {
-                return Some(handle.clone());
+            if handle.connected() {
+                return Ok(handle.clone());
             }
         }
         let config = &self.inner.config;
-        if !config.auto_create_realms && !config.realms.iter().any(|r| r.name == name) {
-            return None;
+        let configured = config.realms.iter().any(|r| r.name == name);
+        if !configured {
+            if !config.auto_create_realms {
+                return Err(NoRealm::Unknown(name.to_owned()));
+            }
+            // Realms that stopped (idle) make room.
+            realms.retain(|_, handle| handle.connected());
+            let on_demand = realms.keys().filter(|n| !config.realms.iter().any(|r| &r.name == *n)).count();
+            if on_demand >= config.max_realms {
+                return Err(NoRealm::TooMany { name: name.to_owned(), limit: config.max_realms });
+            }
         }
-        let settings = RealmSettings { uri_policy: config.uri_check };
-        let handle = RealmHandle::start(RealmCore::new(name, settings), config.flow(name));
+        let idle_timeout = (!configured).then(|| Duration::from_secs(config.realm_idle_timeout_secs));
+        let handle = RealmHandle::start(
+            RealmCore::new(name, config.realm_settings()),
+            config.flow(name),
+            idle_timeout,
+        );
         realms.insert(name.to_owned(), handle.clone());
-        Some(handle)
+        Ok(handle)
     }
 
     /// The names of the running realms.
     pub fn realm_names(&self) -> Vec<String> {
         let realms = self.inner.realms.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut names: Vec<String> = realms.keys().cloned().collect();
+        let mut names: Vec<String> =
+            realms.iter().filter(|(_, handle)| handle.connected()).map(|(name, _)| name.clone()).collect();
         names.sort();
         names
     }
@@ -120,10 +178,32 @@ impl Router {
         self.inner.connections.load(Ordering::Acquire)
     }
 
-    /// Counts a connection until the returned guard drops.
-    pub(crate) fn track_connection(&self) -> ConnectionGuard {
-        self.inner.connections.fetch_add(1, Ordering::AcqRel);
-        ConnectionGuard { router: self.clone() }
+    /// Admits a new connection from `address` if the router's connection
+    /// limits allow it; it is counted until the returned guard drops.
+    pub fn admit(&self, address: Option<IpAddr>) -> Result<ConnectionGuard, ConnectionRefused> {
+        let config = &self.inner.config;
+        let open = self.inner.connections.fetch_add(1, Ordering::AcqRel);
+        // The guard undoes the counting if the connection is refused.
+        let mut guard = ConnectionGuard { router: self.clone(), address: None };
+        if open >= config.max_connections {
+            return Err(ConnectionRefused::Router(config.max_connections));
+        }
+        if let Some(address) = address {
+            let mut per_address = self.inner.per_address.lock().unwrap_or_else(PoisonError::into_inner);
+            let count = per_address.entry(address).or_insert(0);
+            if *count >= config.max_connections_per_address {
+                if *count == 0 {
+                    per_address.remove(&address);
+                }
+                return Err(ConnectionRefused::Address {
+                    address,
+                    limit: config.max_connections_per_address,
+                });
+            }
+            *count += 1;
+            guard.address = Some(address);
+        }
+        Ok(guard)
     }
 
     /// Sends GOODBYE `wamp.close.system_shutdown` to every session of every
@@ -156,12 +236,24 @@ impl Router {
 }
 
 /// Keeps a connection counted while it lives.
-pub(crate) struct ConnectionGuard {
+#[derive(Debug)]
+pub struct ConnectionGuard {
     router: Router,
+    address: Option<IpAddr>,
 }
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
+        if let Some(address) = self.address {
+            let mut per_address =
+                self.router.inner.per_address.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(count) = per_address.get_mut(&address) {
+                *count -= 1;
+                if *count == 0 {
+                    per_address.remove(&address);
+                }
+            }
+        }
         self.router.inner.connections.fetch_sub(1, Ordering::AcqRel);
         self.router.inner.connections_changed.notify_waiters();
     }

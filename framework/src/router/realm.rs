@@ -6,14 +6,15 @@
 //! order in which it sees messages is the order in which it routes them.
 
 use super::FastMap as HashMap;
+use std::time::Duration;
 
 use super::broker::Broker;
 use super::dealer::Dealer;
 use super::options::OptionTypeError;
 use super::outbox::Outbox;
 use crate::auth::Identity;
-use crate::protocol::id::random_id;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriPolicy, Value};
+use crate::protocol::id::IdAllocator;
+use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriProblem, UriRules, Value};
 
 /// A session broke the protocol; it is closed with
 /// `wamp.error.protocol_violation` and this explanation.
@@ -43,8 +44,8 @@ impl RequestError {
     }
 
     /// `wamp.error.invalid_uri` for a named field.
-    pub fn invalid_uri(what: &str, uri: &str) -> Self {
-        Self::new(errors::INVALID_URI, format!("'{uri}' is not a valid {what} URI"))
+    pub fn invalid_uri(what: &str, uri: &str, problem: UriProblem) -> Self {
+        Self::new(errors::INVALID_URI, UriRules::explain(problem, what, uri))
     }
 
     /// Sends the ERROR for a request; the request is answered, nothing was
@@ -71,11 +72,35 @@ pub struct SessionInfo {
     pub identity: Identity,
 }
 
+/// What one session may make its realm hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Subscriptions held at once.
+    pub subscriptions: usize,
+    /// Registrations held at once.
+    pub registrations: usize,
+    /// Calls in flight as a caller.
+    pub calls: usize,
+    /// Invocations in flight as a callee.
+    pub invocations: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits { subscriptions: 10_000, registrations: 1_000, calls: 1_000, invocations: 10_000 }
+    }
+}
+
 /// Settings the routing core needs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RealmSettings {
     /// How URIs in SUBSCRIBE, PUBLISH, REGISTER and CALL are checked.
-    pub uri_policy: UriPolicy,
+    pub uris: UriRules,
+    /// What one session may make the realm hold.
+    pub limits: SessionLimits,
+    /// How long a call may wait for its callee before the dealer fails it
+    /// with `wamp.error.timeout`; `None`: forever.
+    pub call_timeout: Option<Duration>,
 }
 
 /// The routing state of one realm.
@@ -86,17 +111,25 @@ pub struct RealmCore {
     sessions: HashMap<Id, SessionInfo>,
     broker: Broker,
     dealer: Dealer,
+    ids: IdAllocator,
 }
 
 impl RealmCore {
-    /// An empty realm.
+    /// An empty realm drawing its random ids from the system's generator.
     pub fn new(name: impl Into<String>, settings: RealmSettings) -> Self {
+        Self::with_ids(name, settings, IdAllocator::default())
+    }
+
+    /// An empty realm that takes its ids from `ids` (e.g. seeded, for
+    /// tests that must repeat exactly).
+    pub fn with_ids(name: impl Into<String>, settings: RealmSettings, ids: IdAllocator) -> Self {
         RealmCore {
             name: name.into(),
             settings,
             sessions: HashMap::default(),
-            broker: Broker::default(),
-            dealer: Dealer::default(),
+            broker: Broker::new(settings.limits),
+            dealer: Dealer::new(settings.limits, settings.call_timeout),
+            ids,
         }
     }
 
@@ -108,7 +141,7 @@ impl RealmCore {
     /// Adds a session; returns its new id (random, unique in the realm).
     pub fn join(&mut self, info: SessionInfo) -> Id {
         let id = loop {
-            let id = random_id();
+            let id = self.ids.global();
             if !self.sessions.contains_key(&id) {
                 break id;
             }
@@ -124,6 +157,26 @@ impl RealmCore {
             self.broker.remove_session(session);
             self.dealer.remove_session(session, out);
         }
+    }
+
+    /// Tells the realm the time: a monotonic duration since an origin of
+    /// the driver's choosing. The realm never reads a clock; its driver
+    /// sets the time before each input.
+    pub fn set_clock(&mut self, now: Duration) {
+        self.dealer.set_clock(now);
+    }
+
+    /// When the realm next needs [`RealmCore::expire`] (on the clock of
+    /// [`RealmCore::set_clock`]), if ever.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        self.dealer.next_deadline()
+    }
+
+    /// Ends what timed out by the time last set: calls waiting longer than
+    /// the call timeout fail with `wamp.error.timeout`.
+    pub fn expire(&mut self, out: &mut Outbox) {
+        let sessions = &self.sessions;
+        self.dealer.expire(|s| sessions.contains_key(&s), out);
     }
 
     /// Whether a session is joined.
@@ -162,34 +215,37 @@ impl RealmCore {
     }
 
     fn route(&mut self, session: Id, message: Message, out: &mut Outbox) -> Result<(), Violation> {
-        let uris = self.settings.uri_policy;
+        let uris = self.settings.uris;
         match message {
             Message::Publish { request, options, topic, payload } => {
-                self.broker.publish(session, request, &options, &topic, payload, uris, out)
+                self.broker.publish(&mut self.ids, session, request, &options, &topic, payload, uris, out)
             }
             Message::Subscribe { request, options, topic } => {
-                self.broker.subscribe(session, request, &options, topic, uris, out)
+                self.broker.subscribe(&mut self.ids, session, request, &options, topic, uris, out)
             }
             Message::Unsubscribe { request, subscription } => {
                 self.broker.unsubscribe(session, request, subscription, out);
                 Ok(())
             }
             Message::Call { request, options: _, procedure, payload } => {
-                self.dealer.call(session, request, &procedure, payload, uris, out)
+                self.dealer.call(&mut self.ids, session, request, &procedure, payload, uris, out)
             }
             Message::Register { request, options, procedure } => {
-                self.dealer.register(session, request, &options, procedure, uris, out)
+                self.dealer.register(&mut self.ids, session, request, &options, procedure, uris, out)
             }
             Message::Unregister { request, registration } => {
                 self.dealer.unregister(session, request, registration, out);
                 Ok(())
             }
             Message::Yield { request, options: _, payload } => {
-                self.dealer.yield_result(session, request, payload, out);
+                let sessions = &self.sessions;
+                self.dealer.yield_result(session, request, payload, |s| sessions.contains_key(&s), out);
                 Ok(())
             }
             Message::Error { request_type: code::INVOCATION, request, details, error, payload } => {
-                self.dealer.invocation_error(session, request, details, error, payload, out);
+                let sessions = &self.sessions;
+                let joined = |s| sessions.contains_key(&s);
+                self.dealer.invocation_error(session, request, details, error, payload, joined, out);
                 Ok(())
             }
             Message::Error { request_type, .. } => Err(Violation(format!(

@@ -10,7 +10,9 @@
 //!    \--anything else---+--> ABORT          \--violation--> GOODBYE, close
 //! ```
 
-use crate::protocol::{errors, Dict, Message, UriPolicy};
+#[cfg(test)]
+use crate::protocol::UriPolicy;
+use crate::protocol::{errors, Dict, Message, UriRules};
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +62,7 @@ pub enum Step {
 #[derive(Debug)]
 pub struct PeerSession {
     phase: Phase,
-    uris: UriPolicy,
+    uris: UriRules,
 }
 
 fn details_with_message(message: &str) -> Dict {
@@ -79,8 +81,8 @@ pub fn goodbye(reason: &str, message: &str) -> Message {
 
 impl PeerSession {
     /// A new session waiting for HELLO; realm names are checked with `uris`.
-    pub fn new(uris: UriPolicy) -> Self {
-        PeerSession { phase: Phase::Opening, uris }
+    pub fn new(uris: impl Into<UriRules>) -> Self {
+        PeerSession { phase: Phase::Opening, uris: uris.into() }
     }
 
     /// The current phase.
@@ -130,9 +132,9 @@ impl PeerSession {
         match self.phase {
             Phase::Opening => match message {
                 Message::Hello { realm, details } => {
-                    if !self.uris.check(&realm) {
+                    if let Err(problem) = self.uris.check(&realm) {
                         self.phase = Phase::Closed;
-                        let text = format!("'{realm}' is not a valid realm URI");
+                        let text = UriRules::explain(problem, "realm", &realm);
                         return Step::Fail { message: abort(errors::INVALID_URI, &text) };
                     }
                     self.phase = Phase::Joining;

@@ -39,6 +39,8 @@ impl Server {
             .disable_signals()
             // WAMP messages are small and latency-bound: send them at once.
             .tcp_nodelay(true)
+            // A client that never completes its upgrade request is dropped.
+            .client_request_timeout(config.hello_timeout())
             .shutdown_timeout(config.shutdown_grace_secs.max(1));
         if config.workers > 0 {
             http = http.workers(config.workers);

@@ -37,8 +37,8 @@ use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver};
 use crate::router::realm::SessionInfo;
-use crate::router::session::{abort, goodbye, PeerSession, Step};
-use crate::router::Router;
+use crate::router::session::{abort, goodbye, PeerSession, Phase, Step};
+use crate::router::{ConnectionGuard, Router};
 
 impl Router {
     /// The WebSocket endpoint at `path`, to add to an actix-web `App` with
@@ -84,6 +84,15 @@ async fn upgrade(
             "WAMP needs a WebSocket subprotocol: offer wamp.2.json or wamp.2.msgpack in Sec-WebSocket-Protocol\n",
         ));
     };
+    let guard = match router.admit(req.peer_addr().map(|a| a.ip())) {
+        Ok(guard) => guard,
+        Err(refused) => {
+            tracing::warn!(peer = ?req.peer_addr(), %refused, "connection refused");
+            return Ok(HttpResponse::ServiceUnavailable()
+                .insert_header(header::ContentType::plaintext())
+                .body(format!("{refused}\n")));
+        }
+    };
     let (mut response, ws, stream) = actix_ws::handle(&req, body)?;
     response
         .headers_mut()
@@ -100,7 +109,7 @@ async fn upgrade(
         authid = tracing::field::Empty,
     );
     let connection = Connection::new(router.get_ref().clone(), serializer, ws);
-    actix_web::rt::spawn(connection.run(stream).instrument(span));
+    actix_web::rt::spawn(connection.run(stream, guard).instrument(span));
     Ok(response)
 }
 
@@ -163,7 +172,7 @@ struct Connection {
 
 impl Connection {
     fn new(router: Router, serializer: Serializer, ws: actix_ws::Session) -> Self {
-        let machine = PeerSession::new(router.config().uri_check);
+        let machine = PeerSession::new(router.config().uri_rules());
         Connection {
             router,
             serializer,
@@ -178,9 +187,10 @@ impl Connection {
         }
     }
 
-    async fn run(mut self, mut stream: AggregatedMessageStream) {
-        let _guard = self.router.track_connection();
+    async fn run(mut self, mut stream: AggregatedMessageStream, _guard: ConnectionGuard) {
         tracing::debug!("connection open");
+        let hello_timeout = self.router.config().hello_timeout();
+        let mut hello_deadline = Some(Instant::now() + hello_timeout);
         let ping_interval = self.router.config().ping_interval();
         let ping_timeout = self.router.config().ping_timeout();
         let mut ping = tokio::time::interval(ping_interval.unwrap_or(Duration::from_secs(3600)));
@@ -194,6 +204,16 @@ impl Connection {
                 frame = next_frame(&self.gate, &mut stream) => self.on_frame(frame).await,
                 _ = sleep_until(self.goodbye_deadline) => {
                     Some(End::Close(CloseCode::Away, "no GOODBYE in reply".into()))
+                }
+                _ = sleep_until(hello_deadline) => {
+                    hello_deadline = None;
+                    if self.machine.phase() == Phase::Opening || self.machine.phase() == Phase::Joining {
+                        let text = format!("no HELLO within {}s (hello_timeout_secs)", hello_timeout.as_secs());
+                        self.machine.rejected();
+                        Some(self.fail(abort(errors::TIMEOUT, &text), CloseCode::Policy))
+                    } else {
+                        None
+                    }
                 }
                 _ = ping.tick(), if ping_interval.is_some() => self.keepalive(ping_interval.unwrap_or_default() + ping_timeout),
             };
@@ -421,11 +441,8 @@ impl Connection {
     }
 
     async fn join(&mut self, realm_name: String, details: Dict) -> Option<End> {
-        let Some(realm) = self.router.realm(&realm_name) else {
-            self.machine.rejected();
-            let text = format!("no realm '{realm_name}' on this router");
-            return Some(self.fail(abort(errors::NO_SUCH_REALM, &text), CloseCode::Normal));
-        };
+        // Authentication first: nobody makes the router start a realm
+        // without passing it.
         let identity = match auth::authenticate(&details) {
             Ok(identity) => identity,
             Err(e) => {
@@ -433,17 +450,32 @@ impl Connection {
                 return Some(self.fail(abort(e.uri(), &e.to_string()), CloseCode::Normal));
             }
         };
-        // The realm sets the queue's limit when the session joins.
-        let (outbound, receiver) = flow::outbound(usize::MAX);
-        let info = SessionInfo { identity: identity.clone() };
-        let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: None };
-        let session = match realm.addr().send(join).await {
-            Ok(id) => id,
-            Err(e) => {
-                tracing::warn!(error = %e, "realm unavailable");
-                self.machine.rejected();
-                let text = "the realm is shutting down";
-                return Some(self.fail(abort(errors::SYSTEM_SHUTDOWN_ERROR, text), CloseCode::Away));
+        // A realm created on demand may stop (idle) between being found and
+        // being joined: then it is started again, once.
+        let mut attempts = 0;
+        let (realm, session, receiver) = loop {
+            let realm = match self.router.realm(&realm_name) {
+                Ok(realm) => realm,
+                Err(refused) => {
+                    self.machine.rejected();
+                    return Some(
+                        self.fail(abort(errors::NO_SUCH_REALM, &refused.to_string()), CloseCode::Normal),
+                    );
+                }
+            };
+            // The realm sets the queue's limit when the session joins.
+            let (outbound, receiver) = flow::outbound(usize::MAX);
+            let info = SessionInfo { identity: identity.clone() };
+            let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: None };
+            match realm.addr().send(join).await {
+                Ok(id) => break (realm, id, receiver),
+                Err(e) if attempts > 0 => {
+                    tracing::warn!(error = %e, "realm unavailable");
+                    self.machine.rejected();
+                    let text = "the realm is shutting down";
+                    return Some(self.fail(abort(errors::SYSTEM_SHUTDOWN_ERROR, text), CloseCode::Away));
+                }
+                Err(_) => attempts += 1,
             }
         };
         let span = tracing::Span::current();

@@ -10,7 +10,11 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        Harness { realm: RealmCore::new("realm1", RealmSettings::default()), out: Outbox::new() }
+        Self::with(RealmSettings::default())
+    }
+
+    fn with(settings: RealmSettings) -> Self {
+        Harness { realm: RealmCore::new("realm1", settings), out: Outbox::new() }
     }
 
     fn join(&mut self) -> Id {
@@ -296,10 +300,67 @@ fn a_caller_leaving_drops_its_calls_and_late_yields_are_ignored() {
     };
     let inv = *inv;
     assert!(h.leave(caller).is_empty());
-    assert_eq!(h.realm.pending_calls(), 0);
+    // The call waits for its callee (leaving scans nothing), whose answer
+    // then goes nowhere.
+    assert_eq!(h.realm.pending_calls(), 1);
     assert!(h
         .feed(callee, Message::Yield { request: inv, options: Dict::new(), payload: Payload::default() })
         .is_empty());
+    assert_eq!(h.realm.pending_calls(), 0);
+}
+
+#[test]
+fn a_session_leaving_takes_exactly_what_it_owned() {
+    let mut h = Harness::new();
+    let (a, b, caller) = (h.join(), h.join(), h.join());
+    for (i, topic) in ["t.one", "t.two", "t.three"].into_iter().enumerate() {
+        subscribed(&h.feed(a, subscribe(i as Id + 1, topic)));
+        subscribed(&h.feed(b, subscribe(i as Id + 1, topic)));
+    }
+    registered(&h.feed(a, register(10, "p.a")));
+    registered(&h.feed(b, register(10, "p.b")));
+    h.feed(caller, call(1, "p.a", Payload::default()));
+    h.feed(caller, call(2, "p.b", Payload::default()));
+    assert_eq!((h.realm.broker.subscriptions_of(a), h.realm.dealer.registrations_of(a)), (3, 1));
+    assert_eq!(h.realm.dealer.invocations_of(a), 1);
+    let effects = h.leave(a);
+    // a's call fails; b keeps everything.
+    assert!(
+        matches!(effects.as_slice(), [Effect::Send { to, message: Message::Error { request: 1, .. } }] if *to == caller)
+    );
+    assert_eq!((h.realm.broker.subscriptions_of(a), h.realm.dealer.registrations_of(a)), (0, 0));
+    assert_eq!(h.realm.broker.subscriptions_of(b), 3);
+    assert_eq!((h.realm.dealer.registrations_of(b), h.realm.dealer.invocations_of(b)), (1, 1));
+    assert_eq!(h.realm.broker.topic_count(), 3);
+    let delivered = h.feed(caller, publish(5, Dict::new(), "t.two", Payload::default()));
+    assert!(matches!(delivered.as_slice(), [Effect::Send { to, .. }] if *to == b));
+}
+
+#[test]
+fn many_subscribers_of_one_topic_leave_each_in_constant_time() {
+    // Removing a subscriber swaps the last one into its place: the others
+    // keep receiving, whatever the order of leaving.
+    let mut h = Harness::new();
+    let publisher = h.join();
+    let subscribers: Vec<Id> = (0..50_000).map(|_| h.join()).collect();
+    for s in &subscribers {
+        subscribed(&h.feed(*s, subscribe(1, "com.crowd")));
+    }
+    for s in subscribers.iter().step_by(2) {
+        h.leave(*s);
+    }
+    let mut reached: Vec<Id> = h
+        .feed(publisher, publish(1, Dict::new(), "com.crowd", Payload::default()))
+        .into_iter()
+        .map(|e| match e {
+            Effect::Send { to, .. } => to,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    reached.sort_unstable();
+    let mut staying: Vec<Id> = subscribers.iter().skip(1).step_by(2).copied().collect();
+    staying.sort_unstable();
+    assert_eq!(reached, staying);
 }
 
 #[test]
@@ -372,4 +433,140 @@ fn events_from_one_publisher_arrive_in_publishing_order() {
         }
     }
     assert_eq!(seen, (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_realm_given_seeded_ids_repeats_exactly() {
+    use crate::protocol::id::SeededRandom;
+    let run = || {
+        let ids = IdAllocator::new(Box::new(SeededRandom::new(42)));
+        let mut realm = RealmCore::with_ids("realm1", RealmSettings::default(), ids);
+        let mut out = Outbox::new();
+        let s = realm.join(SessionInfo { identity: Identity::anonymous() });
+        let options = opts(&[("acknowledge", Value::from(true))]);
+        realm.handle(s, publish(1, options, "com.topic", Payload::default()), &mut out);
+        (s, out.drain().collect::<Vec<_>>())
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(first, second);
+    assert!(matches!(first.1.as_slice(), [Effect::Send { message: Message::Published { .. }, .. }]));
+}
+
+fn limited(limits: SessionLimits) -> Harness {
+    Harness::with(RealmSettings { limits, ..Default::default() })
+}
+
+fn only_error(effects: &[Effect]) -> (String, String) {
+    match effects {
+        [Effect::Send { message: Message::Error { error, payload, .. }, .. }] => {
+            (error.clone(), payload.args_list()[0].as_str().unwrap_or_default().to_owned())
+        }
+        other => panic!("expected one ERROR, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_session_may_hold_only_so_many_subscriptions() {
+    let mut h = limited(SessionLimits { subscriptions: 2, ..Default::default() });
+    let (s, other) = (h.join(), h.join());
+    subscribed(&h.feed(s, subscribe(1, "t.a")));
+    subscribed(&h.feed(s, subscribe(2, "t.b")));
+    // Subscribing again to a held topic takes nothing new.
+    subscribed(&h.feed(s, subscribe(3, "t.a")));
+    let (uri, text) = only_error(&h.feed(s, subscribe(4, "t.c")));
+    assert_eq!(uri, errors::TOO_MANY_SUBSCRIPTIONS);
+    assert!(text.contains("max_subscriptions_per_session"), "{text}");
+    // Another session is not affected, and unsubscribing makes room.
+    subscribed(&h.feed(other, subscribe(1, "t.c")));
+    let id = match h.feed(s, subscribe(5, "t.b")).as_slice() {
+        [Effect::Send { message: Message::Subscribed { subscription, .. }, .. }] => *subscription,
+        other => panic!("{other:?}"),
+    };
+    h.feed(s, Message::Unsubscribe { request: 6, subscription: id });
+    subscribed(&h.feed(s, subscribe(7, "t.c")));
+}
+
+#[test]
+fn a_session_may_hold_only_so_many_registrations() {
+    let mut h = limited(SessionLimits { registrations: 1, ..Default::default() });
+    let s = h.join();
+    registered(&h.feed(s, register(1, "p.a")));
+    let (uri, text) = only_error(&h.feed(s, register(2, "p.b")));
+    assert_eq!(uri, errors::TOO_MANY_REGISTRATIONS);
+    assert!(text.contains("max_registrations_per_session"), "{text}");
+}
+
+#[test]
+fn calls_in_flight_are_limited_per_caller_and_per_callee() {
+    let mut h = limited(SessionLimits { calls: 2, invocations: 3, ..Default::default() });
+    let (callee, a, b) = (h.join(), h.join(), h.join());
+    registered(&h.feed(callee, register(1, "p.slow")));
+    h.feed(a, call(1, "p.slow", Payload::default()));
+    h.feed(a, call(2, "p.slow", Payload::default()));
+    let (uri, text) = only_error(&h.feed(a, call(3, "p.slow", Payload::default())));
+    assert_eq!(uri, errors::TOO_MANY_CALLS);
+    assert!(text.contains("max_calls_per_session"), "{text}");
+    let invocation = match h.feed(b, call(1, "p.slow", Payload::default())).as_slice() {
+        [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    let (uri, text) = only_error(&h.feed(b, call(2, "p.slow", Payload::default())));
+    assert_eq!(uri, errors::CALLEE_OVERLOADED);
+    assert!(text.contains("max_invocations_per_session"), "{text}");
+    // An answer makes room again.
+    h.feed(callee, Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() });
+    assert!(matches!(
+        h.feed(b, call(3, "p.slow", Payload::default())).as_slice(),
+        [Effect::Send { message: Message::Invocation { .. }, .. }]
+    ));
+}
+
+#[test]
+fn uris_over_the_length_limit_are_refused_without_being_repeated() {
+    let uris = UriRules { max_length: 16, ..Default::default() };
+    let mut h = Harness::with(RealmSettings { uris, ..Default::default() });
+    let s = h.join();
+    let long = "com.example.a.very.long.topic";
+    let (uri, text) = only_error(&h.feed(s, subscribe(1, long)));
+    assert_eq!(uri, errors::INVALID_URI);
+    assert!(text.contains("max_uri_length") && !text.contains(long), "{text}");
+    let (uri, _) = only_error(&h.feed(s, register(2, long)));
+    assert_eq!(uri, errors::INVALID_URI);
+    let (uri, _) = only_error(&h.feed(s, call(3, long, Payload::default())));
+    assert_eq!(uri, errors::INVALID_URI);
+}
+
+#[test]
+fn a_call_not_answered_within_the_call_timeout_fails_with_timeout() {
+    let call_timeout = Some(std::time::Duration::from_secs(5));
+    let mut h = Harness::with(RealmSettings { call_timeout, ..Default::default() });
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "p.slow")));
+    let secs = std::time::Duration::from_secs;
+    h.realm.set_clock(secs(100));
+    let first = match h.feed(caller, call(1, "p.slow", Payload::default())).as_slice() {
+        [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    h.realm.set_clock(secs(102));
+    h.feed(caller, call(2, "p.slow", Payload::default()));
+    assert_eq!(h.realm.next_deadline(), Some(secs(105)));
+    h.realm.set_clock(std::time::Duration::from_millis(104_999));
+    h.realm.expire(&mut h.out);
+    assert!(h.out.is_empty(), "not early");
+    h.realm.set_clock(secs(105));
+    h.realm.expire(&mut h.out);
+    let effects: Vec<Effect> = h.out.drain().collect();
+    let (uri, text) = only_error(&effects);
+    assert_eq!(uri, errors::TIMEOUT);
+    assert!(text.contains("call_timeout"), "{text}");
+    assert!(
+        matches!(effects.as_slice(), [Effect::Send { to, message: Message::Error { request: 1, .. } }] if *to == caller)
+    );
+    // The late answer goes nowhere; the second call is still pending.
+    assert!(h
+        .feed(callee, Message::Yield { request: first, options: Dict::new(), payload: Payload::default() })
+        .is_empty());
+    assert_eq!(h.realm.pending_calls(), 1);
+    assert_eq!(h.realm.next_deadline(), Some(secs(107)));
 }
