@@ -79,12 +79,8 @@ impl Error {
 
     /// Builds an error from the parts of an ERROR message.
     pub fn from_parts(uri: String, payload: Payload) -> Self {
-        match payload {
-            Payload::Values { args, kwargs } => Error { uri, args, kwargs },
-            Payload::Transparent(bytes) => {
-                Error { uri, args: vec![Value::Bytes(bytes)], kwargs: Dict::new() }
-            }
-        }
+        let (args, kwargs) = payload.into_parts();
+        Error { uri, args, kwargs }
     }
 }
 

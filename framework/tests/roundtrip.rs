@@ -126,9 +126,26 @@ proptest! {
     }
 
     #[test]
+    fn messages_kept_as_bytes_forward_unchanged_and_convert_to_the_other_serializer(msg in message()) {
+        for from in Serializer::ALL {
+            let bytes = from.encode(&msg).unwrap();
+            let shared = from.decode_shared(&bytes::Bytes::from(bytes.clone())).unwrap();
+            prop_assert_eq!(&shared, &msg, "decoded from {}", from);
+            for to in Serializer::ALL {
+                let forwarded = to.encode(&shared).unwrap();
+                prop_assert_eq!(to.decode(&forwarded).unwrap(), msg.clone(), "{} to {}", from, to);
+                if to == from {
+                    prop_assert_eq!(&forwarded, &bytes, "byte for byte through {}", from);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
         for s in Serializer::ALL {
             let _ = s.decode(&bytes);
+            let _ = s.decode_shared(&bytes::Bytes::from(bytes.clone()));
         }
     }
 
@@ -139,6 +156,7 @@ proptest! {
             let i = flip.index(bytes.len());
             bytes[i] = byte;
             let _ = s.decode(&bytes);
+            let _ = s.decode_shared(&bytes::Bytes::from(bytes.clone()));
         }
     }
 }

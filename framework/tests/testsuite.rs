@@ -41,14 +41,16 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 fn args_value(p: &Payload) -> (Value, Value, Value) {
-    match p {
-        Payload::Values { args, kwargs } => (
-            if args.is_empty() { Value::Null } else { Value::List(args.clone()) },
-            if kwargs.is_empty() { Value::Null } else { Value::Dict(kwargs.clone()) },
-            Value::Null,
-        ),
-        Payload::Transparent(b) => (Value::Null, Value::Null, Value::Bytes(b.clone())),
+    if let Payload::Transparent(b) = p {
+        return (Value::Null, Value::Null, Value::Bytes(b.clone()));
     }
+    // Values, or arguments kept as bytes by a router's decoding.
+    let (args, kwargs) = p.clone().into_parts();
+    (
+        if args.is_empty() { Value::Null } else { Value::List(args) },
+        if kwargs.is_empty() { Value::Null } else { Value::Dict(kwargs) },
+        Value::Null,
+    )
 }
 
 /// The message's attributes, named as the test vectors name them.
@@ -166,6 +168,11 @@ fn attributes(msg: &Message) -> BTreeMap<&'static str, Value> {
 fn check(file: &str, desc: &str, serializer: Serializer, bytes: &[u8], expected: &Dict) {
     let ctx = format!("{file} / {desc} / {}", serializer.name());
     let msg = serializer.decode(bytes).unwrap_or_else(|e| panic!("{ctx}: decode failed: {e}"));
+    // A router's decoding, which keeps arguments as bytes, reads the same.
+    let shared = serializer
+        .decode_shared(&bytes::Bytes::copy_from_slice(bytes))
+        .unwrap_or_else(|e| panic!("{ctx}: shared decode failed: {e}"));
+    assert_eq!(attributes(&shared), attributes(&msg), "{ctx}: shared decoding");
     let attrs = attributes(&msg);
     for (key, want) in expected {
         let got = attrs.get(key.as_str()).unwrap_or_else(|| panic!("{ctx}: unknown attribute {key}"));

@@ -328,3 +328,47 @@ async fn the_drop_policy_keeps_a_stalled_subscriber_and_counts_what_it_missed() 
     assert!(received < count, "some events were dropped ({received} of {count} arrived)");
     assert_eq!(router.router().connection_count(), 3, "nobody was closed");
 }
+
+/// A PUBLISH of about `size` bytes whose arguments are `count` nils.
+fn nil_flood(count: usize) -> Vec<u8> {
+    let mut data = vec![0x95, 16, 1, 0x80, 0xa8];
+    data.extend_from_slice(b"com.nils");
+    data.push(0xdd);
+    data.extend_from_slice(&u32::try_from(count).unwrap().to_be_bytes());
+    data.extend(std::iter::repeat_n(0xc0, count));
+    data
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_huge_messages_of_tiny_values_cost_memory_in_proportion_to_their_size() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let router = TestRouter::start();
+    let (mut subscriber, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    subscribe(&mut subscriber, "com.nils").await;
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(RawClient::join(&router.url, MSGPACK, "realm1").await.0);
+    }
+    // 15 MiB each: far more values than a message may hold.
+    let flood = nil_flood(15 * MIB);
+    let memory = PeakMemory::start();
+    let baseline = resident_bytes();
+    let sends = clients.into_iter().map(|mut c| {
+        let flood = flood.clone();
+        tokio::spawn(async move {
+            c.send_binary(flood).await;
+            c.expect_ended_with(wamp::protocol::errors::PROTOCOL_VIOLATION).await;
+        })
+    });
+    for send in sends.collect::<Vec<_>>() {
+        send.await.expect("each flooder is told why it is closed");
+    }
+    let grown = memory.peak().saturating_sub(baseline);
+    eprintln!("peak memory growth for four 15 MiB messages of nils: {} MiB", grown / MIB as u64);
+    // The messages themselves are 60 MiB, plus this process's own copies as
+    // their senders; decoded into values they took more than 1 GB.
+    assert!(grown < 250 * MIB as u64, "grew by {} MiB", grown / MIB as u64);
+    // The subscriber got nothing and is fine.
+    publish(&mut subscriber, "com.nils", 0, 16, true).await;
+    assert!(matches!(subscriber.recv().await, Message::Event { .. } | Message::Published { .. }));
+}

@@ -13,10 +13,11 @@ const PROCEDURE: &str = "com.test.add";
 
 /// Positional arguments of a payload; panics on anything else.
 fn args(payload: &Payload) -> &[Value] {
-    match payload {
-        Payload::Values { args, .. } => args,
-        Payload::Transparent(_) => panic!("expected positional arguments, got a transparent payload"),
-    }
+    assert!(
+        !matches!(payload, Payload::Transparent(_)),
+        "expected positional arguments, got a transparent payload"
+    );
+    payload.args_list()
 }
 
 /// Callee and caller join over `serializer`; the caller's CALL of

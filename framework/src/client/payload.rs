@@ -66,12 +66,8 @@ impl CallResult {
 
     /// From a payload (a transparent payload becomes one bytes argument).
     pub fn from_payload(payload: Payload) -> Self {
-        match payload {
-            Payload::Values { args, kwargs } => CallResult { args, kwargs },
-            Payload::Transparent(bytes) => {
-                CallResult { args: vec![Value::Bytes(bytes)], kwargs: Dict::new() }
-            }
-        }
+        let (args, kwargs) = payload.into_parts();
+        CallResult { args, kwargs }
     }
 }
 
@@ -100,14 +96,12 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
 /// assert_eq!(n, 5);
 /// ```
 pub fn from_payload<T: DeserializeOwned>(payload: Payload) -> Result<T, Error> {
-    let value = match payload {
-        Payload::Transparent(bytes) => Value::Bytes(bytes),
-        Payload::Values { mut args, kwargs } => match (args.len(), kwargs.is_empty()) {
-            (0, true) => Value::Null,
-            (0, false) => Value::Dict(kwargs),
-            (1, _) => args.pop().unwrap_or_default(),
-            _ => Value::List(args),
-        },
+    let (mut args, kwargs) = payload.into_parts();
+    let value = match (args.len(), kwargs.is_empty()) {
+        (0, true) => Value::Null,
+        (0, false) => Value::Dict(kwargs),
+        (1, _) => args.pop().unwrap_or_default(),
+        _ => Value::List(args),
     };
     from_value(value)
         .map_err(|e| Error::invalid_argument(format!("the result does not fit the expected type: {e}")))

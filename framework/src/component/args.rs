@@ -5,7 +5,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::protocol::{from_value, Dict, List, Payload, Value};
+use crate::protocol::{from_value, Dict, Payload, Value};
 use crate::Error;
 
 /// The arguments of one call or event, taken parameter by parameter.
@@ -20,10 +20,7 @@ impl Arguments {
     /// Arguments from a payload (a transparent payload is one bytes
     /// argument).
     pub fn new(payload: Payload) -> Self {
-        let (args, kwargs): (List, Dict) = match payload {
-            Payload::Values { args, kwargs } => (args, kwargs),
-            Payload::Transparent(bytes) => (vec![Value::Bytes(bytes)], Dict::new()),
-        };
+        let (args, kwargs) = payload.into_parts();
         Arguments { positional: args.len(), args: args.into_iter(), kwargs }
     }
 

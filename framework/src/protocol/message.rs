@@ -10,6 +10,7 @@ use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
 use super::id::{self, Id};
+use super::raw::RawPayload;
 use super::value::{Dict, List, Value};
 use super::DecodeError;
 
@@ -53,7 +54,8 @@ pub mod code {
 /// assert_eq!(p.args_list().len(), 2);
 /// assert!(Payload::default().is_empty());
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Payload {
     /// Positional and keyword arguments (either may be empty).
     Values {
@@ -65,6 +67,28 @@ pub enum Payload {
     /// An opaque payload (payload transparency, e.g. end-to-end encrypted
     /// application data); the router forwards it untouched.
     Transparent(Vec<u8>),
+    /// Arguments as the serialized bytes they arrived in (see
+    /// [`RawPayload`]); the router forwards them without decoding.
+    Raw(RawPayload),
+}
+
+impl PartialEq for Payload {
+    /// Equal when they carry the same arguments, whether as values or as
+    /// bytes in either serializer.
+    fn eq(&self, other: &Self) -> bool {
+        fn parts(p: &Payload) -> Option<(&[Value], &Dict)> {
+            match p {
+                Payload::Values { args, kwargs } => Some((args, kwargs)),
+                Payload::Raw(raw) => raw.values().ok().map(|(a, k)| (a.as_slice(), k)),
+                Payload::Transparent(_) => None,
+            }
+        }
+        match (self, other) {
+            (Payload::Transparent(a), Payload::Transparent(b)) => a == b,
+            (Payload::Transparent(_), _) | (_, Payload::Transparent(_)) => false,
+            _ => matches!((parts(self), parts(other)), (Some(a), Some(b)) if a == b),
+        }
+    }
 }
 
 impl Default for Payload {
@@ -89,6 +113,9 @@ impl Payload {
         match self {
             Payload::Values { args, kwargs } => args.is_empty() && kwargs.is_empty(),
             Payload::Transparent(_) => false,
+            Payload::Raw(raw) => {
+                raw.values().is_ok_and(|(args, kwargs)| args.is_empty() && kwargs.is_empty())
+            }
         }
     }
 
@@ -97,6 +124,7 @@ impl Payload {
         match self {
             Payload::Values { args, .. } => args,
             Payload::Transparent(_) => &[],
+            Payload::Raw(raw) => raw.values().map(|(args, _)| args.as_slice()).unwrap_or_default(),
         }
     }
 
@@ -105,6 +133,38 @@ impl Payload {
         match self {
             Payload::Values { kwargs, .. } => Some(kwargs),
             Payload::Transparent(_) => None,
+            Payload::Raw(raw) => raw.values().ok().map(|(_, kwargs)| kwargs),
+        }
+    }
+
+    /// The positional and keyword arguments, taken out: a transparent
+    /// payload is one bytes argument; raw bytes are decoded (they were
+    /// checked with the same parser on arrival, so this cannot fail; if it
+    /// did, the failure is logged and the arguments are empty).
+    pub fn into_parts(self) -> (List, Dict) {
+        match self {
+            Payload::Values { args, kwargs } => (args, kwargs),
+            Payload::Transparent(bytes) => (vec![Value::Bytes(bytes)], Dict::new()),
+            Payload::Raw(raw) => match raw.values() {
+                Ok((args, kwargs)) => (args.clone(), kwargs.clone()),
+                Err(e) => {
+                    tracing::error!(error = %e, "a payload checked on arrival could not be decoded");
+                    (List::new(), Dict::new())
+                }
+            },
+        }
+    }
+
+    /// The payload as values or transparent bytes: raw bytes are decoded
+    /// (they were checked on arrival, so this fails only on a number JSON
+    /// can write and a Rust value cannot hold).
+    pub fn resolve(self) -> Result<Payload, DecodeError> {
+        match self {
+            Payload::Raw(raw) => {
+                let (args, kwargs) = raw.values()?;
+                Ok(Payload::Values { args: args.clone(), kwargs: kwargs.clone() })
+            }
+            other => Ok(other),
         }
     }
 }
@@ -191,13 +251,19 @@ impl Message {
     /// assert!(matches!(msg, Message::Subscribe { request: 1, .. }));
     /// ```
     pub fn from_list(list: List) -> Result<Message, DecodeError> {
+        Self::from_parts(list, None)
+    }
+
+    /// Decodes a message whose payload elements were kept as bytes: `list`
+    /// holds the fields before the payload.
+    pub(crate) fn from_parts(list: List, raw: Option<RawPayload>) -> Result<Message, DecodeError> {
         let mut fields = list.into_iter();
         let code = match fields.next() {
             None => return Err(DecodeError::Empty),
             Some(v) => v.as_u64().ok_or(DecodeError::TypeCode(v.kind()))?,
         };
         let name = type_name(code).ok_or(DecodeError::UnknownType(code))?;
-        let mut r = Fields { name, fields, index: 1 };
+        let mut r = Fields { name, fields, index: 1, raw };
         use Message::*;
         let msg = match code {
             code::HELLO => Hello { realm: r.string("Realm")?, details: r.dict("Details")? },
@@ -318,6 +384,8 @@ struct Fields {
     name: &'static str,
     fields: std::vec::IntoIter<Value>,
     index: usize,
+    /// Payload elements kept as bytes, following the fields.
+    raw: Option<RawPayload>,
 }
 
 impl Fields {
@@ -377,7 +445,7 @@ impl Fields {
     /// opaque byte string (payload transparency).
     fn payload(&mut self) -> Result<Payload, DecodeError> {
         let args = match self.fields.next() {
-            None => return Ok(Payload::default()),
+            None => return Ok(self.raw.take().map(Payload::Raw).unwrap_or_default()),
             Some(Value::List(l)) => l,
             Some(Value::Bytes(b)) => {
                 self.index += 1;
@@ -396,7 +464,7 @@ impl Fields {
     }
 
     fn finish(self) -> Result<(), DecodeError> {
-        let extra = self.fields.len();
+        let extra = self.fields.len() + usize::from(self.raw.as_ref().map_or(0, RawPayload::elements));
         if extra > 0 {
             return Err(DecodeError::TooLong { message: self.name, extra });
         }
@@ -417,6 +485,13 @@ fn serialize_payload<S: SerializeSeq>(seq: &mut S, payload: &Payload) -> Result<
             }
         }
         Payload::Transparent(bytes) => seq.serialize_element(&OpaqueBytes(bytes))?,
+        Payload::Raw(raw) => {
+            let (args, kwargs) = raw.values().map_err(serde::ser::Error::custom)?;
+            seq.serialize_element(args)?;
+            if payload_len(payload) > 1 {
+                seq.serialize_element(kwargs)?;
+            }
+        }
     }
     Ok(())
 }
@@ -436,12 +511,71 @@ fn payload_len(payload: &Payload) -> usize {
         Payload::Values { kwargs, .. } if kwargs.is_empty() => 1,
         Payload::Values { .. } => 2,
         Payload::Transparent(_) => 1,
+        Payload::Raw(raw) => usize::from(raw.elements()),
+    }
+}
+
+/// A message without its payload elements: what a serializer writes before
+/// splicing in a raw payload.
+pub(crate) struct Envelope<'a>(pub(crate) &'a Message);
+
+impl Serialize for Envelope<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_with(serializer, false)
     }
 }
 
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_with(serializer, true)
+    }
+}
+
+impl Message {
+    /// The message's payload, if its type has one.
+    pub fn payload(&self) -> Option<&Payload> {
         use Message::*;
+        match self {
+            Error { payload, .. }
+            | Publish { payload, .. }
+            | Event { payload, .. }
+            | Call { payload, .. }
+            | Result { payload, .. }
+            | Invocation { payload, .. }
+            | Yield { payload, .. } => Some(payload),
+            _ => None,
+        }
+    }
+
+    /// The message's payload, mutably, if its type has one.
+    pub fn payload_mut(&mut self) -> Option<&mut Payload> {
+        use Message::*;
+        match self {
+            Error { payload, .. }
+            | Publish { payload, .. }
+            | Event { payload, .. }
+            | Call { payload, .. }
+            | Result { payload, .. }
+            | Invocation { payload, .. }
+            | Yield { payload, .. } => Some(payload),
+            _ => None,
+        }
+    }
+
+    fn serialize_with<S: Serializer>(
+        &self,
+        serializer: S,
+        with_payload: bool,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use Message::*;
+        let payload_len = |p: &Payload| if with_payload { payload_len(p) } else { 0 };
+        let serialize_payload = |seq: &mut S::SerializeSeq, p: &Payload| {
+            if with_payload {
+                serialize_payload(seq, p)
+            } else {
+                Ok(())
+            }
+        };
         let len = 1 + match self {
             Hello { .. } | Welcome { .. } | Abort { .. } | Challenge { .. } => 2,
             Authenticate { .. } | Goodbye { .. } => 2,

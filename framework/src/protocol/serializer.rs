@@ -1,8 +1,12 @@
 //! The wire serializers: JSON (`wamp.2.json`) and MessagePack
 //! (`wamp.2.msgpack`).
 
-use super::message::Message;
-use super::value::Value;
+use bytes::Bytes;
+use serde::de::DeserializeSeed as _;
+
+use super::message::{code, Envelope, Message};
+use super::raw::{Budget, Check, RawPayload, Shape};
+use super::value::{List, Value};
 use super::{DecodeError, EncodeError};
 
 /// A WAMP serializer, chosen per connection by WebSocket subprotocol.
@@ -63,8 +67,21 @@ impl Serializer {
         Ok(out)
     }
 
-    /// Encodes a message, appending to `out`.
+    /// Encodes a message, appending to `out`. A payload kept as bytes is
+    /// spliced in as it is (converted once if it is in the other
+    /// serializer).
     pub fn encode_into(self, msg: &Message, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        if let Some(crate::protocol::Payload::Raw(raw)) = msg.payload() {
+            return self.encode_spliced(msg, raw, out);
+        }
+        self.encode_serde(msg, out)
+    }
+
+    fn encode_serde<T: serde::Serialize + ?Sized>(
+        self,
+        msg: &T,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         match self {
             Serializer::Json => serde_json::to_writer(&mut *out, msg)
                 .map_err(|e| EncodeError { serializer: self.name(), reason: e.to_string() }),
@@ -73,6 +90,103 @@ impl Serializer {
                 msg.serialize(&mut ser)
                     .map_err(|e| EncodeError { serializer: self.name(), reason: e.to_string() })
             }
+        }
+    }
+
+    /// Encodes one value, appending to `out`.
+    pub fn encode_value_into(self, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_serde(value, out)
+    }
+
+    /// The envelope (every field before the payload), then the payload's
+    /// bytes as they are.
+    fn encode_spliced(self, msg: &Message, raw: &RawPayload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let (data, elements) = raw.encoded_for(self)?;
+        let start = out.len();
+        self.encode_serde(&Envelope(msg), out)?;
+        match self {
+            Serializer::Json => {
+                // `[...]`: reopen the list, add the elements, close it.
+                out.pop();
+                out.push(b',');
+                out.extend_from_slice(data);
+                out.push(b']');
+            }
+            Serializer::MsgPack => {
+                // An envelope has at most 6 fields: its list header is a
+                // single fixarray byte holding the count.
+                match out.get_mut(start) {
+                    Some(header) if (0x90..=0x9a).contains(header) => *header += elements,
+                    _ => {
+                        return Err(EncodeError {
+                            serializer: self.name(),
+                            reason: "unexpected list header for a message envelope".into(),
+                        })
+                    }
+                }
+                out.extend_from_slice(data);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes one message held in shared bytes, as a router does: the
+    /// message is first checked against the [`Budget`] (nesting depth and
+    /// number of values, so a message costs memory in proportion to its
+    /// size), and the arguments of a message that carries them are kept as
+    /// bytes ([`RawPayload`]) instead of being decoded.
+    pub fn decode_shared(self, data: &Bytes) -> Result<Message, DecodeError> {
+        let malformed = |reason: String| DecodeError::Malformed { serializer: self.name(), reason };
+        let budget = Budget::default();
+        let elements = match self {
+            Serializer::Json => split_json(data, &budget).map_err(malformed)?,
+            Serializer::MsgPack => split_msgpack(data, &budget).map_err(malformed)?,
+        };
+        let Some(elements) = elements else {
+            // Not a list: the full decoding names the problem.
+            return self.decode(data);
+        };
+        let first = |i: usize| elements.get(i).and_then(|(start, _)| data.get(*start));
+        let fields = elements
+            .first()
+            .and_then(|(start, end)| self.decode_value(&data[*start..*end]).ok())
+            .and_then(|code| code.as_u64())
+            .and_then(fields_before_payload);
+        let raw_payload = match fields {
+            Some(fields) if elements.len() > fields && elements.len() <= fields + 2 => {
+                let args_is_list = first(fields).is_some_and(|b| self.opens_list(*b));
+                let kwargs_ok =
+                    elements.len() == fields + 1 || first(fields + 1).is_some_and(|b| self.opens_dict(*b));
+                (args_is_list && kwargs_ok).then_some(fields)
+            }
+            _ => None,
+        };
+        let Some(fields) = raw_payload else {
+            // Nothing to keep as bytes (or a payload of the wrong shape,
+            // which the full decoding reports); the budget was kept.
+            return self.decode(data);
+        };
+        let mut envelope = List::with_capacity(fields);
+        for (start, end) in &elements[..fields] {
+            envelope.push(self.decode_value(&data[*start..*end])?);
+        }
+        let (payload_start, payload_end) = (elements[fields].0, elements[elements.len() - 1].1);
+        let count = u8::try_from(elements.len() - fields).unwrap_or(2);
+        let raw = RawPayload::new(self, data.slice(payload_start..payload_end), count);
+        Message::from_parts(envelope, Some(raw))
+    }
+
+    fn opens_list(self, first_byte: u8) -> bool {
+        match self {
+            Serializer::Json => first_byte == b'[',
+            Serializer::MsgPack => matches!(first_byte, 0x90..=0x9f | 0xdc | 0xdd),
+        }
+    }
+
+    fn opens_dict(self, first_byte: u8) -> bool {
+        match self {
+            Serializer::Json => first_byte == b'{',
+            Serializer::MsgPack => matches!(first_byte, 0x80..=0x8f | 0xde | 0xdf),
         }
     }
 
@@ -113,7 +227,74 @@ impl Serializer {
     }
 }
 
-use serde::Serialize as _;
+/// How many fields (type code included) come before the payload in a
+/// message type that carries one.
+fn fields_before_payload(code: u64) -> Option<usize> {
+    match code {
+        code::ERROR => Some(5),
+        code::PUBLISH | code::EVENT | code::CALL | code::INVOCATION => Some(4),
+        code::RESULT | code::YIELD => Some(3),
+        _ => None,
+    }
+}
+
+/// The byte ranges of the elements of a JSON message, checked against the
+/// budget; `None` if the data is not a list.
+fn split_json(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usize)>>, String> {
+    let mut de = serde_json::Deserializer::from_slice(data);
+    Check { budget, depth: 0, shape: Shape::Any, text_bytes: true }
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    let Ok(parts) = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(data) else {
+        return Ok(None);
+    };
+    let base = data.as_ptr() as usize;
+    Ok(Some(
+        parts
+            .iter()
+            .map(|part| {
+                let start = part.get().as_ptr() as usize - base;
+                (start, start + part.get().len())
+            })
+            .collect(),
+    ))
+}
+
+/// The byte ranges of the elements of a MessagePack message, checked
+/// against the budget; `None` if the data is not a list.
+fn split_msgpack(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usize)>>, String> {
+    let mut cursor = std::io::Cursor::new(data);
+    let Ok(len) = rmp::decode::read_array_len(&mut cursor) else {
+        // Not a list: check what it is against the budget all the same.
+        let mut cursor = std::io::Cursor::new(data);
+        let mut de = rmp_serde::Deserializer::new(&mut cursor);
+        Check { budget, depth: 0, shape: Shape::Any, text_bytes: false }
+            .deserialize(&mut de)
+            .map_err(|e| e.to_string())?;
+        return Ok(None);
+    };
+    // Each element takes at least one byte: a length beyond the data is a lie.
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len > data.len() {
+        return Err(format!("a list of {len} elements in {} bytes", data.len()));
+    }
+    let mut elements = Vec::with_capacity(len);
+    for _ in 0..len {
+        let start = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+        let mut de = rmp_serde::Deserializer::new(&mut cursor);
+        Check { budget, depth: 1, shape: Shape::Any, text_bytes: false }
+            .deserialize(&mut de)
+            .map_err(|e| e.to_string())?;
+        let end = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+        elements.push((start, end));
+    }
+    let used = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+    if used != data.len() {
+        return Err(format!("{} trailing bytes after the message", data.len().saturating_sub(used)));
+    }
+    Ok(Some(elements))
+}
 
 impl std::fmt::Display for Serializer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,6 +305,106 @@ impl std::fmt::Display for Serializer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::{Dict, Payload};
+
+    fn raw(message: &Message) -> &RawPayload {
+        match message.payload() {
+            Some(Payload::Raw(raw)) => raw,
+            other => panic!("expected a raw payload, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_json_payload_is_kept_and_written_back_byte_for_byte() {
+        let text: &[u8] =
+            br#"[48,7,{"receive_progress":false},"com.a.b",[1,"x",{"k":[true,null]}],{"z":1.5}]"#;
+        let message = Serializer::Json.decode_shared(&Bytes::from_static(text)).unwrap();
+        assert_eq!(raw(&message).elements(), 2);
+        assert_eq!(Serializer::Json.encode(&message).unwrap(), text);
+        // The same message, fully decoded, is equal to it.
+        assert_eq!(message, Serializer::Json.decode(text).unwrap());
+    }
+
+    #[test]
+    fn a_msgpack_payload_is_kept_and_written_back_byte_for_byte() {
+        let full = Message::Publish {
+            request: 3,
+            options: Dict::new(),
+            topic: "com.a".into(),
+            payload: Payload::args(vec![Value::Bytes(vec![1, 2, 3]), Value::from(-5)]),
+        };
+        let data = Serializer::MsgPack.encode(&full).unwrap();
+        let message = Serializer::MsgPack.decode_shared(&Bytes::from(data.clone())).unwrap();
+        assert_eq!(raw(&message).elements(), 1);
+        assert_eq!(Serializer::MsgPack.encode(&message).unwrap(), data);
+        assert_eq!(message, full);
+    }
+
+    #[test]
+    fn a_raw_payload_is_converted_for_the_other_serializer_binary_values_included() {
+        let bytes = Value::Bytes(vec![0, 1, 2, 255]);
+        let mut kwargs = Dict::new();
+        kwargs.insert("blob".into(), bytes.clone());
+        let full =
+            Message::Yield { request: 9, options: Dict::new(), payload: Payload::new(vec![bytes], kwargs) };
+        for (from, to) in [(Serializer::Json, Serializer::MsgPack), (Serializer::MsgPack, Serializer::Json)] {
+            let data = from.encode(&full).unwrap();
+            let message = from.decode_shared(&Bytes::from(data)).unwrap();
+            let converted = to.encode(&message).unwrap();
+            assert_eq!(converted, to.encode(&full).unwrap(), "{from} to {to}");
+            assert_eq!(to.decode(&converted).unwrap(), full);
+        }
+    }
+
+    #[test]
+    fn messages_without_a_payload_or_with_a_transparent_one_are_decoded_in_full() {
+        let subscribe = br#"[32,1,{},"com.a"]"#;
+        let message = Serializer::Json.decode_shared(&Bytes::from_static(subscribe)).unwrap();
+        assert!(matches!(message, Message::Subscribe { .. }));
+        let transparent = Message::Call {
+            request: 1,
+            options: Dict::new(),
+            procedure: "com.a".into(),
+            payload: Payload::Transparent(vec![9, 9]),
+        };
+        for s in Serializer::ALL {
+            let data = Bytes::from(s.encode(&transparent).unwrap());
+            assert_eq!(s.decode_shared(&data).unwrap(), transparent);
+        }
+    }
+
+    #[test]
+    fn the_errors_of_full_decoding_are_kept() {
+        let err = Serializer::Json.decode_shared(&Bytes::from_static(br#"{"a": 1}"#)).unwrap_err();
+        assert_eq!(err.to_string(), "a WAMP message must be a list, got a dictionary");
+        let err = Serializer::Json.decode_shared(&Bytes::from_static(br#"[48,1,{},"a.b",5]"#)).unwrap_err();
+        assert_eq!(err.to_string(), "CALL message: Arguments must be a list, got an integer");
+        let err =
+            Serializer::Json.decode_shared(&Bytes::from_static(br#"[48,1,{},"a.b",[],{},3]"#)).unwrap_err();
+        assert!(err.to_string().contains("trailing"), "{err}");
+    }
+
+    #[test]
+    fn the_budget_bounds_depth_and_values() {
+        let deep = format!("[16,1,{{}},\"a.b\",{}{}]", "[".repeat(100), "]".repeat(100));
+        let err = Serializer::Json.decode_shared(&Bytes::from(deep)).unwrap_err();
+        assert!(err.to_string().contains("nested deeper"), "{err}");
+        // A million and one nils in one list (array32 header).
+        let count = crate::protocol::raw::MAX_ELEMENTS + 1;
+        let mut data = vec![0x95, 16, 1, 0x80, 0xa3, b'a', b'.', b'b', 0xdd];
+        data.extend_from_slice(&u32::try_from(count).unwrap().to_be_bytes());
+        data.extend(std::iter::repeat_n(0xc0, count));
+        let err = Serializer::MsgPack.decode_shared(&Bytes::from(data)).unwrap_err();
+        assert!(err.to_string().contains("more than"), "{err}");
+        // A detail dictionary is held to the same budget.
+        let mut hello = vec![0x93, 1, 0xa1, b'r', 0xdf];
+        hello.extend_from_slice(&u32::try_from(count).unwrap().to_be_bytes());
+        for i in 0..count {
+            hello.extend_from_slice(&[0xa1, b'k', 0xcd]);
+            hello.extend_from_slice(&u16::try_from(i % 60000).unwrap().to_be_bytes());
+        }
+        assert!(Serializer::MsgPack.decode_shared(&Bytes::from(hello)).is_err());
+    }
 
     #[test]
     fn huge_length_prefixes_fail_without_allocating() {

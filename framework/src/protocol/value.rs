@@ -230,7 +230,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// The marker that starts a byte string in JSON (WAMP's binary convention).
-const JSON_BYTES_MARKER: char = '\u{0}';
+pub(crate) const JSON_BYTES_MARKER: char = '\u{0}';
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -424,6 +424,9 @@ fn payload_weight(payload: &Payload) -> usize {
             args.iter().map(value_weight).sum::<usize>() + dict_weight(kwargs)
         }
         Payload::Transparent(bytes) => bytes.len(),
+        // Shared by every receiver, but each may hold it alone by the
+        // time it is written: counted in full for each.
+        Payload::Raw(raw) => raw.len(),
     }
 }
 

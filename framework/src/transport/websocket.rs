@@ -404,7 +404,7 @@ impl Connection {
                 return Some(End::Close(CloseCode::Normal, String::new()));
             }
         };
-        let step = match self.serializer.decode(&data) {
+        let step = match self.serializer.decode_shared(&data) {
             Ok(message) => self.machine.receive(message),
             Err(e) => self.machine.violation(&e.to_string()),
         };
