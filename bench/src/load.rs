@@ -19,8 +19,8 @@ use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type BoxError = Box<dyn std::error::Error>;
 
-/// The payload every message carries: 64 bytes.
-pub const PAYLOAD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+/// The size of the payload of most phases: 64 bytes.
+pub const SMALL: usize = 64;
 
 /// Shared state of one measured phase.
 #[derive(Clone)]
@@ -167,8 +167,9 @@ async fn next_frame(socket: &mut Socket) -> Option<Result<Frame, tokio_tungsteni
     socket.next().await
 }
 
-fn payload() -> Payload {
-    Payload::args(vec![Value::from(PAYLOAD)])
+/// Arguments of one string of `size` bytes.
+fn payload(size: usize) -> Payload {
+    Payload::args(vec![Value::from("x".repeat(size))])
 }
 
 fn spawn<F>(f: F) -> tokio::task::JoinHandle<Result<(), String>>
@@ -178,23 +179,26 @@ where
     tokio::task::spawn_local(async move { f.await.map_err(|e| e.to_string()) })
 }
 
-/// `connections` echo clients, each keeping `window` 64-byte messages in
-/// flight.
+/// `connections` echo clients, each keeping `window` messages of `size`
+/// bytes in flight.
 pub async fn echo(
     url: String,
     connections: usize,
     window: usize,
+    size: usize,
     meter: Meter,
 ) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
     let mut tasks = Vec::new();
+    let data = bytes::Bytes::from(vec![b'x'; size]);
     for _ in 0..connections {
         let mut socket = open(&url, None).await?;
         let meter = meter.clone();
+        let data = data.clone();
         tasks.push(spawn(async move {
             let mut sent = std::collections::VecDeque::with_capacity(window);
             for _ in 0..window {
                 sent.push_back(Instant::now());
-                socket.feed(Frame::binary(PAYLOAD.as_bytes().to_vec())).await?;
+                socket.feed(Frame::binary(data.clone())).await?;
             }
             while !meter.stop.get() {
                 match next_frame(&mut socket).await {
@@ -202,7 +206,7 @@ pub async fn echo(
                         let started = sent.pop_front();
                         meter.done(if window == 1 { started } else { None });
                         sent.push_back(Instant::now());
-                        socket.feed(Frame::binary(PAYLOAD.as_bytes().to_vec())).await?;
+                        socket.feed(Frame::binary(data.clone())).await?;
                     }
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return Err(e.into()),
@@ -216,12 +220,13 @@ pub async fn echo(
 }
 
 /// One callee answering `bench.echo` and `callers` callers keeping `window`
-/// calls in flight each.
+/// calls with `size` bytes of arguments in flight each.
 pub async fn rpc(
     url: String,
     serializer: Serializer,
     callers: usize,
     window: usize,
+    size: usize,
     meter: Meter,
 ) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
     let mut callee = Session::join(&url, serializer).await?;
@@ -249,7 +254,7 @@ pub async fn rpc(
                 request,
                 options: Dict::new(),
                 procedure: "bench.echo".into(),
-                payload: payload(),
+                payload: payload(size),
             };
             for _ in 0..window {
                 started.insert(next_request, Instant::now());
@@ -274,18 +279,24 @@ pub async fn rpc(
     Ok(tasks)
 }
 
-/// One publisher keeping `window` acknowledged publications in flight and
-/// `subscribers` subscribers; counts deliveries (events received).
+/// One publisher keeping `window` acknowledged publications of `size`
+/// bytes in flight and `subscribers` subscribers; counts deliveries (events
+/// received).
 pub async fn pubsub(
     url: String,
     serializer: Serializer,
     subscribers: usize,
     window: usize,
+    size: usize,
     meter: Meter,
 ) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
     let mut tasks = Vec::new();
-    for _ in 0..subscribers {
-        let mut subscriber = Session::join(&url, serializer).await?;
+    let joined = futures_util::stream::iter((0..subscribers).map(|_| Session::join(&url, serializer)))
+        .buffer_unordered(64)
+        .collect::<Vec<_>>()
+        .await;
+    for subscriber in joined {
+        let mut subscriber = subscriber?;
         subscriber
             .send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "bench.topic".into() })
             .await?;
@@ -310,7 +321,7 @@ pub async fn pubsub(
             request,
             options: options.clone(),
             topic: "bench.topic".into(),
-            payload: payload(),
+            payload: payload(size),
         };
         let mut next_request = 1u64;
         for _ in 0..window {

@@ -62,6 +62,8 @@ enum Suite {
     Remote,
     /// Component calls in one process against bare actor messages.
     Local,
+    /// Only the router phases with 64 KiB payloads and the fan-out.
+    Payload,
 }
 
 #[derive(Subcommand, Debug)]
@@ -139,7 +141,13 @@ impl Server {
         if let Some(core) = core {
             command.args(["--core", &core.to_string()]);
         }
-        let mut child = command.env("RUST_LOG", "warn").stdout(Stdio::piped()).kill_on_drop(true).spawn()?;
+        let mut child = command
+            .env("RUST_LOG", "warn")
+            // Every load comes from one address.
+            .env("WAMP_MAX_CONNECTIONS_PER_ADDRESS", "1000000")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         while let Some(line) = lines.next_line().await? {
@@ -178,6 +186,11 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
     let n = cli.connections;
     let echo = Server::start("echo", core).await?;
     let router = Server::start("router", core).await?;
+    if cli.suite == Suite::Payload {
+        rows.extend(payload_phases(&echo.url, &router.url, &cli, warmup, duration).await?);
+        print_rows(rows);
+        return Ok(());
+    }
 
     for window in [1usize, 64] {
         // Rounds interleave the echo and router phases, so drift of the
@@ -187,19 +200,24 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
         let mut pubsub_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
         for round in 1..=cli.rounds.max(1) {
             let url = echo.url.clone();
-            let base = load::measure(warmup, duration, |m| load::echo(url, n, window, m)).await?;
+            let base =
+                load::measure(warmup, duration, |m| load::echo(url, n, window, load::SMALL, m)).await?;
             eprintln!("round {round}: echo, {window} in flight: {:.0} round trips/s", base.rate);
             echo_runs.push(base);
             for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
                 let url = router.url.clone();
-                let rpc =
-                    load::measure(warmup, duration, |m| load::rpc(url, serializer, n, window, m)).await?;
+                let rpc = load::measure(warmup, duration, |m| {
+                    load::rpc(url, serializer, n, window, load::SMALL, m)
+                })
+                .await?;
                 eprintln!("round {round}: rpc {serializer}, {window} in flight: {:.0} calls/s", rpc.rate);
                 rpc_runs[i].push(rpc);
                 if window == 64 {
                     let url = router.url.clone();
-                    let ps =
-                        load::measure(warmup, duration, |m| load::pubsub(url, serializer, n, 64, m)).await?;
+                    let ps = load::measure(warmup, duration, |m| {
+                        load::pubsub(url, serializer, n, 64, load::SMALL, m)
+                    })
+                    .await?;
                     eprintln!("round {round}: pubsub {serializer}: {:.0} deliveries/s", ps.rate);
                     pubsub_runs[i].push(ps);
                 }
@@ -243,6 +261,7 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             });
         }
     }
+    rows.extend(payload_phases(&echo.url, &router.url, &cli, warmup, duration).await?);
     rows.extend(remote_components(&echo.url, &router.url, &cli, warmup, duration).await?);
     drop(router);
     drop(echo);
@@ -263,11 +282,127 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             ratio: None,
             target: "≤ 64 KiB",
         });
+        // Memory goes back once they leave.
         drop(sessions);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let left = router.rss()?;
+        eprintln!("after the {} sessions left: RSS {:.1} MiB", cli.idle, mib(left));
+        rows.push(Row {
+            name: format!("router memory after the {} sessions left", cli.idle),
+            value: format!("{:.1} MiB", mib(left)),
+            baseline: format!("RSS {:.1} MiB before they joined", mib(before)),
+            ratio: None,
+            target: "",
+        });
     }
 
     print_rows(rows);
     Ok(())
+}
+
+/// The size of the large payloads: 64 KiB.
+const LARGE: usize = 64 * 1024;
+
+/// Messages in flight per connection with large payloads.
+const LARGE_WINDOW: usize = 16;
+
+/// Subscribers of the fan-out phase.
+const FAN_OUT: usize = 1000;
+
+/// The router with 64 KiB payloads (RPC and PubSub, against an echo of
+/// 64 KiB messages), and one publication reaching 1,000 subscribers
+/// (against the small-message echo with 64 in flight).
+async fn payload_phases(
+    echo_url: &str,
+    router_url: &str,
+    cli: &Cli,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<Vec<Row>, BoxError> {
+    let n = cli.connections;
+    let mut large_echo = Vec::new();
+    let mut small_echo = Vec::new();
+    let mut rpc_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
+    let mut pubsub_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
+    let mut fan_out_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
+    for round in 1..=cli.rounds.max(1) {
+        let url = echo_url.to_owned();
+        let base = load::measure(warmup, duration, |m| load::echo(url, n, LARGE_WINDOW, LARGE, m)).await?;
+        eprintln!("round {round}: echo 64 KiB, {LARGE_WINDOW} in flight: {:.0} round trips/s", base.rate);
+        large_echo.push(base);
+        let url = echo_url.to_owned();
+        let base = load::measure(warmup, duration, |m| load::echo(url, n, 64, load::SMALL, m)).await?;
+        small_echo.push(base);
+        for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+            let url = router_url.to_owned();
+            let rpc =
+                load::measure(warmup, duration, |m| load::rpc(url, serializer, n, LARGE_WINDOW, LARGE, m))
+                    .await?;
+            eprintln!("round {round}: rpc 64 KiB {serializer}: {:.0} calls/s", rpc.rate);
+            rpc_runs[i].push(rpc);
+            let url = router_url.to_owned();
+            let ps =
+                load::measure(warmup, duration, |m| load::pubsub(url, serializer, n, LARGE_WINDOW, LARGE, m))
+                    .await?;
+            eprintln!("round {round}: pubsub 64 KiB {serializer}: {:.0} deliveries/s", ps.rate);
+            pubsub_runs[i].push(ps);
+            let url = router_url.to_owned();
+            let fan = load::measure(warmup, duration, |m| {
+                load::pubsub(url, serializer, FAN_OUT, 64, load::SMALL, m)
+            })
+            .await?;
+            eprintln!("round {round}: fan-out {serializer}: {:.0} deliveries/s", fan.rate);
+            fan_out_runs[i].push(fan);
+        }
+    }
+    let large = median(large_echo);
+    let small = median(small_echo);
+    let mib_per_s = |rate: f64| format!("{:.0} ({:.0} MiB/s)", rate, rate * LARGE as f64 / (1024.0 * 1024.0));
+    let mut rows = vec![Row {
+        name: format!("echo round trips/s, 64 KiB, {n} connections × {LARGE_WINDOW} in flight"),
+        value: mib_per_s(large.rate),
+        baseline: "-".into(),
+        ratio: None,
+        target: "",
+    }];
+    for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+        let rpc = median(std::mem::take(&mut rpc_runs[i]));
+        rows.push(Row {
+            name: format!(
+                "RPC calls/s, 64 KiB, {}, 1 callee, {n} callers × {LARGE_WINDOW} in flight",
+                serializer.name()
+            ),
+            value: mib_per_s(rpc.rate),
+            baseline: format!("{:.0}", large.rate),
+            ratio: Some(rpc.rate / large.rate),
+            target: "",
+        });
+        let ps = median(std::mem::take(&mut pubsub_runs[i]));
+        rows.push(Row {
+            name: format!(
+                "EVENT deliveries/s, 64 KiB, {}, 1 publisher × {LARGE_WINDOW} in flight, {n} subscribers",
+                serializer.name()
+            ),
+            value: mib_per_s(ps.rate),
+            baseline: format!("{:.0}", large.rate),
+            ratio: Some(ps.rate / large.rate),
+            target: "",
+        });
+    }
+    for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+        let fan = median(std::mem::take(&mut fan_out_runs[i]));
+        rows.push(Row {
+            name: format!(
+                "EVENT deliveries/s, {}, 1 publisher × 64 in flight, {FAN_OUT} subscribers",
+                serializer.name()
+            ),
+            value: format!("{:.0}", fan.rate),
+            baseline: format!("{:.0} (echo, {n} × 64 in flight, 64 B)", small.rate),
+            ratio: Some(fan.rate / small.rate),
+            target: "",
+        });
+    }
+    Ok(rows)
 }
 
 /// Components in remote mode: both are our client (`wamp::client`) on one
@@ -286,7 +421,8 @@ async fn remote_components(
         let mut component_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
         for round in 1..=cli.rounds.max(1) {
             let url = echo_url.to_owned();
-            let base = load::measure(warmup, duration, |m| load::echo(url, 1, window, m)).await?;
+            let base =
+                load::measure(warmup, duration, |m| load::echo(url, 1, window, load::SMALL, m)).await?;
             eprintln!(
                 "round {round}: echo, 1 connection, {window} in flight: {:.0} round trips/s",
                 base.rate

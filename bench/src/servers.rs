@@ -20,13 +20,13 @@ pub fn serve(kind: Kind) -> std::io::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         match kind {
             Kind::Router => {
+                // Defaults and `WAMP_*` variables (the driver sets the
+                // connection limit per address: all load comes from one).
                 let config = wamp::RouterConfig {
                     listen: "127.0.0.1:0".into(),
                     workers: 1,
                     ping_interval_secs: 0,
-                    // Every load comes from one address.
-                    max_connections_per_address: usize::MAX,
-                    ..wamp::RouterConfig::default()
+                    ..wamp::RouterConfig::load(None).map_err(std::io::Error::other)?
                 };
                 let server = wamp::transport::server::Server::bind(wamp::Router::new(config))?;
                 announce(&server.url())?;

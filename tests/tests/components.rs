@@ -578,3 +578,80 @@ async fn a_panicking_handler_fails_its_call_and_everything_else_keeps_working() 
         running.shutdown().await;
     }
 }
+
+/// Event handlers that wait until the test lets them finish.
+struct Gated {
+    gate: std::sync::Arc<tokio::sync::Semaphore>,
+    running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    most_running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    started: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+impl Default for Gated {
+    fn default() -> Self {
+        Gated {
+            gate: std::sync::Arc::new(tokio::sync::Semaphore::new(0)),
+            running: Default::default(),
+            most_running: Default::default(),
+            started: Default::default(),
+        }
+    }
+}
+
+#[wamp::component(prefix = "com.test.gated", inventory = false)]
+impl Gated {
+    #[wamp::subscribe("tick")]
+    async fn on_tick(&self, seq: u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.started.lock().unwrap().push(seq);
+        let now = self.running.fetch_add(1, SeqCst) + 1;
+        self.most_running.fetch_max(now, SeqCst);
+        let _permit = self.gate.acquire().await;
+        self.running.fetch_sub(1, SeqCst);
+    }
+}
+
+#[actix_web::test]
+async fn a_burst_to_slow_async_handlers_waits_in_the_bounded_queue_and_nothing_is_lost() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let component = Gated::default();
+    let (gate, most_running, started) =
+        (component.gate.clone(), component.most_running.clone(), component.started.clone());
+    let running = wamp::Host::new(config()).add_component(component).start().unwrap();
+    let server = running.bind().expect("embedded").unwrap();
+    let url = server.url();
+    actix_web::rt::spawn(server.run());
+    running.joined().await.unwrap();
+    let limit = wamp::client::MAX_HANDLERS_IN_FLIGHT as u64;
+    let burst = limit * 2 + 500;
+    let (mut publisher, _) = wamp_tests::RawClient::join(&url, Serializer::MsgPack, "realm1").await;
+    for seq in 0..burst {
+        let publish = wamp::protocol::Message::Publish {
+            request: seq + 1,
+            options: Dict::new(),
+            topic: "com.test.gated.tick".into(),
+            payload: Payload::args(vec![Value::from(seq)]),
+        };
+        publisher.send(&publish).await;
+    }
+    // The handlers fill up to the limit and no further.
+    for _ in 0..500 {
+        if started.lock().unwrap().len() as u64 >= limit {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(started.lock().unwrap().len() as u64, limit, "no handler beyond the limit started");
+    // Let them all finish: every event is handled, in order.
+    gate.add_permits(burst as usize);
+    for _ in 0..1000 {
+        if started.lock().unwrap().len() as u64 == burst {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(*started.lock().unwrap(), (0..burst).collect::<Vec<_>>());
+    assert_eq!(most_running.load(SeqCst) as u64, limit);
+    running.shutdown().await;
+}

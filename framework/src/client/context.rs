@@ -100,6 +100,67 @@ pub(crate) struct Shared {
     pub(crate) methods: RefCell<crate::router::FastMap<String, StateAccess>>,
     /// What the session runs for, if anything (a component's state).
     pub(crate) attached: std::cell::OnceCell<Rc<dyn std::any::Any>>,
+    /// Handler tasks still running: past a limit the session takes no
+    /// more deliveries (see [`HandlerGate`]).
+    pub(crate) handlers: HandlerGate,
+}
+
+/// Counts a session's handler tasks. While [`MAX_HANDLERS_IN_FLIGHT`] run,
+/// an in-process session takes no more deliveries: they wait in its
+/// bounded queue, whose producers the realm slows down, as for a peer that
+/// stops reading.
+#[derive(Default)]
+pub(crate) struct HandlerGate {
+    running: std::cell::Cell<usize>,
+    /// The delivery stream, waiting for room.
+    waiter: RefCell<Option<std::task::Waker>>,
+}
+
+/// How many `async` handler calls one session runs at once before it stops
+/// taking deliveries.
+pub const MAX_HANDLERS_IN_FLIGHT: usize = 1024;
+
+impl HandlerGate {
+    /// Whether the session takes deliveries.
+    pub(crate) fn has_room(&self) -> bool {
+        self.running.get() < MAX_HANDLERS_IN_FLIGHT
+    }
+
+    /// Like [`HandlerGate::has_room`], remembering `waker` to wake when room
+    /// is made.
+    pub(crate) fn poll_room(&self, waker: &std::task::Waker) -> bool {
+        if self.has_room() {
+            return true;
+        }
+        *self.waiter.borrow_mut() = Some(waker.clone());
+        false
+    }
+}
+
+impl Shared {
+    /// A handler task started; the returned guard ends it when dropped
+    /// (finished, panicked or canceled).
+    pub(crate) fn handler_started(self: &Rc<Self>) -> HandlerRunning {
+        self.handlers.running.set(self.handlers.running.get() + 1);
+        HandlerRunning { shared: self.clone() }
+    }
+}
+
+/// One running handler task of a session.
+pub(crate) struct HandlerRunning {
+    shared: Rc<Shared>,
+}
+
+impl Drop for HandlerRunning {
+    fn drop(&mut self) {
+        let gate = &self.shared.handlers;
+        gate.running.set(gate.running.get().saturating_sub(1));
+        if gate.has_room() {
+            if let Some(waker) = gate.waiter.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+    }
 }
 
 impl Shared {
@@ -112,6 +173,7 @@ impl Shared {
             call_timeout,
             methods: RefCell::default(),
             attached: std::cell::OnceCell::new(),
+            handlers: HandlerGate::default(),
         }
     }
 }

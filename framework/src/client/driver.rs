@@ -231,9 +231,11 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
                     Ok(Completion::Now(result)) => answer(link, request, result),
                     Ok(Completion::Later(fut)) => {
                         let link = link.clone();
+                        let running = handle.shared.handler_started();
                         actix::spawn(async move {
                             let result = contained_future(fut).await.unwrap_or_else(Err);
                             answer(&link, request, result);
+                            drop(running);
                         });
                     }
                     Err(panic) => answer(link, request, Err(panic)),
@@ -244,10 +246,12 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
                 match contained(|| event(payload, details, handle.clone())) {
                     Ok(Completion::Now(())) => {}
                     Ok(Completion::Later(fut)) => {
+                        let running = handle.shared.handler_started();
                         actix::spawn(async move {
                             if let Err(panic) = contained_future(fut).await {
                                 tracing::error!(error = %panic, "event handler panicked");
                             }
+                            drop(running);
                         });
                     }
                     Err(panic) => tracing::error!(error = %panic, "event handler panicked"),
@@ -303,6 +307,10 @@ struct DirectSession {
 }
 
 impl DirectPeer for DirectSession {
+    fn ready(&self) -> bool {
+        self.handle.shared.handlers.has_room()
+    }
+
     fn deliver(&self, to_peer: ToPeer) {
         match to_peer {
             ToPeer::Message(message) => {
@@ -363,7 +371,7 @@ impl Actor for SessionActor {
                             Some(input) => LinkSender::Direct { input, session },
                             None => LinkSender::Local { realm, session },
                         };
-                        ctx.add_stream(LocalEvents { receiver });
+                        ctx.add_stream(LocalEvents { receiver, shared: act.shared.clone() });
                         let mut details = Dict::new();
                         identity.write_details(&mut details);
                         let info = SessionInfo::new(session, &realm_name, details);
@@ -420,13 +428,17 @@ impl StreamHandler<LinkEvent> for SessionActor {
 /// The realm's deliveries to an in-process session, as link events.
 struct LocalEvents {
     receiver: OutboundReceiver,
+    shared: Rc<Shared>,
 }
 
 impl Stream for LocalEvents {
     type Item = LinkEvent;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
-        self.receiver.poll_next(cx, true).map(|next| {
+        // Too many handlers running: leave deliveries queued (closings and
+        // stall endings still come through).
+        let ready = self.shared.handlers.poll_room(cx.waker());
+        self.receiver.poll_next(cx, ready).map(|next| {
             Some(match next {
                 Next::Deliver(ToPeer::Message(message)) => LinkEvent::Message(message),
                 Next::Deliver(ToPeer::Close { reason, message }) => {

@@ -33,7 +33,9 @@ use actix::{Actor, Addr};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use context::{Completion, Context, EventFn, ProcedureFn, Registration, Subscription};
+pub use context::{
+    Completion, Context, EventFn, ProcedureFn, Registration, Subscription, MAX_HANDLERS_IN_FLIGHT,
+};
 pub use details::{CallDetails, EventDetails, SessionInfo};
 pub use driver::{Hooks, SessionActor, Start};
 pub use holding::{holding, Holding, StateAccess};

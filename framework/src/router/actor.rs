@@ -296,8 +296,12 @@ impl RealmActor {
                 Effect::Send { to, message } => {
                     let Some(peer) = self.peers.get(&to) else { continue };
                     if let Some(direct) = &peer.direct {
-                        direct.deliver(ToPeer::Message(message));
-                        continue;
+                        // Straight in, unless earlier deliveries wait in
+                        // the queue or the session is too busy.
+                        if peer.outbound.is_idle() && direct.ready() {
+                            direct.deliver(ToPeer::Message(message));
+                            continue;
+                        }
                     }
                     let weight = weight(&message);
                     let holder = producer.as_ref().map(|(id, gate)| (*id, gate));

@@ -30,6 +30,13 @@ use super::FastMap;
 
 /// A session that takes its deliveries as calls on the realm's thread.
 pub trait DirectPeer {
+    /// Whether the session takes a delivery now. If not, the realm queues
+    /// it (and everything after it, until the queue is empty) in the
+    /// session's bounded outbound queue instead.
+    fn ready(&self) -> bool {
+        true
+    }
+
     /// Takes one delivery, in order. It may send to the realm (through the
     /// realm's [`LocalInput`]) but must not wait for it.
     fn deliver(&self, to_peer: ToPeer);

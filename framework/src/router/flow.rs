@@ -229,20 +229,34 @@ impl State {
 /// The realm's end of a session's outbound queue.
 #[derive(Debug, Clone)]
 pub struct Outbound {
-    state: Arc<Mutex<State>>,
+    state: Arc<Shared>,
 }
 
 /// The session's end of its outbound queue. Dropping it (however the
 /// connection ends) releases every producer the queue held.
 #[derive(Debug)]
 pub struct OutboundReceiver {
-    state: Arc<Mutex<State>>,
+    state: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    /// How many deliveries are queued, readable without the lock.
+    queued: AtomicUsize,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Mutex<State>;
+    fn deref(&self) -> &Mutex<State> {
+        &self.state
+    }
 }
 
 /// A new queue holding at most `limit` bytes before it holds producers
 /// (the realm may change the limit when the session joins).
 pub fn outbound(limit: usize) -> (Outbound, OutboundReceiver) {
-    let state = Arc::new(Mutex::new(State {
+    let state = Mutex::new(State {
         session: 0,
         items: VecDeque::new(),
         bytes: 0,
@@ -255,7 +269,8 @@ pub fn outbound(limit: usize) -> (Outbound, OutboundReceiver) {
         timer_armed: false,
         dropping: false,
         dropped: 0,
-    }));
+    });
+    let state = Arc::new(Shared { state, queued: AtomicUsize::new(0) });
     (Outbound { state: state.clone() }, OutboundReceiver { state })
 }
 
@@ -282,6 +297,7 @@ impl Outbound {
             return Queued::Dropped;
         }
         state.items.push_back((to_peer, weight));
+        self.state.queued.store(state.items.len(), Ordering::Release);
         state.bytes += weight;
         state.wake_consumer();
         if state.bytes < state.limit {
@@ -325,6 +341,7 @@ impl Outbound {
     pub fn end_stalled(&self, explanation: String) {
         let mut state = lock(&self.state);
         state.items.clear();
+        self.state.queued.store(0, Ordering::Release);
         state.bytes = 0;
         state.stalled = Some(explanation);
         state.release_all();
@@ -342,6 +359,11 @@ impl Outbound {
     /// The realm forgot the session: the producers it held go free.
     pub fn release_producers(&self) {
         lock(&self.state).release_all();
+    }
+
+    /// Whether nothing is queued (read without the lock).
+    pub fn is_idle(&self) -> bool {
+        self.state.queued.load(Ordering::Acquire) == 0
     }
 
     /// Bytes queued.
@@ -366,8 +388,11 @@ impl OutboundReceiver {
             state.gone = true;
             return Poll::Ready(Next::Stalled(explanation));
         }
-        if ready {
+        // A closing is taken even when not ready for messages.
+        let closing_next = matches!(state.items.front(), Some((ToPeer::Close { .. }, _)));
+        if ready || closing_next {
             if let Some((to_peer, weight)) = state.items.pop_front() {
+                self.state.queued.store(state.items.len(), Ordering::Release);
                 state.bytes -= weight;
                 if state.bytes <= state.limit / 2 && (state.full_since.is_some() || !state.holding.is_empty())
                 {
@@ -398,6 +423,7 @@ impl Drop for OutboundReceiver {
         let mut state = lock(&self.state);
         state.gone = true;
         state.items.clear();
+        self.state.queued.store(0, Ordering::Release);
         state.bytes = 0;
         state.release_all();
     }
