@@ -129,7 +129,8 @@ impl Session {
         }
     }
 
-    async fn send(&mut self, message: &Message) -> Result<(), BoxError> {
+    /// Queues a message (sent when `recv` waits).
+    pub async fn send(&mut self, message: &Message) -> Result<(), BoxError> {
         let data = self.serializer.encode(message)?;
         let frame = if self.serializer.is_binary() {
             Frame::binary(data)
@@ -142,7 +143,8 @@ impl Session {
         Ok(())
     }
 
-    async fn recv(&mut self) -> Result<Message, BoxError> {
+    /// The next message.
+    pub async fn recv(&mut self) -> Result<Message, BoxError> {
         loop {
             match next_frame(&mut self.socket).await {
                 Some(Ok(Frame::Text(text))) => return Ok(self.serializer.decode(text.as_bytes())?),

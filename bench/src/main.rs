@@ -15,6 +15,7 @@
 mod inproc;
 mod load;
 mod servers;
+mod soak;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -25,6 +26,11 @@ use tokio::process::{Child, Command};
 use wamp::protocol::Serializer;
 
 type BoxError = Box<dyn std::error::Error>;
+
+// The allocator of `wamp router`: memory freed by sessions that left goes
+// back to the system (docs/router.md, "Memory").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Parser, Debug)]
 #[command(name = "wamp-bench", about = "Router throughput and latency against a WebSocket echo baseline")]
@@ -77,6 +83,20 @@ enum Serve {
         #[arg(long)]
         core: Option<usize>,
     },
+    /// Many sessions joining and leaving while calls and events flow;
+    /// fails if an acknowledged publication or an answered call is lost,
+    /// or the router's memory does not go back once everyone has left.
+    Soak {
+        /// Sessions kept joined.
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+        /// Seconds the soak runs.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Sessions replaced per second.
+        #[arg(long, default_value_t = 200)]
+        churn: usize,
+    },
 }
 
 /// Pins the calling thread (and the threads it starts later) to `core`.
@@ -102,6 +122,13 @@ fn main() -> Result<(), BoxError> {
     let server_core = (!cli.no_pin && cores >= 2).then_some(1);
     if server_core.is_some() {
         pin(0)?;
+    }
+    if let Some(Serve::Soak { sessions, seconds, churn }) = cli.serve {
+        let config =
+            soak::SoakConfig { sessions, duration: Duration::from_secs(seconds), churn_per_sec: churn };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let local = tokio::task::LocalSet::new();
+        return local.block_on(&runtime, run_soak(config, server_core));
     }
     let mut local_rows = Vec::new();
     if cli.suite != Suite::Remote {
@@ -282,9 +309,9 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             ratio: None,
             target: "≤ 64 KiB",
         });
-        // Memory goes back once they leave.
+        // Memory goes back once they leave (after the allocator's decay).
         drop(sessions);
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(Duration::from_secs(15)).await;
         let left = router.rss()?;
         eprintln!("after the {} sessions left: RSS {:.1} MiB", cli.idle, mib(left));
         rows.push(Row {
@@ -298,6 +325,61 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
 
     print_rows(rows);
     Ok(())
+}
+
+async fn run_soak(config: soak::SoakConfig, core: Option<usize>) -> Result<(), BoxError> {
+    let router = Server::start("router", core).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let report = soak::run(&router.url, config, || router.rss()).await?;
+    if let Some(pid) = router.child.id() {
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
+        eprintln!("router file descriptors after everyone left: {fds}");
+    }
+    let (before, joined, after) = report.rss;
+    let per_session = joined.saturating_sub(before) as f64 / config.sessions.max(1) as f64;
+    let grown = joined.saturating_sub(before);
+    let kept = after.saturating_sub(before);
+    print_rows(vec![
+        Row {
+            name: format!(
+                "soak: {} sessions, {} replaced per second, {} s",
+                config.sessions,
+                config.churn_per_sec,
+                config.duration.as_secs()
+            ),
+            value: format!("{} joins", report.joins),
+            baseline: "-".into(),
+            ratio: None,
+            target: "",
+        },
+        row("calls answered/s", format!("{:.0}", report.calls_per_sec)),
+        row("events received/s", format!("{:.0}", report.events_per_sec)),
+        row("memory per joined session", format!("{:.1} KiB", per_session / 1024.0)),
+        row(
+            "router RSS: before, joined, after everyone left",
+            format!("{:.1} / {:.1} / {:.1} MiB", mib(before), mib(joined), mib(after)),
+        ),
+        row("acknowledged publications lost", report.lost_publications.to_string()),
+        row("calls never answered", report.lost_calls.to_string()),
+        row("calls answered wrongly or with an error", report.failed_calls.to_string()),
+    ]);
+    let mut problems = Vec::new();
+    if report.lost_publications > 0 || report.lost_calls > 0 || report.failed_calls > 0 {
+        problems.push("messages were lost or calls failed".to_owned());
+    }
+    // Back to the baseline: at most a quarter of the growth stays.
+    if kept > grown / 4 {
+        problems.push(format!("{:.1} MiB of {:.1} MiB stayed after everyone left", mib(kept), mib(grown)));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; ").into())
+    }
+}
+
+fn row(name: &str, value: String) -> Row {
+    Row { name: name.to_owned(), value, baseline: "-".into(), ratio: None, target: "" }
 }
 
 /// The size of the large payloads: 64 KiB.

@@ -12,6 +12,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+// jemalloc with background threads hands the memory of sessions that left
+// back to the system within seconds; the system allocator kept it
+// (docs/router.md, "Memory").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Tools for WAMP applications built with actix-wamp.
 #[derive(Parser, Debug)]
 #[command(name = "wamp", version, about)]
