@@ -14,7 +14,7 @@
 //! | `ping_interval_secs` | `30` (0: off) | `WAMP_PING_INTERVAL_SECS` |
 //! | `ping_timeout_secs` | `30` | `WAMP_PING_TIMEOUT_SECS` |
 //! | `shutdown_grace_secs` | `5` | `WAMP_SHUTDOWN_GRACE_SECS` |
-//! | `max_queued_bytes` | `4194304` (4 MiB) | `WAMP_MAX_QUEUED_BYTES` |
+//! | `max_queued_bytes` | `16777216` (16 MiB) | `WAMP_MAX_QUEUED_BYTES` |
 //! | `stall_timeout_ms` | `10000` | `WAMP_STALL_TIMEOUT_MS` |
 //! | `stall_policy` | `close` (or `drop`) | `WAMP_STALL_POLICY` |
 //! | `hello_timeout_secs` | `10` | `WAMP_HELLO_TIMEOUT_SECS` |

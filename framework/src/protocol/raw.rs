@@ -126,6 +126,11 @@ impl Visitor<'_> for Key {
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         Ok(())
     }
+    /// MessagePack may carry a key as `bin`; the full decoding takes it if
+    /// it is UTF-8, and so does the check.
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<(), E> {
+        std::str::from_utf8(v).map(|_| ()).map_err(|_| E::custom("a dictionary key is not UTF-8 text"))
+    }
 }
 
 impl<'de> Visitor<'de> for Check<'_> {

@@ -378,7 +378,7 @@ impl Dealer {
     /// answering fail with `wamp.error.canceled`. Calls it made stay until
     /// their callees answer (the answers are dropped: nobody is there to
     /// take them).
-    pub fn remove_session(&mut self, session: Id, out: &mut Outbox) {
+    pub fn remove_session(&mut self, session: Id, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
         self.calls_of.remove(&session);
         let Some(owned) = self.by_session.remove(&session) else { return };
         for id in owned.registrations {
@@ -391,7 +391,8 @@ impl Dealer {
         // Answer in invocation order, so each caller sees its calls fail in
         // the order it made them.
         orphaned.sort_unstable_by_key(|(id, _)| *id);
-        for (_, call) in orphaned {
+        // Callers that left have nobody to tell.
+        for (_, call) in orphaned.into_iter().filter(|(_, call)| joined(call.caller)) {
             out.send(
                 call.caller,
                 Message::Error {

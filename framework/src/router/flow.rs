@@ -33,7 +33,7 @@ use crate::protocol::{Dict, Id, Message, Payload, Value};
 /// How many bytes one connection may have on their way into its realm
 /// (read from the socket, not yet routed) before it stops reading. One
 /// message is always let through, whatever its size.
-pub const INBOUND_WINDOW: usize = 1024 * 1024;
+pub const INBOUND_WINDOW: usize = 4 * 1024 * 1024;
 
 /// What a realm does with a session whose outbound queue stays full past
 /// the stall timeout.
@@ -65,7 +65,7 @@ pub struct FlowSettings {
 impl Default for FlowSettings {
     fn default() -> Self {
         FlowSettings {
-            max_queued_bytes: 4 * 1024 * 1024,
+            max_queued_bytes: 16 * 1024 * 1024,
             stall_timeout: Duration::from_secs(10),
             stall_policy: StallPolicy::Close,
         }

@@ -155,7 +155,8 @@ impl RealmCore {
     pub fn leave(&mut self, session: Id, out: &mut Outbox) {
         if self.sessions.remove(&session).is_some() {
             self.broker.remove_session(session);
-            self.dealer.remove_session(session, out);
+            let sessions = &self.sessions;
+            self.dealer.remove_session(session, |s| sessions.contains_key(&s), out);
         }
     }
 
@@ -192,6 +193,16 @@ impl RealmCore {
     /// How many sessions are joined.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// How many topics have subscribers.
+    pub fn topic_count(&self) -> usize {
+        self.broker.topic_count()
+    }
+
+    /// How many procedures are registered.
+    pub fn registration_count(&self) -> usize {
+        self.dealer.registration_count()
     }
 
     /// How many calls wait for their callee.

@@ -310,6 +310,17 @@ fn a_caller_leaving_drops_its_calls_and_late_yields_are_ignored() {
 }
 
 #[test]
+fn a_callee_leaving_tells_only_the_callers_still_there() {
+    let mut h = Harness::new();
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "com.slow")));
+    h.feed(caller, call(1, "com.slow", Payload::default()));
+    assert!(h.leave(caller).is_empty());
+    assert!(h.leave(callee).is_empty(), "the caller is gone: no ERROR for it");
+    assert_eq!((h.realm.pending_calls(), h.realm.registration_count()), (0, 0));
+}
+
+#[test]
 fn a_session_leaving_takes_exactly_what_it_owned() {
     let mut h = Harness::new();
     let (a, b, caller) = (h.join(), h.join(), h.join());
