@@ -547,21 +547,6 @@ impl Message {
         }
     }
 
-    /// The message's payload, mutably, if its type has one.
-    pub fn payload_mut(&mut self) -> Option<&mut Payload> {
-        use Message::*;
-        match self {
-            Error { payload, .. }
-            | Publish { payload, .. }
-            | Event { payload, .. }
-            | Call { payload, .. }
-            | Result { payload, .. }
-            | Invocation { payload, .. }
-            | Yield { payload, .. } => Some(payload),
-            _ => None,
-        }
-    }
-
     fn serialize_with<S: Serializer>(
         &self,
         serializer: S,

@@ -15,7 +15,7 @@ use super::outbox::Outbox;
 use super::realm::{RequestError, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
+use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules};
 
 #[derive(Debug)]
 struct Registration {
@@ -116,18 +116,15 @@ impl Dealer {
                 self.owned(call.callee, |owned| owned.invocations.remove(&invocation));
                 if joined(call.caller) {
                     let timeout = self.call_timeout.unwrap_or_default();
-                    out.send(
+                    let text = format!(
+                        "the callee did not answer within {}s (the router's call_timeout)",
+                        timeout.as_secs_f64()
+                    );
+                    let _ = RequestError::new(errors::TIMEOUT, text).reply(
                         call.caller,
-                        Message::Error {
-                            request_type: code::CALL,
-                            request: call.caller_request,
-                            details: Dict::new(),
-                            error: errors::TIMEOUT.into(),
-                            payload: Payload::args(vec![Value::from(format!(
-                                "the callee did not answer within {}s (the router's call_timeout)",
-                                timeout.as_secs_f64()
-                            ))]),
-                        },
+                        code::CALL,
+                        call.caller_request,
+                        out,
                     );
                 }
             }
@@ -393,15 +390,12 @@ impl Dealer {
         orphaned.sort_unstable_by_key(|(id, _)| *id);
         // Callers that left have nobody to tell.
         for (_, call) in orphaned.into_iter().filter(|(_, call)| joined(call.caller)) {
-            out.send(
+            let text = "the callee left before answering the call";
+            let _ = RequestError::new(errors::CANCELED, text).reply(
                 call.caller,
-                Message::Error {
-                    request_type: code::CALL,
-                    request: call.caller_request,
-                    details: Dict::new(),
-                    error: errors::CANCELED.into(),
-                    payload: Payload::args(vec![Value::from("the callee left before answering the call")]),
-                },
+                code::CALL,
+                call.caller_request,
+                out,
             );
         }
     }
