@@ -188,6 +188,50 @@ async fn a_message_over_the_size_limit_closes_the_connection() {
 }
 
 #[tokio::test]
+async fn a_fragmented_message_over_the_size_limit_closes_the_connection() {
+    let router =
+        TestRouter::with_config(RouterConfig { max_message_size: 64 * 1024, ..RouterConfig::default() });
+    let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
+    // Every fragment is small; together they are over the limit.
+    let big = "x".repeat(65 * 1024);
+    c.send_fragmented(format!("[16, 1, {{}}, \"com.test.big\", [\"{big}\"]]").as_bytes(), 4096).await;
+    assert!(matches!(c.recv().await, Message::Goodbye { .. }), "GOODBYE");
+    assert_eq!(c.expect_closed().await, Some(1009), "close code 1009 (message too big)");
+    router_still_works(&router.url).await;
+}
+
+#[tokio::test]
+async fn text_that_is_not_utf8_closes_with_1007() {
+    let router = TestRouter::start();
+    // In one frame, and across fragments.
+    for chunk in [1024, 3] {
+        let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
+        c.send_fragmented(b"[16, 1, {}, \"com.test.bad\", [\"\xff\xfe\"]]", chunk).await;
+        match c.recv().await {
+            Message::Goodbye { reason, details } => {
+                assert_eq!(reason, PROTOCOL_VIOLATION);
+                let text = details.get("message").and_then(Value::as_str).unwrap_or_default();
+                assert!(text.contains("UTF-8"), "{text}");
+            }
+            other => panic!("expected GOODBYE, got {other:?}"),
+        }
+        assert_eq!(c.expect_closed().await, Some(1007), "close code 1007 (invalid payload data)");
+    }
+    router_still_works(&router.url).await;
+}
+
+#[tokio::test]
+async fn fragments_are_joined_before_utf8_is_checked() {
+    let router = TestRouter::start();
+    let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
+    // Chunks of 1 byte split every multi-byte character between frames.
+    let text = "[16, 7, {\"acknowledge\": true}, \"com.test.fragments\", [\"h\u{e9}llo \u{1f600}\"]]";
+    c.send_fragmented(text.as_bytes(), 1).await;
+    assert!(matches!(c.recv().await, Message::Published { request: 7, .. }), "PUBLISHED");
+    router_still_works(&router.url).await;
+}
+
+#[tokio::test]
 async fn an_abrupt_disconnect_mid_call_fails_the_call() {
     let router = TestRouter::start();
     let (mut callee, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;

@@ -409,15 +409,21 @@ impl Handler<Join> for RealmActor {
 
 impl StreamHandler<RealmInput> for RealmActor {
     fn handle(&mut self, input: RealmInput, ctx: &mut Self::Context) {
-        let now = self.tick_clock();
         match input {
             RealmInput::Inbound { session, message, size } => {
+                // Only a call reads the time (for its deadline), and only
+                // a call can bring the next deadline forward: other inputs
+                // spare the clock and the timer.
+                let now = matches!(message, Message::Call { .. }).then(|| self.tick_clock());
                 self.core.handle(session, message, &mut self.outbox);
                 self.deliver(Some(session), ctx);
                 if size > 0 {
                     if let Some(gate) = self.peers.get(&session).and_then(|p| p.gate.as_ref()) {
                         gate.routed(size);
                     }
+                }
+                if let Some(now) = now {
+                    self.arm_deadline_timer(now, ctx);
                 }
             }
             RealmInput::Leave { session } => {
@@ -428,7 +434,6 @@ impl StreamHandler<RealmInput> for RealmActor {
                 self.deliver(None, ctx);
             }
         }
-        self.arm_deadline_timer(now, ctx);
         if self.peers.is_empty() {
             self.note_idle(ctx);
         }

@@ -162,7 +162,8 @@ impl RealmCore {
 
     /// Tells the realm the time: a monotonic duration since an origin of
     /// the driver's choosing. The realm never reads a clock; its driver
-    /// sets the time before each input.
+    /// sets the time before each CALL (the only input whose handling
+    /// reads it, for the call's deadline) and before [`RealmCore::expire`].
     pub fn set_clock(&mut self, now: Duration) {
         self.dealer.set_clock(now);
     }

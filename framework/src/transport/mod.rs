@@ -2,7 +2,9 @@
 //!
 //! * [`server`]: a standalone server for the router (`wamp router`);
 //! * [`websocket`]: the actix-web WebSocket endpoint (`wamp.2.json`,
-//!   `wamp.2.msgpack`), mounted into any actix-web `App`.
+//!   `wamp.2.msgpack`), mounted into any actix-web `App`;
+//! * `ws`: the WebSocket protocol under it (whole messages in, frames out,
+//!   no channel between the connection and its socket).
 //!
 //! Every transport decodes frames into [`Message`](crate::protocol::Message)s,
 //! runs the session's state machine
@@ -11,3 +13,4 @@
 
 pub mod server;
 pub mod websocket;
+mod ws;

@@ -1,4 +1,4 @@
-//! The WebSocket endpoint of the router, on actix-web and `actix-ws`.
+//! The WebSocket endpoint of the router, on actix-web.
 //!
 //! [`Router::websocket`] returns an actix-web resource that upgrades
 //! requests offering `wamp.2.msgpack` or `wamp.2.json` and runs one task per
@@ -6,30 +6,28 @@
 //! forwards messages to the realm actor and writes what the realm sends
 //! back, in order.
 //!
-//! Reading and writing never wait on each other: the task takes the next
-//! message from the session's outbound queue only when the socket can take
-//! it, so a peer that stops reading leaves the task free to read, answer
-//! pings, time out and say goodbye. What the realm queues meanwhile is
+//! Reading and writing never wait on each other: the task takes messages
+//! from the session's outbound queue only while the socket keeps up (see
+//! the `ws` module), so a peer that stops reading leaves the task free to
+//! read, answer pings, time out and say goodbye. What the realm queues meanwhile is
 //! bounded by the queue's back-pressure rule (see [`crate::router::flow`]);
 //! the task's own frames (WELCOME, GOODBYE, pings, pongs) are at most a
 //! handful. Reading in turn pauses while the connection's [`Gate`] is
 //! closed: that is how the realm slows a producer down.
 
 use std::collections::VecDeque;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_ws::Message as Frame;
-use futures_util::{Sink as _, SinkExt as _, Stream as _};
-
-use actix_web::http::header::{self, HeaderValue};
+use actix_http::ws::{CloseCode, CloseReason};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason};
 use bytes::Bytes;
 use tokio::time::Instant;
 use tracing::Instrument as _;
+
+use super::ws::{self, Incoming, ReadError, Reader, Writer};
 
 use crate::auth;
 use crate::protocol::roles::router_roles;
@@ -93,12 +91,8 @@ async fn upgrade(
                 .body(format!("{refused}\n")));
         }
     };
-    let (mut response, ws, stream) = actix_ws::handle(&req, body)?;
-    response
-        .headers_mut()
-        .insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(serializer.subprotocol()));
     let limit = router.config().max_message_size;
-    let stream = stream.max_frame_size(limit).aggregate_continuations().max_continuation_size(limit);
+    let (response, reader, writer) = ws::accept(&req, body, serializer.subprotocol(), limit)?;
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let span = tracing::info_span!(
         "session",
@@ -108,8 +102,8 @@ async fn upgrade(
         session = tracing::field::Empty,
         authid = tracing::field::Empty,
     );
-    let connection = Connection::new(router.get_ref().clone(), serializer, ws);
-    actix_web::rt::spawn(connection.run(stream, guard).instrument(span));
+    let connection = Connection::new(router.get_ref().clone(), serializer, writer);
+    actix_web::rt::spawn(connection.run(reader, guard).instrument(span));
     Ok(response)
 }
 
@@ -140,80 +134,102 @@ impl Drop for Membership {
     }
 }
 
-/// What the writing side of the loop has to do next.
+/// What the writing side of the loop did, or has to do next.
 enum Write {
-    /// One of the connection's own frames.
-    Frame(Frame),
-    /// A delivery from the realm.
-    Deliver(ToPeer),
+    /// Frames were written.
+    Wrote,
+    /// The realm closed the session.
+    Closed { reason: &'static str, message: String },
     /// The realm ended the session because it stopped reading.
     Stalled(String),
-    /// The socket is closed.
-    Closed,
+    /// The connection must end.
+    End(End),
+}
+
+/// A frame of the connection's own.
+enum Own {
+    /// WELCOME, GOODBYE or ABORT.
+    Wamp(Message),
+    Ping,
+    Pong(Bytes),
 }
 
 /// One client connection.
 struct Connection {
     router: Router,
     serializer: Serializer,
-    ws: actix_ws::Session,
+    writer: Writer,
     machine: PeerSession,
     joined: Option<Membership>,
     outbound: Option<OutboundReceiver>,
     /// Frames of the connection's own, written before the realm's
     /// deliveries: at most one WELCOME, GOODBYE or ABORT, one ping and one
     /// pong.
-    control: VecDeque<Frame>,
+    control: VecDeque<Own>,
     gate: Arc<Gate>,
+    /// Whether a frame arrived since the last keepalive tick.
+    heard: bool,
+    /// The keepalive tick that last found `heard` set.
     last_heard: Instant,
-    /// Set once the router sent GOODBYE: when to stop waiting for the reply.
+    /// Set when the router sends GOODBYE: when to stop waiting for the
+    /// reply (taken by the loop, which arms its timer).
     goodbye_deadline: Option<Instant>,
 }
 
 impl Connection {
-    fn new(router: Router, serializer: Serializer, ws: actix_ws::Session) -> Self {
+    fn new(router: Router, serializer: Serializer, writer: Writer) -> Self {
         let machine = PeerSession::new(router.config().uri_rules());
         Connection {
             router,
             serializer,
-            ws,
+            writer,
             machine,
             joined: None,
             outbound: None,
             control: VecDeque::new(),
             gate: Gate::new(),
+            heard: false,
             last_heard: Instant::now(),
             goodbye_deadline: None,
         }
     }
 
-    async fn run(mut self, mut stream: AggregatedMessageStream, _guard: ConnectionGuard) {
+    async fn run(mut self, mut reader: Reader, _guard: ConnectionGuard) {
         tracing::debug!("connection open");
         let hello_timeout = self.router.config().hello_timeout();
-        let mut hello_deadline = Some(Instant::now() + hello_timeout);
+        // One timer each, armed once: a timer set up per loop turn would
+        // cost more than the turn.
+        let hello = tokio::time::sleep(hello_timeout);
+        tokio::pin!(hello);
+        let mut awaiting_hello = true;
+        let goodbye = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(goodbye);
+        let mut awaiting_goodbye = false;
         let ping_interval = self.router.config().ping_interval();
         let ping_timeout = self.router.config().ping_timeout();
         let mut ping = tokio::time::interval(ping_interval.unwrap_or(Duration::from_secs(3600)));
         ping.reset();
+        let gate = self.gate.clone();
         let end = loop {
+            if awaiting_hello && !matches!(self.machine.phase(), Phase::Opening | Phase::Joining) {
+                awaiting_hello = false;
+            }
+            if let Some(deadline) = self.goodbye_deadline.take() {
+                goodbye.as_mut().reset(deadline);
+                awaiting_goodbye = true;
+            }
             let step = tokio::select! {
                 biased;
-                write = next_write(&mut self.ws, &mut self.control, self.outbound.as_ref()) => {
-                    self.on_write(write)
-                }
-                frame = next_frame(&self.gate, &mut stream) => self.on_frame(frame).await,
-                _ = sleep_until(self.goodbye_deadline) => {
+                write = std::future::poll_fn(|cx| self.poll_write(cx)) => self.on_write(write),
+                frame = next_frame(&gate, &mut reader) => self.on_frame(frame).await,
+                () = &mut goodbye, if awaiting_goodbye => {
                     Some(End::Close(CloseCode::Away, "no GOODBYE in reply".into()))
                 }
-                _ = sleep_until(hello_deadline) => {
-                    hello_deadline = None;
-                    if self.machine.phase() == Phase::Opening || self.machine.phase() == Phase::Joining {
-                        let text = format!("no HELLO within {}s (hello_timeout_secs)", hello_timeout.as_secs());
-                        self.machine.rejected();
-                        Some(self.fail(abort(errors::TIMEOUT, &text), CloseCode::Policy))
-                    } else {
-                        None
-                    }
+                () = &mut hello, if awaiting_hello => {
+                    awaiting_hello = false;
+                    let text = format!("no HELLO within {}s (hello_timeout_secs)", hello_timeout.as_secs());
+                    self.machine.rejected();
+                    Some(self.fail(abort(errors::TIMEOUT, &text), CloseCode::Policy))
                 }
                 _ = ping.tick(), if ping_interval.is_some() => self.keepalive(ping_interval.unwrap_or_default() + ping_timeout),
             };
@@ -221,6 +237,7 @@ impl Connection {
                 break end;
             }
         };
+        drop(reader);
         self.finish(end).await;
         tracing::debug!("connection closed");
     }
@@ -233,24 +250,26 @@ impl Connection {
         self.outbound = None;
         let End::Close(code, description) = end else { return };
         tracing::debug!(?code, %description, "closing connection");
-        let mut ws = self.ws;
-        let control = std::mem::take(&mut self.control);
-        let flush = async move {
-            for frame in control {
-                ws.send(frame).await?;
+        for own in std::mem::take(&mut self.control) {
+            if let Err(e) = self.write_own(own) {
+                tracing::error!(error = %e, "cannot encode an outgoing message");
             }
-            ws.close(Some(CloseReason { code, description: Some(description) })).await
-        };
-        if tokio::time::timeout(self.router.config().shutdown_grace(), flush).await.is_err() {
+        }
+        self.writer.close(Some(CloseReason { code, description: Some(description) }));
+        let flushed = std::future::poll_fn(|cx| self.writer.poll_flushed(cx));
+        if tokio::time::timeout(self.router.config().shutdown_grace(), flushed).await.is_err() {
             tracing::debug!("the peer read nothing more; the connection is dropped");
         }
     }
 
     /// The keepalive tick: ping, or give up on a peer silent for `limit`.
+    /// Silence is counted from the tick that last found input, so a peer
+    /// is closed between `limit` and `limit` plus one interval after its
+    /// last frame.
     fn keepalive(&mut self, limit: Duration) -> Option<End> {
-        if !self.gate.is_open() {
-            // We are not reading this peer (back-pressure): its silence is
-            // ours, not its.
+        // While we are not reading this peer (back-pressure), its silence
+        // is ours, not its.
+        if std::mem::take(&mut self.heard) || !self.gate.is_open() {
             self.last_heard = Instant::now();
         }
         let silent = self.last_heard.elapsed();
@@ -260,8 +279,8 @@ impl Connection {
                 format!("no answer to pings for {}s", silent.as_secs()),
             ));
         }
-        if !self.control.iter().any(|f| matches!(f, Frame::Ping(_))) {
-            self.control.push_back(Frame::Ping(Bytes::new()));
+        if !self.control.iter().any(|own| matches!(own, Own::Ping)) {
+            self.control.push_back(Own::Ping);
         }
         None
     }
@@ -272,47 +291,76 @@ impl Connection {
         }
     }
 
-    /// Encodes a WAMP message into a frame.
-    fn frame(&self, message: &Message) -> Result<Frame, End> {
-        let internal = |what: &str| {
-            tracing::error!(message = message.name(), "cannot encode an outgoing message: {what}");
-            End::Close(CloseCode::Error, "internal encoding error".into())
-        };
-        let mut data = Vec::with_capacity(128);
-        if let Err(e) = self.serializer.encode_into(message, &mut data) {
-            return Err(internal(&e.to_string()));
+    /// Queues a WAMP message of the connection's own (WELCOME, GOODBYE,
+    /// ABORT) ahead of the realm's deliveries.
+    fn send_own(&mut self, message: Message) {
+        self.control.push_back(Own::Wamp(message));
+    }
+
+    fn write_own(&mut self, own: Own) -> Result<(), ws::EncodeError> {
+        match own {
+            Own::Wamp(message) => self.writer.message(self.serializer, &message)?,
+            Own::Ping => self.writer.ping(&[]),
+            Own::Pong(payload) => self.writer.pong(&payload),
         }
-        if self.serializer.is_binary() {
-            Ok(Frame::Binary(Bytes::from(data)))
-        } else {
-            match String::from_utf8(data) {
-                Ok(text) => Ok(Frame::Text(text.into())),
-                Err(e) => Err(internal(&e.to_string())),
+        Ok(())
+    }
+
+    /// Writes what there is room for: the connection's own frames first,
+    /// then the realm's deliveries in order. A closing or a stall ending
+    /// is reported even while the socket is busy.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Write> {
+        let internal = |e: ws::EncodeError| {
+            tracing::error!(error = %e, "cannot encode an outgoing message");
+            Write::End(End::Close(CloseCode::Error, "internal encoding error".into()))
+        };
+        let mut ready = match self.writer.poll_room(cx) {
+            Poll::Ready(Ok(())) => true,
+            Poll::Ready(Err(ws::Gone)) => return Poll::Ready(Write::End(End::Gone)),
+            Poll::Pending => false,
+        };
+        let mut wrote = false;
+        if ready {
+            while let Some(own) = self.control.pop_front() {
+                if let Err(e) = self.write_own(own) {
+                    return Poll::Ready(internal(e));
+                }
+                wrote = true;
+            }
+        }
+        let Some(queue) = &self.outbound else {
+            return if wrote { Poll::Ready(Write::Wrote) } else { Poll::Pending };
+        };
+        loop {
+            match queue.poll_next(cx, ready) {
+                Poll::Ready(Next::Deliver(ToPeer::Message(message))) => {
+                    if let Err(e) = self.writer.message(self.serializer, &message) {
+                        return Poll::Ready(internal(e));
+                    }
+                    wrote = true;
+                    // Room is checked again through `poll_room` (which
+                    // registers the task) once the buffer is full.
+                    if !self.writer.has_room() {
+                        ready = false;
+                        if self.writer.poll_room(cx).is_ready() {
+                            return Poll::Ready(Write::Wrote);
+                        }
+                    }
+                }
+                Poll::Ready(Next::Deliver(ToPeer::Close { reason, message })) => {
+                    return Poll::Ready(Write::Closed { reason, message })
+                }
+                Poll::Ready(Next::Stalled(explanation)) => return Poll::Ready(Write::Stalled(explanation)),
+                Poll::Pending if wrote => return Poll::Ready(Write::Wrote),
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
 
-    /// Queues a WAMP message of the connection's own (WELCOME, GOODBYE,
-    /// ABORT) ahead of the realm's deliveries.
-    fn send_own(&mut self, message: &Message) -> Result<(), End> {
-        let frame = self.frame(message)?;
-        self.control.push_back(frame);
-        Ok(())
-    }
-
-    /// Writes a frame the socket is ready for.
-    fn write(&mut self, frame: Frame) -> Option<End> {
-        Pin::new(&mut self.ws).start_send(frame).err().map(|_| End::Gone)
-    }
-
     fn on_write(&mut self, write: Write) -> Option<End> {
         match write {
-            Write::Frame(frame) => self.write(frame),
-            Write::Deliver(ToPeer::Message(message)) => match self.frame(&message) {
-                Ok(frame) => self.write(frame),
-                Err(end) => Some(end),
-            },
-            Write::Deliver(ToPeer::Close { reason, message }) => {
+            Write::Wrote => None,
+            Write::Closed { reason, message } => {
                 // The realm has already forgotten the session.
                 self.forget_membership();
                 if reason == errors::PROTOCOL_VIOLATION {
@@ -320,9 +368,7 @@ impl Connection {
                     return Some(self.fail(goodbye(reason, &message), CloseCode::Protocol));
                 }
                 self.machine.closing();
-                if let Err(end) = self.send_own(&goodbye(reason, &message)) {
-                    return Some(end);
-                }
+                self.send_own(goodbye(reason, &message));
                 self.outbound = None;
                 // Wait (bounded) for the peer's GOODBYE; `on_frame` ends the
                 // loop when it arrives.
@@ -333,10 +379,10 @@ impl Connection {
                 self.forget_membership();
                 tracing::warn!(%explanation, "session closed: it stopped reading");
                 self.machine.closing();
-                let _ = self.send_own(&goodbye(errors::CLOSE_STALLED, &explanation));
+                self.send_own(goodbye(errors::CLOSE_STALLED, &explanation));
                 Some(End::Close(CloseCode::Policy, explanation))
             }
-            Write::Closed => Some(End::Gone),
+            Write::End(end) => Some(end),
         }
     }
 
@@ -350,33 +396,19 @@ impl Connection {
         if matches!(message, Message::Goodbye { .. }) {
             self.joined = None;
         }
-        match self.send_own(&message) {
-            Ok(()) => End::Close(code, description),
-            Err(end) => end,
-        }
+        self.send_own(message);
+        End::Close(code, description)
     }
 
     /// A frame from the client.
-    async fn on_frame(
-        &mut self,
-        frame: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>,
-    ) -> Option<End> {
-        self.last_heard = Instant::now();
+    async fn on_frame(&mut self, frame: Option<Result<Incoming, ReadError>>) -> Option<End> {
+        self.heard = true;
         let data = match frame {
             None => return Some(End::Gone),
             Some(Err(e)) => {
                 tracing::debug!(error = %e, "websocket protocol error");
-                let code = match e {
-                    actix_ws::ProtocolError::Overflow => CloseCode::Size,
-                    _ => CloseCode::Protocol,
-                };
-                let text = match e {
-                    actix_ws::ProtocolError::Overflow => format!(
-                        "message larger than the limit of {} bytes",
-                        self.router.config().max_message_size
-                    ),
-                    other => other.to_string(),
-                };
+                let code = e.close_code();
+                let text = e.to_string();
                 // Tell the peer in WAMP terms too, if it can still hear us.
                 let step = self.machine.violation(&text);
                 if let Step::Fail { message } = step {
@@ -384,22 +416,22 @@ impl Connection {
                 }
                 return Some(End::Close(code, text));
             }
-            Some(Ok(AggregatedMessage::Text(text))) if !self.serializer.is_binary() => text.into_bytes(),
-            Some(Ok(AggregatedMessage::Binary(data))) if self.serializer.is_binary() => data,
-            Some(Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_))) => {
+            Some(Ok(Incoming::Text(data))) if !self.serializer.is_binary() => data,
+            Some(Ok(Incoming::Binary(data))) if self.serializer.is_binary() => data,
+            Some(Ok(Incoming::Text(_) | Incoming::Binary(_))) => {
                 let kind = if self.serializer.is_binary() { "text" } else { "binary" };
                 let text = format!("a {kind} frame on a {} session", self.serializer.subprotocol());
                 let step = self.machine.violation(&text);
                 return self.perform(step, 0).await;
             }
-            Some(Ok(AggregatedMessage::Ping(payload))) => {
+            Some(Ok(Incoming::Ping(payload))) => {
                 // Only the latest ping needs an answer.
-                self.control.retain(|f| !matches!(f, Frame::Pong(_)));
-                self.control.push_back(Frame::Pong(payload));
+                self.control.retain(|own| !matches!(own, Own::Pong(_)));
+                self.control.push_back(Own::Pong(payload));
                 return None;
             }
-            Some(Ok(AggregatedMessage::Pong(_))) => return None,
-            Some(Ok(AggregatedMessage::Close(reason))) => {
+            Some(Ok(Incoming::Pong(_))) => return None,
+            Some(Ok(Incoming::Close(reason))) => {
                 tracing::debug!(?reason, "peer closed the connection");
                 return Some(End::Close(CloseCode::Normal, String::new()));
             }
@@ -428,9 +460,7 @@ impl Connection {
             Step::Leave { reply } => {
                 self.joined = None;
                 if let Some(reply) = reply {
-                    if let Err(end) = self.send_own(&reply) {
-                        return Some(end);
-                    }
+                    self.send_own(reply);
                 }
                 Some(End::Close(CloseCode::Normal, String::new()))
             }
@@ -491,56 +521,17 @@ impl Connection {
         identity.write_details(&mut welcome);
         welcome.insert("agent".into(), Value::from(concat!("actix-wamp/", env!("CARGO_PKG_VERSION"))));
         tracing::debug!("session joined");
-        self.send_own(&Message::Welcome { session, details: welcome }).err()
+        self.send_own(Message::Welcome { session, details: welcome });
+        None
     }
 }
 
-/// What to write next, once the socket can take it: the connection's own
-/// frames first, then the realm's deliveries in order. A stall ending is
-/// reported even while the socket is busy.
-async fn next_write(
-    ws: &mut actix_ws::Session,
-    control: &mut VecDeque<Frame>,
-    outbound: Option<&OutboundReceiver>,
-) -> Write {
-    std::future::poll_fn(|cx| {
-        let ready = match Pin::new(&mut *ws).poll_ready(cx) {
-            Poll::Ready(Ok(())) => true,
-            Poll::Ready(Err(_)) => return Poll::Ready(Write::Closed),
-            Poll::Pending => false,
-        };
-        if ready {
-            if let Some(frame) = control.pop_front() {
-                return Poll::Ready(Write::Frame(frame));
-            }
-        }
-        match outbound {
-            Some(queue) => queue.poll_next(cx, ready).map(|next| match next {
-                Next::Deliver(to_peer) => Write::Deliver(to_peer),
-                Next::Stalled(explanation) => Write::Stalled(explanation),
-            }),
-            None => Poll::Pending,
-        }
-    })
-    .await
-}
-
-/// The next frame from the client, once the gate lets the connection read.
-async fn next_frame(
-    gate: &Gate,
-    stream: &mut AggregatedMessageStream,
-) -> Option<Result<AggregatedMessage, actix_ws::ProtocolError>> {
+/// The next message from the client, once the gate lets the connection
+/// read.
+async fn next_frame(gate: &Gate, reader: &mut Reader) -> Option<Result<Incoming, ReadError>> {
     std::future::poll_fn(|cx| match gate.poll_open(cx) {
-        Poll::Ready(()) => Pin::new(&mut *stream).poll_next(cx),
+        Poll::Ready(()) => reader.poll_next(cx),
         Poll::Pending => Poll::Pending,
     })
     .await
-}
-
-/// Completes at `deadline`, or never without one.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
 }

@@ -1,0 +1,95 @@
+//! The WebSocket protocol (RFC 6455) on an actix-web request.
+//!
+//! [`accept`] answers the upgrade and splits the connection into a
+//! [`Reader`] of whole messages and a [`Writer`] of frames. The writer
+//! encodes straight into the buffer that actix-web sends as the response
+//! body: no channel and no task sit between the connection and its
+//! socket, and actix-web only asks for more when the socket took what it
+//! had, which is what lets the connection see a slow peer (see
+//! [`Writer::poll_room`]).
+//!
+//! actix-http parses and writes the frames; this module joins fragments,
+//! checks text for UTF-8 (closing with 1007 when it is not) and ties the
+//! three halves together: when actix-web drops the body (the peer went
+//! away) the reader ends and the writer reports [`Gone`].
+
+mod reader;
+mod writer;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::task::Waker;
+
+use actix_http::body::{BodyStream, MessageBody as _};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+
+pub(crate) use reader::{Incoming, ReadError, Reader};
+pub(crate) use writer::{EncodeError, Gone, Writer};
+
+/// What the reader, the writer and the body share. All three live on the
+/// connection's worker thread.
+#[derive(Default)]
+struct Link {
+    /// Large frames written and not yet taken by the body, each in the
+    /// buffer it was encoded in.
+    chunks: VecDeque<Bytes>,
+    /// The bytes in `chunks`.
+    chunk_bytes: usize,
+    /// Small frames written after those in `chunks`, gathered into one
+    /// buffer.
+    out: BytesMut,
+    /// The closing frame is written: the body ends once `out` is taken.
+    closing: bool,
+    /// actix-web dropped the body: the connection is gone.
+    body_gone: bool,
+    /// The body, waiting for frames.
+    body: Option<Waker>,
+    /// The writer, waiting for room.
+    writer: Option<Waker>,
+    /// The reader, waiting for input.
+    reader: Option<Waker>,
+}
+
+impl Link {
+    /// Bytes written and not yet taken by the body.
+    fn queued(&self) -> usize {
+        self.chunk_bytes + self.out.len()
+    }
+
+    /// Queues a whole frame after everything written so far.
+    fn push_chunk(&mut self, chunk: Bytes) {
+        if !self.out.is_empty() {
+            let gathered = self.out.split().freeze();
+            self.chunk_bytes += gathered.len();
+            self.chunks.push_back(gathered);
+        }
+        self.chunk_bytes += chunk.len();
+        self.chunks.push_back(chunk);
+    }
+
+    fn wake_body(&mut self) {
+        if let Some(body) = self.body.take() {
+            body.wake();
+        }
+    }
+}
+
+/// Answers a WebSocket upgrade request, choosing `protocol`, and returns
+/// the response with the connection's two halves. Messages and frames
+/// over `max_message_size` bytes end the connection with 1009.
+pub(crate) fn accept(
+    req: &HttpRequest,
+    payload: web::Payload,
+    protocol: &'static str,
+    max_message_size: usize,
+) -> Result<(HttpResponse, Reader, Writer), actix_web::Error> {
+    let mut response = actix_http::ws::handshake(req.head())?;
+    response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol)));
+    let link = Rc::new(RefCell::new(Link::default()));
+    let body = BodyStream::new(writer::Body::new(link.clone())).boxed();
+    let response = HttpResponse::from(response.message_body(body)?);
+    Ok((response, Reader::new(payload, max_message_size, link.clone()), Writer::new(link)))
+}
