@@ -13,7 +13,7 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -203,7 +203,14 @@ struct Inner {
     elements: u8,
     values: OnceLock<Result<(List, Dict), DecodeError>>,
     converted: OnceLock<Result<Bytes, EncodeError>>,
+    /// The last whole message encoded around this payload, per serializer
+    /// (JSON, MessagePack): its envelope (the message without the
+    /// payload) and its bytes.
+    messages: Mutex<[Option<EncodedMessage>; 2]>,
 }
+
+/// A whole message encoded around a payload: its envelope, and its bytes.
+type EncodedMessage = (Box<[u8]>, Bytes);
 
 impl RawPayload {
     /// Payload elements already checked against a [`Budget`].
@@ -215,6 +222,7 @@ impl RawPayload {
                 elements,
                 values: OnceLock::new(),
                 converted: OnceLock::new(),
+                messages: Mutex::new([None, None]),
             }),
         }
     }
@@ -264,6 +272,29 @@ impl RawPayload {
             Ok(bytes) => Ok((bytes, self.inner.elements)),
             Err(e) => Err(e.clone()),
         }
+    }
+
+    /// The whole message whose envelope (the message without this
+    /// payload) encodes to `envelope` in `target`: made by `encode` the
+    /// first time, then shared while the envelope stays the same. The
+    /// EVENTs of one publication have one envelope per subscription, so
+    /// its subscribers share one encoding per serializer.
+    pub(crate) fn message_for(
+        &self,
+        target: Serializer,
+        envelope: &[u8],
+        encode: impl FnOnce() -> Result<Bytes, EncodeError>,
+    ) -> Result<Bytes, EncodeError> {
+        let slot = usize::from(target == Serializer::MsgPack);
+        let mut messages = self.inner.messages.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((cached, bytes)) = &messages[slot] {
+            if **cached == *envelope {
+                return Ok(bytes.clone());
+            }
+        }
+        let bytes = encode()?;
+        messages[slot] = Some((envelope.into(), bytes.clone()));
+        Ok(bytes)
     }
 
     /// The arguments and keyword arguments as values, decoded once.

@@ -11,7 +11,7 @@ use actix_http::ws::{CloseReason, OpCode, Parser};
 use bytes::{Bytes, BytesMut};
 
 use super::Link;
-use crate::protocol::{Message, Serializer};
+use crate::protocol::{Message, Payload, Serializer, SHARED_ENCODING};
 
 /// How many bytes the writer buffers before it waits for actix-web to
 /// take them (actix-web then buffers up to its own write buffer size).
@@ -80,6 +80,9 @@ impl Writer {
     /// A large frame is handed over as it was encoded (after room left
     /// for its header); small ones are gathered into one buffer.
     pub(crate) fn message(&mut self, serializer: Serializer, message: &Message) -> Result<(), EncodeError> {
+        if matches!(message.payload(), Some(Payload::Raw(raw)) if raw.len() >= SHARED_ENCODING) {
+            return self.shared(serializer, message);
+        }
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         buf.resize(HEADROOM, 0);
@@ -109,6 +112,25 @@ impl Writer {
                 self.scratch = buf;
             }
         }
+        link.wake_body();
+        Ok(())
+    }
+
+    /// A message with a large payload kept as bytes: its encoding is
+    /// shared with the other receivers of the same message (the
+    /// subscribers of a publication), and handed over without a copy.
+    fn shared(&mut self, serializer: Serializer, message: &Message) -> Result<(), EncodeError> {
+        let encoded = serializer
+            .encode_shared(message)
+            .map_err(|e| EncodeError { message: message.name(), reason: e.to_string() })?;
+        let op = if serializer.is_binary() { OpCode::Binary } else { OpCode::Text };
+        let (header, header_len) = header(op, encoded.len());
+        let mut link = self.link.borrow_mut();
+        if link.closing || link.body_gone {
+            return Ok(());
+        }
+        link.out.extend_from_slice(&header[..header_len]);
+        link.push_chunk(encoded);
         link.wake_body();
         Ok(())
     }
