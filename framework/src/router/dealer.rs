@@ -7,7 +7,8 @@
 //! ERROR, so no call waits forever for a peer that is gone.
 
 use super::FastMap as HashMap;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use super::options::str_option;
@@ -69,14 +70,16 @@ pub struct Dealer {
     /// answer is then dropped), so a caller leaving scans nothing.
     pending: HashMap<Id, PendingCall>,
     by_session: HashMap<Id, Owned>,
-    /// Calls in flight per caller.
+    /// Calls in flight per caller (joined callers that made a call).
     calls_of: HashMap<Id, usize>,
     limits: SessionLimits,
     /// How long the dealer lets a call wait for its callee.
     call_timeout: Option<Duration>,
-    /// The pending calls that can time out, by deadline tick (removed as
-    /// soon as they are answered, so this holds only calls in flight).
-    deadlines: BTreeMap<u64, FastSet<Id>>,
+    /// The pending calls that can time out, earliest deadline first, as
+    /// (tick, invocation). An answered call stays until it reaches the top
+    /// or the answered ones are the larger part, and is told apart by a
+    /// lookup in `pending`: answering costs no search, and no allocation.
+    deadlines: BinaryHeap<Reverse<(u64, Id)>>,
     /// The time, as its driver last told it.
     now: Duration,
 }
@@ -88,6 +91,17 @@ impl Dealer {
         Dealer { limits, call_timeout, ..Default::default() }
     }
 
+    /// Entries in the deadline heap, answered calls included.
+    #[cfg(test)]
+    pub(crate) fn deadline_entries(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    /// Whether calls can time out (then [`Dealer::set_clock`] matters).
+    pub fn times_calls(&self) -> bool {
+        self.call_timeout.is_some()
+    }
+
     /// Tells the dealer the time (a monotonic duration since an origin of
     /// the driver's choosing).
     pub fn set_clock(&mut self, now: Duration) {
@@ -96,37 +110,64 @@ impl Dealer {
 
     /// When the earliest pending call times out, if any can.
     pub fn next_deadline(&self) -> Option<Duration> {
-        let (tick, _) = self.deadlines.first_key_value()?;
+        let Reverse((tick, _)) = self.deadlines.peek()?;
         Some(TICK.saturating_mul(u32::try_from(*tick).unwrap_or(u32::MAX)))
     }
 
+    /// Whether the call `invocation` is pending with the deadline `tick`
+    /// (an entry of `deadlines` that still counts).
+    fn due(&self, tick: u64, invocation: Id) -> bool {
+        self.pending.get(&invocation).is_some_and(|call| call.deadline == Some(tick))
+    }
+
+    /// Drops the deadlines of answered calls from the top of the heap, and
+    /// all of them once they outnumber the calls in flight.
+    fn sweep_deadlines(&mut self) {
+        while let Some(Reverse((tick, invocation))) = self.deadlines.peek() {
+            if self.due(*tick, *invocation) {
+                break;
+            }
+            self.deadlines.pop();
+        }
+        if self.deadlines.len() > 2 * self.pending.len() + 64 {
+            let pending = &self.pending;
+            self.deadlines.retain(|Reverse((tick, invocation))| {
+                pending.get(invocation).is_some_and(|call| call.deadline == Some(*tick))
+            });
+        }
+    }
+
     /// Fails every call whose deadline has passed with
-    /// `wamp.error.timeout` (to callers still `joined`).
+    /// `wamp.error.timeout` (to callers still `joined`), earliest deadline
+    /// first.
     pub fn expire(&mut self, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
         // Whole ticks passed: a deadline is due once its tick has begun.
         let now = u64::try_from(self.now.as_nanos() / TICK.as_nanos()).unwrap_or(u64::MAX);
-        while let Some(entry) = self.deadlines.first_entry() {
-            if *entry.key() > now {
+        let mut expired = Vec::new();
+        while let Some(Reverse((tick, invocation))) = self.deadlines.peek().copied() {
+            if tick > now {
                 break;
             }
-            let mut expired: Vec<Id> = entry.remove().into_iter().collect();
-            expired.sort_unstable();
-            for invocation in expired {
-                let Some(call) = self.forget_call(invocation) else { continue };
-                self.owned(call.callee, |owned| owned.invocations.remove(&invocation));
-                if joined(call.caller) {
-                    let timeout = self.call_timeout.unwrap_or_default();
-                    let text = format!(
-                        "the callee did not answer within {}s (the router's call_timeout)",
-                        timeout.as_secs_f64()
-                    );
-                    let _ = RequestError::new(errors::TIMEOUT, text).reply(
-                        call.caller,
-                        code::CALL,
-                        call.caller_request,
-                        out,
-                    );
-                }
+            self.deadlines.pop();
+            if self.due(tick, invocation) {
+                expired.push(invocation);
+            }
+        }
+        for invocation in expired {
+            let Some(call) = self.forget_call(invocation) else { continue };
+            self.owned(call.callee, |owned| owned.invocations.remove(&invocation));
+            if joined(call.caller) {
+                let timeout = self.call_timeout.unwrap_or_default();
+                let text = format!(
+                    "the callee did not answer within {}s (the router's call_timeout)",
+                    timeout.as_secs_f64()
+                );
+                let _ = RequestError::new(errors::TIMEOUT, text).reply(
+                    call.caller,
+                    code::CALL,
+                    call.caller_request,
+                    out,
+                );
             }
         }
     }
@@ -274,7 +315,7 @@ impl Dealer {
         };
         let deadline = self.call_timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
         if let Some(tick) = deadline {
-            self.deadlines.entry(tick).or_default().insert(invocation);
+            self.deadlines.push(Reverse((tick, invocation)));
         }
         self.pending.insert(invocation, PendingCall { caller, caller_request: request, callee, deadline });
         self.by_session.entry(callee).or_default().invocations.insert(invocation);
@@ -344,19 +385,13 @@ impl Dealer {
     /// Removes a pending call and counts it out of its caller's calls.
     fn forget_call(&mut self, invocation: Id) -> Option<PendingCall> {
         let call = self.pending.remove(&invocation)?;
-        if let Some(tick) = call.deadline {
-            if let Some(due) = self.deadlines.get_mut(&tick) {
-                due.remove(&invocation);
-                if due.is_empty() {
-                    self.deadlines.remove(&tick);
-                }
-            }
+        if call.deadline.is_some() {
+            self.sweep_deadlines();
         }
+        // A caller's count stays (at zero) until it leaves: a caller making
+        // one call at a time does not insert and remove it every call.
         if let Some(calls) = self.calls_of.get_mut(&call.caller) {
-            *calls -= 1;
-            if *calls == 0 {
-                self.calls_of.remove(&call.caller);
-            }
+            *calls = calls.saturating_sub(1);
         }
         Some(call)
     }

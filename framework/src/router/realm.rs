@@ -168,6 +168,18 @@ impl RealmCore {
         self.dealer.set_clock(now);
     }
 
+    /// Entries in the dealer's deadline heap (tests: answered calls are
+    /// swept).
+    #[cfg(test)]
+    pub(crate) fn deadline_entries(&self) -> usize {
+        self.dealer.deadline_entries()
+    }
+
+    /// Whether the realm reads the time at all (calls can time out).
+    pub fn needs_clock(&self) -> bool {
+        self.dealer.times_calls()
+    }
+
     /// When the realm next needs [`RealmCore::expire`] (on the clock of
     /// [`RealmCore::set_clock`]), if ever.
     pub fn next_deadline(&self) -> Option<Duration> {

@@ -581,3 +581,40 @@ fn a_call_not_answered_within_the_call_timeout_fails_with_timeout() {
     assert_eq!(h.realm.pending_calls(), 1);
     assert_eq!(h.realm.next_deadline(), Some(secs(107)));
 }
+
+#[test]
+fn answered_calls_leave_no_deadline_behind() {
+    let call_timeout = Some(std::time::Duration::from_secs(5));
+    let mut h = Harness::with(RealmSettings { call_timeout, ..Default::default() });
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "p.echo")));
+    let secs = std::time::Duration::from_secs;
+    // One call stays pending from the start; thousands are answered after it.
+    h.realm.set_clock(secs(10));
+    h.feed(caller, call(1, "p.echo", Payload::default()));
+    for request in 2..5_000 {
+        h.realm.set_clock(secs(10 + request / 100));
+        let invocation = match h.feed(caller, call(request, "p.echo", Payload::default())).as_slice() {
+            [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+            other => panic!("{other:?}"),
+        };
+        let answer =
+            Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
+        assert!(matches!(
+            h.feed(callee, answer).as_slice(),
+            [Effect::Send { message: Message::Result { .. }, .. }]
+        ));
+        assert!(
+            h.realm.deadline_entries() <= 2 * h.realm.pending_calls() + 64,
+            "answered deadlines are swept"
+        );
+    }
+    assert_eq!(h.realm.pending_calls(), 1);
+    assert_eq!(h.realm.next_deadline(), Some(secs(15)), "the pending call's deadline");
+    // Long after every answered call's deadline, only the pending call fails.
+    h.realm.set_clock(secs(100));
+    h.realm.expire(&mut h.out);
+    let effects: Vec<Effect> = h.out.drain().collect();
+    assert!(matches!(effects.as_slice(), [Effect::Send { message: Message::Error { request: 1, .. }, .. }]));
+    assert_eq!(h.realm.next_deadline(), None);
+}
