@@ -314,7 +314,7 @@ impl Connection {
             tracing::error!(error = %e, "cannot encode an outgoing message");
             Write::End(End::Close(CloseCode::Error, "internal encoding error".into()))
         };
-        let mut ready = match self.writer.poll_room(cx) {
+        let ready = match self.writer.poll_room(cx) {
             Poll::Ready(Ok(())) => true,
             Poll::Ready(Err(ws::Gone)) => return Poll::Ready(Write::End(End::Gone)),
             Poll::Pending => false,
@@ -337,15 +337,12 @@ impl Connection {
                     if let Err(e) = self.writer.message(self.serializer, &message) {
                         return Poll::Ready(internal(e));
                     }
-                    wrote = true;
-                    // Room is checked again through `poll_room` (which
-                    // registers the task) once the buffer is full.
+                    // Out of room: the next turn waits for it (`poll_room`
+                    // registers the task) and reads meanwhile.
                     if !self.writer.has_room() {
-                        ready = false;
-                        if self.writer.poll_room(cx).is_ready() {
-                            return Poll::Ready(Write::Wrote);
-                        }
+                        return Poll::Ready(Write::Wrote);
                     }
+                    wrote = true;
                 }
                 Poll::Ready(Next::Deliver(ToPeer::Close { reason, message })) => {
                     return Poll::Ready(Write::Closed { reason, message })

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use actix_http::ws::{CloseReason, OpCode, Parser};
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut as _, Bytes, BytesMut};
 
 use super::Link;
 use crate::protocol::{Message, Payload, Serializer, SHARED_ENCODING};
@@ -20,16 +20,19 @@ pub(crate) const HIGH_WATER: usize = 64 * 1024;
 /// The encoding buffer is kept between messages up to this size.
 const SCRATCH_KEEP: usize = 64 * 1024;
 
-/// Frames at least this large are not copied into the shared buffer but
-/// handed to actix-web in the buffer they were encoded in.
+/// Frames at least this large are not copied into the gathering buffer
+/// but handed to actix-web in the buffer they were encoded in.
 const WHOLE_FRAME: usize = 16 * 1024;
-
-/// Room left before an encoded message for its frame header (the longest
-/// header of an unmasked frame).
-const HEADROOM: usize = 10;
 
 /// Longest payload of a control frame (RFC 6455, 5.5).
 const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// A frame's payload: a buffer handed over whole, or bytes to copy into
+/// the gathering buffer.
+enum Data<'a> {
+    Whole(Bytes),
+    Copied(&'a [u8]),
+}
 
 /// The connection is gone: nothing more can be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -77,72 +80,72 @@ impl Writer {
     }
 
     /// Encodes `message` with `serializer` as one text or binary frame.
-    /// A large frame is handed over as it was encoded (after room left
-    /// for its header); small ones are gathered into one buffer.
+    /// Small frames are gathered into one buffer; a large one is handed
+    /// over in the buffer it was encoded in, shared with the message's
+    /// other receivers when its payload was kept as bytes.
     pub(crate) fn message(&mut self, serializer: Serializer, message: &Message) -> Result<(), EncodeError> {
+        let failed = |reason: String| EncodeError { message: message.name(), reason };
+        let op = if serializer.is_binary() { OpCode::Binary } else { OpCode::Text };
         if matches!(message.payload(), Some(Payload::Raw(raw)) if raw.len() >= SHARED_ENCODING) {
-            return self.shared(serializer, message);
+            let encoded = serializer.encode_shared(message).map_err(|e| failed(e.to_string()))?;
+            self.frame(op, Data::Whole(encoded));
+            return Ok(());
         }
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
-        buf.resize(HEADROOM, 0);
-        let failed = |reason: String| EncodeError { message: message.name(), reason };
         serializer.encode_into(message, &mut buf).map_err(|e| failed(e.to_string()))?;
-        let op = if serializer.is_binary() {
-            OpCode::Binary
-        } else {
+        if !serializer.is_binary() {
             // The JSON encoder writes UTF-8; this guards against a bug
             // putting anything else on the wire.
-            std::str::from_utf8(&buf[HEADROOM..]).map_err(|e| failed(e.to_string()))?;
-            OpCode::Text
-        };
-        let (header, header_len) = header(op, buf.len() - HEADROOM);
-        let mut link = self.link.borrow_mut();
-        if link.closing || link.body_gone {
-            return Ok(());
+            std::str::from_utf8(&buf).map_err(|e| failed(e.to_string()))?;
         }
         if buf.len() >= WHOLE_FRAME {
-            let start = HEADROOM - header_len;
-            buf[start..HEADROOM].copy_from_slice(&header[..header_len]);
-            link.push_chunk(Bytes::from(buf).slice(start..));
+            self.frame(op, Data::Whole(Bytes::from(buf)));
         } else {
-            link.out.extend_from_slice(&header[..header_len]);
-            link.out.extend_from_slice(&buf[HEADROOM..]);
+            self.frame(op, Data::Copied(&buf));
             if buf.capacity() <= SCRATCH_KEEP {
                 self.scratch = buf;
             }
         }
-        link.wake_body();
         Ok(())
     }
 
-    /// A message with a large payload kept as bytes: its encoding is
-    /// shared with the other receivers of the same message (the
-    /// subscribers of a publication), and handed over without a copy.
-    fn shared(&mut self, serializer: Serializer, message: &Message) -> Result<(), EncodeError> {
-        let encoded = serializer
-            .encode_shared(message)
-            .map_err(|e| EncodeError { message: message.name(), reason: e.to_string() })?;
-        let op = if serializer.is_binary() { OpCode::Binary } else { OpCode::Text };
-        let (header, header_len) = header(op, encoded.len());
+    /// Writes a final, unmasked frame (RFC 6455, 5.2) with `payload`:
+    /// data or, with at most 125 bytes, ping and pong.
+    fn frame(&self, op: OpCode, payload: Data<'_>) {
         let mut link = self.link.borrow_mut();
         if link.closing || link.body_gone {
-            return Ok(());
+            return;
         }
-        link.out.extend_from_slice(&header[..header_len]);
-        link.push_chunk(encoded);
+        let len = match &payload {
+            Data::Whole(bytes) => bytes.len(),
+            Data::Copied(bytes) => bytes.len(),
+        };
+        link.out.put_u8(0x80 | u8::from(op));
+        if len < 126 {
+            link.out.put_u8(len as u8);
+        } else if let Ok(len) = u16::try_from(len) {
+            link.out.put_u8(126);
+            link.out.put_u16(len);
+        } else {
+            link.out.put_u8(127);
+            link.out.put_u64(len as u64);
+        }
+        match payload {
+            Data::Whole(bytes) => link.push_chunk(bytes),
+            Data::Copied(bytes) => link.out.extend_from_slice(bytes),
+        }
         link.wake_body();
-        Ok(())
     }
 
     /// Writes a ping.
     pub(crate) fn ping(&mut self, payload: &[u8]) {
-        self.frame(OpCode::Ping, control_payload(payload));
+        self.frame(OpCode::Ping, Data::Copied(control_payload(payload)));
     }
 
     /// Writes a pong.
     pub(crate) fn pong(&mut self, payload: &[u8]) {
-        self.frame(OpCode::Pong, control_payload(payload));
+        self.frame(OpCode::Pong, Data::Copied(control_payload(payload)));
     }
 
     /// Writes the closing frame: the body ends after it.
@@ -172,15 +175,6 @@ impl Writer {
         link.writer = Some(cx.waker().clone());
         Poll::Pending
     }
-
-    fn frame(&self, op: OpCode, payload: &[u8]) {
-        let mut link = self.link.borrow_mut();
-        if link.closing || link.body_gone {
-            return;
-        }
-        Parser::write_message(&mut link.out, payload, op, true, false);
-        link.wake_body();
-    }
 }
 
 impl Drop for Writer {
@@ -188,25 +182,6 @@ impl Drop for Writer {
         let mut link = self.link.borrow_mut();
         link.closing = true;
         link.wake_body();
-    }
-}
-
-/// The header of an unmasked, final frame carrying `len` bytes, and its
-/// length (RFC 6455, 5.2).
-fn header(op: OpCode, len: usize) -> ([u8; HEADROOM], usize) {
-    let mut header = [0u8; HEADROOM];
-    header[0] = 0x80 | u8::from(op);
-    if len < 126 {
-        header[1] = len as u8;
-        (header, 2)
-    } else if let Ok(len) = u16::try_from(len) {
-        header[1] = 126;
-        header[2..4].copy_from_slice(&len.to_be_bytes());
-        (header, 4)
-    } else {
-        header[1] = 127;
-        header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
-        (header, 10)
     }
 }
 
@@ -272,5 +247,50 @@ impl Drop for Body {
         for waker in [link.writer.take(), link.reader.take()].into_iter().flatten() {
             waker.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_http::ws::{Codec, Frame};
+    use futures_util::{FutureExt as _, StreamExt as _};
+    use tokio_util::codec::Decoder as _;
+
+    #[test]
+    fn frames_of_every_header_size_read_back_in_order() {
+        let link = Rc::new(RefCell::new(Link::default()));
+        let mut body = Body::new(link.clone());
+        let mut writer = Writer::new(link);
+        let sizes = [5usize, 125, 126, 300, 65_535, 65_536, 70_000];
+        for (i, size) in sizes.iter().enumerate() {
+            let message = Message::Publish {
+                request: i as u64 + 1,
+                options: Default::default(),
+                topic: "com.a".into(),
+                payload: Payload::args(vec!["x".repeat(*size).into()]),
+            };
+            writer.message(Serializer::MsgPack, &message).unwrap();
+        }
+        writer.ping(b"p");
+        writer.close(None);
+        let mut wire = BytesMut::new();
+        while let Some(Some(Ok(chunk))) = body.next().now_or_never() {
+            wire.extend_from_slice(&chunk);
+        }
+        let mut codec = Codec::new().client_mode().max_size(1 << 20);
+        for (i, size) in sizes.iter().enumerate() {
+            let Ok(Some(Frame::Binary(data))) = codec.decode(&mut wire) else { panic!("frame {i}") };
+            match Serializer::MsgPack.decode(&data).unwrap() {
+                Message::Publish { request, payload, .. } => {
+                    assert_eq!(request, i as u64 + 1);
+                    assert_eq!(payload.args_list()[0].as_str().map(str::len), Some(*size));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(codec.decode(&mut wire), Ok(Some(Frame::Ping(p))) if &p[..] == b"p"));
+        assert!(matches!(codec.decode(&mut wire), Ok(Some(Frame::Close(None)))));
+        assert!(wire.is_empty());
     }
 }
