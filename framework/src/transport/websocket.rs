@@ -167,9 +167,7 @@ struct Connection {
     /// pong.
     control: VecDeque<Own>,
     gate: Arc<Gate>,
-    /// Whether a frame arrived since the last keepalive tick.
-    heard: bool,
-    /// The keepalive tick that last found `heard` set.
+    /// When the peer last sent a frame.
     last_heard: Instant,
     /// Set when the router sends GOODBYE: when to stop waiting for the
     /// reply (taken by the loop, which arms its timer).
@@ -188,7 +186,6 @@ impl Connection {
             outbound: None,
             control: VecDeque::new(),
             gate: Gate::new(),
-            heard: false,
             last_heard: Instant::now(),
             goodbye_deadline: None,
         }
@@ -263,13 +260,10 @@ impl Connection {
     }
 
     /// The keepalive tick: ping, or give up on a peer silent for `limit`.
-    /// Silence is counted from the tick that last found input, so a peer
-    /// is closed between `limit` and `limit` plus one interval after its
-    /// last frame.
     fn keepalive(&mut self, limit: Duration) -> Option<End> {
-        // While we are not reading this peer (back-pressure), its silence
-        // is ours, not its.
-        if std::mem::take(&mut self.heard) || !self.gate.is_open() {
+        if !self.gate.is_open() {
+            // We are not reading this peer (back-pressure): its silence is
+            // ours, not its.
             self.last_heard = Instant::now();
         }
         let silent = self.last_heard.elapsed();
@@ -399,7 +393,9 @@ impl Connection {
 
     /// A frame from the client.
     async fn on_frame(&mut self, frame: Option<Result<Incoming, ReadError>>) -> Option<End> {
-        self.heard = true;
+        // Exact, not per keepalive tick: a peer that answers pings only
+        // once it is close to the limit must still be closed in time.
+        self.last_heard = Instant::now();
         let data = match frame {
             None => return Some(End::Gone),
             Some(Err(e)) => {
