@@ -58,10 +58,35 @@ pub struct Outcome {
     pub rate: f64,
     /// Latency percentiles in microseconds (p50, p99), if recorded.
     pub latency: Option<(u64, u64)>,
+    /// The server's CPU time per operation in microseconds, if measured.
+    /// Unlike the rate it does not depend on how fast the load tool is, or
+    /// on what else the machine runs: it says what an operation costs the
+    /// server.
+    pub cpu_per_op: Option<f64>,
+    /// The share of one core the server used while measured.
+    pub busy: Option<f64>,
 }
 
-/// Runs the tasks `start` spawns: `warmup`, then counts for `duration`.
-pub async fn measure<F, Fut>(warmup: Duration, duration: Duration, start: F) -> Result<Outcome, BoxError>
+/// The CPU time a process has used so far, all its threads together
+/// (`/proc/<pid>/task/*/schedstat`, nanoseconds); `None` where the
+/// system does not say.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// Runs the tasks `start` spawns: `warmup`, then counts for `duration`,
+/// and takes the CPU time the `server` process used meanwhile.
+pub async fn measure<F, Fut>(
+    warmup: Duration,
+    duration: Duration,
+    server: Option<u32>,
+    start: F,
+) -> Result<Outcome, BoxError>
 where
     F: FnOnce(Meter) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError>>,
@@ -71,10 +96,13 @@ where
     tokio::time::sleep(warmup).await;
     meter.measuring.set(true);
     let began = Instant::now();
+    let cpu_before = server.and_then(cpu_time);
     tokio::time::sleep(duration).await;
     let count = meter.count.get();
+    let cpu_after = server.and_then(cpu_time);
     let elapsed = began.elapsed().as_secs_f64();
     meter.measuring.set(false);
+    let cpu = cpu_before.zip(cpu_after).map(|(before, after)| after.saturating_sub(before).as_secs_f64());
     meter.stop.set(true);
     for task in &tasks {
         if task.is_finished() {
@@ -93,7 +121,12 @@ where
     let latency = meter.latency.borrow();
     let latency =
         (!latency.is_empty()).then(|| (latency.value_at_quantile(0.5), latency.value_at_quantile(0.99)));
-    Ok(Outcome { rate: count as f64 / elapsed, latency })
+    Ok(Outcome {
+        rate: count as f64 / elapsed,
+        latency,
+        cpu_per_op: cpu.filter(|_| count > 0).map(|cpu| cpu * 1e6 / count as f64),
+        busy: cpu.map(|cpu| cpu / elapsed),
+    })
 }
 
 /// Opens a WebSocket, offering `protocol` if given.
