@@ -82,10 +82,22 @@ impl TestRouter {
         *self = started;
     }
 
+    /// Stops the router's actix system and waits, at most
+    /// [`STOP_TIMEOUT`], for its thread. A router that does not stop is a
+    /// failure of its own; but while a test is already failing (this runs
+    /// from `Drop` during the panic) the wait must not hide the failure
+    /// behind a hang, so the thread is then left behind.
     fn stop(&mut self) {
         self.system.stop();
-        if let Some(thread) = self.thread.take() {
+        let Some(thread) = self.thread.take() else { return };
+        let deadline = std::time::Instant::now() + STOP_TIMEOUT;
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if thread.is_finished() {
             let _ = thread.join();
+        } else if !std::thread::panicking() {
+            panic!("the router's thread did not stop within {STOP_TIMEOUT:?} of System::stop");
         }
     }
 
@@ -103,6 +115,9 @@ impl TestRouter {
         });
     }
 }
+
+/// How long [`TestRouter`] waits for its router to stop.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Drop for TestRouter {
     fn drop(&mut self) {

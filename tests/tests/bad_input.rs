@@ -203,10 +203,23 @@ async fn a_fragmented_message_over_the_size_limit_closes_the_connection() {
 #[tokio::test]
 async fn text_that_is_not_utf8_closes_with_1007() {
     let router = TestRouter::start();
+    // The JSON decoder does the check: every way it reads a message must
+    // catch it. A small CALL is decoded in full; a PUBLISH and a large
+    // message keep their arguments as bytes; a byte outside any string
+    // is a syntax error.
+    let mut large_kwargs = b"[16, 3, {}, \"com.test.bad\", [], {\"k\xc3(\": \"".to_vec();
+    large_kwargs.extend_from_slice(&[b'x'; 2048]);
+    large_kwargs.extend_from_slice(b"\"}]");
+    let messages: [&[u8]; 4] = [
+        b"[16, 1, {}, \"com.test.bad\", [\"\xff\xfe\"]]",
+        b"[48, 2, {}, \"com.test.bad\", [\"\xff\"]]",
+        &large_kwargs,
+        b"[16, 4, {}, \"com.test.bad\", []]\xff",
+    ];
     // In one frame, and across fragments.
-    for chunk in [1024, 3] {
+    for (message, chunk) in messages.iter().flat_map(|m| [(m, 4096), (m, 3)]) {
         let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
-        c.send_fragmented(b"[16, 1, {}, \"com.test.bad\", [\"\xff\xfe\"]]", chunk).await;
+        c.send_fragmented(message, chunk).await;
         match c.recv().await {
             Message::Goodbye { reason, details } => {
                 assert_eq!(reason, PROTOCOL_VIOLATION);
