@@ -8,6 +8,7 @@
 
 use super::FastMap as HashMap;
 use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
@@ -37,41 +38,47 @@ struct PendingCall {
 
 /// Call deadlines are kept to this granularity: a call times out within
 /// one tick after its timeout.
-const TICK: Duration = Duration::from_millis(100);
+const TICK: Duration = Duration::from_nanos(TICK_NANOS as u64);
+const TICK_NANOS: u32 = 100_000_000;
+const TICKS_PER_SECOND: u64 = 1_000_000_000 / TICK_NANOS as u64;
 
 fn tick_at(time: Duration) -> u64 {
-    // Rounded up: a call never times out early.
-    let ticks = time.as_nanos().div_ceil(TICK.as_nanos());
-    u64::try_from(ticks).unwrap_or(u64::MAX)
+    // Rounded up: a call never times out early. In 64-bit arithmetic (a
+    // 128-bit division costs more than the rest of routing a call).
+    let part = time.subsec_nanos().div_ceil(TICK_NANOS);
+    time.as_secs().saturating_mul(TICKS_PER_SECOND).saturating_add(u64::from(part))
 }
 
 /// What one session owns in the dealer, so that its leaving costs time in
-/// proportion to it.
+/// proportion to it. Kept from the session's first REGISTER or CALL until
+/// it leaves, even while it owns nothing: a session making one call at a
+/// time would otherwise insert and remove it on every call.
 #[derive(Debug, Default)]
 struct Owned {
     registrations: FastSet<Id>,
     /// Invocations this session has to answer.
     invocations: FastSet<Id>,
+    /// Calls this session made that wait for their answer.
+    calls: usize,
 }
 
-impl Owned {
-    fn is_empty(&self) -> bool {
-        self.registrations.is_empty() && self.invocations.is_empty()
-    }
+/// Where calls to a procedure go.
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    registration: Id,
+    callee: Id,
 }
 
 /// Registrations and calls in flight of one realm.
 #[derive(Debug, Default)]
 pub struct Dealer {
-    by_procedure: HashMap<String, Id>,
+    by_procedure: HashMap<String, Route>,
     registrations: HashMap<Id, Registration>,
     /// Keyed by the INVOCATION request id (unique in the realm). A call
     /// whose caller left stays until its callee answers or leaves (the
     /// answer is then dropped), so a caller leaving scans nothing.
     pending: HashMap<Id, PendingCall>,
     by_session: HashMap<Id, Owned>,
-    /// Calls in flight per caller (joined callers that made a call).
-    calls_of: HashMap<Id, usize>,
     limits: SessionLimits,
     /// How long the dealer lets a call wait for its callee.
     call_timeout: Option<Duration>,
@@ -108,7 +115,10 @@ impl Dealer {
         self.now = now;
     }
 
-    /// When the earliest pending call times out, if any can.
+    /// When [`Dealer::expire`] should next run: when the earliest pending
+    /// call times out, or earlier, at the deadline of an answered call that
+    /// is still kept (see `sweep_deadlines`); `None` if no call can time
+    /// out.
     pub fn next_deadline(&self) -> Option<Duration> {
         let Reverse((tick, _)) = self.deadlines.peek()?;
         Some(TICK.saturating_mul(u32::try_from(*tick).unwrap_or(u32::MAX)))
@@ -120,13 +130,14 @@ impl Dealer {
         self.pending.get(&invocation).is_some_and(|call| call.deadline == Some(tick))
     }
 
-    /// Drops the deadlines of answered calls from the top of the heap, and
-    /// all of them once they outnumber the calls in flight.
-    fn sweep_deadlines(&mut self) {
-        while let Some(Reverse((tick, invocation))) = self.deadlines.peek() {
-            if self.due(*tick, *invocation) {
-                break;
-            }
+    /// Forgets the deadline of the call `answered`. Calls are mostly
+    /// answered oldest first, so its deadline is usually on top and goes
+    /// at once. Others stay until they reach the top when [`Dealer::expire`]
+    /// runs (which tells them apart from deadlines that count: the timer
+    /// may fire early for them, never late), or until they outnumber the
+    /// calls in flight and all go at once: answering never searches.
+    fn sweep_deadlines(&mut self, answered: Id) {
+        if matches!(self.deadlines.peek(), Some(Reverse((_, top))) if *top == answered) {
             self.deadlines.pop();
         }
         if self.deadlines.len() > 2 * self.pending.len() + 64 {
@@ -155,7 +166,9 @@ impl Dealer {
         }
         for invocation in expired {
             let Some(call) = self.forget_call(invocation) else { continue };
-            self.owned(call.callee, |owned| owned.invocations.remove(&invocation));
+            if let Some(owned) = self.by_session.get_mut(&call.callee) {
+                owned.invocations.remove(&invocation);
+            }
             if joined(call.caller) {
                 let timeout = self.call_timeout.unwrap_or_default();
                 let text = format!(
@@ -219,7 +232,7 @@ impl Dealer {
                 break id;
             }
         };
-        self.by_procedure.insert(procedure.clone(), id);
+        self.by_procedure.insert(procedure.clone(), Route { registration: id, callee: session });
         self.registrations.insert(id, Registration { procedure, callee: session });
         self.by_session.entry(session).or_default().registrations.insert(id);
         out.send(session, Message::Registered { request, registration: id });
@@ -233,7 +246,9 @@ impl Dealer {
                 if let Some(r) = self.registrations.remove(&registration) {
                     self.by_procedure.remove(&r.procedure);
                 }
-                self.owned(session, |owned| owned.registrations.remove(&registration));
+                if let Some(owned) = self.by_session.get_mut(&session) {
+                    owned.registrations.remove(&registration);
+                }
                 out.send(session, Message::Unregistered { request });
             }
             _ => {
@@ -261,11 +276,7 @@ impl Dealer {
         // A registered procedure passed the URI check when it was
         // registered: only a miss needs checking (and tells the two errors
         // apart).
-        let Some((registration, callee)) = self
-            .by_procedure
-            .get(procedure)
-            .and_then(|id| self.registrations.get(id).map(|r| (*id, r.callee)))
-        else {
+        let Some(&Route { registration, callee }) = self.by_procedure.get(procedure) else {
             if let Err(problem) = uris.check(procedure) {
                 return RequestError::invalid_uri("procedure", procedure, problem).reply(
                     caller,
@@ -282,8 +293,10 @@ impl Dealer {
                 out,
             );
         };
-        let calls = self.calls_of.get(&caller).copied().unwrap_or(0);
-        if calls >= self.limits.calls {
+        // Counted in before the checks that follow, so that the caller is
+        // looked up once; a refused call is counted out again.
+        let calls = &mut self.by_session.entry(caller).or_default().calls;
+        if *calls >= self.limits.calls {
             let message = format!(
                 "this session has {calls} calls in flight, the router's limit (max_calls_per_session)"
             );
@@ -294,12 +307,17 @@ impl Dealer {
                 out,
             );
         }
-        let invocations = self.invocations_of(callee);
-        if invocations >= self.limits.invocations {
+        *calls += 1;
+        let invocations = self.by_session.entry(callee).or_default();
+        if invocations.invocations.len() >= self.limits.invocations {
             let message = format!(
-                "the callee of '{procedure}' has {invocations} calls to answer, the router's limit \
-                 (max_invocations_per_session)"
+                "the callee of '{procedure}' has {} calls to answer, the router's limit \
+                 (max_invocations_per_session)",
+                invocations.invocations.len()
             );
+            if let Some(owned) = self.by_session.get_mut(&caller) {
+                owned.calls -= 1;
+            }
             return RequestError::new(errors::CALLEE_OVERLOADED, message).reply(
                 caller,
                 code::CALL,
@@ -307,19 +325,19 @@ impl Dealer {
                 out,
             );
         }
+        let deadline = self.call_timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
+        let call = PendingCall { caller, caller_request: request, callee, deadline };
         let invocation = loop {
             let id = ids.scoped();
-            if !self.pending.contains_key(&id) {
+            if let Entry::Vacant(slot) = self.pending.entry(id) {
+                slot.insert(call);
                 break id;
             }
         };
-        let deadline = self.call_timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
+        invocations.invocations.insert(invocation);
         if let Some(tick) = deadline {
             self.deadlines.push(Reverse((tick, invocation)));
         }
-        self.pending.insert(invocation, PendingCall { caller, caller_request: request, callee, deadline });
-        self.by_session.entry(callee).or_default().invocations.insert(invocation);
-        *self.calls_of.entry(caller).or_default() += 1;
         out.send(
             callee,
             Message::Invocation { request: invocation, registration, details: Dict::new(), payload },
@@ -373,37 +391,33 @@ impl Dealer {
     }
 
     fn take_pending(&mut self, callee: Id, invocation: Id) -> Option<PendingCall> {
-        match self.pending.get(&invocation) {
-            Some(call) if call.callee == callee => {
-                self.owned(callee, |owned| owned.invocations.remove(&invocation));
-                self.forget_call(invocation)
-            }
-            _ => None,
+        let call = match self.pending.entry(invocation) {
+            Entry::Occupied(entry) if entry.get().callee == callee => entry.remove(),
+            _ => return None,
+        };
+        if let Some(owned) = self.by_session.get_mut(&callee) {
+            owned.invocations.remove(&invocation);
         }
+        self.settle(invocation, &call);
+        Some(call)
     }
 
     /// Removes a pending call and counts it out of its caller's calls.
     fn forget_call(&mut self, invocation: Id) -> Option<PendingCall> {
         let call = self.pending.remove(&invocation)?;
-        if call.deadline.is_some() {
-            self.sweep_deadlines();
-        }
-        // A caller's count stays (at zero) until it leaves: a caller making
-        // one call at a time does not insert and remove it every call.
-        if let Some(calls) = self.calls_of.get_mut(&call.caller) {
-            *calls = calls.saturating_sub(1);
-        }
+        self.settle(invocation, &call);
         Some(call)
     }
 
-    /// Changes what `session` owns, forgetting it once it owns nothing.
-    fn owned<T>(&mut self, session: Id, change: impl FnOnce(&mut Owned) -> T) -> Option<T> {
-        let owned = self.by_session.get_mut(&session)?;
-        let result = change(owned);
-        if owned.is_empty() {
-            self.by_session.remove(&session);
+    /// Counts a call that left `pending` out of its caller's calls and its
+    /// deadline out of the heap.
+    fn settle(&mut self, invocation: Id, call: &PendingCall) {
+        if call.deadline.is_some() {
+            self.sweep_deadlines(invocation);
         }
-        Some(result)
+        if let Some(owned) = self.by_session.get_mut(&call.caller) {
+            owned.calls = owned.calls.saturating_sub(1);
+        }
     }
 
     /// Forgets a session that left: its registrations go, calls it was
@@ -411,7 +425,6 @@ impl Dealer {
     /// their callees answer (the answers are dropped: nobody is there to
     /// take them).
     pub fn remove_session(&mut self, session: Id, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
-        self.calls_of.remove(&session);
         let Some(owned) = self.by_session.remove(&session) else { return };
         for id in owned.registrations {
             if let Some(r) = self.registrations.remove(&id) {
@@ -453,5 +466,26 @@ impl Dealer {
     /// How many invocations `session` has to answer.
     pub fn invocations_of(&self, session: Id) -> usize {
         self.by_session.get(&session).map_or(0, |owned| owned.invocations.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_up_to_whole_ticks() {
+        let tick = |nanos: u64| tick_at(Duration::from_nanos(nanos));
+        assert_eq!(tick(0), 0);
+        assert_eq!(tick(1), 1);
+        assert_eq!(tick(100_000_000), 1);
+        assert_eq!(tick(100_000_001), 2);
+        assert_eq!(tick(5_050_000_000), 51);
+        assert_eq!(tick(7_000_000_000), 70);
+        for nanos in [3, 999_999_999, 1_000_000_000, 86_400_123_456_789, u64::MAX / 3] {
+            let exact = u128::from(nanos).div_ceil(u128::from(TICK_NANOS));
+            assert_eq!(u128::from(tick(nanos)), exact, "{nanos} ns");
+        }
+        assert_eq!(tick_at(Duration::MAX), u64::MAX, "saturates");
     }
 }
