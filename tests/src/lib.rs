@@ -193,15 +193,22 @@ impl RawClient {
     /// Sends `data` as a message split into frames of `chunk` bytes (a first
     /// frame, continuations, and a final one).
     pub async fn send_fragmented(&mut self, data: &[u8], chunk: usize) {
+        let pieces: Vec<&[u8]> = data.chunks(chunk.max(1)).collect();
+        for (i, piece) in pieces.iter().enumerate() {
+            self.send_fragment(piece, i == 0, i + 1 == pieces.len()).await;
+        }
+    }
+
+    /// Sends one fragment of a message: the `first` opens a text (JSON) or
+    /// binary (MessagePack) message, the others continue it, the `last`
+    /// ends it.
+    pub async fn send_fragment(&mut self, piece: &[u8], first: bool, last: bool) {
         use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
         use tokio_tungstenite::tungstenite::protocol::frame::Frame as RawFrame;
         let kind = if self.serializer.is_binary() { Data::Binary } else { Data::Text };
-        let pieces: Vec<&[u8]> = data.chunks(chunk.max(1)).collect();
-        for (i, piece) in pieces.iter().enumerate() {
-            let opcode = if i == 0 { OpCode::Data(kind) } else { OpCode::Data(Data::Continue) };
-            let frame = RawFrame::message(piece.to_vec(), opcode, i + 1 == pieces.len());
-            self.ws.send(Frame::Frame(frame)).await.expect("send a fragment");
-        }
+        let opcode = if first { OpCode::Data(kind) } else { OpCode::Data(Data::Continue) };
+        let frame = RawFrame::message(piece.to_vec(), opcode, last);
+        self.ws.send(Frame::Frame(frame)).await.expect("send a fragment");
     }
 
     /// The next data or close frame (pings and pongs skipped); `None` when

@@ -234,6 +234,22 @@ async fn text_that_is_not_utf8_closes_with_1007() {
 }
 
 #[tokio::test]
+async fn text_that_breaks_utf8_is_refused_at_that_fragment() {
+    let router = TestRouter::start();
+    let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
+    // A valid start, then a fragment with a byte no UTF-8 text holds; the
+    // rest of the message never comes.
+    c.send_fragment(b"[16, 1, {}, \"com.test.bad\", [\"caf\xc3", true, false).await;
+    c.send_fragment(b"\xa9 \xff", false, false).await;
+    match c.recv().await {
+        Message::Goodbye { reason, .. } => assert_eq!(reason, PROTOCOL_VIOLATION),
+        other => panic!("expected GOODBYE, got {other:?}"),
+    }
+    assert_eq!(c.expect_closed().await, Some(1007), "close code 1007 (invalid payload data)");
+    router_still_works(&router.url).await;
+}
+
+#[tokio::test]
 async fn fragments_are_joined_before_utf8_is_checked() {
     let router = TestRouter::start();
     let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;

@@ -61,6 +61,32 @@ impl ReadError {
 struct Partial {
     text: bool,
     data: BytesMut,
+    /// For text, how much of `data` is known to be UTF-8. At most the
+    /// start of one character follows, cut off by a fragment's end.
+    checked: usize,
+}
+
+impl Partial {
+    /// Checks the text that arrived since the last check, so that a
+    /// message that is not UTF-8 is refused at the fragment that breaks
+    /// it, not once the (possibly endless) message is complete. Only at
+    /// the `last` fragment is a character cut off at the end an error.
+    fn check_utf8(&mut self, last: bool) -> Result<(), ReadError> {
+        if !self.text {
+            return Ok(());
+        }
+        match std::str::from_utf8(self.data.get(self.checked..).unwrap_or_default()) {
+            Ok(_) => {
+                self.checked = self.data.len();
+                Ok(())
+            }
+            Err(e) if e.error_len().is_none() && !last => {
+                self.checked += e.valid_up_to();
+                Ok(())
+            }
+            Err(_) => Err(ReadError::InvalidUtf8),
+        }
+    }
 }
 
 /// Reads frames off the upgraded request, joins fragments into whole
@@ -147,21 +173,23 @@ impl Reader {
             }
             Frame::Continuation(Item::Last(data)) => {
                 self.extend(&data)?;
-                let Some(Partial { text, data }) = self.partial.take() else {
+                let Some(mut partial) = self.partial.take() else {
                     return Err(ReadError::Framing(ProtocolError::ContinuationNotStarted));
                 };
-                let data = data.freeze();
-                if text {
-                    Incoming::Text(utf8(data)?)
+                partial.check_utf8(true)?;
+                if partial.text {
+                    Incoming::Text(partial.data.freeze())
                 } else {
-                    Incoming::Binary(data)
+                    Incoming::Binary(partial.data.freeze())
                 }
             }
         }))
     }
 
     fn begin(&mut self, text: bool, data: Bytes) -> Result<Option<Incoming>, ReadError> {
-        self.partial = Some(Partial { text, data: BytesMut::from(data) });
+        let mut partial = Partial { text, data: BytesMut::from(data), checked: 0 };
+        partial.check_utf8(false)?;
+        self.partial = Some(partial);
         Ok(None)
     }
 
@@ -173,7 +201,7 @@ impl Reader {
             return Err(ReadError::TooLarge { limit: self.limit });
         }
         partial.data.extend_from_slice(data);
-        Ok(())
+        partial.check_utf8(false)
     }
 }
 
@@ -181,5 +209,36 @@ fn utf8(data: Bytes) -> Result<Bytes, ReadError> {
     match std::str::from_utf8(&data) {
         Ok(_) => Ok(data),
         Err(_) => Err(ReadError::InvalidUtf8),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(fragments: &[&[u8]]) -> Result<(), ReadError> {
+        let mut partial = Partial { text: true, data: BytesMut::new(), checked: 0 };
+        for (i, fragment) in fragments.iter().enumerate() {
+            partial.data.extend_from_slice(fragment);
+            partial.check_utf8(i + 1 == fragments.len())?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn utf8_is_checked_fragment_by_fragment() {
+        // "é" and "😀" cut at every byte.
+        assert!(feed(&[b"caf\xc3", b"\xa9 ", b"\xf0\x9f", b"\x98", b"\x80"]).is_ok());
+        // A byte that starts no character fails at its fragment, whatever follows.
+        assert!(matches!(feed(&[b"ok", b"\xff"]), Err(ReadError::InvalidUtf8)));
+        let mut partial = Partial { text: true, data: BytesMut::from(&b"ab\xc3"[..]), checked: 0 };
+        assert!(partial.check_utf8(false).is_ok(), "a cut character may be completed");
+        partial.data.extend_from_slice(b"(");
+        assert!(matches!(partial.check_utf8(false), Err(ReadError::InvalidUtf8)), "and is not");
+        // A character still cut at the end of the message.
+        assert!(matches!(feed(&[b"caf", b"\xc3"]), Err(ReadError::InvalidUtf8)));
+        // Binary is not text.
+        let mut binary = Partial { text: false, data: BytesMut::from(&b"\xff"[..]), checked: 0 };
+        assert!(binary.check_utf8(true).is_ok());
     }
 }
