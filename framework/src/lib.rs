@@ -11,6 +11,7 @@
 //! * [`router`]: an embeddable router (realms, broker, dealer) whose routing
 //!   core is plain Rust driven by actors;
 //! * [`transport`]: the actix-web WebSocket endpoint that serves the router;
+//! * [`websocket`]: plain WebSocket endpoints (no WAMP) on the same layer;
 //! * [`config`]: layered settings (defaults, a TOML file, `WAMP_*` variables).
 //!
 //! ## Embedding the router in an actix-web application
@@ -37,6 +38,7 @@ pub mod router;
 #[cfg(test)]
 mod test_support;
 pub mod transport;
+pub mod websocket;
 
 pub use client::Context;
 pub use component::Host;
@@ -68,4 +70,6 @@ pub mod guide {
     pub mod architecture {}
     #[doc = include_str!("../../docs/interoperability.md")]
     pub mod interoperability {}
+    #[doc = include_str!("../../docs/websocket.md")]
+    pub mod websocket {}
 }

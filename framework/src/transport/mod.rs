@@ -4,7 +4,8 @@
 //! * [`websocket`]: the actix-web WebSocket endpoint (`wamp.2.json`,
 //!   `wamp.2.msgpack`), mounted into any actix-web `App`;
 //! * `ws`: the WebSocket protocol under it (whole messages in, frames out,
-//!   no channel between the connection and its socket).
+//!   no channel between the connection and its socket), shared with the
+//!   plain endpoints of [`crate::websocket`].
 //!
 //! Every transport decodes frames into [`Message`](crate::protocol::Message)s,
 //! runs the session's state machine
@@ -13,4 +14,4 @@
 
 pub mod server;
 pub mod websocket;
-mod ws;
+pub(crate) mod ws;

@@ -92,7 +92,7 @@ async fn upgrade(
         }
     };
     let limit = router.config().max_message_size;
-    let (response, reader, writer) = ws::accept(&req, body, serializer.subprotocol(), limit)?;
+    let (response, reader, writer) = ws::accept(&req, body, Some(serializer.subprotocol()), limit)?;
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let span = tracing::info_span!(
         "session",

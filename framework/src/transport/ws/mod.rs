@@ -77,17 +77,20 @@ impl Link {
     }
 }
 
-/// Answers a WebSocket upgrade request, choosing `protocol`, and returns
+/// Answers a WebSocket upgrade request, choosing `protocol` if any, and returns
 /// the response with the connection's two halves. Messages and frames
 /// over `max_message_size` bytes end the connection with 1009.
 pub(crate) fn accept(
     req: &HttpRequest,
     payload: web::Payload,
-    protocol: &'static str,
+    protocol: Option<&str>,
     max_message_size: usize,
 ) -> Result<(HttpResponse, Reader, Writer), actix_web::Error> {
     let mut response = actix_http::ws::handshake(req.head())?;
-    response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol)));
+    if let Some(protocol) = protocol {
+        let value = HeaderValue::from_str(protocol).map_err(actix_web::error::ErrorInternalServerError)?;
+        response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, value));
+    }
     let link = Rc::new(RefCell::new(Link::default()));
     let body = BodyStream::new(writer::Body::new(link.clone())).boxed();
     let response = HttpResponse::from(response.message_body(body)?);

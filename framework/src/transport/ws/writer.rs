@@ -110,6 +110,27 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes `data` as one text or binary message. A large message is
+    /// handed to actix-web in the buffer it came in.
+    pub(crate) fn data(&mut self, text: bool, data: Bytes) -> Result<(), Gone> {
+        if !self.is_open() {
+            return Err(Gone);
+        }
+        let op = if text { OpCode::Text } else { OpCode::Binary };
+        if data.len() >= WHOLE_FRAME {
+            self.frame(op, Data::Whole(data));
+        } else {
+            self.frame(op, Data::Copied(&data));
+        }
+        Ok(())
+    }
+
+    /// Whether frames can still be written.
+    fn is_open(&self) -> bool {
+        let link = self.link.borrow();
+        !link.closing && !link.body_gone
+    }
+
     /// Writes a final, unmasked frame (RFC 6455, 5.2) with `payload`:
     /// data or, with at most 125 bytes, ping and pong.
     fn frame(&self, op: OpCode, payload: Data<'_>) {
