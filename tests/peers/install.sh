@@ -2,13 +2,16 @@
 # Installs the pinned third-party WAMP peers the interoperability tests drive:
 # AutobahnPython (PyPI `autobahn`) into tests/peers/.venv, the Crossbar.io
 # router (PyPI `crossbar`) into tests/peers/.venv-crossbar and AutobahnJS
-# (npm `autobahn`) into tests/peers/js/node_modules. Safe to run repeatedly:
+# (npm `autobahn`) into tests/peers/js/node_modules, and the Autobahn
+# WebSocket testsuite (PyPI `autobahntestsuite`, Python 2) into
+# tests/peers/.wstest. Safe to run repeatedly:
 # an install whose pinned versions are already present is skipped.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 AUTOBAHN_PY_VERSION="26.10.2"
 CROSSBAR_VERSION="26.10.1"
+WSTEST_VERSION="0.8.2"
 
 python="${PYTHON:-python3}"
 
@@ -47,4 +50,21 @@ if [ ! -f "$js/node_modules/.installed" ] || [ "$js/package-lock.json" -nt "$js/
   echo "installing AutobahnJS (pinned in $js/package.json)"
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
   touch "$js/node_modules/.installed"
+fi
+
+# The testsuite is Python 2 code (its newest release no longer imports on
+# Python 3): pyenv's 2.7.18, packages installed with `pip --target`.
+wstest="$here/.wstest"
+if [ ! -f "$wstest/.installed-autobahntestsuite-$WSTEST_VERSION" ]; then
+  python2="${PYTHON2:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")/versions/2.7.18/bin/python}"
+  if [ ! -x "$python2" ]; then
+    echo "the Autobahn WebSocket testsuite needs Python 2.7 (pyenv 2.7.18, or set PYTHON2): $python2 not found" >&2
+    exit 1
+  fi
+  echo "installing the Autobahn WebSocket testsuite $WSTEST_VERSION into $wstest"
+  rm -rf "$wstest"
+  "$python2" -m pip install --quiet --disable-pip-version-check --target "$wstest" \
+    "autobahntestsuite==$WSTEST_VERSION"
+  echo "$python2" > "$wstest/python"
+  touch "$wstest/.installed-autobahntestsuite-$WSTEST_VERSION"
 fi

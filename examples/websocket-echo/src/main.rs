@@ -46,6 +46,10 @@ async fn main() -> std::io::Result<()> {
     .tcp_nodelay(true)
     // A client that never completes its upgrade request is dropped.
     .client_request_timeout(config.hello_timeout())
+    // Once a WebSocket's closing handshake is done the server closes the
+    // TCP connection at once (RFC 6455, 7.1.1), instead of lingering for
+    // the client to do it.
+    .client_disconnect_timeout(std::time::Duration::ZERO)
     .bind(&config.listen)
     .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.listen)))?;
     for addr in server.addrs() {

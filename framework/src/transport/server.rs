@@ -41,6 +41,10 @@ impl Server {
             .tcp_nodelay(true)
             // A client that never completes its upgrade request is dropped.
             .client_request_timeout(config.hello_timeout())
+            // After a WebSocket's closing handshake the server closes the
+            // TCP connection at once (RFC 6455, 7.1.1) rather than linger
+            // for the client to.
+            .client_disconnect_timeout(std::time::Duration::ZERO)
             .shutdown_timeout(config.shutdown_grace_secs.max(1));
         if config.workers > 0 {
             http = http.workers(config.workers);

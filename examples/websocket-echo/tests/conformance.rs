@@ -1,0 +1,152 @@
+//! RFC 6455 conformance of the WebSocket layer, measured by the Autobahn
+//! WebSocket testsuite's fuzzing client (PyPI `autobahntestsuite`, pinned
+//! in tests/peers/install.sh) against the echo of this example.
+//!
+//! Every case's result is compared with `tests/autobahn/expected.json`:
+//! any change, better or worse, fails the test, so an improvement is
+//! recorded by updating the file. Left out: 9.* (performance, minutes
+//! each), 12.* and 13.* (permessage-deflate, not implemented yet).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::Command;
+
+/// What the suite reports per case: the behaviour, and the closing
+/// behaviour.
+type Results = BTreeMap<String, (String, String)>;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Python 2 the suite was installed for, and where it was installed.
+fn testsuite() -> (String, PathBuf) {
+    let dir = workspace().join("tests/peers/.wstest");
+    let python = std::fs::read_to_string(dir.join("python")).unwrap_or_else(|_| {
+        panic!(
+            "the Autobahn WebSocket testsuite is not installed in {}: run tests/peers/install.sh \
+             (scripts/test does)",
+            dir.display()
+        )
+    });
+    (python.trim().to_owned(), dir)
+}
+
+/// Starts the example on a free port; returns it and its echo URL.
+async fn start_echo() -> (tokio::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_websocket-echo"))
+        .env_remove("WAMP_URL")
+        .env("WAMP_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start websocket-echo");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let echo = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let line = lines.next_line().await.unwrap().expect("websocket-echo exited early");
+            if let Some(url) = line.split("echo=").nth(1) {
+                return url.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("websocket-echo logs where it listens");
+    // Keep reading its log so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, echo)
+}
+
+fn results(value: &serde_json::Value) -> Results {
+    let cases = value.as_object().expect("an object of cases");
+    cases
+        .iter()
+        .map(|(case, result)| {
+            let field = |name: &str, index: usize| {
+                result
+                    .get(name)
+                    .or_else(|| result.get(index))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_else(|| panic!("case {case}: no {name} in {result}"))
+                    .to_owned()
+            };
+            (case.clone(), (field("behavior", 0), field("behaviorClose", 1)))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_echo_passes_the_autobahn_testsuite_as_recorded() {
+    let (python, installed) = testsuite();
+    let (_echo, url) = start_echo().await;
+    let scratch = std::env::temp_dir().join(format!("wstest-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let reports = scratch.join("reports");
+    let spec = serde_json::json!({
+        "outdir": reports,
+        "servers": [{ "agent": "actix-wamp", "url": url }],
+        "cases": ["*"],
+        "exclude-cases": ["9.*", "12.*", "13.*"],
+        "exclude-agent-cases": {},
+    });
+    let spec_path = scratch.join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    // `site.addsitedir` (not PYTHONPATH): the packages installed with
+    // `pip --target` include namespace packages that need their .pth files.
+    let launcher = format!(
+        "import site, sys; site.addsitedir({:?}); \
+         sys.argv = ['wstest', '-m', 'fuzzingclient', '-s', {:?}]; \
+         from autobahntestsuite.wstest import run; run()",
+        installed.display().to_string(),
+        spec_path.display().to_string(),
+    );
+    let run = Command::new(&python)
+        .arg("-c")
+        .arg(launcher)
+        .current_dir(&scratch)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(600), run)
+        .await
+        .expect("the testsuite finishes within 10 minutes")
+        .expect("run the testsuite");
+    assert!(output.status.success(), "the testsuite failed: {}", String::from_utf8_lossy(&output.stderr));
+
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("index.json")).expect("the suite's index.json"))
+            .unwrap();
+    let got = results(index.get("actix-wamp").expect("results for our agent"));
+    let expected_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/autobahn/expected.json");
+    let expected = results(&serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap());
+    let mut changes = Vec::new();
+    for (case, want) in &expected {
+        match got.get(case) {
+            Some(have) if have == want => {}
+            Some(have) => changes.push(format!("{case}: expected {want:?}, got {have:?}")),
+            None => changes.push(format!("{case}: expected {want:?}, not run")),
+        }
+    }
+    for (case, have) in &got {
+        if !expected.contains_key(case) {
+            changes.push(format!("{case}: not expected, got {have:?}"));
+        }
+    }
+    assert!(
+        changes.is_empty(),
+        "{} case(s) differ from {} (reports in {}):\n{}",
+        changes.len(),
+        expected_path.display(),
+        reports.display(),
+        changes.join("\n")
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
