@@ -9,12 +9,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
 
 /// What the suite reports per case: the behaviour, and the closing
@@ -38,32 +39,6 @@ fn testsuite() -> (String, PathBuf) {
     (python.trim().to_owned(), dir)
 }
 
-/// Starts the example on a free port; returns it and its echo URL.
-async fn start_echo() -> (tokio::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_websocket-echo"))
-        .env_remove("WAMP_URL")
-        .env("WAMP_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start websocket-echo");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let echo = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let line = lines.next_line().await.unwrap().expect("websocket-echo exited early");
-            if let Some(url) = line.split("echo=").nth(1) {
-                return url.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-    })
-    .await
-    .expect("websocket-echo logs where it listens");
-    // Keep reading its log so that it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, echo)
-}
-
 fn results(value: &serde_json::Value) -> Results {
     let cases = value.as_object().expect("an object of cases");
     cases
@@ -85,7 +60,8 @@ fn results(value: &serde_json::Value) -> Results {
 #[tokio::test]
 async fn the_echo_passes_the_autobahn_testsuite_as_recorded() {
     let (python, installed) = testsuite();
-    let (_echo, url) = start_echo().await;
+    let running = common::start().await;
+    let url = running.echo.clone();
     let scratch = std::env::temp_dir().join(format!("wstest-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let reports = scratch.join("reports");
