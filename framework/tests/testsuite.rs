@@ -4,13 +4,24 @@
 //!
 //! Samples for serializers this crate does not implement (CBOR, UBJSON,
 //! FlatBuffers) are skipped by name and counted; nothing else is skipped.
+//!
+//! The vectors' options- and details-validation samples (a message, and
+//! whether its receiver must take it for a protocol violation) are fed to
+//! the router's realm core (requests) or the client core (EVENT), which
+//! must end the session exactly for the invalid ones.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::auth::Identity;
+use wamp::client::core::{ClientCore, ClientEffect};
+use wamp::protocol::roles::ClientRoles;
+use wamp::protocol::{errors, Dict, Message, Payload, Serializer, Value};
+use wamp::router::outbox::{Effect, Outbox};
+use wamp::router::realm::SessionInfo;
+use wamp::router::{RealmCore, RealmSettings};
 
 const UNIMPLEMENTED_SERIALIZERS: &[&str] = &["cbor", "ubjson", "flatbuffers"];
 
@@ -189,45 +200,127 @@ fn check(file: &str, desc: &str, serializer: Serializer, bytes: &[u8], expected:
     }
 }
 
-#[test]
-fn every_json_and_msgpack_sample_decodes_and_round_trips() {
+fn samples() -> Vec<(String, Dict)> {
     let mut files = Vec::new();
     vector_files(&suite_dir(), &mut files);
     files.sort();
-    let (mut checked, mut skipped) = (0, 0);
+    let mut all = Vec::new();
     for path in &files {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read(path).unwrap();
-        let doc = Serializer::Json.decode_value(&text).unwrap();
+        let doc = Serializer::Json.decode_value(&std::fs::read(path).unwrap()).unwrap();
         let samples = doc.as_dict().and_then(|d| d.get("samples")).and_then(Value::as_list).unwrap();
         for sample in samples {
-            let sample = sample.as_dict().unwrap();
-            let desc = sample.get("description").and_then(Value::as_str).unwrap_or("?");
-            let (Some(sers), Some(expected)) = (
-                sample.get("serializers").and_then(Value::as_dict),
-                sample.get("expected_attributes").and_then(Value::as_dict),
-            ) else {
-                continue; // an options-validation sample, covered by the router tests
-            };
-            for (name, variants) in sers {
-                let serializer = match name.as_str() {
-                    "json" => Serializer::Json,
-                    "msgpack" => Serializer::MsgPack,
-                    other if UNIMPLEMENTED_SERIALIZERS.contains(&other) => {
-                        skipped += 1;
-                        continue;
-                    }
-                    other => panic!("{file}: unexpected serializer {other}"),
-                };
-                for v in variants.as_list().unwrap() {
-                    let v = v.as_dict().unwrap();
-                    let bytes = hex(v.get("bytes_hex").and_then(Value::as_str).unwrap());
-                    check(&file, desc, serializer, &bytes, expected);
-                    checked += 1;
+            all.push((file.clone(), sample.as_dict().unwrap().clone()));
+        }
+    }
+    assert!(files.len() >= 20, "too few vector files: {}", files.len());
+    all
+}
+
+/// How the receiver of `message` took it: `Err` with the explanation if it
+/// ended the session for a protocol violation.
+fn receive(message: Message) -> Result<(), String> {
+    match message {
+        Message::Event { .. } => {
+            let mut core = ClientCore::<(), ()>::new();
+            let mut out = Vec::new();
+            core.receive(message, &mut out);
+            match out.as_slice() {
+                [ClientEffect::Violation(text)] => Err(text.clone()),
+                _ => Ok(()),
+            }
+        }
+        request => {
+            let mut realm = RealmCore::new("realm1", RealmSettings::default());
+            let info = SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC };
+            let session = realm.join(info);
+            let mut out = Outbox::new();
+            realm.handle(session, request, &mut out);
+            let closed = out.effects().iter().find_map(|effect| match effect {
+                Effect::Close { to, reason, message } if *to == session => Some((*reason, message.clone())),
+                _ => None,
+            });
+            match closed {
+                Some((reason, text)) => {
+                    assert_eq!(reason, errors::PROTOCOL_VIOLATION, "{text}");
+                    assert!(!realm.contains(session));
+                    Err(text)
+                }
+                None => {
+                    assert!(realm.contains(session), "the session left without a close");
+                    Ok(())
                 }
             }
         }
     }
+}
+
+#[test]
+fn options_and_details_samples_end_the_session_exactly_when_invalid() {
+    let mut checked = 0;
+    for (file, sample) in samples() {
+        let Some(wmsg) = sample.get("wmsg").and_then(Value::as_list) else { continue };
+        let desc = sample.get("description").and_then(Value::as_str).unwrap_or("?");
+        let mut list = wmsg.clone();
+        // The vectors write an opaque (payload passthru) payload as hex.
+        let passthru = list.iter().any(|v| v.as_dict().is_some_and(|d| d.contains_key("enc_algo")));
+        if let (true, Some(Value::String(text))) = (passthru, list.last()) {
+            let bytes = hex(text);
+            *list.last_mut().unwrap() = Value::Bytes(bytes);
+        }
+        let message = Message::from_list(list).unwrap_or_else(|e| panic!("{file}: {desc}: {e}"));
+        let outcome = receive(message);
+        match sample.get("expected_error").and_then(Value::as_dict) {
+            None => assert!(outcome.is_ok(), "{file}: {desc}: taken for a violation: {outcome:?}"),
+            Some(expected) => {
+                assert_eq!(
+                    expected.get("type").and_then(Value::as_str),
+                    Some("protocol_violation"),
+                    "{desc}"
+                );
+                let contains = expected.get("contains").and_then(Value::as_str).unwrap();
+                match outcome {
+                    Err(text) => {
+                        assert!(text.contains(contains), "{file}: {desc}: '{text}' names no {contains}")
+                    }
+                    Ok(()) => panic!("{file}: {desc}: accepted"),
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 67, "validation samples");
+}
+
+#[test]
+fn every_json_and_msgpack_sample_decodes_and_round_trips() {
+    let (mut checked, mut skipped) = (0, 0);
+    for (file, sample) in samples() {
+        let desc = sample.get("description").and_then(Value::as_str).unwrap_or("?");
+        let (Some(sers), Some(expected)) = (
+            sample.get("serializers").and_then(Value::as_dict),
+            sample.get("expected_attributes").and_then(Value::as_dict),
+        ) else {
+            continue; // a validation sample, checked by the test above
+        };
+        for (name, variants) in sers {
+            let serializer = match name.as_str() {
+                "json" => Serializer::Json,
+                "msgpack" => Serializer::MsgPack,
+                other if UNIMPLEMENTED_SERIALIZERS.contains(&other) => {
+                    skipped += 1;
+                    continue;
+                }
+                other => panic!("{file}: unexpected serializer {other}"),
+            };
+            for v in variants.as_list().unwrap() {
+                let v = v.as_dict().unwrap();
+                let bytes = hex(v.get("bytes_hex").and_then(Value::as_str).unwrap());
+                check(&file, desc, serializer, &bytes, expected);
+                checked += 1;
+            }
+        }
+    }
     eprintln!("checked {checked} samples, skipped {skipped} for unimplemented serializers");
-    assert!(files.len() >= 20 && checked >= 60, "too few samples found: {checked} in {} files", files.len());
+    assert!(checked >= 60, "too few samples found: {checked}");
 }

@@ -167,13 +167,23 @@ impl Auth {
     pub const TICKET_ONLY: Auth = Auth(6);
 
     fn details(self) -> Dict {
+        // Every client role, but in one HELLO of 16 none at all (refused).
+        let mut details = Dict::new();
+        if self.0 % 16 != 15 {
+            let roles: Dict = ["caller", "callee", "publisher", "subscriber"]
+                .into_iter()
+                .map(|role| (role.to_owned(), Value::Dict(Dict::new())))
+                .collect();
+            details.insert("roles".to_owned(), Value::Dict(roles));
+        }
         let methods = match self.0 % 8 {
-            0..=3 => return Dict::new(),
+            0..=3 => return details,
             4 | 5 => Value::List(vec!["ticket".into(), "anonymous".into()]),
             6 => Value::List(vec!["ticket".into()]),
             _ => Value::from("anonymous"),
         };
-        Dict::from([("authmethods".to_owned(), methods)])
+        details.insert("authmethods".to_owned(), methods);
+        details
     }
 }
 

@@ -103,7 +103,9 @@ fn refused_requests_are_answered_with_errors() {
 fn raw_frames_and_broken_frames_follow_the_session_rules() {
     let frame = |data: &[u8]| Act::Frame { msgpack: false, data: data.to_vec() };
     let tally = run(vec![
+        // A HELLO without roles is refused; the next one joins.
         (0, frame(br#"[1, "realm1", {}]"#)),
+        (0, frame(br#"[1, "realm1", {"roles": {"subscriber": {}}}]"#)),
         (0, frame(br#"[32, 1, {}, "com.a"]"#)),
         (0, frame(br#"[32, 1, {}, "com.b"]"#)),
         (1, hello()),

@@ -210,9 +210,11 @@ async fn realms_created_on_demand_are_capped_and_removed_when_idle() {
     router_still_works(&router.url, "realm1").await;
     // Authentication comes before a realm is created.
     let mut stranger = RawClient::connect(&router.url, JSON).await;
-    let mut details = Dict::new();
-    details.insert("authmethods".into(), Value::List(vec![Value::from("ticket")]));
-    stranger.send(&Message::Hello { realm: "com.demand.d".into(), details }).await;
+    let mut hello = hello("com.demand.d");
+    if let Message::Hello { details, .. } = &mut hello {
+        details.insert("authmethods".into(), Value::List(vec![Value::from("ticket")]));
+    }
+    stranger.send(&hello).await;
     assert_eq!(expect_abort(&mut stranger).await.0, NO_AUTH_METHOD);
     assert!(!router.router().realm_names().contains(&"com.demand.d".to_owned()));
 

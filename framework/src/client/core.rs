@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::router::FastMap as HashMap;
 
 use crate::protocol::id::SequentialIds;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, Value};
+use crate::protocol::{code, errors, options, Dict, Id, Message, Payload, Value};
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,6 +326,20 @@ impl<R, H: Clone> ClientCore<R, H> {
 
     /// Handles a message from the router.
     pub fn receive(&mut self, message: Message, out: &mut Vec<ClientEffect<R, H>>) {
+        // A defined detail of the wrong type is the router's protocol
+        // violation, named before anything reads the details.
+        let details = match &message {
+            Message::Event { details, .. } => Some((&options::EVENT, details)),
+            Message::Invocation { details, .. } => Some((&options::INVOCATION, details)),
+            Message::Result { details, .. } => Some((&options::RESULT, details)),
+            Message::Error { details, .. } => Some((&options::ERROR, details)),
+            Message::Interrupt { options, .. } => Some((&options::INTERRUPT, options)),
+            _ => None,
+        };
+        if let Some(Err(e)) = details.map(|(schema, dict)| schema.check(dict)) {
+            out.push(ClientEffect::Violation(e.to_string()));
+            return;
+        }
         match message {
             Message::Result { request, details, payload } => match self.pending.remove(&request) {
                 Some(Pending::Call(r)) => {

@@ -21,6 +21,7 @@ use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::link::{LinkEvent, LinkSender, Outgoing};
 use super::websocket::{self, ConnectOptions};
 use crate::auth::Identity;
+use crate::protocol::roles::ClientRoles;
 use crate::protocol::{errors, Dict, Id, Payload};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::direct::{DirectOffer, DirectPeer};
@@ -361,7 +362,7 @@ impl Actor for SessionActor {
                     handle: self.handle.clone(),
                     effects: Default::default(),
                 }));
-                let info = RealmSessionInfo { identity: identity.clone() };
+                let info = RealmSessionInfo { identity: identity.clone(), roles: ClientRoles::BASIC };
                 let join = realm.addr().send(Join { info, outbound, gate: None, direct: Some(direct) });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {

@@ -10,6 +10,7 @@ mod convert;
 pub mod errors;
 pub mod id;
 mod message;
+pub mod options;
 pub mod raw;
 pub mod roles;
 mod serializer;

@@ -414,8 +414,7 @@ impl StreamHandler<RealmInput> for RealmActor {
                 // Only a call reads the time (for its deadline), and only
                 // a call can bring the next deadline forward: other inputs
                 // spare the clock and the timer.
-                let now = (matches!(message, Message::Call { .. }) && self.core.needs_clock())
-                    .then(|| self.tick_clock());
+                let now = self.core.reads_clock(&message).then(|| self.tick_clock());
                 self.core.handle(session, message, &mut self.outbox);
                 self.deliver(Some(session), ctx);
                 if size > 0 {

@@ -5,15 +5,50 @@
 //! specification's basic profile asks. Only exact topic matching exists so
 //! far; prefix and wildcard matching extend [`Broker::subscribe`] and the
 //! lookup in [`Broker::publish`].
+//!
+//! A publisher chooses who of the subscribers receives an event
+//! (`exclude_me`, and the black- and whitelists of [`audience`]), whether
+//! they learn who published it (`disclose_me`), and may send an opaque
+//! payload with its encryption keys (payload passthru mode), which the
+//! broker forwards untouched.
+
+mod audience;
 
 use super::FastMap as HashMap;
 
-use super::options::{bool_option, str_option};
 use super::outbox::Outbox;
-use super::realm::{RequestError, SessionLimits, Violation};
+use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules};
+use crate::protocol::options::Schema;
+use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
+use audience::Audience;
+
+/// Topics and procedures under this prefix belong to the router (its meta
+/// API): peers may subscribe to them, not publish or register.
+pub const RESERVED_PREFIX: &str = "wamp.";
+
+/// The first option of `options` the router does not implement, and why.
+pub(super) fn unsupported<'a>(options: &Dict, refused: &[(&'a str, &'a str)]) -> Option<RequestError> {
+    refused.iter().find(|(key, _)| options.get(*key).is_some_and(|v| *v != Value::Bool(false))).map(
+        |(key, why)| {
+            RequestError::new(errors::OPTION_NOT_ALLOWED, format!("the option '{key}' is not offered: {why}"))
+        },
+    )
+}
+
+/// What the broker refuses in SUBSCRIBE.Options (`match` is handled apart).
+const SUBSCRIBE_REFUSED: &[(&str, &str)] = &[
+    ("get_retained", "this router keeps no retained events"),
+    ("forward_for", "it is for links between routers, which this router does not make"),
+];
+
+/// What the broker refuses in PUBLISH.Options.
+const PUBLISH_REFUSED: &[(&str, &str)] = &[
+    ("retain", "this router keeps no retained events"),
+    ("transaction_hash", "this router does not deduplicate publications"),
+    ("forward_for", "it is for links between routers, which this router does not make"),
+];
 
 /// A set of sessions that is cheap to iterate (a list) and cheap to remove
 /// from (an index into it), so thousands of subscribers leaving a topic at
@@ -83,13 +118,16 @@ impl Broker {
         uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
-        let policy = str_option(options, "SUBSCRIBE.Options", "match")?.unwrap_or("exact");
+        let policy = Schema::text(options, "match").unwrap_or("exact");
         if policy != "exact" {
             return RequestError::new(
                 errors::OPTION_NOT_ALLOWED,
                 format!("'{policy}' topic matching is not supported by this router; use exact matching"),
             )
             .reply(session, code::SUBSCRIBE, request, out);
+        }
+        if let Some(refused) = unsupported(options, SUBSCRIBE_REFUSED) {
+            return refused.reply(session, code::SUBSCRIBE, request, out);
         }
         if let Err(problem) = uris.check(&topic) {
             return RequestError::invalid_uri("topic", &topic, problem).reply(
@@ -176,13 +214,18 @@ impl Broker {
         true
     }
 
-    /// Handles PUBLISH: an EVENT to every subscriber of the topic (the
+    /// Handles PUBLISH (its options checked against `PUBLISH.Options`): an
+    /// EVENT to every subscriber of the topic the options admit (the
     /// publisher only with `exclude_me: false`), then PUBLISHED if the
-    /// publisher asked for `acknowledge`.
+    /// publisher asked for `acknowledge`. A publication the broker refuses
+    /// is answered with ERROR only with `acknowledge` (without it the
+    /// publisher expects no answer, and some clients take one for a
+    /// protocol error); it is logged either way.
     #[allow(clippy::too_many_arguments)]
     pub fn publish(
         &mut self,
         ids: &mut IdAllocator,
+        sessions: &HashMap<Id, SessionInfo>,
         session: Id,
         request: Id,
         options: &Dict,
@@ -191,28 +234,43 @@ impl Broker {
         uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
-        let acknowledge = bool_option(options, "PUBLISH.Options", "acknowledge", false)?;
-        let exclude_me = bool_option(options, "PUBLISH.Options", "exclude_me", true)?;
+        let acknowledge = Schema::flag(options, "acknowledge", false);
+        let exclude_me = Schema::flag(options, "exclude_me", true);
         // A topic with subscribers passed the URI check when subscribed to:
         // only a miss needs checking.
         let subscribed = self.by_topic.get(topic).and_then(|id| self.subscriptions.get(id).map(|s| (*id, s)));
-        if let (None, Err(problem)) = (subscribed, uris.check(topic)) {
-            // Without acknowledge a publisher gets no answer at all.
+        let refused = match (subscribed, uris.check(topic)) {
+            (None, Err(problem)) => Some(RequestError::invalid_uri("topic", topic, problem)),
+            _ if topic.starts_with(RESERVED_PREFIX) => Some(RequestError::new(
+                errors::INVALID_URI,
+                format!("'{topic}': topics starting with '{RESERVED_PREFIX}' are the router's to publish"),
+            )),
+            _ => unsupported(options, PUBLISH_REFUSED),
+        };
+        if let Some(refused) = refused {
+            tracing::debug!(session, topic, reason = %refused.message, "publication refused");
             if acknowledge {
-                let _ = RequestError::invalid_uri("topic", topic, problem).reply(
-                    session,
-                    code::PUBLISH,
-                    request,
-                    out,
-                );
+                let _ = refused.reply(session, code::PUBLISH, request, out);
             }
             return Ok(());
         }
         let publication = ids.global();
         if let Some((subscription, sub)) = subscribed {
-            let event = |payload| Message::Event { subscription, publication, details: Dict::new(), payload };
-            let mut receivers =
-                sub.subscribers.list.iter().copied().filter(|s| !(exclude_me && *s == session));
+            let details = event_details(options, session, sessions.get(&session));
+            let event =
+                |payload| Message::Event { subscription, publication, details: details.clone(), payload };
+            let audience = Audience::from_options(options);
+            let admitted = |s: &Id| match &audience {
+                None => true,
+                Some(audience) => sessions.get(s).is_some_and(|info| audience.admits(*s, &info.identity)),
+            };
+            let mut receivers = sub
+                .subscribers
+                .list
+                .iter()
+                .copied()
+                .filter(|s| !(exclude_me && *s == session))
+                .filter(admitted);
             // Clone the payload for all receivers but the last, which takes it.
             if let Some(mut current) = receivers.next() {
                 for next in receivers {
@@ -244,4 +302,20 @@ impl Broker {
     pub fn subscriptions_of(&self, session: Id) -> usize {
         self.by_session.get(&session).map_or(0, |held| held.len())
     }
+}
+
+/// EVENT.Details of a publication: who published it if they asked to be
+/// disclosed, and the payload passthru keys.
+fn event_details(options: &Dict, session: Id, publisher: Option<&SessionInfo>) -> Dict {
+    let mut details = Dict::new();
+    if options.is_empty() {
+        return details;
+    }
+    if let Some(info) = publisher.filter(|_| Schema::flag(options, "disclose_me", false)) {
+        details.insert("publisher".into(), Value::from(session));
+        details.insert("publisher_authid".into(), Value::from(info.identity.authid.as_str()));
+        details.insert("publisher_authrole".into(), Value::from(info.identity.authrole.as_str()));
+    }
+    super::dealer::copy_passthru(options, &mut details);
+    details
 }

@@ -12,12 +12,29 @@ use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use super::options::str_option;
+use super::broker::{unsupported, RESERVED_PREFIX};
 use super::outbox::Outbox;
-use super::realm::{RequestError, SessionLimits, Violation};
+use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules};
+use crate::protocol::options::{Schema, PASSTHRU_KEYS};
+use crate::protocol::roles::Role;
+use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
+
+/// What the dealer refuses in REGISTER.Options (`match` and `invoke` are
+/// handled apart).
+const REGISTER_REFUSED: &[(&str, &str)] = &[
+    ("concurrency", "this router does not limit concurrency per registration"),
+    ("force_reregister", "this router does not take registrations over"),
+    ("forward_for", "it is for links between routers, which this router does not make"),
+];
+
+/// What the dealer refuses in CALL.Options.
+const CALL_REFUSED: &[(&str, &str)] = &[
+    ("progress", "this router does not take progressive call invocations"),
+    ("transaction_hash", "this router does not deduplicate calls"),
+    ("forward_for", "it is for links between routers, which this router does not make"),
+];
 
 #[derive(Debug)]
 struct Registration {
@@ -34,6 +51,12 @@ struct PendingCall {
     callee: Id,
     /// The tick by whose end the call times out, if it can.
     deadline: Option<u64>,
+    /// The deadline is the caller's `timeout` option, not the router's.
+    caller_timeout: bool,
+    /// The caller takes progressive results.
+    receive_progress: bool,
+    /// INTERRUPT (mode `kill`) was sent: the callee's answer ends the call.
+    interrupted: bool,
 }
 
 /// Call deadlines are kept to this granularity: a call times out within
@@ -58,8 +81,9 @@ struct Owned {
     registrations: FastSet<Id>,
     /// Invocations this session has to answer.
     invocations: FastSet<Id>,
-    /// Calls this session made that wait for their answer.
-    calls: usize,
+    /// Calls this session made that wait for their answer: the CALL
+    /// request id, and the invocation it became.
+    calls: HashMap<Id, Id>,
 }
 
 /// Where calls to a procedure go.
@@ -67,6 +91,8 @@ struct Owned {
 struct Route {
     registration: Id,
     callee: Id,
+    /// The callee asked to learn who calls (`disclose_caller`).
+    disclose_caller: bool,
 }
 
 /// Registrations and calls in flight of one realm.
@@ -149,9 +175,9 @@ impl Dealer {
     }
 
     /// Fails every call whose deadline has passed with
-    /// `wamp.error.timeout` (to callers still `joined`), earliest deadline
-    /// first.
-    pub fn expire(&mut self, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
+    /// `wamp.error.timeout` (to callers still joined), earliest deadline
+    /// first; their callees get INTERRUPT if they can take it.
+    pub fn expire(&mut self, sessions: &HashMap<Id, SessionInfo>, out: &mut Outbox) {
         // Whole ticks passed: a deadline is due once its tick has begun.
         let now = u64::try_from(self.now.as_nanos() / TICK.as_nanos()).unwrap_or(u64::MAX);
         let mut expired = Vec::new();
@@ -165,16 +191,17 @@ impl Dealer {
             }
         }
         for invocation in expired {
-            let Some(call) = self.forget_call(invocation) else { continue };
-            if let Some(owned) = self.by_session.get_mut(&call.callee) {
-                owned.invocations.remove(&invocation);
-            }
-            if joined(call.caller) {
-                let timeout = self.call_timeout.unwrap_or_default();
-                let text = format!(
-                    "the callee did not answer within {}s (the router's call_timeout)",
-                    timeout.as_secs_f64()
-                );
+            let Some(call) = self.abandon(invocation) else { continue };
+            if sessions.contains_key(&call.caller) {
+                let text = if call.caller_timeout {
+                    "the callee did not answer within the call's timeout".to_owned()
+                } else {
+                    let timeout = self.call_timeout.unwrap_or_default();
+                    format!(
+                        "the callee did not answer within {}s (the router's call_timeout)",
+                        timeout.as_secs_f64()
+                    )
+                };
                 let _ = RequestError::new(errors::TIMEOUT, text).reply(
                     call.caller,
                     code::CALL,
@@ -182,6 +209,52 @@ impl Dealer {
                     out,
                 );
             }
+            if interruptible(sessions, call.callee) {
+                out.send(call.callee, interrupt(invocation, "killnowait", errors::TIMEOUT));
+            }
+        }
+    }
+
+    /// Handles CANCEL (its options checked against `CANCEL.Options`) for
+    /// the caller's call `request`. Mode `skip` fails the call with
+    /// `wamp.error.canceled` at once and drops the callee's answer when it
+    /// comes; `killnowait` (the default) does the same and sends the
+    /// callee INTERRUPT; `kill` sends INTERRUPT and lets the callee's
+    /// answer end the call. A callee that did not announce
+    /// `call_canceling` is never interrupted: every mode is `skip` for it.
+    /// A CANCEL for a call already answered is ignored.
+    pub fn cancel(
+        &mut self,
+        sessions: &HashMap<Id, SessionInfo>,
+        caller: Id,
+        request: Id,
+        options: &Dict,
+        out: &mut Outbox,
+    ) {
+        let Some(&invocation) = self.by_session.get(&caller).and_then(|owned| owned.calls.get(&request))
+        else {
+            tracing::debug!(caller, request, "CANCEL for a call no longer in flight");
+            return;
+        };
+        let Some(call) = self.pending.get_mut(&invocation) else { return };
+        let mode = Schema::text(options, "mode").unwrap_or("killnowait");
+        let mode = if interruptible(sessions, call.callee) { mode } else { "skip" };
+        if mode == "kill" {
+            if !call.interrupted {
+                call.interrupted = true;
+                out.send(call.callee, interrupt(invocation, "kill", errors::CANCELED));
+            }
+            return;
+        }
+        let Some(call) = self.abandon(invocation) else { return };
+        let _ = RequestError::new(errors::CANCELED, "the caller canceled the call").reply(
+            caller,
+            code::CALL,
+            request,
+            out,
+        );
+        if mode == "killnowait" {
+            out.send(call.callee, interrupt(invocation, "killnowait", errors::CANCELED));
         }
     }
 
@@ -197,8 +270,8 @@ impl Dealer {
         uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
-        let policy = str_option(options, "REGISTER.Options", "match")?.unwrap_or("exact");
-        let invoke = str_option(options, "REGISTER.Options", "invoke")?.unwrap_or("single");
+        let policy = Schema::text(options, "match").unwrap_or("exact");
+        let invoke = Schema::text(options, "invoke").unwrap_or("single");
         let reply = |e: RequestError, out: &mut Outbox| e.reply(session, code::REGISTER, request, out);
         if policy != "exact" || invoke != "single" {
             return reply(
@@ -211,6 +284,14 @@ impl Dealer {
                 ),
                 out,
             );
+        }
+        if let Some(refused) = unsupported(options, REGISTER_REFUSED) {
+            return reply(refused, out);
+        }
+        if procedure.starts_with(RESERVED_PREFIX) {
+            let message =
+                format!("'{procedure}': procedures starting with '{RESERVED_PREFIX}' are the router's");
+            return reply(RequestError::new(errors::INVALID_URI, message), out);
         }
         if let Err(problem) = uris.check(&procedure) {
             return reply(RequestError::invalid_uri("procedure", &procedure, problem), out);
@@ -232,7 +313,9 @@ impl Dealer {
                 break id;
             }
         };
-        self.by_procedure.insert(procedure.clone(), Route { registration: id, callee: session });
+        let disclose_caller = Schema::flag(options, "disclose_caller", false);
+        self.by_procedure
+            .insert(procedure.clone(), Route { registration: id, callee: session, disclose_caller });
         self.registrations.insert(id, Registration { procedure, callee: session });
         self.by_session.entry(session).or_default().registrations.insert(id);
         out.send(session, Message::Registered { request, registration: id });
@@ -261,13 +344,16 @@ impl Dealer {
         }
     }
 
-    /// Handles CALL: an INVOCATION to the callee, or an ERROR to the caller.
+    /// Handles CALL (its options checked against `CALL.Options`): an
+    /// INVOCATION to the callee, or an ERROR to the caller.
     #[allow(clippy::too_many_arguments)]
     pub fn call(
         &mut self,
         ids: &mut IdAllocator,
+        sessions: &HashMap<Id, SessionInfo>,
         caller: Id,
         request: Id,
+        options: &Dict,
         procedure: &str,
         payload: Payload,
         uris: UriRules,
@@ -276,7 +362,10 @@ impl Dealer {
         // A registered procedure passed the URI check when it was
         // registered: only a miss needs checking (and tells the two errors
         // apart).
-        let Some(&Route { registration, callee }) = self.by_procedure.get(procedure) else {
+        if let Some(refused) = unsupported(options, CALL_REFUSED) {
+            return refused.reply(caller, code::CALL, request, out);
+        }
+        let Some(&Route { registration, callee, disclose_caller }) = self.by_procedure.get(procedure) else {
             if let Err(problem) = uris.check(procedure) {
                 return RequestError::invalid_uri("procedure", procedure, problem).reply(
                     caller,
@@ -293,31 +382,29 @@ impl Dealer {
                 out,
             );
         };
-        // Counted in before the checks that follow, so that the caller is
-        // looked up once; a refused call is counted out again.
-        let calls = &mut self.by_session.entry(caller).or_default().calls;
-        if *calls >= self.limits.calls {
-            let message = format!(
-                "this session has {calls} calls in flight, the router's limit (max_calls_per_session)"
-            );
-            return RequestError::new(errors::TOO_MANY_CALLS, message).reply(
-                caller,
-                code::CALL,
-                request,
-                out,
-            );
-        }
-        *calls += 1;
-        let invocations = self.by_session.entry(callee).or_default();
-        if invocations.invocations.len() >= self.limits.invocations {
-            let message = format!(
-                "the callee of '{procedure}' has {} calls to answer, the router's limit \
-                 (max_invocations_per_session)",
-                invocations.invocations.len()
-            );
-            if let Some(owned) = self.by_session.get_mut(&caller) {
-                owned.calls -= 1;
+        if let Some(owned) = self.by_session.get(&caller) {
+            if owned.calls.contains_key(&request) {
+                return Err(Violation(format!("CALL request id {request} is in use by a call in flight")));
             }
+            if owned.calls.len() >= self.limits.calls {
+                let message = format!(
+                    "this session has {} calls in flight, the router's limit (max_calls_per_session)",
+                    owned.calls.len()
+                );
+                return RequestError::new(errors::TOO_MANY_CALLS, message).reply(
+                    caller,
+                    code::CALL,
+                    request,
+                    out,
+                );
+            }
+        }
+        let busy = self.invocations_of(callee);
+        if busy >= self.limits.invocations {
+            let message = format!(
+                "the callee of '{procedure}' has {busy} calls to answer, the router's limit \
+                 (max_invocations_per_session)"
+            );
             return RequestError::new(errors::CALLEE_OVERLOADED, message).reply(
                 caller,
                 code::CALL,
@@ -325,8 +412,22 @@ impl Dealer {
                 out,
             );
         }
-        let deadline = self.call_timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
-        let call = PendingCall { caller, caller_request: request, callee, deadline };
+        // The caller's timeout (milliseconds; 0: none) counts if it is the
+        // shorter one.
+        let own = Schema::count(options, "timeout").filter(|ms| *ms > 0).map(Duration::from_millis);
+        let caller_timeout = own.is_some_and(|own| self.call_timeout.map_or(true, |router| own < router));
+        let timeout = if caller_timeout { own } else { self.call_timeout };
+        let deadline = timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
+        let receive_progress = Schema::flag(options, "receive_progress", false);
+        let call = PendingCall {
+            caller,
+            caller_request: request,
+            callee,
+            deadline,
+            caller_timeout,
+            receive_progress,
+            interrupted: false,
+        };
         let invocation = loop {
             let id = ids.scoped();
             if let Entry::Vacant(slot) = self.pending.entry(id) {
@@ -334,32 +435,58 @@ impl Dealer {
                 break id;
             }
         };
-        invocations.invocations.insert(invocation);
+        self.by_session.entry(caller).or_default().calls.insert(request, invocation);
+        self.by_session.entry(callee).or_default().invocations.insert(invocation);
         if let Some(tick) = deadline {
             self.deadlines.push(Reverse((tick, invocation)));
         }
-        out.send(
-            callee,
-            Message::Invocation { request: invocation, registration, details: Dict::new(), payload },
-        );
+        let details = if options.is_empty() && !disclose_caller {
+            Dict::new()
+        } else {
+            let disclose = disclose_caller || Schema::flag(options, "disclose_me", false);
+            invocation_details(options, caller, sessions.get(&caller).filter(|_| disclose))
+        };
+        out.send(callee, Message::Invocation { request: invocation, registration, details, payload });
         Ok(())
     }
 
-    /// Handles YIELD: the RESULT goes to the caller, if it is still
-    /// `joined`; a YIELD for a call that no longer exists is dropped.
+    /// Handles YIELD (its options checked against `YIELD.Options`): the
+    /// RESULT goes to the caller, if it is still `joined`; a YIELD for a
+    /// call that no longer exists is dropped. A progressive result
+    /// (`progress: true`) goes on as one and leaves the call pending, if
+    /// the caller asked for them; otherwise it is dropped.
     pub fn yield_result(
         &mut self,
         callee: Id,
         invocation: Id,
+        options: &Dict,
         payload: Payload,
         joined: impl Fn(Id) -> bool,
         out: &mut Outbox,
     ) {
+        let mut details = Dict::new();
+        if !options.is_empty() {
+            copy_passthru(options, &mut details);
+            if Schema::flag(options, "progress", false) {
+                let call = match self.pending.get(&invocation) {
+                    Some(call) if call.callee == callee => *call,
+                    _ => return,
+                };
+                if call.receive_progress && joined(call.caller) {
+                    details.insert("progress".into(), Value::Bool(true));
+                    out.send(call.caller, Message::Result { request: call.caller_request, details, payload });
+                } else {
+                    tracing::debug!(
+                        callee,
+                        invocation,
+                        "progressive result dropped: the caller did not ask for one"
+                    );
+                }
+                return;
+            }
+        }
         if let Some(call) = self.take_pending(callee, invocation).filter(|call| joined(call.caller)) {
-            out.send(
-                call.caller,
-                Message::Result { request: call.caller_request, details: Dict::new(), payload },
-            );
+            out.send(call.caller, Message::Result { request: call.caller_request, details, payload });
         }
     }
 
@@ -402,6 +529,16 @@ impl Dealer {
         Some(call)
     }
 
+    /// Ends a pending call without its callee's answer: it is counted out
+    /// of its caller's calls and its callee's invocations.
+    fn abandon(&mut self, invocation: Id) -> Option<PendingCall> {
+        let call = self.forget_call(invocation)?;
+        if let Some(owned) = self.by_session.get_mut(&call.callee) {
+            owned.invocations.remove(&invocation);
+        }
+        Some(call)
+    }
+
     /// Removes a pending call and counts it out of its caller's calls.
     fn forget_call(&mut self, invocation: Id) -> Option<PendingCall> {
         let call = self.pending.remove(&invocation)?;
@@ -416,7 +553,7 @@ impl Dealer {
             self.sweep_deadlines(invocation);
         }
         if let Some(owned) = self.by_session.get_mut(&call.caller) {
-            owned.calls = owned.calls.saturating_sub(1);
+            owned.calls.remove(&call.caller_request);
         }
     }
 
@@ -467,6 +604,43 @@ impl Dealer {
     pub fn invocations_of(&self, session: Id) -> usize {
         self.by_session.get(&session).map_or(0, |owned| owned.invocations.len())
     }
+}
+
+/// Whether `callee` announced that it takes INTERRUPT.
+fn interruptible(sessions: &HashMap<Id, SessionInfo>, callee: Id) -> bool {
+    sessions.get(&callee).is_some_and(|info| info.roles.supports(Role::Callee, "call_canceling"))
+}
+
+/// An INTERRUPT for `invocation`.
+fn interrupt(invocation: Id, mode: &str, reason: &str) -> Message {
+    let options =
+        Dict::from([("mode".to_owned(), Value::from(mode)), ("reason".to_owned(), Value::from(reason))]);
+    Message::Interrupt { request: invocation, options }
+}
+
+/// Copies the payload passthru keys of `options` into `details`.
+pub(super) fn copy_passthru(options: &Dict, details: &mut Dict) {
+    for key in PASSTHRU_KEYS {
+        if let Some(value) = options.get(*key) {
+            details.insert((*key).to_owned(), value.clone());
+        }
+    }
+}
+
+/// INVOCATION.Details of a call: who calls if `disclosed`, whether the
+/// caller takes progressive results, and the payload passthru keys.
+fn invocation_details(options: &Dict, caller: Id, disclosed: Option<&SessionInfo>) -> Dict {
+    let mut details = Dict::new();
+    if let Some(info) = disclosed {
+        details.insert("caller".into(), Value::from(caller));
+        details.insert("caller_authid".into(), Value::from(info.identity.authid.as_str()));
+        details.insert("caller_authrole".into(), Value::from(info.identity.authrole.as_str()));
+    }
+    if Schema::flag(options, "receive_progress", false) {
+        details.insert("receive_progress".into(), Value::Bool(true));
+    }
+    copy_passthru(options, &mut details);
+    details
 }
 
 #[cfg(test)]

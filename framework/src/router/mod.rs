@@ -15,7 +15,6 @@ pub mod broker;
 pub mod dealer;
 pub mod direct;
 pub mod flow;
-mod options;
 pub mod outbox;
 pub mod realm;
 pub mod session;

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use super::broker::Broker;
 use super::dealer::Dealer;
-use super::options::OptionTypeError;
 use super::outbox::Outbox;
 use crate::auth::Identity;
 use crate::protocol::id::IdAllocator;
+use crate::protocol::options::{self, OptionError};
+use crate::protocol::roles::ClientRoles;
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriProblem, UriRules, Value};
 
 /// A session broke the protocol; it is closed with
@@ -22,8 +23,8 @@ use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriProblem, UriR
 #[error("{0}")]
 pub struct Violation(pub String);
 
-impl From<OptionTypeError> for Violation {
-    fn from(e: OptionTypeError) -> Self {
+impl From<OptionError> for Violation {
+    fn from(e: OptionError) -> Self {
         Violation(e.to_string())
     }
 }
@@ -70,6 +71,8 @@ impl RequestError {
 pub struct SessionInfo {
     /// Who the session is.
     pub identity: Identity,
+    /// The roles and features it announced.
+    pub roles: ClientRoles,
 }
 
 /// What one session may make its realm hold.
@@ -175,9 +178,14 @@ impl RealmCore {
         self.dealer.deadline_entries()
     }
 
-    /// Whether the realm reads the time at all (calls can time out).
-    pub fn needs_clock(&self) -> bool {
-        self.dealer.times_calls()
+    /// Whether handling `message` reads the time: a CALL does when calls
+    /// can time out (the router's `call_timeout` or the call's own), to
+    /// set its deadline. Nothing else does.
+    pub fn reads_clock(&self, message: &Message) -> bool {
+        match message {
+            Message::Call { options, .. } => self.dealer.times_calls() || options.contains_key("timeout"),
+            _ => false,
+        }
     }
 
     /// When the realm next needs [`RealmCore::expire`] (on the clock of
@@ -187,10 +195,10 @@ impl RealmCore {
     }
 
     /// Ends what timed out by the time last set: calls waiting longer than
-    /// the call timeout fail with `wamp.error.timeout`.
+    /// their timeout fail with `wamp.error.timeout` (and their callees get
+    /// INTERRUPT, if they take it).
     pub fn expire(&mut self, out: &mut Outbox) {
-        let sessions = &self.sessions;
-        self.dealer.expire(|s| sessions.contains_key(&s), out);
+        self.dealer.expire(&self.sessions, out);
     }
 
     /// Whether a session is joined.
@@ -242,31 +250,66 @@ impl RealmCore {
         let uris = self.settings.uris;
         match message {
             Message::Publish { request, options, topic, payload } => {
-                self.broker.publish(&mut self.ids, session, request, &options, &topic, payload, uris, out)
+                options::PUBLISH.check(&options)?;
+                let sessions = &self.sessions;
+                self.broker.publish(
+                    &mut self.ids,
+                    sessions,
+                    session,
+                    request,
+                    &options,
+                    &topic,
+                    payload,
+                    uris,
+                    out,
+                )
             }
             Message::Subscribe { request, options, topic } => {
+                options::SUBSCRIBE.check(&options)?;
                 self.broker.subscribe(&mut self.ids, session, request, &options, topic, uris, out)
             }
             Message::Unsubscribe { request, subscription } => {
                 self.broker.unsubscribe(session, request, subscription, out);
                 Ok(())
             }
-            Message::Call { request, options: _, procedure, payload } => {
-                self.dealer.call(&mut self.ids, session, request, &procedure, payload, uris, out)
+            Message::Call { request, options, procedure, payload } => {
+                options::CALL.check(&options)?;
+                let sessions = &self.sessions;
+                self.dealer.call(
+                    &mut self.ids,
+                    sessions,
+                    session,
+                    request,
+                    &options,
+                    &procedure,
+                    payload,
+                    uris,
+                    out,
+                )
             }
             Message::Register { request, options, procedure } => {
+                options::REGISTER.check(&options)?;
                 self.dealer.register(&mut self.ids, session, request, &options, procedure, uris, out)
             }
             Message::Unregister { request, registration } => {
                 self.dealer.unregister(session, request, registration, out);
                 Ok(())
             }
-            Message::Yield { request, options: _, payload } => {
+            Message::Yield { request, options, payload } => {
+                options::YIELD.check(&options)?;
                 let sessions = &self.sessions;
-                self.dealer.yield_result(session, request, payload, |s| sessions.contains_key(&s), out);
+                self.dealer.yield_result(
+                    session,
+                    request,
+                    &options,
+                    payload,
+                    |s| sessions.contains_key(&s),
+                    out,
+                );
                 Ok(())
             }
             Message::Error { request_type: code::INVOCATION, request, details, error, payload } => {
+                options::ERROR.check(&details)?;
                 let sessions = &self.sessions;
                 let joined = |s| sessions.contains_key(&s);
                 self.dealer.invocation_error(session, request, details, error, payload, joined, out);
@@ -275,10 +318,9 @@ impl RealmCore {
             Message::Error { request_type, .. } => Err(Violation(format!(
                 "a client may send ERROR only for an INVOCATION, not for message type {request_type}"
             ))),
-            Message::Cancel { request, .. } => {
-                // Call canceling is not offered (the dealer announces no
-                // `call_canceling` feature); the call runs to its end.
-                tracing::debug!(realm = %self.name, session, request, "CANCEL ignored: not supported");
+            Message::Cancel { request, options } => {
+                options::CANCEL.check(&options)?;
+                self.dealer.cancel(&self.sessions, session, request, &options, out);
                 Ok(())
             }
             other => {

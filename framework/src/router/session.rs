@@ -10,9 +10,10 @@
 //!    \--anything else---+--> ABORT          \--violation--> GOODBYE, close
 //! ```
 
+use crate::protocol::roles::ClientRoles;
 #[cfg(test)]
 use crate::protocol::UriPolicy;
-use crate::protocol::{errors, Dict, Message, UriRules};
+use crate::protocol::{errors, options, Dict, Message, UriRules};
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +38,10 @@ pub enum Step {
     Join {
         /// The realm asked for.
         realm: String,
-        /// HELLO.Details (roles, authentication wishes).
+        /// HELLO.Details (authentication wishes).
         details: Dict,
+        /// The roles and features the client announced.
+        roles: ClientRoles,
     },
     /// Hand the message to the realm.
     Route(Message),
@@ -137,8 +140,17 @@ impl PeerSession {
                         let text = UriRules::explain(problem, "realm", &realm);
                         return Step::Fail { message: abort(errors::INVALID_URI, &text) };
                     }
-                    self.phase = Phase::Joining;
-                    Step::Join { realm, details }
+                    let roles = options::HELLO
+                        .check(&details)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| ClientRoles::from_hello(&details).map_err(|e| e.to_string()));
+                    match roles {
+                        Ok(roles) => {
+                            self.phase = Phase::Joining;
+                            Step::Join { realm, details, roles }
+                        }
+                        Err(text) => self.violation(&text),
+                    }
                 }
                 Message::Abort { .. } => {
                     self.phase = Phase::Closed;
@@ -186,7 +198,12 @@ mod tests {
     use crate::protocol::Payload;
 
     fn hello(realm: &str) -> Message {
-        Message::Hello { realm: realm.into(), details: Dict::new() }
+        Message::Hello { realm: realm.into(), details: caller_details() }
+    }
+
+    fn caller_details() -> Dict {
+        let roles = Dict::from([("caller".to_owned(), Dict::new().into())]);
+        Dict::from([("roles".to_owned(), roles.into())])
     }
 
     fn call() -> Message {
@@ -208,7 +225,11 @@ mod tests {
     #[test]
     fn hello_then_messages_are_routed() {
         let mut s = PeerSession::new(UriPolicy::Loose);
-        assert_eq!(s.receive(hello("realm1")), Step::Join { realm: "realm1".into(), details: Dict::new() });
+        let roles = ClientRoles::from_hello(&caller_details()).unwrap();
+        assert_eq!(
+            s.receive(hello("realm1")),
+            Step::Join { realm: "realm1".into(), details: caller_details(), roles }
+        );
         s.joined();
         assert_eq!(s.receive(call()), Step::Route(call()));
     }
@@ -220,6 +241,30 @@ mod tests {
         assert!(matches!(step, Step::Fail { message: Message::Abort { .. } }));
         assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
         assert_eq!(s.phase(), Phase::Closed);
+    }
+
+    #[test]
+    fn hello_without_a_client_role_aborts() {
+        for details in [
+            Dict::new(),
+            Dict::from([("roles".to_owned(), Dict::new().into())]),
+            Dict::from([(
+                "roles".to_owned(),
+                Dict::from([("broker".to_owned(), Dict::new().into())]).into(),
+            )]),
+            Dict::from([("roles".to_owned(), "caller".into())]),
+        ] {
+            let mut s = PeerSession::new(UriPolicy::Loose);
+            let step = s.receive(Message::Hello { realm: "realm1".into(), details: details.clone() });
+            assert!(matches!(step, Step::Fail { message: Message::Abort { .. } }), "{details:?}: {step:?}");
+            assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
+            assert_eq!(s.phase(), Phase::Closed);
+        }
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        let mut details = caller_details();
+        details.insert("authid".into(), 7.into());
+        let step = s.receive(Message::Hello { realm: "realm1".into(), details });
+        assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION, "a defined key of the wrong type");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use tracing::Instrument as _;
 use super::ws::{self, Incoming, ReadError, Reader, Writer};
 
 use crate::auth;
-use crate::protocol::roles::router_roles;
+use crate::protocol::roles::{router_roles, ClientRoles};
 use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver};
@@ -449,7 +449,7 @@ impl Connection {
                 let text = "the realm is no longer running";
                 Some(self.fail(goodbye(errors::CLOSE_SYSTEM_SHUTDOWN, text), CloseCode::Away))
             }
-            Step::Join { realm, details } => self.join(realm, details).await,
+            Step::Join { realm, details, roles } => self.join(realm, details, roles).await,
             Step::Leave { reply } => {
                 self.joined = None;
                 if let Some(reply) = reply {
@@ -463,7 +463,7 @@ impl Connection {
         }
     }
 
-    async fn join(&mut self, realm_name: String, details: Dict) -> Option<End> {
+    async fn join(&mut self, realm_name: String, details: Dict, roles: ClientRoles) -> Option<End> {
         // Authentication first: nobody makes the router start a realm
         // without passing it.
         let identity = match auth::authenticate(&details) {
@@ -488,7 +488,7 @@ impl Connection {
             };
             // The realm sets the queue's limit when the session joins.
             let (outbound, receiver) = flow::outbound(usize::MAX);
-            let info = SessionInfo { identity: identity.clone() };
+            let info = SessionInfo { identity: identity.clone(), roles };
             let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: None };
             match realm.addr().send(join).await {
                 Ok(id) => break (realm, id, receiver),

@@ -18,7 +18,7 @@ impl Harness {
     }
 
     fn join(&mut self) -> Id {
-        self.realm.join(SessionInfo { identity: Identity::anonymous() })
+        self.realm.join(SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC })
     }
 
     /// Feeds one message and returns what the realm produced.
@@ -453,7 +453,7 @@ fn a_realm_given_seeded_ids_repeats_exactly() {
         let ids = IdAllocator::new(Box::new(SeededRandom::new(42)));
         let mut realm = RealmCore::with_ids("realm1", RealmSettings::default(), ids);
         let mut out = Outbox::new();
-        let s = realm.join(SessionInfo { identity: Identity::anonymous() });
+        let s = realm.join(SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC });
         let options = opts(&[("acknowledge", Value::from(true))]);
         realm.handle(s, publish(1, options, "com.topic", Payload::default()), &mut out);
         (s, out.drain().collect::<Vec<_>>())
@@ -618,3 +618,5 @@ fn answered_calls_leave_no_deadline_behind() {
     assert!(matches!(effects.as_slice(), [Effect::Send { message: Message::Error { request: 1, .. }, .. }]));
     assert_eq!(h.realm.next_deadline(), None);
 }
+
+mod advanced;

@@ -1,0 +1,430 @@
+//! Advanced profile features of the realm core, message by message.
+
+use super::*;
+
+impl Harness {
+    fn join_as(&mut self, authid: &str, authrole: &str) -> Id {
+        let identity = Identity { authid: authid.into(), authrole: authrole.into(), ..Identity::anonymous() };
+        self.realm.join(SessionInfo { identity, roles: ClientRoles::BASIC })
+    }
+}
+
+fn events(effects: &[Effect]) -> Vec<(Id, Dict)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { to, message: Message::Event { details, .. } } => Some((*to, details.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn receivers(effects: &[Effect]) -> Vec<Id> {
+    let mut to: Vec<Id> = events(effects).into_iter().map(|(to, _)| to).collect();
+    to.sort_unstable();
+    to
+}
+
+fn sorted(mut ids: Vec<Id>) -> Vec<Id> {
+    ids.sort_unstable();
+    ids
+}
+
+fn only_error(effects: &[Effect]) -> (String, String) {
+    match effects {
+        [Effect::Send { message: Message::Error { error, payload, .. }, .. }] => (
+            error.clone(),
+            payload.args_list().first().and_then(Value::as_str).unwrap_or_default().to_owned(),
+        ),
+        other => panic!("expected one ERROR, got {other:?}"),
+    }
+}
+
+fn invocation(effects: &[Effect]) -> (Id, Dict) {
+    match effects {
+        [Effect::Send { message: Message::Invocation { request, details, .. }, .. }] => {
+            (*request, details.clone())
+        }
+        other => panic!("expected one INVOCATION, got {other:?}"),
+    }
+}
+
+fn ids(values: &[Id]) -> Value {
+    Value::List(values.iter().map(|id| Value::from(*id)).collect())
+}
+
+fn names(values: &[&str]) -> Value {
+    Value::List(values.iter().map(|n| Value::from(*n)).collect())
+}
+
+#[test]
+fn black_and_white_lists_choose_the_receivers() {
+    let mut h = Harness::new();
+    let publisher = h.join_as("pub", "service");
+    let alice = h.join_as("alice", "staff");
+    let bob = h.join_as("bob", "staff");
+    let carol = h.join_as("carol", "manager");
+    for s in [alice, bob, carol] {
+        subscribed(&h.feed(s, subscribe(1, "com.news")));
+    }
+    let mut to = |options: Dict| {
+        let effects = h.feed(publisher, publish(1, options, "com.news", Payload::default()));
+        receivers(&effects)
+    };
+    assert_eq!(to(Dict::new()), sorted(vec![alice, bob, carol]));
+    assert_eq!(to(opts(&[("exclude", ids(&[bob]))])), sorted(vec![alice, carol]));
+    assert_eq!(to(opts(&[("eligible", ids(&[bob, carol, publisher]))])), sorted(vec![bob, carol]));
+    assert_eq!(to(opts(&[("exclude_authid", names(&["alice", "nobody"]))])), sorted(vec![bob, carol]));
+    assert_eq!(to(opts(&[("eligible_authid", names(&["carol"]))])), vec![carol]);
+    assert_eq!(to(opts(&[("exclude_authrole", names(&["staff"]))])), vec![carol]);
+    assert_eq!(to(opts(&[("eligible_authrole", names(&["staff"]))])), sorted(vec![alice, bob]));
+    // Every whitelist given must hold, and no blacklist.
+    let both = opts(&[("eligible_authrole", names(&["staff"])), ("exclude", ids(&[alice]))]);
+    assert_eq!(to(both), vec![bob]);
+    assert_eq!(to(opts(&[("eligible", ids(&[]))])), Vec::<Id>::new());
+}
+
+#[test]
+fn a_publisher_that_asks_is_disclosed_to_subscribers() {
+    let mut h = Harness::new();
+    let publisher = h.join_as("pub", "service");
+    let sub = h.join();
+    subscribed(&h.feed(sub, subscribe(1, "com.news")));
+    let plain = events(&h.feed(publisher, publish(1, Dict::new(), "com.news", Payload::default())));
+    assert_eq!(plain, vec![(sub, Dict::new())]);
+    let options = opts(&[("disclose_me", true.into())]);
+    let disclosed = events(&h.feed(publisher, publish(2, options, "com.news", Payload::default())));
+    let expected = opts(&[
+        ("publisher", publisher.into()),
+        ("publisher_authid", "pub".into()),
+        ("publisher_authrole", "service".into()),
+    ]);
+    assert_eq!(disclosed, vec![(sub, expected)]);
+}
+
+#[test]
+fn passthru_payloads_travel_with_their_keys() {
+    let mut h = Harness::new();
+    let (publisher, sub, caller, callee) = (h.join(), h.join(), h.join(), h.join());
+    subscribed(&h.feed(sub, subscribe(1, "com.secret")));
+    registered(&h.feed(callee, register(1, "com.secret.call")));
+    let enc = opts(&[
+        ("enc_algo", "cryptobox".into()),
+        ("enc_serializer", "json".into()),
+        ("enc_key", "k1".into()),
+    ]);
+    let sealed = Payload::Transparent(vec![0xa1, 0x66, 0x6e]);
+    let effects = h.feed(publisher, publish(1, enc.clone(), "com.secret", sealed.clone()));
+    match effects.as_slice() {
+        [Effect::Send { message: Message::Event { details, payload, .. }, .. }] => {
+            assert_eq!((details, payload), (&enc, &sealed));
+        }
+        other => panic!("{other:?}"),
+    }
+    let call = Message::Call {
+        request: 5,
+        options: enc.clone(),
+        procedure: "com.secret.call".into(),
+        payload: sealed.clone(),
+    };
+    let (request, details) = invocation(&h.feed(caller, call));
+    assert_eq!(details, enc);
+    let answer = Message::Yield { request, options: enc.clone(), payload: sealed.clone() };
+    assert_eq!(
+        h.feed(callee, answer),
+        vec![sent(caller, Message::Result { request: 5, details: enc, payload: sealed })]
+    );
+}
+
+#[test]
+fn the_wamp_namespace_is_the_routers() {
+    let mut h = Harness::new();
+    let s = h.join();
+    let (uri, text) = only_error(&h.feed(s, register(1, "wamp.session.count")));
+    assert_eq!(uri, errors::INVALID_URI);
+    assert!(text.contains("'wamp.'"), "{text}");
+    subscribed(&h.feed(s, subscribe(2, "wamp.session.on_join")));
+    let acknowledged = opts(&[("acknowledge", true.into()), ("exclude_me", false.into())]);
+    let (uri, _) =
+        only_error(&h.feed(s, publish(3, acknowledged, "wamp.session.on_join", Payload::default())));
+    assert_eq!(uri, errors::INVALID_URI);
+    assert!(h.feed(s, publish(4, Dict::new(), "wamp.session.on_join", Payload::default())).is_empty());
+}
+
+#[test]
+fn options_the_router_does_not_implement_are_refused_by_name() {
+    let mut h = Harness::new();
+    let s = h.join();
+    registered(&h.feed(s, register(1, "com.p")));
+    let publish_retained = opts(&[("acknowledge", true.into()), ("retain", true.into())]);
+    let cases = [
+        publish(2, publish_retained, "com.t", Payload::default()),
+        Message::Subscribe {
+            request: 3,
+            options: opts(&[("get_retained", true.into())]),
+            topic: "com.t".into(),
+        },
+        Message::Register {
+            request: 4,
+            options: opts(&[("concurrency", 2.into())]),
+            procedure: "com.q".into(),
+        },
+        Message::Call {
+            request: 5,
+            options: opts(&[("progress", true.into())]),
+            procedure: "com.p".into(),
+            payload: Payload::default(),
+        },
+        Message::Call {
+            request: 6,
+            options: opts(&[("forward_for", Value::List(vec![]))]),
+            procedure: "com.p".into(),
+            payload: Payload::default(),
+        },
+    ];
+    for (message, key) in
+        cases.into_iter().zip(["retain", "get_retained", "concurrency", "progress", "forward_for"])
+    {
+        let (uri, text) = only_error(&h.feed(s, message));
+        assert_eq!(uri, errors::OPTION_NOT_ALLOWED, "{key}");
+        assert!(text.contains(&format!("'{key}'")), "{text}");
+    }
+    // Asking for the default is not asking for the feature.
+    let effects = h.feed(
+        s,
+        publish(
+            7,
+            opts(&[("acknowledge", true.into()), ("retain", false.into())]),
+            "com.t",
+            Payload::default(),
+        ),
+    );
+    assert!(
+        matches!(effects.as_slice(), [Effect::Send { message: Message::Published { .. }, .. }]),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn the_caller_is_disclosed_when_it_or_the_registration_asks() {
+    let mut h = Harness::new();
+    let caller = h.join_as("alice", "user");
+    let callee = h.join();
+    registered(&h.feed(callee, register(1, "com.plain")));
+    let options = opts(&[("disclose_caller", true.into())]);
+    registered(&h.feed(callee, Message::Register { request: 2, options, procedure: "com.told".into() }));
+    let expected = opts(&[
+        ("caller", caller.into()),
+        ("caller_authid", "alice".into()),
+        ("caller_authrole", "user".into()),
+    ]);
+    assert_eq!(invocation(&h.feed(caller, call(1, "com.plain", Payload::default()))).1, Dict::new());
+    assert_eq!(invocation(&h.feed(caller, call(2, "com.told", Payload::default()))).1, expected);
+    let asked = Message::Call {
+        request: 3,
+        options: opts(&[("disclose_me", true.into())]),
+        procedure: "com.plain".into(),
+        payload: Payload::default(),
+    };
+    assert_eq!(invocation(&h.feed(caller, asked)).1, expected);
+}
+
+#[test]
+fn a_calls_own_timeout_ends_it_when_shorter_than_the_routers() {
+    let secs = std::time::Duration::from_secs;
+    let mut h = Harness::with(RealmSettings { call_timeout: Some(secs(10)), ..Default::default() });
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "com.slow")));
+    let timed = |request: Id, ms: i64| Message::Call {
+        request,
+        options: opts(&[("timeout", ms.into())]),
+        procedure: "com.slow".into(),
+        payload: Payload::default(),
+    };
+    h.realm.set_clock(secs(100));
+    assert!(h.realm.reads_clock(&timed(1, 2_000)));
+    invocation(&h.feed(caller, timed(1, 2_000)));
+    invocation(&h.feed(caller, timed(2, 60_000))); // the router's 10 s count
+    invocation(&h.feed(caller, timed(3, 0))); // 0: no timeout of its own
+    assert_eq!(h.realm.next_deadline(), Some(secs(102)));
+    h.realm.set_clock(secs(102));
+    h.realm.expire(&mut h.out);
+    let effects: Vec<Effect> = h.out.drain().collect();
+    let (uri, text) = only_error(&effects);
+    assert_eq!(uri, errors::TIMEOUT);
+    assert!(text.contains("call's timeout"), "{text}");
+    assert!(matches!(effects.as_slice(), [Effect::Send { message: Message::Error { request: 1, .. }, .. }]));
+    h.realm.set_clock(secs(110));
+    h.realm.expire(&mut h.out);
+    let late: Vec<Effect> = h.out.drain().collect();
+    assert_eq!(late.len(), 2, "{late:?}");
+    assert!(late.iter().all(|e| matches!(e, Effect::Send { message: Message::Error { error, .. }, .. } if error == errors::TIMEOUT)));
+    // Without a router timeout, only calls with their own read the clock.
+    let h = Harness::new();
+    assert!(!h.realm.reads_clock(&call(1, "com.slow", Payload::default())));
+    assert!(h.realm.reads_clock(&timed(1, 5)));
+}
+
+#[test]
+fn progressive_results_reach_a_caller_that_asked_for_them() {
+    let mut h = Harness::new();
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "com.count")));
+    let progress = opts(&[("progress", true.into())]);
+    let asked = Message::Call {
+        request: 7,
+        options: opts(&[("receive_progress", true.into())]),
+        procedure: "com.count".into(),
+        payload: Payload::default(),
+    };
+    let (request, details) = invocation(&h.feed(caller, asked));
+    assert_eq!(details, opts(&[("receive_progress", true.into())]));
+    for n in 0..3 {
+        let step = Message::Yield { request, options: progress.clone(), payload: args(&[n.into()]) };
+        let expected = Message::Result { request: 7, details: progress.clone(), payload: args(&[n.into()]) };
+        assert_eq!(h.feed(callee, step), vec![sent(caller, expected)]);
+    }
+    assert_eq!(h.realm.pending_calls(), 1);
+    let last = Message::Yield { request, options: Dict::new(), payload: args(&["done".into()]) };
+    let expected = Message::Result { request: 7, details: Dict::new(), payload: args(&["done".into()]) };
+    assert_eq!(h.feed(callee, last), vec![sent(caller, expected)]);
+    assert_eq!(h.realm.pending_calls(), 0);
+    // A caller that did not ask gets the final result only.
+    let (request, details) = invocation(&h.feed(caller, call(8, "com.count", Payload::default())));
+    assert_eq!(details, Dict::new());
+    assert!(h
+        .feed(callee, Message::Yield { request, options: progress, payload: Payload::default() })
+        .is_empty());
+    let last = Message::Yield { request, options: Dict::new(), payload: Payload::default() };
+    assert_eq!(h.feed(callee, last).len(), 1);
+}
+
+/// A session whose callee role announced `call_canceling`.
+fn join_interruptible(h: &mut Harness) -> Id {
+    let features = opts(&[("call_canceling", true.into())]);
+    let callee = opts(&[("features", Value::Dict(features))]);
+    let details = opts(&[("roles", Value::Dict(opts(&[("callee", Value::Dict(callee))])))]);
+    let roles = ClientRoles::from_hello(&details).unwrap();
+    h.realm.join(SessionInfo { identity: Identity::anonymous(), roles })
+}
+
+fn cancel(request: Id, mode: Option<&str>) -> Message {
+    let options = mode.map(|m| opts(&[("mode", m.into())])).unwrap_or_default();
+    Message::Cancel { request, options }
+}
+
+fn interrupt_of(effect: &Effect) -> Option<(Id, Id, String)> {
+    match effect {
+        Effect::Send { to, message: Message::Interrupt { request, options } } => {
+            Some((*to, *request, options.get("mode").and_then(Value::as_str).unwrap_or_default().to_owned()))
+        }
+        _ => None,
+    }
+}
+
+fn canceled_call(effect: &Effect) -> Option<(Id, Id)> {
+    match effect {
+        Effect::Send { to, message: Message::Error { request_type: code::CALL, request, error, .. } }
+            if error == errors::CANCELED =>
+        {
+            Some((*to, *request))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn cancel_modes_against_a_callee_that_takes_interrupt() {
+    let mut h = Harness::new();
+    let caller = h.join();
+    let callee = join_interruptible(&mut h);
+    registered(&h.feed(callee, register(1, "com.slow")));
+    // killnowait (also the default): the caller hears at once, the callee is interrupted.
+    for (request, mode) in [(1, Some("killnowait")), (2, None)] {
+        let (invocation, _) = invocation(&h.feed(caller, call(request, "com.slow", Payload::default())));
+        let effects = h.feed(caller, cancel(request, mode));
+        assert_eq!(effects.len(), 2, "{effects:?}");
+        assert_eq!(canceled_call(&effects[0]), Some((caller, request)));
+        assert_eq!(interrupt_of(&effects[1]), Some((callee, invocation, "killnowait".into())));
+        let late = Message::Error {
+            request_type: code::INVOCATION,
+            request: invocation,
+            details: Dict::new(),
+            error: errors::CANCELED.into(),
+            payload: Payload::default(),
+        };
+        assert!(h.feed(callee, late).is_empty(), "the callee's answer is dropped");
+    }
+    // kill: the callee is interrupted and its answer ends the call.
+    let (killed, _) = invocation(&h.feed(caller, call(3, "com.slow", Payload::default())));
+    let effects = h.feed(caller, cancel(3, Some("kill")));
+    assert_eq!(
+        effects.iter().map(interrupt_of).collect::<Vec<_>>(),
+        vec![Some((callee, killed, "kill".into()))]
+    );
+    assert!(h.feed(caller, cancel(3, Some("kill"))).is_empty(), "interrupted once");
+    let answer =
+        Message::Yield { request: killed, options: Dict::new(), payload: args(&["finished anyway".into()]) };
+    let expected =
+        Message::Result { request: 3, details: Dict::new(), payload: args(&["finished anyway".into()]) };
+    assert_eq!(h.feed(callee, answer), vec![sent(caller, expected)]);
+    // skip: the caller hears at once, the callee is not told.
+    invocation(&h.feed(caller, call(4, "com.slow", Payload::default())));
+    let effects = h.feed(caller, cancel(4, Some("skip")));
+    assert_eq!(effects.iter().map(canceled_call).collect::<Vec<_>>(), vec![Some((caller, 4))]);
+    assert_eq!(h.realm.pending_calls(), 0);
+    // A call answered already, or never made: nothing.
+    assert!(h.feed(caller, cancel(4, None)).is_empty());
+    assert!(h.feed(caller, cancel(99, None)).is_empty());
+}
+
+#[test]
+fn a_callee_without_call_canceling_is_never_interrupted() {
+    let mut h = Harness::new();
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "com.slow")));
+    for (request, mode) in [(1, "kill"), (2, "killnowait"), (3, "skip")] {
+        let (invocation, _) = invocation(&h.feed(caller, call(request, "com.slow", Payload::default())));
+        let effects = h.feed(caller, cancel(request, Some(mode)));
+        assert_eq!(
+            effects.iter().map(canceled_call).collect::<Vec<_>>(),
+            vec![Some((caller, request))],
+            "{mode}"
+        );
+        let late = Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
+        assert!(h.feed(callee, late).is_empty());
+    }
+    assert_eq!(h.realm.pending_calls(), 0);
+}
+
+#[test]
+fn a_timed_out_call_interrupts_a_callee_that_takes_it() {
+    let secs = std::time::Duration::from_secs;
+    let mut h = Harness::with(RealmSettings { call_timeout: Some(secs(1)), ..Default::default() });
+    let caller = h.join();
+    let callee = join_interruptible(&mut h);
+    registered(&h.feed(callee, register(1, "com.slow")));
+    h.realm.set_clock(secs(0));
+    let (invocation, _) = invocation(&h.feed(caller, call(1, "com.slow", Payload::default())));
+    h.realm.set_clock(secs(1));
+    h.realm.expire(&mut h.out);
+    let effects: Vec<Effect> = h.out.drain().collect();
+    assert_eq!(effects.len(), 2, "{effects:?}");
+    assert!(
+        matches!(&effects[0], Effect::Send { to, message: Message::Error { error, .. } } if *to == caller && error == errors::TIMEOUT)
+    );
+    assert_eq!(interrupt_of(&effects[1]), Some((callee, invocation, "killnowait".into())));
+}
+
+#[test]
+fn a_request_id_in_use_by_a_call_in_flight_is_a_violation() {
+    let mut h = Harness::new();
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "com.slow")));
+    invocation(&h.feed(caller, call(1, "com.slow", Payload::default())));
+    let effects = h.feed(caller, call(1, "com.slow", Payload::default()));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Close { to, reason, message } if *to == caller && *reason == errors::PROTOCOL_VIOLATION && message.contains("request id 1"))),
+        "{effects:?}"
+    );
+}
