@@ -2,6 +2,10 @@
 //! `tests/peers/install.sh`) run their full check list against our router,
 //! with each serializer. The scripts print `PASS <check>` per check and
 //! `DONE <count>`; the test requires every check to pass.
+//!
+//! `advanced.py` checks the advanced profile features AutobahnPython
+//! speaks (publisher and caller identification, black- and whitelisting,
+//! progressive results, canceling, refused options).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -12,22 +16,29 @@ use wamp::protocol::UriPolicy;
 use wamp::RouterConfig;
 use wamp_tests::{peer_js_dir, peer_python, workspace_root, TestRouter};
 
-/// Checks each script runs; a script that runs fewer fails the test.
+/// Checks `interop.py` and `interop.js` run; fewer fail the test.
 const CHECKS: usize = 14;
+
+/// Checks `advanced.py` runs.
+const ADVANCED_CHECKS: usize = 8;
 
 fn strict_router() -> TestRouter {
     TestRouter::with_config(RouterConfig { uri_check: UriPolicy::Strict, ..RouterConfig::default() })
 }
 
-fn run_peer(mut command: Command, what: &str) {
+fn run_peer(command: Command, what: &str) {
+    run_checks(command, what, CHECKS);
+}
+
+fn run_checks(mut command: Command, what: &str, checks: usize) {
     let output = command.output().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let passed = stdout.lines().filter(|l| l.starts_with("PASS ")).count();
-    let done = stdout.lines().any(|l| l == format!("DONE {CHECKS}"));
+    let done = stdout.lines().any(|l| l == format!("DONE {checks}"));
     assert!(
-        output.status.success() && done && passed == CHECKS,
-        "{what}: {passed} of {CHECKS} checks passed (status {})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status.success() && done && passed == checks,
+        "{what}: {passed} of {checks} checks passed (status {})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status
     );
 }
@@ -56,6 +67,24 @@ fn autobahn_python_msgpack() {
     let router = strict_router();
     let script = workspace_root().join("tests/peers/python/interop.py");
     run_peer(python(&script, &router.url, "msgpack"), "AutobahnPython over MessagePack");
+}
+
+#[test]
+fn autobahn_python_advanced_json() {
+    let router = strict_router();
+    let script = workspace_root().join("tests/peers/python/advanced.py");
+    run_checks(python(&script, &router.url, "json"), "AutobahnPython advanced over JSON", ADVANCED_CHECKS);
+}
+
+#[test]
+fn autobahn_python_advanced_msgpack() {
+    let router = strict_router();
+    let script = workspace_root().join("tests/peers/python/advanced.py");
+    run_checks(
+        python(&script, &router.url, "msgpack"),
+        "AutobahnPython advanced over MessagePack",
+        ADVANCED_CHECKS,
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! lookup in [`Broker::publish`].
 //!
 //! A publisher chooses who of the subscribers receives an event
-//! (`exclude_me`, and the black- and whitelists of [`audience`]), whether
+//! (`exclude_me`, and the black- and whitelists of `PUBLISH.Options`), whether
 //! they learn who published it (`disclose_me`), and may send an opaque
 //! payload with its encryption keys (payload passthru mode), which the
 //! broker forwards untouched.

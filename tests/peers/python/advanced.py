@@ -1,0 +1,242 @@
+"""Advanced profile features of a WAMP router, exercised by AutobahnPython.
+
+Usage: advanced.py URL REALM json|msgpack
+
+Prints "PASS <name>" per check and "DONE <count>" at the end; any failure
+prints "FAIL <name>: <reason>" and exits with status 1.
+
+AutobahnPython 26 cannot ask for some options (`disclose_me` on PUBLISH,
+`disclose_caller` on REGISTER): for those the script adds the option to
+the message as it goes on the wire (see `with_wire_options`).
+"""
+
+import asyncio
+import sys
+import traceback
+
+from autobahn.asyncio.wamp import ApplicationSession
+from autobahn.asyncio.websocket import WampWebSocketClientFactory
+from autobahn.wamp import message
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
+from autobahn.wamp.types import CallOptions, ComponentConfig, PublishOptions, RegisterOptions, SubscribeOptions
+from autobahn.websocket.util import parse_url
+
+URL, REALM, SERIALIZER = sys.argv[1], sys.argv[2], sys.argv[3]
+TIMEOUT = 20
+
+# Options to add to the next message of a class, as it is serialized.
+WIRE_OPTIONS = {}
+
+
+def _add_wire_options(cls):
+    original = cls.marshal_options
+
+    def marshal_options(self):
+        options = original(self)
+        options.update(WIRE_OPTIONS.pop(cls, {}))
+        return options
+
+    cls.marshal_options = marshal_options
+
+
+for _cls in (message.Publish, message.Register):
+    _add_wire_options(_cls)
+
+
+def with_wire_options(cls, **options):
+    WIRE_OPTIONS[cls] = options
+
+
+async def connect():
+    loop = asyncio.get_running_loop()
+    joined = loop.create_future()
+    session = ApplicationSession(ComponentConfig(REALM))
+    session.on("join", lambda s, details: joined.done() or joined.set_result(details))
+    session.on("leave", lambda s, details: joined.done() or joined.set_exception(RuntimeError(f"left: {details}")))
+    serializer = JsonSerializer() if SERIALIZER == "json" else MsgPackSerializer()
+    factory = WampWebSocketClientFactory(lambda: session, url=URL, serializers=[serializer])
+    _, host, port, _, _, _ = parse_url(URL)
+    await loop.create_connection(factory, host, port)
+    details = await asyncio.wait_for(joined, TIMEOUT)
+    return session, details
+
+
+class Inbox:
+    def __init__(self):
+        self.items = []
+        self.changed = asyncio.Event()
+
+    def __call__(self, *args, **kwargs):
+        self.items.append((args, kwargs))
+        self.changed.set()
+
+    async def wait_for(self, count):
+        while len(self.items) < count:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), TIMEOUT)
+        return self.items
+
+
+def expect(condition, text):
+    if not condition:
+        raise AssertionError(text)
+
+
+async def main():
+    checks = []
+
+    def check(name):
+        def register(fn):
+            checks.append((name, fn))
+            return fn
+
+        return register
+
+    a, a_details = await connect()
+    b, b_details = await connect()
+    c, c_details = await connect()
+
+    @check("router announces its advanced features")
+    async def _():
+        roles = a._router_roles
+        for role, feature in [
+            ("broker", "publisher_identification"),
+            ("broker", "subscriber_blackwhite_listing"),
+            ("broker", "publisher_exclusion"),
+            ("dealer", "caller_identification"),
+            ("dealer", "call_canceling"),
+            ("dealer", "call_timeout"),
+            ("dealer", "progressive_call_results"),
+        ]:
+            expect(getattr(roles[role], feature, None) is True, f"{role}.{feature} not announced")
+
+    @check("publisher identification")
+    async def _():
+        inbox = Inbox()
+        await b.subscribe(
+            lambda *args, details: inbox(details), "com.adv.disclosed", options=SubscribeOptions(details_arg="details")
+        )
+        with_wire_options(message.Publish, disclose_me=True)
+        await a.publish("com.adv.disclosed", 1, options=PublishOptions(acknowledge=True))
+        await a.publish("com.adv.disclosed", 2, options=PublishOptions(acknowledge=True))
+        items = await inbox.wait_for(2)
+        first, second = items[0][0][0], items[1][0][0]
+        expect(first.publisher == a_details.session, f"publisher {first.publisher}")
+        expect(first.publisher_authid == a_details.authid, f"publisher_authid {first.publisher_authid}")
+        expect(first.publisher_authrole == a_details.authrole, f"publisher_authrole {first.publisher_authrole}")
+        expect(second.publisher is None, "disclosed without being asked")
+
+    @check("black- and whitelisting by session, authid and authrole")
+    async def _():
+        inboxes = {}
+        for name, session in (("b", b), ("c", c)):
+            inboxes[name] = Inbox()
+            await session.subscribe(inboxes[name], "com.adv.listed")
+        cases = [
+            (PublishOptions(acknowledge=True, exclude=[b_details.session]), ["c"]),
+            (PublishOptions(acknowledge=True, eligible=[b_details.session]), ["b"]),
+            (PublishOptions(acknowledge=True, exclude_authid=[c_details.authid]), ["b"]),
+            (PublishOptions(acknowledge=True, eligible_authid=[c_details.authid]), ["c"]),
+            (PublishOptions(acknowledge=True, exclude_authrole=["anonymous"]), []),
+            (PublishOptions(acknowledge=True, eligible_authrole=["anonymous"], exclude=[c_details.session]), ["b"]),
+        ]
+        for n, (options, _) in enumerate(cases):
+            await a.publish("com.adv.listed", n, options=options)
+        # A marker every subscriber gets closes the sequence.
+        await a.publish("com.adv.listed", "end", options=PublishOptions(acknowledge=True))
+        for name, inbox in inboxes.items():
+            items = await inbox.wait_for(1 + sum(name in to for _, to in cases))
+            got = [args[0] for args, _ in items]
+            want = [n for n, (_, to) in enumerate(cases) if name in to] + ["end"]
+            expect(got == want, f"{name} received {got}, expected {want}")
+
+    @check("caller identification on a registration that asks")
+    async def _():
+        seen = []
+
+        def whoami(details):
+            seen.append(details)
+            return details.caller
+
+        with_wire_options(message.Register, disclose_caller=True)
+        await a.register(whoami, "com.adv.whoami", options=RegisterOptions(details_arg="details"))
+        result = await b.call("com.adv.whoami")
+        expect(result == b_details.session, f"caller {result}, expected {b_details.session}")
+        expect(seen[0].caller_authid == b_details.authid, f"caller_authid {seen[0].caller_authid}")
+        expect(seen[0].caller_authrole == b_details.authrole, f"caller_authrole {seen[0].caller_authrole}")
+
+    @check("progressive call results")
+    async def _():
+        async def countdown(n, details):
+            for i in range(n, 0, -1):
+                if details.progress:
+                    details.progress(i)
+                await asyncio.sleep(0)
+            return "liftoff"
+
+        await a.register(countdown, "com.adv.countdown", options=RegisterOptions(details_arg="details"))
+        progress = []
+        result = await b.call("com.adv.countdown", 3, options=CallOptions(on_progress=progress.append))
+        expect(result == "liftoff", f"result {result}")
+        expect(progress == [3, 2, 1], f"progressive results {progress}")
+
+    @check("canceling a call interrupts the callee")
+    async def _():
+        loop = asyncio.get_running_loop()
+        started, interrupted = loop.create_future(), loop.create_future()
+
+        async def forever():
+            started.set_result(True)
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                interrupted.set_result(True)
+                raise
+
+        await a.register(forever, "com.adv.forever")
+        pending = b.call("com.adv.forever")
+        await asyncio.wait_for(started, TIMEOUT)
+        pending.cancel()
+        await asyncio.wait_for(interrupted, TIMEOUT)
+        # The session still works after the cancel's ERROR.
+        expect(await b.call("com.adv.countdown", 0) == "liftoff", "session broken after cancel")
+
+    @check("options the router does not offer are refused by name")
+    async def _():
+        try:
+            await a.publish("com.adv.retained", 1, options=PublishOptions(acknowledge=True, retain=True))
+        except ApplicationError as e:
+            expect(e.error == "wamp.error.option_not_allowed", f"error {e.error}")
+            expect("retain" in str(e.args), f"message {e.args}")
+        else:
+            raise AssertionError("retain was accepted")
+
+    @check("the wamp. namespace is the router's")
+    async def _():
+        try:
+            await a.register(lambda: None, "wamp.session.count")
+        except ApplicationError as e:
+            expect(e.error == "wamp.error.invalid_uri", f"error {e.error}")
+        else:
+            raise AssertionError("registered a wamp. procedure")
+
+    failed = 0
+    for name, fn in checks:
+        try:
+            await asyncio.wait_for(fn(), TIMEOUT)
+            print(f"PASS {name}", flush=True)
+        except Exception as e:
+            failed += 1
+            print(f"FAIL {name}: {e!r}", flush=True)
+            traceback.print_exc()
+    for s in (a, b, c):
+        s.leave()
+    await asyncio.sleep(0.1)
+    if failed:
+        sys.exit(1)
+    print(f"DONE {len(checks)}", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,135 @@
+//! Advanced profile features over a real WebSocket, where AutobahnPython
+//! cannot ask for them (see `tests/peers/python/advanced.py` for the rest):
+//! a call's own timeout with INTERRUPT to a callee that takes it, a caller
+//! that asks to be disclosed, a wrongly typed option ending the session,
+//! and a HELLO that announces no role.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::time::{Duration, Instant};
+
+use wamp::protocol::errors::{PROTOCOL_VIOLATION, TIMEOUT};
+use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp_tests::{hello, RawClient, TestRouter};
+
+/// A HELLO whose callee announces `call_canceling`.
+fn hello_interruptible(realm: &str) -> Message {
+    let mut message = hello(realm);
+    if let Message::Hello { details, .. } = &mut message {
+        let features = Dict::from([("call_canceling".to_owned(), Value::Bool(true))]);
+        let callee = Dict::from([("features".to_owned(), Value::Dict(features))]);
+        if let Some(Value::Dict(roles)) = details.get_mut("roles") {
+            roles.insert("callee".into(), Value::Dict(callee));
+        }
+    }
+    message
+}
+
+fn options(pairs: &[(&str, Value)]) -> Dict {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+}
+
+#[tokio::test]
+async fn a_calls_own_timeout_fails_it_and_interrupts_the_callee() {
+    let router = TestRouter::start();
+    for serializer in Serializer::ALL {
+        let mut callee = RawClient::connect(&router.url, serializer).await;
+        callee.send(&hello_interruptible("realm1")).await;
+        assert!(matches!(callee.recv().await, Message::Welcome { .. }));
+        let (mut caller, _) = RawClient::join(&router.url, serializer, "realm1").await;
+        callee
+            .send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.slow".into() })
+            .await;
+        assert!(matches!(callee.recv().await, Message::Registered { request: 1, .. }));
+        let started = Instant::now();
+        let call = Message::Call {
+            request: 7,
+            options: options(&[("timeout", Value::from(300))]),
+            procedure: "com.slow".into(),
+            payload: Payload::default(),
+        };
+        caller.send(&call).await;
+        let invocation = match callee.recv().await {
+            Message::Invocation { request, .. } => request,
+            other => panic!("expected INVOCATION, got {other:?}"),
+        };
+        match caller.recv().await {
+            Message::Error { request: 7, error, .. } => assert_eq!(error, TIMEOUT),
+            other => panic!("expected ERROR, got {other:?}"),
+        }
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(300), "timed out early: {waited:?}");
+        match callee.recv().await {
+            Message::Interrupt { request, options } => {
+                assert_eq!(request, invocation);
+                assert_eq!(options.get("mode").and_then(Value::as_str), Some("killnowait"));
+            }
+            other => panic!("expected INTERRUPT, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_caller_that_asks_is_disclosed_to_the_callee() {
+    let router = TestRouter::start();
+    let (mut callee, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
+    let (mut caller, caller_id) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    callee.send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.who".into() }).await;
+    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    let call = Message::Call {
+        request: 1,
+        options: options(&[("disclose_me", Value::Bool(true))]),
+        procedure: "com.who".into(),
+        payload: Payload::default(),
+    };
+    caller.send(&call).await;
+    match callee.recv().await {
+        Message::Invocation { details, .. } => {
+            assert_eq!(details.get("caller").and_then(Value::as_u64), Some(caller_id));
+            assert_eq!(details.get("caller_authrole").and_then(Value::as_str), Some("anonymous"));
+            assert!(details.get("caller_authid").and_then(Value::as_str).is_some_and(|id| !id.is_empty()));
+        }
+        other => panic!("expected INVOCATION, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_wrongly_typed_option_ends_the_session_and_nothing_else() {
+    let router = TestRouter::start();
+    let (mut careless, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    let (mut other, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    let publish = Message::Publish {
+        request: 1,
+        options: options(&[("eligible", Value::from("everybody"))]),
+        topic: "com.t".into(),
+        payload: Payload::default(),
+    };
+    careless.send(&publish).await;
+    match careless.recv().await {
+        Message::Goodbye { reason, details } => {
+            assert_eq!(reason, PROTOCOL_VIOLATION);
+            let text = details.get("message").and_then(Value::as_str).unwrap_or_default();
+            assert!(text.contains("PUBLISH.Options.eligible"), "{text}");
+        }
+        other => panic!("expected GOODBYE, got {other:?}"),
+    }
+    careless.expect_closed().await;
+    other.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "com.t".into() }).await;
+    assert!(matches!(other.recv().await, Message::Subscribed { .. }));
+}
+
+#[tokio::test]
+async fn a_hello_without_roles_is_aborted() {
+    let router = TestRouter::start();
+    let mut client = RawClient::connect(&router.url, Serializer::Json).await;
+    client.send(&Message::Hello { realm: "realm1".into(), details: Dict::new() }).await;
+    match client.recv().await {
+        Message::Abort { reason, details } => {
+            assert_eq!(reason, PROTOCOL_VIOLATION);
+            let text = details.get("message").and_then(Value::as_str).unwrap_or_default();
+            assert!(text.contains("HELLO.Details.roles"), "{text}");
+        }
+        other => panic!("expected ABORT, got {other:?}"),
+    }
+    client.expect_closed().await;
+}
