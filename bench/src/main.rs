@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release -p wamp-bench            # the whole suite, a Markdown report on stdout
 //! cargo run --release -p wamp-bench -- --duration 10 --idle 10000
+//! cargo run --release -p wamp-bench -- --suite patterns   # unrelated patterns against exact routing
 //! ```
 //!
 //! The router and the echo server each run in a child process with one
@@ -14,6 +15,7 @@
 
 mod inproc;
 mod load;
+mod patterns;
 mod servers;
 mod soak;
 
@@ -72,6 +74,9 @@ enum Suite {
     Payload,
     /// Only the router phases with 64-byte messages (RPC and PubSub).
     Messages,
+    /// Exact routing on the realm core, with and without 10,000 unrelated
+    /// patterns and registrations.
+    Patterns,
 }
 
 #[derive(Subcommand, Debug)]
@@ -131,6 +136,30 @@ fn main() -> Result<(), BoxError> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let local = tokio::task::LocalSet::new();
         return local.block_on(&runtime, run_soak(config, server_core));
+    }
+    if cli.suite == Suite::Patterns {
+        let figures = patterns::run(Duration::from_secs(cli.duration), cli.rounds)?;
+        let n = patterns::UNRELATED;
+        let row = |name: String, (none, with): (f64, f64), baseline: &str| Row {
+            name,
+            value: format!("{with:.0}"),
+            baseline: format!("{none:.0} ({baseline})"),
+            ratio: Some(with / none),
+            target: "≥ 50%",
+        };
+        print_rows(vec![
+            row(
+                format!("realm core: PUBLISH to an exact topic/s, {n} unrelated prefix and wildcard subscriptions"),
+                figures.publish,
+                "none",
+            ),
+            row(
+                format!("realm core: CALL + YIELD of an exact procedure/s, {n} other registrations"),
+                figures.call,
+                "no other",
+            ),
+        ]);
+        return Ok(());
     }
     let mut local_rows = Vec::new();
     if matches!(cli.suite, Suite::All | Suite::Local) {

@@ -5,7 +5,8 @@
 //!
 //! `advanced.py` checks the advanced profile features AutobahnPython
 //! speaks (publisher and caller identification, black- and whitelisting,
-//! progressive results, canceling, refused options).
+//! pattern subscriptions and registrations, progressive results,
+//! canceling, refused options).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -20,7 +21,7 @@ use wamp_tests::{peer_js_dir, peer_python, workspace_root, TestRouter};
 const CHECKS: usize = 14;
 
 /// Checks `advanced.py` runs.
-const ADVANCED_CHECKS: usize = 8;
+const ADVANCED_CHECKS: usize = 10;
 
 fn strict_router() -> TestRouter {
     TestRouter::with_config(RouterConfig { uri_check: UriPolicy::Strict, ..RouterConfig::default() })

@@ -18,6 +18,7 @@ pub const BROKER_FEATURES: &[&str] = &[
     "publisher_exclusion",
     "publisher_identification",
     "subscriber_blackwhite_listing",
+    "pattern_based_subscription",
     "payload_passthru_mode",
 ];
 
@@ -27,6 +28,7 @@ pub const DEALER_FEATURES: &[&str] = &[
     "call_timeout",
     "caller_identification",
     "progressive_call_results",
+    "pattern_based_registration",
     "payload_passthru_mode",
 ];
 

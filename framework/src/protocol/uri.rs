@@ -111,6 +111,18 @@ impl UriRules {
         }
     }
 
+    /// Checks a pattern URI of a prefix or wildcard subscription or
+    /// registration (empty components allowed).
+    pub fn check_pattern(&self, pattern: &str) -> Result<(), UriProblem> {
+        if pattern.len() > self.max_length {
+            Err(UriProblem::TooLong { limit: self.max_length })
+        } else if self.policy.check_pattern(pattern) {
+            Ok(())
+        } else {
+            Err(UriProblem::Invalid)
+        }
+    }
+
     /// Explains why `uri`, a `what` URI (topic, procedure, realm), was
     /// refused; a long URI is not repeated.
     pub fn explain(problem: UriProblem, what: &str, uri: &str) -> String {

@@ -1,10 +1,11 @@
 //! The broker: subscriptions and the routing of publications to
 //! subscribers.
 //!
-//! One subscription id per topic, shared by all its subscribers, as the
-//! specification's basic profile asks. Only exact topic matching exists so
-//! far; prefix and wildcard matching extend [`Broker::subscribe`] and the
-//! lookup in [`Broker::publish`].
+//! One subscription id per topic and match policy, shared by all its
+//! subscribers. Exact topics are found by one lookup; prefix and wildcard
+//! patterns are kept in [`Patterns`] trees, and a publication reaches the
+//! subscribers of every subscription its topic matches (an event per
+//! subscription, `EVENT.Details.topic` naming the topic for a pattern).
 //!
 //! A publisher chooses who of the subscribers receives an event
 //! (`exclude_me`, and the black- and whitelists of `PUBLISH.Options`), whether
@@ -17,6 +18,7 @@ mod audience;
 use super::FastMap as HashMap;
 
 use super::outbox::Outbox;
+use super::patterns::{MatchPolicy, Patterns};
 use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
@@ -81,17 +83,21 @@ impl Subscribers {
     }
 }
 
-/// The subscribers of one topic.
+/// The subscribers of one topic or pattern.
 #[derive(Debug)]
 struct Subscription {
     topic: String,
+    policy: MatchPolicy,
     subscribers: Subscribers,
 }
 
 /// Subscriptions of one realm.
 #[derive(Debug, Default)]
 pub struct Broker {
+    /// Exact subscriptions by topic.
     by_topic: HashMap<String, Id>,
+    prefixes: Patterns,
+    wildcards: Patterns,
     subscriptions: HashMap<Id, Subscription>,
     /// The subscriptions each session holds, so a session leaving costs
     /// time in proportion to what it held.
@@ -118,18 +124,15 @@ impl Broker {
         uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
-        let policy = Schema::text(options, "match").unwrap_or("exact");
-        if policy != "exact" {
-            return RequestError::new(
-                errors::OPTION_NOT_ALLOWED,
-                format!("'{policy}' topic matching is not supported by this router; use exact matching"),
-            )
-            .reply(session, code::SUBSCRIBE, request, out);
-        }
+        let policy = MatchPolicy::from_option(Schema::text(options, "match"));
         if let Some(refused) = unsupported(options, SUBSCRIBE_REFUSED) {
             return refused.reply(session, code::SUBSCRIBE, request, out);
         }
-        if let Err(problem) = uris.check(&topic) {
+        let checked = match policy {
+            MatchPolicy::Exact => uris.check(&topic),
+            MatchPolicy::Prefix | MatchPolicy::Wildcard => uris.check_pattern(&topic),
+        };
+        if let Err(problem) = checked {
             return RequestError::invalid_uri("topic", &topic, problem).reply(
                 session,
                 code::SUBSCRIBE,
@@ -137,7 +140,11 @@ impl Broker {
                 out,
             );
         }
-        let existing = self.by_topic.get(&topic).copied();
+        let existing = match policy {
+            MatchPolicy::Exact => self.by_topic.get(&topic).copied(),
+            MatchPolicy::Prefix => self.prefixes.get_prefix(&topic),
+            MatchPolicy::Wildcard => self.wildcards.get_wildcard(&topic),
+        };
         let already =
             existing.is_some_and(|id| self.by_session.get(&session).is_some_and(|held| held.contains(&id)));
         let held = self.subscriptions_of(session);
@@ -156,8 +163,15 @@ impl Broker {
             Some(id) => id,
             None => {
                 let id = self.fresh_id(ids);
-                self.by_topic.insert(topic.clone(), id);
-                self.subscriptions.insert(id, Subscription { topic, subscribers: Subscribers::default() });
+                match policy {
+                    MatchPolicy::Exact => {
+                        self.by_topic.insert(topic.clone(), id);
+                    }
+                    MatchPolicy::Prefix => self.prefixes.insert_prefix(&topic, id),
+                    MatchPolicy::Wildcard => self.wildcards.insert_wildcard(&topic, id),
+                }
+                self.subscriptions
+                    .insert(id, Subscription { topic, policy, subscribers: Subscribers::default() });
                 id
             }
         };
@@ -208,7 +222,17 @@ impl Broker {
         }
         if sub.subscribers.is_empty() {
             if let Some(sub) = self.subscriptions.remove(&subscription) {
-                self.by_topic.remove(&sub.topic);
+                match sub.policy {
+                    MatchPolicy::Exact => {
+                        self.by_topic.remove(&sub.topic);
+                    }
+                    MatchPolicy::Prefix => {
+                        self.prefixes.remove_prefix(&sub.topic);
+                    }
+                    MatchPolicy::Wildcard => {
+                        self.wildcards.remove_wildcard(&sub.topic);
+                    }
+                }
             }
         }
         true
@@ -236,10 +260,10 @@ impl Broker {
     ) -> Result<(), Violation> {
         let acknowledge = Schema::flag(options, "acknowledge", false);
         let exclude_me = Schema::flag(options, "exclude_me", true);
-        // A topic with subscribers passed the URI check when subscribed to:
-        // only a miss needs checking.
-        let subscribed = self.by_topic.get(topic).and_then(|id| self.subscriptions.get(id).map(|s| (*id, s)));
-        let refused = match (subscribed, uris.check(topic)) {
+        // A topic with exact subscribers passed the URI check when
+        // subscribed to: only a miss needs checking.
+        let exact = self.by_topic.get(topic).copied();
+        let refused = match (exact, uris.check(topic)) {
             (None, Err(problem)) => Some(RequestError::invalid_uri("topic", topic, problem)),
             _ if topic.starts_with(RESERVED_PREFIX) => Some(RequestError::new(
                 errors::INVALID_URI,
@@ -255,29 +279,38 @@ impl Broker {
             return Ok(());
         }
         let publication = ids.global();
-        if let Some((subscription, sub)) = subscribed {
+        // Pattern subscriptions the topic matches (no allocation if none).
+        let mut matched: Vec<Id> = Vec::new();
+        if !self.prefixes.is_empty() {
+            self.prefixes.prefixes_of(topic, |id, _| matched.push(id));
+        }
+        if !self.wildcards.is_empty() {
+            self.wildcards.wildcards_of(topic, |id| {
+                matched.push(id);
+                true
+            });
+        }
+        if exact.is_some() || !matched.is_empty() {
             let details = event_details(options, session, sessions.get(&session));
-            let event =
-                |payload| Message::Event { subscription, publication, details: details.clone(), payload };
             let audience = Audience::from_options(options);
-            let admitted = |s: &Id| match &audience {
-                None => true,
-                Some(audience) => sessions.get(s).is_some_and(|info| audience.admits(*s, &info.identity)),
-            };
-            let mut receivers = sub
-                .subscribers
-                .list
-                .iter()
-                .copied()
-                .filter(|s| !(exclude_me && *s == session))
-                .filter(admitted);
-            // Clone the payload for all receivers but the last, which takes it.
-            if let Some(mut current) = receivers.next() {
-                for next in receivers {
-                    out.send(current, event(payload.clone()));
-                    current = next;
+            let fan_out =
+                Fanout { publisher: session, publication, exclude_me, audience: &audience, sessions };
+            let exact = exact.and_then(|id| self.subscriptions.get(&id).map(|s| (id, s)));
+            if matched.is_empty() {
+                if let Some(sub) = exact {
+                    fan_out.deliver(sub, &details, payload, out);
                 }
-                out.send(current, event(payload));
+            } else {
+                if let Some(sub) = exact {
+                    fan_out.deliver(sub, &details, payload.clone(), out);
+                }
+                let mut with_topic = details;
+                with_topic.insert("topic".into(), Value::from(topic));
+                for id in matched {
+                    if let Some(sub) = self.subscriptions.get(&id) {
+                        fan_out.deliver((id, sub), &with_topic, payload.clone(), out);
+                    }
+                }
             }
         }
         if acknowledge {
@@ -293,14 +326,56 @@ impl Broker {
         }
     }
 
-    /// How many topics have subscribers.
+    /// How many topics and patterns have subscribers.
     pub fn topic_count(&self) -> usize {
-        self.by_topic.len()
+        self.subscriptions.len()
     }
 
     /// How many subscriptions `session` holds.
     pub fn subscriptions_of(&self, session: Id) -> usize {
         self.by_session.get(&session).map_or(0, |held| held.len())
+    }
+}
+
+/// One publication on its way to the subscribers it admits.
+struct Fanout<'a> {
+    publisher: Id,
+    publication: Id,
+    exclude_me: bool,
+    audience: &'a Option<Audience<'a>>,
+    sessions: &'a HashMap<Id, SessionInfo>,
+}
+
+impl Fanout<'_> {
+    /// An EVENT to each subscriber of `sub` the publication admits.
+    fn deliver(
+        &self,
+        (subscription, sub): (Id, &Subscription),
+        details: &Dict,
+        payload: Payload,
+        out: &mut Outbox,
+    ) {
+        let publication = self.publication;
+        let event = |payload| Message::Event { subscription, publication, details: details.clone(), payload };
+        let admitted = |s: &Id| match self.audience {
+            None => true,
+            Some(audience) => self.sessions.get(s).is_some_and(|info| audience.admits(*s, &info.identity)),
+        };
+        let mut receivers = sub
+            .subscribers
+            .list
+            .iter()
+            .copied()
+            .filter(|s| !(self.exclude_me && *s == self.publisher))
+            .filter(admitted);
+        // Clone the payload for all receivers but the last, which takes it.
+        if let Some(mut current) = receivers.next() {
+            for next in receivers {
+                out.send(current, event(payload.clone()));
+                current = next;
+            }
+            out.send(current, event(payload));
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::broker::{unsupported, RESERVED_PREFIX};
 use super::outbox::Outbox;
+use super::patterns::{MatchPolicy, Patterns};
 use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
@@ -39,7 +40,9 @@ const CALL_REFUSED: &[(&str, &str)] = &[
 #[derive(Debug)]
 struct Registration {
     procedure: String,
+    policy: MatchPolicy,
     callee: Id,
+    disclose_caller: bool,
 }
 
 /// A call routed to a callee and not yet answered.
@@ -98,7 +101,10 @@ struct Route {
 /// Registrations and calls in flight of one realm.
 #[derive(Debug, Default)]
 pub struct Dealer {
+    /// Exact registrations by procedure.
     by_procedure: HashMap<String, Route>,
+    prefixes: Patterns,
+    wildcards: Patterns,
     registrations: HashMap<Id, Registration>,
     /// Keyed by the INVOCATION request id (unique in the realm). A call
     /// whose caller left stays until its callee answers or leaves (the
@@ -270,20 +276,14 @@ impl Dealer {
         uris: UriRules,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
-        let policy = Schema::text(options, "match").unwrap_or("exact");
+        let policy = MatchPolicy::from_option(Schema::text(options, "match"));
         let invoke = Schema::text(options, "invoke").unwrap_or("single");
         let reply = |e: RequestError, out: &mut Outbox| e.reply(session, code::REGISTER, request, out);
-        if policy != "exact" || invoke != "single" {
-            return reply(
-                RequestError::new(
-                    errors::OPTION_NOT_ALLOWED,
-                    format!(
-                        "match '{policy}' with invoke '{invoke}' is not supported by this router; \
-                         use exact matching and single invocation"
-                    ),
-                ),
-                out,
+        if invoke != "single" {
+            let message = format!(
+                "invoke '{invoke}' (shared registration) is not supported by this router; use single"
             );
+            return reply(RequestError::new(errors::OPTION_NOT_ALLOWED, message), out);
         }
         if let Some(refused) = unsupported(options, REGISTER_REFUSED) {
             return reply(refused, out);
@@ -293,11 +293,25 @@ impl Dealer {
                 format!("'{procedure}': procedures starting with '{RESERVED_PREFIX}' are the router's");
             return reply(RequestError::new(errors::INVALID_URI, message), out);
         }
-        if let Err(problem) = uris.check(&procedure) {
+        let (checked, existing) = match policy {
+            MatchPolicy::Exact => {
+                (uris.check(&procedure), self.by_procedure.get(&procedure).map(|r| r.registration))
+            }
+            MatchPolicy::Prefix => (uris.check_pattern(&procedure), self.prefixes.get_prefix(&procedure)),
+            MatchPolicy::Wildcard => {
+                (uris.check_pattern(&procedure), self.wildcards.get_wildcard(&procedure))
+            }
+        };
+        if let Err(problem) = checked {
             return reply(RequestError::invalid_uri("procedure", &procedure, problem), out);
         }
-        if self.by_procedure.contains_key(&procedure) {
-            let message = format!("the procedure '{procedure}' is already registered");
+        if existing.is_some() {
+            let message = match policy {
+                MatchPolicy::Exact => format!("the procedure '{procedure}' is already registered"),
+                other => {
+                    format!("the pattern '{procedure}' is already registered with match '{}'", other.name())
+                }
+            };
             return reply(RequestError::new(errors::PROCEDURE_ALREADY_EXISTS, message), out);
         }
         let held = self.registrations_of(session);
@@ -314,21 +328,63 @@ impl Dealer {
             }
         };
         let disclose_caller = Schema::flag(options, "disclose_caller", false);
-        self.by_procedure
-            .insert(procedure.clone(), Route { registration: id, callee: session, disclose_caller });
-        self.registrations.insert(id, Registration { procedure, callee: session });
+        match policy {
+            MatchPolicy::Exact => {
+                let route = Route { registration: id, callee: session, disclose_caller };
+                self.by_procedure.insert(procedure.clone(), route);
+            }
+            MatchPolicy::Prefix => self.prefixes.insert_prefix(&procedure, id),
+            MatchPolicy::Wildcard => self.wildcards.insert_wildcard(&procedure, id),
+        }
+        self.registrations.insert(id, Registration { procedure, policy, callee: session, disclose_caller });
         self.by_session.entry(session).or_default().registrations.insert(id);
         out.send(session, Message::Registered { request, registration: id });
         Ok(())
+    }
+
+    /// Removes a registration from the registrations and its index.
+    fn forget_registration(&mut self, id: Id) {
+        let Some(r) = self.registrations.remove(&id) else { return };
+        match r.policy {
+            MatchPolicy::Exact => {
+                self.by_procedure.remove(&r.procedure);
+            }
+            MatchPolicy::Prefix => {
+                self.prefixes.remove_prefix(&r.procedure);
+            }
+            MatchPolicy::Wildcard => {
+                self.wildcards.remove_wildcard(&r.procedure);
+            }
+        }
+    }
+
+    /// The registration a procedure without an exact one goes to, by the
+    /// specification's precedence: the longest prefix, then the best
+    /// wildcard pattern.
+    fn pattern_route(&self, procedure: &str) -> Option<Route> {
+        let mut best: Option<(Id, usize)> = None;
+        self.prefixes.prefixes_of(procedure, |id, length| {
+            if best.map_or(true, |(_, longest)| length > longest) {
+                best = Some((id, length));
+            }
+        });
+        let mut chosen = best.map(|(id, _)| id);
+        if chosen.is_none() {
+            self.wildcards.wildcards_of(procedure, |id| {
+                chosen = Some(id);
+                false
+            });
+        }
+        let registration = chosen?;
+        let r = self.registrations.get(&registration)?;
+        Some(Route { registration, callee: r.callee, disclose_caller: r.disclose_caller })
     }
 
     /// Handles UNREGISTER.
     pub fn unregister(&mut self, session: Id, request: Id, registration: Id, out: &mut Outbox) {
         match self.registrations.get(&registration) {
             Some(r) if r.callee == session => {
-                if let Some(r) = self.registrations.remove(&registration) {
-                    self.by_procedure.remove(&r.procedure);
-                }
+                self.forget_registration(registration);
                 if let Some(owned) = self.by_session.get_mut(&session) {
                     owned.registrations.remove(&registration);
                 }
@@ -365,23 +421,33 @@ impl Dealer {
         if let Some(refused) = unsupported(options, CALL_REFUSED) {
             return refused.reply(caller, code::CALL, request, out);
         }
-        let Some(&Route { registration, callee, disclose_caller }) = self.by_procedure.get(procedure) else {
-            if let Err(problem) = uris.check(procedure) {
-                return RequestError::invalid_uri("procedure", procedure, problem).reply(
-                    caller,
-                    code::CALL,
-                    request,
-                    out,
-                );
+        let (route, pattern) = match self.by_procedure.get(procedure) {
+            Some(route) => (*route, false),
+            None => {
+                if let Err(problem) = uris.check(procedure) {
+                    return RequestError::invalid_uri("procedure", procedure, problem).reply(
+                        caller,
+                        code::CALL,
+                        request,
+                        out,
+                    );
+                }
+                let route = (!(self.prefixes.is_empty() && self.wildcards.is_empty()))
+                    .then(|| self.pattern_route(procedure))
+                    .flatten();
+                let Some(route) = route else {
+                    let message = format!("no callee registered the procedure '{procedure}'");
+                    return RequestError::new(errors::NO_SUCH_PROCEDURE, message).reply(
+                        caller,
+                        code::CALL,
+                        request,
+                        out,
+                    );
+                };
+                (route, true)
             }
-            let message = format!("no callee registered the procedure '{procedure}'");
-            return RequestError::new(errors::NO_SUCH_PROCEDURE, message).reply(
-                caller,
-                code::CALL,
-                request,
-                out,
-            );
         };
+        let Route { registration, callee, disclose_caller } = route;
         if let Some(owned) = self.by_session.get(&caller) {
             if owned.calls.contains_key(&request) {
                 return Err(Violation(format!("CALL request id {request} is in use by a call in flight")));
@@ -440,12 +506,15 @@ impl Dealer {
         if let Some(tick) = deadline {
             self.deadlines.push(Reverse((tick, invocation)));
         }
-        let details = if options.is_empty() && !disclose_caller {
+        let mut details = if options.is_empty() && !disclose_caller {
             Dict::new()
         } else {
             let disclose = disclose_caller || Schema::flag(options, "disclose_me", false);
             invocation_details(options, caller, sessions.get(&caller).filter(|_| disclose))
         };
+        if pattern {
+            details.insert("procedure".into(), Value::from(procedure));
+        }
         out.send(callee, Message::Invocation { request: invocation, registration, details, payload });
         Ok(())
     }
@@ -564,9 +633,7 @@ impl Dealer {
     pub fn remove_session(&mut self, session: Id, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
         let Some(owned) = self.by_session.remove(&session) else { return };
         for id in owned.registrations {
-            if let Some(r) = self.registrations.remove(&id) {
-                self.by_procedure.remove(&r.procedure);
-            }
+            self.forget_registration(id);
         }
         let mut orphaned: Vec<(Id, PendingCall)> =
             owned.invocations.into_iter().filter_map(|id| Some((id, self.forget_call(id)?))).collect();

@@ -16,6 +16,7 @@ pub mod dealer;
 pub mod direct;
 pub mod flow;
 pub mod outbox;
+pub mod patterns;
 pub mod realm;
 pub mod session;
 

@@ -104,6 +104,8 @@ async def main():
             ("broker", "publisher_identification"),
             ("broker", "subscriber_blackwhite_listing"),
             ("broker", "publisher_exclusion"),
+            ("broker", "pattern_based_subscription"),
+            ("dealer", "pattern_based_registration"),
             ("dealer", "caller_identification"),
             ("dealer", "call_canceling"),
             ("dealer", "call_timeout"),
@@ -201,6 +203,77 @@ async def main():
         await asyncio.wait_for(interrupted, TIMEOUT)
         # The session still works after the cancel's ERROR.
         expect(await b.call("com.adv.countdown", 0) == "liftoff", "session broken after cancel")
+
+    @check("prefix and wildcard subscriptions get the concrete topic")
+    async def _():
+        prefix, wildcard = Inbox(), Inbox()
+        await b.subscribe(
+            lambda *args, details: prefix(details.topic, *args),
+            "com.adv.shop.",
+            options=SubscribeOptions(match="prefix", details_arg="details"),
+        )
+        await c.subscribe(
+            lambda *args, details: wildcard(details.topic, *args),
+            "com.adv..order",
+            options=SubscribeOptions(match="wildcard", details_arg="details"),
+        )
+        for topic in ("com.adv.shop.order", "com.adv.bank.order", "com.adv.shop.stock.low", "com.adv.other"):
+            await a.publish(topic, topic, options=PublishOptions(acknowledge=True))
+        await a.publish("com.adv.shop.end", options=PublishOptions(acknowledge=True))
+        await a.publish("com.adv.end.order", options=PublishOptions(acknowledge=True))
+        got_prefix = [args for args, _ in await prefix.wait_for(3)]
+        got_wildcard = [args for args, _ in await wildcard.wait_for(3)]
+        expect(
+            got_prefix
+            == [
+                ("com.adv.shop.order", "com.adv.shop.order"),
+                ("com.adv.shop.stock.low", "com.adv.shop.stock.low"),
+                ("com.adv.shop.end",),
+            ],
+            f"prefix subscriber got {got_prefix}",
+        )
+        expect(
+            got_wildcard
+            == [
+                ("com.adv.shop.order", "com.adv.shop.order"),
+                ("com.adv.bank.order", "com.adv.bank.order"),
+                ("com.adv.end.order",),
+            ],
+            f"wildcard subscriber got {got_wildcard}",
+        )
+
+    @check("pattern registrations by the specification's precedence")
+    async def _():
+        # AutobahnPython fills in details.procedure from the registration
+        # when the INVOCATION carries none.
+        def answer(name):
+            return lambda *args, details: (name, details.procedure)
+
+        await a.register(answer("exact"), "com.adv.obj.get", options=RegisterOptions(details_arg="details"))
+        await a.register(
+            answer("short prefix"), "com.adv.obj", options=RegisterOptions(match="prefix", details_arg="details")
+        )
+        await a.register(
+            answer("long prefix"), "com.adv.obj.item", options=RegisterOptions(match="prefix", details_arg="details")
+        )
+        await a.register(
+            answer("wildcard"), "com.adv..get", options=RegisterOptions(match="wildcard", details_arg="details")
+        )
+        cases = {
+            "com.adv.obj.get": ["exact", "com.adv.obj.get"],
+            "com.adv.obj.put": ["short prefix", "com.adv.obj.put"],
+            "com.adv.obj.item.7": ["long prefix", "com.adv.obj.item.7"],
+            "com.adv.thing.get": ["wildcard", "com.adv.thing.get"],
+        }
+        for procedure, want in cases.items():
+            got = list(await b.call(procedure))
+            expect(got == want, f"{procedure} went to {got}, expected {want}")
+        try:
+            await b.call("com.adv.thing.put")
+        except ApplicationError as e:
+            expect(e.error == "wamp.error.no_such_procedure", f"error {e.error}")
+        else:
+            raise AssertionError("an unmatched call was routed")
 
     @check("options the router does not offer are refused by name")
     async def _():

@@ -428,3 +428,129 @@ fn a_request_id_in_use_by_a_call_in_flight_is_a_violation() {
         "{effects:?}"
     );
 }
+
+fn subscribe_with(request: Id, policy: &str, topic: &str) -> Message {
+    Message::Subscribe { request, options: opts(&[("match", policy.into())]), topic: topic.into() }
+}
+
+fn register_with(request: Id, policy: &str, procedure: &str) -> Message {
+    Message::Register { request, options: opts(&[("match", policy.into())]), procedure: procedure.into() }
+}
+
+#[test]
+fn pattern_subscriptions_receive_with_the_concrete_topic() {
+    let mut h = Harness::new();
+    let (publisher, a, b) = (h.join(), h.join(), h.join());
+    let exact = subscribed(&h.feed(a, subscribe(1, "com.shop.order.new")));
+    let prefix = subscribed(&h.feed(a, subscribe_with(2, "prefix", "com.shop.")));
+    let wildcard = subscribed(&h.feed(b, subscribe_with(1, "wildcard", "com..order.new")));
+    assert_eq!(
+        subscribed(&h.feed(b, subscribe_with(2, "prefix", "com.shop."))),
+        prefix,
+        "shared per pattern"
+    );
+    assert_ne!(subscribed(&h.feed(b, subscribe_with(3, "wildcard", "com.shop."))), prefix, "and per policy");
+    let effects = h.feed(publisher, publish(1, Dict::new(), "com.shop.order.new", args(&[7.into()])));
+    let mut got: Vec<(Id, Id, Option<String>)> = effects
+        .iter()
+        .map(|e| match e {
+            Effect::Send { to, message: Message::Event { subscription, details, payload, .. } } => {
+                assert_eq!(payload, &args(&[7.into()]));
+                (*to, *subscription, details.get("topic").and_then(Value::as_str).map(str::to_owned))
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    got.sort_unstable();
+    let topic = Some("com.shop.order.new".to_owned());
+    let mut want =
+        vec![(a, exact, None), (a, prefix, topic.clone()), (b, prefix, topic.clone()), (b, wildcard, topic)];
+    want.sort_unstable();
+    assert_eq!(got, want, "an event per matching subscription");
+    // Other topics reach only the patterns they match.
+    // b's wildcard `com.shop.` matches three-component topics under com.shop.
+    let effects = h.feed(publisher, publish(2, Dict::new(), "com.shop.stock", Payload::default()));
+    assert_eq!(receivers(&effects), sorted(vec![a, b, b]));
+    let effects = h.feed(publisher, publish(3, Dict::new(), "com.bank.order.new", Payload::default()));
+    assert_eq!(receivers(&effects), vec![b]);
+    assert!(h.feed(publisher, publish(4, Dict::new(), "com.bank.order", Payload::default())).is_empty());
+    // Unsubscribing the last subscriber removes the pattern.
+    for (s, request) in [(a, 9), (b, 9)] {
+        h.feed(s, Message::Unsubscribe { request, subscription: prefix });
+    }
+    let effects = h.feed(publisher, publish(5, Dict::new(), "com.shop.stock", Payload::default()));
+    assert_eq!(receivers(&effects), vec![b]);
+}
+
+#[test]
+fn calls_go_to_the_best_matching_registration() {
+    // The specification's example.
+    let mut h = Harness::new();
+    let caller = h.join();
+    let callees: Vec<Id> = (0..7).map(|_| h.join()).collect();
+    let registrations = [
+        ("exact", "a1.b2.c3.d4.e55"),
+        ("prefix", "a1.b2.c3"),
+        ("prefix", "a1.b2.c3.d4"),
+        ("wildcard", "a1.b2..d4.e5"),
+        ("wildcard", "a1.b2.c3..e5"),
+        ("wildcard", "a1.b2..d4.e5..g7"),
+        ("wildcard", "a1.b2..d4..f6.g7"),
+    ];
+    for (callee, (policy, procedure)) in callees.iter().zip(registrations) {
+        registered(&h.feed(*callee, register_with(1, policy, procedure)));
+    }
+    // The specification's example routes `a1.b2.c3.d4.e5` to the wildcard
+    // `a1.b2.c3..e5`, but its own rule puts prefixes first, and the prefix
+    // `a1.b2.c3.d4` matches: the rule decides here. The wildcard choice is
+    // checked once the prefixes are gone, below.
+    let cases = [
+        ("a1.b2.c3.d4.e55", 0),
+        ("a1.b2.c3.d98.e74", 1),
+        ("a1.b2.c3.d4.e325", 2),
+        ("a1.b2.c55.d4.e5", 3),
+        ("a1.b2.c3.d4.e5", 2),
+        ("a1.b2.c88.d4.e5.f6.g7", 5),
+    ];
+    let routed = |h: &mut Harness, request: Id, procedure: &str, expected: usize| {
+        let effects = h.feed(caller, call(request, procedure, Payload::default()));
+        match effects.as_slice() {
+            [Effect::Send { to, message: Message::Invocation { details, .. } }] => {
+                assert_eq!(*to, callees[expected], "{procedure}");
+                let concrete = details.get("procedure").and_then(Value::as_str);
+                assert_eq!(concrete, (expected != 0).then_some(procedure), "{procedure}");
+            }
+            other => panic!("{procedure}: {other:?}"),
+        }
+    };
+    for (request, (procedure, expected)) in (1..).zip(cases) {
+        routed(&mut h, request, procedure, expected);
+    }
+    let (uri, _) = only_error(&h.feed(caller, call(99, "a2.b2.c2.d2.e2", Payload::default())));
+    assert_eq!(uri, errors::NO_SUCH_PROCEDURE);
+    // The same pattern twice is refused; another policy is another registration.
+    let (uri, text) = only_error(&h.feed(caller, register_with(1, "prefix", "a1.b2.c3")));
+    assert_eq!(uri, errors::PROCEDURE_ALREADY_EXISTS);
+    assert!(text.contains("prefix"), "{text}");
+    registered(&h.feed(caller, register_with(2, "exact", "a1.b2.c3")));
+    // A callee leaving takes its patterns along.
+    h.leave(callees[1]);
+    let (uri, _) = only_error(&h.feed(caller, call(100, "a1.b2.c3.d98.e74", Payload::default())));
+    assert_eq!(uri, errors::NO_SUCH_PROCEDURE);
+    h.leave(callees[2]);
+    routed(&mut h, 101, "a1.b2.c3.d4.e5", 4);
+}
+
+#[test]
+fn patterns_are_checked_as_patterns() {
+    let mut h = Harness::new();
+    let s = h.join();
+    subscribed(&h.feed(s, subscribe_with(1, "wildcard", "com..x")));
+    registered(&h.feed(s, register_with(2, "wildcard", "com..x")));
+    let (uri, _) = only_error(&h.feed(s, subscribe_with(3, "prefix", "com.a b")));
+    assert_eq!(uri, errors::INVALID_URI);
+    let (uri, _) = only_error(&h.feed(s, subscribe(4, "com..x")));
+    assert_eq!(uri, errors::INVALID_URI, "an exact topic has no empty component");
+    let (uri, _) = only_error(&h.feed(s, call(5, "com..x", Payload::default())));
+    assert_eq!(uri, errors::INVALID_URI, "a call names a procedure, not a pattern");
+}
