@@ -5,7 +5,8 @@
 //!
 //! `advanced.py` checks the advanced profile features AutobahnPython
 //! speaks (publisher and caller identification, black- and whitelisting,
-//! pattern subscriptions and registrations, progressive results,
+//! pattern subscriptions and registrations, shared registrations,
+//! progressive results,
 //! canceling, refused options).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
@@ -21,7 +22,7 @@ use wamp_tests::{peer_js_dir, peer_python, workspace_root, TestRouter};
 const CHECKS: usize = 14;
 
 /// Checks `advanced.py` runs.
-const ADVANCED_CHECKS: usize = 10;
+const ADVANCED_CHECKS: usize = 11;
 
 fn strict_router() -> TestRouter {
     TestRouter::with_config(RouterConfig { uri_check: UriPolicy::Strict, ..RouterConfig::default() })

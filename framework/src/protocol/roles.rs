@@ -29,6 +29,7 @@ pub const DEALER_FEATURES: &[&str] = &[
     "caller_identification",
     "progressive_call_results",
     "pattern_based_registration",
+    "shared_registration",
     "payload_passthru_mode",
 ];
 

@@ -14,12 +14,15 @@ use std::time::Duration;
 
 use super::broker::{unsupported, RESERVED_PREFIX};
 use super::outbox::Outbox;
-use super::patterns::{MatchPolicy, Patterns};
+use super::patterns::MatchPolicy;
 use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::{Schema, PASSTHRU_KEYS};
 use crate::protocol::roles::Role;
+use registry::{Callee, InvokePolicy, Registry, Target};
+
+pub mod registry;
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
 
 /// What the dealer refuses in REGISTER.Options (`match` and `invoke` are
@@ -36,14 +39,6 @@ const CALL_REFUSED: &[(&str, &str)] = &[
     ("transaction_hash", "this router does not deduplicate calls"),
     ("forward_for", "it is for links between routers, which this router does not make"),
 ];
-
-#[derive(Debug)]
-struct Registration {
-    procedure: String,
-    policy: MatchPolicy,
-    callee: Id,
-    disclose_caller: bool,
-}
 
 /// A call routed to a callee and not yet answered.
 #[derive(Debug, Clone, Copy)]
@@ -89,23 +84,10 @@ struct Owned {
     calls: HashMap<Id, Id>,
 }
 
-/// Where calls to a procedure go.
-#[derive(Debug, Clone, Copy)]
-struct Route {
-    registration: Id,
-    callee: Id,
-    /// The callee asked to learn who calls (`disclose_caller`).
-    disclose_caller: bool,
-}
-
 /// Registrations and calls in flight of one realm.
 #[derive(Debug, Default)]
 pub struct Dealer {
-    /// Exact registrations by procedure.
-    by_procedure: HashMap<String, Route>,
-    prefixes: Patterns,
-    wildcards: Patterns,
-    registrations: HashMap<Id, Registration>,
+    registry: Registry,
     /// Keyed by the INVOCATION request id (unique in the realm). A call
     /// whose caller left stays until its callee answers or leaves (the
     /// answer is then dropped), so a caller leaving scans nothing.
@@ -277,14 +259,8 @@ impl Dealer {
         out: &mut Outbox,
     ) -> Result<(), Violation> {
         let policy = MatchPolicy::from_option(Schema::text(options, "match"));
-        let invoke = Schema::text(options, "invoke").unwrap_or("single");
+        let invoke = InvokePolicy::from_option(Schema::text(options, "invoke"));
         let reply = |e: RequestError, out: &mut Outbox| e.reply(session, code::REGISTER, request, out);
-        if invoke != "single" {
-            let message = format!(
-                "invoke '{invoke}' (shared registration) is not supported by this router; use single"
-            );
-            return reply(RequestError::new(errors::OPTION_NOT_ALLOWED, message), out);
-        }
         if let Some(refused) = unsupported(options, REGISTER_REFUSED) {
             return reply(refused, out);
         }
@@ -293,26 +269,12 @@ impl Dealer {
                 format!("'{procedure}': procedures starting with '{RESERVED_PREFIX}' are the router's");
             return reply(RequestError::new(errors::INVALID_URI, message), out);
         }
-        let (checked, existing) = match policy {
-            MatchPolicy::Exact => {
-                (uris.check(&procedure), self.by_procedure.get(&procedure).map(|r| r.registration))
-            }
-            MatchPolicy::Prefix => (uris.check_pattern(&procedure), self.prefixes.get_prefix(&procedure)),
-            MatchPolicy::Wildcard => {
-                (uris.check_pattern(&procedure), self.wildcards.get_wildcard(&procedure))
-            }
+        let checked = match policy {
+            MatchPolicy::Exact => uris.check(&procedure),
+            MatchPolicy::Prefix | MatchPolicy::Wildcard => uris.check_pattern(&procedure),
         };
         if let Err(problem) = checked {
             return reply(RequestError::invalid_uri("procedure", &procedure, problem), out);
-        }
-        if existing.is_some() {
-            let message = match policy {
-                MatchPolicy::Exact => format!("the procedure '{procedure}' is already registered"),
-                other => {
-                    format!("the pattern '{procedure}' is already registered with match '{}'", other.name())
-                }
-            };
-            return reply(RequestError::new(errors::PROCEDURE_ALREADY_EXISTS, message), out);
         }
         let held = self.registrations_of(session);
         if held >= self.limits.registrations {
@@ -321,82 +283,29 @@ impl Dealer {
             );
             return reply(RequestError::new(errors::TOO_MANY_REGISTRATIONS, message), out);
         }
-        let id = loop {
-            let id = ids.scoped();
-            if !self.registrations.contains_key(&id) {
-                break id;
+        let callee = Callee { session, disclose_caller: Schema::flag(options, "disclose_caller", false) };
+        match self.registry.add(ids, procedure, policy, invoke, callee) {
+            Ok(id) => {
+                self.by_session.entry(session).or_default().registrations.insert(id);
+                out.send(session, Message::Registered { request, registration: id });
+                Ok(())
             }
-        };
-        let disclose_caller = Schema::flag(options, "disclose_caller", false);
-        match policy {
-            MatchPolicy::Exact => {
-                let route = Route { registration: id, callee: session, disclose_caller };
-                self.by_procedure.insert(procedure.clone(), route);
-            }
-            MatchPolicy::Prefix => self.prefixes.insert_prefix(&procedure, id),
-            MatchPolicy::Wildcard => self.wildcards.insert_wildcard(&procedure, id),
+            Err(refused) => reply(refused, out),
         }
-        self.registrations.insert(id, Registration { procedure, policy, callee: session, disclose_caller });
-        self.by_session.entry(session).or_default().registrations.insert(id);
-        out.send(session, Message::Registered { request, registration: id });
-        Ok(())
-    }
-
-    /// Removes a registration from the registrations and its index.
-    fn forget_registration(&mut self, id: Id) {
-        let Some(r) = self.registrations.remove(&id) else { return };
-        match r.policy {
-            MatchPolicy::Exact => {
-                self.by_procedure.remove(&r.procedure);
-            }
-            MatchPolicy::Prefix => {
-                self.prefixes.remove_prefix(&r.procedure);
-            }
-            MatchPolicy::Wildcard => {
-                self.wildcards.remove_wildcard(&r.procedure);
-            }
-        }
-    }
-
-    /// The registration a procedure without an exact one goes to, by the
-    /// specification's precedence: the longest prefix, then the best
-    /// wildcard pattern.
-    fn pattern_route(&self, procedure: &str) -> Option<Route> {
-        let mut best: Option<(Id, usize)> = None;
-        self.prefixes.prefixes_of(procedure, |id, length| {
-            if best.map_or(true, |(_, longest)| length > longest) {
-                best = Some((id, length));
-            }
-        });
-        let mut chosen = best.map(|(id, _)| id);
-        if chosen.is_none() {
-            self.wildcards.wildcards_of(procedure, |id| {
-                chosen = Some(id);
-                false
-            });
-        }
-        let registration = chosen?;
-        let r = self.registrations.get(&registration)?;
-        Some(Route { registration, callee: r.callee, disclose_caller: r.disclose_caller })
     }
 
     /// Handles UNREGISTER.
     pub fn unregister(&mut self, session: Id, request: Id, registration: Id, out: &mut Outbox) {
-        match self.registrations.get(&registration) {
-            Some(r) if r.callee == session => {
-                self.forget_registration(registration);
-                if let Some(owned) = self.by_session.get_mut(&session) {
-                    owned.registrations.remove(&registration);
-                }
-                out.send(session, Message::Unregistered { request });
-            }
-            _ => {
-                let _ = RequestError::new(
-                    errors::NO_SUCH_REGISTRATION,
-                    format!("this session holds no registration {registration}"),
-                )
-                .reply(session, code::UNREGISTER, request, out);
-            }
+        let held =
+            self.by_session.get_mut(&session).is_some_and(|owned| owned.registrations.remove(&registration));
+        if held && self.registry.remove_callee(registration, session) {
+            out.send(session, Message::Unregistered { request });
+        } else {
+            let _ = RequestError::new(
+                errors::NO_SUCH_REGISTRATION,
+                format!("this session holds no registration {registration}"),
+            )
+            .reply(session, code::UNREGISTER, request, out);
         }
     }
 
@@ -421,8 +330,8 @@ impl Dealer {
         if let Some(refused) = unsupported(options, CALL_REFUSED) {
             return refused.reply(caller, code::CALL, request, out);
         }
-        let (route, pattern) = match self.by_procedure.get(procedure) {
-            Some(route) => (*route, false),
+        let target = match self.registry.exact_target(procedure, ids) {
+            Some(target) => target,
             None => {
                 if let Err(problem) = uris.check(procedure) {
                     return RequestError::invalid_uri("procedure", procedure, problem).reply(
@@ -432,10 +341,7 @@ impl Dealer {
                         out,
                     );
                 }
-                let route = (!(self.prefixes.is_empty() && self.wildcards.is_empty()))
-                    .then(|| self.pattern_route(procedure))
-                    .flatten();
-                let Some(route) = route else {
+                let Some(target) = self.registry.pattern_target(procedure, ids) else {
                     let message = format!("no callee registered the procedure '{procedure}'");
                     return RequestError::new(errors::NO_SUCH_PROCEDURE, message).reply(
                         caller,
@@ -444,10 +350,10 @@ impl Dealer {
                         out,
                     );
                 };
-                (route, true)
+                target
             }
         };
-        let Route { registration, callee, disclose_caller } = route;
+        let Target { registration, callee: Callee { session: callee, disclose_caller }, pattern } = target;
         if let Some(owned) = self.by_session.get(&caller) {
             if owned.calls.contains_key(&request) {
                 return Err(Violation(format!("CALL request id {request} is in use by a call in flight")));
@@ -633,7 +539,7 @@ impl Dealer {
     pub fn remove_session(&mut self, session: Id, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
         let Some(owned) = self.by_session.remove(&session) else { return };
         for id in owned.registrations {
-            self.forget_registration(id);
+            self.registry.remove_callee(id, session);
         }
         let mut orphaned: Vec<(Id, PendingCall)> =
             owned.invocations.into_iter().filter_map(|id| Some((id, self.forget_call(id)?))).collect();
@@ -659,7 +565,7 @@ impl Dealer {
 
     /// How many procedures are registered.
     pub fn registration_count(&self) -> usize {
-        self.registrations.len()
+        self.registry.len()
     }
 
     /// How many registrations `session` holds.

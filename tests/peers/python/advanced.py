@@ -106,6 +106,7 @@ async def main():
             ("broker", "publisher_exclusion"),
             ("broker", "pattern_based_subscription"),
             ("dealer", "pattern_based_registration"),
+            ("dealer", "shared_registration"),
             ("dealer", "caller_identification"),
             ("dealer", "call_canceling"),
             ("dealer", "call_timeout"),
@@ -274,6 +275,19 @@ async def main():
             expect(e.error == "wamp.error.no_such_procedure", f"error {e.error}")
         else:
             raise AssertionError("an unmatched call was routed")
+
+    @check("shared registration, round robin")
+    async def _():
+        await a.register(lambda: "a", "com.adv.shared", options=RegisterOptions(invoke="roundrobin"))
+        await c.register(lambda: "c", "com.adv.shared", options=RegisterOptions(invoke="roundrobin"))
+        got = [await b.call("com.adv.shared") for _ in range(4)]
+        expect(got == ["a", "c", "a", "c"], f"calls went to {got}")
+        try:
+            await b.register(lambda: "b", "com.adv.shared", options=RegisterOptions(invoke="random"))
+        except ApplicationError as e:
+            expect(e.error == "wamp.error.procedure_already_exists", f"error {e.error}")
+        else:
+            raise AssertionError("joined a round-robin registration with another policy")
 
     @check("options the router does not offer are refused by name")
     async def _():

@@ -244,12 +244,12 @@ fn register_errors() {
     assert_eq!(error_uri(&effects), (b, code::CALL, 4, errors::NO_SUCH_PROCEDURE.into()));
     let effects = h.feed(b, call(5, "com..x", Payload::default()));
     assert_eq!(error_uri(&effects), (b, code::CALL, 5, errors::INVALID_URI.into()));
-    let shared = Message::Register {
+    let limited = Message::Register {
         request: 6,
-        options: opts(&[("invoke", "roundrobin".into())]),
+        options: opts(&[("concurrency", 1.into())]),
         procedure: "com".into(),
     };
-    assert_eq!(error_uri(&h.feed(b, shared)), (b, code::REGISTER, 6, errors::OPTION_NOT_ALLOWED.into()));
+    assert_eq!(error_uri(&h.feed(b, limited)), (b, code::REGISTER, 6, errors::OPTION_NOT_ALLOWED.into()));
 }
 
 #[test]

@@ -554,3 +554,69 @@ fn patterns_are_checked_as_patterns() {
     let (uri, _) = only_error(&h.feed(s, call(5, "com..x", Payload::default())));
     assert_eq!(uri, errors::INVALID_URI, "a call names a procedure, not a pattern");
 }
+
+fn register_shared(request: Id, invoke: &str, procedure: &str) -> Message {
+    Message::Register { request, options: opts(&[("invoke", invoke.into())]), procedure: procedure.into() }
+}
+
+#[test]
+fn shared_registrations_spread_calls_and_survive_a_callee_leaving() {
+    let mut h = Harness::new();
+    let caller = h.join();
+    let callees: Vec<Id> = (0..3).map(|_| h.join()).collect();
+    let id = registered(&h.feed(callees[0], register_shared(1, "roundrobin", "com.work")));
+    for callee in &callees[1..] {
+        assert_eq!(registered(&h.feed(*callee, register_shared(1, "roundrobin", "com.work"))), id, "one id");
+    }
+    let (uri, text) = only_error(&h.feed(caller, register_shared(1, "random", "com.work")));
+    assert_eq!(uri, errors::PROCEDURE_ALREADY_EXISTS);
+    assert!(text.contains("roundrobin"), "{text}");
+    let (uri, _) = only_error(&h.feed(caller, register(2, "com.work")));
+    assert_eq!(uri, errors::PROCEDURE_ALREADY_EXISTS, "single cannot join a shared registration");
+    let mut served = Vec::new();
+    for request in 1..=6 {
+        match h.feed(caller, call(request, "com.work", Payload::default())).as_slice() {
+            [Effect::Send { to, message: Message::Invocation { registration, .. } }] => {
+                assert_eq!(*registration, id);
+                served.push(callees.iter().position(|c| c == to).unwrap());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(served, vec![0, 1, 2, 0, 1, 2]);
+    // One callee leaves (its calls fail), the others keep the registration.
+    let effects = h.leave(callees[1]);
+    assert_eq!(effects.len(), 2, "its two calls fail: {effects:?}");
+    for request in 7..=8 {
+        let effects = h.feed(caller, call(request, "com.work", Payload::default()));
+        assert!(matches!(effects.as_slice(), [Effect::Send { to, .. }] if *to != callees[1]), "{effects:?}");
+    }
+    // Unregistering by a callee removes only that callee.
+    let effects = h.feed(callees[0], Message::Unregister { request: 5, registration: id });
+    assert!(matches!(effects.as_slice(), [Effect::Send { message: Message::Unregistered { .. }, .. }]));
+    let effects = h.feed(caller, call(9, "com.work", Payload::default()));
+    assert!(matches!(effects.as_slice(), [Effect::Send { to, .. }] if *to == callees[2]), "{effects:?}");
+    h.leave(callees[2]);
+    let (uri, _) = only_error(&h.feed(caller, call(10, "com.work", Payload::default())));
+    assert_eq!(uri, errors::NO_SUCH_PROCEDURE);
+    assert_eq!(h.realm.registration_count(), 0);
+}
+
+#[test]
+fn first_and_last_pick_by_registration_order() {
+    let mut h = Harness::new();
+    let caller = h.join();
+    let (a, b) = (h.join(), h.join());
+    for (invoke, procedure) in [("first", "com.f"), ("last", "com.l")] {
+        registered(&h.feed(a, register_shared(1, invoke, procedure)));
+        registered(&h.feed(b, register_shared(1, invoke, procedure)));
+    }
+    let to = |effects: Vec<Effect>| match effects.as_slice() {
+        [Effect::Send { to, .. }] => *to,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(to(h.feed(caller, call(1, "com.f", Payload::default()))), a);
+    assert_eq!(to(h.feed(caller, call(2, "com.l", Payload::default()))), b);
+    h.leave(a);
+    assert_eq!(to(h.feed(caller, call(3, "com.f", Payload::default()))), b);
+}
