@@ -35,7 +35,7 @@ fn realm() -> RealmCore {
 }
 
 fn join(realm: &mut RealmCore) -> Id {
-    realm.join(SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC })
+    realm.join(SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC }, &mut Outbox::new())
 }
 
 fn feed(realm: &mut RealmCore, out: &mut Outbox, session: Id, message: Message) -> Vec<Effect> {

@@ -24,6 +24,7 @@
 //! | `max_calls_per_session` | `1000` | `WAMP_MAX_CALLS_PER_SESSION` |
 //! | `max_invocations_per_session` | `10000` | `WAMP_MAX_INVOCATIONS_PER_SESSION` |
 //! | `call_timeout_ms` | `300000` (0: none) | `WAMP_CALL_TIMEOUT_MS` |
+//! | `allow_session_kill` | `false` | `WAMP_ALLOW_SESSION_KILL` |
 //! | `max_realms` | `100` | `WAMP_MAX_REALMS` |
 //! | `realm_idle_timeout_secs` | `60` | `WAMP_REALM_IDLE_TIMEOUT_SECS` |
 //! | `max_connections` | `100000` | `WAMP_MAX_CONNECTIONS` |
@@ -122,6 +123,11 @@ pub struct RouterConfig {
     /// Milliseconds a call may wait for its callee before the router
     /// fails it with `wamp.error.timeout`; 0: calls wait forever.
     pub call_timeout_ms: u64,
+    /// Whether sessions may close other sessions with the session meta
+    /// API (`wamp.session.kill`, `kill_by_authid`, `kill_by_authrole`,
+    /// `kill_all`). Off by default: until authorization exists, any
+    /// session could otherwise close any other.
+    pub allow_session_kill: bool,
     /// How many realms may run at once when realms are created on demand
     /// (configured realms always run).
     pub max_realms: usize,
@@ -157,6 +163,7 @@ impl Default for RouterConfig {
             max_calls_per_session: limits.calls,
             max_invocations_per_session: limits.invocations,
             call_timeout_ms: 300_000,
+            allow_session_kill: false,
             max_realms: 100,
             realm_idle_timeout_secs: 60,
             max_connections: 100_000,
@@ -241,6 +248,7 @@ impl RouterConfig {
                 invocations: self.max_invocations_per_session,
             },
             call_timeout: (self.call_timeout_ms > 0).then(|| Duration::from_millis(self.call_timeout_ms)),
+            session_kill: self.allow_session_kill,
         }
     }
 

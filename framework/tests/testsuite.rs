@@ -233,11 +233,13 @@ fn receive(message: Message) -> Result<(), String> {
         request => {
             let mut realm = RealmCore::new("realm1", RealmSettings::default());
             let info = SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC };
-            let session = realm.join(info);
             let mut out = Outbox::new();
+            let session = realm.join(info, &mut out);
             realm.handle(session, request, &mut out);
             let closed = out.effects().iter().find_map(|effect| match effect {
-                Effect::Close { to, reason, message } if *to == session => Some((*reason, message.clone())),
+                Effect::Close { to, reason, message } if *to == session => {
+                    Some((reason.clone(), message.clone()))
+                }
                 _ => None,
             });
             match closed {

@@ -44,6 +44,7 @@ pub fn settings() -> RealmSettings {
         uris: UriRules { policy: UriPolicy::Loose, max_length: 16 },
         limits: SessionLimits { subscriptions: 2, registrations: 2, calls: 2, invocations: 2 },
         call_timeout: Some(Duration::from_secs(1)),
+        session_kill: false,
     }
 }
 
@@ -189,7 +190,7 @@ impl Harness {
             }
         };
         let members = self.realm.session_count();
-        let session = self.realm.join(SessionInfo { identity, roles });
+        let session = self.realm.join(SessionInfo { identity, roles }, &mut self.outbox);
         assert!(id::is_valid(session), "session id {session} is outside [1, 2^53]");
         assert_eq!(self.realm.session_count(), members + 1, "join gave out the id of a member");
         client.machine.joined();
@@ -237,7 +238,7 @@ impl Harness {
                     assert!(closed.insert(to), "{to} closed twice");
                     self.tally.closed += 1;
                     if let Some(slot) = self.slot_of(to) {
-                        self.closed_by_realm(slot, reason, &message);
+                        self.closed_by_realm(slot, &reason, &message);
                     }
                 }
             }

@@ -133,3 +133,39 @@ async fn a_hello_without_roles_is_aborted() {
     }
     client.expect_closed().await;
 }
+
+#[tokio::test]
+async fn a_killed_session_gets_goodbye_with_the_reason_and_is_closed() {
+    let router =
+        TestRouter::with_config(wamp::RouterConfig { allow_session_kill: true, ..Default::default() });
+    let (mut admin, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+    let (mut victim, victim_id) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
+    let kwargs =
+        options(&[("reason", Value::from("com.example.kicked")), ("message", Value::from("enough"))]);
+    let kill = Message::Call {
+        request: 1,
+        options: Dict::new(),
+        procedure: "wamp.session.kill".into(),
+        payload: Payload::new(vec![Value::from(victim_id)], kwargs),
+    };
+    admin.send(&kill).await;
+    match victim.recv().await {
+        Message::Goodbye { reason, details } => {
+            assert_eq!(reason, "com.example.kicked");
+            assert_eq!(details.get("message").and_then(Value::as_str), Some("enough"));
+        }
+        other => panic!("expected GOODBYE, got {other:?}"),
+    }
+    assert!(matches!(admin.recv().await, Message::Result { request: 1, .. }));
+    let count = Message::Call {
+        request: 2,
+        options: Dict::new(),
+        procedure: "wamp.session.count".into(),
+        payload: Payload::default(),
+    };
+    admin.send(&count).await;
+    match admin.recv().await {
+        Message::Result { payload, .. } => assert_eq!(payload.args_list(), [Value::from(1u64)]),
+        other => panic!("expected RESULT, got {other:?}"),
+    }
+}

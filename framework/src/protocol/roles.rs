@@ -19,6 +19,7 @@ pub const BROKER_FEATURES: &[&str] = &[
     "publisher_identification",
     "subscriber_blackwhite_listing",
     "pattern_based_subscription",
+    "session_meta_api",
     "payload_passthru_mode",
 ];
 
@@ -30,6 +31,7 @@ pub const DEALER_FEATURES: &[&str] = &[
     "progressive_call_results",
     "pattern_based_registration",
     "shared_registration",
+    "session_meta_api",
     "payload_passthru_mode",
 ];
 

@@ -20,6 +20,7 @@ use super::flow::{weight, FlowSettings, Gate, Outbound, Queued, Stall, StallPoli
 use super::outbox::{Effect, Outbox};
 use super::realm::{RealmCore, SessionInfo};
 use crate::protocol::{errors, Id, Message};
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,7 +34,7 @@ pub enum ToPeer {
     /// the connection.
     Close {
         /// The GOODBYE reason URI.
-        reason: &'static str,
+        reason: Cow<'static, str>,
         /// An explanation for the details.
         message: String,
     },
@@ -379,8 +380,10 @@ impl Actor for RealmActor {
         // Nothing may keep talking into a realm that is gone.
         for (_, peer) in self.peers.drain() {
             peer.outbound.release_producers();
-            let close =
-                ToPeer::Close { reason: errors::CLOSE_SYSTEM_SHUTDOWN, message: "the realm stopped".into() };
+            let close = ToPeer::Close {
+                reason: errors::CLOSE_SYSTEM_SHUTDOWN.into(),
+                message: "the realm stopped".into(),
+            };
             peer.outbound.push(close, 0, None);
         }
         tracing::info!(realm = %self.core.name(), "realm stopped");
@@ -397,12 +400,14 @@ impl Actor for RealmActor {
 impl Handler<Join> for RealmActor {
     type Result = MessageResult<Join>;
 
-    fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) -> Self::Result {
-        let id = self.core.join(msg.info);
+    fn handle(&mut self, msg: Join, ctx: &mut Self::Context) -> Self::Result {
+        let id = self.core.join(msg.info, &mut self.outbox);
         let direct = msg.direct.and_then(|offer| offer.claim(&self.local));
         msg.outbound.configure(id, self.flow.max_queued_bytes);
         self.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
         self.idle_since = None;
+        // The on_join event, to the sessions that asked for it.
+        self.deliver(None, ctx);
         MessageResult(id)
     }
 }
@@ -449,13 +454,13 @@ impl Handler<Shutdown> for RealmActor {
     type Result = usize;
 
     fn handle(&mut self, _msg: Shutdown, ctx: &mut Self::Context) -> usize {
-        let sessions: Vec<Id> = self.core.session_ids().collect();
-        for session in &sessions {
-            self.core.leave(*session, &mut self.outbox);
-            self.outbox.close(*session, errors::CLOSE_SYSTEM_SHUTDOWN, "the router is shutting down");
-        }
+        let closed = self.core.close_all(
+            errors::CLOSE_SYSTEM_SHUTDOWN,
+            "the router is shutting down",
+            &mut self.outbox,
+        );
         self.deliver(None, ctx);
-        sessions.len()
+        closed
     }
 }
 

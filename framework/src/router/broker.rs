@@ -279,8 +279,23 @@ impl Broker {
             return Ok(());
         }
         let publication = ids.global();
-        // Pattern subscriptions the topic matches (no allocation if none).
-        let mut matched: Vec<Id> = Vec::new();
+        let matched = self.patterns_matching(topic);
+        if exact.is_some() || !matched.is_empty() {
+            let details = event_details(options, session, sessions.get(&session));
+            let audience = Audience::from_options(options);
+            let fan_out =
+                Fanout { publisher: session, publication, exclude_me, audience: &audience, sessions };
+            self.dispatch(&fan_out, topic, exact, matched, details, payload, out);
+        }
+        if acknowledge {
+            out.send(session, Message::Published { request, publication });
+        }
+        Ok(())
+    }
+
+    /// The pattern subscriptions `topic` matches (no allocation if none).
+    fn patterns_matching(&self, topic: &str) -> Vec<Id> {
+        let mut matched = Vec::new();
         if !self.prefixes.is_empty() {
             self.prefixes.prefixes_of(topic, |id, _| matched.push(id));
         }
@@ -290,33 +305,60 @@ impl Broker {
                 true
             });
         }
-        if exact.is_some() || !matched.is_empty() {
-            let details = event_details(options, session, sessions.get(&session));
-            let audience = Audience::from_options(options);
-            let fan_out =
-                Fanout { publisher: session, publication, exclude_me, audience: &audience, sessions };
-            let exact = exact.and_then(|id| self.subscriptions.get(&id).map(|s| (id, s)));
-            if matched.is_empty() {
-                if let Some(sub) = exact {
-                    fan_out.deliver(sub, &details, payload, out);
-                }
-            } else {
-                if let Some(sub) = exact {
-                    fan_out.deliver(sub, &details, payload.clone(), out);
-                }
-                let mut with_topic = details;
-                with_topic.insert("topic".into(), Value::from(topic));
-                for id in matched {
-                    if let Some(sub) = self.subscriptions.get(&id) {
-                        fan_out.deliver((id, sub), &with_topic, payload.clone(), out);
-                    }
-                }
+        matched
+    }
+
+    /// Delivers a publication to the subscribers of the exact subscription
+    /// and of the `matched` pattern subscriptions of `topic`.
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &self,
+        fan_out: &Fanout<'_>,
+        topic: &str,
+        exact: Option<Id>,
+        matched: Vec<Id>,
+        details: Dict,
+        payload: Payload,
+        out: &mut Outbox,
+    ) {
+        let exact = exact.and_then(|id| self.subscriptions.get(&id).map(|s| (id, s)));
+        if matched.is_empty() {
+            if let Some(sub) = exact {
+                fan_out.deliver(sub, &details, payload, out);
+            }
+            return;
+        }
+        if let Some(sub) = exact {
+            fan_out.deliver(sub, &details, payload.clone(), out);
+        }
+        let mut with_topic = details;
+        with_topic.insert("topic".into(), Value::from(topic));
+        for id in matched {
+            if let Some(sub) = self.subscriptions.get(&id) {
+                fan_out.deliver((id, sub), &with_topic, payload.clone(), out);
             }
         }
-        if acknowledge {
-            out.send(session, Message::Published { request, publication });
+    }
+
+    /// Publishes an event of the router itself (a meta event) to the
+    /// subscribers of `topic`; nothing if it has none.
+    pub fn publish_from_router(
+        &self,
+        ids: &mut IdAllocator,
+        sessions: &HashMap<Id, SessionInfo>,
+        topic: &str,
+        payload: Payload,
+        out: &mut Outbox,
+    ) {
+        let exact = self.by_topic.get(topic).copied();
+        let matched = self.patterns_matching(topic);
+        if exact.is_none() && matched.is_empty() {
+            return;
         }
-        Ok(())
+        let publication = ids.global();
+        // No session has id 0: nobody is excluded as the publisher.
+        let fan_out = Fanout { publisher: 0, publication, exclude_me: false, audience: &None, sessions };
+        self.dispatch(&fan_out, topic, exact, matched, Dict::new(), payload, out);
     }
 
     /// Forgets every subscription of a session that left.

@@ -155,7 +155,7 @@ mod tests {
     }
 
     fn close() -> ToPeer {
-        ToPeer::Close { reason: "r", message: String::new() }
+        ToPeer::Close { reason: "r".into(), message: String::new() }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! nodes they become `(node, session)` pairs without the core changing
 //! shape.
 
+use std::borrow::Cow;
+
 use crate::protocol::{Id, Message};
 
 /// One thing the driver must do, in the order the core produced it.
@@ -25,7 +27,7 @@ pub enum Effect {
         /// The session to close.
         to: Id,
         /// The WAMP reason URI.
-        reason: &'static str,
+        reason: Cow<'static, str>,
         /// A human-readable explanation, sent in the details.
         message: String,
     },
@@ -50,8 +52,8 @@ impl Outbox {
     }
 
     /// Queues the closing of a session.
-    pub fn close(&mut self, to: Id, reason: &'static str, message: impl Into<String>) {
-        self.effects.push(Effect::Close { to, reason, message: message.into() });
+    pub fn close(&mut self, to: Id, reason: impl Into<Cow<'static, str>>, message: impl Into<String>) {
+        self.effects.push(Effect::Close { to, reason: reason.into(), message: message.into() });
     }
 
     /// Takes every queued effect, in order, leaving the outbox empty (its

@@ -8,7 +8,7 @@
 use super::FastMap as HashMap;
 use std::time::Duration;
 
-use super::broker::Broker;
+use super::broker::{Broker, RESERVED_PREFIX};
 use super::dealer::Dealer;
 use super::outbox::Outbox;
 use crate::auth::Identity;
@@ -104,6 +104,9 @@ pub struct RealmSettings {
     /// How long a call may wait for its callee before the dealer fails it
     /// with `wamp.error.timeout`; `None`: forever.
     pub call_timeout: Option<Duration>,
+    /// Sessions may close other sessions (`wamp.session.kill` and its
+    /// kin).
+    pub session_kill: bool,
 }
 
 /// The routing state of one realm.
@@ -141,8 +144,9 @@ impl RealmCore {
         &self.name
     }
 
-    /// Adds a session; returns its new id (random, unique in the realm).
-    pub fn join(&mut self, info: SessionInfo) -> Id {
+    /// Adds a session and publishes `wamp.session.on_join`; returns its
+    /// new id (random, unique in the realm).
+    pub fn join(&mut self, info: SessionInfo, out: &mut Outbox) -> Id {
         let id = loop {
             let id = self.ids.global();
             if !self.sessions.contains_key(&id) {
@@ -150,17 +154,39 @@ impl RealmCore {
             }
         };
         self.sessions.insert(id, info);
+        self.announce_join(id, out);
         id
     }
 
     /// Removes a session and everything it owned: subscriptions,
-    /// registrations, and calls in flight (their callers get an ERROR).
+    /// registrations, and calls in flight (their callers get an ERROR);
+    /// publishes `wamp.session.on_leave`.
     pub fn leave(&mut self, session: Id, out: &mut Outbox) {
-        if self.sessions.remove(&session).is_some() {
+        self.remove(session, true, out);
+    }
+
+    fn remove(&mut self, session: Id, announce: bool, out: &mut Outbox) {
+        if let Some(info) = self.sessions.remove(&session) {
             self.broker.remove_session(session);
             let sessions = &self.sessions;
             self.dealer.remove_session(session, |s| sessions.contains_key(&s), out);
+            if announce {
+                self.announce_leave(session, &info, out);
+            }
         }
+    }
+
+    /// Closes every session with GOODBYE `reason` (the router or realm is
+    /// shutting down); nobody is left to hear meta events. Returns how
+    /// many there were.
+    pub fn close_all(&mut self, reason: &'static str, message: &str, out: &mut Outbox) -> usize {
+        let mut sessions: Vec<Id> = self.sessions.keys().copied().collect();
+        sessions.sort_unstable();
+        for session in &sessions {
+            self.remove(*session, false, out);
+            out.close(*session, reason, message);
+        }
+        sessions.len()
     }
 
     /// Tells the realm the time: a monotonic duration since an origin of
@@ -274,6 +300,10 @@ impl RealmCore {
             }
             Message::Call { request, options, procedure, payload } => {
                 options::CALL.check(&options)?;
+                if procedure.starts_with(RESERVED_PREFIX) {
+                    self.meta_call(session, request, &procedure, &payload, out);
+                    return Ok(());
+                }
                 let sessions = &self.sessions;
                 self.dealer.call(
                     &mut self.ids,
@@ -329,6 +359,8 @@ impl RealmCore {
         }
     }
 }
+
+pub mod meta;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@
 //! handful. Reading in turn pauses while the connection's [`Gate`] is
 //! closed: that is how the realm slows a producer down.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -139,7 +140,7 @@ enum Write {
     /// Frames were written.
     Wrote,
     /// The realm closed the session.
-    Closed { reason: &'static str, message: String },
+    Closed { reason: Cow<'static, str>, message: String },
     /// The realm ended the session because it stopped reading.
     Stalled(String),
     /// The connection must end.
@@ -356,10 +357,10 @@ impl Connection {
                 self.forget_membership();
                 if reason == errors::PROTOCOL_VIOLATION {
                     self.machine.violation(&message);
-                    return Some(self.fail(goodbye(reason, &message), CloseCode::Protocol));
+                    return Some(self.fail(goodbye(&reason, &message), CloseCode::Protocol));
                 }
                 self.machine.closing();
-                self.send_own(goodbye(reason, &message));
+                self.send_own(goodbye(&reason, &message));
                 self.outbound = None;
                 // Wait (bounded) for the peer's GOODBYE; `on_frame` ends the
                 // loop when it arrives.

@@ -107,6 +107,8 @@ async def main():
             ("broker", "pattern_based_subscription"),
             ("dealer", "pattern_based_registration"),
             ("dealer", "shared_registration"),
+            ("broker", "session_meta_api"),
+            ("dealer", "session_meta_api"),
             ("dealer", "caller_identification"),
             ("dealer", "call_canceling"),
             ("dealer", "call_timeout"),
@@ -288,6 +290,36 @@ async def main():
             expect(e.error == "wamp.error.procedure_already_exists", f"error {e.error}")
         else:
             raise AssertionError("joined a round-robin registration with another policy")
+
+    @check("session meta API: count, list, get, on_join, on_leave")
+    async def _():
+        joined, left = Inbox(), Inbox()
+        await a.subscribe(joined, "wamp.session.on_join")
+        await a.subscribe(left, "wamp.session.on_leave")
+        count = await b.call("wamp.session.count")
+        listed = await b.call("wamp.session.list")
+        expect(count == 3, f"count {count}")
+        expect(sorted(listed) == sorted([a_details.session, b_details.session, c_details.session]), f"list {listed}")
+        got = await b.call("wamp.session.get", c_details.session)
+        expect(got["session"] == c_details.session and got["authid"] == c_details.authid, f"get {got}")
+        try:
+            await b.call("wamp.session.get", 1)
+        except ApplicationError as e:
+            expect(e.error == "wamp.error.no_such_session", f"error {e.error}")
+        else:
+            raise AssertionError("got a session that does not exist")
+        d, d_details = await connect()
+        (details,), _ = (await joined.wait_for(1))[0]
+        expect(details["session"] == d_details.session, f"on_join {details}")
+        d.leave()
+        args, _ = (await left.wait_for(1))[0]
+        expect(list(args) == [d_details.session, d_details.authid, d_details.authrole], f"on_leave {args}")
+        try:
+            await b.call("wamp.session.kill", c_details.session)
+        except ApplicationError as e:
+            expect(e.error == "wamp.error.not_authorized", f"error {e.error}")
+        else:
+            raise AssertionError("killed a session on a router that does not allow it")
 
     @check("options the router does not offer are refused by name")
     async def _():

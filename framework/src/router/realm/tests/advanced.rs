@@ -5,7 +5,7 @@ use super::*;
 impl Harness {
     fn join_as(&mut self, authid: &str, authrole: &str) -> Id {
         let identity = Identity { authid: authid.into(), authrole: authrole.into(), ..Identity::anonymous() };
-        self.realm.join(SessionInfo { identity, roles: ClientRoles::BASIC })
+        self.join_with(SessionInfo { identity, roles: ClientRoles::BASIC }).0
     }
 }
 
@@ -305,7 +305,7 @@ fn join_interruptible(h: &mut Harness) -> Id {
     let callee = opts(&[("features", Value::Dict(features))]);
     let details = opts(&[("roles", Value::Dict(opts(&[("callee", Value::Dict(callee))])))]);
     let roles = ClientRoles::from_hello(&details).unwrap();
-    h.realm.join(SessionInfo { identity: Identity::anonymous(), roles })
+    h.join_with(SessionInfo { identity: Identity::anonymous(), roles }).0
 }
 
 fn cancel(request: Id, mode: Option<&str>) -> Message {
