@@ -20,6 +20,7 @@ pub const BROKER_FEATURES: &[&str] = &[
     "subscriber_blackwhite_listing",
     "pattern_based_subscription",
     "session_meta_api",
+    "subscription_meta_api",
     "payload_passthru_mode",
 ];
 
@@ -32,6 +33,7 @@ pub const DEALER_FEATURES: &[&str] = &[
     "pattern_based_registration",
     "shared_registration",
     "session_meta_api",
+    "registration_meta_api",
     "payload_passthru_mode",
 ];
 

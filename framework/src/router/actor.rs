@@ -223,7 +223,9 @@ pub struct RealmActor {
 }
 
 impl RealmActor {
-    fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings) -> Self {
+    fn new(mut core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings) -> Self {
+        // The core's clock starts now (`origin`).
+        core.set_wall_origin(std::time::SystemTime::now());
         RealmActor {
             core,
             peers: HashMap::default(),
@@ -420,6 +422,8 @@ impl StreamHandler<RealmInput> for RealmActor {
                 // a call can bring the next deadline forward: other inputs
                 // spare the clock and the timer.
                 let now = self.core.reads_clock(&message).then(|| self.tick_clock());
+                // Only a CALL can bring the next deadline forward.
+                let now = now.filter(|_| matches!(message, Message::Call { .. }));
                 self.core.handle(session, message, &mut self.outbox);
                 self.deliver(Some(session), ctx);
                 if size > 0 {

@@ -17,8 +17,11 @@ mod audience;
 
 use super::FastMap as HashMap;
 
+use std::time::Duration;
+
 use super::outbox::Outbox;
 use super::patterns::{MatchPolicy, Patterns};
+use super::realm::meta::Change;
 use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
@@ -85,10 +88,21 @@ impl Subscribers {
 
 /// The subscribers of one topic or pattern.
 #[derive(Debug)]
-struct Subscription {
-    topic: String,
-    policy: MatchPolicy,
+pub struct Subscription {
+    /// The topic, or the pattern.
+    pub topic: String,
+    /// How it matches topics.
+    pub policy: MatchPolicy,
+    /// When it was created, on the realm's clock.
+    pub created: Duration,
     subscribers: Subscribers,
+}
+
+impl Subscription {
+    /// Its subscribers, in no particular order.
+    pub fn subscribers(&self) -> &[Id] {
+        &self.subscribers.list
+    }
 }
 
 /// Subscriptions of one realm.
@@ -103,6 +117,11 @@ pub struct Broker {
     /// time in proportion to what it held.
     by_session: HashMap<Id, FastSet<Id>>,
     limits: SessionLimits,
+    /// The time, as the realm last told it.
+    now: Duration,
+    /// Subscribers added and removed since the realm last took them, for
+    /// the subscription meta events.
+    pub(super) changes: Vec<Change>,
 }
 
 impl Broker {
@@ -170,12 +189,19 @@ impl Broker {
                     MatchPolicy::Prefix => self.prefixes.insert_prefix(&topic, id),
                     MatchPolicy::Wildcard => self.wildcards.insert_wildcard(&topic, id),
                 }
+                if !topic.starts_with(RESERVED_PREFIX) {
+                    self.changes.push(Change::Created { session, id });
+                }
+                let created = self.now;
                 self.subscriptions
-                    .insert(id, Subscription { topic, policy, subscribers: Subscribers::default() });
+                    .insert(id, Subscription { topic, policy, created, subscribers: Subscribers::default() });
                 id
             }
         };
         if let Some(sub) = self.subscriptions.get_mut(&id) {
+            if !already && !sub.topic.starts_with(RESERVED_PREFIX) {
+                self.changes.push(Change::Added { session, id });
+            }
             sub.subscribers.insert(session);
             self.by_session.entry(session).or_default().insert(id);
         }
@@ -220,7 +246,14 @@ impl Broker {
         if !sub.subscribers.remove(session) {
             return false;
         }
+        let announced = !sub.topic.starts_with(RESERVED_PREFIX);
+        if announced {
+            self.changes.push(Change::Removed { session, id: subscription });
+        }
         if sub.subscribers.is_empty() {
+            if announced {
+                self.changes.push(Change::Deleted { session, id: subscription });
+            }
             if let Some(sub) = self.subscriptions.remove(&subscription) {
                 match sub.policy {
                     MatchPolicy::Exact => {
@@ -366,6 +399,44 @@ impl Broker {
         for id in self.by_session.remove(&session).unwrap_or_default() {
             self.remove_subscriber(session, id);
         }
+    }
+
+    /// Tells the broker the time (for the creation time of subscriptions).
+    pub fn set_clock(&mut self, now: Duration) {
+        self.now = now;
+    }
+
+    /// A subscription by id.
+    pub fn subscription(&self, id: Id) -> Option<&Subscription> {
+        self.subscriptions.get(&id)
+    }
+
+    /// The subscription ids by match policy, each list ascending.
+    pub fn list(&self) -> [(MatchPolicy, Vec<Id>); 3] {
+        let of = |policy: MatchPolicy| {
+            let mut ids: Vec<Id> =
+                self.subscriptions.iter().filter(|(_, s)| s.policy == policy).map(|(id, _)| *id).collect();
+            ids.sort_unstable();
+            (policy, ids)
+        };
+        [of(MatchPolicy::Exact), of(MatchPolicy::Prefix), of(MatchPolicy::Wildcard)]
+    }
+
+    /// The subscription of a topic or pattern with `policy`.
+    pub fn lookup(&self, topic: &str, policy: MatchPolicy) -> Option<Id> {
+        match policy {
+            MatchPolicy::Exact => self.by_topic.get(topic).copied(),
+            MatchPolicy::Prefix => self.prefixes.get_prefix(topic),
+            MatchPolicy::Wildcard => self.wildcards.get_wildcard(topic),
+        }
+    }
+
+    /// Every subscription a publication to `topic` reaches, ascending.
+    pub fn matching(&self, topic: &str) -> Vec<Id> {
+        let mut ids = self.patterns_matching(topic);
+        ids.extend(self.by_topic.get(topic));
+        ids.sort_unstable();
+        ids
     }
 
     /// How many topics and patterns have subscribers.

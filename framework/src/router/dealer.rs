@@ -284,7 +284,7 @@ impl Dealer {
             return reply(RequestError::new(errors::TOO_MANY_REGISTRATIONS, message), out);
         }
         let callee = Callee { session, disclose_caller: Schema::flag(options, "disclose_caller", false) };
-        match self.registry.add(ids, procedure, policy, invoke, callee) {
+        match self.registry.add(ids, procedure, policy, invoke, callee, self.now) {
             Ok(id) => {
                 self.by_session.entry(session).or_default().registrations.insert(id);
                 out.send(session, Message::Registered { request, registration: id });
@@ -561,6 +561,16 @@ impl Dealer {
     /// How many calls wait for an answer.
     pub fn pending_calls(&self) -> usize {
         self.pending.len()
+    }
+
+    /// The registrations.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The registration changes not yet announced.
+    pub(super) fn changes_mut(&mut self) -> &mut Vec<super::realm::meta::Change> {
+        &mut self.registry.changes
     }
 
     /// How many procedures are registered.

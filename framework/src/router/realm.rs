@@ -6,7 +6,7 @@
 //! order in which it sees messages is the order in which it routes them.
 
 use super::FastMap as HashMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::broker::{Broker, RESERVED_PREFIX};
 use super::dealer::Dealer;
@@ -118,6 +118,9 @@ pub struct RealmCore {
     broker: Broker,
     dealer: Dealer,
     ids: IdAllocator,
+    /// The wall-clock time at the origin of [`RealmCore::set_clock`], for
+    /// the creation times the meta API reports.
+    wall_origin: SystemTime,
 }
 
 impl RealmCore {
@@ -136,6 +139,7 @@ impl RealmCore {
             broker: Broker::new(settings.limits),
             dealer: Dealer::new(settings.limits, settings.call_timeout),
             ids,
+            wall_origin: SystemTime::UNIX_EPOCH,
         }
     }
 
@@ -171,7 +175,10 @@ impl RealmCore {
             let sessions = &self.sessions;
             self.dealer.remove_session(session, |s| sessions.contains_key(&s), out);
             if announce {
+                self.announce_changes(out);
                 self.announce_leave(session, &info, out);
+            } else {
+                self.forget_changes();
             }
         }
     }
@@ -191,10 +198,18 @@ impl RealmCore {
 
     /// Tells the realm the time: a monotonic duration since an origin of
     /// the driver's choosing. The realm never reads a clock; its driver
-    /// sets the time before each CALL (the only input whose handling
-    /// reads it, for the call's deadline) and before [`RealmCore::expire`].
+    /// sets the time before each input [`RealmCore::reads_clock`] names
+    /// and before [`RealmCore::expire`].
     pub fn set_clock(&mut self, now: Duration) {
         self.dealer.set_clock(now);
+        self.broker.set_clock(now);
+    }
+
+    /// Tells the realm the wall-clock time at the origin of
+    /// [`RealmCore::set_clock`] (without it, creation times count from
+    /// 1970).
+    pub fn set_wall_origin(&mut self, origin: SystemTime) {
+        self.wall_origin = origin;
     }
 
     /// Entries in the dealer's deadline heap (tests: answered calls are
@@ -206,10 +221,12 @@ impl RealmCore {
 
     /// Whether handling `message` reads the time: a CALL does when calls
     /// can time out (the router's `call_timeout` or the call's own), to
-    /// set its deadline. Nothing else does.
+    /// set its deadline; SUBSCRIBE and REGISTER do, for the creation time
+    /// of what they create. Nothing else does.
     pub fn reads_clock(&self, message: &Message) -> bool {
         match message {
             Message::Call { options, .. } => self.dealer.times_calls() || options.contains_key("timeout"),
+            Message::Subscribe { .. } | Message::Register { .. } => true,
             _ => false,
         }
     }
@@ -265,10 +282,13 @@ impl RealmCore {
             // way; it belongs to nobody now.
             return;
         }
-        if let Err(Violation(reason)) = self.route(session, message, out) {
-            tracing::debug!(realm = %self.name, session, %reason, "protocol violation");
-            self.leave(session, out);
-            out.close(session, errors::PROTOCOL_VIOLATION, reason);
+        match self.route(session, message, out) {
+            Ok(()) => self.announce_changes(out),
+            Err(Violation(reason)) => {
+                tracing::debug!(realm = %self.name, session, %reason, "protocol violation");
+                self.leave(session, out);
+                out.close(session, errors::PROTOCOL_VIOLATION, reason);
+            }
         }
     }
 

@@ -109,6 +109,8 @@ async def main():
             ("dealer", "shared_registration"),
             ("broker", "session_meta_api"),
             ("dealer", "session_meta_api"),
+            ("broker", "subscription_meta_api"),
+            ("dealer", "registration_meta_api"),
             ("dealer", "caller_identification"),
             ("dealer", "call_canceling"),
             ("dealer", "call_timeout"),
@@ -320,6 +322,32 @@ async def main():
             expect(e.error == "wamp.error.not_authorized", f"error {e.error}")
         else:
             raise AssertionError("killed a session on a router that does not allow it")
+
+    @check("registration and subscription meta API and events")
+    async def _():
+        created, registered = Inbox(), Inbox()
+        await a.subscribe(created, "wamp.registration.on_create")
+        await a.subscribe(registered, "wamp.registration.on_register")
+        registration = await c.register(lambda: None, "com.adv.meta.proc")
+        (session, details), _ = (await created.wait_for(1))[0]
+        expect(session == c_details.session, f"on_create session {session}")
+        expect(details["id"] == registration.id and details["uri"] == "com.adv.meta.proc", f"on_create {details}")
+        expect(details["match"] == "exact" and details["invoke"] == "single", f"on_create {details}")
+        expect(len(details["created"]) == 24 and details["created"].endswith("Z"), f"created {details['created']}")
+        (session, rid), _ = (await registered.wait_for(1))[0]
+        expect((session, rid) == (c_details.session, registration.id), f"on_register {session}, {rid}")
+        expect(await b.call("wamp.registration.lookup", "com.adv.meta.proc") == registration.id, "lookup")
+        expect(await b.call("wamp.registration.match", "com.adv.meta.proc") == registration.id, "match")
+        callees = await b.call("wamp.registration.list_callees", registration.id)
+        expect(callees == [c_details.session], f"callees {callees}")
+        got = await b.call("wamp.registration.get", registration.id)
+        expect(got["uri"] == "com.adv.meta.proc", f"get {got}")
+        subscription = await c.subscribe(lambda: None, "com.adv.meta.topic")
+        expect(await b.call("wamp.subscription.lookup", "com.adv.meta.topic") == subscription.id, "lookup")
+        expect(subscription.id in await b.call("wamp.subscription.match", "com.adv.meta.topic"), "match")
+        expect(await b.call("wamp.subscription.count_subscribers", subscription.id) == 1, "count_subscribers")
+        listed = await b.call("wamp.subscription.list")
+        expect(subscription.id in listed["exact"], f"list {listed}")
 
     @check("options the router does not offer are refused by name")
     async def _():

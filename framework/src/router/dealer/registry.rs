@@ -6,9 +6,12 @@
 //! (`roundrobin`, `random`, `first`, `last`) every callee that registered
 //! the same procedure with the same policies joins it and shares its id.
 
+use std::time::Duration;
+
 use crate::protocol::id::IdAllocator;
 use crate::protocol::{errors, Id};
 use crate::router::patterns::{MatchPolicy, Patterns};
+use crate::router::realm::meta::Change;
 use crate::router::realm::RequestError;
 use crate::router::FastMap as HashMap;
 
@@ -73,6 +76,8 @@ pub struct Registration {
     pub invoke: InvokePolicy,
     /// In the order they registered.
     pub callees: Vec<Callee>,
+    /// When it was created, on the realm's clock.
+    pub created: Duration,
     /// The next callee's turn (`roundrobin`).
     turn: usize,
 }
@@ -103,6 +108,9 @@ pub struct Registry {
     prefixes: Patterns,
     wildcards: Patterns,
     registrations: HashMap<Id, Registration>,
+    /// Callees added and removed since the realm last took them, for the
+    /// registration meta events.
+    pub(crate) changes: Vec<Change>,
 }
 
 impl Registry {
@@ -140,6 +148,7 @@ impl Registry {
         policy: MatchPolicy,
         invoke: InvokePolicy,
         callee: Callee,
+        created: Duration,
     ) -> Result<Id, RequestError> {
         if let Some(id) = self.find(&procedure, policy) {
             let existing = self.registrations.get_mut(&id).ok_or_else(|| {
@@ -162,6 +171,7 @@ impl Registry {
                 return Err(RequestError::new(errors::PROCEDURE_ALREADY_EXISTS, message));
             }
             existing.callees.push(callee);
+            self.changes.push(Change::Added { session: callee.session, id });
             return Ok(id);
         }
         let id = loop {
@@ -178,8 +188,11 @@ impl Registry {
             MatchPolicy::Prefix => self.prefixes.insert_prefix(&procedure, id),
             MatchPolicy::Wildcard => self.wildcards.insert_wildcard(&procedure, id),
         }
-        let registration = Registration { procedure, policy, invoke, callees: vec![callee], turn: 0 };
+        let registration =
+            Registration { procedure, policy, invoke, callees: vec![callee], created, turn: 0 };
         self.registrations.insert(id, registration);
+        self.changes.push(Change::Created { session: callee.session, id });
+        self.changes.push(Change::Added { session: callee.session, id });
         Ok(id)
     }
 
@@ -189,7 +202,9 @@ impl Registry {
         let Some(registration) = self.registrations.get_mut(&id) else { return false };
         let Some(at) = registration.callees.iter().position(|c| c.session == session) else { return false };
         registration.callees.remove(at);
+        self.changes.push(Change::Removed { session, id });
         if registration.callees.is_empty() {
+            self.changes.push(Change::Deleted { session, id });
             if let Some(gone) = self.registrations.remove(&id) {
                 match gone.policy {
                     MatchPolicy::Exact => {
@@ -221,6 +236,28 @@ impl Registry {
     /// goes by the specification's precedence: the longest prefix, then
     /// the best wildcard pattern.
     pub fn pattern_target(&mut self, procedure: &str, ids: &mut IdAllocator) -> Option<Target> {
+        let registration = self.best_pattern(procedure)?;
+        let callee = self.choose(registration, ids)?;
+        Some(Target { registration, callee, pattern: true })
+    }
+
+    /// The registration a call to `procedure` goes to, if any.
+    pub fn matching(&self, procedure: &str) -> Option<Id> {
+        self.exact.get(procedure).map(|route| route.registration).or_else(|| self.best_pattern(procedure))
+    }
+
+    /// The registration ids by match policy, each list ascending.
+    pub fn list(&self) -> [(MatchPolicy, Vec<Id>); 3] {
+        let of = |policy: MatchPolicy| {
+            let mut ids: Vec<Id> =
+                self.registrations.iter().filter(|(_, r)| r.policy == policy).map(|(id, _)| *id).collect();
+            ids.sort_unstable();
+            (policy, ids)
+        };
+        [of(MatchPolicy::Exact), of(MatchPolicy::Prefix), of(MatchPolicy::Wildcard)]
+    }
+
+    fn best_pattern(&self, procedure: &str) -> Option<Id> {
         if self.prefixes.is_empty() && self.wildcards.is_empty() {
             return None;
         }
@@ -237,9 +274,7 @@ impl Registry {
                 false
             });
         }
-        let registration = chosen?;
-        let callee = self.choose(registration, ids)?;
-        Some(Target { registration, callee, pattern: true })
+        chosen
     }
 
     /// The callee of a registration that takes the next call.
@@ -273,14 +308,22 @@ mod tests {
         let mut ids = IdAllocator::default();
         let mut r = Registry::default();
         let rr = InvokePolicy::RoundRobin;
-        let id = r.add(&mut ids, "p".into(), MatchPolicy::Exact, rr, callee(1)).unwrap();
-        assert_eq!(r.add(&mut ids, "p".into(), MatchPolicy::Exact, rr, callee(2)), Ok(id));
-        let e = r.add(&mut ids, "p".into(), MatchPolicy::Exact, InvokePolicy::Random, callee(3)).unwrap_err();
+        let id = r.add(&mut ids, "p".into(), MatchPolicy::Exact, rr, callee(1), Duration::ZERO).unwrap();
+        assert_eq!(r.add(&mut ids, "p".into(), MatchPolicy::Exact, rr, callee(2), Duration::ZERO), Ok(id));
+        let e = r
+            .add(&mut ids, "p".into(), MatchPolicy::Exact, InvokePolicy::Random, callee(3), Duration::ZERO)
+            .unwrap_err();
         assert!(e.message.contains("roundrobin"), "{}", e.message);
-        assert!(r.add(&mut ids, "p".into(), MatchPolicy::Exact, rr, callee(2)).is_err(), "twice");
-        let single =
-            r.add(&mut ids, "q".into(), MatchPolicy::Exact, InvokePolicy::Single, callee(1)).unwrap();
-        assert!(r.add(&mut ids, "q".into(), MatchPolicy::Exact, InvokePolicy::Single, callee(2)).is_err());
+        assert!(
+            r.add(&mut ids, "p".into(), MatchPolicy::Exact, rr, callee(2), Duration::ZERO).is_err(),
+            "twice"
+        );
+        let single = r
+            .add(&mut ids, "q".into(), MatchPolicy::Exact, InvokePolicy::Single, callee(1), Duration::ZERO)
+            .unwrap();
+        assert!(r
+            .add(&mut ids, "q".into(), MatchPolicy::Exact, InvokePolicy::Single, callee(2), Duration::ZERO)
+            .is_err());
         assert_ne!(single, id);
         assert_eq!(r.len(), 2);
     }
@@ -291,7 +334,8 @@ mod tests {
         let mut picks = |invoke: InvokePolicy, calls: usize| {
             let mut r = Registry::default();
             for session in 1..=3 {
-                r.add(&mut ids, "p".into(), MatchPolicy::Exact, invoke, callee(session)).unwrap();
+                r.add(&mut ids, "p".into(), MatchPolicy::Exact, invoke, callee(session), Duration::ZERO)
+                    .unwrap();
             }
             (0..calls).map(|_| r.exact_target("p", &mut ids).unwrap().callee.session).collect::<Vec<_>>()
         };
@@ -310,8 +354,8 @@ mod tests {
         let mut ids = IdAllocator::default();
         let mut r = Registry::default();
         let first = InvokePolicy::First;
-        let id = r.add(&mut ids, "a.".into(), MatchPolicy::Prefix, first, callee(1)).unwrap();
-        r.add(&mut ids, "a.".into(), MatchPolicy::Prefix, first, callee(2)).unwrap();
+        let id = r.add(&mut ids, "a.".into(), MatchPolicy::Prefix, first, callee(1), Duration::ZERO).unwrap();
+        r.add(&mut ids, "a.".into(), MatchPolicy::Prefix, first, callee(2), Duration::ZERO).unwrap();
         assert!(r.remove_callee(id, 1));
         assert!(!r.remove_callee(id, 1));
         assert_eq!(r.pattern_target("a.b", &mut ids).map(|t| (t.callee.session, t.pattern)), Some((2, true)));

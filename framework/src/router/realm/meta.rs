@@ -1,16 +1,19 @@
-//! The session meta API: procedures under `wamp.session.` that the realm
-//! core answers itself, and the `wamp.session.on_join` / `on_leave` events
-//! it publishes.
+//! The meta API: procedures under `wamp.session.`, `wamp.registration.`
+//! and `wamp.subscription.` that the realm core answers itself, and the
+//! events it publishes when sessions join and leave and when
+//! subscriptions and registrations gain and lose members.
 //!
 //! A CALL of a `wamp.` procedure never reaches a callee (peers cannot
 //! register there): it is answered here, or with
 //! `wamp.error.no_such_procedure`.
 
 use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
 
 use super::{RealmCore, RequestError, SessionInfo};
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, Value};
 use crate::router::outbox::Outbox;
+use crate::router::patterns::MatchPolicy;
 
 /// Published when a session joins: its details.
 pub const ON_JOIN: &str = "wamp.session.on_join";
@@ -26,7 +29,55 @@ pub const PROCEDURES: &[&str] = &[
     "wamp.session.kill_by_authid",
     "wamp.session.kill_by_authrole",
     "wamp.session.kill_all",
+    "wamp.registration.list",
+    "wamp.registration.lookup",
+    "wamp.registration.match",
+    "wamp.registration.get",
+    "wamp.registration.list_callees",
+    "wamp.registration.count_callees",
+    "wamp.subscription.list",
+    "wamp.subscription.lookup",
+    "wamp.subscription.match",
+    "wamp.subscription.get",
+    "wamp.subscription.list_subscribers",
+    "wamp.subscription.count_subscribers",
 ];
+
+/// A subscriber or callee added to or removed from a subscription or
+/// registration (`id`), which the realm turns into meta events. Those of
+/// `wamp.` topics are not reported (a subscriber of the meta events would
+/// otherwise hear of its own subscription).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// `session` made `id` exist (an `Added` follows).
+    Created {
+        /// The session.
+        session: Id,
+        /// The subscription or registration.
+        id: Id,
+    },
+    /// `session` joined `id`.
+    Added {
+        /// The session.
+        session: Id,
+        /// The subscription or registration.
+        id: Id,
+    },
+    /// `session` left `id`.
+    Removed {
+        /// The session.
+        session: Id,
+        /// The subscription or registration.
+        id: Id,
+    },
+    /// `id` is gone with `session`, its last member (after its `Removed`).
+    Deleted {
+        /// The session.
+        session: Id,
+        /// The subscription or registration.
+        id: Id,
+    },
+}
 
 /// What `wamp.session.get` and `on_join` tell of a session.
 pub fn session_details(session: Id, info: &SessionInfo) -> Dict {
@@ -56,6 +107,61 @@ fn authroles(args: &[Value]) -> Result<Option<Vec<&str>>, RequestError> {
 
 fn session_arg(args: &[Value]) -> Result<Id, RequestError> {
     args.first().and_then(Value::as_u64).ok_or_else(|| invalid("the first argument must be a session id"))
+}
+
+fn id_arg(args: &[Value]) -> Result<Id, RequestError> {
+    args.first().and_then(Value::as_u64).ok_or_else(|| invalid("the first argument must be an id"))
+}
+
+fn no_such_registration(id: Id) -> RequestError {
+    RequestError::new(errors::NO_SUCH_REGISTRATION, format!("no registration {id} in this realm"))
+}
+
+fn no_such_subscription(id: Id) -> RequestError {
+    RequestError::new(errors::NO_SUCH_SUBSCRIPTION, format!("no subscription {id} in this realm"))
+}
+
+/// `{exact: [...], prefix: [...], wildcard: [...]}`.
+fn lists(by_policy: [(MatchPolicy, Vec<Id>); 3]) -> Value {
+    Value::Dict(
+        by_policy
+            .into_iter()
+            .map(|(policy, ids)| {
+                (policy.name().to_owned(), Value::List(ids.into_iter().map(Value::from).collect()))
+            })
+            .collect(),
+    )
+}
+
+fn sessions_or_count(ids: Vec<Id>, count: bool) -> Value {
+    if count {
+        Value::from(ids.len() as u64)
+    } else {
+        Value::List(ids.into_iter().map(Value::from).collect())
+    }
+}
+
+/// A URI and the optional options dictionary of `lookup` (`match`).
+fn uri_and_policy(args: &[Value]) -> Result<(&str, MatchPolicy), RequestError> {
+    let uri = text_arg(args, "URI")?;
+    let policy = match args.get(1) {
+        None | Some(Value::Null) => MatchPolicy::Exact,
+        Some(Value::Dict(options)) => match options.get("match") {
+            None => MatchPolicy::Exact,
+            Some(Value::String(name)) if ["exact", "prefix", "wildcard"].contains(&name.as_str()) => {
+                MatchPolicy::from_option(Some(name))
+            }
+            Some(other) => {
+                return Err(invalid(format!(
+                    "options.match must be exact, prefix or wildcard, got {other:?}"
+                )))
+            }
+        },
+        Some(other) => {
+            return Err(invalid(format!("the second argument must be the options, got {}", other.kind())))
+        }
+    };
+    Ok((uri, policy))
 }
 
 fn text_arg<'a>(args: &'a [Value], what: &str) -> Result<&'a str, RequestError> {
@@ -128,6 +234,44 @@ impl RealmCore {
                 // Nobody but the caller would be left to hear of it.
                 self.kill(caller, targets, payload, false, out).map(|n| Value::from(n as u64))
             }
+            "wamp.registration.list" => Ok(lists(self.dealer.registry().list())),
+            "wamp.subscription.list" => Ok(lists(self.broker.list())),
+            "wamp.registration.lookup" => uri_and_policy(args).map(|(uri, policy)| {
+                self.dealer.registry().find(uri, policy).map_or(Value::Null, Value::from)
+            }),
+            "wamp.subscription.lookup" => uri_and_policy(args)
+                .map(|(uri, policy)| self.broker.lookup(uri, policy).map_or(Value::Null, Value::from)),
+            "wamp.registration.match" => text_arg(args, "procedure")
+                .map(|uri| self.dealer.registry().matching(uri).map_or(Value::Null, Value::from)),
+            "wamp.subscription.match" => text_arg(args, "topic").map(|uri| {
+                let ids = self.broker.matching(uri);
+                if ids.is_empty() {
+                    Value::Null
+                } else {
+                    Value::List(ids.into_iter().map(Value::from).collect())
+                }
+            }),
+            "wamp.registration.get" => id_arg(args).and_then(|id| {
+                self.registration_details(id).map(Value::Dict).ok_or_else(|| no_such_registration(id))
+            }),
+            "wamp.subscription.get" => id_arg(args).and_then(|id| {
+                self.subscription_details(id).map(Value::Dict).ok_or_else(|| no_such_subscription(id))
+            }),
+            "wamp.registration.list_callees" | "wamp.registration.count_callees" => {
+                id_arg(args).and_then(|id| {
+                    let r = self.dealer.registry().get(id).ok_or_else(|| no_such_registration(id))?;
+                    let mut ids: Vec<Id> = r.callees.iter().map(|c| c.session).collect();
+                    ids.sort_unstable();
+                    Ok(sessions_or_count(ids, procedure.ends_with("count_callees")))
+                })
+            }
+            "wamp.subscription.list_subscribers" | "wamp.subscription.count_subscribers" => id_arg(args)
+                .and_then(|id| {
+                    let sub = self.broker.subscription(id).ok_or_else(|| no_such_subscription(id))?;
+                    let mut ids = sub.subscribers().to_vec();
+                    ids.sort_unstable();
+                    Ok(sessions_or_count(ids, procedure.ends_with("count_subscribers")))
+                }),
             _ => Err(RequestError::new(
                 errors::NO_SUCH_PROCEDURE,
                 format!("no procedure '{procedure}': the router offers {}", PROCEDURES.join(", ")),
@@ -205,5 +349,123 @@ impl RealmCore {
             Value::from(identity.authrole.as_str()),
         ];
         self.broker.publish_from_router(&mut self.ids, &self.sessions, ON_LEAVE, Payload::args(args), out);
+    }
+}
+
+/// `time` as an ISO 8601 UTC timestamp with milliseconds
+/// (`2026-12-03T18:04:05.123Z`).
+pub fn iso8601(time: SystemTime) -> String {
+    let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Which meta events a change belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Subscription,
+    Registration,
+}
+
+impl Kind {
+    fn topic(self, change: &Change) -> &'static str {
+        match (self, change) {
+            (Kind::Subscription, Change::Created { .. }) => "wamp.subscription.on_create",
+            (Kind::Subscription, Change::Added { .. }) => "wamp.subscription.on_subscribe",
+            (Kind::Subscription, Change::Removed { .. }) => "wamp.subscription.on_unsubscribe",
+            (Kind::Subscription, Change::Deleted { .. }) => "wamp.subscription.on_delete",
+            (Kind::Registration, Change::Created { .. }) => "wamp.registration.on_create",
+            (Kind::Registration, Change::Added { .. }) => "wamp.registration.on_register",
+            (Kind::Registration, Change::Removed { .. }) => "wamp.registration.on_unregister",
+            (Kind::Registration, Change::Deleted { .. }) => "wamp.registration.on_delete",
+        }
+    }
+}
+
+impl RealmCore {
+    /// Publishes the meta events of the subscriptions and registrations
+    /// that changed since the last call.
+    pub(super) fn announce_changes(&mut self, out: &mut Outbox) {
+        if self.broker.changes.is_empty() && self.dealer.changes_mut().is_empty() {
+            return;
+        }
+        for kind in [Kind::Subscription, Kind::Registration] {
+            let changes = match kind {
+                Kind::Subscription => std::mem::take(&mut self.broker.changes),
+                Kind::Registration => std::mem::take(self.dealer.changes_mut()),
+            };
+            for change in &changes {
+                let (Change::Created { session, id }
+                | Change::Added { session, id }
+                | Change::Removed { session, id }
+                | Change::Deleted { session, id }) = *change;
+                let second = match change {
+                    Change::Created { .. } => match kind {
+                        Kind::Subscription => self.subscription_details(id),
+                        Kind::Registration => self.registration_details(id),
+                    }
+                    .map_or(Value::Null, Value::Dict),
+                    _ => Value::from(id),
+                };
+                let payload = Payload::args(vec![Value::from(session), second]);
+                self.broker.publish_from_router(
+                    &mut self.ids,
+                    &self.sessions,
+                    kind.topic(change),
+                    payload,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// Drops the changes nobody will hear of (the realm is closing).
+    pub(super) fn forget_changes(&mut self) {
+        self.broker.changes.clear();
+        self.dealer.changes_mut().clear();
+    }
+
+    fn created(&self, at: Duration) -> Value {
+        Value::from(iso8601(self.wall_origin + at))
+    }
+
+    /// What `wamp.subscription.get` and `on_create` tell of a subscription.
+    fn subscription_details(&self, id: Id) -> Option<Dict> {
+        let sub = self.broker.subscription(id)?;
+        Some(Dict::from([
+            ("id".to_owned(), Value::from(id)),
+            ("created".to_owned(), self.created(sub.created)),
+            ("uri".to_owned(), Value::from(sub.topic.as_str())),
+            ("match".to_owned(), Value::from(sub.policy.name())),
+        ]))
+    }
+
+    /// What `wamp.registration.get` and `on_create` tell of a registration.
+    fn registration_details(&self, id: Id) -> Option<Dict> {
+        let r = self.dealer.registry().get(id)?;
+        Some(Dict::from([
+            ("id".to_owned(), Value::from(id)),
+            ("created".to_owned(), self.created(r.created)),
+            ("uri".to_owned(), Value::from(r.procedure.as_str())),
+            ("match".to_owned(), Value::from(r.policy.name())),
+            ("invoke".to_owned(), Value::from(r.invoke.name())),
+        ]))
     }
 }

@@ -179,3 +179,162 @@ fn kill_by_authid_and_kill_all_spare_the_caller() {
     assert_eq!(result(&effects[2..]), Value::from(2u64));
     assert_eq!(h.realm.session_count(), 1);
 }
+
+/// The (topic, args) of every EVENT in `effects` sent to `to`.
+fn meta_events(effects: &[Effect], to: Id) -> Vec<(Id, Vec<Value>)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { to: t, message: Message::Event { subscription, payload, .. } } if *t == to => {
+                Some((*subscription, payload.args_list().to_vec()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn registration_meta_api_and_events() {
+    let mut h = Harness::new();
+    h.realm
+        .set_wall_origin(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
+    h.realm.set_clock(std::time::Duration::from_millis(1_500));
+    let watcher = h.join();
+    let topics = [
+        "wamp.registration.on_create",
+        "wamp.registration.on_register",
+        "wamp.registration.on_unregister",
+        "wamp.registration.on_delete",
+    ];
+    let subs: Vec<Id> = topics
+        .iter()
+        .enumerate()
+        .map(|(i, t)| subscribed(&h.feed(watcher, subscribe(i as Id + 1, t))))
+        .collect();
+    let (a, b) = (h.join(), h.join());
+    let shared = |request| Message::Register {
+        request,
+        options: opts(&[("invoke", "first".into()), ("match", "prefix".into())]),
+        procedure: "com.svc.".into(),
+    };
+    let effects = h.feed(a, shared(1));
+    // REGISTERED first, then the meta events.
+    let id = match effects.first() {
+        Some(Effect::Send { message: Message::Registered { registration, .. }, .. }) => *registration,
+        other => panic!("{other:?}"),
+    };
+    let events = meta_events(&effects, watcher);
+    assert_eq!(events.len(), 2, "on_create, then on_register: {events:?}");
+    assert_eq!(events[0].0, subs[0]);
+    let details = events[0].1[1].as_dict().unwrap();
+    assert_eq!(events[0].1[0], Value::from(a));
+    assert_eq!(details.get("id"), Some(&Value::from(id)));
+    assert_eq!(details.get("uri"), Some(&Value::from("com.svc.")));
+    assert_eq!(details.get("match"), Some(&Value::from("prefix")));
+    assert_eq!(details.get("invoke"), Some(&Value::from("first")));
+    assert_eq!(details.get("created"), Some(&Value::from("2023-11-14T22:13:21.500Z")));
+    assert_eq!(events[1], (subs[1], vec![Value::from(a), Value::from(id)]));
+    let events = meta_events(&h.feed(b, shared(1)), watcher);
+    assert_eq!(events, vec![(subs[1], vec![Value::from(b), Value::from(id)])], "joining: on_register only");
+    let call = |h: &mut Harness, request: Id, procedure: &str, args: Vec<Value>| {
+        result(&h.feed(watcher, meta(request, procedure, args, Dict::new())))
+    };
+    let listed = call(&mut h, 10, "wamp.registration.list", vec![]);
+    assert_eq!(listed.as_dict().unwrap().get("prefix"), Some(&Value::List(vec![id.into()])));
+    assert_eq!(listed.as_dict().unwrap().get("exact"), Some(&Value::List(vec![])));
+    let prefix = Value::Dict(opts(&[("match", "prefix".into())]));
+    assert_eq!(
+        call(&mut h, 11, "wamp.registration.lookup", vec!["com.svc.".into(), prefix]),
+        Value::from(id)
+    );
+    assert_eq!(
+        call(&mut h, 12, "wamp.registration.lookup", vec!["com.svc.".into()]),
+        Value::Null,
+        "exact by default"
+    );
+    assert_eq!(call(&mut h, 13, "wamp.registration.match", vec!["com.svc.echo".into()]), Value::from(id));
+    assert_eq!(call(&mut h, 14, "wamp.registration.match", vec!["org.x".into()]), Value::Null);
+    let mut callees = vec![a, b];
+    callees.sort_unstable();
+    assert_eq!(
+        call(&mut h, 15, "wamp.registration.list_callees", vec![id.into()]),
+        Value::List(callees.into_iter().map(Value::from).collect())
+    );
+    assert_eq!(call(&mut h, 16, "wamp.registration.count_callees", vec![id.into()]), Value::from(2u64));
+    assert_eq!(
+        error(&h.feed(watcher, meta(17, "wamp.registration.get", vec![424242.into()], Dict::new()))),
+        errors::NO_SUCH_REGISTRATION
+    );
+    // Leaving: on_unregister, and on_delete with the last callee.
+    let events = meta_events(&h.leave(a), watcher);
+    assert_eq!(events, vec![(subs[2], vec![Value::from(a), Value::from(id)])]);
+    let effects = h.feed(b, Message::Unregister { request: 2, registration: id });
+    let events = meta_events(&effects, watcher);
+    assert_eq!(
+        events,
+        vec![
+            (subs[2], vec![Value::from(b), Value::from(id)]),
+            (subs[3], vec![Value::from(b), Value::from(id)])
+        ]
+    );
+}
+
+#[test]
+fn subscription_meta_api_and_events() {
+    let mut h = Harness::new();
+    let watcher = h.join();
+    let on_create = subscribed(&h.feed(watcher, subscribe(1, "wamp.subscription.on_create")));
+    let on_subscribe = subscribed(&h.feed(watcher, subscribe(2, "wamp.subscription.on_subscribe")));
+    let on_delete = subscribed(&h.feed(watcher, subscribe(3, "wamp.subscription.on_delete")));
+    let a = h.join();
+    let effects = h.feed(a, subscribe(1, "com.news"));
+    let id = match effects.first() {
+        Some(Effect::Send { message: Message::Subscribed { subscription, .. }, .. }) => *subscription,
+        other => panic!("{other:?}"),
+    };
+    let events = meta_events(&effects, watcher);
+    assert_eq!(events.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![on_create, on_subscribe]);
+    assert_eq!(events[0].1[1].as_dict().unwrap().get("uri"), Some(&Value::from("com.news")));
+    // A second subscription by pattern; `match` lists every one a topic reaches.
+    let effects = h.feed(
+        a,
+        Message::Subscribe { request: 2, options: opts(&[("match", "prefix".into())]), topic: "com.".into() },
+    );
+    let pattern = match effects.first() {
+        Some(Effect::Send { message: Message::Subscribed { subscription, .. }, .. }) => *subscription,
+        other => panic!("{other:?}"),
+    };
+    let mut both = vec![id, pattern];
+    both.sort_unstable();
+    let matched =
+        result(&h.feed(watcher, meta(10, "wamp.subscription.match", vec!["com.news".into()], Dict::new())));
+    assert_eq!(matched, Value::List(both.into_iter().map(Value::from).collect()));
+    let count = result(
+        &h.feed(watcher, meta(11, "wamp.subscription.count_subscribers", vec![id.into()], Dict::new())),
+    );
+    assert_eq!(count, Value::from(1u64));
+    let got = result(&h.feed(watcher, meta(12, "wamp.subscription.get", vec![pattern.into()], Dict::new())));
+    assert_eq!(got.as_dict().unwrap().get("match"), Some(&Value::from("prefix")));
+    // The watcher's own wamp. subscriptions are not reported.
+    let listed = result(&h.feed(watcher, meta(13, "wamp.subscription.list", vec![], Dict::new())));
+    assert_eq!(listed.as_dict().unwrap().get("exact").and_then(Value::as_list).map(Vec::len), Some(4));
+    let effects = h.feed(watcher, subscribe(4, "wamp.subscription.on_unsubscribe"));
+    assert!(meta_events(&effects, watcher).is_empty(), "{effects:?}");
+    let events = meta_events(&h.leave(a), watcher);
+    let deleted: Vec<Id> =
+        events.iter().filter(|(s, _)| *s == on_delete).map(|(_, args)| args[1].as_u64().unwrap()).collect();
+    assert_eq!(deleted.len(), 2, "{events:?}");
+}
+
+#[test]
+fn timestamps_are_iso_8601_utc() {
+    use crate::router::realm::meta::iso8601;
+    use std::time::{Duration, SystemTime};
+    let at = |secs: u64, millis: u64| {
+        iso8601(SystemTime::UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis))
+    };
+    assert_eq!(at(0, 0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(at(951_782_400, 7), "2000-02-29T00:00:00.007Z");
+    assert_eq!(at(1_700_000_000, 999), "2023-11-14T22:13:20.999Z");
+    assert_eq!(at(4_102_444_800, 0), "2100-01-01T00:00:00.000Z");
+}
