@@ -25,6 +25,8 @@
 //! | `max_invocations_per_session` | `10000` | `WAMP_MAX_INVOCATIONS_PER_SESSION` |
 //! | `call_timeout_ms` | `300000` (0: none) | `WAMP_CALL_TIMEOUT_MS` |
 //! | `allow_session_kill` | `false` | `WAMP_ALLOW_SESSION_KILL` |
+//! | `max_retained_events` | `10000` | `WAMP_MAX_RETAINED_EVENTS` |
+//! | `max_retained_bytes` | `67108864` (64 MiB) | `WAMP_MAX_RETAINED_BYTES` |
 //! | `max_realms` | `100` | `WAMP_MAX_REALMS` |
 //! | `realm_idle_timeout_secs` | `60` | `WAMP_REALM_IDLE_TIMEOUT_SECS` |
 //! | `max_connections` | `100000` | `WAMP_MAX_CONNECTIONS` |
@@ -44,6 +46,7 @@ use config::Source as _;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{UriPolicy, UriRules};
+use crate::router::broker::retained::RetentionLimits;
 use crate::router::flow::FlowSettings;
 pub use crate::router::flow::StallPolicy;
 use crate::router::realm::{RealmSettings, SessionLimits};
@@ -128,6 +131,11 @@ pub struct RouterConfig {
     /// `kill_all`). Off by default: until authorization exists, any
     /// session could otherwise close any other.
     pub allow_session_kill: bool,
+    /// Topics per realm whose retained event (`PUBLISH.Options.retain`)
+    /// the router keeps; an event for one more is delivered, not kept.
+    pub max_retained_events: usize,
+    /// Bytes of retained events per realm.
+    pub max_retained_bytes: usize,
     /// How many realms may run at once when realms are created on demand
     /// (configured realms always run).
     pub max_realms: usize,
@@ -164,6 +172,8 @@ impl Default for RouterConfig {
             max_invocations_per_session: limits.invocations,
             call_timeout_ms: 300_000,
             allow_session_kill: false,
+            max_retained_events: RetentionLimits::default().events,
+            max_retained_bytes: RetentionLimits::default().bytes,
             max_realms: 100,
             realm_idle_timeout_secs: 60,
             max_connections: 100_000,
@@ -249,6 +259,7 @@ impl RouterConfig {
             },
             call_timeout: (self.call_timeout_ms > 0).then(|| Duration::from_millis(self.call_timeout_ms)),
             session_kill: self.allow_session_kill,
+            retention: RetentionLimits { events: self.max_retained_events, bytes: self.max_retained_bytes },
         }
     }
 

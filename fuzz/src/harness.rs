@@ -45,6 +45,7 @@ pub fn settings() -> RealmSettings {
         limits: SessionLimits { subscriptions: 2, registrations: 2, calls: 2, invocations: 2 },
         call_timeout: Some(Duration::from_secs(1)),
         session_kill: false,
+        retention: wamp::router::broker::retained::RetentionLimits { events: 2, bytes: 4096 },
     }
 }
 

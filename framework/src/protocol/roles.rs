@@ -21,6 +21,7 @@ pub const BROKER_FEATURES: &[&str] = &[
     "pattern_based_subscription",
     "session_meta_api",
     "subscription_meta_api",
+    "event_retention",
     "payload_passthru_mode",
 ];
 

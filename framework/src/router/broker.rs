@@ -14,6 +14,7 @@
 //! broker forwards untouched.
 
 mod audience;
+pub mod retained;
 
 use super::FastMap as HashMap;
 
@@ -28,6 +29,7 @@ use crate::protocol::id::IdAllocator;
 use crate::protocol::options::Schema;
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
 use audience::Audience;
+use retained::{Retained, RetainedEvent, RetentionLimits};
 
 /// Topics and procedures under this prefix belong to the router (its meta
 /// API): peers may subscribe to them, not publish or register.
@@ -43,14 +45,11 @@ pub(super) fn unsupported<'a>(options: &Dict, refused: &[(&'a str, &'a str)]) ->
 }
 
 /// What the broker refuses in SUBSCRIBE.Options (`match` is handled apart).
-const SUBSCRIBE_REFUSED: &[(&str, &str)] = &[
-    ("get_retained", "this router keeps no retained events"),
-    ("forward_for", "it is for links between routers, which this router does not make"),
-];
+const SUBSCRIBE_REFUSED: &[(&str, &str)] =
+    &[("forward_for", "it is for links between routers, which this router does not make")];
 
 /// What the broker refuses in PUBLISH.Options.
 const PUBLISH_REFUSED: &[(&str, &str)] = &[
-    ("retain", "this router keeps no retained events"),
     ("transaction_hash", "this router does not deduplicate publications"),
     ("forward_for", "it is for links between routers, which this router does not make"),
 ];
@@ -119,6 +118,7 @@ pub struct Broker {
     limits: SessionLimits,
     /// The time, as the realm last told it.
     now: Duration,
+    retained: Retained,
     /// Subscribers added and removed since the realm last took them, for
     /// the subscription meta events.
     pub(super) changes: Vec<Change>,
@@ -126,8 +126,8 @@ pub struct Broker {
 
 impl Broker {
     /// An empty broker enforcing `limits`.
-    pub fn new(limits: SessionLimits) -> Self {
-        Broker { limits, ..Default::default() }
+    pub fn new(limits: SessionLimits, retention: RetentionLimits) -> Self {
+        Broker { limits, retained: Retained::new(retention), ..Default::default() }
     }
 
     /// Handles SUBSCRIBE: answers SUBSCRIBED with the topic's subscription id
@@ -136,6 +136,7 @@ impl Broker {
     pub fn subscribe(
         &mut self,
         ids: &mut IdAllocator,
+        sessions: &HashMap<Id, SessionInfo>,
         session: Id,
         request: Id,
         options: &Dict,
@@ -206,7 +207,37 @@ impl Broker {
             self.by_session.entry(session).or_default().insert(id);
         }
         out.send(session, Message::Subscribed { request, subscription: id });
+        if Schema::flag(options, "get_retained", false) {
+            self.send_retained(session, id, sessions, out);
+        }
         Ok(())
+    }
+
+    /// Sends `session` the retained events its subscription `id` covers
+    /// and it would have received when they were published.
+    fn send_retained(&self, session: Id, id: Id, sessions: &HashMap<Id, SessionInfo>, out: &mut Outbox) {
+        let (Some(sub), Some(info)) = (self.subscriptions.get(&id), sessions.get(&session)) else { return };
+        let mut events: Vec<(&str, &RetainedEvent)> = match sub.policy {
+            MatchPolicy::Exact => {
+                self.retained.get(&sub.topic).map(|e| (sub.topic.as_str(), e)).into_iter().collect()
+            }
+            policy => self.retained.iter().filter(|(topic, _)| policy.matches(&sub.topic, topic)).collect(),
+        };
+        events.sort_unstable_by_key(|(topic, _)| *topic);
+        for (topic, event) in events.into_iter().filter(|(_, e)| e.admits(session, info)) {
+            let mut details = event.details.clone();
+            details.insert("retained".into(), Value::Bool(true));
+            if sub.policy != MatchPolicy::Exact {
+                details.insert("topic".into(), Value::from(topic));
+            }
+            let message = Message::Event {
+                subscription: id,
+                publication: event.publication,
+                details,
+                payload: event.payload.clone(),
+            };
+            out.send(session, message);
+        }
     }
 
     fn fresh_id(&mut self, ids: &mut IdAllocator) -> Id {
@@ -313,6 +344,28 @@ impl Broker {
         }
         let publication = ids.global();
         let matched = self.patterns_matching(topic);
+        let retain = Schema::flag(options, "retain", false);
+        if retain {
+            let event = RetainedEvent {
+                publication,
+                publisher: session,
+                exclude_me,
+                filters: options
+                    .iter()
+                    .filter(|(k, _)| audience::KEYS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                details: event_details(options, session, sessions.get(&session)),
+                payload: payload.clone(),
+            };
+            if !self.retained.keep(topic, event) {
+                tracing::debug!(
+                    session,
+                    topic,
+                    "event not retained: past max_retained_events or max_retained_bytes"
+                );
+            }
+        }
         if exact.is_some() || !matched.is_empty() {
             let details = event_details(options, session, sessions.get(&session));
             let audience = Audience::from_options(options);

@@ -444,7 +444,7 @@ pub fn weight(message: &Message) -> usize {
     }
 }
 
-fn payload_weight(payload: &Payload) -> usize {
+pub(crate) fn payload_weight(payload: &Payload) -> usize {
     match payload {
         Payload::Values { args, kwargs } => {
             args.iter().map(value_weight).sum::<usize>() + dict_weight(kwargs)
@@ -456,7 +456,7 @@ fn payload_weight(payload: &Payload) -> usize {
     }
 }
 
-fn dict_weight(dict: &Dict) -> usize {
+pub(crate) fn dict_weight(dict: &Dict) -> usize {
     dict.iter().map(|(k, v)| 32 + k.len() + value_weight(v)).sum()
 }
 

@@ -38,6 +38,25 @@ impl MatchPolicy {
         }
     }
 
+    /// Whether `pattern`, with this policy, matches `uri` (one pattern
+    /// and one URI; [`Patterns`] finds the matches among many).
+    pub fn matches(self, pattern: &str, uri: &str) -> bool {
+        match self {
+            MatchPolicy::Exact => pattern == uri,
+            MatchPolicy::Prefix => uri.starts_with(pattern),
+            MatchPolicy::Wildcard => {
+                let (mut wanted, mut given) = (pattern.split('.'), uri.split('.'));
+                loop {
+                    match (wanted.next(), given.next()) {
+                        (None, None) => return true,
+                        (Some(w), Some(g)) if w.is_empty() || w == g => {}
+                        _ => return false,
+                    }
+                }
+            }
+        }
+    }
+
     /// The option's value.
     pub fn name(self) -> &'static str {
         match self {

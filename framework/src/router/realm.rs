@@ -8,6 +8,7 @@
 use super::FastMap as HashMap;
 use std::time::{Duration, SystemTime};
 
+use super::broker::retained::RetentionLimits;
 use super::broker::{Broker, RESERVED_PREFIX};
 use super::dealer::Dealer;
 use super::outbox::Outbox;
@@ -107,6 +108,8 @@ pub struct RealmSettings {
     /// Sessions may close other sessions (`wamp.session.kill` and its
     /// kin).
     pub session_kill: bool,
+    /// How many retained events the realm keeps.
+    pub retention: RetentionLimits,
 }
 
 /// The routing state of one realm.
@@ -136,7 +139,7 @@ impl RealmCore {
             name: name.into(),
             settings,
             sessions: HashMap::default(),
-            broker: Broker::new(settings.limits),
+            broker: Broker::new(settings.limits, settings.retention),
             dealer: Dealer::new(settings.limits, settings.call_timeout),
             ids,
             wall_origin: SystemTime::UNIX_EPOCH,
@@ -312,7 +315,16 @@ impl RealmCore {
             }
             Message::Subscribe { request, options, topic } => {
                 options::SUBSCRIBE.check(&options)?;
-                self.broker.subscribe(&mut self.ids, session, request, &options, topic, uris, out)
+                self.broker.subscribe(
+                    &mut self.ids,
+                    &self.sessions,
+                    session,
+                    request,
+                    &options,
+                    topic,
+                    uris,
+                    out,
+                )
             }
             Message::Unsubscribe { request, subscription } => {
                 self.broker.unsubscribe(session, request, subscription, out);

@@ -111,6 +111,7 @@ async def main():
             ("dealer", "session_meta_api"),
             ("broker", "subscription_meta_api"),
             ("dealer", "registration_meta_api"),
+            ("broker", "event_retention"),
             ("dealer", "caller_identification"),
             ("dealer", "call_canceling"),
             ("dealer", "call_timeout"),
@@ -349,15 +350,35 @@ async def main():
         listed = await b.call("wamp.subscription.list")
         expect(subscription.id in listed["exact"], f"list {listed}")
 
+    @check("event retention")
+    async def _():
+        await a.publish("com.adv.temperature", 20, options=PublishOptions(acknowledge=True, retain=True))
+        await a.publish("com.adv.temperature", 21, options=PublishOptions(acknowledge=True, retain=True))
+        await a.publish("com.adv.temperature", 99, options=PublishOptions(acknowledge=True))
+        inbox, plain = Inbox(), Inbox()
+        await b.subscribe(
+            lambda *args, details: inbox(details.retained, *args),
+            "com.adv.temperature",
+            options=SubscribeOptions(get_retained=True, details_arg="details"),
+        )
+        await c.subscribe(plain, "com.adv.temperature")
+        items = await inbox.wait_for(1)
+        expect(items[0][0] == (True, 21), f"retained event {items[0]}")
+        await a.publish("com.adv.temperature", 22, options=PublishOptions(acknowledge=True))
+        items = await inbox.wait_for(2)
+        expect(items[1][0] == (None, 22) or items[1][0] == (False, 22), f"next event {items[1]}")
+        await plain.wait_for(1)
+        expect([args for args, _ in plain.items] == [(22,)], f"without get_retained {plain.items}")
+
     @check("options the router does not offer are refused by name")
     async def _():
         try:
-            await a.publish("com.adv.retained", 1, options=PublishOptions(acknowledge=True, retain=True))
+            await a.publish("com.adv.hashed", 1, options=PublishOptions(acknowledge=True, transaction_hash="abc"))
         except ApplicationError as e:
             expect(e.error == "wamp.error.option_not_allowed", f"error {e.error}")
-            expect("retain" in str(e.args), f"message {e.args}")
+            expect("transaction_hash" in str(e.args), f"message {e.args}")
         else:
-            raise AssertionError("retain was accepted")
+            raise AssertionError("transaction_hash was accepted")
 
     @check("the wamp. namespace is the router's")
     async def _():

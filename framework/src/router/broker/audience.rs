@@ -5,6 +5,10 @@ use crate::auth::Identity;
 use crate::protocol::{Dict, Id, Value};
 use crate::router::FastSet;
 
+/// The options of a PUBLISH that choose its receivers.
+pub const KEYS: [&str; 6] =
+    ["eligible", "eligible_authid", "eligible_authrole", "exclude", "exclude_authid", "exclude_authrole"];
+
 /// The receivers a publication allows, from its options. Lists become sets,
 /// so a long list costs its length once, not once per subscriber.
 #[derive(Debug, Default)]
@@ -31,14 +35,6 @@ impl<'a> Audience<'a> {
     /// The lists of `options` (checked against `PUBLISH.Options`), or
     /// `None` when there are none and every subscriber may receive.
     pub fn from_options(options: &'a Dict) -> Option<Self> {
-        const KEYS: [&str; 6] = [
-            "eligible",
-            "eligible_authid",
-            "eligible_authrole",
-            "exclude",
-            "exclude_authid",
-            "exclude_authrole",
-        ];
         if !KEYS.iter().any(|key| options.contains_key(*key)) {
             return None;
         }

@@ -156,12 +156,12 @@ fn options_the_router_does_not_implement_are_refused_by_name() {
     let mut h = Harness::new();
     let s = h.join();
     registered(&h.feed(s, register(1, "com.p")));
-    let publish_retained = opts(&[("acknowledge", true.into()), ("retain", true.into())]);
+    let publish_hashed = opts(&[("acknowledge", true.into()), ("transaction_hash", "abc".into())]);
     let cases = [
-        publish(2, publish_retained, "com.t", Payload::default()),
+        publish(2, publish_hashed, "com.t", Payload::default()),
         Message::Subscribe {
             request: 3,
-            options: opts(&[("get_retained", true.into())]),
+            options: opts(&[("forward_for", Value::List(vec![]))]),
             topic: "com.t".into(),
         },
         Message::Register {
@@ -183,7 +183,7 @@ fn options_the_router_does_not_implement_are_refused_by_name() {
         },
     ];
     for (message, key) in
-        cases.into_iter().zip(["retain", "get_retained", "concurrency", "progress", "forward_for"])
+        cases.into_iter().zip(["transaction_hash", "forward_for", "concurrency", "progress", "forward_for"])
     {
         let (uri, text) = only_error(&h.feed(s, message));
         assert_eq!(uri, errors::OPTION_NOT_ALLOWED, "{key}");
@@ -194,7 +194,7 @@ fn options_the_router_does_not_implement_are_refused_by_name() {
         s,
         publish(
             7,
-            opts(&[("acknowledge", true.into()), ("retain", false.into())]),
+            opts(&[("acknowledge", true.into()), ("disclose_me", false.into())]),
             "com.t",
             Payload::default(),
         ),
@@ -619,4 +619,61 @@ fn first_and_last_pick_by_registration_order() {
     assert_eq!(to(h.feed(caller, call(2, "com.l", Payload::default()))), b);
     h.leave(a);
     assert_eq!(to(h.feed(caller, call(3, "com.f", Payload::default()))), b);
+}
+
+#[test]
+fn retained_events_reach_subscribers_that_ask_and_may_receive_them() {
+    let mut h = Harness::new();
+    let publisher = h.join_as("pub", "sensor");
+    let (alice, bob) = (h.join_as("alice", "staff"), h.join_as("bob", "guest"));
+    let retained = |request, value: i64, extra: &[(&str, Value)]| {
+        let mut options = opts(&[("retain", true.into())]);
+        options.extend(opts(extra));
+        publish(request, options, "com.temp.room1", args(&[value.into()]))
+    };
+    assert!(h.feed(publisher, retained(1, 20, &[])).is_empty(), "kept without subscribers");
+    assert!(h.feed(publisher, retained(2, 21, &[])).is_empty(), "the newest replaces it");
+    h.feed(publisher, retained(3, 5, &[("eligible_authrole", names(&["staff"]))]));
+    let get = |request, policy: &str, topic: &str| Message::Subscribe {
+        request,
+        options: opts(&[("get_retained", true.into()), ("match", policy.into())]),
+        topic: topic.into(),
+    };
+    // alice may receive the newest (staff only); bob may not, and gets nothing.
+    let effects = h.feed(alice, get(1, "exact", "com.temp.room1"));
+    match effects.as_slice() {
+        [Effect::Send { message: Message::Subscribed { .. }, .. }, Effect::Send { to, message: Message::Event { details, payload, .. } }] =>
+        {
+            assert_eq!(*to, alice);
+            assert_eq!(details.get("retained"), Some(&Value::Bool(true)));
+            assert_eq!(payload, &args(&[5.into()]));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.feed(bob, get(1, "exact", "com.temp.room1")).len(), 1, "SUBSCRIBED only");
+    // A pattern gets every matching topic's event, with the topic.
+    h.feed(publisher, retained(4, 30, &[]));
+    let mut other = publish(5, opts(&[("retain", true.into())]), "com.temp.room2", args(&[31.into()]));
+    h.feed(publisher, other.clone());
+    let effects = h.feed(bob, get(2, "prefix", "com.temp."));
+    let topics: Vec<(String, Value)> = events(&effects)
+        .into_iter()
+        .map(|(_, d)| {
+            (d.get("topic").and_then(Value::as_str).unwrap().to_owned(), d.get("retained").cloned().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        topics,
+        vec![("com.temp.room1".into(), Value::Bool(true)), ("com.temp.room2".into(), Value::Bool(true))]
+    );
+    // Without get_retained, nothing old arrives.
+    let carol = h.join();
+    assert_eq!(h.feed(carol, subscribe(1, "com.temp.room2")).len(), 1);
+    // The publisher itself is excluded unless it published with exclude_me: false.
+    assert_eq!(h.feed(publisher, get(9, "exact", "com.temp.room2")).len(), 1);
+    if let Message::Publish { options, .. } = &mut other {
+        options.insert("exclude_me".into(), false.into());
+    }
+    h.feed(publisher, other);
+    assert_eq!(h.feed(publisher, get(10, "exact", "com.temp.room2")).len(), 2);
 }
