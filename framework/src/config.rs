@@ -27,6 +27,7 @@
 //! | `allow_session_kill` | `false` | `WAMP_ALLOW_SESSION_KILL` |
 //! | `max_retained_events` | `10000` | `WAMP_MAX_RETAINED_EVENTS` |
 //! | `max_retained_bytes` | `67108864` (64 MiB) | `WAMP_MAX_RETAINED_BYTES` |
+//! | `max_testament_bytes_per_session` | `65536` | `WAMP_MAX_TESTAMENT_BYTES_PER_SESSION` |
 //! | `max_realms` | `100` | `WAMP_MAX_REALMS` |
 //! | `realm_idle_timeout_secs` | `60` | `WAMP_REALM_IDLE_TIMEOUT_SECS` |
 //! | `max_connections` | `100000` | `WAMP_MAX_CONNECTIONS` |
@@ -136,6 +137,9 @@ pub struct RouterConfig {
     pub max_retained_events: usize,
     /// Bytes of retained events per realm.
     pub max_retained_bytes: usize,
+    /// Bytes of testaments (`wamp.session.add_testament`) one session may
+    /// leave with the router.
+    pub max_testament_bytes_per_session: usize,
     /// How many realms may run at once when realms are created on demand
     /// (configured realms always run).
     pub max_realms: usize,
@@ -174,6 +178,7 @@ impl Default for RouterConfig {
             allow_session_kill: false,
             max_retained_events: RetentionLimits::default().events,
             max_retained_bytes: RetentionLimits::default().bytes,
+            max_testament_bytes_per_session: crate::router::realm::DEFAULT_TESTAMENT_BYTES,
             max_realms: 100,
             realm_idle_timeout_secs: 60,
             max_connections: 100_000,
@@ -260,6 +265,7 @@ impl RouterConfig {
             call_timeout: (self.call_timeout_ms > 0).then(|| Duration::from_millis(self.call_timeout_ms)),
             session_kill: self.allow_session_kill,
             retention: RetentionLimits { events: self.max_retained_events, bytes: self.max_retained_bytes },
+            testament_bytes: self.max_testament_bytes_per_session,
         }
     }
 

@@ -46,6 +46,7 @@ pub fn settings() -> RealmSettings {
         call_timeout: Some(Duration::from_secs(1)),
         session_kill: false,
         retention: wamp::router::broker::retained::RetentionLimits { events: 2, bytes: 4096 },
+        testament_bytes: 1024,
     }
 }
 

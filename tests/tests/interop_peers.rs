@@ -22,7 +22,7 @@ use wamp_tests::{peer_js_dir, peer_python, workspace_root, TestRouter};
 const CHECKS: usize = 14;
 
 /// Checks `advanced.py` runs.
-const ADVANCED_CHECKS: usize = 14;
+const ADVANCED_CHECKS: usize = 15;
 
 fn strict_router() -> TestRouter {
     TestRouter::with_config(RouterConfig { uri_check: UriPolicy::Strict, ..RouterConfig::default() })

@@ -62,5 +62,8 @@ pub const TOO_MANY_CALLS: &str = "actix_wamp.error.too_many_calls";
 /// `max_invocations_per_session` invocations in flight. Not in the
 /// specification.
 pub const CALLEE_OVERLOADED: &str = "actix_wamp.error.callee_overloaded";
+/// `wamp.session.add_testament` would take the session past the
+/// router's `max_testament_bytes_per_session`. Not in the specification.
+pub const TESTAMENT_LIMIT: &str = "actix_wamp.error.testament_limit";
 /// None of the authentication methods a client offered is available.
 pub const NO_AUTH_METHOD: &str = "wamp.error.no_auth_method";

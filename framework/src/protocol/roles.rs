@@ -35,6 +35,7 @@ pub const DEALER_FEATURES: &[&str] = &[
     "shared_registration",
     "session_meta_api",
     "registration_meta_api",
+    "testament_meta_api",
     "payload_passthru_mode",
 ];
 

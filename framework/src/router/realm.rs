@@ -96,7 +96,7 @@ impl Default for SessionLimits {
 }
 
 /// Settings the routing core needs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct RealmSettings {
     /// How URIs in SUBSCRIBE, PUBLISH, REGISTER and CALL are checked.
     pub uris: UriRules,
@@ -110,7 +110,25 @@ pub struct RealmSettings {
     pub session_kill: bool,
     /// How many retained events the realm keeps.
     pub retention: RetentionLimits,
+    /// Bytes of testaments one session may leave.
+    pub testament_bytes: usize,
 }
+
+impl Default for RealmSettings {
+    fn default() -> Self {
+        RealmSettings {
+            uris: UriRules::default(),
+            limits: SessionLimits::default(),
+            call_timeout: None,
+            session_kill: false,
+            retention: RetentionLimits::default(),
+            testament_bytes: DEFAULT_TESTAMENT_BYTES,
+        }
+    }
+}
+
+/// The default of [`RealmSettings::testament_bytes`].
+pub const DEFAULT_TESTAMENT_BYTES: usize = 64 * 1024;
 
 /// The routing state of one realm.
 #[derive(Debug)]
@@ -124,6 +142,8 @@ pub struct RealmCore {
     /// The wall-clock time at the origin of [`RealmCore::set_clock`], for
     /// the creation times the meta API reports.
     wall_origin: SystemTime,
+    /// The testaments of the sessions that left some.
+    testaments: HashMap<Id, testament::Testaments>,
 }
 
 impl RealmCore {
@@ -143,6 +163,7 @@ impl RealmCore {
             dealer: Dealer::new(settings.limits, settings.call_timeout),
             ids,
             wall_origin: SystemTime::UNIX_EPOCH,
+            testaments: HashMap::default(),
         }
     }
 
@@ -173,6 +194,15 @@ impl RealmCore {
     }
 
     fn remove(&mut self, session: Id, announce: bool, out: &mut Outbox) {
+        if !self.sessions.contains_key(&session) {
+            return;
+        }
+        // While it is still a member, so that its testaments can name it.
+        if announce {
+            self.publish_testaments(session, out);
+        } else {
+            self.testaments.remove(&session);
+        }
         if let Some(info) = self.sessions.remove(&session) {
             self.broker.remove_session(session);
             let sessions = &self.sessions;
@@ -393,6 +423,7 @@ impl RealmCore {
 }
 
 pub mod meta;
+pub mod testament;
 
 #[cfg(test)]
 mod tests;

@@ -112,6 +112,7 @@ async def main():
             ("broker", "subscription_meta_api"),
             ("dealer", "registration_meta_api"),
             ("broker", "event_retention"),
+            ("dealer", "testament_meta_api"),
             ("dealer", "caller_identification"),
             ("dealer", "call_canceling"),
             ("dealer", "call_timeout"),
@@ -369,6 +370,20 @@ async def main():
         expect(items[1][0] == (None, 22) or items[1][0] == (False, 22), f"next event {items[1]}")
         await plain.wait_for(1)
         expect([args for args, _ in plain.items] == [(22,)], f"without get_retained {plain.items}")
+
+    @check("a testament is published when its session goes away")
+    async def _():
+        inbox = Inbox()
+        await a.subscribe(inbox, "com.adv.testament")
+        d, d_details = await connect()
+        await d.call("wamp.session.add_testament", "com.adv.testament", ["gone", d_details.session], {"why": "test"})
+        await d.call("wamp.session.add_testament", "com.adv.testament", ["flushed"], {}, scope="detached")
+        await d.call("wamp.session.flush_testaments", scope="detached")
+        # The connection drops without GOODBYE.
+        d._transport.close()
+        items = await inbox.wait_for(1)
+        await asyncio.sleep(0.2)
+        expect(inbox.items == [(("gone", d_details.session), {"why": "test"})], f"testaments {inbox.items}")
 
     @check("options the router does not offer are refused by name")
     async def _():

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
+use super::testament::scope;
 use super::{RealmCore, RequestError, SessionInfo};
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, Value};
 use crate::router::outbox::Outbox;
@@ -20,6 +21,10 @@ pub const ON_JOIN: &str = "wamp.session.on_join";
 /// Published when a session leaves: its id, authid and authrole.
 pub const ON_LEAVE: &str = "wamp.session.on_leave";
 
+/// The meta procedures that return nothing.
+const NO_RESULT: &[&str] =
+    &["wamp.session.kill", "wamp.session.add_testament", "wamp.session.flush_testaments"];
+
 /// The meta procedures this router answers.
 pub const PROCEDURES: &[&str] = &[
     "wamp.session.count",
@@ -29,6 +34,8 @@ pub const PROCEDURES: &[&str] = &[
     "wamp.session.kill_by_authid",
     "wamp.session.kill_by_authrole",
     "wamp.session.kill_all",
+    "wamp.session.add_testament",
+    "wamp.session.flush_testaments",
     "wamp.registration.list",
     "wamp.registration.lookup",
     "wamp.registration.match",
@@ -234,6 +241,13 @@ impl RealmCore {
                 // Nobody but the caller would be left to hear of it.
                 self.kill(caller, targets, payload, false, out).map(|n| Value::from(n as u64))
             }
+            "wamp.session.add_testament" => self.add_testament(caller, payload).map(|()| Value::Null),
+            "wamp.session.flush_testaments" => scope(payload.kwargs_dict()).map(|scope| {
+                if let Some(testaments) = self.testaments.get_mut(&caller) {
+                    testaments.flush(scope);
+                }
+                Value::Null
+            }),
             "wamp.registration.list" => Ok(lists(self.dealer.registry().list())),
             "wamp.subscription.list" => Ok(lists(self.broker.list())),
             "wamp.registration.lookup" => uri_and_policy(args).map(|(uri, policy)| {
@@ -278,10 +292,15 @@ impl RealmCore {
             )),
         };
         match result {
-            Ok(value) => out.send(
-                caller,
-                Message::Result { request, details: Dict::new(), payload: Payload::args(vec![value]) },
-            ),
+            Ok(value) => {
+                // Some procedures return nothing, others may return null.
+                let payload = if NO_RESULT.contains(&procedure) {
+                    Payload::default()
+                } else {
+                    Payload::args(vec![value])
+                };
+                out.send(caller, Message::Result { request, details: Dict::new(), payload });
+            }
             Err(e) => {
                 let _ = e.reply(caller, code::CALL, request, out);
             }

@@ -338,3 +338,98 @@ fn timestamps_are_iso_8601_utc() {
     assert_eq!(at(1_700_000_000, 999), "2023-11-14T22:13:20.999Z");
     assert_eq!(at(4_102_444_800, 0), "2100-01-01T00:00:00.000Z");
 }
+
+#[test]
+fn testaments_are_published_when_their_session_goes_detached_first() {
+    let mut h = Harness::new();
+    let watcher = h.join();
+    let last_words = subscribed(&h.feed(watcher, subscribe(1, "com.app.gone")));
+    let leaving = h.join_with(as_who("alice", "user")).0;
+    let add = |request, text: &str, scope: &str, options: Dict| {
+        let kwargs = Dict::from([
+            ("scope".to_owned(), scope.into()),
+            ("publish_options".to_owned(), Value::Dict(options)),
+        ]);
+        meta(
+            request,
+            "wamp.session.add_testament",
+            vec!["com.app.gone".into(), Value::List(vec![text.into()]), Value::Dict(Dict::new())],
+            kwargs,
+        )
+    };
+    let done = |effects: Vec<Effect>| match effects.as_slice() {
+        [Effect::Send { message: Message::Result { payload, .. }, .. }] => {
+            assert!(payload.is_empty(), "returns nothing")
+        }
+        other => panic!("{other:?}"),
+    };
+    done(h.feed(leaving, add(1, "destroyed 1", "destroyed", Dict::new())));
+    done(h.feed(leaving, add(2, "detached 1", "detached", Dict::new())));
+    done(h.feed(leaving, add(3, "flushed", "detached", Dict::new())));
+    let flush = meta(
+        4,
+        "wamp.session.flush_testaments",
+        vec![],
+        Dict::from([("scope".to_owned(), "detached".into())]),
+    );
+    done(h.feed(leaving, flush));
+    done(h.feed(leaving, add(5, "detached 2", "detached", Dict::new())));
+    done(h.feed(
+        leaving,
+        add(
+            6,
+            "destroyed 2",
+            "destroyed",
+            opts(&[("disclose_me", true.into()), ("acknowledge", true.into())]),
+        ),
+    ));
+    let effects = h.leave(leaving);
+    let got: Vec<(Id, Value, Option<Value>)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { to, message: Message::Event { subscription, details, payload, .. } }
+                if *subscription == last_words =>
+            {
+                Some((*to, payload.args_list()[0].clone(), details.get("publisher").cloned()))
+            }
+            _ => None,
+        })
+        .collect();
+    let expected = vec![
+        (watcher, Value::from("detached 2"), None),
+        (watcher, Value::from("destroyed 1"), None),
+        (watcher, Value::from("destroyed 2"), Some(Value::from(leaving))),
+    ];
+    assert_eq!(got, expected);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Send { message: Message::Published { .. }, .. })),
+        "never acknowledged"
+    );
+}
+
+#[test]
+fn testaments_are_checked_and_limited() {
+    let mut h = Harness::with(RealmSettings { testament_bytes: 300, ..Default::default() });
+    let s = h.join();
+    let add = |request, topic: &str, args: Vec<Value>, kwargs: Dict| {
+        meta(
+            request,
+            "wamp.session.add_testament",
+            args.into_iter().fold(vec![topic.into()], |mut v, a| {
+                v.push(a);
+                v
+            }),
+            kwargs,
+        )
+    };
+    assert_eq!(error(&h.feed(s, add(1, "not a topic", vec![], Dict::new()))), errors::INVALID_URI);
+    assert_eq!(error(&h.feed(s, add(2, "wamp.session.on_leave", vec![], Dict::new()))), errors::INVALID_URI);
+    let bad_scope = Dict::from([("scope".to_owned(), "forever".into())]);
+    assert_eq!(error(&h.feed(s, add(3, "com.t", vec![], bad_scope))), errors::INVALID_ARGUMENT);
+    let bad_options =
+        Dict::from([("publish_options".to_owned(), Value::Dict(opts(&[("exclude", "x".into())])))]);
+    assert_eq!(error(&h.feed(s, add(4, "com.t", vec![], bad_options))), errors::INVALID_ARGUMENT);
+    let big = vec![Value::List(vec!["x".repeat(200).into()])];
+    h.feed(s, add(5, "com.t", big.clone(), Dict::new()));
+    assert_eq!(error(&h.feed(s, add(6, "com.t", big, Dict::new()))), errors::TESTAMENT_LIMIT);
+}
