@@ -169,3 +169,56 @@ async fn a_killed_session_gets_goodbye_with_the_reason_and_is_closed() {
         other => panic!("expected RESULT, got {other:?}"),
     }
 }
+
+/// A HELLO announcing `features` for `role` (and every other role plain).
+fn hello_with(role: &str, features: &[&str]) -> Message {
+    let mut message = hello("realm1");
+    if let Message::Hello { details, .. } = &mut message {
+        let features: Dict = features.iter().map(|f| ((*f).to_owned(), Value::Bool(true))).collect();
+        let entry = Dict::from([("features".to_owned(), Value::Dict(features))]);
+        if let Some(Value::Dict(roles)) = details.get_mut("roles") {
+            roles.insert(role.into(), Value::Dict(entry));
+        }
+    }
+    message
+}
+
+#[tokio::test]
+async fn a_progressive_call_invocation_streams_chunks_over_the_wire() {
+    let router = TestRouter::start();
+    let mut callee = RawClient::connect(&router.url, Serializer::MsgPack).await;
+    callee.send(&hello_with("callee", &["progressive_call_invocations", "call_canceling"])).await;
+    assert!(matches!(callee.recv().await, Message::Welcome { .. }));
+    let mut caller = RawClient::connect(&router.url, Serializer::Json).await;
+    caller.send(&hello_with("caller", &["progressive_call_invocations"])).await;
+    assert!(matches!(caller.recv().await, Message::Welcome { .. }));
+    callee
+        .send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.upload".into() })
+        .await;
+    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    let mut invocation = None;
+    for (n, progress) in [(1, true), (2, true), (3, false)] {
+        let options = if progress { options(&[("progress", Value::Bool(true))]) } else { Dict::new() };
+        let chunk = Message::Call {
+            request: 9,
+            options,
+            procedure: "com.upload".into(),
+            payload: Payload::args(vec![Value::from(n)]),
+        };
+        caller.send(&chunk).await;
+        match callee.recv().await {
+            Message::Invocation { request, details, payload, .. } => {
+                assert_eq!(*invocation.get_or_insert(request), request, "one invocation for every chunk");
+                assert_eq!(details.contains_key("progress"), progress);
+                assert_eq!(payload.args_list(), [Value::from(n)]);
+            }
+            other => panic!("expected INVOCATION, got {other:?}"),
+        }
+    }
+    let total = Payload::args(vec![Value::from(6)]);
+    callee.send(&Message::Yield { request: invocation.unwrap(), options: Dict::new(), payload: total }).await;
+    match caller.recv().await {
+        Message::Result { request: 9, payload, .. } => assert_eq!(payload.args_list(), [Value::from(6)]),
+        other => panic!("expected RESULT, got {other:?}"),
+    }
+}

@@ -30,6 +30,9 @@ pub const NOT_AUTHORIZED: &str = "wamp.error.not_authorized";
 pub const SYSTEM_SHUTDOWN_ERROR: &str = "wamp.error.system_shutdown";
 /// An option asked for a feature the router does not offer.
 pub const OPTION_NOT_ALLOWED: &str = "wamp.error.option_not_allowed";
+/// A peer asked for a feature another peer of the request does not
+/// support (e.g. progressive call invocations to a callee without them).
+pub const FEATURE_NOT_SUPPORTED: &str = "wamp.error.feature_not_supported";
 /// The session was closed by the other side while a request was open.
 pub const NO_SUCH_SESSION: &str = "wamp.error.no_such_session";
 /// A callee failed unexpectedly while running a call (for us: the handler

@@ -31,6 +31,7 @@ pub const DEALER_FEATURES: &[&str] = &[
     "call_timeout",
     "caller_identification",
     "progressive_call_results",
+    "progressive_call_invocations",
     "pattern_based_registration",
     "shared_registration",
     "session_meta_api",

@@ -35,7 +35,6 @@ const REGISTER_REFUSED: &[(&str, &str)] = &[
 
 /// What the dealer refuses in CALL.Options.
 const CALL_REFUSED: &[(&str, &str)] = &[
-    ("progress", "this router does not take progressive call invocations"),
     ("transaction_hash", "this router does not deduplicate calls"),
     ("forward_for", "it is for links between routers, which this router does not make"),
 ];
@@ -103,6 +102,19 @@ pub struct Dealer {
     deadlines: BinaryHeap<Reverse<(u64, Id)>>,
     /// The time, as its driver last told it.
     now: Duration,
+    /// Progressive call invocations whose caller may send more: by
+    /// invocation id, where the next chunks go.
+    streams: HashMap<Id, Stream>,
+}
+
+/// A progressive call invocation (`CALL.Options.progress`) still taking
+/// input.
+#[derive(Debug)]
+struct Stream {
+    registration: Id,
+    /// The INVOCATION details of the first CALL, which hold for every
+    /// chunk (`progress` aside).
+    details: Dict,
 }
 
 impl Dealer {
@@ -327,8 +339,21 @@ impl Dealer {
         // A registered procedure passed the URI check when it was
         // registered: only a miss needs checking (and tells the two errors
         // apart).
+        let progress = Schema::flag(options, "progress", false);
+        if let Some(&invocation) = self.by_session.get(&caller).and_then(|owned| owned.calls.get(&request)) {
+            return self.next_chunk(request, invocation, progress, payload, out);
+        }
         if let Some(refused) = unsupported(options, CALL_REFUSED) {
             return refused.reply(caller, code::CALL, request, out);
+        }
+        let announced = |session: Id, role: Role, feature: &str| {
+            sessions.get(&session).is_some_and(|info| info.roles.supports(role, feature))
+        };
+        if progress && !announced(caller, Role::Caller, "progressive_call_invocations") {
+            return Err(Violation(
+                "CALL.Options.progress from a caller that did not announce progressive_call_invocations"
+                    .into(),
+            ));
         }
         let target = match self.registry.exact_target(procedure, ids) {
             Some(target) => target,
@@ -370,6 +395,21 @@ impl Dealer {
                     out,
                 );
             }
+        }
+        if progress
+            && !(announced(callee, Role::Callee, "progressive_call_invocations")
+                && announced(callee, Role::Callee, "call_canceling"))
+        {
+            let message = format!(
+                "the callee of '{procedure}' does not take progressive call invocations (it must announce \
+                 progressive_call_invocations and call_canceling)"
+            );
+            return RequestError::new(errors::FEATURE_NOT_SUPPORTED, message).reply(
+                caller,
+                code::CALL,
+                request,
+                out,
+            );
         }
         let busy = self.invocations_of(callee);
         if busy >= self.limits.invocations {
@@ -420,6 +460,39 @@ impl Dealer {
         };
         if pattern {
             details.insert("procedure".into(), Value::from(procedure));
+        }
+        if progress {
+            self.streams.insert(invocation, Stream { registration, details: details.clone() });
+            details.insert("progress".into(), Value::Bool(true));
+        }
+        out.send(callee, Message::Invocation { request: invocation, registration, details, payload });
+        Ok(())
+    }
+
+    /// A further CALL of a progressive call invocation in flight: the
+    /// chunk goes to the same callee as the same invocation, with the
+    /// first CALL's details; one without `progress` is the last.
+    fn next_chunk(
+        &mut self,
+        request: Id,
+        invocation: Id,
+        progress: bool,
+        payload: Payload,
+        out: &mut Outbox,
+    ) -> Result<(), Violation> {
+        let (Some(call), Some(stream)) = (self.pending.get(&invocation), self.streams.get(&invocation))
+        else {
+            return Err(Violation(format!(
+                "CALL request id {request} is in use by a call in flight that takes no more input"
+            )));
+        };
+        let mut details = stream.details.clone();
+        let registration = stream.registration;
+        let callee = call.callee;
+        if progress {
+            details.insert("progress".into(), Value::Bool(true));
+        } else {
+            self.streams.remove(&invocation);
         }
         out.send(callee, Message::Invocation { request: invocation, registration, details, payload });
         Ok(())
@@ -527,6 +600,9 @@ impl Dealer {
         if call.deadline.is_some() {
             self.sweep_deadlines(invocation);
         }
+        if !self.streams.is_empty() {
+            self.streams.remove(&invocation);
+        }
         if let Some(owned) = self.by_session.get_mut(&call.caller) {
             owned.calls.remove(&call.caller_request);
         }
@@ -535,9 +611,24 @@ impl Dealer {
     /// Forgets a session that left: its registrations go, calls it was
     /// answering fail with `wamp.error.canceled`. Calls it made stay until
     /// their callees answer (the answers are dropped: nobody is there to
-    /// take them).
+    /// take them), except progressive call invocations, which end at once
+    /// with INTERRUPT to their callees.
     pub fn remove_session(&mut self, session: Id, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
         let Some(owned) = self.by_session.remove(&session) else { return };
+        // A progressive call invocation whose caller left will get no more
+        // input: its callee is told to stop.
+        let mut streams: Vec<Id> = owned
+            .calls
+            .values()
+            .copied()
+            .filter(|invocation| self.streams.contains_key(invocation))
+            .collect();
+        streams.sort_unstable();
+        for invocation in streams {
+            if let Some(call) = self.abandon(invocation) {
+                out.send(call.callee, interrupt(invocation, "killnowait", errors::CANCELED));
+            }
+        }
         for id in owned.registrations {
             self.registry.remove_callee(id, session);
         }

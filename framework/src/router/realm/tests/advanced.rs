@@ -169,11 +169,10 @@ fn options_the_router_does_not_implement_are_refused_by_name() {
             options: opts(&[("concurrency", 2.into())]),
             procedure: "com.q".into(),
         },
-        Message::Call {
+        Message::Register {
             request: 5,
-            options: opts(&[("progress", true.into())]),
-            procedure: "com.p".into(),
-            payload: Payload::default(),
+            options: opts(&[("force_reregister", true.into())]),
+            procedure: "com.r".into(),
         },
         Message::Call {
             request: 6,
@@ -182,9 +181,13 @@ fn options_the_router_does_not_implement_are_refused_by_name() {
             payload: Payload::default(),
         },
     ];
-    for (message, key) in
-        cases.into_iter().zip(["transaction_hash", "forward_for", "concurrency", "progress", "forward_for"])
-    {
+    for (message, key) in cases.into_iter().zip([
+        "transaction_hash",
+        "forward_for",
+        "concurrency",
+        "force_reregister",
+        "forward_for",
+    ]) {
         let (uri, text) = only_error(&h.feed(s, message));
         assert_eq!(uri, errors::OPTION_NOT_ALLOWED, "{key}");
         assert!(text.contains(&format!("'{key}'")), "{text}");
@@ -676,4 +679,111 @@ fn retained_events_reach_subscribers_that_ask_and_may_receive_them() {
     }
     h.feed(publisher, other);
     assert_eq!(h.feed(publisher, get(10, "exact", "com.temp.room2")).len(), 2);
+}
+
+/// A session announcing `features` for `role`.
+fn join_announcing(h: &mut Harness, role: &str, features: &[&str]) -> Id {
+    let features: Dict = features.iter().map(|f| ((*f).to_owned(), Value::Bool(true))).collect();
+    let entry = opts(&[("features", Value::Dict(features))]);
+    let details = opts(&[("roles", Value::Dict(opts(&[(role, Value::Dict(entry))])))]);
+    let roles = ClientRoles::from_hello(&details).unwrap();
+    h.join_with(SessionInfo { identity: Identity::anonymous(), roles }).0
+}
+
+fn chunk(request: Id, progress: bool, options: &[(&str, Value)], value: i64) -> Message {
+    let mut options = opts(options);
+    if progress {
+        options.insert("progress".into(), true.into());
+    }
+    Message::Call { request, options, procedure: "com.upload".into(), payload: args(&[value.into()]) }
+}
+
+#[test]
+fn progressive_call_invocations_stream_to_one_callee() {
+    let mut h = Harness::new();
+    let caller = join_announcing(&mut h, "caller", &["progressive_call_invocations"]);
+    let callees: Vec<Id> = (0..2)
+        .map(|_| join_announcing(&mut h, "callee", &["progressive_call_invocations", "call_canceling"]))
+        .collect();
+    for callee in &callees {
+        registered(&h.feed(
+            *callee,
+            Message::Register {
+                request: 1,
+                options: opts(&[("invoke", "roundrobin".into())]),
+                procedure: "com.upload".into(),
+            },
+        ));
+    }
+    let effects = h.feed(caller, chunk(7, true, &[("disclose_me", true.into())], 1));
+    let (to, invocation, details) = match effects.as_slice() {
+        [Effect::Send { to, message: Message::Invocation { request, details, .. } }] => {
+            (*to, *request, details.clone())
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(details.get("progress"), Some(&Value::Bool(true)));
+    assert_eq!(details.get("caller"), Some(&Value::from(caller)));
+    // The next chunks go to the same callee, as the same invocation, with the first CALL's details.
+    for (value, progress) in [(2, true), (3, false)] {
+        match h.feed(caller, chunk(7, progress, &[], value)).as_slice() {
+            [Effect::Send { to: t, message: Message::Invocation { request, details, payload, .. } }] => {
+                assert_eq!((*t, *request), (to, invocation));
+                assert_eq!(details.get("caller"), Some(&Value::from(caller)), "frozen");
+                assert_eq!(details.contains_key("progress"), progress);
+                assert_eq!(payload, &args(&[value.into()]));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // After the last chunk, the same id is a violation until the call ends.
+    let done = Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
+    assert_eq!(h.feed(to, done).len(), 1, "RESULT");
+    invocation_of(&h.feed(caller, chunk(8, false, &[], 1)));
+    let effects = h.feed(caller, chunk(8, true, &[], 2));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Close { reason, .. } if reason == errors::PROTOCOL_VIOLATION)),
+        "{effects:?}"
+    );
+}
+
+fn invocation_of(effects: &[Effect]) -> Id {
+    match effects {
+        [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+        other => panic!("expected one INVOCATION, got {other:?}"),
+    }
+}
+
+#[test]
+fn progressive_call_invocations_need_every_peer_to_take_them() {
+    let mut h = Harness::new();
+    let caller = join_announcing(&mut h, "caller", &["progressive_call_invocations"]);
+    let plain_callee = h.join();
+    registered(&h.feed(plain_callee, register(1, "com.upload")));
+    let (uri, _) = only_error(&h.feed(caller, chunk(1, true, &[], 1)));
+    assert_eq!(uri, errors::FEATURE_NOT_SUPPORTED);
+    // A caller that did not announce the feature broke the protocol.
+    let plain_caller = h.join();
+    let effects = h.feed(plain_caller, chunk(1, true, &[], 1));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Close { reason, .. }] if reason == errors::PROTOCOL_VIOLATION),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_caller_leaving_mid_stream_interrupts_the_callee() {
+    let mut h = Harness::new();
+    let caller = join_announcing(&mut h, "caller", &["progressive_call_invocations"]);
+    let callee = join_announcing(&mut h, "callee", &["progressive_call_invocations", "call_canceling"]);
+    registered(&h.feed(callee, register(1, "com.upload")));
+    let invocation = invocation_of(&h.feed(caller, chunk(1, true, &[], 1)));
+    let effects = h.leave(caller);
+    assert_eq!(
+        effects.iter().filter_map(interrupt_of).collect::<Vec<_>>(),
+        vec![(callee, invocation, "killnowait".into())]
+    );
+    assert_eq!(h.realm.pending_calls(), 0);
 }
