@@ -114,11 +114,25 @@ impl ConnectOptions {
     }
 }
 
-/// The HELLO a client sends: all four client roles.
+/// The advanced features this client supports, per role: those whose
+/// details it reads (`CallDetails`, `EventDetails`) or whose options it
+/// sends (`SubscribeOptions`, `RegisterOptions`, `PublishOptions`).
+pub(crate) const CLIENT_FEATURES: [(&str, &[&str]); 4] = [
+    ("caller", &[]),
+    ("callee", &["caller_identification", "pattern_based_registration", "shared_registration"]),
+    ("publisher", &["publisher_exclusion"]),
+    ("subscriber", &["publisher_identification", "pattern_based_subscription"]),
+];
+
+/// The HELLO a client sends: all four client roles, with the features of
+/// [`CLIENT_FEATURES`].
 fn hello(options: &ConnectOptions) -> Message {
-    let roles: Dict = ["caller", "callee", "publisher", "subscriber"]
+    let roles: Dict = CLIENT_FEATURES
         .into_iter()
-        .map(|r| (r.to_owned(), Value::Dict(Dict::from([("features".to_owned(), Value::Dict(Dict::new()))]))))
+        .map(|(role, features)| {
+            let features: Dict = features.iter().map(|f| ((*f).to_owned(), Value::Bool(true))).collect();
+            (role.to_owned(), Value::Dict(Dict::from([("features".to_owned(), Value::Dict(features))])))
+        })
         .collect();
     let mut details = options.hello_details.clone();
     details.insert("roles".into(), Value::Dict(roles));
@@ -363,5 +377,24 @@ async fn pump(
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::roles::{ClientRoles, Role};
+
+    #[test]
+    fn hello_announces_every_role_and_the_features_the_client_reads() {
+        let Message::Hello { details, .. } = hello(&ConnectOptions::new("ws://127.0.0.1:1/ws", "realm1"))
+        else {
+            panic!("not a HELLO");
+        };
+        let roles = ClientRoles::from_hello(&details).expect("valid roles");
+        assert!(Role::ALL.iter().all(|role| roles.plays(*role)));
+        assert!(roles.supports(Role::Callee, "caller_identification"));
+        assert!(roles.supports(Role::Subscriber, "pattern_based_subscription"));
+        assert!(!roles.supports(Role::Callee, "call_canceling"), "INTERRUPT is not handled yet");
     }
 }
