@@ -4,55 +4,7 @@ use std::time::Duration;
 
 use crate::protocol::{Dict, Value};
 
-/// How a subscription's topic or a registration's procedure matches URIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatchPolicy {
-    /// The URI itself (the default).
-    Exact,
-    /// Every URI that starts with it.
-    Prefix,
-    /// Empty components match any component.
-    Wildcard,
-}
-
-impl MatchPolicy {
-    /// The option value on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchPolicy::Exact => "exact",
-            MatchPolicy::Prefix => "prefix",
-            MatchPolicy::Wildcard => "wildcard",
-        }
-    }
-}
-
-/// How a router picks among several callees of a shared registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvokePolicy {
-    /// Only one callee may register (the default).
-    Single,
-    /// Each callee in turn.
-    RoundRobin,
-    /// A random callee.
-    Random,
-    /// The first callee that registered.
-    First,
-    /// The last callee that registered.
-    Last,
-}
-
-impl InvokePolicy {
-    /// The option value on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvokePolicy::Single => "single",
-            InvokePolicy::RoundRobin => "roundrobin",
-            InvokePolicy::Random => "random",
-            InvokePolicy::First => "first",
-            InvokePolicy::Last => "last",
-        }
-    }
-}
+pub use crate::protocol::options::{InvokePolicy, MatchPolicy};
 
 /// Options of a CALL.
 #[derive(Debug, Clone, Default, PartialEq)]

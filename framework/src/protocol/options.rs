@@ -163,6 +163,98 @@ impl Schema {
     }
 }
 
+/// How a subscription or registration matches URIs (`match` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchPolicy {
+    /// The URI itself.
+    Exact,
+    /// Every URI that starts with the pattern.
+    Prefix,
+    /// URIs whose components equal the pattern's non-empty ones.
+    Wildcard,
+}
+
+impl MatchPolicy {
+    /// The policy named by a `match` option (checked against the
+    /// specification's values before).
+    pub fn from_option(name: Option<&str>) -> MatchPolicy {
+        match name {
+            Some("prefix") => MatchPolicy::Prefix,
+            Some("wildcard") => MatchPolicy::Wildcard,
+            _ => MatchPolicy::Exact,
+        }
+    }
+
+    /// Whether `pattern`, with this policy, matches `uri` (one pattern
+    /// and one URI; the router's pattern trees find the matches among many).
+    pub fn matches(self, pattern: &str, uri: &str) -> bool {
+        match self {
+            MatchPolicy::Exact => pattern == uri,
+            MatchPolicy::Prefix => uri.starts_with(pattern),
+            MatchPolicy::Wildcard => {
+                let (mut wanted, mut given) = (pattern.split('.'), uri.split('.'));
+                loop {
+                    match (wanted.next(), given.next()) {
+                        (None, None) => return true,
+                        (Some(w), Some(g)) if w.is_empty() || w == g => {}
+                        _ => return false,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The option value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchPolicy::Exact => "exact",
+            MatchPolicy::Prefix => "prefix",
+            MatchPolicy::Wildcard => "wildcard",
+        }
+    }
+}
+
+/// How a registration with several callees chooses one for a call
+/// (`REGISTER.Options.invoke`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvokePolicy {
+    /// One callee only.
+    Single,
+    /// Each callee in turn.
+    RoundRobin,
+    /// A callee at random.
+    Random,
+    /// The callee that registered first.
+    First,
+    /// The callee that registered last.
+    Last,
+}
+
+impl InvokePolicy {
+    /// The policy named by an `invoke` option (checked against the
+    /// specification's values before).
+    pub fn from_option(name: Option<&str>) -> InvokePolicy {
+        match name {
+            Some("roundrobin") => InvokePolicy::RoundRobin,
+            Some("random") => InvokePolicy::Random,
+            Some("first") => InvokePolicy::First,
+            Some("last") => InvokePolicy::Last,
+            _ => InvokePolicy::Single,
+        }
+    }
+
+    /// The option value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvokePolicy::Single => "single",
+            InvokePolicy::RoundRobin => "roundrobin",
+            InvokePolicy::Random => "random",
+            InvokePolicy::First => "first",
+            InvokePolicy::Last => "last",
+        }
+    }
+}
+
 /// Values of `match` in SUBSCRIBE and REGISTER.
 pub const MATCH_POLICIES: &[&str] = &["exact", "prefix", "wildcard"];
 /// Values of `REGISTER.Options.invoke`.

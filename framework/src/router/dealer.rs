@@ -18,9 +18,10 @@ use super::patterns::MatchPolicy;
 use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
+use crate::protocol::options::InvokePolicy;
 use crate::protocol::options::{Schema, PASSTHRU_KEYS};
 use crate::protocol::roles::Role;
-use registry::{Callee, InvokePolicy, Registry, Target};
+use registry::{Callee, Registry, Target};
 
 pub mod registry;
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};

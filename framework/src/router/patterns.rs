@@ -16,56 +16,7 @@
 use super::FastMap as HashMap;
 use crate::protocol::Id;
 
-/// How a subscription or registration matches URIs (`match` option).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MatchPolicy {
-    /// The URI itself.
-    Exact,
-    /// Every URI that starts with the pattern.
-    Prefix,
-    /// URIs whose components equal the pattern's non-empty ones.
-    Wildcard,
-}
-
-impl MatchPolicy {
-    /// The policy named by a `match` option (checked against the
-    /// specification's values before).
-    pub fn from_option(name: Option<&str>) -> MatchPolicy {
-        match name {
-            Some("prefix") => MatchPolicy::Prefix,
-            Some("wildcard") => MatchPolicy::Wildcard,
-            _ => MatchPolicy::Exact,
-        }
-    }
-
-    /// Whether `pattern`, with this policy, matches `uri` (one pattern
-    /// and one URI; [`Patterns`] finds the matches among many).
-    pub fn matches(self, pattern: &str, uri: &str) -> bool {
-        match self {
-            MatchPolicy::Exact => pattern == uri,
-            MatchPolicy::Prefix => uri.starts_with(pattern),
-            MatchPolicy::Wildcard => {
-                let (mut wanted, mut given) = (pattern.split('.'), uri.split('.'));
-                loop {
-                    match (wanted.next(), given.next()) {
-                        (None, None) => return true,
-                        (Some(w), Some(g)) if w.is_empty() || w == g => {}
-                        _ => return false,
-                    }
-                }
-            }
-        }
-    }
-
-    /// The option's value.
-    pub fn name(self) -> &'static str {
-        match self {
-            MatchPolicy::Exact => "exact",
-            MatchPolicy::Prefix => "prefix",
-            MatchPolicy::Wildcard => "wildcard",
-        }
-    }
-}
+pub use crate::protocol::options::MatchPolicy;
 
 #[derive(Debug, Default)]
 struct Node {

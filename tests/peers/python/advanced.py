@@ -11,19 +11,11 @@ the message as it goes on the wire (see `with_wire_options`).
 """
 
 import asyncio
-import sys
-import traceback
 
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp import message
-from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
-from autobahn.wamp.types import CallOptions, ComponentConfig, PublishOptions, RegisterOptions, SubscribeOptions
-from autobahn.websocket.util import parse_url
+from autobahn.wamp.types import CallOptions, PublishOptions, RegisterOptions, SubscribeOptions
 
-URL, REALM, SERIALIZER = sys.argv[1], sys.argv[2], sys.argv[3]
-TIMEOUT = 20
+from peer import TIMEOUT, Checks, Inbox, connect, expect, expect_error
 
 # Options to add to the next message of a class, as it is serialized.
 WIRE_OPTIONS = {}
@@ -48,50 +40,8 @@ def with_wire_options(cls, **options):
     WIRE_OPTIONS[cls] = options
 
 
-async def connect():
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-    session = ApplicationSession(ComponentConfig(REALM))
-    session.on("join", lambda s, details: joined.done() or joined.set_result(details))
-    session.on("leave", lambda s, details: joined.done() or joined.set_exception(RuntimeError(f"left: {details}")))
-    serializer = JsonSerializer() if SERIALIZER == "json" else MsgPackSerializer()
-    factory = WampWebSocketClientFactory(lambda: session, url=URL, serializers=[serializer])
-    _, host, port, _, _, _ = parse_url(URL)
-    await loop.create_connection(factory, host, port)
-    details = await asyncio.wait_for(joined, TIMEOUT)
-    return session, details
-
-
-class Inbox:
-    def __init__(self):
-        self.items = []
-        self.changed = asyncio.Event()
-
-    def __call__(self, *args, **kwargs):
-        self.items.append((args, kwargs))
-        self.changed.set()
-
-    async def wait_for(self, count):
-        while len(self.items) < count:
-            self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), TIMEOUT)
-        return self.items
-
-
-def expect(condition, text):
-    if not condition:
-        raise AssertionError(text)
-
-
 async def main():
-    checks = []
-
-    def check(name):
-        def register(fn):
-            checks.append((name, fn))
-            return fn
-
-        return register
+    check = Checks()
 
     a, a_details = await connect()
     b, b_details = await connect()
@@ -275,12 +225,7 @@ async def main():
         for procedure, want in cases.items():
             got = list(await b.call(procedure))
             expect(got == want, f"{procedure} went to {got}, expected {want}")
-        try:
-            await b.call("com.adv.thing.put")
-        except ApplicationError as e:
-            expect(e.error == "wamp.error.no_such_procedure", f"error {e.error}")
-        else:
-            raise AssertionError("an unmatched call was routed")
+        await expect_error(b.call("com.adv.thing.put"), "wamp.error.no_such_procedure")
 
     @check("shared registration, round robin")
     async def _():
@@ -288,12 +233,10 @@ async def main():
         await c.register(lambda: "c", "com.adv.shared", options=RegisterOptions(invoke="roundrobin"))
         got = [await b.call("com.adv.shared") for _ in range(4)]
         expect(got == ["a", "c", "a", "c"], f"calls went to {got}")
-        try:
-            await b.register(lambda: "b", "com.adv.shared", options=RegisterOptions(invoke="random"))
-        except ApplicationError as e:
-            expect(e.error == "wamp.error.procedure_already_exists", f"error {e.error}")
-        else:
-            raise AssertionError("joined a round-robin registration with another policy")
+        other_policy = RegisterOptions(invoke="random")
+        await expect_error(
+            b.register(lambda: "b", "com.adv.shared", options=other_policy), "wamp.error.procedure_already_exists"
+        )
 
     @check("session meta API: count, list, get, on_join, on_leave")
     async def _():
@@ -306,24 +249,14 @@ async def main():
         expect(sorted(listed) == sorted([a_details.session, b_details.session, c_details.session]), f"list {listed}")
         got = await b.call("wamp.session.get", c_details.session)
         expect(got["session"] == c_details.session and got["authid"] == c_details.authid, f"get {got}")
-        try:
-            await b.call("wamp.session.get", 1)
-        except ApplicationError as e:
-            expect(e.error == "wamp.error.no_such_session", f"error {e.error}")
-        else:
-            raise AssertionError("got a session that does not exist")
+        await expect_error(b.call("wamp.session.get", 1), "wamp.error.no_such_session")
         d, d_details = await connect()
         (details,), _ = (await joined.wait_for(1))[0]
         expect(details["session"] == d_details.session, f"on_join {details}")
         d.leave()
         args, _ = (await left.wait_for(1))[0]
         expect(list(args) == [d_details.session, d_details.authid, d_details.authrole], f"on_leave {args}")
-        try:
-            await b.call("wamp.session.kill", c_details.session)
-        except ApplicationError as e:
-            expect(e.error == "wamp.error.not_authorized", f"error {e.error}")
-        else:
-            raise AssertionError("killed a session on a router that does not allow it")
+        await expect_error(b.call("wamp.session.kill", c_details.session), "wamp.error.not_authorized")
 
     @check("registration and subscription meta API and events")
     async def _():
@@ -387,38 +320,15 @@ async def main():
 
     @check("options the router does not offer are refused by name")
     async def _():
-        try:
-            await a.publish("com.adv.hashed", 1, options=PublishOptions(acknowledge=True, transaction_hash="abc"))
-        except ApplicationError as e:
-            expect(e.error == "wamp.error.option_not_allowed", f"error {e.error}")
-            expect("transaction_hash" in str(e.args), f"message {e.args}")
-        else:
-            raise AssertionError("transaction_hash was accepted")
+        hashed = PublishOptions(acknowledge=True, transaction_hash="abc")
+        e = await expect_error(a.publish("com.adv.hashed", 1, options=hashed), "wamp.error.option_not_allowed")
+        expect("transaction_hash" in str(e.args), f"message {e.args}")
 
     @check("the wamp. namespace is the router's")
     async def _():
-        try:
-            await a.register(lambda: None, "wamp.session.count")
-        except ApplicationError as e:
-            expect(e.error == "wamp.error.invalid_uri", f"error {e.error}")
-        else:
-            raise AssertionError("registered a wamp. procedure")
+        await expect_error(a.register(lambda: None, "wamp.session.count"), "wamp.error.invalid_uri")
 
-    failed = 0
-    for name, fn in checks:
-        try:
-            await asyncio.wait_for(fn(), TIMEOUT)
-            print(f"PASS {name}", flush=True)
-        except Exception as e:
-            failed += 1
-            print(f"FAIL {name}: {e!r}", flush=True)
-            traceback.print_exc()
-    for s in (a, b, c):
-        s.leave()
-    await asyncio.sleep(0.1)
-    if failed:
-        sys.exit(1)
-    print(f"DONE {len(checks)}", flush=True)
+    await check.run((a, b, c))
 
 
 if __name__ == "__main__":

@@ -10,76 +10,15 @@ rejects loosely invalid URIs before sending).
 """
 
 import asyncio
-import sys
-import traceback
 
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
-from autobahn.wamp.types import CallResult, ComponentConfig, PublishOptions
-from autobahn.websocket.util import parse_url
+from autobahn.wamp.types import CallResult, PublishOptions
 
-URL, REALM, SERIALIZER = sys.argv[1], sys.argv[2], sys.argv[3]
-TIMEOUT = 20
-
-
-async def connect():
-    """Opens one session and waits until it has joined."""
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-    session = ApplicationSession(ComponentConfig(REALM))
-    session.on("join", lambda s, details: joined.done() or joined.set_result(details))
-    session.on("leave", lambda s, details: joined.done() or joined.set_exception(RuntimeError(f"left: {details}")))
-    serializer = JsonSerializer() if SERIALIZER == "json" else MsgPackSerializer()
-    factory = WampWebSocketClientFactory(lambda: session, url=URL, serializers=[serializer])
-    _, host, port, _, _, _ = parse_url(URL)
-    await loop.create_connection(factory, host, port)
-    details = await asyncio.wait_for(joined, TIMEOUT)
-    return session, details
-
-
-class Inbox:
-    """Collects events of one subscription."""
-
-    def __init__(self):
-        self.items = []
-        self.changed = asyncio.Event()
-
-    def __call__(self, *args, **kwargs):
-        self.items.append((args, kwargs))
-        self.changed.set()
-
-    async def wait_for(self, count):
-        while len(self.items) < count:
-            self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), TIMEOUT)
-        return self.items
-
-
-def expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-async def expect_error(coro, uri):
-    try:
-        await coro
-    except ApplicationError as e:
-        expect(e.error == uri, f"expected {uri}, got {e.error}")
-        return e
-    raise AssertionError(f"expected {uri}, got success")
+from peer import REALM, Checks, Inbox, connect, expect, expect_error
 
 
 async def main():
-    checks = []
-
-    def check(name):
-        def register(fn):
-            checks.append((name, fn))
-            return fn
-
-        return register
+    check = Checks()
 
     a, a_details = await connect()
     b, _ = await connect()
@@ -197,21 +136,7 @@ async def main():
         results = await asyncio.gather(*(b.call("com.test.add2", i, i) for i in range(200)))
         expect(list(results) == [2 * i for i in range(200)], "wrong results")
 
-    failed = 0
-    for name, fn in checks:
-        try:
-            await asyncio.wait_for(fn(), TIMEOUT)
-            print(f"PASS {name}", flush=True)
-        except Exception as e:
-            failed += 1
-            print(f"FAIL {name}: {e!r}", flush=True)
-            traceback.print_exc()
-    for s in (a, b):
-        s.leave()
-    await asyncio.sleep(0.1)
-    if failed:
-        sys.exit(1)
-    print(f"DONE {len(checks)}", flush=True)
+    await check.run((a, b))
 
 
 if __name__ == "__main__":

@@ -9,52 +9,12 @@
 use std::time::Duration;
 
 use crate::protocol::id::IdAllocator;
+use crate::protocol::options::InvokePolicy;
 use crate::protocol::{errors, Id};
 use crate::router::patterns::{MatchPolicy, Patterns};
 use crate::router::realm::meta::Change;
 use crate::router::realm::RequestError;
 use crate::router::FastMap as HashMap;
-
-/// How a registration with several callees chooses one for a call
-/// (`REGISTER.Options.invoke`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvokePolicy {
-    /// One callee only.
-    Single,
-    /// Each callee in turn.
-    RoundRobin,
-    /// A callee at random.
-    Random,
-    /// The callee that registered first.
-    First,
-    /// The callee that registered last.
-    Last,
-}
-
-impl InvokePolicy {
-    /// The policy named by an `invoke` option (checked against the
-    /// specification's values before).
-    pub fn from_option(name: Option<&str>) -> InvokePolicy {
-        match name {
-            Some("roundrobin") => InvokePolicy::RoundRobin,
-            Some("random") => InvokePolicy::Random,
-            Some("first") => InvokePolicy::First,
-            Some("last") => InvokePolicy::Last,
-            _ => InvokePolicy::Single,
-        }
-    }
-
-    /// The option's value.
-    pub fn name(self) -> &'static str {
-        match self {
-            InvokePolicy::Single => "single",
-            InvokePolicy::RoundRobin => "roundrobin",
-            InvokePolicy::Random => "random",
-            InvokePolicy::First => "first",
-            InvokePolicy::Last => "last",
-        }
-    }
-}
 
 /// One callee of a registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,13 +116,13 @@ impl Registry {
             })?;
             let named = match policy {
                 MatchPolicy::Exact => format!("the procedure '{procedure}'"),
-                other => format!("the pattern '{procedure}' (match '{}')", other.name()),
+                other => format!("the pattern '{procedure}' (match '{}')", other.as_str()),
             };
             if existing.invoke == InvokePolicy::Single || existing.invoke != invoke {
                 let message = format!(
                     "{named} is already registered with invoke '{}'; a callee can join it only with the same \
                      shared policy",
-                    existing.invoke.name()
+                    existing.invoke.as_str()
                 );
                 return Err(RequestError::new(errors::PROCEDURE_ALREADY_EXISTS, message));
             }

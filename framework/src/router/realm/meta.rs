@@ -134,7 +134,7 @@ fn lists(by_policy: [(MatchPolicy, Vec<Id>); 3]) -> Value {
         by_policy
             .into_iter()
             .map(|(policy, ids)| {
-                (policy.name().to_owned(), Value::List(ids.into_iter().map(Value::from).collect()))
+                (policy.as_str().to_owned(), Value::List(ids.into_iter().map(Value::from).collect()))
             })
             .collect(),
     )
@@ -472,7 +472,7 @@ impl RealmCore {
             ("id".to_owned(), Value::from(id)),
             ("created".to_owned(), self.created(sub.created)),
             ("uri".to_owned(), Value::from(sub.topic.as_str())),
-            ("match".to_owned(), Value::from(sub.policy.name())),
+            ("match".to_owned(), Value::from(sub.policy.as_str())),
         ]))
     }
 
@@ -483,8 +483,8 @@ impl RealmCore {
             ("id".to_owned(), Value::from(id)),
             ("created".to_owned(), self.created(r.created)),
             ("uri".to_owned(), Value::from(r.procedure.as_str())),
-            ("match".to_owned(), Value::from(r.policy.name())),
-            ("invoke".to_owned(), Value::from(r.invoke.name())),
+            ("match".to_owned(), Value::from(r.policy.as_str())),
+            ("invoke".to_owned(), Value::from(r.invoke.as_str())),
         ]))
     }
 }
