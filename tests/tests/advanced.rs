@@ -222,3 +222,61 @@ async fn a_progressive_call_invocation_streams_chunks_over_the_wire() {
         other => panic!("expected RESULT, got {other:?}"),
     }
 }
+
+/// A callee that announces `call_canceling`, registered for `procedure`.
+async fn interruptible_callee(url: &str, procedure: &str) -> RawClient {
+    let mut callee = RawClient::connect(url, Serializer::MsgPack).await;
+    callee.send(&hello_interruptible("realm1")).await;
+    assert!(matches!(callee.recv().await, Message::Welcome { .. }));
+    callee.send(&Message::Register { request: 1, options: Dict::new(), procedure: procedure.into() }).await;
+    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    callee
+}
+
+/// The callee gets the INVOCATION, then an INTERRUPT for it.
+async fn expect_interrupted(callee: &mut RawClient) {
+    let invocation = match callee.recv().await {
+        Message::Invocation { request, .. } => request,
+        other => panic!("expected INVOCATION, got {other:?}"),
+    };
+    match callee.recv().await {
+        Message::Interrupt { request, options } => {
+            assert_eq!(request, invocation);
+            assert_eq!(options.get("mode").and_then(Value::as_str), Some("killnowait"));
+        }
+        other => panic!("expected INTERRUPT, got {other:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn our_client_cancels_a_call_it_gives_up() {
+    use wamp::client::{CallOptions, Client, ConnectOptions, ReconnectPolicy};
+    let router = TestRouter::start();
+    let mut callee = interruptible_callee(&router.url, "com.slow").await;
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
+    let client = Client::connect(options).await.unwrap();
+
+    // Its own timeout.
+    let timed = CallOptions { timeout: Some(Duration::from_millis(200)), ..CallOptions::default() };
+    let err = client.call_with("com.slow", Payload::default(), timed).await.unwrap_err();
+    assert_eq!(err.uri, TIMEOUT);
+    expect_interrupted(&mut callee).await;
+
+    // The call's future dropped inside the session.
+    let dropped = client
+        .with_context(|ctx| {
+            Box::pin(async move {
+                let call = ctx.call_with("com.slow", Payload::default(), CallOptions::default());
+                tokio::time::timeout(Duration::from_millis(200), call).await.is_err()
+            })
+        })
+        .await
+        .unwrap();
+    assert!(dropped, "the call was still waiting");
+    expect_interrupted(&mut callee).await;
+
+    // The session goes on.
+    let count: u64 = client.call("wamp.session.count", ()).await.unwrap();
+    assert_eq!(count, 2);
+}

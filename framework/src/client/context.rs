@@ -17,7 +17,7 @@ use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
 use super::payload::{from_payload, to_payload, CallResult};
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
-use crate::protocol::{errors, Id, Message, Payload};
+use crate::protocol::{errors, Dict, Id, Message, Payload, Value};
 use crate::Error;
 
 /// A registered procedure's handler.
@@ -282,6 +282,37 @@ impl Context {
         }
     }
 
+    /// Gives up the call `request`: it is forgotten (a late answer is
+    /// ignored) and, if the router takes CANCEL (`call_canceling` in its
+    /// WELCOME) and `session` is still the one that made the call, the
+    /// router is asked to cancel it (mode `killnowait`: the callee is
+    /// interrupted, the caller hears no more of it).
+    fn give_up(&self, request: Id, session: Option<Id>) {
+        // Never panics, even if dropped while the core is in use.
+        let Ok(mut core) = self.shared.core.try_borrow_mut() else { return };
+        core.abandon(request);
+        drop(core);
+        if session.is_none() || session != self.session_id() || !self.router_cancels() {
+            return;
+        }
+        let options = Dict::from([("mode".to_owned(), Value::from("killnowait"))]);
+        if let Ok(link) = self.shared.link.try_borrow() {
+            if let Some(link) = link.as_ref() {
+                link.send(Message::Cancel { request, options });
+            }
+        }
+    }
+
+    /// Whether the router announced `call_canceling` for its dealer.
+    fn router_cancels(&self) -> bool {
+        let info = self.shared.info.borrow();
+        let feature = info.as_ref().and_then(|i| {
+            let dealer = i.details.get("roles")?.as_dict()?.get("dealer")?.as_dict()?;
+            dealer.get("features")?.as_dict()?.get("call_canceling")?.as_bool()
+        });
+        feature == Some(true)
+    }
+
     fn not_connected(&self) -> Result<(), Error> {
         if self.shared.link.borrow().is_some() {
             Ok(())
@@ -319,17 +350,18 @@ impl Context {
             self.shared.core.borrow_mut().abandon(request);
             return Err(e);
         }
+        // Until the answer comes, giving up (a timeout, or this future
+        // dropped) cancels the call.
+        let mut in_flight = InFlight { ctx: self, request, session: self.session_id(), answered: false };
         let timeout = options.timeout.or(self.shared.call_timeout);
         let outcome = match timeout {
             None => rx.await,
             Some(limit) => match tokio::time::timeout(limit, rx).await {
                 Ok(outcome) => outcome,
-                Err(_) => {
-                    self.shared.core.borrow_mut().abandon(request);
-                    return Err(Error::timeout(limit));
-                }
+                Err(_) => return Err(Error::timeout(limit)),
             },
         };
+        in_flight.answered = true;
         match outcome {
             Ok(Outcome::Result { payload, .. }) => Ok(CallResult::from_payload(payload)),
             other => Err(failure(other)),
@@ -508,5 +540,23 @@ fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
         Ok(Outcome::Error { error, payload, .. }) => Error::from_parts(error, payload),
         Ok(Outcome::Lost) | Err(_) => Error::lost(),
         Ok(other) => Error::new(errors::PROTOCOL_VIOLATION, format!("unexpected answer {other:?}")),
+    }
+}
+
+/// A call of this session waiting for its answer; dropped before the
+/// answer came (a timeout, or the caller's future dropped), it gives the
+/// call up.
+struct InFlight<'a> {
+    ctx: &'a Context,
+    request: Id,
+    session: Option<Id>,
+    answered: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.ctx.give_up(self.request, self.session);
+        }
     }
 }

@@ -21,8 +21,8 @@ use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::link::{LinkEvent, LinkSender, Outgoing};
 use super::websocket::{self, ConnectOptions};
 use crate::auth::Identity;
-use crate::protocol::roles::ClientRoles;
-use crate::protocol::{errors, Dict, Id, Payload};
+use crate::protocol::roles::{router_roles, ClientRoles};
+use crate::protocol::{errors, Dict, Id, Payload, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::direct::{DirectOffer, DirectPeer};
 use crate::router::flow::{self, Next, OutboundReceiver};
@@ -373,8 +373,10 @@ impl Actor for SessionActor {
                             None => LinkSender::Local { realm, session },
                         };
                         ctx.add_stream(LocalEvents { receiver, shared: act.shared.clone() });
+                        // What a WELCOME of this router would say.
                         let mut details = Dict::new();
                         identity.write_details(&mut details);
+                        details.insert("roles".into(), Value::Dict(router_roles()));
                         let info = SessionInfo::new(session, &realm_name, details);
                         act.joined(info, sender, ctx);
                     }

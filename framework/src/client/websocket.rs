@@ -118,7 +118,7 @@ impl ConnectOptions {
 /// details it reads (`CallDetails`, `EventDetails`) or whose options it
 /// sends (`SubscribeOptions`, `RegisterOptions`, `PublishOptions`).
 pub(crate) const CLIENT_FEATURES: [(&str, &[&str]); 4] = [
-    ("caller", &[]),
+    ("caller", &["call_canceling"]),
     ("callee", &["caller_identification", "pattern_based_registration", "shared_registration"]),
     ("publisher", &["publisher_exclusion"]),
     ("subscriber", &["publisher_identification", "pattern_based_subscription"]),
