@@ -45,7 +45,15 @@ async fn a_session_that_never_answers_pings_is_closed() {
     // Not reading means not answering pings (the client answers them only
     // while it reads).
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    assert_eq!(silent.expect_closed().await, Some(1001), "closed as going away");
+    // The router has closed it (its connection is no longer counted)...
+    assert_eq!(router.router().connection_count(), 0, "the silent session's connection is closed");
+    // ...with 1001, going away. Reading now, the client first answers the
+    // pings queued before the close; the router's TCP stack answers those
+    // late pongs with a reset, which may overtake the close frame still
+    // unread here: then the client sees the connection reset instead.
+    if let Some(code) = silent.expect_closed().await {
+        assert_eq!(code, 1001, "closed as going away");
+    }
     // A session that reads stays open across several ping intervals.
     let (mut alive, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
