@@ -13,9 +13,12 @@ use serde::Serialize;
 use super::core::{ClientCore, Outcome};
 use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::holding::{self, StateAccess};
+use super::invocation::Invocation;
 use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
 use super::payload::{from_payload, to_payload, CallResult};
+use super::progressive::{CallStream, InputCall};
+use super::queue::CallQueue;
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
 use crate::protocol::{errors, Dict, Id, Message, Payload, Value};
 use crate::Error;
@@ -103,6 +106,12 @@ pub(crate) struct Shared {
     /// Handler tasks still running: past a limit the session takes no
     /// more deliveries (see [`HandlerGate`]).
     pub(crate) handlers: HandlerGate,
+    /// Where the partial results of this session's progressive calls go,
+    /// by CALL request id.
+    pub(crate) partials: RefCell<crate::router::FastMap<Id, Rc<CallQueue<Payload>>>>,
+    /// The invocations this session's procedures are still answering, by
+    /// INVOCATION request id (only those that did not finish at once).
+    pub(crate) invocations: RefCell<crate::router::FastMap<Id, Rc<Invocation>>>,
 }
 
 /// Counts a session's handler tasks. While [`MAX_HANDLERS_IN_FLIGHT`] run,
@@ -112,9 +121,15 @@ pub(crate) struct Shared {
 #[derive(Default)]
 pub(crate) struct HandlerGate {
     running: std::cell::Cell<usize>,
+    /// Call queues that are full (see [`super::queue`]).
+    held: std::cell::Cell<usize>,
     /// The delivery stream, waiting for room.
     waiter: RefCell<Option<std::task::Waker>>,
 }
+
+/// How much longer than a call's timeout a session waits when the router
+/// times the call too (`call_timeout`): the router's answer comes first.
+pub const ROUTER_TIMEOUT_GRACE: Duration = Duration::from_millis(500);
 
 /// How many `async` handler calls one session runs at once before it stops
 /// taking deliveries.
@@ -123,7 +138,26 @@ pub const MAX_HANDLERS_IN_FLIGHT: usize = 1024;
 impl HandlerGate {
     /// Whether the session takes deliveries.
     pub(crate) fn has_room(&self) -> bool {
-        self.running.get() < MAX_HANDLERS_IN_FLIGHT
+        self.running.get() < MAX_HANDLERS_IN_FLIGHT && self.held.get() == 0
+    }
+
+    /// A call queue is full: no deliveries until it is released.
+    pub(crate) fn hold(&self) {
+        self.held.set(self.held.get() + 1);
+    }
+
+    /// A full call queue was read down.
+    pub(crate) fn release(&self) {
+        self.held.set(self.held.get().saturating_sub(1));
+        self.wake_if_room();
+    }
+
+    fn wake_if_room(&self) {
+        if self.has_room() {
+            if let Some(waker) = self.waiter.borrow_mut().take() {
+                waker.wake();
+            }
+        }
     }
 
     /// Like [`HandlerGate::has_room`], remembering `waker` to wake when room
@@ -155,11 +189,7 @@ impl Drop for HandlerRunning {
     fn drop(&mut self) {
         let gate = &self.shared.handlers;
         gate.running.set(gate.running.get().saturating_sub(1));
-        if gate.has_room() {
-            if let Some(waker) = gate.waiter.borrow_mut().take() {
-                waker.wake();
-            }
-        }
+        gate.wake_if_room();
     }
 }
 
@@ -174,6 +204,8 @@ impl Shared {
             methods: RefCell::default(),
             attached: std::cell::OnceCell::new(),
             handlers: HandlerGate::default(),
+            partials: RefCell::default(),
+            invocations: RefCell::default(),
         }
     }
 }
@@ -275,7 +307,7 @@ impl Context {
         ))
     }
 
-    fn send(&self, message: Message) -> Result<(), Error> {
+    pub(crate) fn send(&self, message: Message) -> Result<(), Error> {
         match self.shared.link.borrow().as_ref() {
             Some(link) if link.send(message) => Ok(()),
             _ => Err(Error::new(errors::CANCELED, "the session is not connected to a router")),
@@ -287,12 +319,15 @@ impl Context {
     /// WELCOME) and `session` is still the one that made the call, the
     /// router is asked to cancel it (mode `killnowait`: the callee is
     /// interrupted, the caller hears no more of it).
-    fn give_up(&self, request: Id, session: Option<Id>) {
+    pub(crate) fn give_up(&self, request: Id, session: Option<Id>) {
         // Never panics, even if dropped while the core is in use.
         let Ok(mut core) = self.shared.core.try_borrow_mut() else { return };
         core.abandon(request);
         drop(core);
-        if session.is_none() || session != self.session_id() || !self.router_cancels() {
+        if session.is_none()
+            || session != self.session_id()
+            || !self.router_offers("dealer", "call_canceling")
+        {
             return;
         }
         let options = Dict::from([("mode".to_owned(), Value::from("killnowait"))]);
@@ -303,14 +338,33 @@ impl Context {
         }
     }
 
-    /// Whether the router announced `call_canceling` for its dealer.
-    fn router_cancels(&self) -> bool {
+    /// Whether the router announced `feature` for its `role` (`broker` or
+    /// `dealer`) in WELCOME, while joined.
+    pub fn router_offers(&self, role: &str, feature: &str) -> bool {
         let info = self.shared.info.borrow();
-        let feature = info.as_ref().and_then(|i| {
-            let dealer = i.details.get("roles")?.as_dict()?.get("dealer")?.as_dict()?;
-            dealer.get("features")?.as_dict()?.get("call_canceling")?.as_bool()
+        let offered = info.as_ref().and_then(|i| {
+            let role = i.details.get("roles")?.as_dict()?.get(role)?.as_dict()?;
+            role.get("features")?.as_dict()?.get(feature)?.as_bool()
         });
-        feature == Some(true)
+        offered == Some(true)
+    }
+
+    /// The CALL options on the wire (`options`' own, with the timeout in
+    /// milliseconds if the router times calls), and how long the session
+    /// itself waits. When the router times the call, its answer
+    /// (`wamp.error.timeout`, the callee interrupted) decides; the session
+    /// gives up [`ROUTER_TIMEOUT_GRACE`] later, should that answer not come.
+    fn call_options(&self, options: &CallOptions) -> (Dict, Option<Duration>) {
+        let mut dict = options.to_dict();
+        let timeout = options.timeout.or(self.shared.call_timeout);
+        match timeout {
+            Some(limit) if self.router_offers("dealer", "call_timeout") => {
+                let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX).max(1);
+                dict.insert("timeout".into(), Value::from(ms));
+                (dict, Some(limit.saturating_add(ROUTER_TIMEOUT_GRACE)))
+            }
+            _ => (dict, timeout),
+        }
     }
 
     fn not_connected(&self) -> Result<(), Error> {
@@ -343,9 +397,9 @@ impl Context {
     ) -> Result<CallResult, Error> {
         self.not_connected()?;
         self.refuse_self_deadlock(procedure)?;
+        let (dict, timeout) = self.call_options(&options);
         let (tx, rx) = reply::slot();
-        let (request, message) =
-            self.shared.core.borrow_mut().call(procedure, options.to_dict(), payload, tx);
+        let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
         if let Err(e) = self.send(message) {
             self.shared.core.borrow_mut().abandon(request);
             return Err(e);
@@ -353,7 +407,6 @@ impl Context {
         // Until the answer comes, giving up (a timeout, or this future
         // dropped) cancels the call.
         let mut in_flight = InFlight { ctx: self, request, session: self.session_id(), answered: false };
-        let timeout = options.timeout.or(self.shared.call_timeout);
         let outcome = match timeout {
             None => rx.await,
             Some(limit) => match tokio::time::timeout(limit, rx).await {
@@ -366,6 +419,73 @@ impl Context {
             Ok(Outcome::Result { payload, .. }) => Ok(CallResult::from_payload(payload)),
             other => Err(failure(other)),
         }
+    }
+
+    /// Calls a procedure asking for progressive results
+    /// (`receive_progress`): the stream yields each partial result the
+    /// callee sends, then the final result (or an error), then ends. The
+    /// call's timeout covers the whole stream; dropping the stream early
+    /// cancels the call.
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: wamp::Context) -> Result<(), wamp::Error> {
+    /// use futures_util::StreamExt as _;
+    /// use wamp::client::{CallOptions, CallProgress};
+    /// use wamp::client::payload::to_payload;
+    ///
+    /// let mut answers = ctx.call_progressive("com.example.count", to_payload(&(5,))?, CallOptions::default());
+    /// while let Some(answer) = answers.next().await {
+    ///     match answer? {
+    ///         CallProgress::Partial(step) => println!("step {}", step.get::<u32>(0)?),
+    ///         CallProgress::Final(total) => println!("done: {}", total.get::<u32>(0)?),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn call_progressive(&self, procedure: &str, payload: Payload, options: CallOptions) -> CallStream {
+        self.start_call(procedure, payload, options, false)
+    }
+
+    /// Calls a procedure whose input goes out in pieces (progressive call
+    /// invocations): `first` goes with the CALL, the rest through the
+    /// returned [`InputCall`]. The router must offer, and the callee
+    /// announce, `progressive_call_invocations`.
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: wamp::Context) -> Result<(), wamp::Error> {
+    /// use wamp::client::CallOptions;
+    /// use wamp::client::payload::to_payload;
+    ///
+    /// let upload = ctx.call_with_input("com.example.sum", to_payload(&(1,))?, CallOptions::default());
+    /// upload.send(to_payload(&(2,))?)?;
+    /// let total: i64 = upload.finish(to_payload(&(3,))?).await?.get(0)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn call_with_input(&self, procedure: &str, first: Payload, options: CallOptions) -> InputCall {
+        InputCall::new(procedure, self.start_call(procedure, first, options, true))
+    }
+
+    /// Starts a call whose answers come as a stream (and whose input is
+    /// progressive if `input`).
+    fn start_call(&self, procedure: &str, payload: Payload, options: CallOptions, input: bool) -> CallStream {
+        if let Err(e) = self.not_connected().and_then(|()| self.refuse_self_deadlock(procedure)) {
+            return CallStream::failed(e);
+        }
+        let (mut dict, timeout) = self.call_options(&options);
+        dict.insert("receive_progress".into(), Value::Bool(true));
+        if input {
+            dict.insert("progress".into(), Value::Bool(true));
+        }
+        let (tx, rx) = reply::slot();
+        let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
+        let partials = Rc::new(CallQueue::new(self.shared.clone()));
+        self.shared.partials.borrow_mut().insert(request, partials.clone());
+        if let Err(e) = self.send(message) {
+            self.shared.core.borrow_mut().abandon(request);
+            self.shared.partials.borrow_mut().remove(&request);
+            return CallStream::failed(e);
+        }
+        CallStream::running(self.clone(), request, partials, rx, timeout)
     }
 
     /// Publishes an event (not acknowledged; the publisher is excluded).
@@ -535,7 +655,7 @@ async fn exchange(
 }
 
 /// The error for an outcome that is not the expected success.
-fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
+pub(crate) fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
     match outcome {
         Ok(Outcome::Error { error, payload, .. }) => Error::from_parts(error, payload),
         Ok(Outcome::Lost) | Err(_) => Error::lost(),

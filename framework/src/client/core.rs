@@ -69,6 +69,36 @@ pub enum ClientEffect<R, H> {
         /// The call's args and kwargs.
         payload: Payload,
     },
+    /// A progressive RESULT of a call that asked for them
+    /// (`receive_progress`); the call stays pending.
+    Progress {
+        /// The CALL request id.
+        request: Id,
+        /// RESULT.Details.
+        details: Dict,
+        /// The partial result.
+        payload: Payload,
+    },
+    /// A further INVOCATION of a progressive call invocation in flight:
+    /// more input for the handler already running for `request`.
+    Input {
+        /// The INVOCATION request id.
+        request: Id,
+        /// Whether more input follows.
+        progress: bool,
+        /// The chunk's args and kwargs.
+        payload: Payload,
+    },
+    /// The router interrupts the invocation `request` (`call_canceling`).
+    Interrupt {
+        /// The INVOCATION request id.
+        request: Id,
+        /// `kill` (the router waits for the callee's answer) or
+        /// `killnowait` (it does not).
+        mode: String,
+        /// Why: the INTERRUPT's `reason`, else `wamp.error.canceled`.
+        reason: String,
+    },
     /// Deliver an event to the handler of a subscription.
     Deliver {
         /// The handler.
@@ -88,7 +118,11 @@ pub enum ClientEffect<R, H> {
 /// A request waiting for the router.
 #[derive(Debug)]
 enum Pending<R> {
-    Call(R),
+    /// A CALL; `progressive` if it asked for progressive results.
+    Call {
+        reply: R,
+        progressive: bool,
+    },
     Publish(R),
     /// SUBSCRIBE or REGISTER (the key says which); `restoring` after a
     /// reconnect. Every waiter asking for the same key while it is in
@@ -133,6 +167,9 @@ pub struct ClientCore<R, H> {
     order: Vec<Key>,
     by_subscription: HashMap<Id, Key>,
     by_registration: HashMap<Id, Key>,
+    /// Progressive call invocations that take more input: their
+    /// INVOCATION request ids.
+    inputs: crate::router::FastSet<Id>,
 }
 
 impl<R, H> Default for ClientCore<R, H> {
@@ -144,6 +181,7 @@ impl<R, H> Default for ClientCore<R, H> {
             order: Vec::new(),
             by_subscription: HashMap::default(),
             by_registration: HashMap::default(),
+            inputs: Default::default(),
         }
     }
 }
@@ -170,18 +208,40 @@ impl<R, H: Clone> ClientCore<R, H> {
         }
     }
 
-    /// Starts a CALL.
+    /// Starts a CALL. With `receive_progress` in `options`, progressive
+    /// results come as [`ClientEffect::Progress`] before the final one.
     pub fn call(&mut self, procedure: &str, options: Dict, payload: Payload, reply: R) -> (Id, Message) {
         let request = self.next_request();
-        self.pending.insert(request, Pending::Call(reply));
+        let progressive = options::Schema::flag(&options, "receive_progress", false);
+        self.pending.insert(request, Pending::Call { reply, progressive });
         (request, Message::Call { request, options, procedure: procedure.into(), payload })
+    }
+
+    /// A further CALL of the progressive call invocation `request` (which
+    /// was started with `progress` in its options); `progress` says
+    /// whether more follow. `None` if the call is no longer pending.
+    pub fn call_chunk(
+        &self,
+        request: Id,
+        procedure: &str,
+        progress: bool,
+        payload: Payload,
+    ) -> Option<Message> {
+        if !matches!(self.pending.get(&request), Some(Pending::Call { .. })) {
+            return None;
+        }
+        let mut options = Dict::new();
+        if progress {
+            options.insert("progress".into(), Value::Bool(true));
+        }
+        Some(Message::Call { request, options, procedure: procedure.into(), payload })
     }
 
     /// Forgets a CALL whose waiter gave up (timeout or drop); a late answer
     /// is then ignored.
     pub fn abandon(&mut self, request: Id) -> Option<R> {
         match self.pending.remove(&request) {
-            Some(Pending::Call(r) | Pending::Publish(r)) => Some(r),
+            Some(Pending::Call { reply: r, .. } | Pending::Publish(r)) => Some(r),
             Some(other) => {
                 // Only calls and publications can be abandoned; keep others.
                 self.pending.insert(request, other);
@@ -342,8 +402,20 @@ impl<R, H: Clone> ClientCore<R, H> {
         }
         match message {
             Message::Result { request, details, payload } => match self.pending.remove(&request) {
-                Some(Pending::Call(r)) => {
-                    out.push(ClientEffect::Complete(r, Outcome::Result { details, payload }))
+                Some(Pending::Call { reply, progressive })
+                    if options::Schema::flag(&details, "progress", false) =>
+                {
+                    self.pending.insert(request, Pending::Call { reply, progressive });
+                    if progressive {
+                        out.push(ClientEffect::Progress { request, details, payload });
+                    } else {
+                        out.push(ClientEffect::Violation(
+                            "a progressive RESULT for a call that did not ask for progressive results".into(),
+                        ));
+                    }
+                }
+                Some(Pending::Call { reply, .. }) => {
+                    out.push(ClientEffect::Complete(reply, Outcome::Result { details, payload }))
                 }
                 other => self.unexpected(request, other, "RESULT", out),
             },
@@ -397,7 +469,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                         }
                     }
                     Some(
-                        Pending::Call(r)
+                        Pending::Call { reply: r, .. }
                         | Pending::Publish(r)
                         | Pending::Unsubscribe(r)
                         | Pending::Unregister(r),
@@ -417,13 +489,26 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
             }
             Message::Invocation { request, registration, details, payload } => {
+                let progress = options::Schema::flag(&details, "progress", false);
+                if self.inputs.contains(&request) {
+                    if !progress {
+                        self.inputs.remove(&request);
+                    }
+                    out.push(ClientEffect::Input { request, progress, payload });
+                    return;
+                }
                 match self.by_registration.get(&registration).and_then(|k| self.entries.get(k)) {
-                    Some(entry) => out.push(ClientEffect::Invoke {
-                        handler: entry.handler.clone(),
-                        request,
-                        details,
-                        payload,
-                    }),
+                    Some(entry) => {
+                        if progress {
+                            self.inputs.insert(request);
+                        }
+                        out.push(ClientEffect::Invoke {
+                            handler: entry.handler.clone(),
+                            request,
+                            details,
+                            payload,
+                        })
+                    }
                     None => out.push(ClientEffect::Send(self.yield_error(
                         request,
                         errors::NO_SUCH_REGISTRATION.into(),
@@ -432,8 +517,16 @@ impl<R, H: Clone> ClientCore<R, H> {
                     ))),
                 }
             }
-            Message::Interrupt { request, .. } => {
-                tracing::debug!(request, "INTERRUPT ignored: call canceling is not announced");
+            Message::Interrupt { request, options } => {
+                self.inputs.remove(&request);
+                let text = |key: &str, default: &str| {
+                    options.get(key).and_then(Value::as_str).unwrap_or(default).to_owned()
+                };
+                out.push(ClientEffect::Interrupt {
+                    request,
+                    mode: text("mode", "kill"),
+                    reason: text("reason", errors::CANCELED),
+                });
             }
             other => out.push(ClientEffect::Violation(format!(
                 "a client does not accept {} messages in an open session",
@@ -478,9 +571,10 @@ impl<R, H: Clone> ClientCore<R, H> {
         pending.sort_unstable_by_key(|(id, _)| *id);
         for (_, p) in pending {
             match p {
-                Pending::Call(r) | Pending::Publish(r) | Pending::Unsubscribe(r) | Pending::Unregister(r) => {
-                    out.push(ClientEffect::Complete(r, Outcome::Lost))
-                }
+                Pending::Call { reply: r, .. }
+                | Pending::Publish(r)
+                | Pending::Unsubscribe(r)
+                | Pending::Unregister(r) => out.push(ClientEffect::Complete(r, Outcome::Lost)),
                 Pending::Add { key, waiters, restoring } => {
                     // Never confirmed: it will not be restored either. A
                     // restore in flight stays for the next session.
@@ -495,6 +589,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         }
         self.by_subscription.clear();
         self.by_registration.clear();
+        self.inputs.clear();
         for entry in self.entries.values_mut() {
             entry.id = None;
         }
@@ -522,6 +617,12 @@ impl<R, H: Clone> ClientCore<R, H> {
     pub fn pending_count(&self) -> usize {
         self.pending.len()
     }
+}
+
+/// A progressive YIELD: a partial result of the INVOCATION `request`,
+/// more to follow.
+pub fn yield_progress(request: Id, payload: Payload) -> Message {
+    Message::Yield { request, options: Dict::from([("progress".to_owned(), Value::Bool(true))]), payload }
 }
 
 fn not_held(uri: &str, what: &str, id: Id) -> Outcome {

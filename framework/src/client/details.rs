@@ -1,12 +1,33 @@
 //! What a procedure or event handler learns besides its arguments.
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::invocation::{CallControl, Interrupted, Interruption};
+use super::payload::{from_payload, result_payload};
 use crate::protocol::{Dict, Id, Value};
+use crate::Error;
 
 fn string(details: &Dict, key: &str) -> Option<String> {
     details.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Details of an invocation, injected into procedures that ask for them.
+/// Details of an invocation, injected into procedures that ask for them;
+/// also the handle through which a procedure sends partial results, reads
+/// further input and learns that its call was interrupted.
+///
+/// ```
+/// use wamp::prelude::*;
+///
+/// /// Counts to `n`, one partial result per step if the caller takes them.
+/// async fn count(n: u32, details: CallDetails) -> Result<u32, Error> {
+///     for i in 1..n {
+///         details.send_progress(i)?;
+///     }
+///     Ok(n)
+/// }
+/// # let _ = count;
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallDetails {
     /// The INVOCATION request id.
@@ -21,6 +42,9 @@ pub struct CallDetails {
     pub caller_authrole: Option<String>,
     /// INVOCATION.Details as received.
     pub details: Dict,
+    /// The call in progress (empty for details made with
+    /// [`CallDetails::new`]).
+    pub call: CallControl,
 }
 
 impl CallDetails {
@@ -33,7 +57,69 @@ impl CallDetails {
             caller_authid: string(&details, "caller_authid"),
             caller_authrole: string(&details, "caller_authrole"),
             details,
+            call: CallControl::default(),
         }
+    }
+
+    /// The same details, for the call `call` controls.
+    pub(crate) fn with_call(mut self, call: CallControl) -> Self {
+        self.call = call;
+        self
+    }
+
+    /// Whether the caller takes partial results
+    /// (`progressive_call_results`).
+    pub fn receives_progress(&self) -> bool {
+        self.call.receives_progress()
+    }
+
+    /// Sends `value` as a partial result, converted as a procedure's
+    /// return value is, if the caller takes them; `Ok(false)` if it does
+    /// not (the final result must then carry everything). Fails once the
+    /// call was interrupted.
+    pub fn send_progress(&self, value: impl Serialize) -> Result<bool, Error> {
+        if !self.receives_progress() {
+            return Ok(false);
+        }
+        self.call.send_progress(result_payload(&value)?)
+    }
+
+    /// Resolves when the router interrupts the call (the caller canceled
+    /// it, left, or its time ran out). A procedure that asks keeps running
+    /// when that happens and answers as it sees fit; one that does not is
+    /// dropped at the interruption, and the call answered with its error.
+    ///
+    /// ```
+    /// use wamp::prelude::*;
+    ///
+    /// async fn slow(details: CallDetails) -> Result<String, Error> {
+    ///     let interrupted = details.interrupted();
+    ///     tokio::select! {
+    ///         () = tokio::time::sleep(std::time::Duration::from_secs(60)) => Ok("done".into()),
+    ///         why = interrupted => Err(why.to_error()),
+    ///     }
+    /// }
+    /// # let _ = slow;
+    /// ```
+    pub fn interrupted(&self) -> Interrupted {
+        self.call.interrupted()
+    }
+
+    /// The interruption, if the router interrupted the call.
+    pub fn interruption(&self) -> Option<Interruption> {
+        self.call.interruption()
+    }
+
+    /// Whether the call is a progressive call invocation: more input
+    /// follows the arguments, read with [`CallDetails::next_input`].
+    pub fn takes_input(&self) -> bool {
+        self.call.takes_input()
+    }
+
+    /// The next input of a progressive call invocation, converted as call
+    /// results are; `None` after the last one (at once for other calls).
+    pub async fn next_input<T: DeserializeOwned>(&self) -> Option<Result<T, Error>> {
+        self.call.next_input().await.map(from_payload)
     }
 }
 

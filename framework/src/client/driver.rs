@@ -18,10 +18,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::context::{Completion, Context, Handler, Reply, Shared};
 use super::core::ClientEffect;
 use super::details::{CallDetails, EventDetails, SessionInfo};
+use super::invocation::{CallControl, Interruption, Invocation};
 use super::link::{LinkEvent, LinkSender, Outgoing};
+use super::queue::CallQueue;
 use super::websocket::{self, ConnectOptions};
 use crate::auth::Identity;
-use crate::protocol::roles::{router_roles, ClientRoles};
+use crate::protocol::options::Schema;
+use crate::protocol::roles::router_roles;
 use crate::protocol::{errors, Dict, Id, Payload, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::direct::{DirectOffer, DirectPeer};
@@ -173,6 +176,13 @@ impl SessionActor {
         self.shared.info.borrow_mut().take();
         self.shared.core.borrow_mut().disconnected(&mut self.effects);
         self.apply(ctx);
+        // The calls this session's procedures were answering are gone
+        // with the session.
+        let running: Vec<_> = self.shared.invocations.borrow_mut().drain().map(|(_, i)| i).collect();
+        for invocation in running {
+            let reason = errors::CANCELED.to_owned();
+            invocation.interrupt(Interruption { mode: "killnowait".into(), reason });
+        }
         let hook = if reconnecting { self.hooks.on_disconnect.clone() } else { self.hooks.on_leave.clone() };
         if let Some(hook) = hook {
             let fut = hook(self.handle.clone());
@@ -224,22 +234,58 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
             }
             ClientEffect::Invoke { handler: Handler::Procedure(procedure), request, details, payload } => {
                 let Some(link) = link else { continue };
+                let invocation = Rc::new(Invocation::new(
+                    request,
+                    link.clone(),
+                    Schema::flag(&details, "receive_progress", false),
+                    Schema::flag(&details, "progress", false).then(|| CallQueue::new(handle.shared.clone())),
+                ));
                 // Most handlers finish at once; only the others get a task
-                // (which answers on the link the call came from). A panic
-                // answers the call and goes no further.
-                let details = CallDetails::new(request, details);
+                // (which answers on the link the call came from, unless
+                // the call is interrupted first). A panic answers the call
+                // and goes no further.
+                let details =
+                    CallDetails::new(request, details).with_call(CallControl::new(invocation.clone()));
                 match contained(|| procedure(payload, details, handle.clone())) {
                     Ok(Completion::Now(result)) => answer(link, request, result),
                     Ok(Completion::Later(fut)) => {
                         let link = link.clone();
                         let running = handle.shared.handler_started();
+                        handle.shared.invocations.borrow_mut().insert(request, invocation.clone());
+                        let shared = handle.shared.clone();
                         actix::spawn(async move {
-                            let result = contained_future(fut).await.unwrap_or_else(Err);
+                            let control = CallControl::new(invocation.clone());
+                            let result = control
+                                .run(async move { contained_future(fut).await.unwrap_or_else(Err) })
+                                .await;
                             answer(&link, request, result);
+                            let mut invocations = shared.invocations.borrow_mut();
+                            if invocations.get(&request).is_some_and(|i| Rc::ptr_eq(i, &invocation)) {
+                                invocations.remove(&request);
+                            }
                             drop(running);
                         });
                     }
                     Err(panic) => answer(link, request, Err(panic)),
+                }
+            }
+            ClientEffect::Progress { request, payload, .. } => {
+                match handle.shared.partials.borrow().get(&request) {
+                    Some(partials) => partials.push(payload),
+                    None => tracing::debug!(request, "a partial result for a call given up"),
+                }
+            }
+            ClientEffect::Input { request, progress, payload } => {
+                match handle.shared.invocations.borrow().get(&request) {
+                    Some(invocation) => invocation.input(payload, progress),
+                    None => tracing::debug!(request, "input for a call already answered"),
+                }
+            }
+            ClientEffect::Interrupt { request, mode, reason } => {
+                let invocation = handle.shared.invocations.borrow().get(&request).cloned();
+                match invocation {
+                    Some(invocation) => invocation.interrupt(Interruption { mode, reason }),
+                    None => tracing::debug!(request, "INTERRUPT for a call already answered"),
                 }
             }
             ClientEffect::Deliver { handler: Handler::Event(event), publication, details, payload } => {
@@ -362,7 +408,8 @@ impl Actor for SessionActor {
                     handle: self.handle.clone(),
                     effects: Default::default(),
                 }));
-                let info = RealmSessionInfo { identity: identity.clone(), roles: ClientRoles::BASIC };
+                let info =
+                    RealmSessionInfo { identity: identity.clone(), roles: super::features::client_roles() };
                 let join = realm.addr().send(Join { info, outbound, gate: None, direct: Some(direct) });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {

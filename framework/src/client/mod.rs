@@ -22,27 +22,36 @@ mod context;
 pub mod core;
 mod details;
 pub mod driver;
+mod features;
 mod holding;
+mod invocation;
 pub mod link;
 mod options;
 pub mod payload;
+mod progressive;
+mod queue;
 mod reply;
 mod websocket;
 
 use actix::{Actor, Addr};
+use futures_util::future::{select, Either, LocalBoxFuture};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use context::{
     Completion, Context, EventFn, ProcedureFn, Registration, Subscription, MAX_HANDLERS_IN_FLIGHT,
+    ROUTER_TIMEOUT_GRACE,
 };
 pub use details::{CallDetails, EventDetails, SessionInfo};
 pub use driver::{Hooks, SessionActor, Start};
 pub use holding::{holding, Holding, StateAccess};
+pub use invocation::{CallControl, Interrupted, Interruption};
 pub use options::{
     CallOptions, InvokePolicy, MatchPolicy, PublishOptions, RegisterOptions, SubscribeOptions,
 };
 pub use payload::CallResult;
+pub use progressive::{CallProgress, CallStream, InputCall};
+pub use queue::QUEUE_HOLD_AT;
 pub use websocket::{ConnectOptions, ReconnectPolicy};
 
 use crate::protocol::{errors, Id, Payload};
@@ -52,6 +61,36 @@ use crate::Error;
 #[derive(Clone, Debug)]
 pub struct Client {
     actor: Addr<SessionActor>,
+}
+
+/// The answers of a call made with [`Client::call_progressive`]: each
+/// partial result, then the final result or an error, then the end.
+#[derive(Debug)]
+pub struct RemoteCallStream {
+    receiver: tokio::sync::mpsc::Receiver<Result<CallProgress, Error>>,
+}
+
+impl RemoteCallStream {
+    /// Waits for the final result, skipping partial ones.
+    pub async fn finish(mut self) -> Result<CallResult, Error> {
+        while let Some(answer) = self.receiver.recv().await {
+            if let CallProgress::Final(result) = answer? {
+                return Ok(result);
+            }
+        }
+        Err(Error::lost())
+    }
+}
+
+impl futures_util::Stream for RemoteCallStream {
+    type Item = Result<CallProgress, Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.receiver.poll_recv(cx)
+    }
 }
 
 fn gone(e: actix::MailboxError) -> Error {
@@ -111,6 +150,8 @@ impl Client {
     }
 
     /// Calls a procedure with full control (see [`Context::call_with`]).
+    /// Dropping the returned future gives the call up inside the session
+    /// too (and cancels it at the router), as for [`Context::call_with`].
     pub async fn call_with(
         &self,
         procedure: &str,
@@ -118,10 +159,57 @@ impl Client {
         options: CallOptions,
     ) -> Result<CallResult, Error> {
         let procedure = procedure.to_owned();
-        self.with_context(move |ctx| {
-            Box::pin(async move { ctx.call_with(&procedure, payload, options).await })
-        })
-        .await?
+        let (mut tx, rx) = tokio::sync::oneshot::channel();
+        let run = driver::WithContext::new(move |ctx: Context| -> LocalBoxFuture<'static, ()> {
+            Box::pin(async move {
+                let call = std::pin::pin!(ctx.call_with(&procedure, payload, options));
+                let outcome = match select(call, std::pin::pin!(tx.closed())).await {
+                    Either::Left((outcome, _)) => Some(outcome),
+                    // Nobody waits any more: dropping the call gives it up.
+                    Either::Right(_) => None,
+                };
+                if let Some(outcome) = outcome {
+                    let _ = tx.send(outcome);
+                }
+            })
+        });
+        self.actor.do_send(run);
+        rx.await.map_err(|_| Error::new(errors::CANCELED, "the session has ended"))?
+    }
+
+    /// Calls a procedure asking for progressive results (see
+    /// [`Context::call_progressive`]); the answers come through a stream
+    /// usable on any thread. Dropping it before its end cancels the call.
+    pub fn call_progressive(
+        &self,
+        procedure: &str,
+        payload: Payload,
+        options: CallOptions,
+    ) -> RemoteCallStream {
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let procedure = procedure.to_owned();
+        let forward = driver::WithContext::new(
+            move |ctx: Context| -> futures_util::future::LocalBoxFuture<'static, ()> {
+                Box::pin(async move {
+                    use futures_util::StreamExt as _;
+                    let mut answers = ctx.call_progressive(&procedure, payload, options);
+                    loop {
+                        let answer = tokio::select! {
+                            answer = answers.next() => answer,
+                            () = tx.closed() => return,
+                        };
+                        let Some(answer) = answer else { return };
+                        if tx.send(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                })
+            },
+        );
+        // The session runs the forwarding as a task of its own; a session
+        // that has ended drops it, which ends the stream.
+        self.actor.do_send(forward);
+        RemoteCallStream { receiver: rx }
     }
 
     /// Publishes an event (see [`Context::publish`]).

@@ -114,26 +114,10 @@ impl ConnectOptions {
     }
 }
 
-/// The advanced features this client supports, per role: those whose
-/// details it reads (`CallDetails`, `EventDetails`) or whose options it
-/// sends (`SubscribeOptions`, `RegisterOptions`, `PublishOptions`).
-pub(crate) const CLIENT_FEATURES: [(&str, &[&str]); 4] = [
-    ("caller", &["call_canceling"]),
-    ("callee", &["caller_identification", "pattern_based_registration", "shared_registration"]),
-    ("publisher", &["publisher_exclusion"]),
-    ("subscriber", &["publisher_identification", "pattern_based_subscription"]),
-];
-
 /// The HELLO a client sends: all four client roles, with the features of
-/// [`CLIENT_FEATURES`].
+/// [`super::features::CLIENT_FEATURES`].
 fn hello(options: &ConnectOptions) -> Message {
-    let roles: Dict = CLIENT_FEATURES
-        .into_iter()
-        .map(|(role, features)| {
-            let features: Dict = features.iter().map(|f| ((*f).to_owned(), Value::Bool(true))).collect();
-            (role.to_owned(), Value::Dict(Dict::from([("features".to_owned(), Value::Dict(features))])))
-        })
-        .collect();
+    let roles = super::features::hello_roles();
     let mut details = options.hello_details.clone();
     details.insert("roles".into(), Value::Dict(roles));
     details.insert("agent".into(), Value::from(concat!("actix-wamp/", env!("CARGO_PKG_VERSION"))));
@@ -395,6 +379,6 @@ mod tests {
         assert!(Role::ALL.iter().all(|role| roles.plays(*role)));
         assert!(roles.supports(Role::Callee, "caller_identification"));
         assert!(roles.supports(Role::Subscriber, "pattern_based_subscription"));
-        assert!(!roles.supports(Role::Callee, "call_canceling"), "INTERRUPT is not handled yet");
+        assert_eq!(roles, super::super::features::client_roles());
     }
 }

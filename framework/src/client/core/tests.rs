@@ -237,3 +237,124 @@ fn registering_again_while_a_restore_is_in_flight_joins_it() {
     );
     assert!(matches!(effects.as_slice(), [ClientEffect::Invoke { handler: "p2", .. }]));
 }
+
+fn flag(key: &str) -> Dict {
+    Dict::from([(key.to_owned(), Value::Bool(true))])
+}
+
+#[test]
+fn progressive_results_of_a_call_that_asked_for_them_keep_it_pending() {
+    let mut core = Core::new();
+    let (request, _) = core.call("com.count", flag("receive_progress"), Payload::default(), "call");
+    for n in 1..=2 {
+        let partial =
+            Message::Result { request, details: flag("progress"), payload: Payload::args(vec![n.into()]) };
+        match run(&mut core, partial).as_slice() {
+            [ClientEffect::Progress { request: r, payload, .. }] => {
+                assert_eq!((*r, payload.args_list()), (request, &[Value::from(n)][..]))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(core.pending_count(), 1);
+    let last = Message::Result { request, details: Dict::new(), payload: Payload::args(vec![3.into()]) };
+    assert!(matches!(
+        run(&mut core, last).as_slice(),
+        [ClientEffect::Complete("call", Outcome::Result { .. })]
+    ));
+    assert_eq!(core.pending_count(), 0);
+}
+
+#[test]
+fn a_progressive_result_nobody_asked_for_is_the_routers_violation() {
+    let mut core = Core::new();
+    let (request, _) = core.call("com.count", Dict::new(), Payload::default(), "call");
+    let partial = Message::Result { request, details: flag("progress"), payload: Payload::default() };
+    assert!(matches!(run(&mut core, partial).as_slice(), [ClientEffect::Violation(_)]));
+}
+
+#[test]
+fn further_invocations_of_a_progressive_call_are_input_for_the_running_handler() {
+    let mut core = Core::new();
+    let Ok(Some(register)) = core.register("com.sum", Dict::new(), "sum", "reg") else { panic!() };
+    run(&mut core, Message::Registered { request: request_of(&register), registration: 5 });
+    let invocation = |details: Dict, n: i64| Message::Invocation {
+        request: 40,
+        registration: 5,
+        details,
+        payload: Payload::args(vec![n.into()]),
+    };
+    assert!(matches!(
+        run(&mut core, invocation(flag("progress"), 1)).as_slice(),
+        [ClientEffect::Invoke { handler: "sum", request: 40, .. }]
+    ));
+    assert!(matches!(
+        run(&mut core, invocation(flag("progress"), 2)).as_slice(),
+        [ClientEffect::Input { request: 40, progress: true, .. }]
+    ));
+    assert!(matches!(
+        run(&mut core, invocation(Dict::new(), 3)).as_slice(),
+        [ClientEffect::Input { request: 40, progress: false, .. }]
+    ));
+    // The input ended: the same request id is a new call.
+    assert!(matches!(run(&mut core, invocation(Dict::new(), 4)).as_slice(), [ClientEffect::Invoke { .. }]));
+}
+
+#[test]
+fn interrupt_names_its_mode_and_reason_and_ends_the_input() {
+    let mut core = Core::new();
+    let Ok(Some(register)) = core.register("com.sum", Dict::new(), "sum", "reg") else { panic!() };
+    run(&mut core, Message::Registered { request: request_of(&register), registration: 5 });
+    let first = Message::Invocation {
+        request: 9,
+        registration: 5,
+        details: flag("progress"),
+        payload: Payload::default(),
+    };
+    run(&mut core, first);
+    let options = Dict::from([
+        ("mode".to_owned(), Value::from("killnowait")),
+        ("reason".to_owned(), Value::from(errors::TIMEOUT)),
+    ]);
+    match run(&mut core, Message::Interrupt { request: 9, options }).as_slice() {
+        [ClientEffect::Interrupt { request: 9, mode, reason }] => {
+            assert_eq!((mode.as_str(), reason.as_str()), ("killnowait", errors::TIMEOUT))
+        }
+        other => panic!("{other:?}"),
+    }
+    match run(&mut core, Message::Interrupt { request: 9, options: Dict::new() }).as_slice() {
+        [ClientEffect::Interrupt { mode, reason, .. }] => {
+            assert_eq!((mode.as_str(), reason.as_str()), ("kill", errors::CANCELED), "the defaults")
+        }
+        other => panic!("{other:?}"),
+    }
+    let late = Message::Invocation {
+        request: 9,
+        registration: 5,
+        details: Dict::new(),
+        payload: Payload::default(),
+    };
+    assert!(
+        matches!(run(&mut core, late).as_slice(), [ClientEffect::Invoke { .. }]),
+        "no input after INTERRUPT"
+    );
+}
+
+#[test]
+fn chunks_of_a_progressive_call_go_out_while_it_is_pending() {
+    let mut core = Core::new();
+    let (request, _) = core.call("com.sum", flag("progress"), Payload::default(), "call");
+    let Some(Message::Call { request: r, options, .. }) =
+        core.call_chunk(request, "com.sum", true, Payload::default())
+    else {
+        panic!("a CALL")
+    };
+    assert_eq!((r, options.get("progress")), (request, Some(&Value::Bool(true))));
+    let Some(Message::Call { options, .. }) = core.call_chunk(request, "com.sum", false, Payload::default())
+    else {
+        panic!("a CALL")
+    };
+    assert!(options.is_empty(), "the last chunk has no progress flag");
+    run(&mut core, Message::Result { request, details: Dict::new(), payload: Payload::default() });
+    assert!(core.call_chunk(request, "com.sum", true, Payload::default()).is_none());
+}
