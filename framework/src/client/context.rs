@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::core::{ClientCore, Outcome};
 use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::holding::{self, StateAccess};
-use super::invocation::Invocation;
+use super::invocation::InvocationState;
 use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
 use super::payload::{from_payload, to_payload, CallResult};
@@ -111,7 +111,10 @@ pub(crate) struct Shared {
     pub(crate) partials: RefCell<crate::router::FastMap<Id, Rc<CallQueue<Payload>>>>,
     /// The invocations this session's procedures are still answering, by
     /// INVOCATION request id (only those that did not finish at once).
-    pub(crate) invocations: RefCell<crate::router::FastMap<Id, Rc<Invocation>>>,
+    pub(crate) invocations: RefCell<crate::router::FastMap<Id, InvocationState>>,
+    /// The invocation (request, session) whose handler is running for the
+    /// first time, inside the delivery of its INVOCATION.
+    pub(crate) first_run: std::cell::Cell<Option<(Id, Id)>>,
 }
 
 /// Counts a session's handler tasks. While [`MAX_HANDLERS_IN_FLIGHT`] run,
@@ -206,6 +209,7 @@ impl Shared {
             handlers: HandlerGate::default(),
             partials: RefCell::default(),
             invocations: RefCell::default(),
+            first_run: std::cell::Cell::new(None),
         }
     }
 }

@@ -212,7 +212,7 @@ impl<R, H: Clone> ClientCore<R, H> {
     /// results come as [`ClientEffect::Progress`] before the final one.
     pub fn call(&mut self, procedure: &str, options: Dict, payload: Payload, reply: R) -> (Id, Message) {
         let request = self.next_request();
-        let progressive = options::Schema::flag(&options, "receive_progress", false);
+        let progressive = !options.is_empty() && options::Schema::flag(&options, "receive_progress", false);
         self.pending.insert(request, Pending::Call { reply, progressive });
         (request, Message::Call { request, options, procedure: procedure.into(), payload })
     }
@@ -403,7 +403,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         match message {
             Message::Result { request, details, payload } => match self.pending.remove(&request) {
                 Some(Pending::Call { reply, progressive })
-                    if options::Schema::flag(&details, "progress", false) =>
+                    if !details.is_empty() && options::Schema::flag(&details, "progress", false) =>
                 {
                     self.pending.insert(request, Pending::Call { reply, progressive });
                     if progressive {
@@ -489,8 +489,8 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
             }
             Message::Invocation { request, registration, details, payload } => {
-                let progress = options::Schema::flag(&details, "progress", false);
-                if self.inputs.contains(&request) {
+                let progress = !details.is_empty() && options::Schema::flag(&details, "progress", false);
+                if !self.inputs.is_empty() && self.inputs.contains(&request) {
                     if !progress {
                         self.inputs.remove(&request);
                     }

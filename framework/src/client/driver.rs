@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::context::{Completion, Context, Handler, Reply, Shared};
 use super::core::ClientEffect;
 use super::details::{CallDetails, EventDetails, SessionInfo};
-use super::invocation::{CallControl, Interruption, Invocation};
+use super::invocation::{CallControl, Interruption, InvocationState};
 use super::link::{LinkEvent, LinkSender, Outgoing};
 use super::queue::CallQueue;
 use super::websocket::{self, ConnectOptions};
@@ -179,9 +179,8 @@ impl SessionActor {
         // The calls this session's procedures were answering are gone
         // with the session.
         let running: Vec<_> = self.shared.invocations.borrow_mut().drain().map(|(_, i)| i).collect();
-        for invocation in running {
-            let reason = errors::CANCELED.to_owned();
-            invocation.interrupt(Interruption { mode: "killnowait".into(), reason });
+        for mut invocation in running {
+            invocation.interrupt(Interruption::session_ended());
         }
         let hook = if reconnecting { self.hooks.on_disconnect.clone() } else { self.hooks.on_leave.clone() };
         if let Some(hook) = hook {
@@ -234,39 +233,64 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
             }
             ClientEffect::Invoke { handler: Handler::Procedure(procedure), request, details, payload } => {
                 let Some(link) = link else { continue };
-                let invocation = Rc::new(Invocation::new(
-                    request,
-                    link.clone(),
-                    Schema::flag(&details, "receive_progress", false),
-                    Schema::flag(&details, "progress", false).then(|| CallQueue::new(handle.shared.clone())),
-                ));
+                // The call's state is made when first asked for (at once
+                // for a call that takes input), and goes when the call has
+                // been answered.
+                let session = handle.session_id().unwrap_or_default();
+                let (receive_progress, takes_input) = if details.is_empty() {
+                    (false, false)
+                } else {
+                    (
+                        Schema::flag(&details, "receive_progress", false),
+                        Schema::flag(&details, "progress", false),
+                    )
+                };
+                if takes_input {
+                    let inputs = Rc::new(CallQueue::new(handle.shared.clone()));
+                    handle
+                        .shared
+                        .invocations
+                        .borrow_mut()
+                        .insert(request, InvocationState::new(session, Some(inputs)));
+                }
                 // Most handlers finish at once; only the others get a task
                 // (which answers on the link the call came from, unless
                 // the call is interrupted first). A panic answers the call
                 // and goes no further.
-                let details =
-                    CallDetails::new(request, details).with_call(CallControl::new(invocation.clone()));
-                match contained(|| procedure(payload, details, handle.clone())) {
-                    Ok(Completion::Now(result)) => answer(link, request, result),
+                let control = CallControl::new(request, session, receive_progress, handle.shared.clone());
+                let details = CallDetails::new(request, details).with_call(control);
+                handle.shared.first_run.set(Some((request, session)));
+                let outcome = contained(|| procedure(payload, details, handle.clone()));
+                handle.shared.first_run.set(None);
+                match outcome {
                     Ok(Completion::Later(fut)) => {
+                        handle
+                            .shared
+                            .invocations
+                            .borrow_mut()
+                            .entry(request)
+                            .or_insert_with(|| InvocationState::new(session, None));
                         let link = link.clone();
                         let running = handle.shared.handler_started();
-                        handle.shared.invocations.borrow_mut().insert(request, invocation.clone());
                         let shared = handle.shared.clone();
+                        let control = CallControl::new(request, session, receive_progress, shared.clone());
                         actix::spawn(async move {
-                            let control = CallControl::new(invocation.clone());
                             let result = control
                                 .run(async move { contained_future(fut).await.unwrap_or_else(Err) })
                                 .await;
                             answer(&link, request, result);
-                            let mut invocations = shared.invocations.borrow_mut();
-                            if invocations.get(&request).is_some_and(|i| Rc::ptr_eq(i, &invocation)) {
-                                invocations.remove(&request);
-                            }
+                            answered(&shared, request, session);
                             drop(running);
                         });
                     }
-                    Err(panic) => answer(link, request, Err(panic)),
+                    Ok(Completion::Now(result)) => {
+                        answered(&handle.shared, request, session);
+                        answer(link, request, result);
+                    }
+                    Err(panic) => {
+                        answered(&handle.shared, request, session);
+                        answer(link, request, Err(panic));
+                    }
                 }
             }
             ClientEffect::Progress { request, payload, .. } => {
@@ -282,8 +306,7 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
                 }
             }
             ClientEffect::Interrupt { request, mode, reason } => {
-                let invocation = handle.shared.invocations.borrow().get(&request).cloned();
-                match invocation {
+                match handle.shared.invocations.borrow_mut().get_mut(&request) {
                     Some(invocation) => invocation.interrupt(Interruption { mode, reason }),
                     None => tracing::debug!(request, "INTERRUPT for a call already answered"),
                 }
@@ -321,6 +344,21 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
         link.leave();
     }
     true
+}
+
+/// The invocation `request` of `session` has been answered: its state
+/// goes (its input ends, anything waiting on it wakes).
+fn answered(shared: &Shared, request: Id, session: Id) {
+    let mut invocations = shared.invocations.borrow_mut();
+    if invocations.is_empty() {
+        return;
+    }
+    if invocations.get(&request).is_some_and(|state| state.session() == session) {
+        if let Some(mut state) = invocations.remove(&request) {
+            drop(invocations);
+            state.end();
+        }
+    }
 }
 
 /// Runs a handler, turning a panic into a `wamp.error.runtime_error`: a
@@ -657,5 +695,118 @@ mod tests {
             other => panic!("expected GOODBYE, got {other:?}"),
         }
         assert!(matches!(next_input(&input), Some(RealmInput::Leave { session: 7 })));
+    }
+
+    /// Registers `handler` as registration 3 of `session`.
+    fn register(session: &DirectSession, handler: super::super::ProcedureFn) {
+        let (tx, _rx) = super::super::reply::slot();
+        let register = session.handle.shared.core.borrow_mut().register(
+            "com.example.slow",
+            Dict::new(),
+            Handler::Procedure(handler),
+            tx,
+        );
+        let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
+        session.deliver(ToPeer::Message(Message::Registered { request, registration: 3 }));
+    }
+
+    fn invoke(session: &DirectSession, request: Id) {
+        let message = Message::Invocation {
+            request,
+            registration: 3,
+            details: Dict::new(),
+            payload: Payload::default(),
+        };
+        session.deliver(ToPeer::Message(message));
+    }
+
+    fn interrupt(session: &DirectSession, request: Id) {
+        let options = Dict::from([("mode".to_owned(), Value::from("kill"))]);
+        session.deliver(ToPeer::Message(Message::Interrupt { request, options }));
+    }
+
+    /// Lets the spawned handler tasks run.
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[test]
+    fn a_call_answered_at_once_leaves_no_state_behind() {
+        let input = Rc::new(LocalInput::default());
+        let session = direct_session(&input);
+        register(&session, Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload))));
+        invoke(&session, 11);
+        assert!(matches!(
+            next_input(&input),
+            Some(RealmInput::Inbound { message: Message::Yield { .. }, .. })
+        ));
+        assert!(session.handle.shared.invocations.borrow().is_empty());
+    }
+
+    #[actix_web::test]
+    async fn an_interrupt_drops_a_procedure_that_does_not_watch_and_answers_with_canceled() {
+        struct Flag(Rc<std::cell::Cell<bool>>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let input = Rc::new(LocalInput::default());
+        let session = direct_session(&input);
+        let dropped = Rc::new(std::cell::Cell::new(false));
+        let flag = dropped.clone();
+        register(
+            &session,
+            Rc::new(move |_payload, _details, _ctx| {
+                let guard = Flag(flag.clone());
+                Completion::Later(Box::pin(async move {
+                    std::future::pending::<()>().await;
+                    drop(guard);
+                    Ok(Payload::default())
+                }))
+            }),
+        );
+        invoke(&session, 12);
+        settle().await;
+        assert!(next_input(&input).is_none(), "no answer before the interrupt");
+        assert_eq!(session.handle.shared.invocations.borrow().len(), 1);
+        interrupt(&session, 12);
+        settle().await;
+        match next_input(&input) {
+            Some(RealmInput::Inbound { message: Message::Error { request: 12, error, .. }, .. }) => {
+                assert_eq!(error, errors::CANCELED)
+            }
+            other => panic!("expected ERROR canceled, got {other:?}"),
+        }
+        assert!(dropped.get(), "the procedure's future was dropped");
+        assert!(session.handle.shared.invocations.borrow().is_empty());
+    }
+
+    #[actix_web::test]
+    async fn a_procedure_that_watches_answers_its_interrupt_itself() {
+        let input = Rc::new(LocalInput::default());
+        let session = direct_session(&input);
+        register(
+            &session,
+            Rc::new(|_payload, details: CallDetails, _ctx| {
+                Completion::Later(Box::pin(async move {
+                    let why = details.interrupted().await;
+                    Ok(Payload::args(vec![Value::from(format!("stopped: {}", why.mode))]))
+                }))
+            }),
+        );
+        invoke(&session, 13);
+        settle().await;
+        interrupt(&session, 13);
+        settle().await;
+        match next_input(&input) {
+            Some(RealmInput::Inbound { message: Message::Yield { request: 13, payload, .. }, .. }) => {
+                assert_eq!(payload.args_list(), [Value::from("stopped: kill")])
+            }
+            other => panic!("expected the procedure's own YIELD, got {other:?}"),
+        }
+        assert!(session.handle.shared.invocations.borrow().is_empty());
     }
 }

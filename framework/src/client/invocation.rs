@@ -3,15 +3,19 @@
 //! (`progressive_call_results`), read further input (progressive call
 //! invocations), learn that the router interrupted the call
 //! (`call_canceling`, `call_timeout`).
+//!
+//! The session keeps the state of each call in progress in a map by
+//! INVOCATION request id; a handler's [`CallControl`] reaches it there.
+//! A call whose handler answers at once, without asking for its state,
+//! never enters that map.
 
-use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
+use super::context::Shared;
 use super::core::yield_progress;
-use super::link::LinkSender;
 use super::queue::CallQueue;
 use crate::protocol::{errors, Id, Payload};
 use crate::Error;
@@ -23,7 +27,8 @@ pub struct Interruption {
     /// on to the caller; `killnowait`: the caller was already answered.
     pub mode: String,
     /// The reason URI: `wamp.error.canceled` (the caller canceled, or
-    /// left) or `wamp.error.timeout` (the call's time ran out).
+    /// left, or this session's connection ended) or `wamp.error.timeout`
+    /// (the call's time ran out).
     pub reason: String,
 }
 
@@ -33,47 +38,50 @@ impl Interruption {
     pub fn to_error(&self) -> Error {
         Error::new(self.reason.clone(), format!("the call was interrupted ({})", self.mode))
     }
+
+    /// The interruption of every call of a session whose connection ended.
+    pub(crate) fn session_ended() -> Self {
+        Interruption { mode: "killnowait".into(), reason: errors::CANCELED.into() }
+    }
 }
 
-/// The state of one invocation in progress.
-pub(crate) struct Invocation {
-    request: Id,
-    link: LinkSender,
-    /// The caller takes partial results.
-    receive_progress: bool,
-    interrupted: RefCell<Option<Interruption>>,
+/// The state of one invocation in progress, kept by the session.
+#[derive(Default)]
+pub(crate) struct InvocationState {
+    /// The router session the call came in on.
+    session: Id,
+    interrupted: Option<Interruption>,
     /// The handler watches for the interruption (and answers it itself).
-    watched: Cell<bool>,
-    wakers: RefCell<Vec<Waker>>,
+    watched: bool,
+    wakers: Vec<Waker>,
     /// Further input, for a progressive call invocation.
-    inputs: Option<CallQueue<Payload>>,
+    inputs: Option<Rc<CallQueue<Payload>>>,
 }
 
-impl Invocation {
-    pub(crate) fn new(
-        request: Id,
-        link: LinkSender,
-        receive_progress: bool,
-        inputs: Option<CallQueue<Payload>>,
-    ) -> Self {
-        Invocation {
-            request,
-            link,
-            receive_progress,
-            interrupted: RefCell::new(None),
-            watched: Cell::new(false),
-            wakers: RefCell::default(),
-            inputs,
-        }
+impl InvocationState {
+    /// A call of `session`; `takes_input` for a progressive call
+    /// invocation.
+    pub(crate) fn new(session: Id, takes_input: Option<Rc<CallQueue<Payload>>>) -> Self {
+        InvocationState { session, inputs: takes_input, ..Default::default() }
+    }
+
+    /// The router session the call came in on.
+    pub(crate) fn session(&self) -> Id {
+        self.session
     }
 
     /// The router interrupted the call: wakes whoever waits for it.
-    pub(crate) fn interrupt(&self, interruption: Interruption) {
-        *self.interrupted.borrow_mut() = Some(interruption);
+    pub(crate) fn interrupt(&mut self, interruption: Interruption) {
+        self.interrupted = Some(interruption);
+        self.end();
+    }
+
+    /// The call is over for this session: the input ends, waiters wake.
+    pub(crate) fn end(&mut self) {
         if let Some(inputs) = &self.inputs {
             inputs.close();
         }
-        for waker in self.wakers.borrow_mut().drain(..) {
+        for waker in self.wakers.drain(..) {
             waker.wake();
         }
     }
@@ -88,97 +96,129 @@ impl Invocation {
         }
     }
 
-    fn poll_interrupted(&self, cx: &mut TaskContext<'_>) -> Poll<Interruption> {
-        if let Some(interruption) = self.interrupted.borrow().clone() {
-            return Poll::Ready(interruption);
+    fn wait(&mut self, waker: &Waker) {
+        if !self.wakers.iter().any(|w| w.will_wake(waker)) {
+            self.wakers.push(waker.clone());
         }
-        let mut wakers = self.wakers.borrow_mut();
-        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            wakers.push(cx.waker().clone());
-        }
-        Poll::Pending
     }
 }
 
 /// What a [`CallDetails`](super::CallDetails) can do about its call. Empty
 /// (every action a no-op) for details built by hand, as in unit tests.
 #[derive(Clone, Default)]
-pub struct CallControl(Option<Rc<Invocation>>);
+pub struct CallControl(Option<Control>);
+
+#[derive(Clone)]
+struct Control {
+    request: Id,
+    session: Id,
+    receive_progress: bool,
+    shared: Rc<Shared>,
+}
+
+impl Control {
+    /// Runs `f` on the call's state, if the call is still in progress in
+    /// this session. While the handler runs for the first time (inside
+    /// the delivery of its INVOCATION) the state is made on first use: a
+    /// call answered at once without asking costs nothing here.
+    fn with_state<T>(&self, f: impl FnOnce(&mut InvocationState) -> T) -> Option<T> {
+        let mut invocations = self.shared.invocations.try_borrow_mut().ok()?;
+        if self.shared.first_run.get() == Some((self.request, self.session)) {
+            let state =
+                invocations.entry(self.request).or_insert_with(|| InvocationState::new(self.session, None));
+            return Some(f(state));
+        }
+        invocations.get_mut(&self.request).filter(|s| s.session == self.session).map(f)
+    }
+
+    /// The interruption: the router's, or the session's end if the call is
+    /// no longer in progress here.
+    fn poll_interrupted(&self, cx: &mut TaskContext<'_>, watch: bool) -> Poll<Interruption> {
+        let state = self.with_state(|state| {
+            state.watched |= watch;
+            match &state.interrupted {
+                Some(interruption) => Poll::Ready(interruption.clone()),
+                None => {
+                    state.wait(cx.waker());
+                    Poll::Pending
+                }
+            }
+        });
+        state.unwrap_or_else(|| Poll::Ready(Interruption::session_ended()))
+    }
+}
 
 impl CallControl {
-    pub(crate) fn new(invocation: Rc<Invocation>) -> Self {
-        CallControl(Some(invocation))
+    pub(crate) fn new(request: Id, session: Id, receive_progress: bool, shared: Rc<Shared>) -> Self {
+        CallControl(Some(Control { request, session, receive_progress, shared }))
     }
 
     /// Whether the caller takes partial results.
     pub fn receives_progress(&self) -> bool {
-        self.0.as_ref().is_some_and(|i| i.receive_progress)
+        self.0.as_ref().is_some_and(|c| c.receive_progress)
     }
 
     /// Sends a partial result, if the caller takes them (`Ok(false)` if it
     /// does not: the call's final result must then carry everything).
+    /// Fails once the call was interrupted or its session ended.
     pub fn send_progress(&self, payload: Payload) -> Result<bool, Error> {
-        let Some(invocation) = &self.0 else { return Ok(false) };
-        if !invocation.receive_progress {
-            return Ok(false);
+        let Some(control) = self.0.as_ref().filter(|c| c.receive_progress) else { return Ok(false) };
+        let interrupted = control.with_state(|state| state.interrupted.clone());
+        match interrupted {
+            None => return Err(Interruption::session_ended().to_error()),
+            Some(Some(interruption)) => return Err(interruption.to_error()),
+            Some(None) => {}
         }
-        if let Some(interruption) = invocation.interrupted.borrow().as_ref() {
-            return Err(interruption.to_error());
-        }
-        if invocation.link.send(yield_progress(invocation.request, payload)) {
-            Ok(true)
-        } else {
-            Err(Error::new(errors::CANCELED, "the session is not connected to a router"))
+        let link = control.shared.link.borrow();
+        match link.as_ref() {
+            Some(link) if link.send(yield_progress(control.request, payload)) => Ok(true),
+            _ => Err(Error::new(errors::CANCELED, "the session is not connected to a router")),
         }
     }
 
     /// The interruption, if the router interrupted the call.
     pub fn interruption(&self) -> Option<Interruption> {
-        self.0.as_ref().and_then(|i| i.interrupted.borrow().clone())
+        self.0.as_ref()?.with_state(|state| state.interrupted.clone()).flatten()
     }
 
-    /// Resolves when the router interrupts the call. A handler that waits
-    /// for it keeps running when that happens, and answers as it sees fit;
-    /// a handler that never asks is dropped at the interruption instead
-    /// and the call answered with the interruption's error.
+    /// Resolves when the router interrupts the call, or the session's
+    /// connection ends. A handler that waits for it keeps running when
+    /// that happens, and answers as it sees fit; a handler that never asks
+    /// is dropped at the interruption instead and the call answered with
+    /// the interruption's error.
     pub fn interrupted(&self) -> Interrupted {
-        if let Some(invocation) = &self.0 {
-            invocation.watched.set(true);
+        if let Some(control) = &self.0 {
+            control.with_state(|state| state.watched = true);
         }
-        Interrupted { invocation: self.0.clone() }
+        Interrupted { control: self.0.clone() }
     }
 
     /// The next input of a progressive call invocation; `None` after the
     /// last (or at once, for a call that is not one).
     pub async fn next_input(&self) -> Option<Payload> {
-        let inputs = self.0.as_ref().filter(|i| i.inputs.is_some())?.clone();
-        std::future::poll_fn(|cx| match &inputs.inputs {
-            Some(queue) => queue.poll_next(cx),
-            None => Poll::Ready(None),
-        })
-        .await
+        let queue = self.0.as_ref()?.with_state(|state| state.inputs.clone()).flatten()?;
+        std::future::poll_fn(|cx| queue.poll_next(cx)).await
     }
 
     /// Whether this call is a progressive call invocation (more input may
     /// follow the first).
     pub fn takes_input(&self) -> bool {
-        self.0.as_ref().is_some_and(|i| i.inputs.is_some())
+        self.0.as_ref().and_then(|c| c.with_state(|state| state.inputs.is_some())).unwrap_or(false)
     }
 
     /// Runs a handler's future unless the call is interrupted first while
     /// nobody watches for it: then the future is dropped and the
     /// interruption's error is the answer.
     pub(crate) async fn run<F: Future<Output = Result<Payload, Error>>>(&self, future: F) -> F::Output {
-        let Some(invocation) = self.0.clone() else { return future.await };
+        let Some(control) = self.0.clone() else { return future.await };
         let mut future = std::pin::pin!(future);
         std::future::poll_fn(move |cx| {
             if let Poll::Ready(out) = future.as_mut().poll(cx) {
                 return Poll::Ready(out);
             }
-            match invocation.poll_interrupted(cx) {
-                Poll::Ready(interruption) if !invocation.watched.get() => {
-                    Poll::Ready(Err(interruption.to_error()))
-                }
+            let watched = control.with_state(|state| state.watched).unwrap_or(false);
+            match control.poll_interrupted(cx, false) {
+                Poll::Ready(interruption) if !watched => Poll::Ready(Err(interruption.to_error())),
                 _ => Poll::Pending,
             }
         })
@@ -189,7 +229,9 @@ impl CallControl {
 impl PartialEq for CallControl {
     fn eq(&self, other: &Self) -> bool {
         match (&self.0, &other.0) {
-            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (Some(a), Some(b)) => {
+                (a.request, a.session) == (b.request, b.session) && Rc::ptr_eq(&a.shared, &b.shared)
+            }
             (None, None) => true,
             _ => false,
         }
@@ -200,11 +242,11 @@ impl std::fmt::Debug for CallControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             None => f.write_str("CallControl(detached)"),
-            Some(i) => f
+            Some(c) => f
                 .debug_struct("CallControl")
-                .field("request", &i.request)
-                .field("receive_progress", &i.receive_progress)
-                .field("interrupted", &*i.interrupted.borrow())
+                .field("request", &c.request)
+                .field("session", &c.session)
+                .field("receive_progress", &c.receive_progress)
                 .finish(),
         }
     }
@@ -213,15 +255,15 @@ impl std::fmt::Debug for CallControl {
 /// Resolves when the router interrupts the call (see
 /// [`CallControl::interrupted`]); never, for a detached call.
 pub struct Interrupted {
-    invocation: Option<Rc<Invocation>>,
+    control: Option<Control>,
 }
 
 impl Future for Interrupted {
     type Output = Interruption;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Interruption> {
-        match &self.invocation {
-            Some(invocation) => invocation.poll_interrupted(cx),
+        match &self.control {
+            Some(control) => control.poll_interrupted(cx, true),
             None => Poll::Pending,
         }
     }
