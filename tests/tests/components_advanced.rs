@@ -177,7 +177,7 @@ async fn publish_and_subscribe_options_of_our_client_take_effect() {
 }
 
 #[actix_web::test]
-async fn our_client_uses_the_meta_api_and_testaments_as_ordinary_calls_and_events() {
+async fn our_client_uses_the_meta_apis_and_testaments_as_ordinary_calls_and_events() {
     let router = wamp_tests::TestRouter::start();
     let connect = || async {
         let options = ConnectOptions {
@@ -213,6 +213,11 @@ async fn our_client_uses_the_meta_api_and_testaments_as_ordinary_calls_and_event
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(named(), "on_join named the late session: {:?}", joined.lock().unwrap());
+
+    // The subscription meta API finds the watcher's subscription.
+    let found: Option<u64> = watcher.call("wamp.subscription.lookup", ("com.test.meta.gone",)).await.unwrap();
+    let found = found.expect("the subscription exists");
+    assert_eq!(watcher.call::<u64>("wamp.subscription.count_subscribers", (found,)).await.unwrap(), 1);
 
     let no_kwargs = std::collections::BTreeMap::<String, Value>::new();
     late.call::<()>("wamp.session.add_testament", ("com.test.meta.gone", ("bye",), no_kwargs)).await.unwrap();

@@ -182,7 +182,8 @@ impl CallControl {
     }
 
     /// Resolves when the router interrupts the call, or the session's
-    /// connection ends. A handler that waits for it keeps running when
+    /// connection ends (at once if the call has already been answered:
+    /// nobody waits for it any more). A handler that waits for it keeps running when
     /// that happens, and answers as it sees fit; a handler that never asks
     /// is dropped at the interruption instead and the call answered with
     /// the interruption's error.
