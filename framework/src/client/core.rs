@@ -148,6 +148,14 @@ pub struct Key {
     pub options: String,
 }
 
+/// A confirmed subscription or registration: what the application asked
+/// for, and a copy of its handler.
+#[derive(Debug)]
+struct Live<H> {
+    key: Key,
+    handler: H,
+}
+
 #[derive(Debug)]
 struct Entry<H> {
     options: Dict,
@@ -165,8 +173,10 @@ pub struct ClientCore<R, H> {
     /// made (restored in that order).
     entries: BTreeMap<Key, Entry<H>>,
     order: Vec<Key>,
-    by_subscription: HashMap<Id, Key>,
-    by_registration: HashMap<Id, Key>,
+    /// The confirmed subscriptions and registrations by router id, with
+    /// their handlers at hand for each EVENT and INVOCATION.
+    by_subscription: HashMap<Id, Live<H>>,
+    by_registration: HashMap<Id, Live<H>>,
     /// Progressive call invocations that take more input: their
     /// INVOCATION request ids.
     inputs: crate::router::FastSet<Id>,
@@ -313,6 +323,10 @@ impl<R, H: Clone> ClientCore<R, H> {
                 entry.handler = h;
             }
             if let Some(id) = entry.id {
+                let live = if subscription { &mut self.by_subscription } else { &mut self.by_registration };
+                if let Some(live) = live.get_mut(&id) {
+                    live.handler = entry.handler.clone();
+                }
                 let outcome = if subscription { Outcome::Subscribed(id) } else { Outcome::Registered(id) };
                 return Err((reply, outcome));
             }
@@ -349,7 +363,7 @@ impl<R, H: Clone> ClientCore<R, H> {
 
     /// Starts an UNSUBSCRIBE of a router subscription id.
     pub fn unsubscribe(&mut self, subscription: Id, reply: R) -> Result<Message, (R, Outcome)> {
-        let Some(key) = self.by_subscription.remove(&subscription) else {
+        let Some(Live { key, .. }) = self.by_subscription.remove(&subscription) else {
             return Err((reply, not_held(errors::NO_SUCH_SUBSCRIPTION, "subscription", subscription)));
         };
         self.forget(&key);
@@ -360,7 +374,7 @@ impl<R, H: Clone> ClientCore<R, H> {
 
     /// Starts an UNREGISTER of a router registration id.
     pub fn unregister(&mut self, registration: Id, reply: R) -> Result<Message, (R, Outcome)> {
-        let Some(key) = self.by_registration.remove(&registration) else {
+        let Some(Live { key, .. }) = self.by_registration.remove(&registration) else {
             return Err((reply, not_held(errors::NO_SUCH_REGISTRATION, "registration", registration)));
         };
         self.forget(&key);
@@ -478,9 +492,9 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
             }
             Message::Event { subscription, publication, details, payload } => {
-                match self.by_subscription.get(&subscription).and_then(|k| self.entries.get(k)) {
-                    Some(entry) => out.push(ClientEffect::Deliver {
-                        handler: entry.handler.clone(),
+                match self.by_subscription.get(&subscription) {
+                    Some(live) => out.push(ClientEffect::Deliver {
+                        handler: live.handler.clone(),
                         publication,
                         details,
                         payload,
@@ -497,13 +511,13 @@ impl<R, H: Clone> ClientCore<R, H> {
                     out.push(ClientEffect::Input { request, progress, payload });
                     return;
                 }
-                match self.by_registration.get(&registration).and_then(|k| self.entries.get(k)) {
-                    Some(entry) => {
+                match self.by_registration.get(&registration) {
+                    Some(live) => {
                         if progress {
                             self.inputs.insert(request);
                         }
                         out.push(ClientEffect::Invoke {
-                            handler: entry.handler.clone(),
+                            handler: live.handler.clone(),
                             request,
                             details,
                             payload,
@@ -538,10 +552,11 @@ impl<R, H: Clone> ClientCore<R, H> {
     fn confirm(&mut self, key: &Key, id: Id) {
         if let Some(entry) = self.entries.get_mut(key) {
             entry.id = Some(id);
+            let live = Live { key: key.clone(), handler: entry.handler.clone() };
             if key.subscription {
-                self.by_subscription.insert(id, key.clone());
+                self.by_subscription.insert(id, live);
             } else {
-                self.by_registration.insert(id, key.clone());
+                self.by_registration.insert(id, live);
             }
         }
     }
