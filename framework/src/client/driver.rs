@@ -237,12 +237,17 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
                 // for a call that takes input), and goes when the call has
                 // been answered.
                 let session = handle.session_id().unwrap_or_default();
-                let (receive_progress, takes_input) = if details.is_empty() {
-                    (false, false)
+                let (receive_progress, takes_input, timeout) = if details.is_empty() {
+                    (false, false, None)
                 } else {
                     (
                         Schema::flag(&details, "receive_progress", false),
                         Schema::flag(&details, "progress", false),
+                        // A router that does not time calls may pass the
+                        // caller's timeout on: the callee keeps it.
+                        Schema::count(&details, "timeout")
+                            .filter(|ms| *ms > 0)
+                            .map(std::time::Duration::from_millis),
                     )
                 };
                 if takes_input {
@@ -275,9 +280,8 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
                         let shared = handle.shared.clone();
                         let control = CallControl::new(request, session, receive_progress, shared.clone());
                         actix::spawn(async move {
-                            let result = control
-                                .run(async move { contained_future(fut).await.unwrap_or_else(Err) })
-                                .await;
+                            let handler = async move { contained_future(fut).await.unwrap_or_else(Err) };
+                            let result = control.run(handler, timeout).await;
                             answer(&link, request, result);
                             answered(&shared, request, session);
                             drop(running);
@@ -806,6 +810,39 @@ mod tests {
                 assert_eq!(payload.args_list(), [Value::from("stopped: kill")])
             }
             other => panic!("expected the procedure's own YIELD, got {other:?}"),
+        }
+        assert!(session.handle.shared.invocations.borrow().is_empty());
+    }
+
+    #[actix_web::test]
+    async fn a_timeout_passed_on_to_the_callee_interrupts_the_procedure() {
+        let input = Rc::new(LocalInput::default());
+        let session = direct_session(&input);
+        register(
+            &session,
+            Rc::new(|_payload, _details, _ctx| {
+                Completion::Later(Box::pin(async {
+                    std::future::pending::<()>().await;
+                    Ok(Payload::default())
+                }))
+            }),
+        );
+        let details = Dict::from([("timeout".to_owned(), Value::from(30))]);
+        session.deliver(ToPeer::Message(Message::Invocation {
+            request: 14,
+            registration: 3,
+            details,
+            payload: Payload::default(),
+        }));
+        settle().await;
+        assert!(next_input(&input).is_none(), "no answer before the timeout");
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        settle().await;
+        match next_input(&input) {
+            Some(RealmInput::Inbound { message: Message::Error { request: 14, error, .. }, .. }) => {
+                assert_eq!(error, errors::TIMEOUT)
+            }
+            other => panic!("expected ERROR timeout, got {other:?}"),
         }
         assert!(session.handle.shared.invocations.borrow().is_empty());
     }

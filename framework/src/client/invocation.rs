@@ -209,13 +209,31 @@ impl CallControl {
 
     /// Runs a handler's future unless the call is interrupted first while
     /// nobody watches for it: then the future is dropped and the
-    /// interruption's error is the answer.
-    pub(crate) async fn run<F: Future<Output = Result<Payload, Error>>>(&self, future: F) -> F::Output {
+    /// interruption's error is the answer. A `timeout` (the caller's, from
+    /// INVOCATION.Details, when the router left it to the callee) counts as
+    /// an interruption with reason `wamp.error.timeout` when it runs out.
+    pub(crate) async fn run<F: Future<Output = Result<Payload, Error>>>(
+        &self,
+        future: F,
+        timeout: Option<std::time::Duration>,
+    ) -> F::Output {
         let Some(control) = self.0.clone() else { return future.await };
         let mut future = std::pin::pin!(future);
+        let mut deadline = timeout.map(|limit| Box::pin(tokio::time::sleep(limit)));
         std::future::poll_fn(move |cx| {
             if let Poll::Ready(out) = future.as_mut().poll(cx) {
                 return Poll::Ready(out);
+            }
+            if deadline.as_mut().is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready()) {
+                deadline = None;
+                control.with_state(|state| {
+                    if state.interrupted.is_none() {
+                        // The answer goes to the caller: mode `kill`.
+                        state.interrupt(Interruption { mode: "kill".into(), reason: errors::TIMEOUT.into() });
+                    }
+                });
+                // A watching handler was woken; poll it with the news.
+                cx.waker().wake_by_ref();
             }
             let watched = control.with_state(|state| state.watched).unwrap_or(false);
             match control.poll_interrupted(cx, false) {
