@@ -33,6 +33,8 @@
 //! | `max_connections` | `100000` | `WAMP_MAX_CONNECTIONS` |
 //! | `max_connections_per_address` | `10000` | `WAMP_MAX_CONNECTIONS_PER_ADDRESS` |
 //! | `workers` | `0` (one per core) | `WAMP_WORKERS` |
+//! | `tls_cert` | none (plain `ws://`) | `WAMP_TLS_CERT` |
+//! | `tls_key` | none | `WAMP_TLS_KEY` |
 //!
 //! ```
 //! let config = wamp::RouterConfig::default();
@@ -149,6 +151,12 @@ pub struct RouterConfig {
     pub max_connections: usize,
     /// WebSocket connections one peer address may have open at once.
     pub max_connections_per_address: usize,
+    /// A PEM file with the certificate chain of the endpoint (the server's
+    /// certificate first); with `tls_key`, the standalone server serves
+    /// `wss://` only.
+    pub tls_cert: Option<String>,
+    /// A PEM file with the private key of `tls_cert`.
+    pub tls_key: Option<String>,
 }
 
 impl Default for RouterConfig {
@@ -183,6 +191,8 @@ impl Default for RouterConfig {
             realm_idle_timeout_secs: 60,
             max_connections: 100_000,
             max_connections_per_address: 10_000,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

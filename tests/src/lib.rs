@@ -328,3 +328,67 @@ where
     }
     panic!("{procedure} was not registered within five seconds")
 }
+
+/// Certificates made at test time: a CA, and certificates it signs, as PEM
+/// files in a temporary folder.
+pub mod certs {
+    use std::path::PathBuf;
+
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+
+    /// A test CA and its folder.
+    pub struct TestCa {
+        issuer: Issuer<'static, KeyPair>,
+        dir: tempfile::TempDir,
+        /// The CA certificate's PEM file (what clients trust).
+        pub ca_file: PathBuf,
+    }
+
+    /// A certificate chain and key file for a server.
+    pub struct ServerCert {
+        /// The certificate chain (PEM).
+        pub cert_file: PathBuf,
+        /// The private key (PEM).
+        pub key_file: PathBuf,
+    }
+
+    impl TestCa {
+        /// A new CA.
+        pub fn new() -> Self {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, "actix-wamp test CA");
+            let cert = params.self_signed(&key).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let ca_file = dir.path().join("ca.pem");
+            std::fs::write(&ca_file, cert.pem()).unwrap();
+            TestCa { issuer: Issuer::new(params, key), dir, ca_file }
+        }
+
+        /// A certificate for `localhost` and `127.0.0.1`, valid now, or
+        /// expired a year ago if `expired`.
+        pub fn server(&self, name: &str, expired: bool) -> ServerCert {
+            let key = KeyPair::generate().unwrap();
+            let mut params =
+                CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+            params.distinguished_name.push(DnType::CommonName, "localhost");
+            if expired {
+                params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+                params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+            }
+            let cert = params.signed_by(&key, &self.issuer).unwrap();
+            let cert_file = self.dir.path().join(format!("{name}.pem"));
+            let key_file = self.dir.path().join(format!("{name}.key"));
+            std::fs::write(&cert_file, cert.pem()).unwrap();
+            std::fs::write(&key_file, key.serialize_pem()).unwrap();
+            ServerCert { cert_file, key_file }
+        }
+    }
+
+    impl Default for TestCa {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+}

@@ -97,6 +97,9 @@ pub struct ConnectOptions {
     /// How long a call waits for its answer unless its options say
     /// otherwise; `None` waits as long as the session lasts.
     pub call_timeout: Option<Duration>,
+    /// PEM files of CA certificates to trust for `wss://`, besides the
+    /// system's root certificates.
+    pub tls_ca: Vec<std::path::PathBuf>,
 }
 
 impl ConnectOptions {
@@ -110,6 +113,7 @@ impl ConnectOptions {
             hello_details: Dict::new(),
             max_message_size: 16 * 1024 * 1024,
             call_timeout: Some(Duration::from_secs(60)),
+            tls_ca: Vec::new(),
         }
     }
 }
@@ -223,9 +227,18 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(options.max_message_size))
         .max_frame_size(Some(options.max_message_size));
-    let (mut socket, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-        .await
-        .map_err(|e| retry(&e))?;
+    let connector = if request.uri().scheme_str() == Some("wss") {
+        let tls = crate::transport::tls::client_config(&options.tls_ca).map_err(|e| {
+            Ended::Fatal(Error::new(errors::CANCELED, format!("cannot set up TLS for {}: {e}", options.url)))
+        })?;
+        Some(tokio_tungstenite::Connector::Rustls(tls))
+    } else {
+        None
+    };
+    let (mut socket, response) =
+        tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
+            .await
+            .map_err(|e| connect_failed(options, e))?;
     let chosen = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok());
     if chosen != Some(options.serializer.subprotocol()) {
         let text = format!(
@@ -244,6 +257,23 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
         Ok(Some(other)) => Err(Ended::Retry(format!("expected WELCOME, got {}", other.name()))),
         Ok(None) => Err(Ended::Retry("the router closed the connection during the handshake".into())),
         Err(e) => Err(Ended::Retry(e)),
+    }
+}
+
+/// Why opening the WebSocket failed: worth another attempt, unless TLS
+/// refused the router (its certificate is not trusted, or the handshake
+/// cannot succeed) or the URL cannot work.
+fn connect_failed(options: &ConnectOptions, error: tokio_tungstenite::tungstenite::Error) -> Ended {
+    use tokio_tungstenite::tungstenite::Error as E;
+    let fatal = match &error {
+        E::Io(e) => crate::transport::tls::is_tls_refusal(e),
+        E::Tls(_) | E::Url(_) => true,
+        _ => false,
+    };
+    if fatal {
+        Ended::Fatal(Error::new(errors::CANCELED, format!("cannot connect to {}: {error}", options.url)))
+    } else {
+        Ended::Retry(error.to_string())
     }
 }
 

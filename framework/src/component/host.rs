@@ -28,6 +28,7 @@ use crate::Error;
 /// | `serializer` | `msgpack` | `WAMP_SERIALIZER` |
 /// | `call_timeout_secs` | `60` (0: none) | `WAMP_CALL_TIMEOUT_SECS` |
 /// | `reconnect.*` | on, 250 ms doubling to 30 s, 20% jitter | `WAMP_RECONNECT__ENABLED`, ... |
+/// | `tls_ca` | none (the system's roots only) | `WAMP_TLS_CA` |
 /// | every router key (`listen`, `path`, `realms`, ...) | as for `wamp router` | `WAMP_LISTEN`, ... |
 ///
 /// With `url` set, the components join the router there; otherwise the
@@ -46,6 +47,9 @@ pub struct HostConfig {
     pub call_timeout_secs: u64,
     /// Reconnecting to a remote router.
     pub reconnect: ReconnectPolicy,
+    /// A PEM file of CA certificates to trust for a `wss://` router,
+    /// besides the system's root certificates.
+    pub tls_ca: Option<String>,
     /// The embedded router's settings.
     #[serde(flatten)]
     pub router: RouterConfig,
@@ -59,6 +63,7 @@ impl Default for HostConfig {
             serializer: Serializer::MsgPack,
             call_timeout_secs: 60,
             reconnect: ReconnectPolicy::default(),
+            tls_ca: None,
             router: RouterConfig::default(),
         }
     }
@@ -164,6 +169,7 @@ impl Host {
                         serializer: config.serializer,
                         reconnect: config.reconnect.clone(),
                         max_message_size: config.router.max_message_size,
+                        tls_ca: config.tls_ca.iter().map(Into::into).collect(),
                         ..ConnectOptions::new(url.clone(), realm)
                     };
                     clients.push(Client::start(launch(Start::Remote(options), timeout)));

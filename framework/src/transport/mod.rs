@@ -1,6 +1,7 @@
 //! Transports: how sessions reach a realm.
 //!
-//! * [`server`]: a standalone server for the router (`wamp router`);
+//! * [`server`]: a standalone server for the router (`wamp router`),
+//!   over TLS too ([`tls`]);
 //! * [`websocket`]: the actix-web WebSocket endpoint (`wamp.2.json`,
 //!   `wamp.2.msgpack`), mounted into any actix-web `App`;
 //! * `ws`: the WebSocket protocol under it (whole messages in, frames out,
@@ -13,5 +14,6 @@
 //! actor; the realm cannot tell transports apart.
 
 pub mod server;
+pub mod tls;
 pub mod websocket;
 pub(crate) mod ws;

@@ -25,12 +25,15 @@ pub struct Server {
     router: Router,
     server: actix_web::dev::Server,
     addr: SocketAddr,
+    /// Serving TLS.
+    secure: bool,
 }
 
 impl Server {
     /// Binds the address of the router's settings (port 0 picks a free
-    /// port; see [`Server::local_addr`]). Must be called within an actix
-    /// system.
+    /// port; see [`Server::local_addr`]), serving TLS if the settings name
+    /// a certificate and key (a file that cannot be read, or only one of
+    /// the two, is an error here). Must be called within an actix system.
     pub fn bind(router: Router) -> io::Result<Server> {
         let config = router.config().clone();
         let app_router = router.clone();
@@ -49,9 +52,26 @@ impl Server {
         if config.workers > 0 {
             http = http.workers(config.workers);
         }
-        let http = http
-            .bind(&config.listen)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.listen)))?;
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(
+                super::tls::server_config(cert.as_ref(), key.as_ref())
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?,
+            ),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    super::tls::TlsError::Incomplete.to_string(),
+                ))
+            }
+        };
+        let secure = tls.is_some();
+        let cannot =
+            |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.listen));
+        let http = match tls {
+            Some(tls) => http.bind_rustls_0_23(&config.listen, tls).map_err(cannot)?,
+            None => http.bind(&config.listen).map_err(cannot)?,
+        };
         let addr = http.addrs().first().copied().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
@@ -59,7 +79,7 @@ impl Server {
             )
         })?;
         let server = http.run();
-        Ok(Server { router, server, addr })
+        Ok(Server { router, server, addr, secure })
     }
 
     /// The address the server listens on.
@@ -67,9 +87,11 @@ impl Server {
         self.addr
     }
 
-    /// The `ws://` URL of the router's endpoint.
+    /// The URL of the router's endpoint: `wss://` when it serves TLS, else
+    /// `ws://`.
     pub fn url(&self) -> String {
-        format!("ws://{}{}", self.addr, self.router.config().path)
+        let scheme = if self.secure { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.addr, self.router.config().path)
     }
 
     /// A handle to stop the server from elsewhere.

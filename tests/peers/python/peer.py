@@ -1,12 +1,15 @@
 """What the AutobahnPython check scripts share: joining a session, collecting
 events, expectations, and running a list of named checks.
 
-Every script takes `URL REALM json|msgpack` as its arguments, prints
+Every script takes `URL REALM json|msgpack` as its arguments (a `wss://`
+URL trusts the CA certificate file named by `WAMP_TEST_CA`), prints
 "PASS <name>" per check and "DONE <count>" at the end; a failure prints
 "FAIL <name>: <reason>" and the script exits with status 1.
 """
 
 import asyncio
+import os
+import ssl
 import sys
 import traceback
 
@@ -30,8 +33,13 @@ async def connect():
     session.on("leave", lambda s, details: joined.done() or joined.set_exception(RuntimeError(f"left: {details}")))
     serializer = JsonSerializer() if SERIALIZER == "json" else MsgPackSerializer()
     factory = WampWebSocketClientFactory(lambda: session, url=URL, serializers=[serializer])
-    _, host, port, _, _, _ = parse_url(URL)
-    await loop.create_connection(factory, host, port)
+    secure, host, port, _, _, _ = parse_url(URL)
+    if secure:
+        # wss://: trust the CA the test made (WAMP_TEST_CA), else the system's.
+        context = ssl.create_default_context(cafile=os.environ.get("WAMP_TEST_CA"))
+        await loop.create_connection(factory, host, port, ssl=context, server_hostname=host)
+    else:
+        await loop.create_connection(factory, host, port)
     details = await asyncio.wait_for(joined, TIMEOUT)
     return session, details
 

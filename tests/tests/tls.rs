@@ -1,0 +1,115 @@
+//! TLS: our router serves `wss://` with a certificate from its settings,
+//! our client and AutobahnPython join it trusting the test's CA, and our
+//! client refuses an untrusted or expired certificate at once with a clear
+//! error (no reconnect loop). Certificates are made at test time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::time::{Duration, Instant};
+
+use wamp::client::{Client, ConnectOptions};
+use wamp::protocol::Serializer;
+use wamp::RouterConfig;
+use wamp_tests::certs::{ServerCert, TestCa};
+use wamp_tests::TestRouter;
+
+fn tls_router(cert: &ServerCert) -> TestRouter {
+    TestRouter::with_config(RouterConfig {
+        tls_cert: Some(cert.cert_file.display().to_string()),
+        tls_key: Some(cert.key_file.display().to_string()),
+        // interop.py's invalid-URI check needs the strict rule.
+        uri_check: wamp::protocol::UriPolicy::Strict,
+        ..RouterConfig::default()
+    })
+}
+
+#[actix_web::test]
+async fn our_client_joins_our_router_over_wss_trusting_the_configured_ca() {
+    let ca = TestCa::new();
+    let router = tls_router(&ca.server("router", false));
+    assert!(router.url.starts_with("wss://"), "the server says it serves TLS: {}", router.url);
+    for serializer in [Serializer::Json, Serializer::MsgPack] {
+        // By name and by address: the certificate names both.
+        for url in [router.url.clone(), router.url.replace("127.0.0.1", "localhost")] {
+            let options = ConnectOptions {
+                serializer,
+                tls_ca: vec![ca.ca_file.clone()],
+                ..ConnectOptions::new(&url, "realm1")
+            };
+            let client =
+                Client::connect(options).await.unwrap_or_else(|e| panic!("{url} over {serializer}: {e}"));
+            assert_eq!(client.call::<u64>("wamp.session.count", ()).await.unwrap(), 1);
+            client.leave().await;
+        }
+    }
+}
+
+/// Connecting with `tls_ca` fails, at once although reconnecting is on,
+/// with an error whose message contains `expected`.
+async fn refused(url: &str, tls_ca: Vec<std::path::PathBuf>, expected: &str) {
+    let started = Instant::now();
+    let options = ConnectOptions { tls_ca, ..ConnectOptions::new(url, "realm1") };
+    let error = tokio::time::timeout(Duration::from_secs(10), Client::connect(options))
+        .await
+        .expect("a refused certificate ends the attempt, it is not retried")
+        .expect_err("the certificate must be refused");
+    let text = error.to_string();
+    assert!(text.contains(expected), "the error names the reason ({expected}): {text}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[actix_web::test]
+async fn our_client_refuses_an_untrusted_or_expired_certificate_at_once() {
+    let ca = TestCa::new();
+    let router = tls_router(&ca.server("router", false));
+    refused(&router.url, Vec::new(), "UnknownIssuer").await;
+
+    let expired = tls_router(&ca.server("expired", true));
+    refused(&expired.url, vec![ca.ca_file.clone()], "certificate expired").await;
+
+    // A CA file that does not exist is a setup error, named.
+    refused(&router.url, vec!["/nonexistent/ca.pem".into()], "/nonexistent/ca.pem").await;
+}
+
+#[test]
+fn a_router_with_half_a_tls_setting_or_an_unreadable_file_does_not_start() {
+    let system = actix_web::rt::System::new();
+    system.block_on(async {
+        let half = RouterConfig {
+            tls_cert: Some("cert.pem".into()),
+            listen: "127.0.0.1:0".into(),
+            ..Default::default()
+        };
+        let error = wamp::transport::server::Server::bind(wamp::Router::new(half)).err().expect("refused");
+        assert!(error.to_string().contains("tls_key"), "{error}");
+        let missing = RouterConfig {
+            tls_cert: Some("/nonexistent/cert.pem".into()),
+            tls_key: Some("/nonexistent/key.pem".into()),
+            listen: "127.0.0.1:0".into(),
+            ..Default::default()
+        };
+        let error = wamp::transport::server::Server::bind(wamp::Router::new(missing)).err().expect("refused");
+        assert!(error.to_string().contains("/nonexistent/cert.pem"), "{error}");
+    });
+}
+
+#[test]
+fn autobahn_python_joins_our_router_over_wss() {
+    let ca = TestCa::new();
+    let router = tls_router(&ca.server("router", false));
+    let script = wamp_tests::workspace_root().join("tests/peers/python/interop.py");
+    for serializer in ["json", "msgpack"] {
+        let output = std::process::Command::new(wamp_tests::peer_python())
+            .arg(&script)
+            .args([router.url.as_str(), "realm1", serializer])
+            .env("WAMP_TEST_CA", &ca.ca_file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.lines().any(|l| l == "DONE 14"),
+            "AutobahnPython over wss and {serializer}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
