@@ -35,6 +35,7 @@
 //! | `workers` | `0` (one per core) | `WAMP_WORKERS` |
 //! | `tls_cert` | none (plain `ws://`) | `WAMP_TLS_CERT` |
 //! | `tls_key` | none | `WAMP_TLS_KEY` |
+//! | `allowed_origins` | `["*"]` (any) | `WAMP_ALLOWED_ORIGINS` (comma-separated) |
 //!
 //! ```
 //! let config = wamp::RouterConfig::default();
@@ -157,6 +158,10 @@ pub struct RouterConfig {
     pub tls_cert: Option<String>,
     /// A PEM file with the private key of `tls_cert`.
     pub tls_key: Option<String>,
+    /// The web origins whose pages may open a WebSocket to the endpoint
+    /// (see [`AllowedOrigins`](crate::transport::origin::AllowedOrigins));
+    /// `*` accepts all. Requests without an `Origin` header always pass.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for RouterConfig {
@@ -193,6 +198,7 @@ impl Default for RouterConfig {
             max_connections_per_address: 10_000,
             tls_cert: None,
             tls_key: None,
+            allowed_origins: vec!["*".into()],
         }
     }
 }
@@ -214,11 +220,22 @@ pub enum ConfigError {
     },
 }
 
+/// The `WAMP_*` variables, with the list settings read as comma-separated
+/// lists.
+pub(crate) fn environment() -> config::Environment {
+    config::Environment::with_prefix("WAMP").list_separator(",").with_list_parse_key("allowed_origins")
+}
+
 impl RouterConfig {
+    /// The accepted origins of the endpoint.
+    pub fn origins(&self) -> crate::transport::origin::AllowedOrigins {
+        crate::transport::origin::AllowedOrigins::new(&self.allowed_origins)
+    }
+
     /// Reads the settings: defaults, then `file` (TOML) if given, then
     /// `WAMP_*` environment variables.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::load_from(file, config::Environment::with_prefix("WAMP").prefix_separator("_"))
+        Self::load_from(file, environment().prefix_separator("_"))
     }
 
     fn load_from(file: Option<&Path>, env: config::Environment) -> Result<Self, ConfigError> {
@@ -302,7 +319,17 @@ mod tests {
 
     fn env(vars: &[(&str, &str)]) -> config::Environment {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        config::Environment::with_prefix("WAMP").prefix_separator("_").source(Some(map))
+        environment().prefix_separator("_").source(Some(map))
+    }
+
+    #[test]
+    fn list_settings_come_from_comma_separated_variables() {
+        let vars = [("WAMP_ALLOWED_ORIGINS", "https://a.example,https://*.b.example"), ("WAMP_PATH", "/x,y")];
+        let config = RouterConfig::load_from(None, env(&vars)).unwrap();
+        assert_eq!(config.allowed_origins, ["https://a.example", "https://*.b.example"]);
+        assert_eq!(config.path, "/x,y", "other settings are not split");
+        assert!(config.origins().accepts("https://c.b.example"));
+        assert!(RouterConfig::default().origins().accepts("https://anywhere.example"));
     }
 
     #[test]

@@ -392,3 +392,26 @@ pub mod certs {
         }
     }
 }
+
+/// The HTTP status of a WebSocket upgrade to `url` offering `protocol`,
+/// with `origin` in its `Origin` header if given: 101 when accepted.
+pub async fn upgrade_status(url: &str, protocol: Option<&str>, origin: Option<&str>) -> u16 {
+    let mut request = url.into_client_request().unwrap();
+    if let Some(protocol) = protocol {
+        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_str(protocol).unwrap());
+    }
+    if let Some(origin) = origin {
+        request.headers_mut().insert("Origin", HeaderValue::from_str(origin).unwrap());
+    }
+    match tokio::time::timeout(STEP_TIMEOUT, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("an answer")
+    {
+        Ok((mut ws, response)) => {
+            let _ = ws.close(None).await;
+            response.status().as_u16()
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("upgrade to {url}: {e}"),
+    }
+}

@@ -253,3 +253,11 @@ async fn a_peer_that_does_not_read_is_not_read_either_and_loses_nothing() {
     }
     let _sink = tokio::time::timeout(STEP, sender).await.expect("the sender finished").expect("no panic");
 }
+
+#[actix_web::test]
+async fn a_plain_endpoint_accepts_only_its_listed_origins() {
+    let (url, events) = recorder(Settings::default().allowed_origins(["https://app.example.com"]));
+    assert_eq!(wamp_tests::upgrade_status(&url, None, Some("https://evil.example.net")).await, 403);
+    assert_eq!(wamp_tests::upgrade_status(&url, None, Some("https://app.example.com")).await, 101);
+    assert_eq!(next_seen(&events), Seen::Open, "only the accepted connection reaches the handler");
+}

@@ -81,7 +81,7 @@ impl HostConfig {
                 .map(PathBuf::from)
                 .or_else(|| Some(PathBuf::from("wamp.toml")).filter(|p| p.exists())),
         };
-        let env = config::Environment::with_prefix("WAMP").prefix_separator("_").separator("__");
+        let env = crate::config::environment().prefix_separator("_").separator("__");
         Self::load_from(file.as_deref(), env)
     }
 

@@ -13,6 +13,7 @@
 //! ([`PeerSession`](crate::router::PeerSession)) and talks to the realm
 //! actor; the realm cannot tell transports apart.
 
+pub mod origin;
 pub mod server;
 pub mod tls;
 pub mod websocket;

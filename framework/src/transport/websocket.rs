@@ -78,6 +78,9 @@ async fn upgrade(
     router: web::Data<Router>,
 ) -> Result<HttpResponse, actix_web::Error> {
     actix_http::ws::verify_handshake(req.head())?;
+    if let Some(refused) = router.config().origins().refuse(&req) {
+        return Ok(refused);
+    }
     let Some(serializer) = negotiate(&req) else {
         return Ok(HttpResponse::BadRequest().insert_header(header::ContentType::plaintext()).body(
             "WAMP needs a WebSocket subprotocol: offer wamp.2.json or wamp.2.msgpack in Sec-WebSocket-Protocol\n",

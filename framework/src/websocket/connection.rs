@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::handler::{Closed, Handler, Message};
 use super::socket::{Command, Socket, HANDLE_QUEUE};
+use crate::transport::origin::AllowedOrigins;
 use crate::transport::ws::{self, Incoming, ReadError, Reader};
 
 /// Limits and keepalive of a plain endpoint. The defaults are those of
@@ -28,6 +29,9 @@ pub struct Settings {
     /// How long the closing handshake may take: the wait for the peer's
     /// closing frame, and for ours to be sent.
     pub close_timeout: Duration,
+    /// The web origins whose pages may connect (any by default); others
+    /// get HTTP 403 before the handler sees the request.
+    pub allowed_origins: AllowedOrigins,
 }
 
 impl Default for Settings {
@@ -38,6 +42,7 @@ impl Default for Settings {
             ping_interval: defaults.ping_interval(),
             ping_timeout: defaults.ping_timeout(),
             close_timeout: defaults.shutdown_grace(),
+            allowed_origins: AllowedOrigins::any(),
         }
     }
 }
@@ -46,6 +51,13 @@ impl Settings {
     /// These settings with `max_message_size`.
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// These settings accepting only pages from `origins` (patterns as in
+    /// [`AllowedOrigins`]).
+    pub fn allowed_origins<S: AsRef<str>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
+        self.allowed_origins = AllowedOrigins::new(origins);
         self
     }
 
@@ -80,6 +92,9 @@ async fn upgrade<H: Handler>(
     settings: Rc<Settings>,
 ) -> Result<HttpResponse, actix_web::Error> {
     actix_http::ws::verify_handshake(req.head())?;
+    if let Some(refused) = settings.allowed_origins.refuse(&req) {
+        return Ok(refused);
+    }
     let accept = handler.on_connect(&req)?;
     let (response, reader, writer) =
         ws::accept(&req, body, accept.protocol.as_deref(), settings.max_message_size)?;
