@@ -223,7 +223,10 @@ pub enum ConfigError {
 /// The `WAMP_*` variables, with the list settings read as comma-separated
 /// lists.
 pub(crate) fn environment() -> config::Environment {
-    config::Environment::with_prefix("WAMP").list_separator(",").with_list_parse_key("allowed_origins")
+    config::Environment::with_prefix("WAMP")
+        .list_separator(",")
+        .with_list_parse_key("allowed_origins")
+        .with_list_parse_key("tls_pins")
 }
 
 impl RouterConfig {

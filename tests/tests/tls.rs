@@ -1,7 +1,8 @@
 //! TLS: our router serves `wss://` with a certificate from its settings,
-//! our client and AutobahnPython join it trusting the test's CA, and our
-//! client refuses an untrusted or expired certificate at once with a clear
-//! error (no reconnect loop). Certificates are made at test time.
+//! our client and AutobahnPython join it trusting the test's CA (or, for
+//! our client, a pinned certificate), and our client refuses an untrusted,
+//! expired or unpinned certificate at once with a clear error (no
+//! reconnect loop). Certificates are made at test time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -112,4 +113,28 @@ fn autobahn_python_joins_our_router_over_wss() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+#[actix_web::test]
+async fn a_pinned_certificate_is_trusted_without_a_ca_and_nothing_else_is() {
+    let ca = TestCa::new();
+    let cert = ca.server("pinned", false);
+    let router = tls_router(&cert);
+    let pin = wamp::transport::tls::file_fingerprints(&cert.cert_file).unwrap().remove(0);
+    // The pin alone: the test CA is not trusted, the certificate is.
+    let options =
+        ConnectOptions { tls_pins: vec![pin.to_lowercase()], ..ConnectOptions::new(&router.url, "realm1") };
+    let client = Client::connect(options).await.expect("the pinned certificate is trusted");
+    client.leave().await;
+    // Another certificate, though its CA is trusted: the pin decides.
+    let other =
+        wamp::transport::tls::file_fingerprints(&ca.server("other", false).cert_file).unwrap().remove(0);
+    let options = ConnectOptions {
+        tls_pins: vec![other],
+        tls_ca: vec![ca.ca_file.clone()],
+        ..ConnectOptions::new(&router.url, "realm1")
+    };
+    let error = Client::connect(options).await.expect_err("not the pinned certificate");
+    assert!(error.to_string().contains("not one of the pinned certificates"), "{error}");
+    assert!(error.to_string().contains(&pin), "the error names the certificate it saw: {error}");
 }

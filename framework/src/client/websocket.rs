@@ -100,6 +100,10 @@ pub struct ConnectOptions {
     /// PEM files of CA certificates to trust for `wss://`, besides the
     /// system's root certificates.
     pub tls_ca: Vec<std::path::PathBuf>,
+    /// SHA-256 fingerprints of the only certificates to trust for
+    /// `wss://` (`AB:CD:...`, as `openssl x509 -fingerprint -sha256`
+    /// prints); when given, CAs are not consulted.
+    pub tls_pins: Vec<String>,
 }
 
 impl ConnectOptions {
@@ -114,6 +118,7 @@ impl ConnectOptions {
             max_message_size: 16 * 1024 * 1024,
             call_timeout: Some(Duration::from_secs(60)),
             tls_ca: Vec::new(),
+            tls_pins: Vec::new(),
         }
     }
 }
@@ -228,7 +233,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
         .max_message_size(Some(options.max_message_size))
         .max_frame_size(Some(options.max_message_size));
     let connector = if request.uri().scheme_str() == Some("wss") {
-        let tls = crate::transport::tls::client_config(&options.tls_ca).map_err(|e| {
+        let tls = crate::transport::tls::client_config(&options.tls_ca, &options.tls_pins).map_err(|e| {
             Ended::Fatal(Error::new(errors::CANCELED, format!("cannot set up TLS for {}: {e}", options.url)))
         })?;
         Some(tokio_tungstenite::Connector::Rustls(tls))

@@ -29,6 +29,7 @@ use crate::Error;
 /// | `call_timeout_secs` | `60` (0: none) | `WAMP_CALL_TIMEOUT_SECS` |
 /// | `reconnect.*` | on, 250 ms doubling to 30 s, 20% jitter | `WAMP_RECONNECT__ENABLED`, ... |
 /// | `tls_ca` | none (the system's roots only) | `WAMP_TLS_CA` |
+/// | `tls_pins` | none | `WAMP_TLS_PINS` (comma-separated) |
 /// | every router key (`listen`, `path`, `realms`, ...) | as for `wamp router` | `WAMP_LISTEN`, ... |
 ///
 /// With `url` set, the components join the router there; otherwise the
@@ -50,6 +51,9 @@ pub struct HostConfig {
     /// A PEM file of CA certificates to trust for a `wss://` router,
     /// besides the system's root certificates.
     pub tls_ca: Option<String>,
+    /// SHA-256 fingerprints of the only certificates to trust for a
+    /// `wss://` router (see [`ConnectOptions::tls_pins`]).
+    pub tls_pins: Vec<String>,
     /// The embedded router's settings.
     #[serde(flatten)]
     pub router: RouterConfig,
@@ -64,6 +68,7 @@ impl Default for HostConfig {
             call_timeout_secs: 60,
             reconnect: ReconnectPolicy::default(),
             tls_ca: None,
+            tls_pins: Vec::new(),
             router: RouterConfig::default(),
         }
     }
@@ -170,6 +175,7 @@ impl Host {
                         reconnect: config.reconnect.clone(),
                         max_message_size: config.router.max_message_size,
                         tls_ca: config.tls_ca.iter().map(Into::into).collect(),
+                        tls_pins: config.tls_pins.clone(),
                         ..ConnectOptions::new(url.clone(), realm)
                     };
                     clients.push(Client::start(launch(Start::Remote(options), timeout)));

@@ -54,10 +54,14 @@ impl Server {
         }
         let tls = match (&config.tls_cert, &config.tls_key) {
             (None, None) => None,
-            (Some(cert), Some(key)) => Some(
-                super::tls::server_config(cert.as_ref(), key.as_ref())
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?,
-            ),
+            (Some(cert), Some(key)) => {
+                let tls = super::tls::server_config(cert.as_ref(), key.as_ref())
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+                if let Ok(prints) = super::tls::file_fingerprints(cert.as_ref()) {
+                    tracing::info!(certificate = %cert, sha256 = prints.first().map_or("", String::as_str), "serving TLS");
+                }
+                Some(tls)
+            }
             _ => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
