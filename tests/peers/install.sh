@@ -4,8 +4,9 @@
 # router (PyPI `crossbar`) into tests/peers/.venv-crossbar and AutobahnJS
 # (npm `autobahn`) into tests/peers/js/node_modules, and the Autobahn
 # WebSocket testsuite (PyPI `autobahntestsuite`, Python 2) into
-# tests/peers/.wstest. Safe to run repeatedly:
-# an install whose pinned versions are already present is skipped.
+# tests/peers/.wstest; and tinyproxy (Debian) for the proxy tests. Safe to
+# run repeatedly: an install whose pinned versions are already present is
+# skipped.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -67,4 +68,17 @@ if [ ! -f "$wstest/.installed-autobahntestsuite-$WSTEST_VERSION" ]; then
     "autobahntestsuite==$WSTEST_VERSION"
   echo "$python2" > "$wstest/python"
   touch "$wstest/.installed-autobahntestsuite-$WSTEST_VERSION"
+fi
+
+# tinyproxy (Debian), the HTTP proxy the client's proxy tests tunnel
+# through; they start their own instance on a free loopback port.
+if ! command -v tinyproxy >/dev/null && [ ! -x /usr/sbin/tinyproxy ]; then
+  echo "installing tinyproxy (Debian package)"
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get install -y -q tinyproxy >/dev/null \
+    || { $sudo_cmd apt-get update -q >/dev/null && $sudo_cmd apt-get install -y -q tinyproxy >/dev/null; }
+  # The package starts a system-wide instance where it can; the tests do
+  # not use it.
 fi

@@ -29,6 +29,7 @@ pub mod link;
 mod options;
 pub mod payload;
 mod progressive;
+mod proxy;
 mod queue;
 mod reply;
 mod websocket;
@@ -51,6 +52,7 @@ pub use options::{
 };
 pub use payload::CallResult;
 pub use progressive::{CallProgress, CallStream, InputCall};
+pub use proxy::Proxy;
 pub use queue::QUEUE_HOLD_AT;
 pub use websocket::{ConnectOptions, ReconnectPolicy};
 

@@ -104,6 +104,9 @@ pub struct ConnectOptions {
     /// `wss://` (`AB:CD:...`, as `openssl x509 -fingerprint -sha256`
     /// prints); when given, CAs are not consulted.
     pub tls_pins: Vec<String>,
+    /// The HTTP proxy to tunnel through (by default the one the
+    /// environment names: `HTTPS_PROXY` / `HTTP_PROXY`, `NO_PROXY`).
+    pub proxy: super::proxy::Proxy,
 }
 
 impl ConnectOptions {
@@ -119,6 +122,7 @@ impl ConnectOptions {
             call_timeout: Some(Duration::from_secs(60)),
             tls_ca: Vec::new(),
             tls_pins: Vec::new(),
+            proxy: super::proxy::Proxy::default(),
         }
     }
 }
@@ -240,10 +244,27 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
     } else {
         None
     };
-    let (mut socket, response) =
-        tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
+    let secure = request.uri().scheme_str() == Some("wss");
+    let host = request.uri().host().unwrap_or_default().to_owned();
+    let tunnel = super::proxy::tunnel_for(&options.proxy, &host, secure)
+        .map_err(|e| Ended::Fatal(Error::new(errors::CANCELED, e)))?;
+    let (mut socket, response) = match tunnel {
+        None => tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
             .await
-            .map_err(|e| connect_failed(options, e))?;
+            .map_err(|e| connect_failed(options, e))?,
+        Some(tunnel) => {
+            let port = request.uri().port_u16().unwrap_or(if secure { 443 } else { 80 });
+            let stream = tunnel.open(&format!("{host}:{port}")).await.map_err(|e| match e {
+                super::proxy::TunnelError::Retry(reason) => Ended::Retry(reason),
+                super::proxy::TunnelError::Refused(reason) => {
+                    Ended::Fatal(Error::new(errors::CANCELED, reason))
+                }
+            })?;
+            tokio_tungstenite::client_async_tls_with_config(request, stream, Some(config), connector)
+                .await
+                .map_err(|e| connect_failed(options, e))?
+        }
+    };
     let chosen = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok());
     if chosen != Some(options.serializer.subprotocol()) {
         let text = format!(
