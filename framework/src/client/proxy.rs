@@ -5,7 +5,8 @@
 //! The proxy comes from [`ConnectOptions::proxy`](super::ConnectOptions),
 //! or by default from the usual variables: `HTTPS_PROXY` for `wss://`,
 //! `HTTP_PROXY` for `ws://` (either also lowercase), unless `NO_PROXY`
-//! names the router's host.
+//! names the router's host or the router is on this machine (`localhost`,
+//! a loopback address).
 
 use base64::Engine as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -46,13 +47,21 @@ pub(crate) fn tunnel_for(proxy: &Proxy, host: &str, secure: bool) -> Result<Opti
             };
             let no_proxy =
                 ["NO_PROXY", "no_proxy"].iter().find_map(|n| std::env::var(n).ok()).unwrap_or_default();
-            if bypassed(&no_proxy, host) {
+            if loopback(host) || bypassed(&no_proxy, host) {
                 return Ok(None);
             }
             url
         }
     };
     parse(&url).map(Some)
+}
+
+/// Whether `host` is this machine (`localhost`, a loopback address): never
+/// reached through a proxy named by the environment.
+fn loopback(host: &str) -> bool {
+    let host = host.trim_matches(['[', ']']);
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether `NO_PROXY` (a comma-separated list of hosts, domain suffixes or
@@ -187,6 +196,8 @@ mod tests {
         assert!(!bypassed(list, "example.com") && !bypassed(list, "notexample.org"));
         assert!(bypassed("*", "anything.example"));
         assert!(!bypassed("", "anything.example"));
+        assert!(loopback("localhost") && loopback("127.0.0.1") && loopback("[::1]"));
+        assert!(!loopback("10.0.0.1") && !loopback("example.com"));
     }
 
     #[test]
