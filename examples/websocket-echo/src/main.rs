@@ -7,8 +7,9 @@
 //! ```
 //!
 //! The router's settings (`wamp.toml`, `WAMP_*` variables) apply to both
-//! endpoints: the listening address, the message size limit and the
-//! keepalive.
+//! endpoints: the listening address, the message size limit, the
+//! keepalive, the allowed origins, and TLS (`WAMP_TLS_CERT` and
+//! `WAMP_TLS_KEY`: both endpoints then serve `wss://`).
 
 use actix_web::{App, HttpServer};
 use wamp::websocket::{self, Handler, Message, Socket};
@@ -35,7 +36,17 @@ async fn main() -> std::io::Result<()> {
     let config = wamp::RouterConfig::load(None).map_err(std::io::Error::other)?;
     let settings = websocket::Settings::default()
         .max_message_size(config.max_message_size)
-        .keepalive(config.ping_interval(), config.ping_timeout());
+        .keepalive(config.ping_interval(), config.ping_timeout())
+        .allowed_origins(&config.allowed_origins);
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            wamp::transport::tls::server_config(cert.as_ref(), key.as_ref())
+                .map_err(std::io::Error::other)?,
+        ),
+        (None, None) => None,
+        _ => return Err(std::io::Error::other(wamp::transport::tls::TlsError::Incomplete)),
+    };
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
     let router = wamp::Router::new(config.clone());
     let path = config.path.clone();
     let server = HttpServer::new(move || {
@@ -49,11 +60,16 @@ async fn main() -> std::io::Result<()> {
     // Once a WebSocket's closing handshake is done the server closes the
     // TCP connection at once (RFC 6455, 7.1.1), instead of lingering for
     // the client to do it.
-    .client_disconnect_timeout(std::time::Duration::ZERO)
-    .bind(&config.listen)
-    .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.listen)))?;
+    .client_disconnect_timeout(std::time::Duration::ZERO);
+    let cannot =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.listen));
+    let server = match tls {
+        Some(tls) => server.bind_rustls_0_23(&config.listen, tls).map_err(cannot)?,
+        None => server.bind(&config.listen).map_err(cannot)?,
+    };
     for addr in server.addrs() {
-        tracing::info!(echo = %format!("ws://{addr}/echo"), url = %format!("ws://{addr}{}", config.path), "listening");
+        let (echo, url) = (format!("{scheme}://{addr}/echo"), format!("{scheme}://{addr}{}", config.path));
+        tracing::info!(%echo, %url, "listening");
     }
     server.run().await
 }

@@ -27,9 +27,15 @@ fn field(line: &str, key: &str) -> Option<String> {
 /// Starts `websocket-echo` on a free loopback port and waits for the line
 /// that says where it listens.
 pub async fn start() -> Running {
+    start_with(&[]).await
+}
+
+/// [`start`] with further environment variables.
+pub async fn start_with(vars: &[(&str, &str)]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_websocket-echo"))
         .env_remove("WAMP_URL")
         .env("WAMP_LISTEN", "127.0.0.1:0")
+        .envs(vars.iter().copied())
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
