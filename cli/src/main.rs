@@ -49,6 +49,12 @@ struct RouterArgs {
     /// Create realms on demand when a client asks for an unknown one.
     #[arg(long)]
     auto_create_realms: bool,
+    /// Serve `wss://` with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<String>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -82,6 +88,10 @@ fn router(args: RouterArgs) -> Result<(), Box<dyn std::error::Error>> {
         config.realms = args.realms.into_iter().map(wamp::config::RealmConfig::named).collect();
     }
     config.auto_create_realms |= args.auto_create_realms;
+    if args.tls_cert.is_some() {
+        config.tls_cert = args.tls_cert;
+        config.tls_key = args.tls_key;
+    }
     let realms: Vec<&str> = config.realms.iter().map(|r| r.name.as_str()).collect();
     tracing::info!(realms = ?realms, auto_create = config.auto_create_realms, "starting router");
     actix_web::rt::System::new().block_on(async move {

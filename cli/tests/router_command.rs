@@ -86,3 +86,37 @@ async fn a_bad_settings_file_is_a_clear_error() {
     assert!(stderr.contains("unknown key 'listn'"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn tls_options_serve_wss() {
+    let ca = wamp_tests::certs::TestCa::new();
+    let cert = ca.server("cli", false);
+    let (_child, url) = start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.cert_file.to_str().unwrap(),
+            "--tls-key",
+            cert.key_file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert!(url.starts_with("wss://"), "{url}");
+    // A plain WebSocket client cannot talk to it; one that trusts the CA
+    // can.
+    let tls = wamp::transport::tls::client_config(std::slice::from_ref(&ca.ca_file), &[]).unwrap();
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "wamp.2.json".parse().unwrap());
+    let connected = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        false,
+        Some(tokio_tungstenite::Connector::Rustls(tls)),
+    )
+    .await;
+    let (_, response) = connected.expect("a TLS WebSocket upgrade");
+    assert_eq!(response.status().as_u16(), 101);
+}
