@@ -415,3 +415,26 @@ pub async fn upgrade_status(url: &str, protocol: Option<&str>, origin: Option<&s
         Err(e) => panic!("upgrade to {url}: {e}"),
     }
 }
+
+/// Runs an AutobahnPython check script (under `tests/peers/python/`)
+/// against `url` with each serializer, with `env` set; fails unless it
+/// exits successfully after printing `DONE <checks>`.
+pub async fn python_checks(script: &str, url: &str, env: &[(&str, &str)], checks: usize) {
+    let script = workspace_root().join("tests/peers/python").join(script);
+    for serializer in ["json", "msgpack"] {
+        let output = tokio::process::Command::new(peer_python())
+            .arg(&script)
+            .args([url, "realm1", serializer])
+            .envs(env.iter().copied())
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.lines().any(|l| l == format!("DONE {checks}")),
+            "AutobahnPython {} over {serializer}:\n{stdout}\n{}",
+            script.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

@@ -242,21 +242,7 @@ async fn autobahn_python_calls_and_publishes_to_an_embedded_component() {
     let url = server.url();
     actix_web::rt::spawn(server.run());
     running.joined().await.unwrap();
-    let script = wamp_tests::workspace_root().join("tests/peers/python/component_peer.py");
-    for serializer in ["json", "msgpack"] {
-        let output = tokio::process::Command::new(wamp_tests::peer_python())
-            .arg(&script)
-            .args([url.as_str(), "realm1", serializer])
-            .output()
-            .await
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && stdout.contains("DONE 5"),
-            "AutobahnPython over {serializer}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    wamp_tests::python_checks("component_peer.py", &url, &[], 5).await;
     running.shutdown().await;
 }
 

@@ -94,6 +94,12 @@ async fn match_invoke_and_disclosure_options_take_effect_on_our_router() {
     running.shutdown().await;
 }
 
+/// A client of `url`'s realm1 that does not reconnect, once joined.
+async fn joined_client(url: &str) -> Client {
+    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
+    Client::connect(options).await.unwrap()
+}
+
 type Heard = Arc<Mutex<Vec<(String, Option<u64>)>>>;
 
 /// Subscribes `client` to `topic`, recording each event's first argument
@@ -126,13 +132,7 @@ async fn settle(heard: &[&Heard], total: usize) {
 #[actix_web::test]
 async fn publish_and_subscribe_options_of_our_client_take_effect() {
     let router = wamp_tests::TestRouter::start();
-    let connect = || async {
-        let options = ConnectOptions {
-            reconnect: ReconnectPolicy::off(),
-            ..ConnectOptions::new(&router.url, "realm1")
-        };
-        Client::connect(options).await.unwrap()
-    };
+    let connect = || joined_client(&router.url);
     let (publisher, one, two) = (connect().await, connect().await, connect().await);
     let (me, first) = (publisher.joined().await.unwrap().id, one.joined().await.unwrap().id);
     let topic = "com.test.options.news";
@@ -179,13 +179,7 @@ async fn publish_and_subscribe_options_of_our_client_take_effect() {
 #[actix_web::test]
 async fn our_client_uses_the_meta_apis_and_testaments_as_ordinary_calls_and_events() {
     let router = wamp_tests::TestRouter::start();
-    let connect = || async {
-        let options = ConnectOptions {
-            reconnect: ReconnectPolicy::off(),
-            ..ConnectOptions::new(&router.url, "realm1")
-        };
-        Client::connect(options).await.unwrap()
-    };
+    let connect = || joined_client(&router.url);
     let watcher = connect().await;
     let joined = Arc::new(Mutex::new(Vec::new()));
     let sink = joined.clone();

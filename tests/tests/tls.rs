@@ -94,25 +94,12 @@ fn a_router_with_half_a_tls_setting_or_an_unreadable_file_does_not_start() {
     });
 }
 
-#[test]
-fn autobahn_python_joins_our_router_over_wss() {
+#[actix_web::test]
+async fn autobahn_python_joins_our_router_over_wss() {
     let ca = TestCa::new();
     let router = tls_router(&ca.server("router", false));
-    let script = wamp_tests::workspace_root().join("tests/peers/python/interop.py");
-    for serializer in ["json", "msgpack"] {
-        let output = std::process::Command::new(wamp_tests::peer_python())
-            .arg(&script)
-            .args([router.url.as_str(), "realm1", serializer])
-            .env("WAMP_TEST_CA", &ca.ca_file)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && stdout.lines().any(|l| l == "DONE 14"),
-            "AutobahnPython over wss and {serializer}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let ca_file = ca.ca_file.display().to_string();
+    wamp_tests::python_checks("interop.py", &router.url, &[("WAMP_TEST_CA", &ca_file)], 14).await;
 }
 
 #[actix_web::test]

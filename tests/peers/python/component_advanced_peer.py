@@ -32,11 +32,14 @@ message.Call.marshal_options = _marshal_with_wire_options
 
 
 async def logged(s, entry):
+    """Waits until the component logs `entry` (its log empties as it is read)."""
+    seen = []
     for _ in range(200):
-        if entry in await s.call("com.test.stream.log"):
+        seen += await s.call("com.test.stream.log")
+        if entry in seen:
             return
         await asyncio.sleep(0.025)
-    raise AssertionError(f"'{entry}' never logged: {await s.call('com.test.stream.log')}")
+    raise AssertionError(f"'{entry}' never logged; logged meanwhile: {seen}")
 
 
 async def main():
