@@ -36,6 +36,14 @@
 //! | `tls_cert` | none (plain `ws://`) | `WAMP_TLS_CERT` |
 //! | `tls_key` | none | `WAMP_TLS_KEY` |
 //! | `allowed_origins` | `["*"]` (any) | `WAMP_ALLOWED_ORIGINS` (comma-separated) |
+//! | `max_auth_failures` | `10` (0: no limit) | `WAMP_MAX_AUTH_FAILURES` |
+//! | `auth_failure_window_secs` | `60` | `WAMP_AUTH_FAILURE_WINDOW_SECS` |
+//!
+//! Each realm (`[[realms]]`) has `name`, the back-pressure overrides
+//! `max_queued_bytes`, `stall_timeout_ms` and `stall_policy`, and the
+//! authentication and authorization settings `authmethods` (default
+//! `["anonymous"]`), `anonymous_role` (default `anonymous`), `principals`
+//! and `roles` (see `docs/security.md`).
 //!
 //! ```
 //! let config = wamp::RouterConfig::default();
@@ -49,6 +57,7 @@ use std::time::Duration;
 use config::Source as _;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{self, AuthMethod, Principal, RoleConfig};
 use crate::protocol::{UriPolicy, UriRules};
 use crate::router::broker::retained::RetentionLimits;
 use crate::router::flow::FlowSettings;
@@ -56,8 +65,9 @@ pub use crate::router::flow::StallPolicy;
 use crate::router::realm::{RealmSettings, SessionLimits};
 
 /// A realm the router serves. The optional settings override the
-/// router-wide ones of the same name for this realm.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// router-wide ones of the same name for this realm; the authentication
+/// and authorization settings are explained in `docs/security.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RealmConfig {
     /// The realm's URI.
@@ -71,6 +81,42 @@ pub struct RealmConfig {
     /// See [`RouterConfig::stall_policy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_policy: Option<StallPolicy>,
+    /// The authentication methods the realm offers (default: only
+    /// `anonymous`). A client gets the first method it lists in
+    /// `HELLO.Details.authmethods` that is here.
+    #[serde(default = "auth::default_methods")]
+    pub authmethods: Vec<AuthMethod>,
+    /// The role of anonymous sessions.
+    #[serde(default = "default_anonymous_role")]
+    pub anonymous_role: String,
+    /// The users of the `ticket`, `wampcra` and `cryptosign` methods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub principals: Vec<Principal>,
+    /// The roles and their permissions. Without roles, every session may
+    /// do everything; with them, whatever a session's role does not allow
+    /// is refused (`trusted`, the role of in-process components, may do
+    /// everything unless defined here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<RoleConfig>>,
+}
+
+fn default_anonymous_role() -> String {
+    auth::DEFAULT_ANONYMOUS_ROLE.into()
+}
+
+impl Default for RealmConfig {
+    fn default() -> Self {
+        RealmConfig {
+            name: String::new(),
+            max_queued_bytes: None,
+            stall_timeout_ms: None,
+            stall_policy: None,
+            authmethods: auth::default_methods(),
+            anonymous_role: default_anonymous_role(),
+            principals: Vec::new(),
+            roles: None,
+        }
+    }
 }
 
 impl RealmConfig {
@@ -162,6 +208,12 @@ pub struct RouterConfig {
     /// (see [`AllowedOrigins`](crate::transport::origin::AllowedOrigins));
     /// `*` accepts all. Requests without an `Origin` header always pass.
     pub allowed_origins: Vec<String>,
+    /// Failed authentications one peer address may make within
+    /// `auth_failure_window_secs`; past it, the address is refused until
+    /// the window has passed. 0: no limit.
+    pub max_auth_failures: u32,
+    /// The window of `max_auth_failures`, in seconds.
+    pub auth_failure_window_secs: u64,
 }
 
 impl Default for RouterConfig {
@@ -199,6 +251,8 @@ impl Default for RouterConfig {
             tls_cert: None,
             tls_key: None,
             allowed_origins: vec!["*".into()],
+            max_auth_failures: 10,
+            auth_failure_window_secs: 60,
         }
     }
 }
@@ -218,6 +272,9 @@ pub enum ConfigError {
         /// The file.
         file: String,
     },
+    /// A realm's authentication settings are unusable.
+    #[error("invalid authentication settings: {0}")]
+    Auth(#[from] auth::AuthConfigError),
 }
 
 /// The `WAMP_*` variables, with the list settings read as comma-separated
@@ -257,7 +314,25 @@ impl RouterConfig {
             builder = builder.add_source(source);
         }
         let settings = builder.add_source(env.try_parsing(true)).build()?;
-        Ok(settings.try_deserialize()?)
+        let config: RouterConfig = settings.try_deserialize()?;
+        config.check_auth()?;
+        Ok(config)
+    }
+
+    /// Checks every realm's authentication settings (reads the secrets
+    /// from their variables and files, parses the keys). A router started
+    /// with invalid settings refuses every session of that realm instead.
+    pub fn check_auth(&self) -> Result<(), auth::AuthConfigError> {
+        for realm in &self.realms {
+            auth::Authenticator::from_config(realm)?;
+        }
+        Ok(())
+    }
+
+    /// The roles of realm `name`, if it has any.
+    pub fn roles(&self, name: &str) -> Option<auth::Roles> {
+        let realm = self.realms.iter().find(|r| r.name == name)?;
+        realm.roles.as_deref().map(auth::Roles::new)
     }
 
     /// The keepalive interval, if keepalive is on.

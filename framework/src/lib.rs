@@ -12,6 +12,11 @@
 //!   core is plain Rust driven by actors;
 //! * [`transport`]: the actix-web WebSocket endpoint that serves the router;
 //! * [`websocket`]: plain WebSocket endpoints (no WAMP) on the same layer;
+//! * [`auth`]: authentication (anonymous, ticket, WAMP-CRA, cryptosign) and
+//!   authorization (roles with permissions per URI pattern);
+//! * [`client`]: a session that joins any WAMP router, from the client side;
+//! * [`component`](mod@component): components and the [`Host`] that runs them beside the
+//!   embedded router or against a remote one;
 //! * [`config`]: layered settings (defaults, a TOML file, `WAMP_*` variables).
 //!
 //! ## Embedding the router in an actix-web application
@@ -72,4 +77,6 @@ pub mod guide {
     pub mod interoperability {}
     #[doc = include_str!("../../docs/websocket.md")]
     pub mod websocket {}
+    #[doc = include_str!("../../docs/security.md")]
+    pub mod security {}
 }

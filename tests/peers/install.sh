@@ -37,9 +37,10 @@ venv_install() {
 
 # `numpy<2`: the bjdata (UBJSON) wheel that autobahn's serialization extra
 # pulls in is built against numpy 1 and prints an "_ARRAY_API not found"
-# traceback on import with numpy 2.
-venv_install "$here/.venv" ".installed-autobahn-$AUTOBAHN_PY_VERSION" \
-  "AutobahnPython $AUTOBAHN_PY_VERSION" "autobahn[serialization]==$AUTOBAHN_PY_VERSION" "numpy<2"
+# traceback on import with numpy 2. The encryption extra brings PyNaCl, for
+# WAMP-cryptosign.
+venv_install "$here/.venv" ".installed-autobahn-$AUTOBAHN_PY_VERSION-encryption" \
+  "AutobahnPython $AUTOBAHN_PY_VERSION" "autobahn[serialization,encryption]==$AUTOBAHN_PY_VERSION" "numpy<2"
 
 # Crossbar pins its own autobahn (and much else), so it gets a venv of its
 # own rather than sharing the AutobahnPython one above.

@@ -1,9 +1,38 @@
-//! Who a session is: its authentication identity.
+//! Who a session is (authentication) and what it may do (authorization).
 //!
-//! Only anonymous authentication exists so far; ticket, WAMP-CRA and
-//! cryptosign authenticators plug in here, between HELLO and WELCOME.
+//! * [`Authenticator`]: the methods a realm offers (`anonymous`, `ticket`,
+//!   `wampcra`, `cryptosign`) and the principals it knows; it answers
+//!   HELLO with WELCOME or CHALLENGE and checks AUTHENTICATE. The router
+//!   runs it before any realm is created or joined.
+//! * [`Roles`]: the permissions of a realm's roles per URI pattern, which
+//!   the realm checks on every CALL, REGISTER, PUBLISH and SUBSCRIBE.
+//! * [`FailureLimit`]: how many failed authentications one peer address
+//!   may make in a window before it is refused.
+//!
+//! The settings are part of each realm's configuration
+//! ([`RealmConfig`](crate::config::RealmConfig)); the guide
+//! [`security`](crate::guide::security) explains them
+//! around a complete example.
 
-use crate::protocol::{Dict, Value};
+mod authenticator;
+pub mod cryptosign;
+mod hex;
+mod permissions;
+mod secret;
+mod settings;
+mod throttle;
+pub mod wampcra;
+
+pub use authenticator::{AuthConfigError, Authenticator, Next, Pending, STATIC_PROVIDER};
+pub use permissions::{Denied, Roles};
+pub use secret::{Secret, SecretError, SecretSource};
+pub use settings::{
+    default_methods, Action, AuthMethod, Permission, Principal, RoleConfig, DEFAULT_ANONYMOUS_ROLE,
+    TRUSTED_ROLE,
+};
+pub use throttle::FailureLimit;
+
+use crate::protocol::{errors, Dict, Value};
 
 /// The authenticated identity of a session, announced in WELCOME and used
 /// for authorization.
@@ -15,7 +44,7 @@ pub struct Identity {
     pub authrole: String,
     /// The method that authenticated the session (`anonymous`, ...).
     pub authmethod: String,
-    /// Who vouched for the identity (`static` for built-in rules).
+    /// Who vouched for the identity (`static` for the configuration).
     pub authprovider: String,
 }
 
@@ -37,9 +66,9 @@ impl Identity {
         }
         Identity {
             authid,
-            authrole: "anonymous".into(),
+            authrole: DEFAULT_ANONYMOUS_ROLE.into(),
             authmethod: "anonymous".into(),
-            authprovider: "static".into(),
+            authprovider: STATIC_PROVIDER.into(),
         }
     }
 
@@ -52,37 +81,53 @@ impl Identity {
     }
 }
 
-/// Chooses how to authenticate a HELLO. A client that lists `authmethods`
-/// without `anonymous` cannot be served until other methods exist.
-pub fn authenticate(hello_details: &Dict) -> Result<Identity, AuthError> {
-    if let Some(methods) = hello_details.get("authmethods") {
-        let methods = methods.as_list().ok_or(AuthError::MalformedMethods)?;
-        if !methods.iter().any(|m| m.as_str() == Some("anonymous")) {
-            let offered: Vec<&str> = methods.iter().filter_map(Value::as_str).collect();
-            return Err(AuthError::NoMethod(offered.join(", ")));
-        }
-    }
-    Ok(Identity::anonymous())
-}
-
-/// Why a HELLO could not be authenticated.
+/// Why a session could not join: the ABORT's reason ([`AuthError::uri`])
+/// and message (the error's text). Failures of proof all read the same.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
-    /// `authmethods` is not a list.
+    /// `authmethods` is not a list of strings.
     #[error("HELLO.Details.authmethods must be a list of strings")]
     MalformedMethods,
     /// None of the offered methods is available.
-    #[error("none of the offered authentication methods ({0}) is available; this router offers: anonymous")]
-    NoMethod(String),
+    #[error(
+        "none of the offered authentication methods ({offered}) is available; this realm offers: {available}"
+    )]
+    NoMethod {
+        /// What the client offered.
+        offered: String,
+        /// What the realm has.
+        available: String,
+    },
+    /// The method needs `HELLO.Details.authid`.
+    #[error("{} authentication needs HELLO.Details.authid", .0.name())]
+    MissingAuthid(AuthMethod),
+    /// The client asked for something the method here does not do.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The proof was wrong, or the authid or key unknown.
+    #[error("authentication failed")]
+    Failed,
+    /// The peer's address failed too often.
+    #[error("too many failed authentications from this address; try again in {0} s")]
+    Throttled(u64),
+    /// The realm admits nobody (its settings are invalid; the router's log
+    /// says why).
+    #[error("this realm admits no sessions: its authentication settings are invalid")]
+    RealmClosed,
 }
 
 impl AuthError {
     /// The ABORT reason URI.
     pub fn uri(&self) -> &'static str {
         match self {
-            AuthError::MalformedMethods => crate::protocol::errors::PROTOCOL_VIOLATION,
-            AuthError::NoMethod(_) => crate::protocol::errors::NO_AUTH_METHOD,
+            AuthError::MalformedMethods => errors::PROTOCOL_VIOLATION,
+            AuthError::NoMethod { .. } => errors::NO_AUTH_METHOD,
+            AuthError::MissingAuthid(_)
+            | AuthError::Unsupported(_)
+            | AuthError::Failed
+            | AuthError::Throttled(_) => errors::AUTHENTICATION_FAILED,
+            AuthError::RealmClosed => errors::NOT_AUTHORIZED,
         }
     }
 }

@@ -70,3 +70,7 @@ pub const CALLEE_OVERLOADED: &str = "actix_wamp.error.callee_overloaded";
 pub const TESTAMENT_LIMIT: &str = "actix_wamp.error.testament_limit";
 /// None of the authentication methods a client offered is available.
 pub const NO_AUTH_METHOD: &str = "wamp.error.no_auth_method";
+/// ABORT: the client did not prove who it said it was.
+pub const AUTHENTICATION_FAILED: &str = "wamp.error.authentication_failed";
+/// ERROR: the role may not ask for its identity to be disclosed.
+pub const OPTION_DISALLOWED_DISCLOSE_ME: &str = "wamp.error.option_disallowed.disclose_me";

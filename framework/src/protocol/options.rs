@@ -164,9 +164,11 @@ impl Schema {
 }
 
 /// How a subscription or registration matches URIs (`match` option).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MatchPolicy {
     /// The URI itself.
+    #[default]
     Exact,
     /// Every URI that starts with the pattern.
     Prefix,

@@ -32,6 +32,7 @@ pub use actor::{RealmActor, RealmHandle};
 pub use realm::{RealmCore, RealmSettings};
 pub use session::PeerSession;
 
+use crate::auth::{AuthError, Authenticator, FailureLimit};
 use crate::config::RouterConfig;
 
 /// A hash map with a fast, randomly seeded hasher, for the routing state
@@ -58,6 +59,12 @@ pub struct Router {
 
 struct Inner {
     config: RouterConfig,
+    /// The authentication of each configured realm; `None` for a realm
+    /// whose settings are invalid (it admits nobody).
+    authenticators: HashMap<String, Option<Arc<Authenticator>>>,
+    /// The authentication of realms created on demand.
+    anonymous: Arc<Authenticator>,
+    auth_failures: FailureLimit,
     realms: Mutex<HashMap<String, RealmHandle>>,
     connections: AtomicUsize,
     /// Open connections per peer address (addresses with none are removed).
@@ -111,9 +118,29 @@ impl std::fmt::Debug for Router {
 impl Router {
     /// A router with the given settings. Realms start when first joined, on
     /// the actix arbiter of the connection that joins them.
+    ///
+    /// A realm whose authentication settings are invalid (see
+    /// [`RouterConfig::check_auth`], which [`RouterConfig::load`] runs)
+    /// admits no session; the error is logged.
     pub fn new(config: RouterConfig) -> Self {
+        let authenticators = config
+            .realms
+            .iter()
+            .map(|realm| {
+                let auth = Authenticator::from_config(realm)
+                    .map_err(|e| tracing::error!(error = %e, "the realm will admit no session"))
+                    .ok()
+                    .map(Arc::new);
+                (realm.name.clone(), auth)
+            })
+            .collect();
+        let auth_failures =
+            FailureLimit::new(config.max_auth_failures, Duration::from_secs(config.auth_failure_window_secs));
         Router {
             inner: Arc::new(Inner {
+                authenticators,
+                anonymous: Arc::new(Authenticator::anonymous()),
+                auth_failures,
                 config,
                 realms: Mutex::new(HashMap::default()),
                 connections: AtomicUsize::new(0),
@@ -126,6 +153,21 @@ impl Router {
     /// The router's settings.
     pub fn config(&self) -> &RouterConfig {
         &self.inner.config
+    }
+
+    /// How sessions authenticate to realm `name` (realms created on
+    /// demand: anonymously).
+    pub fn authenticator(&self, name: &str) -> Result<Arc<Authenticator>, AuthError> {
+        match self.inner.authenticators.get(name) {
+            Some(Some(auth)) => Ok(auth.clone()),
+            Some(None) => Err(AuthError::RealmClosed),
+            None => Ok(self.inner.anonymous.clone()),
+        }
+    }
+
+    /// The failed authentications per peer address.
+    pub fn auth_failures(&self) -> &FailureLimit {
+        &self.inner.auth_failures
     }
 
     /// The realm called `name`, started if it is declared in the settings
@@ -156,7 +198,7 @@ impl Router {
         }
         let idle_timeout = (!configured).then(|| Duration::from_secs(config.realm_idle_timeout_secs));
         let handle = RealmHandle::start(
-            RealmCore::new(name, config.realm_settings()),
+            RealmCore::new(name, config.realm_settings()).with_roles(config.roles(name)),
             config.flow(name),
             idle_timeout,
         );

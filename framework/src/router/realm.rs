@@ -12,7 +12,7 @@ use super::broker::retained::RetentionLimits;
 use super::broker::{Broker, RESERVED_PREFIX};
 use super::dealer::Dealer;
 use super::outbox::Outbox;
-use crate::auth::Identity;
+use crate::auth::{Action, Denied, Identity, Roles};
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::{self, OptionError};
 use crate::protocol::roles::ClientRoles;
@@ -144,6 +144,8 @@ pub struct RealmCore {
     wall_origin: SystemTime,
     /// The testaments of the sessions that left some.
     testaments: HashMap<Id, testament::Testaments>,
+    /// What each role may do; `None`: everybody may do everything.
+    roles: Option<Roles>,
 }
 
 impl RealmCore {
@@ -164,7 +166,33 @@ impl RealmCore {
             ids,
             wall_origin: SystemTime::UNIX_EPOCH,
             testaments: HashMap::default(),
+            roles: None,
         }
+    }
+
+    /// Checks every CALL, REGISTER, PUBLISH and SUBSCRIBE against `roles`
+    /// (`None`: everything is allowed).
+    pub fn with_roles(mut self, roles: Option<Roles>) -> Self {
+        self.roles = roles;
+        self
+    }
+
+    /// Whether `session` may perform `action` on `uri`, and ask for
+    /// disclosure if `options` do.
+    fn authorize(&self, session: Id, action: Action, uri: &str, options: &Dict) -> Result<(), RequestError> {
+        let Some(roles) = &self.roles else { return Ok(()) };
+        let Some(info) = self.sessions.get(&session) else { return Ok(()) };
+        let role = info.identity.authrole.as_str();
+        let denied = |d: Denied| RequestError::new(errors::NOT_AUTHORIZED, d.0);
+        roles.check(role, action, uri).map_err(denied)?;
+        if matches!(action, Action::Call | Action::Publish)
+            && options.get("disclose_me").and_then(Value::as_bool) == Some(true)
+        {
+            roles
+                .check_disclosure(role, action == Action::Call)
+                .map_err(|d| RequestError::new(errors::OPTION_DISALLOWED_DISCLOSE_ME, d.0))?;
+        }
+        Ok(())
     }
 
     /// The realm's name.
@@ -330,6 +358,14 @@ impl RealmCore {
         match message {
             Message::Publish { request, options, topic, payload } => {
                 options::PUBLISH.check(&options)?;
+                if let Err(e) = self.authorize(session, Action::Publish, &topic, &options) {
+                    // Only an acknowledged publication hears of it.
+                    if options.get("acknowledge").and_then(Value::as_bool) == Some(true) {
+                        return e.reply(session, code::PUBLISH, request, out);
+                    }
+                    tracing::debug!(realm = %self.name, session, reason = %e.message, "publication refused");
+                    return Ok(());
+                }
                 let sessions = &self.sessions;
                 self.broker.publish(
                     &mut self.ids,
@@ -345,6 +381,9 @@ impl RealmCore {
             }
             Message::Subscribe { request, options, topic } => {
                 options::SUBSCRIBE.check(&options)?;
+                if let Err(e) = self.authorize(session, Action::Subscribe, &topic, &options) {
+                    return e.reply(session, code::SUBSCRIBE, request, out);
+                }
                 self.broker.subscribe(
                     &mut self.ids,
                     &self.sessions,
@@ -362,6 +401,9 @@ impl RealmCore {
             }
             Message::Call { request, options, procedure, payload } => {
                 options::CALL.check(&options)?;
+                if let Err(e) = self.authorize(session, Action::Call, &procedure, &options) {
+                    return e.reply(session, code::CALL, request, out);
+                }
                 if procedure.starts_with(RESERVED_PREFIX) {
                     self.meta_call(session, request, &procedure, &payload, out);
                     return Ok(());
@@ -381,6 +423,9 @@ impl RealmCore {
             }
             Message::Register { request, options, procedure } => {
                 options::REGISTER.check(&options)?;
+                if let Err(e) = self.authorize(session, Action::Register, &procedure, &options) {
+                    return e.reply(session, code::REGISTER, request, out);
+                }
                 self.dealer.register(&mut self.ids, session, request, &options, procedure, uris, out)
             }
             Message::Unregister { request, registration } => {

@@ -6,8 +6,11 @@
 //!
 //! ```text
 //! Opening --HELLO--> Joining --joined()--> Open --GOODBYE--> Closed
-//!    |                  |                   |  \--router GOODBYE--> Closing --GOODBYE--> Closed
-//!    \--anything else---+--> ABORT          \--violation--> GOODBYE, close
+//!    |                 |  ^                 |  \--router GOODBYE--> Closing --GOODBYE--> Closed
+//!    |     challenged()|  |AUTHENTICATE     \--violation--> GOODBYE, close
+//!    |                 v  |
+//!    |              Challenging
+//!    \--anything else--> ABORT (from Joining and Challenging too)
 //! ```
 
 use crate::protocol::roles::ClientRoles;
@@ -22,6 +25,8 @@ pub enum Phase {
     Opening,
     /// HELLO received; the realm is deciding.
     Joining,
+    /// CHALLENGE sent; waiting for AUTHENTICATE.
+    Challenging,
     /// WELCOME sent; messages are routed.
     Open,
     /// The router sent GOODBYE and waits for the answer.
@@ -42,6 +47,12 @@ pub enum Step {
         details: Dict,
         /// The roles and features the client announced.
         roles: ClientRoles,
+    },
+    /// Check the answer to the CHALLENGE sent (then call
+    /// [`PeerSession::joined`] or [`PeerSession::rejected`]).
+    Authenticate {
+        /// AUTHENTICATE.Signature.
+        signature: String,
     },
     /// Hand the message to the realm.
     Route(Message),
@@ -103,6 +114,19 @@ impl PeerSession {
         self.phase = Phase::Open;
     }
 
+    /// A CHALLENGE was sent: AUTHENTICATE is expected next.
+    pub fn challenged(&mut self) {
+        if self.phase == Phase::Joining {
+            self.phase = Phase::Challenging;
+        }
+    }
+
+    /// Whether the session is still joining (no WELCOME or ABORT yet):
+    /// the HELLO timeout applies.
+    pub fn is_joining(&self) -> bool {
+        matches!(self.phase, Phase::Opening | Phase::Joining | Phase::Challenging)
+    }
+
     /// The join failed; the transport sends ABORT and closes.
     pub fn rejected(&mut self) {
         self.phase = Phase::Closed;
@@ -122,7 +146,7 @@ impl PeerSession {
     pub fn violation(&mut self, message: &str) -> Step {
         let was = std::mem::replace(&mut self.phase, Phase::Closed);
         match was {
-            Phase::Opening | Phase::Joining => {
+            Phase::Opening | Phase::Joining | Phase::Challenging => {
                 Step::Fail { message: abort(errors::PROTOCOL_VIOLATION, message) }
             }
             Phase::Open => Step::Fail { message: goodbye(errors::PROTOCOL_VIOLATION, message) },
@@ -159,6 +183,17 @@ impl PeerSession {
                 other => self.violation(&format!("expected HELLO, got {}", other.name())),
             },
             Phase::Joining => self.violation(&format!("{} received before WELCOME", message.name())),
+            Phase::Challenging => match message {
+                Message::Authenticate { signature, .. } => {
+                    self.phase = Phase::Joining;
+                    Step::Authenticate { signature }
+                }
+                Message::Abort { .. } => {
+                    self.phase = Phase::Closed;
+                    Step::Close
+                }
+                other => self.violation(&format!("expected AUTHENTICATE, got {}", other.name())),
+            },
             Phase::Open => match message {
                 Message::Goodbye { .. } => {
                     self.phase = Phase::Closed;
@@ -315,6 +350,28 @@ mod tests {
         assert_eq!(s.receive(call()), Step::Ignore);
         let reply = Message::Goodbye { details: Dict::new(), reason: errors::GOODBYE_AND_OUT.into() };
         assert_eq!(s.receive(reply), Step::Close);
+    }
+
+    #[test]
+    fn a_challenge_is_answered_by_authenticate_only() {
+        let authenticate = Message::Authenticate { signature: "sig".into(), extra: Dict::new() };
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        let unasked = s.receive(authenticate.clone());
+        assert_eq!(reason(&unasked), errors::PROTOCOL_VIOLATION, "AUTHENTICATE without a CHALLENGE");
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        s.challenged();
+        assert!(s.is_joining());
+        assert_eq!(s.receive(authenticate.clone()), Step::Authenticate { signature: "sig".into() });
+        s.joined();
+        assert!(!s.is_joining());
+        let mut s = PeerSession::new(UriPolicy::Loose);
+        s.receive(hello("realm1"));
+        s.challenged();
+        let step = s.receive(call());
+        assert!(matches!(step, Step::Fail { message: Message::Abort { .. } }), "{step:?}");
+        assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
     }
 
     #[test]

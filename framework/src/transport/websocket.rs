@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -36,7 +37,7 @@ use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver};
 use crate::router::realm::SessionInfo;
-use crate::router::session::{abort, goodbye, PeerSession, Phase, Step};
+use crate::router::session::{abort, goodbye, PeerSession, Step};
 use crate::router::{ConnectionGuard, Router};
 
 impl Router {
@@ -106,7 +107,8 @@ async fn upgrade(
         session = tracing::field::Empty,
         authid = tracing::field::Empty,
     );
-    let connection = Connection::new(router.get_ref().clone(), serializer, writer);
+    let mut connection = Connection::new(router.get_ref().clone(), serializer, writer);
+    connection.peer_ip = req.peer_addr().map(|a| a.ip());
     actix_web::rt::spawn(connection.run(reader, guard).instrument(span));
     Ok(response)
 }
@@ -176,6 +178,17 @@ struct Connection {
     /// Set when the router sends GOODBYE: when to stop waiting for the
     /// reply (taken by the loop, which arms its timer).
     goodbye_deadline: Option<Instant>,
+    /// The peer's address, for the limit on failed authentications.
+    peer_ip: Option<IpAddr>,
+    /// A CHALLENGE sent, waiting for its AUTHENTICATE.
+    challenged: Option<Challenged>,
+}
+
+/// A join waiting for the answer to its CHALLENGE.
+struct Challenged {
+    realm: String,
+    roles: ClientRoles,
+    pending: Box<auth::Pending>,
 }
 
 impl Connection {
@@ -192,6 +205,8 @@ impl Connection {
             gate: Gate::new(),
             last_heard: Instant::now(),
             goodbye_deadline: None,
+            peer_ip: None,
+            challenged: None,
         }
     }
 
@@ -212,7 +227,7 @@ impl Connection {
         ping.reset();
         let gate = self.gate.clone();
         let end = loop {
-            if awaiting_hello && !matches!(self.machine.phase(), Phase::Opening | Phase::Joining) {
+            if awaiting_hello && !self.machine.is_joining() {
                 awaiting_hello = false;
             }
             if let Some(deadline) = self.goodbye_deadline.take() {
@@ -453,7 +468,8 @@ impl Connection {
                 let text = "the realm is no longer running";
                 Some(self.fail(goodbye(errors::CLOSE_SYSTEM_SHUTDOWN, text), CloseCode::Away))
             }
-            Step::Join { realm, details, roles } => self.join(realm, details, roles).await,
+            Step::Join { realm, details, roles } => self.hello(realm, details, roles).await,
+            Step::Authenticate { signature } => self.authenticate(&signature).await,
             Step::Leave { reply } => {
                 self.joined = None;
                 if let Some(reply) = reply {
@@ -467,16 +483,64 @@ impl Connection {
         }
     }
 
-    async fn join(&mut self, realm_name: String, details: Dict, roles: ClientRoles) -> Option<End> {
-        // Authentication first: nobody makes the router start a realm
-        // without passing it.
-        let identity = match auth::authenticate(&details) {
-            Ok(identity) => identity,
-            Err(e) => {
-                self.machine.rejected();
-                return Some(self.fail(abort(e.uri(), &e.to_string()), CloseCode::Normal));
+    /// Refuses the join with ABORT.
+    fn refuse(&mut self, error: &auth::AuthError) -> Option<End> {
+        tracing::info!(%error, "session refused");
+        self.machine.rejected();
+        Some(self.fail(abort(error.uri(), &error.to_string()), CloseCode::Normal))
+    }
+
+    /// Authentication first: nobody makes the router start a realm
+    /// without passing it.
+    async fn hello(&mut self, realm: String, details: Dict, roles: ClientRoles) -> Option<End> {
+        let next = self.router.authenticator(&realm).and_then(|auth| auth.hello(&details));
+        match next {
+            Err(e) => self.refuse(&e),
+            Ok(auth::Next::Welcome(identity)) => self.join(realm, identity, roles).await,
+            Ok(auth::Next::Challenge { challenge, pending }) => {
+                if let Err(wait) = self.router.auth_failures().check(self.peer_ip, std::time::Instant::now())
+                {
+                    return self.refuse(&auth::AuthError::Throttled(wait));
+                }
+                tracing::debug!(method = pending.method().name(), "challenge sent");
+                self.machine.challenged();
+                self.challenged = Some(Challenged { realm, roles, pending });
+                self.send_own(challenge);
+                None
             }
+        }
+    }
+
+    /// Checks the AUTHENTICATE that answers the CHALLENGE.
+    async fn authenticate(&mut self, signature: &str) -> Option<End> {
+        let Some(Challenged { realm, roles, pending }) = self.challenged.take() else {
+            // The state machine lets AUTHENTICATE through only after a
+            // CHALLENGE.
+            let text = "AUTHENTICATE without a CHALLENGE";
+            return match self.machine.violation(text) {
+                Step::Fail { message } => Some(self.fail(message, CloseCode::Protocol)),
+                _ => Some(End::Close(CloseCode::Protocol, text.into())),
+            };
         };
+        let failures = self.router.auth_failures();
+        match pending.verify(signature) {
+            Ok(identity) => {
+                failures.succeeded(self.peer_ip);
+                self.join(realm, identity, roles).await
+            }
+            Err(e) => {
+                failures.failed(self.peer_ip, std::time::Instant::now());
+                self.refuse(&e)
+            }
+        }
+    }
+
+    async fn join(
+        &mut self,
+        realm_name: String,
+        identity: auth::Identity,
+        roles: ClientRoles,
+    ) -> Option<End> {
         // A realm created on demand may stop (idle) between being found and
         // being joined: then it is started again, once.
         let mut attempts = 0;

@@ -24,13 +24,9 @@ URL, REALM, SERIALIZER = sys.argv[1], sys.argv[2], sys.argv[3]
 TIMEOUT = 20
 
 
-async def connect():
-    """Opens one session and waits until it has joined."""
+async def open_transport(session):
+    """Connects `session` to URL with the script's serializer."""
     loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-    session = ApplicationSession(ComponentConfig(REALM))
-    session.on("join", lambda s, details: joined.done() or joined.set_result(details))
-    session.on("leave", lambda s, details: joined.done() or joined.set_exception(RuntimeError(f"left: {details}")))
     serializer = JsonSerializer() if SERIALIZER == "json" else MsgPackSerializer()
     factory = WampWebSocketClientFactory(lambda: session, url=URL, serializers=[serializer])
     secure, host, port, _, _, _ = parse_url(URL)
@@ -40,8 +36,38 @@ async def connect():
         await loop.create_connection(factory, host, port, ssl=context, server_hostname=host)
     else:
         await loop.create_connection(factory, host, port)
+
+
+async def connect():
+    """Opens one session and waits until it has joined."""
+    loop = asyncio.get_running_loop()
+    joined = loop.create_future()
+    session = ApplicationSession(ComponentConfig(REALM))
+    session.on("join", lambda s, details: joined.done() or joined.set_result(details))
+    session.on("leave", lambda s, details: joined.done() or joined.set_exception(RuntimeError(f"left: {details}")))
+    await open_transport(session)
     details = await asyncio.wait_for(joined, TIMEOUT)
     return session, details
+
+
+async def connect_with(on_connect, on_challenge, on_join, on_leave):
+    """Opens a session whose life is in the caller's hands: each hook gets
+    the session (and the challenge or details)."""
+
+    class Session(ApplicationSession):
+        def onConnect(self):
+            on_connect(self)
+
+        def onChallenge(self, challenge):
+            return on_challenge(self, challenge)
+
+        def onJoin(self, details):
+            on_join(self, details)
+
+        def onLeave(self, details):
+            on_leave(self, details)
+
+    await open_transport(Session(ComponentConfig(REALM)))
 
 
 class Inbox:

@@ -628,4 +628,5 @@ fn answered_calls_leave_no_deadline_behind() {
 }
 
 mod advanced;
+mod authorization;
 mod meta;
