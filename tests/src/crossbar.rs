@@ -22,6 +22,10 @@ use crate::{open_socket, workspace_root, RawClient};
 /// The realm every [`CrossbarRouter`] serves.
 pub const CROSSBAR_REALM: &str = "realm1";
 
+/// The public key of `docs/examples/cs-user.key` (as in
+/// `docs/examples/cs-user.pub`).
+const CS_USER_PUBKEY: &str = "0add7f0604fab0b987c407c2fc5a4a36a0fc666726351c2860caddf44800ee5f";
+
 /// How long [`CrossbarRouter::start`] waits for the router to accept a
 /// session before giving up.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -39,9 +43,11 @@ const LOG_TAIL: usize = 6_000;
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
 /// A Crossbar.io router serving one realm ([`CROSSBAR_REALM`]) over
-/// WebSocket on `127.0.0.1`, with anonymous authentication and a role that
-/// may call, register, publish and subscribe on any URI. Both `wamp.2.json`
-/// and `wamp.2.msgpack` are offered.
+/// WebSocket on `127.0.0.1`, with a role that may call, register, publish
+/// and subscribe on any URI. Sessions join anonymously, or with the ticket,
+/// WAMP-CRA (plain and salted) and cryptosign principals of
+/// `docs/examples/auth.toml` (same authids, secrets and key). Both
+/// `wamp.2.json` and `wamp.2.msgpack` are offered.
 ///
 /// ```no_run
 /// let mut router = wamp_tests::crossbar::CrossbarRouter::start();
@@ -275,7 +281,29 @@ fn config(port: u16) -> String {
             "ws": {{
               "type": "websocket",
               "serializers": ["json", "msgpack"],
-              "auth": {{ "anonymous": {{ "type": "static", "role": "anonymous" }} }}
+              "auth": {{
+                "anonymous": {{ "type": "static", "role": "anonymous" }},
+                "ticket": {{
+                  "type": "static",
+                  "principals": {{ "ticket-user": {{ "ticket": "ticket-secret", "role": "anonymous" }} }}
+                }},
+                "wampcra": {{
+                  "type": "static",
+                  "users": {{
+                    "cra-user": {{ "secret": "cra-secret", "role": "anonymous" }},
+                    "cra-salted": {{
+                      "secret": "salted-secret", "role": "anonymous",
+                      "salt": "interop-salt", "iterations": 100, "keylen": 32
+                    }}
+                  }}
+                }},
+                "cryptosign": {{
+                  "type": "static",
+                  "principals": {{
+                    "cs-user": {{ "realm": "{CROSSBAR_REALM}", "role": "anonymous", "authorized_keys": ["{CS_USER_PUBKEY}"] }}
+                  }}
+                }}
+              }}
             }}
           }}
         }}

@@ -1,13 +1,16 @@
 //! Authentication and authorization on our router, configured with the
 //! example file the security guide explains (docs/examples/auth.toml):
-//! AutobahnPython authenticates with every method and meets every
-//! permission; a brute-force loop is refused; a peer that never answers
-//! its CHALLENGE is closed.
+//! AutobahnPython and our client (directly, and as a host of remote
+//! components configured by a settings file) authenticate with every
+//! method and meet every permission; a brute-force loop is refused; a peer
+//! that never answers its CHALLENGE is closed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::time::Duration;
 
+use wamp::client::{Client, ConnectOptions, Credentials, ReconnectPolicy};
+use wamp::component::HostConfig;
 use wamp::protocol::{errors, Dict, Message, Serializer, Value};
 use wamp::RouterConfig;
 use wamp_tests::{python_checks, workspace_root, RawClient, TestRouter};
@@ -80,4 +83,136 @@ fn invalid_authentication_settings_are_refused_when_loaded() {
     .unwrap();
     let error = RouterConfig::load(Some(&file)).unwrap_err().to_string();
     assert!(error.contains("WAMP_TEST_NOT_SET_ANYWHERE") && error.contains("'u'"), "{error}");
+    // A misspelt key in a principal is an error too, not a missing secret.
+    std::fs::write(
+        &file,
+        "[[realms]]\nname = \"r\"\nauthmethods = [\"ticket\"]\n\
+         [[realms.principals]]\nauthid = \"u\"\nmethod = \"ticket\"\nsecrte = \"s\"\nrole = \"x\"\n",
+    )
+    .unwrap();
+    let error = RouterConfig::load(Some(&file)).unwrap_err().to_string();
+    assert!(error.contains("secrte"), "{error}");
+}
+
+fn client_options(router: &TestRouter, serializer: Serializer, credentials: Credentials) -> ConnectOptions {
+    ConnectOptions {
+        serializer,
+        credentials,
+        reconnect: ReconnectPolicy::off(),
+        ..ConnectOptions::new(&router.url, "authrealm")
+    }
+}
+
+fn example_key(authid: Option<&str>) -> Credentials {
+    let file = workspace_root().join("docs/examples/cs-user.key");
+    Credentials::cryptosign_key_file(authid.map(str::to_owned), &file).unwrap()
+}
+
+#[actix_web::test]
+async fn our_client_authenticates_with_every_method() {
+    let router = TestRouter::with_config(RouterConfig { max_auth_failures: 0, ..example() });
+    for serializer in Serializer::ALL {
+        let cases = [
+            (Credentials::ticket("ticket-user", "ticket-secret"), "ticket-user", "ticket"),
+            (Credentials::wampcra("cra-user", "cra-secret"), "cra-user", "wampcra"),
+            (Credentials::wampcra("cra-salted", "salted-secret"), "cra-salted", "wampcra"),
+            (example_key(Some("cs-user")), "cs-user", "cryptosign"),
+            (example_key(None), "cs-user", "cryptosign"),
+        ];
+        for (credentials, authid, method) in cases {
+            let label = format!("{credentials:?} over {serializer}");
+            let client = Client::connect(client_options(&router, serializer, credentials)).await.unwrap();
+            let info = client.joined().await.unwrap();
+            assert_eq!((info.authid.as_str(), info.authrole.as_str()), (authid, "full"), "{label}");
+            assert_eq!(info.details.get("authmethod").and_then(Value::as_str), Some(method), "{label}");
+            // The role's permissions apply: `full` may use the meta API.
+            assert!(client.call::<u64>("wamp.session.count", ()).await.unwrap() >= 1, "{label}");
+            client.leave().await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_refused_client_gets_the_routers_reason_at_once_and_does_not_retry() {
+    let router = TestRouter::with_config(RouterConfig { max_auth_failures: 0, ..example() });
+    let cases = [
+        (Credentials::ticket("ticket-user", "wrong"), errors::AUTHENTICATION_FAILED),
+        (Credentials::wampcra("cra-salted", "wrong"), errors::AUTHENTICATION_FAILED),
+        (Credentials::Anonymous, errors::NO_AUTH_METHOD),
+    ];
+    for (credentials, reason) in cases {
+        let mut options = client_options(&router, Serializer::Json, credentials);
+        // Reconnecting on: an authentication failure must still end it.
+        options.reconnect = ReconnectPolicy::default();
+        let started = std::time::Instant::now();
+        let error = tokio::time::timeout(Duration::from_secs(10), Client::connect(options))
+            .await
+            .expect("a refusal is not retried")
+            .expect_err("refused");
+        assert_eq!(error.uri, reason, "{error}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
+
+/// A component that answers one procedure, to run remotely.
+#[derive(Default)]
+struct Doubler;
+
+#[wamp::component]
+impl Doubler {
+    #[wamp::procedure("com.auth.double")]
+    fn double(&self, x: i64) -> i64 {
+        x * 2
+    }
+}
+
+#[actix_web::test]
+async fn a_host_authenticates_its_remote_components_from_its_settings() {
+    let router = TestRouter::with_config(example());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wamp.toml");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "cra-secret\n").unwrap();
+    let settings = format!(
+        "url = \"{}\"\nrealm = \"authrealm\"\n[auth]\nmethod = \"wampcra\"\nauthid = \"cra-user\"\nsecret_file = \"{}\"\n",
+        router.url,
+        secret.display()
+    );
+    std::fs::write(&file, settings).unwrap();
+    let config = HostConfig::load(Some(&file)).unwrap();
+    let running = wamp::Host::new(config).add_component(Doubler).start().unwrap();
+    running.joined().await.unwrap();
+    // The component's session is cra-user's, as the meta API shows to a
+    // role that may use it.
+    let operator = Client::connect(client_options(
+        &router,
+        Serializer::Json,
+        Credentials::ticket("ticket-user", "ticket-secret"),
+    ))
+    .await
+    .unwrap();
+    let mut authids = Vec::new();
+    for id in operator.call::<Vec<u64>>("wamp.session.list", ()).await.unwrap() {
+        let session: Dict = operator.call("wamp.session.get", (id,)).await.unwrap();
+        authids.push(session.get("authid").and_then(Value::as_str).unwrap_or_default().to_owned());
+    }
+    authids.sort();
+    assert_eq!(authids, ["cra-user", "ticket-user"]);
+    operator.leave().await;
+    let caller = Client::connect(client_options(
+        &router,
+        Serializer::MsgPack,
+        Credentials::ticket("ticket-caller", "caller-secret"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(wamp_tests::call_when_registered::<i64>(&caller, "com.auth.double", (21,)).await, 42);
+    // The caller role may call, and may not register.
+    let denied = caller
+        .register("com.auth.mine", Default::default(), |_, _| async { Ok(wamp::client::CallResult::new()) })
+        .await
+        .unwrap_err();
+    assert_eq!(denied.uri, errors::NOT_AUTHORIZED);
+    caller.leave().await;
+    running.shutdown().await;
 }

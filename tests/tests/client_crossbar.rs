@@ -1,15 +1,16 @@
 //! Our client against the reference router, Crossbar.io (pinned, from
 //! `tests/peers/install.sh`): calls with args and kwargs, errors,
-//! publish and subscribe, for each serializer, and reconnect after
-//! Crossbar restarts.
+//! publish and subscribe, for each serializer, reconnect after
+//! Crossbar restarts, and authentication with ticket, WAMP-CRA (plain and
+//! salted) and cryptosign.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::time::Duration;
 
 use wamp::client::{
-    CallOptions, CallResult, Client, ConnectOptions, PublishOptions, ReconnectPolicy, RegisterOptions,
-    SubscribeOptions,
+    CallOptions, CallResult, Client, ConnectOptions, Credentials, PublishOptions, ReconnectPolicy,
+    RegisterOptions, SubscribeOptions,
 };
 use wamp::protocol::{errors, Dict, Payload, Serializer, Value};
 use wamp::Error;
@@ -118,5 +119,52 @@ fn reconnect_after_crossbar_restarts_restores_everything() {
         assert_eq!(sum, 42, "the registration was restored on the restarted Crossbar");
         callee.leave().await;
         caller.leave().await;
+    });
+}
+
+#[test]
+fn our_client_authenticates_to_crossbar_with_ticket_wampcra_and_cryptosign() {
+    let crossbar = CrossbarRouter::start();
+    actix_web::rt::System::new().block_on(async {
+        let key = wamp_tests::workspace_root().join("docs/examples/cs-user.key");
+        for serializer in Serializer::ALL {
+            let cases = [
+                (Credentials::ticket("ticket-user", "ticket-secret"), "ticket-user", "ticket"),
+                (Credentials::wampcra("cra-user", "cra-secret"), "cra-user", "wampcra"),
+                (Credentials::wampcra("cra-salted", "salted-secret"), "cra-salted", "wampcra"),
+                (
+                    Credentials::cryptosign_key_file(Some("cs-user".into()), &key).unwrap(),
+                    "cs-user",
+                    "cryptosign",
+                ),
+            ];
+            for (credentials, authid, method) in cases {
+                let label = format!("{credentials:?} over {serializer}");
+                let options = ConnectOptions {
+                    serializer,
+                    credentials,
+                    reconnect: ReconnectPolicy::off(),
+                    ..ConnectOptions::new(&crossbar.url, &crossbar.realm)
+                };
+                let client = Client::connect(options).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+                let info = client.joined().await.unwrap();
+                assert_eq!(info.authid, authid, "{label}");
+                assert_eq!(info.details.get("authmethod").and_then(Value::as_str), Some(method), "{label}");
+                client.leave().await;
+            }
+            // A wrong secret ends the attempt with Crossbar's reason, at once,
+            // although reconnecting is on.
+            let options = ConnectOptions {
+                serializer,
+                credentials: Credentials::wampcra("cra-user", "wrong"),
+                ..ConnectOptions::new(&crossbar.url, &crossbar.realm)
+            };
+            let error = tokio::time::timeout(Duration::from_secs(10), Client::connect(options))
+                .await
+                .expect("not retried")
+                .expect_err("refused");
+            // Crossbar says not_authorized where ours says authentication_failed.
+            assert_eq!(error.uri, errors::NOT_AUTHORIZED, "{error}");
+        }
     });
 }

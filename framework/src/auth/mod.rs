@@ -34,6 +34,16 @@ pub use throttle::FailureLimit;
 
 use crate::protocol::{errors, Dict, Value};
 
+/// Lower-case hex digits of `bytes` (cryptosign keys and signatures).
+pub fn hex_encode(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// The bytes of hex `text`, or `None` if it is not hex.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    hex::decode(text)
+}
+
 /// The authenticated identity of a session, announced in WELCOME and used
 /// for authorization.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,6 +20,7 @@
 
 mod context;
 pub mod core;
+mod credentials;
 mod details;
 pub mod driver;
 mod features;
@@ -43,6 +44,7 @@ pub use context::{
     Completion, Context, EventFn, ProcedureFn, Registration, Subscription, MAX_HANDLERS_IN_FLIGHT,
     ROUTER_TIMEOUT_GRACE,
 };
+pub use credentials::{CredentialSettings, Credentials, KeyFileError, MAX_PBKDF2_ITERATIONS};
 pub use details::{CallDetails, EventDetails, SessionInfo};
 pub use driver::{Hooks, SessionActor, Start};
 pub use holding::{holding, Holding, StateAccess};

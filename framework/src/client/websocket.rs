@@ -90,7 +90,10 @@ pub struct ConnectOptions {
     pub serializer: Serializer,
     /// Reconnect behaviour.
     pub reconnect: ReconnectPolicy,
-    /// Further HELLO details (e.g. `authid`); roles are always announced.
+    /// How to authenticate (anonymous by default).
+    pub credentials: super::Credentials,
+    /// Further HELLO details; roles, and the credentials' `authmethods`,
+    /// `authid` and `authextra`, are always set.
     pub hello_details: Dict,
     /// The largest message accepted from the router.
     pub max_message_size: usize,
@@ -117,6 +120,7 @@ impl ConnectOptions {
             realm: realm.into(),
             serializer: Serializer::MsgPack,
             reconnect: ReconnectPolicy::default(),
+            credentials: super::Credentials::default(),
             hello_details: Dict::new(),
             max_message_size: 16 * 1024 * 1024,
             call_timeout: Some(Duration::from_secs(60)),
@@ -132,6 +136,7 @@ impl ConnectOptions {
 fn hello(options: &ConnectOptions) -> Message {
     let roles = super::features::hello_roles();
     let mut details = options.hello_details.clone();
+    options.credentials.write_hello(&mut details);
     details.insert("roles".into(), Value::Dict(roles));
     details.insert("agent".into(), Value::from(concat!("actix-wamp/", env!("CARGO_PKG_VERSION"))));
     Message::Hello { realm: options.realm.clone(), details }
@@ -274,15 +279,32 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
         return Err(Ended::Fatal(Error::new(errors::PROTOCOL_VIOLATION, text)));
     }
     send(&mut socket, options.serializer, &hello(options)).await.map_err(|e| retry(&e))?;
-    match receive(&mut socket, options.serializer).await {
-        Ok(Some(Message::Welcome { session, details })) => Ok((socket, session, details)),
-        Ok(Some(Message::Abort { reason, details })) => {
-            let message = details.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
-            Err(Ended::Fatal(Error::new(reason, message)))
+    let mut challenged = false;
+    loop {
+        match receive(&mut socket, options.serializer).await {
+            Ok(Some(Message::Welcome { session, details })) => return Ok((socket, session, details)),
+            Ok(Some(Message::Abort { reason, details })) => {
+                let message = details.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
+                return Err(Ended::Fatal(Error::new(reason, message)));
+            }
+            // One challenge per join: a router that asks again is broken.
+            Ok(Some(Message::Challenge { method, extra })) if !challenged => {
+                challenged = true;
+                let signature = options.credentials.answer(&method, &extra).map_err(|reason| {
+                    Ended::Fatal(Error::new(
+                        errors::AUTHENTICATION_FAILED,
+                        format!("cannot authenticate: {reason}"),
+                    ))
+                })?;
+                let answer = Message::Authenticate { signature, extra: Dict::new() };
+                send(&mut socket, options.serializer, &answer).await.map_err(|e| retry(&e))?;
+            }
+            Ok(Some(other)) => return Err(Ended::Retry(format!("expected WELCOME, got {}", other.name()))),
+            Ok(None) => {
+                return Err(Ended::Retry("the router closed the connection during the handshake".into()))
+            }
+            Err(e) => return Err(Ended::Retry(e)),
         }
-        Ok(Some(other)) => Err(Ended::Retry(format!("expected WELCOME, got {}", other.name()))),
-        Ok(None) => Err(Ended::Retry("the router closed the connection during the handshake".into())),
-        Err(e) => Err(Ended::Retry(e)),
     }
 }
 

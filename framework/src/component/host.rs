@@ -12,7 +12,7 @@ use super::registry::{self, Launch};
 use super::ComponentHandle;
 use super::{local_identity, Component};
 use crate::client::driver::Start;
-use crate::client::{Client, ConnectOptions, ReconnectPolicy};
+use crate::client::{Client, ConnectOptions, CredentialSettings, ReconnectPolicy};
 use crate::config::{ConfigError, RealmConfig, RouterConfig};
 use crate::protocol::Serializer;
 use crate::router::Router;
@@ -54,6 +54,10 @@ pub struct HostConfig {
     /// SHA-256 fingerprints of the only certificates to trust for a
     /// `wss://` router (see [`ConnectOptions::tls_pins`]).
     pub tls_pins: Vec<String>,
+    /// How remote sessions authenticate (the `[auth]` table; see
+    /// [`CredentialSettings`]). Embedded components need none: they join
+    /// with the role `trusted`.
+    pub auth: CredentialSettings,
     /// The embedded router's settings.
     #[serde(flatten)]
     pub router: RouterConfig,
@@ -69,6 +73,7 @@ impl Default for HostConfig {
             reconnect: ReconnectPolicy::default(),
             tls_ca: None,
             tls_pins: Vec::new(),
+            auth: CredentialSettings::default(),
             router: RouterConfig::default(),
         }
     }
@@ -97,7 +102,8 @@ impl HostConfig {
             let source = config::File::from(file).format(config::FileFormat::Toml);
             let known = defaults.collect()?;
             let in_file = config::Config::builder().add_source(source.clone()).build()?.collect()?;
-            if let Some(key) = in_file.keys().find(|k| !known.contains_key(*k) && *k != "url") {
+            if let Some(key) = in_file.keys().find(|k| !known.contains_key(*k) && *k != "url" && *k != "auth")
+            {
                 return Err(ConfigError::UnknownKey { key: key.clone(), file: file.display().to_string() });
             }
             builder = builder.add_source(source);
@@ -167,6 +173,12 @@ impl Host {
         let types = components.iter().map(|c| c.type_id).collect();
         let router = match config.url.clone() {
             Some(url) => {
+                let credentials = config.auth.credentials().map_err(|e| {
+                    Error::new(
+                        crate::protocol::errors::AUTHENTICATION_FAILED,
+                        format!("the [auth] settings: {e}"),
+                    )
+                })?;
                 for Launch { name, realm, start: launch, .. } in components {
                     let realm = realm.unwrap_or(&config.realm).to_owned();
                     tracing::info!(component = name, %url, %realm, "starting remote component");
@@ -176,6 +188,7 @@ impl Host {
                         max_message_size: config.router.max_message_size,
                         tls_ca: config.tls_ca.iter().map(Into::into).collect(),
                         tls_pins: config.tls_pins.clone(),
+                        credentials: credentials.clone(),
                         ..ConnectOptions::new(url.clone(), realm)
                     };
                     clients.push(Client::start(launch(Start::Remote(options), timeout)));
