@@ -216,3 +216,25 @@ async fn a_host_authenticates_its_remote_components_from_its_settings() {
     caller.leave().await;
     running.shutdown().await;
 }
+
+#[actix_web::test]
+async fn embedded_components_join_with_the_role_the_settings_give_them() {
+    for (role, allowed) in [(None, true), (Some("full"), true), (Some("caller"), false)] {
+        let mut config = HostConfig { realm: "authrealm".into(), router: example(), ..HostConfig::default() };
+        config.router.listen = "127.0.0.1:0".into();
+        if let Some(role) = role {
+            // Lower case, as a WAMP_COMPONENT_ROLES__DOUBLER variable gives it.
+            config.component_roles.insert("doubler".into(), role.into());
+        }
+        assert_eq!(config.role_of("Doubler"), role);
+        let running = wamp::Host::new(config).add_component(Doubler).start().unwrap();
+        let joined = running.joined().await;
+        if allowed {
+            joined.unwrap_or_else(|e| panic!("as {role:?}: {e}"));
+        } else {
+            let error = joined.expect_err("the caller role may not register");
+            assert_eq!(error.uri, errors::NOT_AUTHORIZED, "{error}");
+        }
+        running.shutdown().await;
+    }
+}

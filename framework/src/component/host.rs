@@ -58,6 +58,16 @@ pub struct HostConfig {
     /// [`CredentialSettings`]). Embedded components need none: they join
     /// with the role `trusted`.
     pub auth: CredentialSettings,
+    /// The role each embedded component joins with, by component name
+    /// (its type name; matched without regard to case, since environment
+    /// variables lose it). Components not named join as `trusted`, which
+    /// may do everything unless the realm defines that role.
+    ///
+    /// ```toml
+    /// [component_roles]
+    /// Reports = "reporting"
+    /// ```
+    pub component_roles: std::collections::BTreeMap<String, String>,
     /// The embedded router's settings.
     #[serde(flatten)]
     pub router: RouterConfig,
@@ -74,6 +84,7 @@ impl Default for HostConfig {
             tls_ca: None,
             tls_pins: Vec::new(),
             auth: CredentialSettings::default(),
+            component_roles: Default::default(),
             router: RouterConfig::default(),
         }
     }
@@ -102,14 +113,20 @@ impl HostConfig {
             let source = config::File::from(file).format(config::FileFormat::Toml);
             let known = defaults.collect()?;
             let in_file = config::Config::builder().add_source(source.clone()).build()?.collect()?;
-            if let Some(key) = in_file.keys().find(|k| !known.contains_key(*k) && *k != "url" && *k != "auth")
-            {
+            if let Some(key) = in_file.keys().find(|k| {
+                !known.contains_key(*k) && !["url", "auth", "component_roles"].contains(&k.as_str())
+            }) {
                 return Err(ConfigError::UnknownKey { key: key.clone(), file: file.display().to_string() });
             }
             builder = builder.add_source(source);
         }
         let settings = builder.add_source(env.try_parsing(true)).build()?;
         Ok(settings.try_deserialize()?)
+    }
+
+    /// The role `component_roles` gives the component `name`, if any.
+    pub fn role_of(&self, name: &str) -> Option<&str> {
+        self.component_roles.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, role)| role.as_str())
     }
 
     fn call_timeout(&self) -> Option<Duration> {
@@ -211,7 +228,12 @@ impl Host {
                         .realm(&realm_name)
                         .map_err(|e| Error::new(crate::protocol::errors::NO_SUCH_REALM, e.to_string()))?;
                     tracing::info!(component = name, realm = %realm_name, "starting embedded component");
-                    let start = Start::Local { realm, realm_name, identity: local_identity(name) };
+                    let mut identity = local_identity(name);
+                    if let Some(role) = config.role_of(name) {
+                        identity.authrole = role.to_owned();
+                    }
+                    tracing::debug!(component = name, role = %identity.authrole, "embedded component's role");
+                    let start = Start::Local { realm, realm_name, identity };
                     clients.push(Client::start(launch(start, timeout)));
                 }
                 Some(router)
@@ -343,4 +365,30 @@ impl RunningHost {
 
 async fn wait_for_signal() -> io::Result<()> {
     crate::transport::server::shutdown_signal().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_credentials_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wamp.toml");
+        std::fs::write(
+            &file,
+            "url = \"ws://127.0.0.1:9/ws\"\n[auth]\nmethod = \"ticket\"\nauthid = \"alice\"\nsecret_env = \"ALICE_TICKET\"\n\
+             [component_roles]\nReports = \"reporting\"\n",
+        )
+        .unwrap();
+        let vars: std::collections::HashMap<String, String> =
+            [("WAMP_COMPONENT_ROLES__BILLING".to_owned(), "billing".to_owned())].into();
+        let env = crate::config::environment().prefix_separator("_").separator("__").source(Some(vars));
+        let config = HostConfig::load_from(Some(&file), env).unwrap();
+        assert_eq!(config.role_of("Reports"), Some("reporting"));
+        assert_eq!(config.role_of("Billing"), Some("billing"), "from the environment, whatever its case");
+        assert_eq!(config.role_of("Other"), None);
+        assert_eq!(config.auth.method, Some(crate::auth::AuthMethod::Ticket));
+        assert_eq!(config.auth.secret.secret_env.as_deref(), Some("ALICE_TICKET"));
+    }
 }
