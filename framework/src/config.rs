@@ -42,8 +42,9 @@
 //! Each realm (`[[realms]]`) has `name`, the back-pressure overrides
 //! `max_queued_bytes`, `stall_timeout_ms` and `stall_policy`, and the
 //! authentication and authorization settings `authmethods` (default
-//! `["anonymous"]`), `anonymous_role` (default `anonymous`), `principals`
-//! and `roles` (see `docs/security.md`).
+//! `["anonymous"]`), `anonymous_role` (default `anonymous`), `principals`,
+//! `roles`, `authenticator` and `authenticator_realm` (see
+//! `docs/security.md`).
 //!
 //! ```
 //! let config = wamp::RouterConfig::default();
@@ -98,6 +99,13 @@ pub struct RealmConfig {
     /// everything unless defined here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<RoleConfig>>,
+    /// A procedure that vouches for users the realm's `principals` do not
+    /// list (a dynamic authenticator; see `docs/security.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticator: Option<String>,
+    /// The realm where `authenticator` is registered (default: this one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticator_realm: Option<String>,
 }
 
 fn default_anonymous_role() -> String {
@@ -115,6 +123,8 @@ impl Default for RealmConfig {
             anonymous_role: default_anonymous_role(),
             principals: Vec::new(),
             roles: None,
+            authenticator: None,
+            authenticator_realm: None,
         }
     }
 }
@@ -325,6 +335,14 @@ impl RouterConfig {
     pub fn check_auth(&self) -> Result<(), auth::AuthConfigError> {
         for realm in &self.realms {
             auth::Authenticator::from_config(realm)?;
+            if let Some(other) = &realm.authenticator_realm {
+                if !self.realms.iter().any(|r| &r.name == other) {
+                    return Err(auth::AuthConfigError {
+                        realm: realm.name.clone(),
+                        problem: format!("authenticator_realm '{other}' is not one of the configured realms"),
+                    });
+                }
+            }
         }
         Ok(())
     }

@@ -238,3 +238,99 @@ async fn embedded_components_join_with_the_role_the_settings_give_them() {
         running.shutdown().await;
     }
 }
+
+/// The example with a dynamic authenticator for authrealm, registered in
+/// realm1.
+fn with_authenticator() -> RouterConfig {
+    let mut config = RouterConfig { max_auth_failures: 0, ..example() };
+    let authrealm = config.realms.iter_mut().find(|r| r.name == "authrealm").unwrap();
+    authrealm.authenticator = Some("com.example.authenticate".into());
+    authrealm.authenticator_realm = Some("realm1".into());
+    config
+}
+
+/// What the authenticator component answers: a role for the ticket of
+/// `dyn-user`, a WAMP-CRA secret for `dyn-cra`, a role for any key of
+/// `dyn-cs`, and `wamp.error.not_authorized` for anyone else.
+async fn register_authenticator(client: &Client) {
+    client
+        .register("com.example.authenticate", Default::default(), |args, _| async move {
+            let (realm, authid, details): (String, Option<String>, Dict) =
+                (args.get(0)?, args.get(1)?, args.get(2)?);
+            assert_eq!(realm, "authrealm");
+            let method = details.get("authmethod").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let ticket = details.get("ticket").and_then(Value::as_str).map(str::to_owned);
+            match (method.as_str(), authid.as_deref(), ticket.as_deref()) {
+                ("ticket", Some("dyn-user"), Some("dyn-secret")) => {
+                    wamp::client::CallResult::new().arg("caller")
+                }
+                ("wampcra", Some("dyn-cra"), _) => wamp::client::CallResult::new().arg(Dict::from([
+                    ("secret".to_owned(), Value::from("dyn-cra-secret")),
+                    ("role".to_owned(), Value::from("full")),
+                ])),
+                ("cryptosign", Some("dyn-cs"), _) => wamp::client::CallResult::new()
+                    .arg(Dict::from([("role".to_owned(), Value::from("full"))])),
+                _ => Err(wamp::Error::new(errors::NOT_AUTHORIZED, "unknown")),
+            }
+        })
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn a_dynamic_authenticator_component_vouches_for_users_the_file_does_not_list() {
+    let router = TestRouter::with_config(with_authenticator());
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("dyn-cs.key");
+    std::fs::write(&key_file, "07".repeat(32)).unwrap();
+    let dyn_ticket = || Credentials::ticket("dyn-user", "dyn-secret");
+    // Nobody registered the authenticator yet: refused, not hung.
+    let error = Client::connect(client_options(&router, Serializer::Json, dyn_ticket())).await.unwrap_err();
+    assert_eq!(error.uri, errors::AUTHENTICATION_FAILED, "{error}");
+
+    let authenticator = Client::connect(ConnectOptions {
+        reconnect: ReconnectPolicy::off(),
+        ..ConnectOptions::new(&router.url, "realm1")
+    })
+    .await
+    .unwrap();
+    register_authenticator(&authenticator).await;
+    for serializer in Serializer::ALL {
+        let cases = [
+            (dyn_ticket(), "dyn-user", "caller", "ticket"),
+            (Credentials::wampcra("dyn-cra", "dyn-cra-secret"), "dyn-cra", "full", "wampcra"),
+            (
+                Credentials::cryptosign_key_file(Some("dyn-cs".into()), &key_file).unwrap(),
+                "dyn-cs",
+                "full",
+                "cryptosign",
+            ),
+            // Principals of the file are still checked there.
+            (Credentials::ticket("ticket-user", "ticket-secret"), "ticket-user", "full", "ticket"),
+        ];
+        for (credentials, authid, role, method) in cases {
+            let label = format!("{credentials:?} over {serializer}");
+            let client = Client::connect(client_options(&router, serializer, credentials))
+                .await
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+            let info = client.joined().await.unwrap();
+            assert_eq!((info.authid.as_str(), info.authrole.as_str()), (authid, role), "{label}");
+            assert_eq!(info.details.get("authmethod").and_then(Value::as_str), Some(method), "{label}");
+            let provider = if authid.starts_with("dyn-") { "dynamic" } else { "static" };
+            assert_eq!(info.details.get("authprovider").and_then(Value::as_str), Some(provider), "{label}");
+            client.leave().await;
+        }
+        let refused = [
+            Credentials::ticket("dyn-user", "wrong"),
+            Credentials::ticket("stranger", "dyn-secret"),
+            Credentials::wampcra("dyn-cra", "wrong"),
+            Credentials::wampcra("stranger", "dyn-cra-secret"),
+        ];
+        for credentials in refused {
+            let label = format!("{credentials:?} over {serializer}");
+            let error = Client::connect(client_options(&router, serializer, credentials)).await.unwrap_err();
+            assert_eq!(error.uri, errors::AUTHENTICATION_FAILED, "{label}: {error}");
+        }
+    }
+    authenticator.leave().await;
+}

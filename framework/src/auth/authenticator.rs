@@ -22,6 +22,27 @@ use crate::protocol::{Dict, Message, Value};
 
 /// Who vouches for identities found in the configuration.
 pub const STATIC_PROVIDER: &str = "static";
+/// Who vouches for identities a dynamic authenticator accepted.
+pub const DYNAMIC_PROVIDER: &str = "dynamic";
+
+/// The role (and authid, which defaults to `authid`) an authenticator's
+/// answer gives: a role name, or a dictionary with `role` and optionally
+/// `authid`.
+fn vouched(answer: &Value, authid: &str) -> Result<(String, String), AuthError> {
+    let refused = || {
+        tracing::warn!(?answer, "the dynamic authenticator's answer names no role");
+        AuthError::Failed
+    };
+    match answer {
+        Value::String(role) => Ok((authid.to_owned(), role.clone())),
+        Value::Dict(d) => {
+            let role = d.get("role").and_then(Value::as_str).ok_or_else(refused)?;
+            let authid = d.get("authid").and_then(Value::as_str).unwrap_or(authid);
+            Ok((authid.to_owned(), role.to_owned()))
+        }
+        _ => Err(refused()),
+    }
+}
 
 /// The methods, principals and roles of one realm's authentication.
 pub struct Authenticator {
@@ -37,6 +58,40 @@ pub struct Authenticator {
     /// time whatever their length), and unknown users are checked against
     /// it.
     blind: hmac::Key,
+    /// The dynamic authenticator, asked about users not listed.
+    dynamic: Option<Dynamic>,
+    /// The realm being authenticated (the first argument to the dynamic
+    /// authenticator).
+    realm: String,
+}
+
+/// Where the dynamic authenticator is.
+#[derive(Debug, Clone)]
+struct Dynamic {
+    procedure: String,
+    realm: String,
+}
+
+/// A question for the dynamic authenticator: call `procedure` in `realm`
+/// with `args`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// The authenticator's procedure.
+    pub procedure: String,
+    /// The realm it is registered in.
+    pub realm: String,
+    /// `[realm, authid, details]`: the realm joined, the authid given
+    /// (or null) and a dictionary with `authmethod`, `authextra` and, for
+    /// tickets, `ticket`.
+    pub args: Vec<Value>,
+}
+
+/// A HELLO waiting for the dynamic authenticator's answer.
+#[derive(Debug)]
+pub struct Resume {
+    method: AuthMethod,
+    authid: String,
+    key: Option<PublicKey>,
 }
 
 struct CraEntry {
@@ -72,6 +127,14 @@ pub struct AuthConfigError {
 pub enum Next {
     /// Welcome the session: it is authenticated.
     Welcome(Identity),
+    /// Ask the dynamic authenticator, then hand its answer to
+    /// [`Authenticator::resume`].
+    Ask {
+        /// The question.
+        query: Query,
+        /// What to resume with.
+        resume: Resume,
+    },
     /// Send `challenge` and verify the AUTHENTICATE that answers it with
     /// `pending`.
     Challenge {
@@ -84,7 +147,12 @@ pub enum Next {
 
 /// A challenge sent and not yet answered.
 pub struct Pending {
+    /// For a ticket of a user only the dynamic authenticator knows: the
+    /// question to ask it, without the ticket yet.
+    ask: Option<Query>,
     authid: String,
+    /// The principal comes from the dynamic authenticator.
+    dynamic: bool,
     /// The principal's role; `None` when the authid or key is unknown.
     role: Option<String>,
     method: AuthMethod,
@@ -109,6 +177,28 @@ impl Pending {
         self.method
     }
 
+    /// The question for the dynamic authenticator that `signature` (a
+    /// ticket) needs, if the authenticator decides.
+    pub fn query(&self, signature: &str) -> Option<Query> {
+        let mut query = self.ask.clone()?;
+        if let Some(Value::Dict(details)) = query.args.get_mut(2) {
+            details.insert("ticket".into(), Value::from(signature));
+        }
+        Some(query)
+    }
+
+    /// The identity the dynamic authenticator's answer to
+    /// [`Pending::query`] gives.
+    pub fn accept(self, answer: &Value) -> Result<Identity, AuthError> {
+        let (authid, role) = vouched(answer, &self.authid)?;
+        Ok(Identity {
+            authid,
+            authrole: role,
+            authmethod: self.method.name().into(),
+            authprovider: DYNAMIC_PROVIDER.into(),
+        })
+    }
+
     /// Checks the client's AUTHENTICATE signature.
     pub fn verify(self, signature: &str) -> Result<Identity, AuthError> {
         let proven = match &self.proof {
@@ -126,7 +216,7 @@ impl Pending {
                 authid: self.authid,
                 authrole: role,
                 authmethod: self.method.name().into(),
-                authprovider: STATIC_PROVIDER.into(),
+                authprovider: if self.dynamic { DYNAMIC_PROVIDER } else { STATIC_PROVIDER }.into(),
             }),
             _ => Err(AuthError::Failed),
         }
@@ -155,6 +245,8 @@ impl Authenticator {
             cryptosign: HashMap::new(),
             key_owners: HashMap::new(),
             blind: hmac::Key::new(hmac::HMAC_SHA256, &random::<32>()),
+            dynamic: None,
+            realm: String::new(),
         }
     }
 
@@ -166,6 +258,11 @@ impl Authenticator {
             return Err(problem("authmethods is empty: no session could join".into()));
         }
         let mut auth = Self::empty(realm.authmethods.clone(), realm.anonymous_role.clone());
+        auth.realm = realm.name.clone();
+        auth.dynamic = realm.authenticator.as_ref().map(|procedure| Dynamic {
+            procedure: procedure.clone(),
+            realm: realm.authenticator_realm.clone().unwrap_or_else(|| realm.name.clone()),
+        });
         for principal in &realm.principals {
             let named = |text: String| {
                 problem(format!("principal '{}' ({}): {text}", principal.authid, principal.method.name()))
@@ -275,11 +372,26 @@ impl Authenticator {
                 let authid = authid.ok_or(AuthError::MissingAuthid(method))?;
                 let known = self.tickets.get(authid);
                 let proof = Proof::Ticket { expected: known.map(|(_, tag)| *tag), blind: self.blind.clone() };
-                Ok(self.challenge(authid, known.map(|(role, _)| role.clone()), method, Dict::new(), proof))
+                let mut next =
+                    self.challenge(authid, known.map(|(role, _)| role.clone()), method, Dict::new(), proof);
+                if known.is_none() {
+                    if let Next::Challenge { pending, .. } = &mut next {
+                        pending.ask = self.query(method, Some(authid), details);
+                    }
+                }
+                Ok(next)
             }
             AuthMethod::Wampcra => {
                 let authid = authid.ok_or(AuthError::MissingAuthid(method))?;
                 let known = self.cra.get(authid);
+                if known.is_none() {
+                    if let Some(query) = self.query(method, Some(authid), details) {
+                        return Ok(Next::Ask {
+                            query,
+                            resume: Resume { method, authid: authid.into(), key: None },
+                        });
+                    }
+                }
                 let nonce = base64::engine::general_purpose::STANDARD.encode(random::<24>());
                 // The text is opaque to the client, which only signs it.
                 let text = serde_json::json!({
@@ -328,13 +440,89 @@ impl Authenticator {
         };
         let role =
             self.cryptosign.get(&owner).filter(|(_, keys)| keys.contains(&key)).map(|(role, _)| role.clone());
+        if role.is_none() {
+            if let Some(query) = self.query(AuthMethod::Cryptosign, authid, details) {
+                let resume = Resume { method: AuthMethod::Cryptosign, authid: owner, key: Some(key) };
+                return Ok(Next::Ask { query, resume });
+            }
+        }
+        Ok(self.cryptosign_with(&owner, role, key, false))
+    }
+
+    fn cryptosign_with(&self, owner: &str, role: Option<String>, key: PublicKey, dynamic: bool) -> Next {
         let challenge = random::<32>();
         let extra = Dict::from([
             ("challenge".to_owned(), Value::from(hex::encode(&challenge))),
             ("channel_binding".to_owned(), Value::Null),
         ]);
         let proof = Proof::Cryptosign { key, challenge };
-        Ok(self.challenge(&owner, role, AuthMethod::Cryptosign, extra, proof))
+        let mut next = self.challenge(owner, role, AuthMethod::Cryptosign, extra, proof);
+        if let Next::Challenge { pending, .. } = &mut next {
+            pending.dynamic = dynamic;
+        }
+        next
+    }
+
+    /// The question for the dynamic authenticator, if there is one.
+    fn query(&self, method: AuthMethod, authid: Option<&str>, hello: &Dict) -> Option<Query> {
+        let dynamic = self.dynamic.as_ref()?;
+        let mut details = Dict::from([("authmethod".to_owned(), Value::from(method.name()))]);
+        if let Some(extra) = hello.get("authextra") {
+            details.insert("authextra".into(), extra.clone());
+        }
+        let authid = authid.map_or(Value::Null, Value::from);
+        Some(Query {
+            procedure: dynamic.procedure.clone(),
+            realm: dynamic.realm.clone(),
+            args: vec![Value::from(self.realm.as_str()), authid, Value::Dict(details)],
+        })
+    }
+
+    /// Goes on with a HELLO once the dynamic authenticator answered: for
+    /// WAMP-CRA a dictionary with `secret`, `role` and optionally `salt`,
+    /// `iterations`, `keylen` and `authid`; for cryptosign a role, or a
+    /// dictionary with `role` and optionally `authid` (the authenticator
+    /// vouches that the key is that user's).
+    pub fn resume(&self, resume: Resume, answer: &Value) -> Result<Next, AuthError> {
+        match (resume.method, resume.key) {
+            (AuthMethod::Cryptosign, Some(key)) => {
+                let (authid, role) = vouched(answer, &resume.authid)?;
+                Ok(self.cryptosign_with(&authid, Some(role), key, true))
+            }
+            (AuthMethod::Wampcra, _) => {
+                let (authid, role) = vouched(answer, &resume.authid)?;
+                let d = answer.as_dict().ok_or(AuthError::Failed)?;
+                let principal = Principal {
+                    authid: authid.clone(),
+                    method: AuthMethod::Wampcra,
+                    role,
+                    secret: super::SecretSource::inline(
+                        d.get("secret").and_then(Value::as_str).unwrap_or_default(),
+                    ),
+                    salt: d.get("salt").and_then(Value::as_str).map(str::to_owned),
+                    iterations: d
+                        .get("iterations")
+                        .and_then(Value::as_u64)
+                        .and_then(|n| u32::try_from(n).ok()),
+                    keylen: d.get("keylen").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()),
+                    authorized_keys: Vec::new(),
+                };
+                let mut one = Self::empty(vec![AuthMethod::Wampcra], String::new());
+                one.add(&principal).map_err(|problem| {
+                    tracing::warn!(%problem, "the dynamic authenticator's WAMP-CRA answer is unusable");
+                    AuthError::Failed
+                })?;
+                let mut next = one.hello(&Dict::from([
+                    ("authmethods".to_owned(), Value::List(vec!["wampcra".into()])),
+                    ("authid".to_owned(), Value::from(authid.as_str())),
+                ]))?;
+                if let Next::Challenge { pending, .. } = &mut next {
+                    pending.dynamic = true;
+                }
+                Ok(next)
+            }
+            _ => Err(AuthError::Failed),
+        }
     }
 
     fn challenge(
@@ -347,7 +535,14 @@ impl Authenticator {
     ) -> Next {
         Next::Challenge {
             challenge: Message::Challenge { method: method.name().into(), extra },
-            pending: Box::new(Pending { authid: authid.to_owned(), role, method, proof }),
+            pending: Box::new(Pending {
+                ask: None,
+                dynamic: false,
+                authid: authid.to_owned(),
+                role,
+                method,
+                proof,
+            }),
         }
     }
 }

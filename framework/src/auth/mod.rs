@@ -16,6 +16,7 @@
 
 mod authenticator;
 pub mod cryptosign;
+pub mod dynamic;
 mod hex;
 mod permissions;
 mod secret;
@@ -23,7 +24,9 @@ mod settings;
 mod throttle;
 pub mod wampcra;
 
-pub use authenticator::{AuthConfigError, Authenticator, Next, Pending, STATIC_PROVIDER};
+pub use authenticator::{
+    AuthConfigError, Authenticator, Next, Pending, Query, Resume, DYNAMIC_PROVIDER, STATIC_PROVIDER,
+};
 pub use permissions::{Denied, Roles};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use settings::{

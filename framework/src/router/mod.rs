@@ -65,6 +65,7 @@ struct Inner {
     /// The authentication of realms created on demand.
     anonymous: Arc<Authenticator>,
     auth_failures: FailureLimit,
+    authenticator_sessions: crate::auth::dynamic::AuthenticatorSessions,
     realms: Mutex<HashMap<String, RealmHandle>>,
     connections: AtomicUsize,
     /// Open connections per peer address (addresses with none are removed).
@@ -141,6 +142,7 @@ impl Router {
                 authenticators,
                 anonymous: Arc::new(Authenticator::anonymous()),
                 auth_failures,
+                authenticator_sessions: Default::default(),
                 config,
                 realms: Mutex::new(HashMap::default()),
                 connections: AtomicUsize::new(0),
@@ -163,6 +165,11 @@ impl Router {
             Some(None) => Err(AuthError::RealmClosed),
             None => Ok(self.inner.anonymous.clone()),
         }
+    }
+
+    /// The router's own sessions that call dynamic authenticators.
+    pub(crate) fn authenticator_sessions(&self) -> &crate::auth::dynamic::AuthenticatorSessions {
+        &self.inner.authenticator_sessions
     }
 
     /// The failed authentications per peer address.

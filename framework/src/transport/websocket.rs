@@ -493,8 +493,28 @@ impl Connection {
     /// Authentication first: nobody makes the router start a realm
     /// without passing it.
     async fn hello(&mut self, realm: String, details: Dict, roles: ClientRoles) -> Option<End> {
-        let next = self.router.authenticator(&realm).and_then(|auth| auth.hello(&details));
+        let authenticator = match self.router.authenticator(&realm) {
+            Ok(authenticator) => authenticator,
+            Err(e) => return self.refuse(&e),
+        };
+        let mut next = authenticator.hello(&details);
+        if let Ok(auth::Next::Ask { .. }) = &next {
+            if let Err(wait) = self.router.auth_failures().check(self.peer_ip, std::time::Instant::now()) {
+                return self.refuse(&auth::AuthError::Throttled(wait));
+            }
+        }
+        if let Ok(auth::Next::Ask { query, resume }) = next {
+            let timeout = self.router.config().hello_timeout();
+            next = match auth::dynamic::ask(&self.router, &query, timeout).await {
+                Ok(answer) => authenticator.resume(resume, &answer),
+                Err(e) => Err(e),
+            };
+            if next.is_err() {
+                self.router.auth_failures().failed(self.peer_ip, std::time::Instant::now());
+            }
+        }
         match next {
+            Ok(auth::Next::Ask { .. }) => self.refuse(&auth::AuthError::Failed),
             Err(e) => self.refuse(&e),
             Ok(auth::Next::Welcome(identity)) => self.join(realm, identity, roles).await,
             Ok(auth::Next::Challenge { challenge, pending }) => {
@@ -522,8 +542,18 @@ impl Connection {
                 _ => Some(End::Close(CloseCode::Protocol, text.into())),
             };
         };
+        let verified = match pending.query(signature) {
+            None => pending.verify(signature),
+            Some(query) => {
+                let timeout = self.router.config().hello_timeout();
+                match auth::dynamic::ask(&self.router, &query, timeout).await {
+                    Ok(answer) => pending.accept(&answer),
+                    Err(e) => Err(e),
+                }
+            }
+        };
         let failures = self.router.auth_failures();
-        match pending.verify(signature) {
+        match verified {
             Ok(identity) => {
                 failures.succeeded(self.peer_ip);
                 self.join(realm, identity, roles).await

@@ -195,3 +195,47 @@ fn invalid_settings_are_explained() {
     let message = check(&|c| c.principals[0].secret = SecretSource::default());
     assert!(message.contains("'ticket-user'") && message.contains("authrealm"), "{message}");
 }
+
+#[test]
+fn unknown_users_are_asked_about_when_a_dynamic_authenticator_is_configured() {
+    let config = RealmConfig {
+        authenticator: Some("com.example.authenticate".into()),
+        authenticator_realm: Some("realm1".into()),
+        ..realm()
+    };
+    let auth = Authenticator::from_config(&config).unwrap();
+    let (query, resume) = match auth.hello(&hello(&["wampcra"], Some("dyn"), None)).unwrap() {
+        Next::Ask { query, resume } => (query, resume),
+        other => panic!("expected a question, got {other:?}"),
+    };
+    assert_eq!((query.procedure.as_str(), query.realm.as_str()), ("com.example.authenticate", "realm1"));
+    assert_eq!(query.args[0], Value::from("authrealm"));
+    assert_eq!(query.args[1], Value::from("dyn"));
+    let answer = Value::Dict(Dict::from([
+        ("secret".to_owned(), Value::from("s")),
+        ("role".to_owned(), Value::from("r")),
+        ("salt".to_owned(), Value::from("salt")),
+        ("iterations".to_owned(), Value::from(10)),
+    ]));
+    let (_, extra, pending) = challenge(auth.resume(resume, &answer).unwrap());
+    assert_eq!(text(&extra, "salt"), "salt");
+    let salting = Salting { salt: "salt".into(), iterations: NonZeroU32::new(10).unwrap(), keylen: 32 };
+    let signed = wampcra::sign(&wampcra::signing_key("s", Some(&salting)), text(&extra, "challenge"));
+    let identity = pending.verify(&signed).unwrap();
+    assert_eq!((identity.authrole.as_str(), identity.authprovider.as_str()), ("r", DYNAMIC_PROVIDER));
+    // Known principals are not asked about; a ticket is asked about with
+    // the ticket itself.
+    assert!(matches!(
+        auth.hello(&hello(&["wampcra"], Some("cra-user"), None)).unwrap(),
+        Next::Challenge { .. }
+    ));
+    let (_, _, pending) = challenge(auth.hello(&hello(&["ticket"], Some("dyn"), None)).unwrap());
+    let query = pending.query("the-ticket").unwrap();
+    assert_eq!(query.args[2].as_dict().unwrap().get("ticket"), Some(&Value::from("the-ticket")));
+    assert_eq!(pending.accept(&Value::from("caller")).unwrap().authrole, "caller");
+    // An answer without a role refuses.
+    let (_, _, pending) = challenge(auth.hello(&hello(&["ticket"], Some("dyn"), None)).unwrap());
+    assert_eq!(pending.accept(&Value::from(5)), Err(AuthError::Failed));
+    let (_, _, known) = challenge(auth.hello(&hello(&["ticket"], Some("ticket-user"), None)).unwrap());
+    assert!(known.query("ticket-secret").is_none());
+}
