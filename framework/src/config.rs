@@ -43,7 +43,8 @@
 //! `max_queued_bytes`, `stall_timeout_ms` and `stall_policy`, and the
 //! authentication and authorization settings `authmethods` (default
 //! `["anonymous"]`), `anonymous_role` (default `anonymous`), `principals`,
-//! `roles`, `authenticator` and `authenticator_realm` (see
+//! `roles`, `authenticator`, `authenticator_realm`, `authorizer`,
+//! `authorizer_realm` and `authorizer_cache_secs` (see
 //! `docs/security.md`).
 //!
 //! ```
@@ -106,6 +107,22 @@ pub struct RealmConfig {
     /// The realm where `authenticator` is registered (default: this one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authenticator_realm: Option<String>,
+    /// A procedure asked whether a WebSocket session may call, register,
+    /// publish or subscribe (a dynamic authorizer; see
+    /// `docs/security.md`), besides the realm's `roles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer: Option<String>,
+    /// The realm where `authorizer` is registered (default: this one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_realm: Option<String>,
+    /// Seconds a session reuses the authorizer's answer for the same
+    /// action and URI (0: ask every time).
+    #[serde(default = "default_authorizer_cache_secs")]
+    pub authorizer_cache_secs: u64,
+}
+
+fn default_authorizer_cache_secs() -> u64 {
+    60
 }
 
 fn default_anonymous_role() -> String {
@@ -125,6 +142,9 @@ impl Default for RealmConfig {
             roles: None,
             authenticator: None,
             authenticator_realm: None,
+            authorizer: None,
+            authorizer_realm: None,
+            authorizer_cache_secs: default_authorizer_cache_secs(),
         }
     }
 }
@@ -335,16 +355,31 @@ impl RouterConfig {
     pub fn check_auth(&self) -> Result<(), auth::AuthConfigError> {
         for realm in &self.realms {
             auth::Authenticator::from_config(realm)?;
-            if let Some(other) = &realm.authenticator_realm {
-                if !self.realms.iter().any(|r| &r.name == other) {
-                    return Err(auth::AuthConfigError {
-                        realm: realm.name.clone(),
-                        problem: format!("authenticator_realm '{other}' is not one of the configured realms"),
-                    });
+            for (key, other) in [
+                ("authenticator_realm", &realm.authenticator_realm),
+                ("authorizer_realm", &realm.authorizer_realm),
+            ] {
+                if let Some(other) = other {
+                    if !self.realms.iter().any(|r| &r.name == other) {
+                        return Err(auth::AuthConfigError {
+                            realm: realm.name.clone(),
+                            problem: format!("{key} '{other}' is not one of the configured realms"),
+                        });
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// The dynamic authorizer of realm `name`, if it has one.
+    pub fn authorizer(&self, name: &str) -> Option<auth::authorizer::AuthorizerSettings> {
+        let realm = self.realms.iter().find(|r| r.name == name)?;
+        Some(auth::authorizer::AuthorizerSettings {
+            procedure: realm.authorizer.clone()?,
+            realm: realm.authorizer_realm.clone().unwrap_or_else(|| name.to_owned()),
+            cache_for: Duration::from_secs(realm.authorizer_cache_secs),
+        })
     }
 
     /// The roles of realm `name`, if it has any.

@@ -334,3 +334,70 @@ async fn a_dynamic_authenticator_component_vouches_for_users_the_file_does_not_l
     }
     authenticator.leave().await;
 }
+
+#[actix_web::test]
+async fn a_dynamic_authorizer_component_decides_and_its_answers_are_cached() {
+    let mut config = RouterConfig { max_auth_failures: 0, ..example() };
+    let authrealm = config.realms.iter_mut().find(|r| r.name == "authrealm").unwrap();
+    authrealm.authorizer = Some("com.example.authorize".into());
+    authrealm.authorizer_realm = Some("realm1".into());
+    let router = TestRouter::with_config(config);
+
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String, String)>::new()));
+    let authorizer = Client::connect(ConnectOptions {
+        reconnect: ReconnectPolicy::off(),
+        ..ConnectOptions::new(&router.url, "realm1")
+    })
+    .await
+    .unwrap();
+    let log = asked.clone();
+    authorizer
+        .register("com.example.authorize", Default::default(), move |args, _| {
+            let log = log.clone();
+            async move {
+                let (session, uri, action): (Dict, String, String) =
+                    (args.get(0)?, args.get(1)?, args.get(2)?);
+                let authid = session.get("authid").and_then(Value::as_str).unwrap_or_default().to_owned();
+                log.lock().unwrap().push((authid, action.clone(), uri.clone()));
+                let answer = if uri.starts_with("com.secret.") {
+                    Value::Bool(false)
+                } else if uri.starts_with("com.nocache.") {
+                    Value::Dict(Dict::from([
+                        ("allow".to_owned(), Value::Bool(true)),
+                        ("cache".to_owned(), Value::Bool(false)),
+                    ]))
+                } else {
+                    Value::Bool(true)
+                };
+                wamp::client::CallResult::new().arg(answer)
+            }
+        })
+        .await
+        .unwrap();
+
+    let user = Client::connect(client_options(
+        &router,
+        Serializer::MsgPack,
+        Credentials::ticket("ticket-user", "ticket-secret"),
+    ))
+    .await
+    .unwrap();
+    let echo = |_, _| async { wamp::client::CallResult::new().arg(1) };
+    user.register("com.auth.one", Default::default(), echo).await.unwrap();
+    user.register("com.nocache.one", Default::default(), echo).await.unwrap();
+    let denied = user.register("com.secret.one", Default::default(), echo).await.unwrap_err();
+    assert_eq!(denied.uri, errors::NOT_AUTHORIZED);
+    assert!(denied.message().unwrap_or_default().contains("com.secret.one"), "{denied}");
+    for _ in 0..3 {
+        assert_eq!(user.call::<i64>("com.auth.one", ()).await.unwrap(), 1);
+        assert_eq!(user.call::<i64>("com.nocache.one", ()).await.unwrap(), 1);
+    }
+    let asked = asked.lock().unwrap().clone();
+    let count = |action: &str, uri: &str| asked.iter().filter(|(_, a, u)| a == action && u == uri).count();
+    assert_eq!(count("call", "com.auth.one"), 1, "cached after the first call: {asked:?}");
+    assert_eq!(count("call", "com.nocache.one"), 3, "asked every time when it says so: {asked:?}");
+    assert_eq!(count("register", "com.secret.one"), 1);
+    assert!(asked.iter().all(|(authid, _, _)| authid == "ticket-user"), "{asked:?}");
+    user.leave().await;
+    authorizer.leave().await;
+}

@@ -15,6 +15,7 @@
 //! around a complete example.
 
 mod authenticator;
+pub mod authorizer;
 pub mod cryptosign;
 pub mod dynamic;
 mod hex;

@@ -182,6 +182,17 @@ struct Connection {
     peer_ip: Option<IpAddr>,
     /// A CHALLENGE sent, waiting for its AUTHENTICATE.
     challenged: Option<Challenged>,
+    /// Once joined with a realm that has a dynamic authorizer: who the
+    /// session is, for the authorizer's questions.
+    authorized_by: Option<DynamicAuthorization>,
+}
+
+/// A session's dynamic authorization.
+struct DynamicAuthorization {
+    settings: auth::authorizer::AuthorizerSettings,
+    realm: String,
+    identity: auth::Identity,
+    answers: auth::authorizer::AnswerCache,
 }
 
 /// A join waiting for the answer to its CHALLENGE.
@@ -207,6 +218,7 @@ impl Connection {
             goodbye_deadline: None,
             peer_ip: None,
             challenged: None,
+            authorized_by: None,
         }
     }
 
@@ -458,6 +470,12 @@ impl Connection {
     async fn perform(&mut self, step: Step, size: usize) -> Option<End> {
         match step {
             Step::Route(message) => {
+                if let Some(refusal) = self.authorize(&message).await {
+                    if let Some(error) = refusal {
+                        self.send_own(error);
+                    }
+                    return None;
+                }
                 let membership = self.joined.as_ref()?;
                 self.gate.admit(size);
                 if membership.realm.send(membership.session, message, size) {
@@ -481,6 +499,65 @@ impl Connection {
             Step::Close => Some(End::Close(CloseCode::Normal, String::new())),
             Step::Ignore => None,
         }
+    }
+
+    /// Asks the realm's dynamic authorizer (or its cached answer) whether
+    /// the session may send `message`. `None`: it may; `Some(error)`: it
+    /// may not, and `error` (if any: PUBLISH without `acknowledge` hears
+    /// nothing) answers it.
+    async fn authorize(&mut self, message: &Message) -> Option<Option<Message>> {
+        let dynamic = self.authorized_by.as_mut()?;
+        let (action, uri, options) = auth::authorizer::action_of(message)?;
+        let now = std::time::Instant::now();
+        let allowed = match dynamic.answers.get(action, uri, now) {
+            Some(allowed) => allowed,
+            None => {
+                let session = self.joined.as_ref().map_or(0, |m| m.session);
+                let query = auth::authorizer::query(
+                    &dynamic.settings,
+                    &dynamic.realm,
+                    session,
+                    &dynamic.identity,
+                    action,
+                    uri,
+                    options,
+                );
+                let timeout = self.router.config().hello_timeout();
+                let (allowed, cache) = match auth::dynamic::ask(&self.router, &query, timeout).await {
+                    Ok(answer) => auth::authorizer::decision(&answer),
+                    Err(_) => (false, false),
+                };
+                if cache {
+                    dynamic.answers.put(action, uri, allowed, now, dynamic.settings.cache_for);
+                }
+                allowed
+            }
+        };
+        if allowed {
+            return None;
+        }
+        let text =
+            format!("the authorizer does not let '{}' {} '{uri}'", dynamic.identity.authrole, action.name());
+        tracing::debug!(%text, "request refused");
+        let (request_type, request) = match message {
+            Message::Call { request, .. } => (crate::protocol::code::CALL, *request),
+            Message::Register { request, .. } => (crate::protocol::code::REGISTER, *request),
+            Message::Subscribe { request, .. } => (crate::protocol::code::SUBSCRIBE, *request),
+            Message::Publish { request, options, .. } => {
+                if options.get("acknowledge").and_then(Value::as_bool) != Some(true) {
+                    return Some(None);
+                }
+                (crate::protocol::code::PUBLISH, *request)
+            }
+            _ => return Some(None),
+        };
+        Some(Some(Message::Error {
+            request_type,
+            request,
+            details: Dict::new(),
+            error: errors::NOT_AUTHORIZED.into(),
+            payload: crate::protocol::Payload::args(vec![Value::from(text)]),
+        }))
     }
 
     /// Refuses the join with ABORT.
@@ -603,6 +680,14 @@ impl Connection {
         span.record("realm", realm_name.as_str());
         span.record("session", session);
         span.record("authid", identity.authid.as_str());
+        if let Some(settings) = self.router.config().authorizer(&realm_name) {
+            self.authorized_by = Some(DynamicAuthorization {
+                settings,
+                realm: realm_name.clone(),
+                identity: identity.clone(),
+                answers: Default::default(),
+            });
+        }
         self.joined = Some(Membership { realm, session, forgotten: false });
         self.outbound = Some(receiver);
         self.machine.joined();
