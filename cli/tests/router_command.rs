@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
-use wamp::protocol::Serializer;
+use wamp::protocol::{Dict, Message, Serializer, Value};
 use wamp_tests::RawClient;
 
 /// Starts `wamp router` and returns it with the URL it logged.
@@ -119,4 +119,45 @@ async fn tls_options_serve_wss() {
     .await;
     let (_, response) = connected.expect("a TLS WebSocket upgrade");
     assert_eq!(response.status().as_u16(), 101);
+}
+
+#[tokio::test]
+async fn the_example_authentication_settings_serve_both_realms() {
+    let example = wamp_tests::workspace_root().join("docs/examples/auth.toml");
+    let (_child, url) = start(&["--config", example.to_str().unwrap(), "--listen", "127.0.0.1:0"], &[]).await;
+    let (_anonymous, _) = RawClient::join(&url, Serializer::Json, "realm1").await;
+    let mut client = RawClient::connect(&url, Serializer::Json).await;
+    let Message::Hello { realm, mut details } = wamp_tests::hello("authrealm") else { unreachable!() };
+    details.insert("authmethods".into(), Value::List(vec!["ticket".into()]));
+    details.insert("authid".into(), "ticket-user".into());
+    client.send(&Message::Hello { realm, details }).await;
+    assert!(matches!(client.recv().await, Message::Challenge { ref method, .. } if method == "ticket"));
+    client.send(&Message::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
+    match client.recv().await {
+        Message::Welcome { details, .. } => {
+            assert_eq!(details.get("authrole").and_then(Value::as_str), Some("full"));
+            assert_eq!(details.get("authmethod").and_then(Value::as_str), Some("ticket"));
+        }
+        other => panic!("expected WELCOME, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unusable_authentication_settings_stop_the_router_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("router.toml");
+    std::fs::write(
+        &file,
+        "[[realms]]\nname = \"r\"\nauthmethods = [\"cryptosign\"]\n[[realms.principals]]\n\
+         authid = \"k\"\nmethod = \"cryptosign\"\nrole = \"x\"\nauthorized_keys = [\"not-a-key\"]\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args(["router", "--config", file.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("'not-a-key' is not an Ed25519 public key"), "{stderr}");
 }

@@ -2,8 +2,10 @@
 //! example file the security guide explains (docs/examples/auth.toml):
 //! AutobahnPython and our client (directly, and as a host of remote
 //! components configured by a settings file) authenticate with every
-//! method and meet every permission; a brute-force loop is refused; a peer
-//! that never answers its CHALLENGE is closed.
+//! method and meet every permission; dynamic authenticators (a remote
+//! session, an embedded component) and a dynamic authorizer decide for
+//! what the file does not say; a brute-force loop is refused; a peer that
+//! never answers its CHALLENGE is closed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -400,4 +402,48 @@ async fn a_dynamic_authorizer_component_decides_and_its_answers_are_cached() {
     assert!(asked.iter().all(|(authid, _, _)| authid == "ticket-user"), "{asked:?}");
     user.leave().await;
     authorizer.leave().await;
+}
+
+/// A dynamic authenticator written as a component: it knows one ticket.
+#[derive(Default)]
+struct Gatekeeper;
+
+#[wamp::component(inventory = false)]
+impl Gatekeeper {
+    #[wamp::procedure("com.example.authenticate")]
+    fn authenticate(
+        &self,
+        realm: String,
+        authid: Option<String>,
+        details: Dict,
+    ) -> Result<String, wamp::Error> {
+        let ticket = details.get("ticket").and_then(Value::as_str);
+        match (realm.as_str(), authid.as_deref(), ticket) {
+            ("authrealm", Some("dyn-user"), Some("dyn-secret")) => Ok("caller".into()),
+            _ => Err(wamp::Error::new(errors::NOT_AUTHORIZED, "unknown user")),
+        }
+    }
+}
+
+#[actix_web::test]
+async fn an_embedded_component_can_be_the_dynamic_authenticator() {
+    let mut config = HostConfig { router: with_authenticator(), ..HostConfig::default() };
+    config.router.listen = "127.0.0.1:0".into();
+    let running = wamp::Host::new(config).add_component(Gatekeeper).start().unwrap();
+    running.joined().await.unwrap();
+    let server = running.bind().expect("embedded").expect("bind a loopback port");
+    let url = server.url();
+    actix_web::rt::spawn(server.run());
+    let options = |credentials| ConnectOptions {
+        credentials,
+        reconnect: ReconnectPolicy::off(),
+        ..ConnectOptions::new(&url, "authrealm")
+    };
+    let client = Client::connect(options(Credentials::ticket("dyn-user", "dyn-secret"))).await.unwrap();
+    let info = client.joined().await.unwrap();
+    assert_eq!((info.authid.as_str(), info.authrole.as_str()), ("dyn-user", "caller"));
+    client.leave().await;
+    let error = Client::connect(options(Credentials::ticket("dyn-user", "guess"))).await.unwrap_err();
+    assert_eq!(error.uri, errors::AUTHENTICATION_FAILED);
+    running.shutdown().await;
 }
