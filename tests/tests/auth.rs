@@ -361,6 +361,9 @@ async fn a_dynamic_authorizer_component_decides_and_its_answers_are_cached() {
                     (args.get(0)?, args.get(1)?, args.get(2)?);
                 let authid = session.get("authid").and_then(Value::as_str).unwrap_or_default().to_owned();
                 log.lock().unwrap().push((authid, action.clone(), uri.clone()));
+                if uri == "com.slow.one" && action == "call" {
+                    tokio::time::sleep(SLOW_ANSWER).await;
+                }
                 let answer = if uri.starts_with("com.secret.") {
                     Value::Bool(false)
                 } else if uri.starts_with("com.nocache.") {
@@ -400,9 +403,50 @@ async fn a_dynamic_authorizer_component_decides_and_its_answers_are_cached() {
     assert_eq!(count("call", "com.nocache.one"), 3, "asked every time when it says so: {asked:?}");
     assert_eq!(count("register", "com.secret.one"), 1);
     assert!(asked.iter().all(|(authid, _, _)| authid == "ticket-user"), "{asked:?}");
+
+    // While the authorizer thinks about one of its calls, the session
+    // still receives what is sent to it.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    user.subscribe("com.auth.events", Default::default(), move |_, _| {
+        if let Some(tx) = tx.lock().unwrap().take() {
+            let _ = tx.send(std::time::Instant::now());
+        }
+        async {}
+    })
+    .await
+    .unwrap();
+    user.register("com.slow.one", Default::default(), echo).await.unwrap();
+    let publisher = Client::connect(client_options(
+        &router,
+        Serializer::Json,
+        Credentials::ticket("ticket-user", "ticket-secret"),
+    ))
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let slow_call = user.call::<i64>("com.slow.one", ());
+    let event = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        publisher.publish("com.auth.events", (1,)).await.unwrap();
+        rx.await.unwrap()
+    };
+    let (answer, event_at) = futures_util::future::join(slow_call, event).await;
+    assert_eq!(answer.unwrap(), 1);
+    let answered_after = started.elapsed();
+    assert!(answered_after >= SLOW_ANSWER, "the call waited for the authorizer: {answered_after:?}");
+    assert!(
+        event_at.duration_since(started) < SLOW_ANSWER,
+        "the event arrived while the authorizer was still thinking ({:?} after the call)",
+        event_at.duration_since(started)
+    );
+    publisher.leave().await;
     user.leave().await;
     authorizer.leave().await;
 }
+
+/// How long the test authorizer thinks about one call.
+const SLOW_ANSWER: Duration = Duration::from_millis(1500);
 
 /// A dynamic authenticator written as a component: it knows one ticket.
 #[derive(Default)]

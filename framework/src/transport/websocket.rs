@@ -13,7 +13,9 @@
 //! bounded by the queue's back-pressure rule (see [`crate::router::flow`]);
 //! the task's own frames (WELCOME, GOODBYE, pings, pongs) are at most a
 //! handful. Reading in turn pauses while the connection's [`Gate`] is
-//! closed: that is how the realm slows a producer down.
+//! closed: that is how the realm slows a producer down. It also pauses
+//! while the realm's dynamic authorizer is asked about one of the peer's
+//! messages, so that its messages stay in order; writing goes on.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -185,6 +187,25 @@ struct Connection {
     /// Once joined with a realm that has a dynamic authorizer: who the
     /// session is, for the authorizer's questions.
     authorized_by: Option<DynamicAuthorization>,
+    /// A question for the authorizer just made, taken over by the loop.
+    question: Option<Question>,
+}
+
+/// A message waiting for the dynamic authorizer's answer.
+struct Question {
+    message: Message,
+    size: usize,
+    asked: std::time::Instant,
+    /// (allowed, may be cached).
+    answer: futures_util::future::LocalBoxFuture<'static, (bool, bool)>,
+}
+
+/// The answer to the question in flight (pending while there is none).
+async fn answer_of(question: &mut Option<Question>) -> (bool, bool) {
+    match question {
+        Some(q) => (&mut q.answer).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A session's dynamic authorization.
@@ -219,6 +240,7 @@ impl Connection {
             peer_ip: None,
             challenged: None,
             authorized_by: None,
+            question: None,
         }
     }
 
@@ -238,7 +260,14 @@ impl Connection {
         let mut ping = tokio::time::interval(ping_interval.unwrap_or(Duration::from_secs(3600)));
         ping.reset();
         let gate = self.gate.clone();
+        // A question to the dynamic authorizer in flight: the connection
+        // reads nothing more until it is answered (so messages stay in
+        // order), and goes on writing, pinging and timing meanwhile.
+        let mut question: Option<Question> = None;
         let end = loop {
+            if question.is_none() {
+                question = self.question.take();
+            }
             if awaiting_hello && !self.machine.is_joining() {
                 awaiting_hello = false;
             }
@@ -249,7 +278,11 @@ impl Connection {
             let step = tokio::select! {
                 biased;
                 write = std::future::poll_fn(|cx| self.poll_write(cx)) => self.on_write(write),
-                frame = next_frame(&gate, &mut reader) => self.on_frame(frame).await,
+                answer = answer_of(&mut question), if question.is_some() => match question.take() {
+                    Some(asked) => self.on_answer(asked, answer),
+                    None => None,
+                },
+                frame = next_frame(&gate, &mut reader), if question.is_none() => self.on_frame(frame).await,
                 () = &mut goodbye, if awaiting_goodbye => {
                     Some(End::Close(CloseCode::Away, "no GOODBYE in reply".into()))
                 }
@@ -259,7 +292,9 @@ impl Connection {
                     self.machine.rejected();
                     Some(self.fail(abort(errors::TIMEOUT, &text), CloseCode::Policy))
                 }
-                _ = ping.tick(), if ping_interval.is_some() => self.keepalive(ping_interval.unwrap_or_default() + ping_timeout),
+                _ = ping.tick(), if ping_interval.is_some() => {
+                    self.keepalive(ping_interval.unwrap_or_default() + ping_timeout, question.is_none())
+                }
             };
             if let Some(end) = step {
                 break end;
@@ -291,10 +326,10 @@ impl Connection {
     }
 
     /// The keepalive tick: ping, or give up on a peer silent for `limit`.
-    fn keepalive(&mut self, limit: Duration) -> Option<End> {
-        if !self.gate.is_open() {
-            // We are not reading this peer (back-pressure): its silence is
-            // ours, not its.
+    fn keepalive(&mut self, limit: Duration, reading: bool) -> Option<End> {
+        if !reading || !self.gate.is_open() {
+            // We are not reading this peer (back-pressure, or a question to
+            // the authorizer): its silence is ours, not its.
             self.last_heard = Instant::now();
         }
         let silent = self.last_heard.elapsed();
@@ -469,23 +504,7 @@ impl Connection {
 
     async fn perform(&mut self, step: Step, size: usize) -> Option<End> {
         match step {
-            Step::Route(message) => {
-                if let Some(refusal) = self.authorize(&message).await {
-                    if let Some(error) = refusal {
-                        self.send_own(error);
-                    }
-                    return None;
-                }
-                let membership = self.joined.as_ref()?;
-                self.gate.admit(size);
-                if membership.realm.send(membership.session, message, size) {
-                    return None;
-                }
-                self.forget_membership();
-                tracing::warn!("the realm stopped; closing its session");
-                let text = "the realm is no longer running";
-                Some(self.fail(goodbye(errors::CLOSE_SYSTEM_SHUTDOWN, text), CloseCode::Away))
-            }
+            Step::Route(message) => self.authorize_then_route(message, size),
             Step::Join { realm, details, roles } => self.hello(realm, details, roles).await,
             Step::Authenticate { signature } => self.authenticate(&signature).await,
             Step::Leave { reply } => {
@@ -501,16 +520,33 @@ impl Connection {
         }
     }
 
-    /// Asks the realm's dynamic authorizer (or its cached answer) whether
-    /// the session may send `message`. `None`: it may; `Some(error)`: it
-    /// may not, and `error` (if any: PUBLISH without `acknowledge` hears
-    /// nothing) answers it.
-    async fn authorize(&mut self, message: &Message) -> Option<Option<Message>> {
-        let dynamic = self.authorized_by.as_mut()?;
-        let (action, uri, options) = auth::authorizer::action_of(message)?;
-        let now = std::time::Instant::now();
-        let allowed = match dynamic.answers.get(action, uri, now) {
-            Some(allowed) => allowed,
+    /// Hands a message to the realm.
+    fn route(&mut self, message: Message, size: usize) -> Option<End> {
+        let membership = self.joined.as_ref()?;
+        self.gate.admit(size);
+        if membership.realm.send(membership.session, message, size) {
+            return None;
+        }
+        self.forget_membership();
+        tracing::warn!("the realm stopped; closing its session");
+        let text = "the realm is no longer running";
+        Some(self.fail(goodbye(errors::CLOSE_SYSTEM_SHUTDOWN, text), CloseCode::Away))
+    }
+
+    /// Routes `message` if the realm's dynamic authorizer (or its cached
+    /// answer) lets the session send it, answers it with an ERROR if not,
+    /// or asks the authorizer and routes it once the answer is in.
+    fn authorize_then_route(&mut self, message: Message, size: usize) -> Option<End> {
+        let Some(dynamic) = self.authorized_by.as_mut() else { return self.route(message, size) };
+        let Some((action, uri, options)) = auth::authorizer::action_of(&message) else {
+            return self.route(message, size);
+        };
+        match dynamic.answers.get(action, uri, std::time::Instant::now()) {
+            Some(true) => self.route(message, size),
+            Some(false) => {
+                self.refuse_request(&message);
+                None
+            }
             None => {
                 let session = self.joined.as_ref().map_or(0, |m| m.session);
                 let query = auth::authorizer::query(
@@ -522,20 +558,44 @@ impl Connection {
                     uri,
                     options,
                 );
-                let timeout = self.router.config().hello_timeout();
-                let (allowed, cache) = match auth::dynamic::ask(&self.router, &query, timeout).await {
-                    Ok(answer) => auth::authorizer::decision(&answer),
-                    Err(_) => (false, false),
-                };
-                if cache {
-                    dynamic.answers.put(action, uri, allowed, now, dynamic.settings.cache_for);
-                }
-                allowed
+                let (router, timeout) = (self.router.clone(), self.router.config().hello_timeout());
+                let answer = Box::pin(async move {
+                    match auth::dynamic::ask(&router, &query, timeout).await {
+                        Ok(answer) => auth::authorizer::decision(&answer),
+                        Err(_) => (false, false),
+                    }
+                });
+                self.question = Some(Question { message, size, asked: std::time::Instant::now(), answer });
+                None
             }
-        };
-        if allowed {
-            return None;
         }
+    }
+
+    /// The authorizer answered the question about `asked.message`.
+    fn on_answer(&mut self, asked: Question, (allowed, cache): (bool, bool)) -> Option<End> {
+        if let (Some(dynamic), Some((action, uri, _))) =
+            (self.authorized_by.as_mut(), auth::authorizer::action_of(&asked.message))
+        {
+            if cache {
+                dynamic.answers.put(action, uri, allowed, asked.asked, dynamic.settings.cache_for);
+            }
+        }
+        if allowed {
+            return self.route(asked.message, asked.size);
+        }
+        self.refuse_request(&asked.message);
+        None
+    }
+
+    /// Answers a request the authorizer refused with ERROR
+    /// `wamp.error.not_authorized` (a PUBLISH only if it asked for
+    /// `acknowledge`).
+    fn refuse_request(&mut self, message: &Message) {
+        let (Some(dynamic), Some((action, uri, _))) =
+            (self.authorized_by.as_ref(), auth::authorizer::action_of(message))
+        else {
+            return;
+        };
         let text =
             format!("the authorizer does not let '{}' {} '{uri}'", dynamic.identity.authrole, action.name());
         tracing::debug!(%text, "request refused");
@@ -545,19 +605,19 @@ impl Connection {
             Message::Subscribe { request, .. } => (crate::protocol::code::SUBSCRIBE, *request),
             Message::Publish { request, options, .. } => {
                 if options.get("acknowledge").and_then(Value::as_bool) != Some(true) {
-                    return Some(None);
+                    return;
                 }
                 (crate::protocol::code::PUBLISH, *request)
             }
-            _ => return Some(None),
+            _ => return,
         };
-        Some(Some(Message::Error {
+        self.send_own(Message::Error {
             request_type,
             request,
             details: Dict::new(),
             error: errors::NOT_AUTHORIZED.into(),
             payload: crate::protocol::Payload::args(vec![Value::from(text)]),
-        }))
+        });
     }
 
     /// Refuses the join with ABORT.
