@@ -9,11 +9,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use wamp::auth::Identity;
+use wamp::internals::{Effect, Member, Outbox, RealmCore, RealmSettings, SessionLimits};
 use wamp::protocol::roles::ClientRoles;
 use wamp::protocol::{Dict, Id, Message, Serializer, Value};
-use wamp::router::outbox::{Effect, Outbox};
-use wamp::router::realm::{SessionInfo, SessionLimits};
-use wamp::router::{RealmCore, RealmSettings};
 
 use crate::BoxError;
 
@@ -35,7 +33,7 @@ fn realm() -> RealmCore {
 }
 
 fn join(realm: &mut RealmCore) -> Id {
-    realm.join(SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC }, &mut Outbox::new())
+    realm.join(Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC }, &mut Outbox::new())
 }
 
 fn feed(realm: &mut RealmCore, out: &mut Outbox, session: Id, message: Message) -> Vec<Effect> {

@@ -28,7 +28,7 @@ pub fn serve(kind: Kind) -> std::io::Result<()> {
                     ping_interval_secs: 0,
                     ..wamp::RouterConfig::load(None).map_err(std::io::Error::other)?
                 };
-                let server = wamp::transport::server::Server::bind(wamp::Router::new(config))?;
+                let server = wamp::transport::Server::bind(wamp::Router::new(config))?;
                 announce(&server.url())?;
                 server.run().await
             }

@@ -96,7 +96,7 @@ fn router(args: RouterArgs) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(realms = ?realms, auto_create = config.auto_create_realms, "starting router");
     actix_web::rt::System::new().block_on(async move {
         let router = wamp::Router::new(config);
-        let server = wamp::transport::server::Server::bind(router)?;
+        let server = wamp::transport::Server::bind(router)?;
         // Scripts wait for this line to learn the address (port 0 picks one).
         tracing::info!(url = %server.url(), "router listening");
         server.run_until_signal().await

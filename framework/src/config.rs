@@ -235,8 +235,8 @@ pub struct RouterConfig {
     /// A PEM file with the private key of `tls_cert`.
     pub tls_key: Option<String>,
     /// The web origins whose pages may open a WebSocket to the endpoint
-    /// (see [`AllowedOrigins`](crate::transport::origin::AllowedOrigins));
-    /// `*` accepts all. Requests without an `Origin` header always pass.
+    /// (exact origins such as `https://app.example.com`, or patterns with
+    /// `*` standing for any text); `*` alone accepts all. Requests without an `Origin` header always pass.
     pub allowed_origins: Vec<String>,
     /// Failed authentications one peer address may make within
     /// `auth_failure_window_secs`; past it, the address is refused until

@@ -16,12 +16,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wamp::auth::Identity;
-use wamp::client::core::{ClientCore, ClientEffect};
+use wamp::internals::{ClientCore, ClientEffect, Effect, Member, Outbox, RealmCore, RealmSettings};
 use wamp::protocol::roles::ClientRoles;
 use wamp::protocol::{errors, Dict, Message, Payload, Serializer, Value};
-use wamp::router::outbox::{Effect, Outbox};
-use wamp::router::realm::SessionInfo;
-use wamp::router::{RealmCore, RealmSettings};
 
 const UNIMPLEMENTED_SERIALIZERS: &[&str] = &["cbor", "ubjson", "flatbuffers"];
 
@@ -232,7 +229,7 @@ fn receive(message: Message) -> Result<(), String> {
         }
         request => {
             let mut realm = RealmCore::new("realm1", RealmSettings::default());
-            let info = SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC };
+            let info = Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC };
             let mut out = Outbox::new();
             let session = realm.join(info, &mut out);
             realm.handle(session, request, &mut out);

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use wamp::protocol::{code, Id, Message, UriPolicy, Value};
-use wamp::router::session::PeerSession;
+use wamp::internals::PeerSession;
 
 use crate::script::Held;
 

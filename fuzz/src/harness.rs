@@ -20,15 +20,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bytes::Bytes;
-use wamp::auth;
 use wamp::protocol::id::{self, IdAllocator, SeededRandom};
 use wamp::protocol::roles::ClientRoles;
 use wamp::protocol::{errors, Dict, Id, Message, Serializer, UriPolicy, UriRules, Value};
-use wamp::router::broker::RESERVED_PREFIX;
-use wamp::router::outbox::{Effect, Outbox};
-use wamp::router::realm::{SessionInfo, SessionLimits};
-use wamp::router::session::Step;
-use wamp::router::{RealmCore, RealmSettings};
+use wamp::internals::{
+    Authenticator, Effect, Member, Next, Outbox, RealmCore, RealmSettings, RetentionLimits, SessionLimits, Step,
+    RESERVED_PREFIX,
+};
 
 use crate::client::Client;
 use crate::script::{Act, Action, Auth, Data, Flag, Invoke, Matching, Op, RealmName, Script, Uri, CLIENTS};
@@ -45,7 +43,7 @@ pub fn settings() -> RealmSettings {
         limits: SessionLimits { subscriptions: 2, registrations: 2, calls: 2, invocations: 2 },
         call_timeout: Some(Duration::from_secs(1)),
         session_kill: false,
-        retention: wamp::router::broker::retained::RetentionLimits { events: 2, bytes: 4096 },
+        retention: RetentionLimits { events: 2, bytes: 4096 },
         testament_bytes: 1024,
     }
 }
@@ -185,8 +183,8 @@ impl Harness {
 
     fn join(&mut self, slot: usize, realm: &str, details: &Dict, roles: ClientRoles, context: &mut Context) {
         let Some(client) = &mut self.clients[slot] else { return };
-        let identity = match auth::Authenticator::anonymous().hello(details) {
-            Ok(auth::Next::Welcome(identity)) if realm == REALM => identity,
+        let identity = match Authenticator::anonymous().hello(details) {
+            Ok(Next::Welcome(identity)) if realm == REALM => identity,
             _ => {
                 // No such realm, or no way to authenticate: ABORT and close.
                 client.machine.rejected();
@@ -195,7 +193,7 @@ impl Harness {
             }
         };
         let members = self.realm.session_count();
-        let session = self.realm.join(SessionInfo { identity, roles }, &mut self.outbox);
+        let session = self.realm.join(Member { identity, roles }, &mut self.outbox);
         assert!(id::is_valid(session), "session id {session} is outside [1, 2^53]");
         assert_eq!(self.realm.session_count(), members + 1, "join gave out the id of a member");
         client.machine.joined();

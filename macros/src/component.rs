@@ -317,7 +317,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                 let access = target.access(&handler.method);
                 procedures.push(quote! {
                     #(#cfgs)*
-                    #description.procedures.push(#krate::component::ProcedureSpec {
+                    #description.procedures.push(#krate::__private::ProcedureSpec {
                         uri: ::std::string::String::from(#uri),
                         options: #options,
                         access: #access,
@@ -329,7 +329,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                 let closure = target.subscription(&handler.method, name, uri);
                 subscriptions.push(quote! {
                     #(#cfgs)*
-                    #description.subscriptions.push(#krate::component::SubscriptionSpec {
+                    #description.subscriptions.push(#krate::__private::SubscriptionSpec {
                         uri: ::std::string::String::from(#uri),
                         options: #options,
                         handler: #closure,
@@ -385,11 +385,11 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                         <T as ::core::default::Default>::default()
                     }
                 }
-                fn #make() -> #krate::component::registry::Launch {
-                    #krate::component::registry::launcher(#default)
+                fn #make() -> #krate::__private::Launch {
+                    #krate::__private::launcher(#default)
                 }
-                #krate::inventory::submit! {
-                    #krate::component::ComponentEntry { name: #name, make: #make }
+                #krate::__private::inventory::submit! {
+                    #krate::__private::ComponentEntry { name: #name, make: #make }
                 }
             };
         }
@@ -422,8 +422,8 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
 
             #realm
 
-            fn describe(#state: #krate::component::Shared<Self>) -> #krate::component::Description {
-                let mut #description = <#krate::component::Description as ::core::default::Default>::default();
+            fn describe(#state: #krate::__private::ComponentState<Self>) -> #krate::__private::Description {
+                let mut #description = <#krate::__private::Description as ::core::default::Default>::default();
                 #(#procedures)*
                 #(#subscriptions)*
                 #(#hooks)*

@@ -59,7 +59,7 @@ pub(crate) struct Target<'a> {
 impl Target<'_> {
     fn private(&self) -> TokenStream {
         let krate = self.krate;
-        quote!(#krate::component::__private)
+        quote!(#krate::__private)
     }
 
     /// Reads the payload's arguments into one local per parameter, then
@@ -73,15 +73,15 @@ impl Target<'_> {
             if let Param::Arg { name, ty } = param {
                 let local = format_ident!("arg{}", index, span = Span::mixed_site());
                 reads.push(quote_spanned! {ty.span()=>
-                    let #local = #private::Arguments::next::<#ty>(&mut #args, #name)?;
+                    let #local = #private::ParameterReader::next::<#ty>(&mut #args, #name)?;
                 });
                 locals.push(local);
             }
         }
         let code = quote! {
-            let mut #args = #private::Arguments::new(#payload);
+            let mut #args = #private::ParameterReader::new(#payload);
             #(#reads)*
-            #private::Arguments::finish(#args)?;
+            #private::ParameterReader::finish(#args)?;
         };
         (code, locals)
     }
@@ -98,13 +98,13 @@ impl Target<'_> {
                 Param::Arg { .. } => locals.next().map(|l| l.to_token_stream()).unwrap_or_default(),
                 Param::Injected { what, by_ref } => {
                     let value = match what {
-                        Injected::Context => ctx,
+                        Injected::Session => ctx,
                         Injected::CallDetails | Injected::EventDetails => details,
                     };
                     match (by_ref, what) {
                         (true, _) => quote!(&#value),
                         // The context also marks the call (see `marked_call`).
-                        (false, Injected::Context) => quote!(::core::clone::Clone::clone(&#value)),
+                        (false, Injected::Session) => quote!(::core::clone::Clone::clone(&#value)),
                         (false, _) => quote!(#value),
                     }
                 }
@@ -116,9 +116,9 @@ impl Target<'_> {
     pub(crate) fn access(&self, method: &Method) -> TokenStream {
         let krate = self.krate;
         if method.mutable {
-            quote!(#krate::client::StateAccess::Exclusive)
+            quote!(#krate::__private::StateAccess::Write)
         } else {
-            quote!(#krate::client::StateAccess::Shared)
+            quote!(#krate::__private::StateAccess::Read)
         }
     }
 
@@ -133,11 +133,11 @@ impl Target<'_> {
         let arguments = self.arguments(method, locals);
         if method.is_async {
             quote! {
-                #krate::client::Holding::new(&#ctx, #access, Self::#ident(#receiver, #(#arguments),*)).await
+                #krate::__private::Holding::new(&#ctx, #access, Self::#ident(#receiver, #(#arguments),*)).await
             }
         } else {
             quote! {
-                #krate::client::holding(&#ctx, #access, || Self::#ident(#receiver, #(#arguments),*))
+                #krate::__private::holding(&#ctx, #access, || Self::#ident(#receiver, #(#arguments),*))
             }
         }
     }
@@ -205,8 +205,8 @@ impl Target<'_> {
         let krate = self.krate;
         match value {
             Value::Unit => quote!(#private::unit_payload(#of)),
-            Value::CallResult => quote! {
-                ::core::result::Result::Ok(#krate::client::CallResult::into_payload(#of))
+            Value::Arguments => quote! {
+                ::core::result::Result::Ok(#krate::client::Arguments::into_payload(#of))
             },
             Value::Other(ty) => quote_spanned! {ty.span()=>
                 #private::result_payload::<#ty>(&#of)
@@ -251,7 +251,7 @@ impl Target<'_> {
     pub(crate) fn procedure(&self, method: &Method) -> TokenStream {
         let krate = self.krate;
         let Names { state, payload, details, ctx, ret, value, err, .. } = self.names;
-        let completion = quote!(#krate::client::Completion);
+        let completion = quote!(#krate::__private::Completion);
         let (read, locals) =
             self.read_or(method, quote!(return #completion::Now(::core::result::Result::Err(#err))));
         let finish = match &method.output {
@@ -270,7 +270,7 @@ impl Target<'_> {
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::CallDetails,
-                #ctx: #krate::Context,
+                #ctx: #krate::Session,
             | -> #completion<::core::result::Result<#krate::protocol::Payload, #krate::Error>> {
                 #read
                 #now
@@ -289,7 +289,7 @@ impl Target<'_> {
         let krate = self.krate;
         let private = self.private();
         let Names { state, payload, details, ctx, ret, err, outcome, .. } = self.names;
-        let completion = quote!(#krate::client::Completion);
+        let completion = quote!(#krate::__private::Completion);
         let report = quote! {
             if let ::core::result::Result::Err(#err) = #outcome {
                 #private::event_failed(#component, #uri, &#err);
@@ -327,7 +327,7 @@ impl Target<'_> {
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::EventDetails,
-                #ctx: #krate::Context,
+                #ctx: #krate::Session,
             | -> #completion<()> {
                 #read
                 #now
@@ -357,7 +357,7 @@ impl Target<'_> {
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
             ::std::rc::Rc::new(move |
-                #ctx: #krate::Context,
+                #ctx: #krate::Session,
             | -> #private::LocalBoxFuture<'static, ::core::result::Result<(), #krate::Error>> {
                 let #state = ::std::rc::Rc::clone(&#state);
                 ::std::boxed::Box::pin(async move {

@@ -32,8 +32,8 @@
 //!     }
 //!
 //!     /// Runs after every join.
-//!     async fn on_join(&self, ctx: &Context) -> Result<(), Error> {
-//!         ctx.publish("com.example.hello", ("Hello, world!",)).await
+//!     async fn on_join(&self, session: &Session) -> Result<(), Error> {
+//!         session.publish("com.example.hello", ("Hello, world!",)).await
 //!     }
 //! }
 //!
@@ -58,7 +58,7 @@
 //! Arguments that do not fit, are missing, or are left over fail the call
 //! with `wamp.error.invalid_argument`, naming the parameter.
 //!
-//! Parameters whose type is named `Context`, `CallDetails` (procedures) or
+//! Parameters whose type is named `Session`, `CallDetails` (procedures) or
 //! `EventDetails` (event handlers), by value or by reference, are passed
 //! in by the framework and never read from the payload.
 //!
@@ -68,8 +68,8 @@
 //! |---------------------|------------------------------------------------------|
 //! | `()`                | no arguments                                         |
 //! | `T: Serialize`      | one positional argument (none for `()` or `None`)    |
-//! | `CallResult`        | its `args` and `kwargs`, as they are                 |
-//! | `Result<T, E>`      | as `T` (or `CallResult`) for `Ok`; for `Err`, the error `E: Into<wamp::Error>` |
+//! | `Arguments`        | its `args` and `kwargs`, as they are                 |
+//! | `Result<T, E>`      | as `T` (or `Arguments`) for `Ok`; for `Err`, the error `E: Into<wamp::Error>` |
 //!
 //! An event handler returns `()` or `Result<(), E>`; an error, like
 //! arguments that do not fit, is logged as a warning that names the
@@ -79,7 +79,7 @@
 //!
 //! Methods named `on_join`, `on_leave` and `on_disconnect` (without an
 //! attribute) are hooks: they take `&self` or `&mut self` and, if they
-//! need it, a `&Context`; they may be `async` and return `()` or
+//! need it, a `&Session`; they may be `async` and return `()` or
 //! `Result<(), E>`. `on_join` runs after each join, once the procedures
 //! and subscriptions are in place; `on_leave` when the session ends;
 //! `on_disconnect` when the connection is lost (a reconnect follows).
@@ -124,7 +124,7 @@ use quote::quote;
 /// The component's name, in logs, is its type's name.
 ///
 /// ```
-/// use wamp::component::{Component, Description};
+/// use wamp::component::Component;
 /// use wamp::prelude::*;
 ///
 /// #[derive(Default)]
@@ -155,11 +155,9 @@ use quote::quote;
 ///     }
 /// }
 ///
-/// let state = std::rc::Rc::new(wamp::component::StateLock::new(Counter::default()));
-/// let description: Description = Counter::describe(state);
 /// assert_eq!(Counter::name(), "Counter");
-/// assert_eq!(description.procedures[0].uri, "com.example.counter.increment");
-/// assert_eq!(description.subscriptions[0].uri, "com.example.counter.reset");
+/// let host = wamp::Host::new(wamp::component::HostConfig::default()).add_component(Counter::default());
+/// # drop(host);
 /// ```
 #[proc_macro_attribute]
 pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -211,8 +209,8 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     /// Every procedure under `com.example.math.echo.`: its arguments,
 ///     /// back as they came.
 ///     #[wamp::procedure("echo", match = "prefix")]
-///     async fn echo(&self, call: CallDetails) -> CallResult {
-///         CallResult::new().kwarg("procedure", call.procedure).unwrap_or_default()
+///     async fn echo(&self, call: CallDetails) -> Arguments {
+///         Arguments::new().kwarg("procedure", call.procedure).unwrap_or_default()
 ///     }
 /// }
 /// ```
@@ -249,10 +247,10 @@ pub fn procedure(_attr: TokenStream, item: TokenStream) -> TokenStream {
 /// impl Audit {
 ///     /// Every `com.example.<anything>.updated` event.
 ///     #[wamp::subscribe("com.example..updated", match = "wildcard")]
-///     async fn updated(&mut self, id: u64, details: EventDetails, ctx: &Context) -> Result<(), Error> {
+///     async fn updated(&mut self, id: u64, details: EventDetails, session: &Session) -> Result<(), Error> {
 ///         let topic = details.topic.unwrap_or_default();
 ///         self.seen.push(format!("{topic}: {id}"));
-///         ctx.publish("com.example.audit.logged", (id,)).await
+///         session.publish("com.example.audit.logged", (id,)).await
 ///     }
 /// }
 /// ```

@@ -16,7 +16,7 @@ pub(crate) enum Role {
 /// A value the framework passes in, recognised by its type.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Injected {
-    Context,
+    Session,
     CallDetails,
     EventDetails,
 }
@@ -24,7 +24,7 @@ pub(crate) enum Injected {
 impl Injected {
     fn name(self) -> &'static str {
         match self {
-            Injected::Context => "Context",
+            Injected::Session => "Session",
             Injected::CallDetails => "CallDetails",
             Injected::EventDetails => "EventDetails",
         }
@@ -53,8 +53,8 @@ pub(crate) enum Param {
 pub(crate) enum Value {
     /// `()`.
     Unit,
-    /// `CallResult`: taken as the payload.
-    CallResult,
+    /// `Arguments`: taken as the payload.
+    Arguments,
     /// Any other type: serialized as one positional argument.
     Other(Box<Type>),
 }
@@ -117,7 +117,7 @@ fn is_named(ty: &Type, name: &str) -> bool {
 }
 
 fn injected(ty: &Type) -> Option<Injected> {
-    [Injected::Context, Injected::CallDetails, Injected::EventDetails]
+    [Injected::Session, Injected::CallDetails, Injected::EventDetails]
         .into_iter()
         .find(|i| is_named(ty, i.name()))
 }
@@ -125,8 +125,8 @@ fn injected(ty: &Type) -> Option<Injected> {
 fn value(ty: &Type) -> Value {
     if is_unit(ty) {
         Value::Unit
-    } else if is_named(ty, "CallResult") {
-        Value::CallResult
+    } else if is_named(ty, "Arguments") {
+        Value::Arguments
     } else {
         Value::Other(Box::new(ty.clone()))
     }
@@ -287,15 +287,15 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
         if let Some(kind) = injected(ty) {
             let allowed = matches!(
                 (kind, role),
-                (Injected::Context, _)
+                (Injected::Session, _)
                     | (Injected::CallDetails, Role::Procedure)
                     | (Injected::EventDetails, Role::Subscription)
             );
             if !allowed {
                 let only = match role {
-                    Role::Procedure => "a procedure can take a `Context` and the `CallDetails`",
-                    Role::Subscription => "an event handler can take a `Context` and the `EventDetails`",
-                    Role::Hook => "a lifecycle hook takes only `&self` or `&mut self` and a `&Context`",
+                    Role::Procedure => "a procedure can take a `Session` and the `CallDetails`",
+                    Role::Subscription => "an event handler can take a `Session` and the `EventDetails`",
+                    Role::Hook => "a lifecycle hook takes only `&self` or `&mut self` and a `&Session`",
                 };
                 errors.push(error(&typed.ty, format!("`{}` is not available here: {only}", kind.name())));
             } else if ref_mut {
@@ -311,10 +311,18 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
             }
             continue;
         }
+        if last_segment(ty).is_some_and(|s| s.ident == "Context") {
+            errors.push(error(
+                &typed.ty,
+                "a WAMP handler does not run in an actor's `Context`: take `&wamp::Session` for the \
+                 session it runs in",
+            ));
+            continue;
+        }
         if role == Role::Hook {
             errors.push(error(
                 typed,
-                "a lifecycle hook takes only `&self` or `&mut self` and, optionally, a `&wamp::Context`",
+                "a lifecycle hook takes only `&self` or `&mut self` and, optionally, a `&wamp::Session`",
             ));
             continue;
         }
@@ -339,7 +347,7 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
                 &typed.ty,
                 format!(
                     "parameter `{name}` is a reference: arguments are read into owned values, take {owned} \
-                     instead (only `&Context`, `&CallDetails` and `&EventDetails` are passed by reference)"
+                     instead (only `&Session`, `&CallDetails` and `&EventDetails` are passed by reference)"
                 ),
             ));
             continue;

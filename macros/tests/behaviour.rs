@@ -4,8 +4,9 @@
 
 use std::rc::Rc;
 
+use wamp::__private::{registered, Description};
 use wamp::client::{InvokePolicy, MatchPolicy};
-use wamp::component::{registry, Component, Description};
+use wamp::component::Component;
 use wamp::prelude::*;
 use wamp::protocol::{errors, Dict, Payload, Value};
 
@@ -48,10 +49,10 @@ impl Calc {
     #[wamp::procedure("nothing")]
     fn nothing(&self) {}
 
-    /// `CallResult`; injected details in front of an argument; options.
+    /// `Arguments`; injected details in front of an argument; options.
     #[wamp::procedure("split", match = "prefix", invoke = "roundrobin", disclose_caller = true)]
-    fn split(&self, call: &CallDetails, text: String) -> CallResult {
-        let mut result = CallResult::new();
+    fn split(&self, call: &CallDetails, text: String) -> Arguments {
+        let mut result = Arguments::new();
         for word in text.split_whitespace() {
             result.args.push(Value::from(word));
         }
@@ -68,10 +69,10 @@ impl Calc {
         }
     }
 
-    /// `Result<CallResult, E>`; a context by value.
+    /// `Result<Arguments, E>`; a context by value.
     #[wamp::procedure("stats", match = "exact", invoke = "single")]
-    async fn stats(&self, ctx: Context) -> Result<CallResult, Error> {
-        CallResult::new().arg(self.calls)?.kwarg("joined", ctx.session_id().is_some())
+    async fn stats(&self, ctx: Session) -> Result<Arguments, Error> {
+        Arguments::new().arg(self.calls)?.kwarg("joined", ctx.session_id().is_some())
     }
 
     /// A raw identifier parameter is named without its `r#`.
@@ -88,7 +89,7 @@ impl Calc {
 
     /// A fallible async event handler with a pattern topic.
     #[wamp::subscribe("audit..done", match = "wildcard")]
-    async fn audited(&mut self, n: u32, _ctx: &Context) -> Result<(), Error> {
+    async fn audited(&mut self, n: u32, _ctx: &Session) -> Result<(), Error> {
         if n > 10 {
             return Err(Error::new("com.example.calc.audit_failed", "too many"));
         }
@@ -96,7 +97,7 @@ impl Calc {
         Ok(())
     }
 
-    async fn on_join(&mut self, ctx: &Context) -> Result<(), Error> {
+    async fn on_join(&mut self, ctx: &Session) -> Result<(), Error> {
         self.joins += 1;
         // A detached context is not connected: every request fails.
         ctx.publish("com.example.calc.log", ("joined",)).await
@@ -106,7 +107,7 @@ impl Calc {
         self.leaves += 1;
     }
 
-    fn on_disconnect(&mut self, _ctx: &Context) -> Result<(), TooBig> {
+    fn on_disconnect(&mut self, _ctx: &Session) -> Result<(), TooBig> {
         self.disconnects += 1;
         Err(TooBig(99))
     }
@@ -160,14 +161,14 @@ async fn call_with(
     let Some(spec) = description.procedures.iter().find(|p| p.uri == uri) else {
         panic!("no procedure {uri}");
     };
-    (spec.handler)(payload, details, Context::detached()).await
+    (spec.handler)(payload, details, Session::detached()).await
 }
 
 async fn publish(description: &Description, uri: &str, payload: Payload, publication: u64) {
     let Some(spec) = description.subscriptions.iter().find(|s| s.uri == uri) else {
         panic!("no subscription {uri}");
     };
-    (spec.handler)(payload, EventDetails::new(publication, Dict::new()), Context::detached()).await;
+    (spec.handler)(payload, EventDetails::new(publication, Dict::new()), Session::detached()).await;
 }
 
 #[test]
@@ -221,11 +222,11 @@ fn names_realms_uris_and_options() {
 
 #[test]
 fn only_components_with_default_are_registered() {
-    let names: Vec<&str> = registry::registered().iter().map(|e| e.name).collect();
+    let names: Vec<&str> = registered().iter().map(|e| e.name).collect();
     assert!(names.contains(&"Calc"), "{names:?}");
     assert!(names.contains(&"Empty"), "{names:?}");
     assert!(!names.contains(&"Plain"), "{names:?}");
-    let Some(calc) = registry::registered().into_iter().find(|e| e.name == "Calc") else {
+    let Some(calc) = registered().into_iter().find(|e| e.name == "Calc") else {
         panic!("Calc is not registered");
     };
     let launch = (calc.make)();
@@ -338,10 +339,10 @@ async fn hooks_run_over_the_state() {
         panic!("hooks missing");
     };
     // The publish fails on a detached context; the hook returns that.
-    let err = join(Context::detached()).await.unwrap_err();
+    let err = join(Session::detached()).await.unwrap_err();
     assert_eq!(err.uri, errors::CANCELED);
-    leave(Context::detached()).await.unwrap();
-    let err = disconnect(Context::detached()).await.unwrap_err();
+    leave(Session::detached()).await.unwrap();
+    let err = disconnect(Session::detached()).await.unwrap_err();
     assert_eq!(err.uri, "com.example.calc.too_big");
     let s = state.read().await;
     assert_eq!((s.joins, s.leaves, s.disconnects), (1, 1, 1));
@@ -361,7 +362,7 @@ async fn read_handlers_share_the_state_and_write_handlers_wait() {
     let add = (d.procedures[0].handler)(
         payload(vec![1.into(), 2.into()], &[]),
         CallDetails::default(),
-        Context::detached(),
+        Session::detached(),
     );
     let waiting = tokio::time::timeout(std::time::Duration::from_millis(20), add).await;
     assert!(waiting.is_err(), "a &mut self procedure ran while the state was read-locked");
@@ -369,17 +370,17 @@ async fn read_handlers_share_the_state_and_write_handlers_wait() {
     let add = (d.procedures[0].handler)(
         payload(vec![1.into(), 2.into()], &[]),
         CallDetails::default(),
-        Context::detached(),
+        Session::detached(),
     );
     assert_eq!(add.await.unwrap().args_list(), [Value::from(3)]);
 }
 
 #[actix::test]
 async fn a_handler_that_is_not_async_runs_at_once_unless_it_must_wait_for_the_lock() {
-    use wamp::client::Completion;
+    use wamp::__private::Completion;
     let (state, d) = describe(Calc::default());
     let greet = d.procedures.iter().find(|p| p.uri == "com.example.calc.greet").unwrap();
-    let now = (greet.handler)(payload(vec!["Ada".into()], &[]), CallDetails::default(), Context::detached());
+    let now = (greet.handler)(payload(vec!["Ada".into()], &[]), CallDetails::default(), Session::detached());
     let Completion::Now(Ok(hi)) = now else { panic!("a free lock, yet not finished at once: {now:?}") };
     assert_eq!(hi.args_list(), [Value::from("Hello, Ada!")]);
 
@@ -389,7 +390,7 @@ async fn a_handler_that_is_not_async_runs_at_once_unless_it_must_wait_for_the_lo
     let later = (on_log.handler)(
         payload(vec!["later".into()], &[]),
         EventDetails::new(7, Dict::new()),
-        Context::detached(),
+        Session::detached(),
     );
     let Completion::Later(waiting) = later else { panic!("ran while the state was read-locked") };
     assert!(reader.log.is_empty());

@@ -56,8 +56,7 @@ impl TestRouter {
             let system = actix_web::rt::System::new();
             system.block_on(async move {
                 let router = Router::new(config);
-                let server =
-                    wamp::transport::server::Server::bind(router.clone()).expect("bind a loopback port");
+                let server = wamp::transport::Server::bind(router.clone()).expect("bind a loopback port");
                 tx.send((server.url(), server.local_addr(), router, actix_web::rt::System::current()))
                     .expect("test thread waits");
                 actix_web::rt::spawn(server.run());

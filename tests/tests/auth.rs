@@ -211,7 +211,7 @@ async fn a_host_authenticates_its_remote_components_from_its_settings() {
     assert_eq!(wamp_tests::call_when_registered::<i64>(&caller, "com.auth.double", (21,)).await, 42);
     // The caller role may call, and may not register.
     let denied = caller
-        .register("com.auth.mine", Default::default(), |_, _| async { Ok(wamp::client::CallResult::new()) })
+        .register("com.auth.mine", Default::default(), |_, _| async { Ok(wamp::client::Arguments::new()) })
         .await
         .unwrap_err();
     assert_eq!(denied.uri, errors::NOT_AUTHORIZED);
@@ -264,14 +264,15 @@ async fn register_authenticator(client: &Client) {
             let ticket = details.get("ticket").and_then(Value::as_str).map(str::to_owned);
             match (method.as_str(), authid.as_deref(), ticket.as_deref()) {
                 ("ticket", Some("dyn-user"), Some("dyn-secret")) => {
-                    wamp::client::CallResult::new().arg("caller")
+                    wamp::client::Arguments::new().arg("caller")
                 }
-                ("wampcra", Some("dyn-cra"), _) => wamp::client::CallResult::new().arg(Dict::from([
+                ("wampcra", Some("dyn-cra"), _) => wamp::client::Arguments::new().arg(Dict::from([
                     ("secret".to_owned(), Value::from("dyn-cra-secret")),
                     ("role".to_owned(), Value::from("full")),
                 ])),
-                ("cryptosign", Some("dyn-cs"), _) => wamp::client::CallResult::new()
-                    .arg(Dict::from([("role".to_owned(), Value::from("full"))])),
+                ("cryptosign", Some("dyn-cs"), _) => {
+                    wamp::client::Arguments::new().arg(Dict::from([("role".to_owned(), Value::from("full"))]))
+                }
                 _ => Err(wamp::Error::new(errors::NOT_AUTHORIZED, "unknown")),
             }
         })
@@ -374,7 +375,7 @@ async fn a_dynamic_authorizer_component_decides_and_its_answers_are_cached() {
                 } else {
                     Value::Bool(true)
                 };
-                wamp::client::CallResult::new().arg(answer)
+                wamp::client::Arguments::new().arg(answer)
             }
         })
         .await
@@ -387,7 +388,7 @@ async fn a_dynamic_authorizer_component_decides_and_its_answers_are_cached() {
     ))
     .await
     .unwrap();
-    let echo = |_, _| async { wamp::client::CallResult::new().arg(1) };
+    let echo = |_, _| async { wamp::client::Arguments::new().arg(1) };
     user.register("com.auth.one", Default::default(), echo).await.unwrap();
     user.register("com.nocache.one", Default::default(), echo).await.unwrap();
     let denied = user.register("com.secret.one", Default::default(), echo).await.unwrap_err();

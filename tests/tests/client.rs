@@ -9,8 +9,11 @@ use std::time::Duration;
 
 use actix::Actor as _;
 use wamp::client::{
-    CallOptions, CallResult, Client, ConnectOptions, Hooks, PublishOptions, ReconnectPolicy, RegisterOptions,
-    SessionActor, Start, SubscribeOptions,
+    Arguments, CallOptions, Client, ConnectOptions, PublishOptions, ReconnectPolicy, RegisterOptions,
+    SubscribeOptions,
+};
+use wamp::internals::{
+    client_of, local_identity, realm as realm_of, start_client, Hooks, SessionActor, Start,
 };
 use wamp::protocol::{errors, Payload, Serializer, Value};
 use wamp::{Error, Router, RouterConfig};
@@ -20,10 +23,10 @@ fn options(url: &str, serializer: Serializer) -> ConnectOptions {
     ConnectOptions { serializer, reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") }
 }
 
-async fn add2(args: CallResult, _details: wamp::client::CallDetails) -> Result<CallResult, Error> {
+async fn add2(args: Arguments, _details: wamp::client::CallDetails) -> Result<Arguments, Error> {
     let x: i64 = args.get(0)?;
     let y: i64 = args.get(1)?;
-    CallResult::new().arg(x + y)
+    Arguments::new().arg(x + y)
 }
 
 #[actix_web::test]
@@ -76,7 +79,7 @@ async fn register_silent(callee: &Client) {
     callee
         .register("com.test.never", RegisterOptions::default(), |_args, _details| async {
             std::future::pending::<()>().await;
-            Ok(CallResult::new())
+            Ok(Arguments::new())
         })
         .await
         .unwrap();
@@ -151,7 +154,7 @@ async fn leave_ends_the_session_even_while_it_reconnects() {
     let router = TestRouter::start();
     let client = Client::connect(ConnectOptions::new(&router.url, "realm1")).await.unwrap();
     tokio::time::timeout(Duration::from_secs(5), client.leave()).await.expect("left in time");
-    assert!(!client.addr().connected(), "the session actor stopped");
+    assert!(client.has_ended(), "the session is over");
 
     // Reconnecting to a router that is gone: `leave` stops the retries.
     let slow =
@@ -168,7 +171,7 @@ async fn leave_ends_the_session_even_while_it_reconnects() {
     tokio::time::timeout(Duration::from_secs(5), client.leave())
         .await
         .expect("left without waiting a minute");
-    assert!(!client.addr().connected(), "the session actor stopped");
+    assert!(client.has_ended(), "the session is over");
 }
 
 #[actix_web::test]
@@ -195,9 +198,9 @@ async fn an_unreachable_router_fails_once_retries_are_exhausted() {
 #[actix_web::test]
 async fn in_process_sessions_call_each_other_without_encoding() {
     let router = Router::new(RouterConfig::default());
-    let realm = router.realm("realm1").unwrap();
-    let identity = wamp::component::local_identity("local-test");
-    let local = Client::start(SessionActor::new(
+    let realm = realm_of(&router, "realm1").unwrap();
+    let identity = local_identity("local-test");
+    let local = start_client(SessionActor::new(
         Start::Local { realm, realm_name: "realm1".into(), identity },
         Hooks::default(),
         None,
@@ -207,9 +210,9 @@ async fn in_process_sessions_call_each_other_without_encoding() {
     local.register("com.local.add2", RegisterOptions::default(), add2).await.unwrap();
 
     // A second in-process session calls it, with no encoding on the way.
-    let realm = router.realm("realm1").unwrap();
-    let other = Client::start(SessionActor::new(
-        Start::Local { realm, realm_name: "realm1".into(), identity: wamp::component::local_identity("b") },
+    let realm = realm_of(&router, "realm1").unwrap();
+    let other = start_client(SessionActor::new(
+        Start::Local { realm, realm_name: "realm1".into(), identity: local_identity("b") },
         Hooks::default(),
         None,
     ));
@@ -229,9 +232,9 @@ async fn an_in_process_session_on_another_thread_than_its_realm_works_through_qu
     let router = Router::new(RouterConfig::default());
     let elsewhere = actix::Arbiter::new();
     let start_elsewhere = |name: &'static str| {
-        let realm = router.realm("realm1").unwrap();
-        Client::from_addr(SessionActor::start_in_arbiter(&elsewhere.handle(), move |_| {
-            let identity = wamp::component::local_identity(name);
+        let realm = realm_of(&router, "realm1").unwrap();
+        client_of(SessionActor::start_in_arbiter(&elsewhere.handle(), move |_| {
+            let identity = local_identity(name);
             SessionActor::new(
                 Start::Local { realm, realm_name: "realm1".into(), identity },
                 Hooks::default(),
@@ -243,20 +246,16 @@ async fn an_in_process_session_on_another_thread_than_its_realm_works_through_qu
     callee.joined().await.unwrap();
     callee.register("com.local.add2", RegisterOptions::default(), add2).await.unwrap();
 
-    let realm = router.realm("realm1").unwrap();
-    let here = Client::start(SessionActor::new(
-        Start::Local {
-            realm,
-            realm_name: "realm1".into(),
-            identity: wamp::component::local_identity("here"),
-        },
+    let realm = realm_of(&router, "realm1").unwrap();
+    let here = start_client(SessionActor::new(
+        Start::Local { realm, realm_name: "realm1".into(), identity: local_identity("here") },
         Hooks::default(),
         None,
     ));
     here.joined().await.unwrap();
-    here.register("com.local.sub", RegisterOptions::default(), |args: CallResult, _| async move {
+    here.register("com.local.sub", RegisterOptions::default(), |args: Arguments, _| async move {
         let (a, b): (i64, i64) = (args.get(0)?, args.get(1)?);
-        CallResult::new().arg(a - b)
+        Arguments::new().arg(a - b)
     })
     .await
     .unwrap();

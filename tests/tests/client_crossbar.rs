@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use wamp::client::{
-    CallOptions, CallResult, Client, ConnectOptions, Credentials, PublishOptions, ReconnectPolicy,
+    Arguments, CallOptions, Client, ConnectOptions, Credentials, PublishOptions, ReconnectPolicy,
     RegisterOptions, SubscribeOptions,
 };
 use wamp::protocol::{errors, Dict, Payload, Serializer, Value};
@@ -38,7 +38,7 @@ fn calls_errors_and_events_through_crossbar() {
                 .register("com.test.scale", RegisterOptions::default(), |args, _| async move {
                     let x: f64 = args.get(0)?;
                     let factor: f64 = args.get_kw::<Option<f64>>("factor")?.unwrap_or(1.0);
-                    CallResult::new().arg(x * factor)?.kwarg("unit", "cm")
+                    Arguments::new().arg(x * factor)?.kwarg("unit", "cm")
                 })
                 .await
                 .unwrap();
@@ -101,7 +101,7 @@ fn reconnect_after_crossbar_restarts_restores_everything() {
         let callee = Client::connect(options).await.unwrap();
         callee
             .register("com.test.add2", RegisterOptions::default(), |args, _| async move {
-                CallResult::new().arg(args.get::<i64>(0)? + args.get::<i64>(1)?)
+                Arguments::new().arg(args.get::<i64>(0)? + args.get::<i64>(1)?)
             })
             .await
             .unwrap();

@@ -199,7 +199,7 @@ struct Teller;
 #[wamp::component(prefix = "com.test.bank")]
 impl Teller {
     #[wamp::procedure("deposit")]
-    async fn deposit(&self, amount: i64, ctx: &Context) -> Result<i64, Error> {
+    async fn deposit(&self, amount: i64, ctx: &Session) -> Result<i64, Error> {
         let total: i64 = ctx.call("com.test.bank.record", (amount,)).await?;
         ctx.publish("com.test.bank.deposited", (amount,)).await?;
         Ok(total)
@@ -254,11 +254,11 @@ struct Watcher {
 
 #[wamp::component(prefix = "com.test.watch", inventory = false)]
 impl Watcher {
-    async fn on_join(&self, ctx: &Context) -> Result<(), Error> {
+    async fn on_join(&self, ctx: &Session) -> Result<(), Error> {
         self.log.lock().unwrap().push("join".into());
         let log = self.log.clone();
         ctx.register("com.test.watch.dynamic", Default::default(), |args, _| async move {
-            wamp::client::CallResult::new().arg(args.get::<i64>(0)? * 10)
+            wamp::client::Arguments::new().arg(args.get::<i64>(0)? * 10)
         })
         .await?;
         ctx.subscribe("com.test.watch.topic", Default::default(), move |args, _| {
@@ -339,13 +339,13 @@ impl Recursive {
 
     /// Holds the state exclusively while it calls `target`.
     #[wamp::procedure("exclusive_calls")]
-    async fn exclusive_calls(&mut self, target: String, ctx: &Context) -> Result<u64, Error> {
+    async fn exclusive_calls(&mut self, target: String, ctx: &Session) -> Result<u64, Error> {
         ctx.call(&target, ()).await
     }
 
     /// Shares the state while it calls `target`.
     #[wamp::procedure("shared_calls")]
-    async fn shared_calls(&self, target: String, ctx: &Context) -> Result<u64, Error> {
+    async fn shared_calls(&self, target: String, ctx: &Session) -> Result<u64, Error> {
         ctx.call(&target, ()).await
     }
 
@@ -357,7 +357,7 @@ impl Recursive {
 
     /// The shape of the design sketch: a `&mut self` hook calling its own
     /// `&mut self` procedure.
-    async fn on_join(&mut self, ctx: &Context) -> Result<(), Error> {
+    async fn on_join(&mut self, ctx: &Session) -> Result<(), Error> {
         if let Err(e) = ctx.call::<u64>("com.test.self.bump", ()).await {
             self.join_error = Some(e.to_string());
         }
@@ -405,14 +405,14 @@ async fn a_component_calling_itself_in_a_way_that_could_never_be_answered_fails_
     let running = wamp::Host::new(config()).add_component(Recursive::default()).start().unwrap();
     running.joined().await.unwrap();
     let router = running.router().unwrap().clone();
-    let realm = router.realm("realm1").unwrap();
-    let caller = Client::start(wamp::client::SessionActor::new(
-        wamp::client::Start::Local {
+    let realm = wamp::internals::realm(&router, "realm1").unwrap();
+    let caller = wamp::internals::start_client(wamp::internals::SessionActor::new(
+        wamp::internals::Start::Local {
             realm,
             realm_name: "realm1".into(),
-            identity: wamp::component::local_identity("caller"),
+            identity: wamp::internals::local_identity("caller"),
         },
-        wamp::client::Hooks::default(),
+        wamp::internals::Hooks::default(),
         None,
     ));
     caller.joined().await.unwrap();

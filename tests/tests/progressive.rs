@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use wamp::client::payload::to_payload;
+use wamp::client::to_payload;
 use wamp::client::{CallOptions, CallProgress, Client, ConnectOptions, ReconnectPolicy};
 use wamp::component::HostConfig;
 use wamp::prelude::*;

@@ -81,7 +81,7 @@ fn a_router_with_half_a_tls_setting_or_an_unreadable_file_does_not_start() {
             listen: "127.0.0.1:0".into(),
             ..Default::default()
         };
-        let error = wamp::transport::server::Server::bind(wamp::Router::new(half)).err().expect("refused");
+        let error = wamp::transport::Server::bind(wamp::Router::new(half)).err().expect("refused");
         assert!(error.to_string().contains("tls_key"), "{error}");
         let missing = RouterConfig {
             tls_cert: Some("/nonexistent/cert.pem".into()),
@@ -89,7 +89,7 @@ fn a_router_with_half_a_tls_setting_or_an_unreadable_file_does_not_start() {
             listen: "127.0.0.1:0".into(),
             ..Default::default()
         };
-        let error = wamp::transport::server::Server::bind(wamp::Router::new(missing)).err().expect("refused");
+        let error = wamp::transport::Server::bind(wamp::Router::new(missing)).err().expect("refused");
         assert!(error.to_string().contains("/nonexistent/cert.pem"), "{error}");
     });
 }

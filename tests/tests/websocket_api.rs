@@ -11,7 +11,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as RawFrame};
 use tokio_tungstenite::tungstenite::Message as Frame;
-use wamp::websocket::{self, Accept, Closed, Handler, Message, Settings, Socket};
+use wamp::websocket::{self, Accept, Closed, Settings, Socket, WebSocketHandler, WebSocketMessage};
 
 const STEP: Duration = Duration::from_secs(10);
 
@@ -19,7 +19,7 @@ const STEP: Duration = Duration::from_secs(10);
 #[derive(Debug, PartialEq)]
 enum Seen {
     Open,
-    Message(Message),
+    Message(WebSocketMessage),
     Close(Closed),
 }
 
@@ -28,12 +28,12 @@ struct Recorder {
     seen: mpsc::Sender<Seen>,
 }
 
-impl Handler for Recorder {
+impl WebSocketHandler for Recorder {
     fn on_open(&mut self, _socket: &mut Socket) {
         let _ = self.seen.send(Seen::Open);
     }
 
-    fn on_message(&mut self, socket: &mut Socket, message: Message) {
+    fn on_message(&mut self, socket: &mut Socket, message: WebSocketMessage) {
         let _ = self.seen.send(Seen::Message(message.clone()));
         let _ = socket.send(message);
     }
@@ -47,7 +47,7 @@ impl Handler for Recorder {
 /// system of its own; returns the URL.
 fn serve<H, F>(settings: Settings, make: F) -> String
 where
-    H: Handler,
+    H: WebSocketHandler,
     F: Fn() -> H + Send + Clone + 'static,
 {
     let (tx, rx) = mpsc::channel();
@@ -93,16 +93,16 @@ async fn messages_come_back_and_the_closing_handshake_completes() {
         ws.send(frame.clone()).await.unwrap();
         assert_eq!(next_frame(&mut ws).await, frame);
     }
-    assert_eq!(next_seen(&events), Seen::Message(Message::Text("héllo".into())));
-    assert_eq!(next_seen(&events), Seen::Message(Message::Binary(vec![0u8, 255].into())));
-    assert!(matches!(next_seen(&events), Seen::Message(Message::Binary(b)) if b.len() == 200_000));
+    assert_eq!(next_seen(&events), Seen::Message(WebSocketMessage::Text("héllo".into())));
+    assert_eq!(next_seen(&events), Seen::Message(WebSocketMessage::Binary(vec![0u8, 255].into())));
+    assert!(matches!(next_seen(&events), Seen::Message(WebSocketMessage::Binary(b)) if b.len() == 200_000));
     // A message in fragments comes back whole.
     for (i, piece) in ["frag", "ment", "ed"].iter().enumerate() {
         let op = if i == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
         ws.send(Frame::Frame(RawFrame::message(piece.as_bytes().to_vec(), op, i == 2))).await.unwrap();
     }
     assert_eq!(next_frame(&mut ws).await, Frame::text("fragmented"));
-    assert_eq!(next_seen(&events), Seen::Message(Message::Text("fragmented".into())));
+    assert_eq!(next_seen(&events), Seen::Message(WebSocketMessage::Text("fragmented".into())));
 
     ws.send(Frame::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() }))).await.unwrap();
     match next_frame(&mut ws).await {
@@ -143,7 +143,7 @@ async fn text_that_is_not_utf8_closes_with_1007_and_too_large_with_1009() {
 /// Takes only clients that offer the `chat` subprotocol.
 struct ChatOnly;
 
-impl Handler for ChatOnly {
+impl WebSocketHandler for ChatOnly {
     fn on_connect(&mut self, request: &HttpRequest) -> Result<Accept, actix_web::Error> {
         let offered = request
             .headers()
@@ -157,7 +157,7 @@ impl Handler for ChatOnly {
         }
     }
 
-    fn on_message(&mut self, socket: &mut Socket, message: Message) {
+    fn on_message(&mut self, socket: &mut Socket, message: WebSocketMessage) {
         let _ = socket.send(message);
     }
 }
@@ -178,18 +178,18 @@ async fn the_handler_chooses_the_subprotocol_or_refuses() {
 /// Writes from a task of its own, then closes.
 struct Ticker;
 
-impl Handler for Ticker {
+impl WebSocketHandler for Ticker {
     fn on_open(&mut self, socket: &mut Socket) {
         let handle = socket.handle();
         actix_web::rt::spawn(async move {
             for i in 0..3 {
-                handle.send(Message::Text(format!("tick {i}"))).await.expect("open");
+                handle.send(WebSocketMessage::Text(format!("tick {i}"))).await.expect("open");
             }
             handle.close(4000, "done").await.expect("open");
         });
     }
 
-    fn on_message(&mut self, _socket: &mut Socket, _message: Message) {}
+    fn on_message(&mut self, _socket: &mut Socket, _message: WebSocketMessage) {}
 }
 
 #[tokio::test]

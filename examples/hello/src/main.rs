@@ -35,12 +35,12 @@ impl Hello {
     }
 
     /// Once joined: greet (receiving the greeting too), then add.
-    async fn on_join(&self, ctx: &Context) -> Result<(), Error> {
+    async fn on_join(&self, session: &Session) -> Result<(), Error> {
         let mine_too =
             PublishOptions { exclude_me: Some(false), acknowledge: true, ..PublishOptions::default() };
-        let greeting = wamp::client::payload::to_payload(&("Hello, world!",))?;
-        ctx.publish_with("com.myapp.hello", greeting, mine_too).await?;
-        let sum: i64 = ctx.call("com.myapp.add2", (2, 3)).await?;
+        let greeting = wamp::client::to_payload(&("Hello, world!",))?;
+        session.publish_with("com.myapp.hello", greeting, mine_too).await?;
+        let sum: i64 = session.call("com.myapp.add2", (2, 3)).await?;
         tracing::info!(
             sum,
             additions = self.additions.load(Ordering::Relaxed),

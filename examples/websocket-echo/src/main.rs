@@ -12,13 +12,13 @@
 //! `WAMP_TLS_KEY`: both endpoints then serve `wss://`).
 
 use actix_web::{App, HttpServer};
-use wamp::websocket::{self, Handler, Message, Socket};
+use wamp::websocket::{self, Socket, WebSocketHandler, WebSocketMessage};
 
 /// Sends every message back as it came: text as text, binary as binary.
 struct Echo;
 
-impl Handler for Echo {
-    fn on_message(&mut self, socket: &mut Socket, message: Message) {
+impl WebSocketHandler for Echo {
+    fn on_message(&mut self, socket: &mut Socket, message: WebSocketMessage) {
         // Fails only once the connection is closing: nothing to echo to.
         let _ = socket.send(message);
     }

@@ -338,11 +338,6 @@ impl Authenticator {
         Ok(())
     }
 
-    /// The methods the realm offers, in its configuration's order.
-    pub fn methods(&self) -> &[AuthMethod] {
-        &self.methods
-    }
-
     /// Answers a HELLO: the first method the client offers (all it lists
     /// in `authmethods`, else `anonymous`) that the realm has.
     pub fn hello(&self, details: &Dict) -> Result<Next, AuthError> {

@@ -118,14 +118,10 @@ impl AnswerCache {
         self.answers.insert((action, uri.to_owned()), (allowed, now + ttl));
     }
 
+    #[cfg(test)]
     /// How many answers are kept.
     pub fn len(&self) -> usize {
         self.answers.len()
-    }
-
-    /// Whether no answer is kept.
-    pub fn is_empty(&self) -> bool {
-        self.answers.is_empty()
     }
 }
 

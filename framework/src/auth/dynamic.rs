@@ -61,7 +61,7 @@ async fn session(router: &Router, realm: &str) -> Result<Client, AuthError> {
         sessions.get(realm).cloned()
     };
     if let Some(client) = existing {
-        if client.addr().connected() {
+        if !client.has_ended() {
             return Ok(client);
         }
     }

@@ -1,40 +1,39 @@
 //! Who a session is (authentication) and what it may do (authorization).
 //!
-//! * [`Authenticator`]: the methods a realm offers (`anonymous`, `ticket`,
-//!   `wampcra`, `cryptosign`) and the principals it knows; it answers
-//!   HELLO with WELCOME or CHALLENGE and checks AUTHENTICATE. The router
-//!   runs it before any realm is created or joined.
-//! * [`Roles`]: the permissions of a realm's roles per URI pattern, which
-//!   the realm checks on every CALL, REGISTER, PUBLISH and SUBSCRIBE.
-//! * [`FailureLimit`]: how many failed authentications one peer address
-//!   may make in a window before it is refused.
+//! * Authentication: the methods a realm offers ([`AuthMethod`]:
+//!   `anonymous`, `ticket`, `wampcra`, `cryptosign`) and the principals it
+//!   knows ([`Principal`]). The router answers HELLO with WELCOME or
+//!   CHALLENGE and checks AUTHENTICATE before any realm is created or
+//!   joined, and slows down peer addresses that fail too often.
+//! * Authorization: the permissions of a realm's roles per URI pattern
+//!   ([`RoleConfig`], [`Permission`]), which the realm checks on every
+//!   CALL, REGISTER, PUBLISH and SUBSCRIBE.
 //!
 //! The settings are part of each realm's configuration
 //! ([`RealmConfig`](crate::config::RealmConfig)); the guide
 //! [`security`](crate::guide::security) explains them
 //! around a complete example.
 
-mod authenticator;
-pub mod authorizer;
-pub mod cryptosign;
-pub mod dynamic;
+pub(crate) mod authenticator;
+pub(crate) mod authorizer;
+pub(crate) mod cryptosign;
+pub(crate) mod dynamic;
 mod hex;
 mod permissions;
 mod secret;
 mod settings;
 mod throttle;
-pub mod wampcra;
+pub(crate) mod wampcra;
 
-pub use authenticator::{
-    AuthConfigError, Authenticator, Next, Pending, Query, Resume, DYNAMIC_PROVIDER, STATIC_PROVIDER,
-};
-pub use permissions::{Denied, Roles};
+pub use authenticator::{AuthConfigError, DYNAMIC_PROVIDER, STATIC_PROVIDER};
+pub(crate) use authenticator::{Authenticator, Next, Pending, Query};
+pub(crate) use permissions::{Denied, Roles};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use settings::{
     default_methods, Action, AuthMethod, Permission, Principal, RoleConfig, DEFAULT_ANONYMOUS_ROLE,
     TRUSTED_ROLE,
 };
-pub use throttle::FailureLimit;
+pub(crate) use throttle::FailureLimit;
 
 use crate::protocol::{errors, Dict, Value};
 

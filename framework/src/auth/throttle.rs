@@ -74,6 +74,7 @@ impl FailureLimit {
     }
 
     /// How many addresses have failures on record.
+    #[cfg(test)]
     pub fn tracked(&self) -> usize {
         self.failures.lock().unwrap_or_else(PoisonError::into_inner).len()
     }

@@ -57,8 +57,8 @@ pub enum ClientEffect<R, H> {
     Send(Message),
     /// Answer the waiter of a request.
     Complete(R, Outcome),
-    /// Run a registered procedure; answer with [`ClientCore::yield_result`]
-    /// or [`ClientCore::yield_error`] using `request`.
+    /// Run a registered procedure; answer with YIELD, or with
+    /// [`ClientCore::yield_error`], using `request`.
     Invoke {
         /// The handler of the registration.
         handler: H,
@@ -74,8 +74,6 @@ pub enum ClientEffect<R, H> {
     Progress {
         /// The CALL request id.
         request: Id,
-        /// RESULT.Details.
-        details: Dict,
         /// The partial result.
         payload: Payload,
     },
@@ -388,11 +386,6 @@ impl<R, H: Clone> ClientCore<R, H> {
         self.order.retain(|k| k != key);
     }
 
-    /// The YIELD answering an INVOCATION.
-    pub fn yield_result(&self, request: Id, payload: Payload) -> Message {
-        Message::Yield { request, options: Dict::new(), payload }
-    }
-
     /// The ERROR answering an INVOCATION.
     pub fn yield_error(&self, request: Id, error: String, details: Dict, payload: Payload) -> Message {
         Message::Error { request_type: code::INVOCATION, request, details, error, payload }
@@ -421,7 +414,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                 {
                     self.pending.insert(request, Pending::Call { reply, progressive });
                     if progressive {
-                        out.push(ClientEffect::Progress { request, details, payload });
+                        out.push(ClientEffect::Progress { request, payload });
                     } else {
                         out.push(ClientEffect::Violation(
                             "a progressive RESULT for a call that did not ask for progressive results".into(),
@@ -629,6 +622,7 @@ impl<R, H: Clone> ClientCore<R, H> {
     }
 
     /// How many requests wait for an answer.
+    #[cfg(test)]
     pub fn pending_count(&self) -> usize {
         self.pending.len()
     }

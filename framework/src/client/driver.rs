@@ -15,12 +15,12 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt as _, Stream};
 use tokio::sync::{mpsc, oneshot};
 
-use super::context::{Completion, Context, Handler, Reply, Shared};
 use super::core::ClientEffect;
 use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::invocation::{CallControl, Interruption, InvocationState};
 use super::link::{LinkEvent, LinkSender, Outgoing};
 use super::queue::CallQueue;
+use super::session::{Completion, Handler, Reply, Session, SessionState};
 use super::websocket::{self, ConnectOptions};
 use crate::auth::Identity;
 use crate::protocol::options::Schema;
@@ -29,11 +29,11 @@ use crate::protocol::{errors, Dict, Id, Payload, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::direct::{DirectOffer, DirectPeer};
 use crate::router::flow::{self, Next, OutboundReceiver};
-use crate::router::realm::SessionInfo as RealmSessionInfo;
+use crate::router::realm::Member;
 use crate::Error;
 
 /// A lifecycle hook: on join, on leave, on disconnect.
-pub type HookFn = Rc<dyn Fn(Context) -> LocalBoxFuture<'static, Result<(), Error>>>;
+pub type HookFn = Rc<dyn Fn(Session) -> LocalBoxFuture<'static, Result<(), Error>>>;
 
 /// What runs when the session's state changes.
 #[derive(Default, Clone)]
@@ -71,8 +71,8 @@ pub enum Start {
 
 /// The session actor.
 pub struct SessionActor {
-    shared: Rc<Shared>,
-    handle: Context,
+    shared: Rc<SessionState>,
+    handle: Session,
     start: Option<Start>,
     hooks: Hooks,
     /// Counts joins: after the first, the session's registrations and
@@ -95,9 +95,9 @@ pub struct SessionActor {
 impl SessionActor {
     /// A session that will reach its router as `start` says.
     pub fn new(start: Start, hooks: Hooks, call_timeout: Option<std::time::Duration>) -> Self {
-        let shared = Rc::new(Shared::new(call_timeout));
+        let shared = Rc::new(SessionState::new(call_timeout));
         SessionActor {
-            handle: Context { shared: shared.clone() },
+            handle: Session { shared: shared.clone() },
             shared,
             start: Some(start),
             hooks,
@@ -118,7 +118,7 @@ impl SessionActor {
     }
 
     /// The context handle of this session.
-    pub fn context(&self) -> Context {
+    pub fn context(&self) -> Session {
         self.handle.clone()
     }
 
@@ -214,7 +214,7 @@ impl SessionActor {
 /// Carries out the effects a session's core produced: sends messages,
 /// answers waiters, runs handlers. If the router broke the protocol, the
 /// session says GOODBYE and leaves, and this returns `true`.
-fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> bool {
+fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> bool {
     if effects.is_empty() {
         return false;
     }
@@ -352,7 +352,7 @@ fn apply(handle: &Context, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> b
 
 /// The invocation `request` of `session` has been answered: its state
 /// goes (its input ends, anything waiting on it wakes).
-fn answered(shared: &Shared, request: Id, session: Id) {
+fn answered(shared: &SessionState, request: Id, session: Id) {
     let mut invocations = shared.invocations.borrow_mut();
     if invocations.is_empty() {
         return;
@@ -391,7 +391,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
 /// session's thread, hands it each message to handle at once. A closing
 /// goes through the session actor's queue, which ends the session.
 struct DirectSession {
-    handle: Context,
+    handle: Session,
     effects: std::cell::RefCell<Vec<ClientEffect<Reply, Handler>>>,
 }
 
@@ -450,8 +450,7 @@ impl Actor for SessionActor {
                     handle: self.handle.clone(),
                     effects: Default::default(),
                 }));
-                let info =
-                    RealmSessionInfo { identity: identity.clone(), roles: super::features::client_roles() };
+                let info = Member { identity: identity.clone(), roles: super::features::client_roles() };
                 let join = realm.addr().send(Join { info, outbound, gate: None, direct: Some(direct) });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {
@@ -520,7 +519,7 @@ impl StreamHandler<LinkEvent> for SessionActor {
 /// The realm's deliveries to an in-process session, as link events.
 struct LocalEvents {
     receiver: OutboundReceiver,
-    shared: Rc<Shared>,
+    shared: Rc<SessionState>,
 }
 
 impl Stream for LocalEvents {
@@ -577,12 +576,12 @@ impl ActixHandler<WaitJoined> for SessionActor {
 /// Run a closure with the session's context on its thread; the reply is
 /// the closure's future's output.
 pub struct WithContext<T: 'static> {
-    run: Box<dyn FnOnce(Context) -> LocalBoxFuture<'static, T> + Send>,
+    run: Box<dyn FnOnce(Session) -> LocalBoxFuture<'static, T> + Send>,
 }
 
 impl<T: 'static> WithContext<T> {
     /// Wraps a closure.
-    pub fn new(run: impl FnOnce(Context) -> LocalBoxFuture<'static, T> + Send + 'static) -> Self {
+    pub fn new(run: impl FnOnce(Session) -> LocalBoxFuture<'static, T> + Send + 'static) -> Self {
         WithContext { run: Box::new(run) }
     }
 }
@@ -638,7 +637,7 @@ mod tests {
 
     /// A session on the realm's thread, linked to `input` as session 7.
     fn direct_session(input: &Rc<LocalInput>) -> DirectSession {
-        let handle = Context::detached();
+        let handle = Session::detached();
         *handle.shared.link.borrow_mut() = Some(LinkSender::Direct { input: input.clone(), session: 7 });
         DirectSession { handle, effects: Default::default() }
     }

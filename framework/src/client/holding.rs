@@ -8,36 +8,36 @@
 //! so does a `&self` method calling a `&mut self` procedure of its own.
 //! The code `#[wamp::component]` generates marks every method it runs with
 //! [`holding`] (or wraps its future in [`Holding`]), and
-//! [`Context::call`](super::Context::call) checks the mark before sending.
+//! [`Session::call`](super::Session::call) checks the mark before sending.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use super::Context;
+use super::Session;
 
 /// How a method uses its component's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateAccess {
     /// `&self`: shared with other `&self` methods.
-    Shared,
+    Read,
     /// `&mut self`: alone.
-    Exclusive,
+    Write,
 }
 
 impl StateAccess {
     /// Whether code holding `self` waits for a method needing `other`
     /// forever if it waits for that method's answer.
     pub fn excludes(self, other: StateAccess) -> bool {
-        self == StateAccess::Exclusive || other == StateAccess::Exclusive
+        self == StateAccess::Write || other == StateAccess::Write
     }
 
     /// As written in the method's signature.
     pub fn receiver(self) -> &'static str {
         match self {
-            StateAccess::Shared => "&self",
-            StateAccess::Exclusive => "&mut self",
+            StateAccess::Read => "&self",
+            StateAccess::Write => "&mut self",
         }
     }
 }
@@ -55,7 +55,7 @@ struct Mark {
 }
 
 impl Mark {
-    fn set(ctx: &Context, access: StateAccess) -> Self {
+    fn set(ctx: &Session, access: StateAccess) -> Self {
         Mark { previous: HOLDING.with(|h| h.replace(Some((ctx.identity(), access)))) }
     }
 }
@@ -68,13 +68,13 @@ impl Drop for Mark {
 
 /// How the code running now holds `ctx`'s component state, if it is a
 /// method of that component.
-pub(crate) fn held_by(ctx: &Context) -> Option<StateAccess> {
+pub(crate) fn held_by(ctx: &Session) -> Option<StateAccess> {
     let id = ctx.identity();
     HOLDING.with(|h| h.get()).and_then(|(holder, access)| (holder == id).then_some(access))
 }
 
 /// Runs a method that is not `async` as one holding `ctx`'s state.
-pub fn holding<T>(ctx: &Context, access: StateAccess, run: impl FnOnce() -> T) -> T {
+pub fn holding<T>(ctx: &Session, access: StateAccess, run: impl FnOnce() -> T) -> T {
     let _mark = Mark::set(ctx, access);
     run()
 }
@@ -85,14 +85,14 @@ pin_project_lite::pin_project! {
     pub struct Holding<F> {
         #[pin]
         future: F,
-        ctx: Context,
+        ctx: Session,
         access: StateAccess,
     }
 }
 
 impl<F> Holding<F> {
     /// Marks `future`.
-    pub fn new(ctx: &Context, access: StateAccess, future: F) -> Self {
+    pub fn new(ctx: &Session, access: StateAccess, future: F) -> Self {
         Holding { future, ctx: ctx.clone(), access }
     }
 }
@@ -114,22 +114,22 @@ mod tests {
 
     #[test]
     fn the_mark_covers_the_method_and_its_session_only() {
-        let (ctx, other) = (Context::detached(), Context::detached());
+        let (ctx, other) = (Session::detached(), Session::detached());
         assert_eq!(held_by(&ctx), None);
-        holding(&ctx, StateAccess::Exclusive, || {
-            assert_eq!(held_by(&ctx), Some(StateAccess::Exclusive));
+        holding(&ctx, StateAccess::Write, || {
+            assert_eq!(held_by(&ctx), Some(StateAccess::Write));
             assert_eq!(held_by(&other), None, "another session's state is not held");
-            holding(&other, StateAccess::Shared, || assert_eq!(held_by(&ctx), None));
-            assert_eq!(held_by(&ctx), Some(StateAccess::Exclusive), "restored after a nested method");
+            holding(&other, StateAccess::Read, || assert_eq!(held_by(&ctx), None));
+            assert_eq!(held_by(&ctx), Some(StateAccess::Write), "restored after a nested method");
         });
         assert_eq!(held_by(&ctx), None);
     }
 
     #[test]
     fn a_panicking_method_leaves_no_mark() {
-        let ctx = Context::detached();
+        let ctx = Session::detached();
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            holding(&ctx, StateAccess::Exclusive, || panic!("in the method"))
+            holding(&ctx, StateAccess::Write, || panic!("in the method"))
         }));
         assert!(panicked.is_err());
         assert_eq!(held_by(&ctx), None);
@@ -137,19 +137,19 @@ mod tests {
 
     #[test]
     fn an_async_method_is_marked_while_polled() {
-        let ctx = Context::detached();
+        let ctx = Session::detached();
         let inner = ctx.clone();
-        let future = Holding::new(&ctx, StateAccess::Shared, async move { held_by(&inner) });
-        assert_eq!(future.now_or_never(), Some(Some(StateAccess::Shared)));
+        let future = Holding::new(&ctx, StateAccess::Read, async move { held_by(&inner) });
+        assert_eq!(future.now_or_never(), Some(Some(StateAccess::Read)));
         assert_eq!(held_by(&ctx), None);
     }
 
     #[test]
-    fn only_exclusive_access_on_either_side_excludes() {
+    fn only_write_access_on_either_side_excludes() {
         use StateAccess::*;
-        assert!(!Shared.excludes(Shared));
-        assert!(Shared.excludes(Exclusive));
-        assert!(Exclusive.excludes(Shared));
-        assert!(Exclusive.excludes(Exclusive));
+        assert!(!Read.excludes(Read));
+        assert!(Read.excludes(Write));
+        assert!(Write.excludes(Read));
+        assert!(Write.excludes(Write));
     }
 }

@@ -14,9 +14,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
-use super::context::Shared;
 use super::core::yield_progress;
 use super::queue::CallQueue;
+use super::session::SessionState;
 use crate::protocol::{errors, Id, Payload};
 use crate::Error;
 
@@ -113,7 +113,7 @@ struct Control {
     request: Id,
     session: Id,
     receive_progress: bool,
-    shared: Rc<Shared>,
+    shared: Rc<SessionState>,
 }
 
 impl Control {
@@ -149,7 +149,7 @@ impl Control {
 }
 
 impl CallControl {
-    pub(crate) fn new(request: Id, session: Id, receive_progress: bool, shared: Rc<Shared>) -> Self {
+    pub(crate) fn new(request: Id, session: Id, receive_progress: bool, shared: Rc<SessionState>) -> Self {
         CallControl(Some(Control { request, session, receive_progress, shared }))
     }
 

@@ -4,7 +4,7 @@
 //! reaches its router through a link: in-process (straight to a realm
 //! actor of the embedded router, no encoding) or over WebSocket (JSON or
 //! MessagePack, with reconnect). Code running inside the session (procedure
-//! handlers, event handlers, hooks) uses a [`Context`]; code anywhere else
+//! handlers, event handlers, hooks) uses a [`Session`]; code anywhere else
 //! uses a [`Client`], which is `Send`.
 //!
 //! ```no_run
@@ -18,21 +18,21 @@
 //! # Ok(()) }
 //! ```
 
-mod context;
-pub mod core;
+pub(crate) mod core;
 mod credentials;
 mod details;
-pub mod driver;
+pub(crate) mod driver;
 mod features;
-mod holding;
+pub(crate) mod holding;
 mod invocation;
-pub mod link;
+pub(crate) mod link;
 mod options;
-pub mod payload;
+pub(crate) mod payload;
 mod progressive;
 mod proxy;
 mod queue;
 mod reply;
+pub(crate) mod session;
 mod websocket;
 
 use actix::{Actor, Addr};
@@ -40,22 +40,20 @@ use futures_util::future::{select, Either, LocalBoxFuture};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use context::{
-    Completion, Context, EventFn, ProcedureFn, Registration, Subscription, MAX_HANDLERS_IN_FLIGHT,
-    ROUTER_TIMEOUT_GRACE,
-};
 pub use credentials::{CredentialSettings, Credentials, KeyFileError, MAX_PBKDF2_ITERATIONS};
 pub use details::{CallDetails, EventDetails, SessionInfo};
-pub use driver::{Hooks, SessionActor, Start};
-pub use holding::{holding, Holding, StateAccess};
 pub use invocation::{CallControl, Interrupted, Interruption};
 pub use options::{
     CallOptions, InvokePolicy, MatchPolicy, PublishOptions, RegisterOptions, SubscribeOptions,
 };
-pub use payload::CallResult;
+pub use payload::{from_payload, to_payload, Arguments};
 pub use progressive::{CallProgress, CallStream, InputCall};
 pub use proxy::Proxy;
-pub use queue::QUEUE_HOLD_AT;
+pub use session::{Registration, Session, Subscription, MAX_HANDLERS_IN_FLIGHT, ROUTER_TIMEOUT_GRACE};
+
+pub(crate) use driver::{Hooks, SessionActor, Start};
+pub(crate) use holding::StateAccess;
+pub(crate) use session::{EventFn, ProcedureFn};
 pub use websocket::{ConnectOptions, ReconnectPolicy};
 
 use crate::protocol::{errors, Id, Payload};
@@ -76,7 +74,7 @@ pub struct RemoteCallStream {
 
 impl RemoteCallStream {
     /// Waits for the final result, skipping partial ones.
-    pub async fn finish(mut self) -> Result<CallResult, Error> {
+    pub async fn finish(mut self) -> Result<Arguments, Error> {
         while let Some(answer) = self.receiver.recv().await {
             if let CallProgress::Final(result) = answer? {
                 return Ok(result);
@@ -113,18 +111,20 @@ impl Client {
     }
 
     /// Starts a session actor on the current arbiter.
-    pub fn start(actor: SessionActor) -> Client {
+    pub(crate) fn start(actor: SessionActor) -> Client {
         Client { actor: actor.start() }
     }
 
     /// Wraps the address of a running session actor.
-    pub fn from_addr(actor: Addr<SessionActor>) -> Client {
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
+    pub(crate) fn from_addr(actor: Addr<SessionActor>) -> Client {
         Client { actor }
     }
 
-    /// The session actor's address.
-    pub fn addr(&self) -> &Addr<SessionActor> {
-        &self.actor
+    /// Whether the session is over for good (it left, or gave up
+    /// reconnecting); a session that is reconnecting has not ended.
+    pub fn has_ended(&self) -> bool {
+        !self.actor.connected()
     }
 
     /// Waits until the session is joined and set up (a component's
@@ -134,16 +134,16 @@ impl Client {
         self.actor.send(driver::WaitJoined).await.map_err(gone)?
     }
 
-    /// Runs `f` with the session's [`Context`] on the session's thread.
+    /// Runs `f` with the session's [`Session`] on the session's thread.
     pub async fn with_context<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(Context) -> futures_util::future::LocalBoxFuture<'static, T> + Send + 'static,
+        F: FnOnce(Session) -> futures_util::future::LocalBoxFuture<'static, T> + Send + 'static,
     {
         self.actor.send(driver::WithContext::new(f)).await.map_err(gone)
     }
 
-    /// Calls a procedure (see [`Context::call`]).
+    /// Calls a procedure (see [`Session::call`]).
     pub async fn call<T>(&self, procedure: &str, args: impl Serialize) -> Result<T, Error>
     where
         T: DeserializeOwned + Send + 'static,
@@ -153,18 +153,18 @@ impl Client {
         payload::from_payload(result.into_payload())
     }
 
-    /// Calls a procedure with full control (see [`Context::call_with`]).
+    /// Calls a procedure with full control (see [`Session::call_with`]).
     /// Dropping the returned future gives the call up inside the session
-    /// too (and cancels it at the router), as for [`Context::call_with`].
+    /// too (and cancels it at the router), as for [`Session::call_with`].
     pub async fn call_with(
         &self,
         procedure: &str,
         payload: Payload,
         options: CallOptions,
-    ) -> Result<CallResult, Error> {
+    ) -> Result<Arguments, Error> {
         let procedure = procedure.to_owned();
         let (mut tx, rx) = tokio::sync::oneshot::channel();
-        let run = driver::WithContext::new(move |ctx: Context| -> LocalBoxFuture<'static, ()> {
+        let run = driver::WithContext::new(move |ctx: Session| -> LocalBoxFuture<'static, ()> {
             Box::pin(async move {
                 let call = std::pin::pin!(ctx.call_with(&procedure, payload, options));
                 let outcome = match select(call, std::pin::pin!(tx.closed())).await {
@@ -182,7 +182,7 @@ impl Client {
     }
 
     /// Calls a procedure asking for progressive results (see
-    /// [`Context::call_progressive`]); the answers come through a stream
+    /// [`Session::call_progressive`]); the answers come through a stream
     /// usable on any thread. Dropping it before its end cancels the call.
     pub fn call_progressive(
         &self,
@@ -193,7 +193,7 @@ impl Client {
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         let procedure = procedure.to_owned();
         let forward = driver::WithContext::new(
-            move |ctx: Context| -> futures_util::future::LocalBoxFuture<'static, ()> {
+            move |ctx: Session| -> futures_util::future::LocalBoxFuture<'static, ()> {
                 Box::pin(async move {
                     use futures_util::StreamExt as _;
                     let mut answers = ctx.call_progressive(&procedure, payload, options);
@@ -216,13 +216,13 @@ impl Client {
         RemoteCallStream { receiver: rx }
     }
 
-    /// Publishes an event (see [`Context::publish`]).
+    /// Publishes an event (see [`Session::publish`]).
     pub async fn publish(&self, topic: &str, args: impl Serialize) -> Result<(), Error> {
         let payload = payload::to_payload(&args)?;
         self.publish_with(topic, payload, PublishOptions::default()).await.map(|_| ())
     }
 
-    /// Publishes with full control (see [`Context::publish_with`]).
+    /// Publishes with full control (see [`Session::publish_with`]).
     pub async fn publish_with(
         &self,
         topic: &str,
@@ -244,7 +244,7 @@ impl Client {
         handler: F,
     ) -> Result<Subscription, Error>
     where
-        F: Fn(CallResult, EventDetails) -> Fut + Send + Sync + 'static,
+        F: Fn(Arguments, EventDetails) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + 'static,
     {
         let topic = topic.to_owned();
@@ -260,8 +260,8 @@ impl Client {
         handler: F,
     ) -> Result<Registration, Error>
     where
-        F: Fn(CallResult, CallDetails) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<CallResult, Error>> + 'static,
+        F: Fn(Arguments, CallDetails) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Arguments, Error>> + 'static,
     {
         let procedure = procedure.to_owned();
         self.with_context(move |ctx| {

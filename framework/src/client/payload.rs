@@ -4,7 +4,7 @@
 //! arguments, a struct or map keyword arguments, `()` nothing, and any
 //! other value a single positional argument. Results come back the same
 //! way round: one positional argument is the value itself, several are a
-//! list, keyword arguments alone are a map. [`CallResult`] gives full
+//! list, keyword arguments alone are a map. [`Arguments`] gives full
 //! control of both.
 
 use serde::de::DeserializeOwned;
@@ -16,20 +16,20 @@ use crate::Error;
 /// Positional and keyword arguments, for full control of a payload.
 ///
 /// ```
-/// use wamp::client::CallResult;
-/// let r = CallResult::new().arg(5).unwrap().kwarg("unit", "cm").unwrap();
+/// use wamp::client::Arguments;
+/// let r = Arguments::new().arg(5).unwrap().kwarg("unit", "cm").unwrap();
 /// assert_eq!(r.get::<i64>(0).unwrap(), 5);
 /// assert_eq!(r.get_kw::<String>("unit").unwrap(), "cm");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CallResult {
+pub struct Arguments {
     /// Positional arguments.
     pub args: List,
     /// Keyword arguments.
     pub kwargs: Dict,
 }
 
-impl CallResult {
+impl Arguments {
     /// No arguments.
     pub fn new() -> Self {
         Self::default()
@@ -67,14 +67,14 @@ impl CallResult {
     /// From a payload (a transparent payload becomes one bytes argument).
     pub fn from_payload(payload: Payload) -> Self {
         let (args, kwargs) = payload.into_parts();
-        CallResult { args, kwargs }
+        Arguments { args, kwargs }
     }
 }
 
 /// Turns any serializable value into a payload (see the module docs).
 ///
 /// ```
-/// use wamp::client::payload::to_payload;
+/// use wamp::client::to_payload;
 /// assert_eq!(to_payload(&(2, 3)).unwrap().args_list().len(), 2);
 /// assert!(to_payload(&()).unwrap().is_empty());
 /// ```
@@ -90,7 +90,7 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
 /// Reads a typed value out of a payload (see the module docs).
 ///
 /// ```
-/// use wamp::client::payload::from_payload;
+/// use wamp::client::from_payload;
 /// use wamp::protocol::{Payload, Value};
 /// let n: i64 = from_payload(Payload::args(vec![Value::from(5)])).unwrap();
 /// assert_eq!(n, 5);

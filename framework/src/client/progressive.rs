@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use futures_util::{Stream, StreamExt as _};
 
-use super::context::{failure, Context};
 use super::core::Outcome;
-use super::payload::CallResult;
+use super::payload::Arguments;
 use super::queue::CallQueue;
 use super::reply::ReplyReceiver;
+use super::session::{failure, Session};
 use crate::protocol::{errors, Id, Payload};
 use crate::Error;
 
@@ -22,14 +22,14 @@ use crate::Error;
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallProgress {
     /// A partial result; more follow.
-    Partial(CallResult),
+    Partial(Arguments),
     /// The call's result; nothing follows.
-    Final(CallResult),
+    Final(Arguments),
 }
 
 impl CallProgress {
     /// The result, partial or final.
-    pub fn into_result(self) -> CallResult {
+    pub fn into_result(self) -> Arguments {
         match self {
             CallProgress::Partial(r) | CallProgress::Final(r) => r,
         }
@@ -42,7 +42,7 @@ impl CallProgress {
 }
 
 /// The answers of a call made with
-/// [`Context::call_progressive`](super::Context::call_progressive): each
+/// [`Session::call_progressive`](super::Session::call_progressive): each
 /// partial result, then the final result or an error, then the end.
 ///
 /// Dropping the stream before its end gives the call up, as dropping a
@@ -59,7 +59,7 @@ enum State {
 }
 
 struct Running {
-    ctx: Context,
+    ctx: Session,
     request: Id,
     session: Option<Id>,
     partials: Rc<CallQueue<Payload>>,
@@ -73,7 +73,7 @@ impl CallStream {
     }
 
     pub(crate) fn running(
-        ctx: Context,
+        ctx: Session,
         request: Id,
         partials: Rc<CallQueue<Payload>>,
         reply: ReplyReceiver<Outcome>,
@@ -87,7 +87,7 @@ impl CallStream {
     }
 
     /// Waits for the final result, skipping partial ones.
-    pub async fn finish(mut self) -> Result<CallResult, Error> {
+    pub async fn finish(mut self) -> Result<Arguments, Error> {
         while let Some(item) = self.next().await {
             if let CallProgress::Final(result) = item? {
                 return Ok(result);
@@ -146,12 +146,12 @@ impl Stream for CallStream {
         };
         // Partial results first: the final one came after them.
         if let Some(payload) = running.partials.try_next() {
-            return Poll::Ready(Some(Ok(CallProgress::Partial(CallResult::from_payload(payload)))));
+            return Poll::Ready(Some(Ok(CallProgress::Partial(Arguments::from_payload(payload)))));
         }
         if let Poll::Ready(outcome) = Pin::new(&mut running.reply).poll(cx) {
             let item = match outcome {
                 Ok(Outcome::Result { payload, .. }) => {
-                    Ok(CallProgress::Final(CallResult::from_payload(payload)))
+                    Ok(CallProgress::Final(Arguments::from_payload(payload)))
                 }
                 other => Err(failure(other)),
             };
@@ -183,7 +183,7 @@ impl std::fmt::Debug for CallStream {
 }
 
 /// A call whose input goes out in pieces (progressive call invocations),
-/// made with [`Context::call_with_input`](super::Context::call_with_input):
+/// made with [`Session::call_with_input`](super::Session::call_with_input):
 /// the first piece went with the CALL; [`InputCall::send`] sends more,
 /// [`InputCall::finish`] the last one, and waits for the result.
 ///
@@ -207,7 +207,7 @@ impl InputCall {
     /// Sends the last piece of input and waits for the result (partial
     /// results, if asked for, are skipped; use
     /// [`InputCall::finish_streaming`] to read them).
-    pub async fn finish(self, payload: Payload) -> Result<CallResult, Error> {
+    pub async fn finish(self, payload: Payload) -> Result<Arguments, Error> {
         self.finish_streaming(payload)?.finish().await
     }
 

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
-use super::context::Shared;
+use super::session::SessionState;
 
 /// How many unread items a call's queue holds before it stops the
 /// session's deliveries.
@@ -27,12 +27,12 @@ pub(crate) struct CallQueue<T> {
     waker: Cell<Option<Waker>>,
     /// Whether this queue holds the session's gate.
     holding: Cell<bool>,
-    shared: Rc<Shared>,
+    shared: Rc<SessionState>,
 }
 
 impl<T> CallQueue<T> {
     /// An empty, open queue of the session `shared`.
-    pub(crate) fn new(shared: Rc<Shared>) -> Self {
+    pub(crate) fn new(shared: Rc<SessionState>) -> Self {
         CallQueue {
             items: RefCell::default(),
             closed: Cell::new(false),
@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_stops_deliveries_until_its_reader_catches_up() {
-        let shared = Rc::new(Shared::new(None));
+        let shared = Rc::new(SessionState::new(None));
         let queue = CallQueue::new(shared.clone());
         for n in 0..QUEUE_HOLD_AT {
             assert!(shared.handlers.has_room(), "room before item {n}");
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn a_closed_queue_ends_once_drained() {
-        let queue = CallQueue::new(Rc::new(Shared::new(None)));
+        let queue = CallQueue::new(Rc::new(SessionState::new(None)));
         queue.push(1);
         queue.close();
         let waker = futures_util::task::noop_waker();

@@ -10,18 +10,18 @@ use crate::Error;
 
 /// The arguments of one call or event, taken parameter by parameter.
 #[derive(Debug)]
-pub struct Arguments {
+pub struct ParameterReader {
     args: std::vec::IntoIter<Value>,
     positional: usize,
     kwargs: Dict,
 }
 
-impl Arguments {
-    /// Arguments from a payload (a transparent payload is one bytes
+impl ParameterReader {
+    /// Reads from a payload (a transparent payload is one bytes
     /// argument).
     pub fn new(payload: Payload) -> Self {
         let (args, kwargs) = payload.into_parts();
-        Arguments { positional: args.len(), args: args.into_iter(), kwargs }
+        ParameterReader { positional: args.len(), args: args.into_iter(), kwargs }
     }
 
     /// The next parameter, called `name`: the next positional argument if
@@ -29,10 +29,10 @@ impl Arguments {
     /// accept null, such as `Option`) null.
     ///
     /// ```
-    /// use wamp::component::args::Arguments;
+    /// use wamp::__private::ParameterReader;
     /// use wamp::protocol::{Dict, Payload, Value};
     /// let kwargs = Dict::from([("y".to_owned(), Value::from(3))]);
-    /// let mut a = Arguments::new(Payload::new(vec![Value::from(2)], kwargs));
+    /// let mut a = ParameterReader::new(Payload::new(vec![Value::from(2)], kwargs));
     /// let x: i64 = a.next("x").unwrap();
     /// let y: i64 = a.next("y").unwrap();
     /// let z: Option<i64> = a.next("z").unwrap();
@@ -84,9 +84,9 @@ impl Arguments {
 mod tests {
     use super::*;
 
-    fn args(values: &[Value], kwargs: &[(&str, Value)]) -> Arguments {
+    fn args(values: &[Value], kwargs: &[(&str, Value)]) -> ParameterReader {
         let kwargs = kwargs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-        Arguments::new(Payload::new(values.to_vec(), kwargs))
+        ParameterReader::new(Payload::new(values.to_vec(), kwargs))
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use std::marker::PhantomData;
 
-use super::{Component, Shared};
+use super::{Component, ComponentState};
 use crate::client::driver::contained;
-use crate::client::{Client, Context};
+use crate::client::{Client, Session};
 use crate::protocol::errors;
 use crate::Error;
 
@@ -98,7 +98,7 @@ impl<C: Component> ComponentHandle<C> {
     }
 }
 
-fn state_of<C: Component>(ctx: &Context) -> Result<Shared<C>, Error> {
+fn state_of<C: Component>(ctx: &Session) -> Result<ComponentState<C>, Error> {
     ctx.attached::<super::StateLock<C>>().ok_or_else(|| {
         Error::new(errors::CANCELED, format!("the session does not run a {} component", C::name()))
     })

@@ -16,7 +16,7 @@ use crate::client::{Client, ConnectOptions, CredentialSettings, ReconnectPolicy}
 use crate::config::{ConfigError, RealmConfig, RouterConfig};
 use crate::protocol::Serializer;
 use crate::router::Router;
-use crate::transport::server::Server;
+use crate::transport::Server;
 use crate::Error;
 
 /// How a host runs its components.
@@ -171,7 +171,8 @@ impl Host {
     }
 
     /// Adds every component linked into the binary (those whose type
-    /// implements `Default`; see [`registry`]).
+    /// implements `Default` and whose `#[wamp::component]` does not say
+    /// `inventory = false`).
     pub fn add_registered(mut self) -> Self {
         for entry in registry::registered() {
             self.components.push((entry.make)());

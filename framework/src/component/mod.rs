@@ -18,10 +18,10 @@
 //! `wamp.error.canceled` instead of waiting for itself (see
 //! [`StateAccess`]).
 
-pub mod args;
+pub(crate) mod args;
 mod handle;
 mod host;
-pub mod registry;
+pub(crate) mod registry;
 mod state;
 
 use std::rc::Rc;
@@ -30,16 +30,15 @@ use futures_util::future::LocalBoxFuture;
 
 pub use handle::ComponentHandle;
 pub use host::{Host, HostConfig, RunningHost};
-pub use registry::ComponentEntry;
 pub use state::{Acquire, ReadGuard, StateLock, WriteGuard};
 
 use crate::auth::Identity;
 use crate::client::driver::{HookFn, Hooks, SessionActor, Start};
-use crate::client::{Context, EventFn, ProcedureFn, RegisterOptions, StateAccess, SubscribeOptions};
+use crate::client::{EventFn, ProcedureFn, RegisterOptions, Session, StateAccess, SubscribeOptions};
 use crate::Error;
 
 /// A component's state as its handlers share it.
-pub type Shared<C> = Rc<StateLock<C>>;
+pub type ComponentState<C> = Rc<StateLock<C>>;
 
 /// A procedure a component offers.
 pub struct ProcedureSpec {
@@ -90,18 +89,19 @@ pub trait Component: Sized + 'static {
         None
     }
 
-    /// Describes the component over its shared state.
-    fn describe(state: Shared<Self>) -> Description;
+    /// Describes the component over its shared state (generated).
+    #[doc(hidden)]
+    fn describe(state: ComponentState<Self>) -> Description;
 }
 
 /// Builds the session actor that runs `component` over `start` (where the
 /// realm to join is already chosen).
-pub fn session<C: Component>(
+pub(crate) fn session<C: Component>(
     component: C,
     start: Start,
     call_timeout: Option<std::time::Duration>,
 ) -> SessionActor {
-    let state: Shared<C> = Rc::new(StateLock::new(component));
+    let state: ComponentState<C> = Rc::new(StateLock::new(component));
     let description = C::describe(state.clone());
     SessionActor::new(start, hooks(C::name(), description), call_timeout).attach(state)
 }
@@ -113,7 +113,7 @@ fn hooks(name: &'static str, description: Description) -> Hooks {
     let Description { procedures, subscriptions, on_join, on_leave, on_disconnect } = description;
     let procedures = Rc::new(procedures);
     let subscriptions = Rc::new(subscriptions);
-    let setup: HookFn = Rc::new(move |ctx: Context| -> LocalBoxFuture<'static, Result<(), Error>> {
+    let setup: HookFn = Rc::new(move |ctx: Session| -> LocalBoxFuture<'static, Result<(), Error>> {
         let procedures = procedures.clone();
         let subscriptions = subscriptions.clone();
         Box::pin(async move {
@@ -139,32 +139,11 @@ fn hooks(name: &'static str, description: Description) -> Hooks {
 }
 
 /// How an in-process component identifies itself to the realm.
-pub fn local_identity(name: &str) -> Identity {
+pub(crate) fn local_identity(name: &str) -> Identity {
     Identity {
         authid: name.to_owned(),
         authrole: "trusted".into(),
         authmethod: "trusted".into(),
         authprovider: "static".into(),
-    }
-}
-
-/// Helpers for the code `#[wamp::component]` generates. Not a stable API.
-#[doc(hidden)]
-pub mod __private {
-    pub use super::args::Arguments;
-    pub use crate::client::payload::result_payload;
-    use crate::protocol::Payload;
-    use crate::Error;
-    pub use futures_util::future::LocalBoxFuture;
-
-    /// A procedure's `()` result.
-    pub fn unit_payload(_: ()) -> Result<Payload, Error> {
-        Ok(Payload::default())
-    }
-
-    /// Reports an event handler that could not run (its arguments did not
-    /// fit) or failed.
-    pub fn event_failed(component: &str, topic: &str, error: &Error) {
-        tracing::warn!(component, topic, %error, "event handler failed");
     }
 }

@@ -60,7 +60,7 @@ impl<T> StateLock<T> {
         }
     }
 
-    /// Shared access now, if no writer holds the lock or waits for it.
+    /// Read access now, if no writer holds the lock or waits for it.
     pub fn try_read(&self) -> Option<ReadGuard<'_, T>> {
         if self.writer.get() || !self.queue.borrow().is_empty() {
             return None;
@@ -78,7 +78,7 @@ impl<T> StateLock<T> {
         Some(WriteGuard { value: self.value.borrow_mut(), _held: Held { lock: self, write: true } })
     }
 
-    /// Shared access, once every writer ahead has finished.
+    /// Read access, once every writer ahead has finished.
     pub fn read(&self) -> Acquire<'_, T, false> {
         Acquire { lock: self, waiter: None }
     }
@@ -226,7 +226,7 @@ impl<T, const WRITE: bool> Drop for Acquire<'_, T, WRITE> {
     }
 }
 
-/// Shared access to a [`StateLock`]'s value.
+/// Read access to a [`StateLock`]'s value.
 pub struct ReadGuard<'a, T> {
     // Fields drop in order: the borrow ends before the lock is released.
     value: Ref<'a, T>,

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::direct::{DirectOffer, DirectPeer, LocalInput};
 use super::flow::{weight, FlowSettings, Gate, Outbound, Queued, Stall, StallPolicy};
 use super::outbox::{Effect, Outbox};
-use super::realm::{RealmCore, SessionInfo};
+use super::realm::{Member, RealmCore};
 use crate::protocol::{errors, Id, Message};
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -45,7 +45,7 @@ pub enum ToPeer {
 #[rtype(result = "Id")]
 pub struct Join {
     /// Who the session is.
-    pub info: SessionInfo,
+    pub info: Member,
     /// Where the realm delivers the session's messages (the realm sets
     /// its limit).
     pub outbound: Outbound,

@@ -23,7 +23,7 @@ use std::time::Duration;
 use super::outbox::Outbox;
 use super::patterns::{MatchPolicy, Patterns};
 use super::realm::meta::Change;
-use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
+use super::realm::{Member, RequestError, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::Schema;
@@ -136,7 +136,7 @@ impl Broker {
     pub fn subscribe(
         &mut self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, SessionInfo>,
+        sessions: &HashMap<Id, Member>,
         session: Id,
         request: Id,
         options: &Dict,
@@ -215,7 +215,7 @@ impl Broker {
 
     /// Sends `session` the retained events its subscription `id` covers
     /// and it would have received when they were published.
-    fn send_retained(&self, session: Id, id: Id, sessions: &HashMap<Id, SessionInfo>, out: &mut Outbox) {
+    fn send_retained(&self, session: Id, id: Id, sessions: &HashMap<Id, Member>, out: &mut Outbox) {
         let (Some(sub), Some(info)) = (self.subscriptions.get(&id), sessions.get(&session)) else { return };
         let mut events: Vec<(&str, &RetainedEvent)> = match sub.policy {
             MatchPolicy::Exact => {
@@ -313,7 +313,7 @@ impl Broker {
     pub fn publish(
         &mut self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, SessionInfo>,
+        sessions: &HashMap<Id, Member>,
         session: Id,
         request: Id,
         options: &Dict,
@@ -431,7 +431,7 @@ impl Broker {
     pub fn publish_from_router(
         &self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, SessionInfo>,
+        sessions: &HashMap<Id, Member>,
         topic: &str,
         payload: Payload,
         out: &mut Outbox,
@@ -509,7 +509,7 @@ struct Fanout<'a> {
     publication: Id,
     exclude_me: bool,
     audience: &'a Option<Audience<'a>>,
-    sessions: &'a HashMap<Id, SessionInfo>,
+    sessions: &'a HashMap<Id, Member>,
 }
 
 impl Fanout<'_> {
@@ -547,7 +547,7 @@ impl Fanout<'_> {
 
 /// EVENT.Details of a publication: who published it if they asked to be
 /// disclosed, and the payload passthru keys.
-fn event_details(options: &Dict, session: Id, publisher: Option<&SessionInfo>) -> Dict {
+fn event_details(options: &Dict, session: Id, publisher: Option<&Member>) -> Dict {
     let mut details = Dict::new();
     if options.is_empty() {
         return details;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use super::broker::{unsupported, RESERVED_PREFIX};
 use super::outbox::Outbox;
 use super::patterns::MatchPolicy;
-use super::realm::{RequestError, SessionInfo, SessionLimits, Violation};
+use super::realm::{Member, RequestError, SessionLimits, Violation};
 use super::FastSet;
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::InvokePolicy;
@@ -178,7 +178,7 @@ impl Dealer {
     /// Fails every call whose deadline has passed with
     /// `wamp.error.timeout` (to callers still joined), earliest deadline
     /// first; their callees get INTERRUPT if they can take it.
-    pub fn expire(&mut self, sessions: &HashMap<Id, SessionInfo>, out: &mut Outbox) {
+    pub fn expire(&mut self, sessions: &HashMap<Id, Member>, out: &mut Outbox) {
         // Whole ticks passed: a deadline is due once its tick has begun.
         let now = u64::try_from(self.now.as_nanos() / TICK.as_nanos()).unwrap_or(u64::MAX);
         let mut expired = Vec::new();
@@ -226,7 +226,7 @@ impl Dealer {
     /// A CANCEL for a call already answered is ignored.
     pub fn cancel(
         &mut self,
-        sessions: &HashMap<Id, SessionInfo>,
+        sessions: &HashMap<Id, Member>,
         caller: Id,
         request: Id,
         options: &Dict,
@@ -328,7 +328,7 @@ impl Dealer {
     pub fn call(
         &mut self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, SessionInfo>,
+        sessions: &HashMap<Id, Member>,
         caller: Id,
         request: Id,
         options: &Dict,
@@ -682,7 +682,7 @@ impl Dealer {
 }
 
 /// Whether `callee` announced that it takes INTERRUPT.
-fn interruptible(sessions: &HashMap<Id, SessionInfo>, callee: Id) -> bool {
+fn interruptible(sessions: &HashMap<Id, Member>, callee: Id) -> bool {
     sessions.get(&callee).is_some_and(|info| info.roles.supports(Role::Callee, "call_canceling"))
 }
 
@@ -704,7 +704,7 @@ pub(super) fn copy_passthru(options: &Dict, details: &mut Dict) {
 
 /// INVOCATION.Details of a call: who calls if `disclosed`, whether the
 /// caller takes progressive results, and the payload passthru keys.
-fn invocation_details(options: &Dict, caller: Id, disclosed: Option<&SessionInfo>) -> Dict {
+fn invocation_details(options: &Dict, caller: Id, disclosed: Option<&Member>) -> Dict {
     let mut details = Dict::new();
     if let Some(info) = disclosed {
         details.insert("caller".into(), Value::from(caller));

@@ -411,11 +411,6 @@ impl OutboundReceiver {
         }
         Poll::Pending
     }
-
-    /// Waits for the next delivery (for consumers that are always ready).
-    pub async fn next(&self) -> Next {
-        std::future::poll_fn(|cx| self.poll_next(cx, true)).await
-    }
 }
 
 impl Drop for OutboundReceiver {

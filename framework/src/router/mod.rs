@@ -1,24 +1,26 @@
 //! The embeddable WAMP router: realms, broker and dealer.
 //!
-//! The routing logic ([`RealmCore`], [`Broker`](broker::Broker),
-//! [`Dealer`](dealer::Dealer), [`PeerSession`]) is plain Rust that takes
-//! messages in and puts effects out. Actors drive it: one
-//! [`RealmActor`] owns each realm's state; transports (the WebSocket
-//! endpoint, in-process components) decode messages and talk to it.
+//! The routing logic (a realm's core with its broker and dealer, and each
+//! peer's session state machine) is plain Rust that takes messages in and
+//! puts effects out; it stays private to the crate (the architecture
+//! guide, [`guide::architecture`](crate::guide::architecture), describes
+//! it). Actors drive it: one realm actor owns each realm's state;
+//! transports (the WebSocket endpoint, in-process components) decode
+//! messages and talk to it.
 //!
 //! [`Router`] is the handle applications hold: it finds or creates realms,
 //! mounts the WebSocket endpoint ([`Router::websocket`]) and shuts
 //! everything down gracefully ([`Router::shutdown`]).
 
-pub mod actor;
-pub mod broker;
-pub mod dealer;
-pub mod direct;
-pub mod flow;
-pub mod outbox;
-pub mod patterns;
-pub mod realm;
-pub mod session;
+pub(crate) mod actor;
+pub(crate) mod broker;
+pub(crate) mod dealer;
+pub(crate) mod direct;
+pub(crate) mod flow;
+pub(crate) mod outbox;
+pub(crate) mod patterns;
+pub(crate) mod realm;
+pub(crate) mod session;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,9 +30,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-pub use actor::{RealmActor, RealmHandle};
-pub use realm::{RealmCore, RealmSettings};
-pub use session::PeerSession;
+pub(crate) use actor::RealmHandle;
+use realm::RealmCore;
 
 use crate::auth::{AuthError, Authenticator, FailureLimit};
 use crate::config::RouterConfig;
@@ -38,10 +39,10 @@ use crate::config::RouterConfig;
 /// A hash map with a fast, randomly seeded hasher, for the routing state
 /// (ids and URIs chosen by peers: seeded, so they cannot be picked to
 /// collide).
-pub type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// A hash set with the same hasher as [`FastMap`].
-pub type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
+pub(crate) type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
 
 /// A handle to a router; cheap to clone, shared by every connection.
 ///
@@ -73,7 +74,7 @@ struct Inner {
     connections_changed: Notify,
 }
 
-/// Why [`Router::realm`] gave no realm.
+/// Why the router gave no realm to a session that asked for one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NoRealm {
@@ -90,7 +91,7 @@ pub enum NoRealm {
     },
 }
 
-/// Why [`Router::admit`] refused a connection.
+/// Why the router refused a connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectionRefused {
@@ -159,7 +160,7 @@ impl Router {
 
     /// How sessions authenticate to realm `name` (realms created on
     /// demand: anonymously).
-    pub fn authenticator(&self, name: &str) -> Result<Arc<Authenticator>, AuthError> {
+    pub(crate) fn authenticator(&self, name: &str) -> Result<Arc<Authenticator>, AuthError> {
         match self.inner.authenticators.get(name) {
             Some(Some(auth)) => Ok(auth.clone()),
             Some(None) => Err(AuthError::RealmClosed),
@@ -173,7 +174,7 @@ impl Router {
     }
 
     /// The failed authentications per peer address.
-    pub fn auth_failures(&self) -> &FailureLimit {
+    pub(crate) fn auth_failures(&self) -> &FailureLimit {
         &self.inner.auth_failures
     }
 
@@ -183,7 +184,7 @@ impl Router {
     ///
     /// A realm created on demand stops once it has had no session for
     /// `realm_idle_timeout_secs`; it is created again when asked for.
-    pub fn realm(&self, name: &str) -> Result<RealmHandle, NoRealm> {
+    pub(crate) fn realm(&self, name: &str) -> Result<RealmHandle, NoRealm> {
         let mut realms = self.inner.realms.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(handle) = realms.get(name) {
             if handle.connected() {
@@ -229,7 +230,7 @@ impl Router {
 
     /// Admits a new connection from `address` if the router's connection
     /// limits allow it; it is counted until the returned guard drops.
-    pub fn admit(&self, address: Option<IpAddr>) -> Result<ConnectionGuard, ConnectionRefused> {
+    pub(crate) fn admit(&self, address: Option<IpAddr>) -> Result<ConnectionGuard, ConnectionRefused> {
         let config = &self.inner.config;
         let open = self.inner.connections.fetch_add(1, Ordering::AcqRel);
         // The guard undoes the counting if the connection is refused.

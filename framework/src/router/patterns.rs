@@ -95,6 +95,7 @@ pub struct Patterns {
 }
 
 impl Patterns {
+    #[cfg(test)]
     /// How many patterns are kept.
     pub fn len(&self) -> usize {
         self.len

@@ -69,7 +69,7 @@ impl RequestError {
 
 /// What the realm knows of a joined session.
 #[derive(Debug, Clone)]
-pub struct SessionInfo {
+pub struct Member {
     /// Who the session is.
     pub identity: Identity,
     /// The roles and features it announced.
@@ -135,7 +135,7 @@ pub const DEFAULT_TESTAMENT_BYTES: usize = 64 * 1024;
 pub struct RealmCore {
     name: String,
     settings: RealmSettings,
-    sessions: HashMap<Id, SessionInfo>,
+    sessions: HashMap<Id, Member>,
     broker: Broker,
     dealer: Dealer,
     ids: IdAllocator,
@@ -202,7 +202,7 @@ impl RealmCore {
 
     /// Adds a session and publishes `wamp.session.on_join`; returns its
     /// new id (random, unique in the realm).
-    pub fn join(&mut self, info: SessionInfo, out: &mut Outbox) -> Id {
+    pub fn join(&mut self, info: Member, out: &mut Outbox) -> Id {
         let id = loop {
             let id = self.ids.global();
             if !self.sessions.contains_key(&id) {

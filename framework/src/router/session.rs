@@ -99,14 +99,10 @@ impl PeerSession {
         PeerSession { phase: Phase::Opening, uris: uris.into() }
     }
 
+    #[cfg(test)]
     /// The current phase.
     pub fn phase(&self) -> Phase {
         self.phase
-    }
-
-    /// Whether the session has joined a realm and not left it.
-    pub fn is_open(&self) -> bool {
-        self.phase == Phase::Open
     }
 
     /// The realm accepted the session (WELCOME is being sent).

@@ -16,7 +16,7 @@ use crate::router::Router;
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
 /// let router = wamp::Router::new(wamp::RouterConfig::default());
-/// let server = wamp::transport::server::Server::bind(router)?;
+/// let server = wamp::transport::Server::bind(router)?;
 /// println!("listening on {}", server.local_addr());
 /// server.run_until_signal().await
 /// # }

@@ -38,7 +38,7 @@ use crate::protocol::roles::{router_roles, ClientRoles};
 use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver};
-use crate::router::realm::SessionInfo;
+use crate::router::realm::Member;
 use crate::router::session::{abort, goodbye, PeerSession, Step};
 use crate::router::{ConnectionGuard, Router};
 
@@ -723,7 +723,7 @@ impl Connection {
             };
             // The realm sets the queue's limit when the session joins.
             let (outbound, receiver) = flow::outbound(usize::MAX);
-            let info = SessionInfo { identity: identity.clone(), roles };
+            let info = Member { identity: identity.clone(), roles };
             let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: None };
             match realm.addr().send(join).await {
                 Ok(id) => break (realm, id, receiver),

@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse, Resource};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::handler::{Closed, Handler, Message};
+use super::handler::{Closed, WebSocketHandler, WebSocketMessage};
 use super::socket::{Command, Socket, HANDLE_QUEUE};
 use crate::transport::origin::AllowedOrigins;
 use crate::transport::ws::{self, Incoming, ReadError, Reader};
@@ -55,7 +55,7 @@ impl Settings {
     }
 
     /// These settings accepting only pages from `origins` (patterns as in
-    /// [`AllowedOrigins`]).
+    /// [`RouterConfig::allowed_origins`](crate::RouterConfig::allowed_origins)).
     pub fn allowed_origins<S: AsRef<str>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
         self.allowed_origins = AllowedOrigins::new(origins);
         self
@@ -71,10 +71,10 @@ impl Settings {
 }
 
 /// A plain WebSocket endpoint at `path`, to add to an actix-web `App` with
-/// `.service(...)`. `handler` makes the [`Handler`] of each connection.
+/// `.service(...)`. `handler` makes the [`WebSocketHandler`] of each connection.
 pub fn endpoint<H, F>(path: &str, settings: Settings, handler: F) -> Resource
 where
-    H: Handler,
+    H: WebSocketHandler,
     F: Fn() -> H + 'static,
 {
     let make = Rc::new(handler);
@@ -85,7 +85,7 @@ where
     }))
 }
 
-async fn upgrade<H: Handler>(
+async fn upgrade<H: WebSocketHandler>(
     req: HttpRequest,
     body: web::Payload,
     mut handler: H,
@@ -123,7 +123,7 @@ enum Event {
     Tick,
 }
 
-impl<H: Handler> Connection<H> {
+impl<H: WebSocketHandler> Connection<H> {
     async fn run(mut self, mut reader: Reader) {
         tracing::debug!("websocket open");
         self.handler.on_open(&mut self.socket);
@@ -183,11 +183,11 @@ impl<H: Handler> Connection<H> {
             Some(Ok(Incoming::Text(data))) => {
                 // The reader checked it.
                 let text = String::from_utf8_lossy(&data).into_owned();
-                self.handler.on_message(&mut self.socket, Message::Text(text));
+                self.handler.on_message(&mut self.socket, WebSocketMessage::Text(text));
                 None
             }
             Some(Ok(Incoming::Binary(data))) => {
-                self.handler.on_message(&mut self.socket, Message::Binary(data));
+                self.handler.on_message(&mut self.socket, WebSocketMessage::Binary(data));
                 None
             }
             Some(Ok(Incoming::Ping(payload))) => {

@@ -7,7 +7,7 @@ use super::Socket;
 
 /// A whole message, however many frames it came in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Message {
+pub enum WebSocketMessage {
     /// A text message (checked to be UTF-8 on arrival).
     Text(String),
     /// A binary message.
@@ -56,7 +56,7 @@ pub struct Closed {
 /// The methods are not `async`: a handler that has to wait for something
 /// spawns a task (`actix_web::rt::spawn`) and writes from it through
 /// [`Socket::handle`].
-pub trait Handler: 'static {
+pub trait WebSocketHandler: 'static {
     /// Decides on the upgrade request: accept (choosing a subprotocol or
     /// none), or refuse with an error, whose response the client gets
     /// (e.g. `actix_web::error::ErrorForbidden("...")` for a 403).
@@ -72,7 +72,7 @@ pub trait Handler: 'static {
     }
 
     /// A whole message from the peer.
-    fn on_message(&mut self, socket: &mut Socket, message: Message);
+    fn on_message(&mut self, socket: &mut Socket, message: WebSocketMessage);
 
     /// The connection ended, cleanly or not; nothing more can be sent.
     fn on_close(&mut self, closed: Closed) {

@@ -1,6 +1,6 @@
 //! Plain WebSocket endpoints: whole messages in and out, no WAMP.
 //!
-//! A [`Handler`] is given each connection's events (the upgrade request,
+//! A [`WebSocketHandler`] is given each connection's events (the upgrade request,
 //! the opening, every message, the closing) and answers through a
 //! [`Socket`]; [`endpoint`] mounts it in any actix-web `App`, beside the
 //! WAMP endpoint of [`Router::websocket`](crate::Router::websocket). Both
@@ -19,13 +19,13 @@
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer};
-//! use wamp::websocket::{self, Handler, Message, Socket};
+//! use wamp::websocket::{self, WebSocketHandler, WebSocketMessage, Socket};
 //!
 //! /// Sends every message back.
 //! struct Echo;
 //!
-//! impl Handler for Echo {
-//!     fn on_message(&mut self, socket: &mut Socket, message: Message) {
+//! impl WebSocketHandler for Echo {
+//!     fn on_message(&mut self, socket: &mut Socket, message: WebSocketMessage) {
 //!         let _ = socket.send(message);
 //!     }
 //! }
@@ -45,5 +45,5 @@ mod handler;
 mod socket;
 
 pub use connection::{endpoint, Settings};
-pub use handler::{Accept, Closed, Handler, Message};
+pub use handler::{Accept, Closed, WebSocketHandler, WebSocketMessage};
 pub use socket::{SendError, Socket, SocketHandle, TrySendError};

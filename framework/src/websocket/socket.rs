@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::Message;
+use super::WebSocketMessage;
 use crate::transport::ws::Writer;
 
 /// Commands a connection takes from its [`SocketHandle`]s at most, before
@@ -18,12 +18,12 @@ pub struct SendError;
 /// What a [`SocketHandle`] asks its connection to do.
 #[derive(Debug)]
 pub(super) enum Command {
-    Send(Message),
+    Send(WebSocketMessage),
     Ping(Bytes),
     Close(u16, String),
 }
 
-/// The connection, as its [`Handler`](super::Handler) sees it: what is
+/// The connection, as its [`WebSocketHandler`](super::WebSocketHandler) sees it: what is
 /// written goes to the peer in order, after everything written before.
 pub struct Socket {
     pub(super) writer: Writer,
@@ -35,13 +35,13 @@ pub struct Socket {
 impl Socket {
     /// Sends a message. It is queued at once; the connection reads no
     /// more of its peer until the queue has drained.
-    pub fn send(&mut self, message: Message) -> Result<(), SendError> {
+    pub fn send(&mut self, message: WebSocketMessage) -> Result<(), SendError> {
         if self.closing {
             return Err(SendError);
         }
         match message {
-            Message::Text(text) => self.writer.data(true, Bytes::from(text)),
-            Message::Binary(data) => self.writer.data(false, data),
+            WebSocketMessage::Text(text) => self.writer.data(true, Bytes::from(text)),
+            WebSocketMessage::Binary(data) => self.writer.data(false, data),
         }
         .map_err(|_| SendError)
     }
@@ -91,12 +91,12 @@ pub struct SocketHandle {
 impl SocketHandle {
     /// Sends a message, waiting while the connection is behind (its queue
     /// full, or its peer slow to read).
-    pub async fn send(&self, message: Message) -> Result<(), SendError> {
+    pub async fn send(&self, message: WebSocketMessage) -> Result<(), SendError> {
         self.commands.send(Command::Send(message)).await.map_err(|_| SendError)
     }
 
     /// Sends a message if the connection can take it now.
-    pub fn try_send(&self, message: Message) -> Result<(), TrySendError> {
+    pub fn try_send(&self, message: WebSocketMessage) -> Result<(), TrySendError> {
         self.commands.try_send(Command::Send(message)).map_err(|e| match e {
             mpsc::error::TrySendError::Full(Command::Send(message)) => TrySendError::Full(message),
             _ => TrySendError::Closed,
@@ -124,7 +124,7 @@ impl SocketHandle {
 pub enum TrySendError {
     /// The connection is behind; the message is given back.
     #[error("the WebSocket connection's queue is full")]
-    Full(Message),
+    Full(WebSocketMessage),
     /// The connection is closing or gone.
     #[error("the WebSocket connection is closing or gone")]
     Closed,

@@ -12,7 +12,7 @@ use std::collections::hash_map::Entry;
 use super::audience::Audience;
 use crate::protocol::{Dict, Id, Payload};
 use crate::router::flow::{dict_weight, payload_weight};
-use crate::router::realm::SessionInfo;
+use crate::router::realm::Member;
 use crate::router::FastMap as HashMap;
 
 /// How much a realm retains.
@@ -55,7 +55,7 @@ impl RetainedEvent {
 
     /// Whether `session` would have received it, had it been subscribed
     /// when it was published.
-    pub fn admits(&self, session: Id, info: &SessionInfo) -> bool {
+    pub fn admits(&self, session: Id, info: &Member) -> bool {
         if self.exclude_me && session == self.publisher {
             return false;
         }
@@ -112,16 +112,13 @@ impl Retained {
         self.by_topic.iter().map(|(topic, (event, _))| (topic.as_str(), event))
     }
 
+    #[cfg(test)]
     /// How many topics have one.
     pub fn len(&self) -> usize {
         self.by_topic.len()
     }
 
-    /// Whether none has.
-    pub fn is_empty(&self) -> bool {
-        self.by_topic.is_empty()
-    }
-
+    #[cfg(test)]
     /// The bytes kept.
     pub fn bytes(&self) -> usize {
         self.bytes

@@ -79,6 +79,7 @@ impl Registry {
         self.registrations.len()
     }
 
+    #[cfg(test)]
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         self.registrations.is_empty()

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use super::testament::scope;
-use super::{RealmCore, RequestError, SessionInfo};
+use super::{Member, RealmCore, RequestError};
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, Value};
 use crate::router::outbox::Outbox;
 use crate::router::patterns::MatchPolicy;
@@ -87,7 +87,7 @@ pub enum Change {
 }
 
 /// What `wamp.session.get` and `on_join` tell of a session.
-pub fn session_details(session: Id, info: &SessionInfo) -> Dict {
+pub fn session_details(session: Id, info: &Member) -> Dict {
     let mut details = Dict::from([("session".to_owned(), Value::from(session))]);
     info.identity.write_details(&mut details);
     details
@@ -360,7 +360,7 @@ impl RealmCore {
     }
 
     /// Publishes `wamp.session.on_leave` for a session that left.
-    pub(super) fn announce_leave(&mut self, session: Id, info: &SessionInfo, out: &mut Outbox) {
+    pub(super) fn announce_leave(&mut self, session: Id, info: &Member, out: &mut Outbox) {
         let identity = &info.identity;
         let args = vec![
             Value::from(session),

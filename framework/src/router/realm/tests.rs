@@ -18,12 +18,12 @@ impl Harness {
     }
 
     fn join(&mut self) -> Id {
-        self.join_with(SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC }).0
+        self.join_with(Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC }).0
     }
 
     /// Joins a session; returns its id and what the realm produced (the
     /// `wamp.session.on_join` events).
-    fn join_with(&mut self, info: SessionInfo) -> (Id, Vec<Effect>) {
+    fn join_with(&mut self, info: Member) -> (Id, Vec<Effect>) {
         let id = self.realm.join(info, &mut self.out);
         (id, self.out.drain().collect())
     }
@@ -460,8 +460,7 @@ fn a_realm_given_seeded_ids_repeats_exactly() {
         let ids = IdAllocator::new(Box::new(SeededRandom::new(42)));
         let mut realm = RealmCore::with_ids("realm1", RealmSettings::default(), ids);
         let mut out = Outbox::new();
-        let s =
-            realm.join(SessionInfo { identity: Identity::anonymous(), roles: ClientRoles::BASIC }, &mut out);
+        let s = realm.join(Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC }, &mut out);
         let options = opts(&[("acknowledge", Value::from(true))]);
         realm.handle(s, publish(1, options, "com.topic", Payload::default()), &mut out);
         (s, out.drain().collect::<Vec<_>>())

@@ -16,12 +16,12 @@ impl Calc {
     }
 
     #[wamp::subscribe("com.example.bye")]
-    fn on_bye(&self, a: &Context, b: &Context) {
+    fn on_bye(&self, a: &Session, b: &Session) {
         let _ = (a, b);
     }
 
     #[wamp::procedure("com.example.mutate")]
-    fn mutate(&self, ctx: &mut Context) {
+    fn mutate(&self, ctx: &mut Session) {
         let _ = ctx;
     }
 }

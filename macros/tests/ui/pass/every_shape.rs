@@ -82,13 +82,13 @@ impl Shapes {
     }
 
     #[wamp::procedure("call_result")]
-    fn call_result(&self) -> CallResult {
-        CallResult::new()
+    fn call_result(&self) -> Arguments {
+        Arguments::new()
     }
 
     #[wamp::procedure("result_call_result")]
-    async fn result_call_result(&self) -> Result<wamp::client::CallResult, Error> {
-        CallResult::new().arg(1)?.kwarg("two", 2)
+    async fn result_call_result(&self) -> Result<wamp::client::Arguments, Error> {
+        Arguments::new().arg(1)?.kwarg("two", 2)
     }
 
     // Parameters.
@@ -111,13 +111,13 @@ impl Shapes {
     }
 
     #[wamp::procedure("injected")]
-    async fn injected(&self, ctx: &Context, details: &CallDetails, x: i64) -> Result<i64, Error> {
+    async fn injected(&self, ctx: &Session, details: &CallDetails, x: i64) -> Result<i64, Error> {
         let _ = (details.caller, ctx.session_id());
         ctx.call("com.example.other", (x,)).await
     }
 
     #[wamp::procedure("injected_by_value")]
-    fn injected_by_value(&self, x: i64, details: wamp::client::CallDetails, ctx: wamp::Context) -> i64 {
+    fn injected_by_value(&self, x: i64, details: wamp::client::CallDetails, ctx: wamp::Session) -> i64 {
         let _ = (details, ctx);
         x
     }
@@ -152,7 +152,7 @@ impl Shapes {
     }
 
     #[wamp::subscribe("context")]
-    async fn on_context(&self, ctx: &Context, details: EventDetails) -> Result<(), Error> {
+    async fn on_context(&self, ctx: &Session, details: EventDetails) -> Result<(), Error> {
         ctx.publish("com.example.echo", (details.publication,)).await
     }
 

@@ -18,7 +18,7 @@ pub struct AsyncHooks {
 
 #[wamp::component]
 impl AsyncHooks {
-    async fn on_join(&mut self, ctx: &Context) -> Result<(), Error> {
+    async fn on_join(&mut self, ctx: &Session) -> Result<(), Error> {
         self.joined = true;
         ctx.publish("com.example.joined", ()).await
     }
@@ -45,12 +45,12 @@ impl SyncHooks {
 
     fn on_join(&self) {}
 
-    fn on_leave(&mut self, ctx: wamp::Context) -> Result<(), wamp::Error> {
+    fn on_leave(&mut self, ctx: wamp::Session) -> Result<(), wamp::Error> {
         let _ = ctx;
         Ok(())
     }
 
-    fn on_disconnect(&self, _: &Context) {}
+    fn on_disconnect(&self, _: &Session) {}
 }
 
 fn main() {}

@@ -5,9 +5,9 @@ use super::*;
 use crate::auth::{Action, Permission, RoleConfig, TRUSTED_ROLE};
 use crate::protocol::options::MatchPolicy;
 
-fn as_role(authrole: &str) -> SessionInfo {
+fn as_role(authrole: &str) -> Member {
     let identity = Identity { authrole: authrole.into(), ..Identity::anonymous() };
-    SessionInfo { identity, roles: ClientRoles::BASIC }
+    Member { identity, roles: ClientRoles::BASIC }
 }
 
 fn harness() -> Harness {

@@ -2,9 +2,9 @@
 
 use super::*;
 
-fn as_who(authid: &str, authrole: &str) -> SessionInfo {
+fn as_who(authid: &str, authrole: &str) -> Member {
     let identity = Identity { authid: authid.into(), authrole: authrole.into(), ..Identity::anonymous() };
-    SessionInfo { identity, roles: ClientRoles::BASIC }
+    Member { identity, roles: ClientRoles::BASIC }
 }
 
 fn meta(request: Id, procedure: &str, args: Vec<Value>, kwargs: Dict) -> Message {

@@ -1,4 +1,4 @@
-//! [`Context`]: what a component's handlers and hooks use to act on their
+//! [`Session`]: what a component's handlers and hooks use to act on their
 //! session.
 
 use std::cell::RefCell;
@@ -16,7 +16,7 @@ use super::holding::{self, StateAccess};
 use super::invocation::InvocationState;
 use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
-use super::payload::{from_payload, to_payload, CallResult};
+use super::payload::{from_payload, to_payload, Arguments};
 use super::progressive::{CallStream, InputCall};
 use super::queue::CallQueue;
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
@@ -24,10 +24,10 @@ use crate::protocol::{errors, Dict, Id, Message, Payload, Value};
 use crate::Error;
 
 /// A registered procedure's handler.
-pub type ProcedureFn = Rc<dyn Fn(Payload, CallDetails, Context) -> Completion<Result<Payload, Error>>>;
+pub type ProcedureFn = Rc<dyn Fn(Payload, CallDetails, Session) -> Completion<Result<Payload, Error>>>;
 
 /// A subscription's handler.
-pub type EventFn = Rc<dyn Fn(Payload, EventDetails, Context) -> Completion<()>>;
+pub type EventFn = Rc<dyn Fn(Payload, EventDetails, Session) -> Completion<()>>;
 
 /// What a handler gives back: its outcome at once (a handler that did not
 /// have to wait, with nothing boxed), or a future of it.
@@ -91,9 +91,9 @@ impl std::fmt::Debug for Handler {
 
 pub(crate) type Reply = ReplySender<Outcome>;
 
-/// State shared by a session's driver and every [`Context`] of it. All on
+/// State shared by a session's driver and every [`Session`] of it. All on
 /// the driver's thread: no locks.
-pub(crate) struct Shared {
+pub(crate) struct SessionState {
     pub(crate) core: RefCell<ClientCore<Reply, Handler>>,
     pub(crate) link: RefCell<Option<LinkSender>>,
     pub(crate) info: RefCell<Option<SessionInfo>>,
@@ -174,7 +174,7 @@ impl HandlerGate {
     }
 }
 
-impl Shared {
+impl SessionState {
     /// A handler task started; the returned guard ends it when dropped
     /// (finished, panicked or canceled).
     pub(crate) fn handler_started(self: &Rc<Self>) -> HandlerRunning {
@@ -185,7 +185,7 @@ impl Shared {
 
 /// One running handler task of a session.
 pub(crate) struct HandlerRunning {
-    shared: Rc<Shared>,
+    shared: Rc<SessionState>,
 }
 
 impl Drop for HandlerRunning {
@@ -196,10 +196,10 @@ impl Drop for HandlerRunning {
     }
 }
 
-impl Shared {
+impl SessionState {
     /// The state of a session that has not joined yet.
     pub(crate) fn new(call_timeout: Option<Duration>) -> Self {
-        Shared {
+        SessionState {
             core: RefCell::new(ClientCore::new()),
             link: RefCell::new(None),
             info: RefCell::new(None),
@@ -214,14 +214,14 @@ impl Shared {
     }
 }
 
-/// A subscription made through a [`Context`].
+/// A subscription made through a [`Session`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription {
     /// The router's subscription id (of the session that made it).
     pub id: Id,
 }
 
-/// A registration made through a [`Context`].
+/// A registration made through a [`Session`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registration {
     /// The router's registration id (of the session that made it).
@@ -235,22 +235,22 @@ pub struct Registration {
 /// Every request fails rather than waits forever: when the session ends,
 /// when it is not connected, and (for calls) after the call timeout.
 #[derive(Clone)]
-pub struct Context {
-    pub(crate) shared: Rc<Shared>,
+pub struct Session {
+    pub(crate) shared: Rc<SessionState>,
 }
 
-impl std::fmt::Debug for Context {
+impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("session", &self.session_id()).finish()
+        f.debug_struct("Session").field("session", &self.session_id()).finish()
     }
 }
 
-impl Context {
-    /// A context that belongs to no session: every request fails with
+impl Session {
+    /// A handle that belongs to no session: every request fails with
     /// `wamp.error.canceled`. For calling a component's handlers directly
     /// in unit tests.
     pub fn detached() -> Self {
-        Context { shared: Rc::new(Shared::new(None)) }
+        Session { shared: Rc::new(SessionState::new(None)) }
     }
 
     /// The session's id, while joined.
@@ -383,7 +383,7 @@ impl Context {
     /// or map: keyword; see [`to_payload`]) and converts the result to `T`.
     ///
     /// ```no_run
-    /// # async fn demo(ctx: wamp::Context) -> Result<(), wamp::Error> {
+    /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// let sum: i64 = ctx.call("com.example.add2", (2, 3)).await?;
     /// # Ok(()) }
     /// ```
@@ -398,7 +398,7 @@ impl Context {
         procedure: &str,
         payload: Payload,
         options: CallOptions,
-    ) -> Result<CallResult, Error> {
+    ) -> Result<Arguments, Error> {
         self.not_connected()?;
         self.refuse_self_deadlock(procedure)?;
         let (dict, timeout) = self.call_options(&options);
@@ -420,7 +420,7 @@ impl Context {
         };
         in_flight.answered = true;
         match outcome {
-            Ok(Outcome::Result { payload, .. }) => Ok(CallResult::from_payload(payload)),
+            Ok(Outcome::Result { payload, .. }) => Ok(Arguments::from_payload(payload)),
             other => Err(failure(other)),
         }
     }
@@ -432,10 +432,10 @@ impl Context {
     /// cancels the call.
     ///
     /// ```no_run
-    /// # async fn demo(ctx: wamp::Context) -> Result<(), wamp::Error> {
+    /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// use futures_util::StreamExt as _;
     /// use wamp::client::{CallOptions, CallProgress};
-    /// use wamp::client::payload::to_payload;
+    /// use wamp::client::to_payload;
     ///
     /// let mut answers = ctx.call_progressive("com.example.count", to_payload(&(5,))?, CallOptions::default());
     /// while let Some(answer) = answers.next().await {
@@ -456,9 +456,9 @@ impl Context {
     /// announce, `progressive_call_invocations`.
     ///
     /// ```no_run
-    /// # async fn demo(ctx: wamp::Context) -> Result<(), wamp::Error> {
+    /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// use wamp::client::CallOptions;
-    /// use wamp::client::payload::to_payload;
+    /// use wamp::client::to_payload;
     ///
     /// let upload = ctx.call_with_input("com.example.sum", to_payload(&(1,))?, CallOptions::default());
     /// upload.send(to_payload(&(2,))?)?;
@@ -528,11 +528,11 @@ impl Context {
         handler: F,
     ) -> Result<Subscription, Error>
     where
-        F: Fn(CallResult, EventDetails) -> Fut + 'static,
+        F: Fn(Arguments, EventDetails) -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
         let handler: EventFn = Rc::new(move |payload, details, _ctx| {
-            Completion::of(handler(CallResult::from_payload(payload), details))
+            Completion::of(handler(Arguments::from_payload(payload), details))
         });
         self.subscribe_handler(topic, options, handler).await
     }
@@ -555,7 +555,7 @@ impl Context {
     }
 
     /// Registers `handler` as a procedure. It receives the call's arguments
-    /// and details and answers with a [`CallResult`] or an [`Error`].
+    /// and details and answers with a [`Arguments`] or an [`Error`].
     pub async fn register<F, Fut>(
         &self,
         procedure: &str,
@@ -563,12 +563,12 @@ impl Context {
         handler: F,
     ) -> Result<Registration, Error>
     where
-        F: Fn(CallResult, CallDetails) -> Fut + 'static,
-        Fut: Future<Output = Result<CallResult, Error>> + 'static,
+        F: Fn(Arguments, CallDetails) -> Fut + 'static,
+        Fut: Future<Output = Result<Arguments, Error>> + 'static,
     {
         let handler: ProcedureFn = Rc::new(move |payload, details, _ctx| {
-            let fut = handler(CallResult::from_payload(payload), details);
-            Completion::of(async move { fut.await.map(CallResult::into_payload) })
+            let fut = handler(Arguments::from_payload(payload), details);
+            Completion::of(async move { fut.await.map(Arguments::into_payload) })
         });
         self.register_handler(procedure, options, handler).await
     }
@@ -644,7 +644,7 @@ impl Context {
 /// Sends a started request (unless it joined one in flight or was
 /// answered at once) and waits for its outcome.
 async fn exchange(
-    ctx: &Context,
+    ctx: &Session,
     started: Result<Option<Message>, (Reply, Outcome)>,
     rx: ReplyReceiver<Outcome>,
 ) -> Result<Outcome, Error> {
@@ -671,7 +671,7 @@ pub(crate) fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
 /// answer came (a timeout, or the caller's future dropped), it gives the
 /// call up.
 struct InFlight<'a> {
-    ctx: &'a Context,
+    ctx: &'a Session,
     request: Id,
     session: Option<Id>,
     answered: bool,
