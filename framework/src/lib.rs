@@ -57,10 +57,10 @@ pub mod websocket;
 pub use client::Session;
 pub use component::Host;
 pub use config::RouterConfig;
-pub use error::Error;
+pub use error::{ApplicationError, Error, ErrorKind};
 pub use router::Router;
 
-pub use wamp_macros::{component, procedure, subscribe};
+pub use wamp_macros::{component, procedure, subscribe, Error};
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -119,7 +119,7 @@ pub mod internals;
 /// ```
 pub mod prelude {
     pub use crate::client::{Arguments, CallDetails, EventDetails};
-    pub use crate::{component, procedure, subscribe, Error, Host, Session};
+    pub use crate::{component, procedure, subscribe, Error, ErrorKind, Host, Session};
 }
 
 /// The guide: long-form documentation, kept in the repository's `docs/`

@@ -11,7 +11,11 @@ pub use crate::component::args::ParameterReader;
 pub use crate::component::registry::{launcher, registered, ComponentEntry, Launch};
 pub use crate::component::{ComponentState, Description, ProcedureSpec, StateLock, SubscriptionSpec};
 
-use crate::protocol::Payload;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::protocol::{from_value, to_value, Payload};
+pub use crate::protocol::{Dict, Value};
 use crate::Error;
 
 pub use crate::client::payload::result_payload;
@@ -25,4 +29,19 @@ pub fn unit_payload(_: ()) -> Result<Payload, Error> {
 /// fit) or failed.
 pub fn event_failed(component: &str, topic: &str, error: &Error) {
     tracing::warn!(component, topic, %error, "event handler failed");
+}
+
+/// A field of a derived application error, as an argument. A value serde
+/// cannot represent (a map with non-string keys) goes as null, logged.
+pub fn to_arg<T: Serialize + ?Sized>(value: &T) -> Value {
+    to_value(value).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "an error's field cannot be sent; it goes as null");
+        Value::Null
+    })
+}
+
+/// A field of a derived application error, read from an argument (an
+/// absent one reads as null, so `Option` fields may be missing).
+pub fn from_arg<T: DeserializeOwned>(value: Option<&Value>) -> Option<T> {
+    from_value(value.cloned().unwrap_or(Value::Null)).ok()
 }

@@ -95,6 +95,7 @@
 
 mod args;
 mod component;
+mod error;
 mod handler;
 mod paths;
 mod signature;
@@ -102,6 +103,58 @@ mod uri;
 
 use proc_macro::TokenStream;
 use quote::quote;
+
+/// Derives an application error type: an enum with one error URI per
+/// variant, which converts to a `wamp::Error` (so a procedure can return
+/// `Result<T, YourError>`) and back (`wamp::Error::decode`), so a caller
+/// can `match` on what the callee meant.
+///
+/// * `#[wamp(uri = "...")]` on a variant gives its URI; or
+///   `#[wamp(prefix = "...")]` on the enum names every variant without one
+///   after itself: `InsufficientFunds` is `prefix.insufficient_funds`.
+/// * A tuple variant's fields are the error's positional arguments, a
+///   variant with named fields its keyword arguments (by field name);
+///   every field is `Serialize` and `Deserialize`.
+/// * `#[wamp(message = "...")]` on a unit variant or one with named fields
+///   sends a human-readable message as the only positional argument, as
+///   WAMP peers expect (AutobahnPython shows it).
+///
+/// Decoding gives `None` when the URI is not one of the type's or the
+/// arguments do not fit its fields.
+///
+/// ```
+/// use wamp::ErrorKind;
+///
+/// #[derive(Debug, PartialEq, wamp::Error)]
+/// #[wamp(prefix = "com.bank.error")]
+/// enum BankError {
+///     /// `com.bank.error.insufficient_funds`, with kwargs `needed`, `available`.
+///     #[wamp(message = "not enough money on the account")]
+///     InsufficientFunds { needed: u64, available: u64 },
+///     /// `com.bank.error.unknown_account`, with the account as its argument.
+///     UnknownAccount(String),
+///     #[wamp(uri = "com.bank.frozen")]
+///     Frozen,
+/// }
+///
+/// let wire: wamp::Error = BankError::InsufficientFunds { needed: 50, available: 20 }.into();
+/// assert_eq!(wire.uri, "com.bank.error.insufficient_funds");
+/// assert_eq!(wire.message(), Some("not enough money on the account"));
+/// assert_eq!(wire.kwargs["needed"], 50.into());
+/// assert_eq!(wire.kind(), ErrorKind::Application);
+///
+/// // What a caller does with the error of a call.
+/// assert_eq!(wire.decode::<BankError>(), Some(BankError::InsufficientFunds { needed: 50, available: 20 }));
+/// let unknown: wamp::Error = BankError::UnknownAccount("DE01".into()).into();
+/// assert_eq!(unknown.decode(), Some(BankError::UnknownAccount("DE01".into())));
+/// let other = wamp::Error::new("wamp.error.no_such_procedure", "no callee");
+/// assert_eq!(other.decode::<BankError>(), None);
+/// ```
+#[proc_macro_derive(Error, attributes(wamp))]
+pub fn derive_error(item: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(item as syn::DeriveInput);
+    error::derive(input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
 
 /// Turns an inherent impl block into a WAMP component.
 ///

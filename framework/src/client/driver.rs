@@ -193,8 +193,7 @@ impl SessionActor {
         }
         if !reconnecting {
             for waiter in self.waiters.drain(..) {
-                let _ =
-                    waiter.send(Err(Error::new(errors::CANCELED, format!("the session ended: {reason}"))));
+                let _ = waiter.send(Err(Error::transport(format!("the session ended: {reason}"))));
             }
             for waiter in self.leaving.drain(..) {
                 let _ = waiter.send(());

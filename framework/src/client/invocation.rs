@@ -36,7 +36,10 @@ impl Interruption {
     /// The error a handler that stops because of the interruption answers
     /// with.
     pub fn to_error(&self) -> Error {
-        Error::new(self.reason.clone(), format!("the call was interrupted ({})", self.mode))
+        Error::from_parts(
+            self.reason.clone(),
+            crate::protocol::Payload::args(vec![format!("the call was interrupted ({})", self.mode).into()]),
+        )
     }
 
     /// The interruption of every call of a session whose connection ended.
@@ -172,7 +175,7 @@ impl CallControl {
         let link = control.shared.link.borrow();
         match link.as_ref() {
             Some(link) if link.send(yield_progress(control.request, payload)) => Ok(true),
-            _ => Err(Error::new(errors::CANCELED, "the session is not connected to a router")),
+            _ => Err(Error::transport("the session is not connected to a router")),
         }
     }
 

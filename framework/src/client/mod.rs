@@ -56,7 +56,7 @@ pub(crate) use holding::StateAccess;
 pub(crate) use session::{EventFn, ProcedureFn};
 pub use websocket::{ConnectOptions, ReconnectPolicy};
 
-use crate::protocol::{errors, Id, Payload};
+use crate::protocol::{Id, Payload};
 use crate::Error;
 
 /// A `Send` handle on a client session, usable from any thread.
@@ -96,7 +96,7 @@ impl futures_util::Stream for RemoteCallStream {
 }
 
 fn gone(e: actix::MailboxError) -> Error {
-    Error::new(errors::CANCELED, format!("the session has ended ({e})"))
+    Error::transport(format!("the session has ended ({e})"))
 }
 
 impl Client {
@@ -178,7 +178,7 @@ impl Client {
             })
         });
         self.actor.do_send(run);
-        rx.await.map_err(|_| Error::new(errors::CANCELED, "the session has ended"))?
+        rx.await.map_err(|_| Error::transport("the session has ended"))?
     }
 
     /// Calls a procedure asking for progressive results (see

@@ -50,13 +50,13 @@ impl Arguments {
     /// Positional argument `index`, converted.
     pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, Error> {
         let value = self.args.get(index).cloned().unwrap_or(Value::Null);
-        from_value(value).map_err(|e| Error::invalid_argument(format!("positional result {index}: {e}")))
+        from_value(value).map_err(|e| Error::invalid(format!("positional result {index}: {e}")))
     }
 
     /// Keyword argument `name`, converted.
     pub fn get_kw<T: DeserializeOwned>(&self, name: &str) -> Result<T, Error> {
         let value = self.kwargs.get(name).cloned().unwrap_or(Value::Null);
-        from_value(value).map_err(|e| Error::invalid_argument(format!("keyword result '{name}': {e}")))
+        from_value(value).map_err(|e| Error::invalid(format!("keyword result '{name}': {e}")))
     }
 
     /// As a payload.
@@ -103,8 +103,7 @@ pub fn from_payload<T: DeserializeOwned>(payload: Payload) -> Result<T, Error> {
         (1, _) => args.pop().unwrap_or_default(),
         _ => Value::List(args),
     };
-    from_value(value)
-        .map_err(|e| Error::invalid_argument(format!("the result does not fit the expected type: {e}")))
+    from_value(value).map_err(|e| Error::invalid(format!("the result does not fit the expected type: {e}")))
 }
 
 /// Serializes a procedure's return value into a YIELD payload: `()` is

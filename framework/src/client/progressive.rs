@@ -16,7 +16,7 @@ use super::queue::CallQueue;
 use super::reply::ReplyReceiver;
 use super::session::{failure, Session};
 use crate::protocol::{errors, Id, Payload};
-use crate::Error;
+use crate::{Error, ErrorKind};
 
 /// One answer of a progressive call.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,13 +219,16 @@ impl InputCall {
 
     fn chunk(&self, more: bool, payload: Payload) -> Result<(), Error> {
         let State::Running(running) = &self.answers.state else {
-            return Err(Error::new(errors::CANCELED, "the call has already ended"));
+            return Err(
+                Error::new(errors::CANCELED, "the call has already ended").of_kind(ErrorKind::Canceled)
+            );
         };
         let message =
             running.ctx.shared.core.borrow().call_chunk(running.request, &self.procedure, more, payload);
         match message {
             Some(message) if running.session == running.ctx.session_id() => running.ctx.send(message),
-            _ => Err(Error::new(errors::CANCELED, "the call has already been answered")),
+            _ => Err(Error::new(errors::CANCELED, "the call has already been answered")
+                .of_kind(ErrorKind::Canceled)),
         }
     }
 }

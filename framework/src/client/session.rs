@@ -21,7 +21,7 @@ use super::progressive::{CallStream, InputCall};
 use super::queue::CallQueue;
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
 use crate::protocol::{errors, Dict, Id, Message, Payload, Value};
-use crate::Error;
+use crate::{Error, ErrorKind};
 
 /// A registered procedure's handler.
 pub type ProcedureFn = Rc<dyn Fn(Payload, CallDetails, Session) -> Completion<Result<Payload, Error>>>;
@@ -314,7 +314,7 @@ impl Session {
     pub(crate) fn send(&self, message: Message) -> Result<(), Error> {
         match self.shared.link.borrow().as_ref() {
             Some(link) if link.send(message) => Ok(()),
-            _ => Err(Error::new(errors::CANCELED, "the session is not connected to a router")),
+            _ => Err(Error::transport("the session is not connected to a router")),
         }
     }
 
@@ -375,7 +375,7 @@ impl Session {
         if self.shared.link.borrow().is_some() {
             Ok(())
         } else {
-            Err(Error::new(errors::CANCELED, "the session is not connected to a router"))
+            Err(Error::transport("the session is not connected to a router"))
         }
     }
 
@@ -555,7 +555,7 @@ impl Session {
     }
 
     /// Registers `handler` as a procedure. It receives the call's arguments
-    /// and details and answers with a [`Arguments`] or an [`Error`].
+    /// and details and answers with a [`Arguments`] or an [`Error`](struct@crate::Error).
     pub async fn register<F, Fut>(
         &self,
         procedure: &str,
@@ -663,7 +663,8 @@ pub(crate) fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
     match outcome {
         Ok(Outcome::Error { error, payload, .. }) => Error::from_parts(error, payload),
         Ok(Outcome::Lost) | Err(_) => Error::lost(),
-        Ok(other) => Error::new(errors::PROTOCOL_VIOLATION, format!("unexpected answer {other:?}")),
+        Ok(other) => Error::new(errors::PROTOCOL_VIOLATION, format!("unexpected answer {other:?}"))
+            .of_kind(ErrorKind::Aborted),
     }
 }
 

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 use super::link::{LinkEvent, LinkSender, Outgoing};
 use crate::protocol::{errors, Dict, Message, Serializer, Value};
 use crate::router::session::goodbye;
-use crate::Error;
+use crate::{Error, ErrorKind};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -202,7 +202,7 @@ pub async fn run(
                     || options.reconnect.max_attempts.is_some_and(|max| failures > max);
                 if give_up {
                     let text = format!("cannot reach the router at {}: {reason}", options.url);
-                    let _ = events.send(LinkEvent::Failed(Error::new(errors::CANCELED, text)));
+                    let _ = events.send(LinkEvent::Failed(Error::transport(text)));
                     return;
                 }
                 let delay = options.reconnect.delay(failures);
@@ -232,9 +232,10 @@ async fn leave_requested(outgoing: &mut mpsc::UnboundedReceiver<Outgoing>) {
 /// Opens the WebSocket and joins the realm.
 async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::Id, Dict), Ended> {
     let retry = |e: &dyn std::fmt::Display| Ended::Retry(e.to_string());
-    let mut request = options.url.as_str().into_client_request().map_err(|e| {
-        Ended::Fatal(Error::new(errors::CANCELED, format!("invalid router URL {}: {e}", options.url)))
-    })?;
+    let mut request =
+        options.url.as_str().into_client_request().map_err(|e| {
+            Ended::Fatal(Error::transport(format!("invalid router URL {}: {e}", options.url)))
+        })?;
     request
         .headers_mut()
         .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(options.serializer.subprotocol()));
@@ -243,7 +244,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
         .max_frame_size(Some(options.max_message_size));
     let connector = if request.uri().scheme_str() == Some("wss") {
         let tls = crate::transport::tls::client_config(&options.tls_ca, &options.tls_pins).map_err(|e| {
-            Ended::Fatal(Error::new(errors::CANCELED, format!("cannot set up TLS for {}: {e}", options.url)))
+            Ended::Fatal(Error::transport(format!("cannot set up TLS for {}: {e}", options.url)))
         })?;
         Some(tokio_tungstenite::Connector::Rustls(tls))
     } else {
@@ -252,7 +253,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
     let secure = request.uri().scheme_str() == Some("wss");
     let host = request.uri().host().unwrap_or_default().to_owned();
     let tunnel = super::proxy::tunnel_for(&options.proxy, &host, secure)
-        .map_err(|e| Ended::Fatal(Error::new(errors::CANCELED, e)))?;
+        .map_err(|e| Ended::Fatal(Error::transport(e)))?;
     let (mut socket, response) = match tunnel {
         None => tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
             .await
@@ -261,9 +262,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
             let port = request.uri().port_u16().unwrap_or(if secure { 443 } else { 80 });
             let stream = tunnel.open(&format!("{host}:{port}")).await.map_err(|e| match e {
                 super::proxy::TunnelError::Retry(reason) => Ended::Retry(reason),
-                super::proxy::TunnelError::Refused(reason) => {
-                    Ended::Fatal(Error::new(errors::CANCELED, reason))
-                }
+                super::proxy::TunnelError::Refused(reason) => Ended::Fatal(Error::transport(reason)),
             })?;
             tokio_tungstenite::client_async_tls_with_config(request, stream, Some(config), connector)
                 .await
@@ -276,7 +275,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
             "the router did not accept {} (it answered {chosen:?})",
             options.serializer.subprotocol()
         );
-        return Err(Ended::Fatal(Error::new(errors::PROTOCOL_VIOLATION, text)));
+        return Err(Ended::Fatal(Error::new(errors::PROTOCOL_VIOLATION, text).of_kind(ErrorKind::Aborted)));
     }
     send(&mut socket, options.serializer, &hello(options)).await.map_err(|e| retry(&e))?;
     let mut challenged = false;
@@ -285,16 +284,16 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
             Ok(Some(Message::Welcome { session, details })) => return Ok((socket, session, details)),
             Ok(Some(Message::Abort { reason, details })) => {
                 let message = details.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
-                return Err(Ended::Fatal(Error::new(reason, message)));
+                return Err(Ended::Fatal(Error::new(reason, message).of_kind(ErrorKind::Aborted)));
             }
             // One challenge per join: a router that asks again is broken.
             Ok(Some(Message::Challenge { method, extra })) if !challenged => {
                 challenged = true;
                 let signature = options.credentials.answer(&method, &extra).map_err(|reason| {
-                    Ended::Fatal(Error::new(
-                        errors::AUTHENTICATION_FAILED,
-                        format!("cannot authenticate: {reason}"),
-                    ))
+                    Ended::Fatal(
+                        Error::new(errors::AUTHENTICATION_FAILED, format!("cannot authenticate: {reason}"))
+                            .of_kind(ErrorKind::Aborted),
+                    )
                 })?;
                 let answer = Message::Authenticate { signature, extra: Dict::new() };
                 send(&mut socket, options.serializer, &answer).await.map_err(|e| retry(&e))?;
@@ -319,7 +318,7 @@ fn connect_failed(options: &ConnectOptions, error: tokio_tungstenite::tungstenit
         _ => false,
     };
     if fatal {
-        Ended::Fatal(Error::new(errors::CANCELED, format!("cannot connect to {}: {error}", options.url)))
+        Ended::Fatal(Error::transport(format!("cannot connect to {}: {error}", options.url)))
     } else {
         Ended::Retry(error.to_string())
     }

@@ -101,5 +101,6 @@ impl<C: Component> ComponentHandle<C> {
 fn state_of<C: Component>(ctx: &Session) -> Result<ComponentState<C>, Error> {
     ctx.attached::<super::StateLock<C>>().ok_or_else(|| {
         Error::new(errors::CANCELED, format!("the session does not run a {} component", C::name()))
+            .of_kind(crate::ErrorKind::Invalid)
     })
 }
