@@ -275,3 +275,49 @@ async fn an_in_process_session_on_another_thread_than_its_realm_works_through_qu
     assert_eq!(err.uri, errors::NO_SUCH_PROCEDURE, "the registration left with its session");
     elsewhere.stop();
 }
+
+#[actix_web::test]
+async fn calls_and_publications_with_options_take_plain_values() {
+    // Options never force a hand-built payload: a tuple, a struct or an
+    // `Arguments` goes as it is, with `call_with`, `publish_with` and the
+    // plain forms alike.
+    #[derive(serde::Serialize)]
+    struct Scale {
+        x: i64,
+        factor: i64,
+    }
+    let router = TestRouter::start();
+    let callee = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+    let echo = |args: Arguments, _details: wamp::client::CallDetails| async move { Ok(args) };
+    callee.register("com.test.echo", RegisterOptions::default(), echo).await.unwrap();
+    let caller = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
+
+    let timed = CallOptions { timeout: Some(Duration::from_secs(5)), ..CallOptions::default() };
+    let positional = caller.call_with("com.test.echo", (1, "two"), timed.clone()).await.unwrap();
+    assert_eq!((positional.get::<i64>(0).unwrap(), positional.get::<String>(1).unwrap()), (1, "two".into()));
+    let keywords = caller.call_with("com.test.echo", Scale { x: 3, factor: 2 }, timed.clone()).await.unwrap();
+    assert_eq!((keywords.get_kw::<i64>("x").unwrap(), keywords.get_kw::<i64>("factor").unwrap()), (3, 2));
+    assert!(keywords.args.is_empty());
+    let both = Arguments::new().arg(7).unwrap().kwarg("unit", "cm").unwrap();
+    let echoed = caller.call_with("com.test.echo", both.clone(), timed).await.unwrap();
+    assert_eq!(echoed, both);
+    let plain: i64 = caller.call("com.test.echo", Arguments::new().arg(9).unwrap()).await.unwrap();
+    assert_eq!(plain, 9);
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let on_event = move |args: Arguments, _details| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(args);
+        }
+    };
+    callee.subscribe("com.test.news", SubscribeOptions::default(), on_event).await.unwrap();
+    let acknowledged = PublishOptions { acknowledge: true, ..PublishOptions::default() };
+    let id = caller.publish_with("com.test.news", ("hello",), acknowledged.clone()).await.unwrap();
+    assert!(id.is_some(), "acknowledged with a publication id");
+    caller.publish_with("com.test.news", both.clone(), acknowledged).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    assert_eq!(first.get::<String>(0).unwrap(), "hello");
+    let second = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    assert_eq!(second, both);
+}

@@ -38,8 +38,7 @@ impl Hello {
     async fn on_join(&self, session: &Session) -> Result<(), Error> {
         let mine_too =
             PublishOptions { exclude_me: Some(false), acknowledge: true, ..PublishOptions::default() };
-        let greeting = wamp::client::to_payload(&("Hello, world!",))?;
-        session.publish_with("com.myapp.hello", greeting, mine_too).await?;
+        session.publish_with("com.myapp.hello", ("Hello, world!",), mine_too).await?;
         let sum: i64 = session.call("com.myapp.add2", (2, 3)).await?;
         tracing::info!(
             sum,

@@ -38,7 +38,6 @@ mod websocket;
 use actix::{Actor, Addr};
 use futures_util::future::{select, Either, LocalBoxFuture};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 pub use credentials::{CredentialSettings, Credentials, KeyFileError, MAX_PBKDF2_ITERATIONS};
 pub use details::{CallDetails, EventDetails, SessionInfo};
@@ -46,7 +45,7 @@ pub use invocation::{CallControl, Interrupted, Interruption};
 pub use options::{
     CallOptions, InvokePolicy, MatchPolicy, PublishOptions, RegisterOptions, SubscribeOptions,
 };
-pub use payload::{from_payload, to_payload, Arguments};
+pub use payload::{from_payload, to_payload, Arguments, IntoArguments};
 pub use progressive::{CallProgress, CallStream, InputCall};
 pub use proxy::Proxy;
 pub use session::{Registration, Session, Subscription, MAX_HANDLERS_IN_FLIGHT, ROUTER_TIMEOUT_GRACE};
@@ -56,7 +55,7 @@ pub(crate) use holding::StateAccess;
 pub(crate) use session::{EventFn, ProcedureFn};
 pub use websocket::{ConnectOptions, ReconnectPolicy};
 
-use crate::protocol::{Id, Payload};
+use crate::protocol::Id;
 use crate::Error;
 
 /// A `Send` handle on a client session, usable from any thread.
@@ -144,12 +143,11 @@ impl Client {
     }
 
     /// Calls a procedure (see [`Session::call`]).
-    pub async fn call<T>(&self, procedure: &str, args: impl Serialize) -> Result<T, Error>
+    pub async fn call<T>(&self, procedure: &str, args: impl IntoArguments) -> Result<T, Error>
     where
         T: DeserializeOwned + Send + 'static,
     {
-        let payload = payload::to_payload(&args)?;
-        let result = self.call_with(procedure, payload, CallOptions::default()).await?;
+        let result = self.call_with(procedure, args, CallOptions::default()).await?;
         payload::from_payload(result.into_payload())
     }
 
@@ -159,9 +157,10 @@ impl Client {
     pub async fn call_with(
         &self,
         procedure: &str,
-        payload: Payload,
+        args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Arguments, Error> {
+        let payload = args.into_payload()?;
         let procedure = procedure.to_owned();
         let (mut tx, rx) = tokio::sync::oneshot::channel();
         let run = driver::WithContext::new(move |ctx: Session| -> LocalBoxFuture<'static, ()> {
@@ -187,10 +186,18 @@ impl Client {
     pub fn call_progressive(
         &self,
         procedure: &str,
-        payload: Payload,
+        args: impl IntoArguments,
         options: CallOptions,
     ) -> RemoteCallStream {
         let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let payload = match args.into_payload() {
+            Ok(payload) => payload,
+            Err(e) => {
+                // The stream yields the error, then ends.
+                let _ = tx.try_send(Err(e));
+                return RemoteCallStream { receiver: rx };
+            }
+        };
         let procedure = procedure.to_owned();
         let forward = driver::WithContext::new(
             move |ctx: Session| -> futures_util::future::LocalBoxFuture<'static, ()> {
@@ -217,18 +224,18 @@ impl Client {
     }
 
     /// Publishes an event (see [`Session::publish`]).
-    pub async fn publish(&self, topic: &str, args: impl Serialize) -> Result<(), Error> {
-        let payload = payload::to_payload(&args)?;
-        self.publish_with(topic, payload, PublishOptions::default()).await.map(|_| ())
+    pub async fn publish(&self, topic: &str, args: impl IntoArguments) -> Result<(), Error> {
+        self.publish_with(topic, args, PublishOptions::default()).await.map(|_| ())
     }
 
     /// Publishes with full control (see [`Session::publish_with`]).
     pub async fn publish_with(
         &self,
         topic: &str,
-        payload: Payload,
+        args: impl IntoArguments,
         options: PublishOptions,
     ) -> Result<Option<Id>, Error> {
+        let payload = args.into_payload()?;
         let topic = topic.to_owned();
         self.with_context(move |ctx| {
             Box::pin(async move { ctx.publish_with(&topic, payload, options).await })

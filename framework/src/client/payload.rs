@@ -71,6 +71,48 @@ impl Arguments {
     }
 }
 
+/// What goes out as the arguments of a call, a publication or a
+/// progressive call's input: any `Serialize` value (a tuple or list as
+/// positional arguments, a struct or map as keyword arguments, `()` as
+/// none, anything else as one positional argument), or [`Arguments`] for
+/// both at once.
+///
+/// ```
+/// use wamp::client::{Arguments, IntoArguments};
+///
+/// fn args(value: impl IntoArguments) -> Arguments {
+///     Arguments::from_payload(value.into_payload().unwrap())
+/// }
+/// assert_eq!(args((2, "three")).args.len(), 2);
+/// #[derive(serde::Serialize)]
+/// struct Point { x: i32, y: i32 }
+/// assert_eq!(args(Point { x: 1, y: 2 }).kwargs.len(), 2);
+/// let both = Arguments::new().arg(5).unwrap().kwarg("unit", "cm").unwrap();
+/// assert_eq!(args(both.clone()), both);
+/// ```
+pub trait IntoArguments {
+    /// The arguments as a payload.
+    fn into_payload(self) -> Result<Payload, Error>;
+}
+
+impl<T: Serialize> IntoArguments for T {
+    fn into_payload(self) -> Result<Payload, Error> {
+        to_payload(&self)
+    }
+}
+
+impl IntoArguments for Arguments {
+    fn into_payload(self) -> Result<Payload, Error> {
+        Ok(Arguments::into_payload(self))
+    }
+}
+
+impl IntoArguments for Payload {
+    fn into_payload(self) -> Result<Payload, Error> {
+        Ok(self)
+    }
+}
+
 /// Turns any serializable value into a payload (see the module docs).
 ///
 /// ```

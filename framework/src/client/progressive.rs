@@ -15,6 +15,7 @@ use super::payload::Arguments;
 use super::queue::CallQueue;
 use super::reply::ReplyReceiver;
 use super::session::{failure, Session};
+use super::IntoArguments;
 use crate::protocol::{errors, Id, Payload};
 use crate::{Error, ErrorKind};
 
@@ -200,20 +201,22 @@ impl InputCall {
     }
 
     /// Sends one more piece of input.
-    pub fn send(&self, payload: Payload) -> Result<(), Error> {
+    pub fn send(&self, args: impl IntoArguments) -> Result<(), Error> {
+        let payload = args.into_payload()?;
         self.chunk(true, payload)
     }
 
     /// Sends the last piece of input and waits for the result (partial
     /// results, if asked for, are skipped; use
     /// [`InputCall::finish_streaming`] to read them).
-    pub async fn finish(self, payload: Payload) -> Result<Arguments, Error> {
+    pub async fn finish(self, args: impl IntoArguments) -> Result<Arguments, Error> {
+        let payload = args.into_payload()?;
         self.finish_streaming(payload)?.finish().await
     }
 
     /// Sends the last piece of input; the answers follow in the stream.
-    pub fn finish_streaming(self, payload: Payload) -> Result<CallStream, Error> {
-        self.chunk(false, payload)?;
+    pub fn finish_streaming(self, args: impl IntoArguments) -> Result<CallStream, Error> {
+        self.chunk(false, args.into_payload()?)?;
         Ok(self.answers)
     }
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use super::core::{ClientCore, Outcome};
 use super::details::{CallDetails, EventDetails, SessionInfo};
@@ -16,10 +15,11 @@ use super::holding::{self, StateAccess};
 use super::invocation::InvocationState;
 use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
-use super::payload::{from_payload, to_payload, Arguments};
+use super::payload::{from_payload, Arguments};
 use super::progressive::{CallStream, InputCall};
 use super::queue::CallQueue;
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
+use super::IntoArguments;
 use crate::protocol::{errors, Dict, Id, Message, Payload, Value};
 use crate::{Error, ErrorKind};
 
@@ -380,25 +380,43 @@ impl Session {
     }
 
     /// Calls a procedure with `args` (a tuple or list: positional; a struct
-    /// or map: keyword; see [`to_payload`]) and converts the result to `T`.
+    /// or map: keyword; [`Arguments`] for both; see [`IntoArguments`]) and
+    /// converts the result to `T`.
     ///
     /// ```no_run
     /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// let sum: i64 = ctx.call("com.example.add2", (2, 3)).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn call<T: DeserializeOwned>(&self, procedure: &str, args: impl Serialize) -> Result<T, Error> {
-        let result = self.call_with(procedure, to_payload(&args)?, CallOptions::default()).await?;
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        procedure: &str,
+        args: impl IntoArguments,
+    ) -> Result<T, Error> {
+        let result = self.call_with(procedure, args, CallOptions::default()).await?;
         from_payload(result.into_payload())
     }
 
-    /// Calls a procedure with full control of the payload and options.
+    /// Calls a procedure with options; the result comes with all its
+    /// positional and keyword arguments.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
+    /// use std::time::Duration;
+    /// use wamp::client::CallOptions;
+    ///
+    /// let options = CallOptions { timeout: Some(Duration::from_secs(2)), ..Default::default() };
+    /// let result = session.call_with("com.example.add2", (2, 3), options).await?;
+    /// let sum: i64 = result.get(0)?;
+    /// # Ok(()) }
+    /// ```
     pub async fn call_with(
         &self,
         procedure: &str,
-        payload: Payload,
+        args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Arguments, Error> {
+        let payload = args.into_payload()?;
         self.not_connected()?;
         self.refuse_self_deadlock(procedure)?;
         let (dict, timeout) = self.call_options(&options);
@@ -435,9 +453,8 @@ impl Session {
     /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// use futures_util::StreamExt as _;
     /// use wamp::client::{CallOptions, CallProgress};
-    /// use wamp::client::to_payload;
     ///
-    /// let mut answers = ctx.call_progressive("com.example.count", to_payload(&(5,))?, CallOptions::default());
+    /// let mut answers = ctx.call_progressive("com.example.count", (5,), CallOptions::default());
     /// while let Some(answer) = answers.next().await {
     ///     match answer? {
     ///         CallProgress::Partial(step) => println!("step {}", step.get::<u32>(0)?),
@@ -446,8 +463,16 @@ impl Session {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn call_progressive(&self, procedure: &str, payload: Payload, options: CallOptions) -> CallStream {
-        self.start_call(procedure, payload, options, false)
+    pub fn call_progressive(
+        &self,
+        procedure: &str,
+        args: impl IntoArguments,
+        options: CallOptions,
+    ) -> CallStream {
+        match args.into_payload() {
+            Ok(payload) => self.start_call(procedure, payload, options, false),
+            Err(e) => CallStream::failed(e),
+        }
     }
 
     /// Calls a procedure whose input goes out in pieces (progressive call
@@ -458,15 +483,23 @@ impl Session {
     /// ```no_run
     /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// use wamp::client::CallOptions;
-    /// use wamp::client::to_payload;
     ///
-    /// let upload = ctx.call_with_input("com.example.sum", to_payload(&(1,))?, CallOptions::default());
-    /// upload.send(to_payload(&(2,))?)?;
-    /// let total: i64 = upload.finish(to_payload(&(3,))?).await?.get(0)?;
+    /// let upload = ctx.call_with_input("com.example.sum", (1,), CallOptions::default());
+    /// upload.send((2,))?;
+    /// let total: i64 = upload.finish((3,)).await?.get(0)?;
     /// # Ok(()) }
     /// ```
-    pub fn call_with_input(&self, procedure: &str, first: Payload, options: CallOptions) -> InputCall {
-        InputCall::new(procedure, self.start_call(procedure, first, options, true))
+    pub fn call_with_input(
+        &self,
+        procedure: &str,
+        first: impl IntoArguments,
+        options: CallOptions,
+    ) -> InputCall {
+        let stream = match first.into_payload() {
+            Ok(payload) => self.start_call(procedure, payload, options, true),
+            Err(e) => CallStream::failed(e),
+        };
+        InputCall::new(procedure, stream)
     }
 
     /// Starts a call whose answers come as a stream (and whose input is
@@ -493,18 +526,29 @@ impl Session {
     }
 
     /// Publishes an event (not acknowledged; the publisher is excluded).
-    pub async fn publish(&self, topic: &str, args: impl Serialize) -> Result<(), Error> {
-        self.publish_with(topic, to_payload(&args)?, PublishOptions::default()).await.map(|_| ())
+    pub async fn publish(&self, topic: &str, args: impl IntoArguments) -> Result<(), Error> {
+        self.publish_with(topic, args, PublishOptions::default()).await.map(|_| ())
     }
 
-    /// Publishes with full control; with `acknowledge` it waits for the
-    /// router and returns the publication id.
+    /// Publishes with options; with `acknowledge` it waits for the router
+    /// and returns the publication id.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
+    /// use wamp::client::PublishOptions;
+    ///
+    /// // To every subscriber, this session's own included.
+    /// let everyone = PublishOptions { exclude_me: Some(false), ..Default::default() };
+    /// session.publish_with("com.example.hello", ("Hello, world!",), everyone).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn publish_with(
         &self,
         topic: &str,
-        payload: Payload,
+        args: impl IntoArguments,
         options: PublishOptions,
     ) -> Result<Option<Id>, Error> {
+        let payload = args.into_payload()?;
         self.not_connected()?;
         let (tx, rx) = reply::slot();
         let (message, unacknowledged) =
