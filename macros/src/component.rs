@@ -105,6 +105,20 @@ fn strip_helpers(imp: &mut ItemImpl) -> Vec<Vec<(HandlerKind, Attribute)>> {
     found
 }
 
+/// Removes the `#[wamp(...)]` attributes of methods' parameters (read by
+/// the signature analysis, unknown to the compiler).
+fn strip_parameter_helpers(imp: &mut ItemImpl) {
+    for item in &mut imp.items {
+        if let ImplItem::Fn(f) = item {
+            for input in &mut f.sig.inputs {
+                if let syn::FnArg::Typed(typed) = input {
+                    typed.attrs.retain(|a| !a.path().is_ident("wamp"));
+                }
+            }
+        }
+    }
+}
+
 /// The `#[cfg]` attributes among `attrs`.
 fn cfgs(attrs: &[Attribute]) -> Vec<Attribute> {
     attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect()
@@ -283,6 +297,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let name = check_impl(&imp, &mut errors);
     let helpers = strip_helpers(&mut imp);
     let parts = collect(&imp, helpers, &settings, &mut errors);
+    strip_parameter_helpers(&mut imp);
     match (errors.0, name) {
         (None, Some(name)) => {
             let component = generate(&imp, &name, &settings, &parts);

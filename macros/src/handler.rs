@@ -69,18 +69,31 @@ impl Target<'_> {
         let private = self.private();
         let mut locals = Vec::new();
         let mut reads = Vec::new();
+        // The keyword arguments' parameter takes what the others left, so
+        // it is read last.
+        let mut rest = None;
         for (index, param) in method.params.iter().enumerate() {
-            if let Param::Arg { name, ty } = param {
-                let local = format_ident!("arg{}", index, span = Span::mixed_site());
-                reads.push(quote_spanned! {ty.span()=>
-                    let #local = #private::ParameterReader::next::<#ty>(&mut #args, #name)?;
-                });
-                locals.push(local);
+            let local = format_ident!("arg{}", index, span = Span::mixed_site());
+            match param {
+                Param::Arg { name, ty } => {
+                    reads.push(quote_spanned! {ty.span()=>
+                        let #local = #private::ParameterReader::next::<#ty>(&mut #args, #name)?;
+                    });
+                    locals.push(local);
+                }
+                Param::Kwargs { ty } => {
+                    rest = Some(quote_spanned! {ty.span()=>
+                        let #local = #private::ParameterReader::rest::<#ty>(&mut #args)?;
+                    });
+                    locals.push(local);
+                }
+                Param::Injected { .. } => {}
             }
         }
         let code = quote! {
             let mut #args = #private::ParameterReader::new(#payload);
             #(#reads)*
+            #rest
             #private::ParameterReader::finish(#args)?;
         };
         (code, locals)
@@ -95,7 +108,9 @@ impl Target<'_> {
             .params
             .iter()
             .map(|param| match param {
-                Param::Arg { .. } => locals.next().map(|l| l.to_token_stream()).unwrap_or_default(),
+                Param::Arg { .. } | Param::Kwargs { .. } => {
+                    locals.next().map(|l| l.to_token_stream()).unwrap_or_default()
+                }
                 Param::Injected { what, by_ref } => {
                     let value = match what {
                         Injected::Session => ctx,

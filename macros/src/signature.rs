@@ -35,8 +35,15 @@ impl Injected {
 pub(crate) enum Param {
     /// Read from the payload: positional, else keyword `name`.
     Arg {
-        /// The keyword argument name (the parameter's name).
+        /// The keyword argument name (the parameter's name, or the one
+        /// `#[wamp(name = "...")]` gives).
         name: String,
+        /// Its type.
+        ty: Box<Type>,
+    },
+    /// `#[wamp(kwargs)]`: every keyword argument no other parameter took,
+    /// as one value (a struct, a map).
+    Kwargs {
         /// Its type.
         ty: Box<Type>,
     },
@@ -88,6 +95,40 @@ pub(crate) struct Method {
 
 fn error(span: impl quote::ToTokens, message: impl std::fmt::Display) -> syn::Error {
     syn::Error::new_spanned(span, message)
+}
+
+/// The `#[wamp(...)]` options of one parameter.
+#[derive(Default)]
+struct ParameterOptions {
+    /// `kwargs`, kept for its span.
+    kwargs: Option<syn::Path>,
+    /// `name = "..."`: the keyword argument's name on the wire.
+    name: Option<syn::LitStr>,
+}
+
+fn parameter_options(attrs: &[syn::Attribute]) -> syn::Result<ParameterOptions> {
+    let mut options = ParameterOptions::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("wamp")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("kwargs") {
+                options.kwargs = Some(meta.path.clone());
+                Ok(())
+            } else if meta.path.is_ident("name") {
+                let name: syn::LitStr = meta.value()?.parse()?;
+                if name.value().is_empty() {
+                    return Err(syn::Error::new(name.span(), "a keyword argument's name cannot be empty"));
+                }
+                options.name = Some(name);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown parameter option; expected `kwargs` (every keyword argument left, as one \
+                     value) or `name = \"...\"` (the keyword argument's name on the wire)",
+                ))
+            }
+        })?;
+    }
+    Ok(options)
 }
 
 /// Looks through invisible groups and parentheses.
@@ -326,7 +367,30 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
             ));
             continue;
         }
+        let options = match parameter_options(&typed.attrs) {
+            Ok(options) => options,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if let Some(kwargs) = &options.kwargs {
+            if by_ref {
+                errors.push(error(
+                    &typed.ty,
+                    "the keyword arguments are read into an owned value: drop the `&`",
+                ));
+            } else if options.name.is_some() {
+                errors.push(error(kwargs, "`kwargs` takes every keyword argument left, so it has no `name`"));
+            } else if params.iter().any(|p| matches!(p, Param::Kwargs { .. })) {
+                errors.push(error(kwargs, "only one parameter can take the keyword arguments"));
+            } else {
+                params.push(Param::Kwargs { ty: typed.ty.clone() });
+            }
+            continue;
+        }
         let name = match &*typed.pat {
+            _ if options.name.is_some() => options.name.as_ref().map(syn::LitStr::value).unwrap_or_default(),
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.unraw().to_string(),
             other => {
                 errors.push(error(

@@ -398,3 +398,61 @@ async fn a_handler_that_is_not_async_runs_at_once_unless_it_must_wait_for_the_lo
     waiting.await;
     assert_eq!(state.read().await.log, ["later@7"]);
 }
+
+/// Filters of a search, taken from the keyword arguments as one struct.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Filter {
+    min_price: u32,
+    category: Option<String>,
+}
+
+/// Keyword arguments as a struct, and parameters named differently on the
+/// wire.
+#[derive(Default)]
+struct Search;
+
+#[wamp::component(prefix = "com.example.search", inventory = false)]
+impl Search {
+    /// `query` by position or by name, then every other keyword argument
+    /// as a `Filter`.
+    #[wamp::procedure("find")]
+    fn find(&self, query: String, #[wamp(kwargs)] filter: Filter) -> String {
+        format!("{query}: {} {}", filter.min_price, filter.category.unwrap_or_default())
+    }
+
+    /// `from` is a Rust keyword: the parameter is `origin`, its keyword
+    /// argument `from`.
+    #[wamp::procedure("route")]
+    fn route(
+        &self,
+        #[wamp(name = "from")] origin: String,
+        #[wamp(name = "to")] destination: String,
+    ) -> String {
+        format!("{origin}->{destination}")
+    }
+}
+
+#[actix::test]
+async fn keyword_arguments_fill_a_struct_and_parameters_take_wire_names() {
+    let (_, d) = describe(Search);
+    let find = |args: Vec<Value>, kwargs: &[(&str, Value)]| {
+        call(&d, "com.example.search.find", payload(args, kwargs))
+    };
+
+    let result = find(vec!["lamp".into()], &[("min_price", 10.into()), ("category", "light".into())]).await;
+    assert_eq!(result.unwrap().args_list(), [Value::from("lamp: 10 light")]);
+    // The named parameter is taken first; the struct gets the rest.
+    let result = find(vec![], &[("query", "desk".into()), ("min_price", 5.into())]).await;
+    assert_eq!(result.unwrap().args_list(), [Value::from("desk: 5 ")]);
+    // The struct's own rules decide what fits.
+    let err = find(vec!["lamp".into()], &[("category", "light".into())]).await.unwrap_err();
+    assert_eq!(err.uri, errors::INVALID_ARGUMENT);
+    assert!(err.to_string().contains("keyword arguments: missing field `min_price`"), "{err}");
+
+    let route = |kwargs: &[(&str, Value)]| call(&d, "com.example.search.route", payload(vec![], kwargs));
+    let result = route(&[("from", "Berlin".into()), ("to", "Paris".into())]).await;
+    assert_eq!(result.unwrap().args_list(), [Value::from("Berlin->Paris")]);
+    // The Rust names are not the wire names.
+    let err = route(&[("origin", "Berlin".into()), ("to", "Paris".into())]).await.unwrap_err();
+    assert!(err.to_string().contains("missing argument 'from'"), "{err}");
+}

@@ -61,6 +61,30 @@ impl ParameterReader {
         }
     }
 
+    /// Every keyword argument not taken yet, as one value (a
+    /// `#[wamp(kwargs)]` parameter: a struct filled by field name, or a
+    /// map).
+    ///
+    /// ```
+    /// use wamp::__private::ParameterReader;
+    /// use wamp::protocol::{Dict, Payload, Value};
+    ///
+    /// #[derive(serde::Deserialize, Debug, PartialEq)]
+    /// struct Filter { min: i64, label: Option<String> }
+    ///
+    /// let kwargs = Dict::from([("limit".to_owned(), Value::from(5)), ("min".to_owned(), Value::from(2))]);
+    /// let mut a = ParameterReader::new(Payload::new(vec![], kwargs));
+    /// let limit: i64 = a.next("limit").unwrap();
+    /// let filter: Filter = a.rest().unwrap();
+    /// assert_eq!((limit, filter), (5, Filter { min: 2, label: None }));
+    /// a.finish().unwrap();
+    /// ```
+    pub fn rest<T: DeserializeOwned>(&mut self) -> Result<T, Error> {
+        let kwargs = std::mem::take(&mut self.kwargs);
+        from_value::<T>(Value::Dict(kwargs))
+            .map_err(|e| Error::invalid_argument(format!("keyword arguments: {e}")))
+    }
+
     /// Checks nothing was left over: more positional arguments than
     /// parameters, or keyword arguments no parameter takes.
     pub fn finish(mut self) -> Result<(), Error> {

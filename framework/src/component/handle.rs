@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use super::{Component, ComponentState};
-use crate::client::driver::contained;
+use crate::client::driver::effects::contained;
 use crate::client::{Client, Session};
 use crate::protocol::errors;
 use crate::Error;

@@ -1,0 +1,198 @@
+//! Carrying out what the session's core decided: messages out, waiters
+//! answered, handlers run (a panicking handler contained).
+
+use super::*;
+
+/// Carries out the effects a session's core produced: sends messages,
+/// answers waiters, runs handlers. If the router broke the protocol, the
+/// session says GOODBYE and leaves, and this returns `true`.
+pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Handler>>) -> bool {
+    if effects.is_empty() {
+        return false;
+    }
+    let link = handle.shared.link.borrow();
+    let link = link.as_ref();
+    let mut violation = None;
+    for effect in effects.drain(..) {
+        match effect {
+            ClientEffect::Send(message) => {
+                if let Some(link) = link {
+                    link.send(message);
+                }
+            }
+            ClientEffect::Complete(reply, outcome) => {
+                let _ = reply.send(outcome);
+            }
+            ClientEffect::Invoke { handler: Handler::Procedure(procedure), request, details, payload } => {
+                let Some(link) = link else { continue };
+                // The call's state is made when first asked for (at once
+                // for a call that takes input), and goes when the call has
+                // been answered.
+                let session = handle.session_id().unwrap_or_default();
+                let (receive_progress, takes_input, timeout) = if details.is_empty() {
+                    (false, false, None)
+                } else {
+                    (
+                        Schema::flag(&details, "receive_progress", false),
+                        Schema::flag(&details, "progress", false),
+                        // A router that does not time calls may pass the
+                        // caller's timeout on: the callee keeps it.
+                        Schema::count(&details, "timeout")
+                            .filter(|ms| *ms > 0)
+                            .map(std::time::Duration::from_millis),
+                    )
+                };
+                if takes_input {
+                    let inputs = Rc::new(CallQueue::new(handle.shared.clone()));
+                    handle
+                        .shared
+                        .invocations
+                        .borrow_mut()
+                        .insert(request, InvocationState::new(session, Some(inputs)));
+                }
+                // Most handlers finish at once; only the others get a task
+                // (which answers on the link the call came from, unless
+                // the call is interrupted first). A panic answers the call
+                // and goes no further.
+                let control = CallControl::new(request, session, receive_progress, handle.shared.clone());
+                let details = CallDetails::new(request, details).with_call(control);
+                handle.shared.first_run.set(Some((request, session)));
+                let outcome = contained(|| procedure(payload, details, handle.clone()));
+                handle.shared.first_run.set(None);
+                match outcome {
+                    Ok(Completion::Later(fut)) => {
+                        handle
+                            .shared
+                            .invocations
+                            .borrow_mut()
+                            .entry(request)
+                            .or_insert_with(|| InvocationState::new(session, None));
+                        let link = link.clone();
+                        let running = handle.shared.handler_started();
+                        let shared = handle.shared.clone();
+                        let control = CallControl::new(request, session, receive_progress, shared.clone());
+                        actix::spawn(async move {
+                            let handler = async move { contained_future(fut).await.unwrap_or_else(Err) };
+                            let result = control.run(handler, timeout).await;
+                            answer(&link, request, result);
+                            answered(&shared, request, session);
+                            drop(running);
+                        });
+                    }
+                    Ok(Completion::Now(result)) => {
+                        answered(&handle.shared, request, session);
+                        answer(link, request, result);
+                    }
+                    Err(panic) => {
+                        answered(&handle.shared, request, session);
+                        answer(link, request, Err(panic));
+                    }
+                }
+            }
+            ClientEffect::Progress { request, payload, .. } => {
+                match handle.shared.partials.borrow().get(&request) {
+                    Some(partials) => partials.push(payload),
+                    None => tracing::debug!(request, "a partial result for a call given up"),
+                }
+            }
+            ClientEffect::Input { request, progress, payload } => {
+                match handle.shared.invocations.borrow().get(&request) {
+                    Some(invocation) => invocation.input(payload, progress),
+                    None => tracing::debug!(request, "input for a call already answered"),
+                }
+            }
+            ClientEffect::Interrupt { request, mode, reason } => {
+                match handle.shared.invocations.borrow_mut().get_mut(&request) {
+                    Some(invocation) => invocation.interrupt(Interruption { mode, reason }),
+                    None => tracing::debug!(request, "INTERRUPT for a call already answered"),
+                }
+            }
+            ClientEffect::Deliver { handler: Handler::Event(event), publication, details, payload } => {
+                let details = EventDetails::new(publication, details);
+                match contained(|| event(payload, details, handle.clone())) {
+                    Ok(Completion::Now(())) => {}
+                    Ok(Completion::Later(fut)) => {
+                        let running = handle.shared.handler_started();
+                        actix::spawn(async move {
+                            if let Err(panic) = contained_future(fut).await {
+                                tracing::error!(error = %panic, "event handler panicked");
+                            }
+                            drop(running);
+                        });
+                    }
+                    Err(panic) => tracing::error!(error = %panic, "event handler panicked"),
+                }
+            }
+            ClientEffect::Invoke { request, .. } => {
+                // A subscription id named in an INVOCATION: answer, do not hang.
+                if let Some(link) = link {
+                    answer(link, request, Err(Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure")));
+                }
+            }
+            ClientEffect::Deliver { .. } => {}
+            ClientEffect::Violation(text) => violation = Some(text),
+        }
+    }
+    let Some(text) = violation else { return false };
+    tracing::warn!(%text, "the router broke the protocol; leaving");
+    if let Some(link) = link {
+        link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, &text));
+        link.leave();
+    }
+    true
+}
+
+/// The invocation `request` of `session` has been answered: its state
+/// goes (its input ends, anything waiting on it wakes).
+pub(super) fn answered(shared: &SessionState, request: Id, session: Id) {
+    let mut invocations = shared.invocations.borrow_mut();
+    if invocations.is_empty() {
+        return;
+    }
+    if invocations.get(&request).is_some_and(|state| state.session() == session) {
+        if let Some(mut state) = invocations.remove(&request) {
+            drop(invocations);
+            state.end();
+        }
+    }
+}
+
+/// Runs a handler, turning a panic into a `wamp.error.runtime_error`: a
+/// handler's failure must not take the session, or the realm that may be
+/// delivering to it, down with it. The handler's state stays as the panic
+/// left it (its lock is released).
+pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(panicked)
+}
+
+/// [`contained`] for a handler's future.
+async fn contained_future<T>(future: LocalBoxFuture<'static, T>) -> Result<T, Error> {
+    std::panic::AssertUnwindSafe(future).catch_unwind().await.map_err(panicked)
+}
+
+pub(super) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    Error::new(errors::RUNTIME_ERROR, format!("the handler panicked: {text}"))
+}
+
+/// Sends the YIELD or ERROR for an invocation on the link it came from.
+pub(super) fn answer(link: &LinkSender, request: Id, result: Result<Payload, Error>) {
+    let message = match result {
+        Ok(payload) => crate::protocol::Message::Yield { request, options: Dict::new(), payload },
+        Err(e) => {
+            let (error, payload) = e.into_parts();
+            crate::protocol::Message::Error {
+                request_type: crate::protocol::code::INVOCATION,
+                request,
+                details: Dict::new(),
+                error,
+                payload,
+            }
+        }
+    };
+    link.send(message);
+}

@@ -1,0 +1,207 @@
+use super::*;
+use crate::protocol::Message;
+use crate::router::actor::RealmInput;
+use crate::router::direct::LocalInput;
+
+/// A session on the realm's thread, linked to `input` as session 7.
+fn direct_session(input: &Rc<LocalInput>) -> DirectSession {
+    let handle = Session::detached();
+    *handle.shared.link.borrow_mut() = Some(LinkSender::Direct { input: input.clone(), session: 7 });
+    DirectSession { handle, effects: Default::default() }
+}
+
+fn next_input(input: &LocalInput) -> Option<RealmInput> {
+    let waker = futures_util::task::noop_waker();
+    match input.poll_next(&mut std::task::Context::from_waker(&waker)) {
+        Poll::Ready(input) => Some(input),
+        Poll::Pending => None,
+    }
+}
+
+#[test]
+fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
+    let input = Rc::new(LocalInput::default());
+    let session = direct_session(&input);
+    let ctx = session.handle.clone();
+    let handler: super::super::ProcedureFn = Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload)));
+    let (tx, _rx) = super::super::reply::slot();
+    let register = ctx.shared.core.borrow_mut().register(
+        "com.example.echo",
+        Dict::new(),
+        Handler::Procedure(handler),
+        tx,
+    );
+    let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
+    session.deliver(ToPeer::Message(Message::Registered { request, registration: 3 }));
+    let payload = Payload::args(vec![crate::protocol::Value::from(5)]);
+    session.deliver(ToPeer::Message(Message::Invocation {
+        request: 11,
+        registration: 3,
+        details: Dict::new(),
+        payload: payload.clone(),
+    }));
+    match next_input(&input) {
+        Some(RealmInput::Inbound {
+            session: 7,
+            message: Message::Yield { request: 11, payload: p, .. },
+            ..
+        }) => {
+            assert_eq!(p, payload)
+        }
+        other => panic!("expected the YIELD, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_direct_delivery_that_breaks_the_protocol_says_goodbye_and_leaves() {
+    let input = Rc::new(LocalInput::default());
+    let session = direct_session(&input);
+    // A router never sends HELLO.
+    session.deliver(ToPeer::Message(Message::Hello { realm: "realm1".into(), details: Dict::new() }));
+    match next_input(&input) {
+        Some(RealmInput::Inbound { session: 7, message: Message::Goodbye { reason, .. }, .. }) => {
+            assert_eq!(reason, errors::PROTOCOL_VIOLATION)
+        }
+        other => panic!("expected GOODBYE, got {other:?}"),
+    }
+    assert!(matches!(next_input(&input), Some(RealmInput::Leave { session: 7 })));
+}
+
+/// Registers `handler` as registration 3 of `session`.
+fn register(session: &DirectSession, handler: super::super::ProcedureFn) {
+    let (tx, _rx) = super::super::reply::slot();
+    let register = session.handle.shared.core.borrow_mut().register(
+        "com.example.slow",
+        Dict::new(),
+        Handler::Procedure(handler),
+        tx,
+    );
+    let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
+    session.deliver(ToPeer::Message(Message::Registered { request, registration: 3 }));
+}
+
+fn invoke(session: &DirectSession, request: Id) {
+    let message =
+        Message::Invocation { request, registration: 3, details: Dict::new(), payload: Payload::default() };
+    session.deliver(ToPeer::Message(message));
+}
+
+fn interrupt(session: &DirectSession, request: Id) {
+    let options = Dict::from([("mode".to_owned(), Value::from("kill"))]);
+    session.deliver(ToPeer::Message(Message::Interrupt { request, options }));
+}
+
+/// Lets the spawned handler tasks run.
+async fn settle() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[test]
+fn a_call_answered_at_once_leaves_no_state_behind() {
+    let input = Rc::new(LocalInput::default());
+    let session = direct_session(&input);
+    register(&session, Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload))));
+    invoke(&session, 11);
+    assert!(matches!(next_input(&input), Some(RealmInput::Inbound { message: Message::Yield { .. }, .. })));
+    assert!(session.handle.shared.invocations.borrow().is_empty());
+}
+
+#[actix_web::test]
+async fn an_interrupt_drops_a_procedure_that_does_not_watch_and_answers_with_canceled() {
+    struct Flag(Rc<std::cell::Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let input = Rc::new(LocalInput::default());
+    let session = direct_session(&input);
+    let dropped = Rc::new(std::cell::Cell::new(false));
+    let flag = dropped.clone();
+    register(
+        &session,
+        Rc::new(move |_payload, _details, _ctx| {
+            let guard = Flag(flag.clone());
+            Completion::Later(Box::pin(async move {
+                std::future::pending::<()>().await;
+                drop(guard);
+                Ok(Payload::default())
+            }))
+        }),
+    );
+    invoke(&session, 12);
+    settle().await;
+    assert!(next_input(&input).is_none(), "no answer before the interrupt");
+    assert_eq!(session.handle.shared.invocations.borrow().len(), 1);
+    interrupt(&session, 12);
+    settle().await;
+    match next_input(&input) {
+        Some(RealmInput::Inbound { message: Message::Error { request: 12, error, .. }, .. }) => {
+            assert_eq!(error, errors::CANCELED)
+        }
+        other => panic!("expected ERROR canceled, got {other:?}"),
+    }
+    assert!(dropped.get(), "the procedure's future was dropped");
+    assert!(session.handle.shared.invocations.borrow().is_empty());
+}
+
+#[actix_web::test]
+async fn a_procedure_that_watches_answers_its_interrupt_itself() {
+    let input = Rc::new(LocalInput::default());
+    let session = direct_session(&input);
+    register(
+        &session,
+        Rc::new(|_payload, details: CallDetails, _ctx| {
+            Completion::Later(Box::pin(async move {
+                let why = details.interrupted().await;
+                Ok(Payload::args(vec![Value::from(format!("stopped: {}", why.mode))]))
+            }))
+        }),
+    );
+    invoke(&session, 13);
+    settle().await;
+    interrupt(&session, 13);
+    settle().await;
+    match next_input(&input) {
+        Some(RealmInput::Inbound { message: Message::Yield { request: 13, payload, .. }, .. }) => {
+            assert_eq!(payload.args_list(), [Value::from("stopped: kill")])
+        }
+        other => panic!("expected the procedure's own YIELD, got {other:?}"),
+    }
+    assert!(session.handle.shared.invocations.borrow().is_empty());
+}
+
+#[actix_web::test]
+async fn a_timeout_passed_on_to_the_callee_interrupts_the_procedure() {
+    let input = Rc::new(LocalInput::default());
+    let session = direct_session(&input);
+    register(
+        &session,
+        Rc::new(|_payload, _details, _ctx| {
+            Completion::Later(Box::pin(async {
+                std::future::pending::<()>().await;
+                Ok(Payload::default())
+            }))
+        }),
+    );
+    let details = Dict::from([("timeout".to_owned(), Value::from(30))]);
+    session.deliver(ToPeer::Message(Message::Invocation {
+        request: 14,
+        registration: 3,
+        details,
+        payload: Payload::default(),
+    }));
+    settle().await;
+    assert!(next_input(&input).is_none(), "no answer before the timeout");
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    settle().await;
+    match next_input(&input) {
+        Some(RealmInput::Inbound { message: Message::Error { request: 14, error, .. }, .. }) => {
+            assert_eq!(error, errors::TIMEOUT)
+        }
+        other => panic!("expected ERROR timeout, got {other:?}"),
+    }
+    assert!(session.handle.shared.invocations.borrow().is_empty());
+}

@@ -1,0 +1,35 @@
+// Misused parameter options: each gets an error at its place.
+use std::collections::HashMap;
+
+#[derive(Default)]
+struct Search;
+
+#[wamp::component]
+impl Search {
+    #[wamp::procedure("com.example.twice")]
+    fn twice(&self, #[wamp(kwargs)] a: HashMap<String, i64>, #[wamp(kwargs)] b: HashMap<String, i64>) {
+        let _ = (a, b);
+    }
+
+    #[wamp::procedure("com.example.borrowed")]
+    fn borrowed(&self, #[wamp(kwargs)] a: &HashMap<String, i64>) {
+        let _ = a;
+    }
+
+    #[wamp::procedure("com.example.named")]
+    fn named(&self, #[wamp(kwargs, name = "all")] a: HashMap<String, i64>) {
+        let _ = a;
+    }
+
+    #[wamp::procedure("com.example.empty")]
+    fn empty(&self, #[wamp(name = "")] a: i64) {
+        let _ = a;
+    }
+
+    #[wamp::procedure("com.example.unknown")]
+    fn unknown(&self, #[wamp(rename = "x")] a: i64) {
+        let _ = a;
+    }
+}
+
+fn main() {}
