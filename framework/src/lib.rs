@@ -55,7 +55,7 @@ pub mod transport;
 pub mod websocket;
 
 pub use client::Session;
-pub use component::Host;
+pub use component::{Data, Host};
 pub use config::RouterConfig;
 pub use error::{ApplicationError, Error, ErrorKind};
 pub use router::Router;
@@ -119,7 +119,7 @@ pub mod internals;
 /// ```
 pub mod prelude {
     pub use crate::client::{Arguments, CallDetails, EventDetails};
-    pub use crate::{component, procedure, subscribe, Error, ErrorKind, Host, Session};
+    pub use crate::{component, procedure, subscribe, Data, Error, ErrorKind, Host, Session};
 }
 
 /// The guide: long-form documentation, kept in the repository's `docs/`

@@ -9,6 +9,7 @@ pub use crate::client::holding::{holding, Holding, StateAccess};
 pub use crate::client::session::{Completion, EventFn, ProcedureFn};
 pub use crate::component::args::ParameterReader;
 pub use crate::component::registry::{launcher, registered, ComponentEntry, Launch};
+pub use crate::component::DataNeed;
 pub use crate::component::{ComponentState, Description, ProcedureSpec, StateLock, SubscriptionSpec};
 
 use serde::de::DeserializeOwned;
@@ -44,4 +45,20 @@ pub fn to_arg<T: Serialize + ?Sized>(value: &T) -> Value {
 /// absent one reads as null, so `Option` fields may be missing).
 pub fn from_arg<T: DeserializeOwned>(value: Option<&Value>) -> Option<T> {
     from_value(value.cloned().unwrap_or(Value::Null)).ok()
+}
+
+/// The application data of type `T` for a `Data<T>` parameter. The host
+/// checks every component's needs before it starts, so this fails only
+/// for a session no host runs (a detached one, in a unit test).
+pub fn app_data<T: 'static>(session: &crate::Session) -> Result<crate::Data<T>, Error> {
+    session.app_data::<T>().ok_or_else(|| {
+        Error::new(
+            crate::protocol::errors::INVALID_ARGUMENT,
+            format!(
+                "no Data<{}> in this session: give it to the host with Host::app_data",
+                std::any::type_name::<T>()
+            ),
+        )
+        .of_kind(crate::ErrorKind::Invalid)
+    })
 }

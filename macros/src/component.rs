@@ -429,11 +429,34 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
         }
     });
     let name_lit = LitStr::new(name, Span::call_site());
+    let krate_ref = &krate;
+    let needs = parts.handlers.iter().flat_map(|handler| {
+        let (cfgs, krate) = (&handler.cfgs, krate_ref);
+        handler.method.params.iter().filter_map(move |param| match param {
+            signature::Param::Data { inner } => Some(quote! {
+                #(#cfgs)*
+                needs.push(#krate::__private::DataNeed::of::<#inner>());
+            }),
+            _ => None,
+        })
+    });
+    let needs: Vec<TokenStream> = needs.collect();
+    let data_needs = (!needs.is_empty()).then(|| {
+        quote! {
+            fn data_needs() -> ::std::vec::Vec<#krate::__private::DataNeed> {
+                let mut needs = ::std::vec::Vec::new();
+                #(#needs)*
+                needs
+            }
+        }
+    });
     quote! {
         impl #krate::component::Component for #self_ty {
             fn name() -> &'static str {
                 #name_lit
             }
+
+            #data_needs
 
             #realm
 

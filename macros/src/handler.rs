@@ -87,6 +87,13 @@ impl Target<'_> {
                     });
                     locals.push(local);
                 }
+                Param::Data { inner } => {
+                    let session = session_ref();
+                    reads.push(quote_spanned! {inner.span()=>
+                        let #local = #private::app_data::<#inner>(#session)?;
+                    });
+                    locals.push(local);
+                }
                 Param::Injected { .. } => {}
             }
         }
@@ -108,7 +115,7 @@ impl Target<'_> {
             .params
             .iter()
             .map(|param| match param {
-                Param::Arg { .. } | Param::Kwargs { .. } => {
+                Param::Arg { .. } | Param::Kwargs { .. } | Param::Data { .. } => {
                     locals.next().map(|l| l.to_token_stream()).unwrap_or_default()
                 }
                 Param::Injected { what, by_ref } => {
@@ -202,7 +209,9 @@ impl Target<'_> {
         let Names { err, .. } = self.names;
         let krate = self.krate;
         let (read, locals) = self.read_arguments(method);
+        let (ctx, session) = (&self.names.ctx, session_ref());
         let code = quote! {
+            let #session = &#ctx;
             let (#(#locals,)*) = match (move || -> ::core::result::Result<_, #krate::Error> {
                 #read
                 ::core::result::Result::Ok((#(#locals,)*))
@@ -414,4 +423,10 @@ fn unused_unless(name: &Ident, used: bool) -> TokenStream {
     } else {
         quote!(_)
     }
+}
+
+/// A reference to the session, which the closure reading the arguments
+/// captures (rather than the session itself).
+fn session_ref() -> Ident {
+    Ident::new("session_ref", Span::mixed_site())
 }

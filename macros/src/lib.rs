@@ -60,7 +60,11 @@
 //!
 //! Parameters whose type is named `Session`, `CallDetails` (procedures) or
 //! `EventDetails` (event handlers), by value or by reference, are passed
-//! in by the framework and never read from the payload.
+//! in by the framework and never read from the payload; so are `Data<T>`
+//! parameters (the host's application data of type `T`, by value).
+//! `#[wamp(kwargs)]` on a parameter gives it every keyword argument left
+//! (a struct or a map); `#[wamp(name = "...")]` its keyword argument's
+//! name on the wire.
 //!
 //! # Results
 //!

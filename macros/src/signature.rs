@@ -41,6 +41,11 @@ pub(crate) enum Param {
         /// Its type.
         ty: Box<Type>,
     },
+    /// `Data<T>`: the host's application data of type `T`.
+    Data {
+        /// `T`.
+        inner: Box<Type>,
+    },
     /// `#[wamp(kwargs)]`: every keyword argument no other parameter took,
     /// as one value (a struct, a map).
     Kwargs {
@@ -155,6 +160,21 @@ fn is_unit(ty: &Type) -> bool {
 /// Whether `ty` is a path ending in `name` with no generic arguments.
 fn is_named(ty: &Type, name: &str) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == name && s.arguments.is_none())
+}
+
+/// `T` of a `Data<T>` parameter.
+fn data_type(ty: &Type) -> Option<&Type> {
+    let segment = last_segment(ty)?;
+    if segment.ident != "Data" {
+        return None;
+    }
+    match &segment.arguments {
+        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+            Some(GenericArgument::Type(inner)) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn injected(ty: &Type) -> Option<Injected> {
@@ -323,6 +343,19 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
                 "`impl Trait` parameters are not supported: name a concrete type that implements \
                  `serde::Deserialize`",
             ));
+            continue;
+        }
+        if let Some(inner) = data_type(ty) {
+            if role == Role::Hook {
+                errors.push(error(
+                    &typed.ty,
+                    "a lifecycle hook takes no `Data<T>`: use `session.app_data::<T>()` in it",
+                ));
+            } else if by_ref {
+                errors.push(error(&typed.ty, "take `Data<T>` by value: it is a cheap handle (an `Arc`)"));
+            } else {
+                params.push(Param::Data { inner: Box::new(inner.clone()) });
+            }
             continue;
         }
         if let Some(kind) = injected(ty) {

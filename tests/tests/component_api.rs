@@ -10,6 +10,7 @@ use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::component::HostConfig;
 use wamp::prelude::*;
 use wamp::protocol::errors;
+use wamp::Data;
 use wamp_tests::TestRouter;
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -110,4 +111,76 @@ async fn remote() {
     running.joined().await.unwrap();
     check(&router.url).await;
     running.shutdown().await;
+}
+
+/// What two components share through the host: the number of calls made.
+#[derive(Default)]
+struct Hits(std::sync::atomic::AtomicU64);
+
+/// The settings the application gives its components.
+struct Greeting(String);
+
+#[derive(Default)]
+struct Greeter;
+
+#[wamp::component(prefix = "com.test.data", inventory = false)]
+impl Greeter {
+    #[wamp::procedure("greet")]
+    fn greet(&self, name: String, greeting: Data<Greeting>, hits: Data<Hits>) -> String {
+        hits.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{} {name}", greeting.0)
+    }
+}
+
+#[derive(Default)]
+struct Counter;
+
+#[wamp::component(prefix = "com.test.data", inventory = false)]
+impl Counter {
+    #[wamp::procedure("hits")]
+    async fn hits(&self, hits: Data<Hits>, session: &Session) -> Result<u64, Error> {
+        // The same value through the session, for code that is not a
+        // parameter list.
+        let same: Data<Hits> = session.app_data().ok_or_else(|| Error::new("com.test.none", "no hits"))?;
+        assert!(std::sync::Arc::ptr_eq(&hits.clone().into_inner(), &same.into_inner()));
+        Ok(hits.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+#[actix_web::test]
+async fn application_data_is_shared_by_the_host_with_every_component() {
+    let router = TestRouter::start();
+    let hits = Data::new(Hits::default());
+    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let running = wamp::Host::new(config)
+        .app_data(Data::new(Greeting("Hello".into())))
+        .app_data(hits.clone())
+        .add_component(Greeter)
+        .add_component(Counter)
+        .start()
+        .unwrap();
+    running.joined().await.unwrap();
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
+    let caller = Client::connect(options).await.unwrap();
+    let greeting: String = wamp_tests::call_when_registered(&caller, "com.test.data.greet", ("Ada",)).await;
+    assert_eq!(greeting, "Hello Ada");
+    let _: String = caller.call("com.test.data.greet", ("Grace",)).await.unwrap();
+    let counted: u64 = wamp_tests::call_when_registered(&caller, "com.test.data.hits", ()).await;
+    assert_eq!(counted, 2, "both components see the one value");
+    assert_eq!(hits.0.load(std::sync::atomic::Ordering::Relaxed), 2, "and so does the application");
+    caller.leave().await;
+    running.shutdown().await;
+}
+
+#[actix_web::test]
+async fn a_host_missing_a_components_data_does_not_start() {
+    let error = wamp::Host::new(HostConfig::default())
+        .app_data(Data::new(Hits::default()))
+        .add_component(Greeter)
+        .start()
+        .err()
+        .expect("refused");
+    assert_eq!(error.kind(), wamp::ErrorKind::Invalid);
+    assert!(error.to_string().contains("component Greeter takes Data<component_api::Greeting>"), "{error}");
 }

@@ -122,6 +122,12 @@ impl SessionActor {
         }
     }
 
+    /// Gives the session its host's application data.
+    pub(crate) fn with_app_data(self, data: crate::component::data::AppData) -> Self {
+        let _ = self.shared.app_data.set(data);
+        self
+    }
+
     /// Attaches what the session runs for (a component's state), for code
     /// that reaches the session later; the first attachment stays.
     pub fn attach(self, value: Rc<dyn std::any::Any>) -> Self {

@@ -115,6 +115,8 @@ pub(crate) struct SessionState {
     /// The invocation (request, session) whose handler is running for the
     /// first time, inside the delivery of its INVOCATION.
     pub(crate) first_run: std::cell::Cell<Option<(Id, Id)>>,
+    /// The application data of the host that runs the session.
+    pub(crate) app_data: std::cell::OnceCell<crate::component::data::AppData>,
 }
 
 /// Counts a session's handler tasks. While [`MAX_HANDLERS_IN_FLIGHT`] run,
@@ -210,6 +212,7 @@ impl SessionState {
             partials: RefCell::default(),
             invocations: RefCell::default(),
             first_run: std::cell::Cell::new(None),
+            app_data: std::cell::OnceCell::new(),
         }
     }
 }
@@ -251,6 +254,13 @@ impl Session {
     /// in unit tests.
     pub fn detached() -> Self {
         Session { shared: Rc::new(SessionState::new(None)) }
+    }
+
+    /// The session's id, while joined.
+    /// The application data of type `T` that the host running this
+    /// session was given ([`Host::app_data`](crate::Host::app_data)).
+    pub fn app_data<T: 'static>(&self) -> Option<crate::Data<T>> {
+        self.shared.app_data.get().and_then(|data| data.get::<T>())
     }
 
     /// The session's id, while joined.

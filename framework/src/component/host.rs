@@ -8,6 +8,7 @@ use std::time::Duration;
 use config::Source as _;
 use serde::{Deserialize, Serialize};
 
+use super::data::AppData;
 use super::registry::{self, Launch};
 use super::ComponentHandle;
 use super::{local_identity, Component};
@@ -146,12 +147,13 @@ impl HostConfig {
 pub struct Host {
     config: HostConfig,
     components: Vec<Launch>,
+    data: AppData,
 }
 
 impl Host {
     /// A host with these settings and no components yet.
     pub fn new(config: HostConfig) -> Self {
-        Host { config, components: Vec::new() }
+        Host { config, components: Vec::new(), data: AppData::default() }
     }
 
     /// A host with the settings of the environment ([`HostConfig::load`]).
@@ -162,6 +164,36 @@ impl Host {
     /// The settings.
     pub fn config(&self) -> &HostConfig {
         &self.config
+    }
+
+    /// Gives every component's handlers a value they take as a `Data<T>`
+    /// parameter (or through [`Session::app_data`](crate::Session::app_data)):
+    /// a database pool, the application's settings. One value per type; a
+    /// second of the same type replaces the first.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use wamp::prelude::*;
+    /// use wamp::Data;
+    ///
+    /// #[derive(Default)]
+    /// struct Counter;
+    ///
+    /// #[wamp::component(inventory = false)]
+    /// impl Counter {
+    ///     #[wamp::procedure("com.example.next")]
+    ///     fn next(&self, hits: Data<AtomicU64>) -> u64 {
+    ///         hits.fetch_add(1, Ordering::Relaxed) + 1
+    ///     }
+    /// }
+    ///
+    /// let hits = Data::new(AtomicU64::new(0));
+    /// let host = Host::new(Default::default()).app_data(hits.clone()).add_component(Counter);
+    /// # drop(host);
+    /// ```
+    pub fn app_data<T: Send + Sync + 'static>(mut self, data: crate::Data<T>) -> Self {
+        self.data.insert(data);
+        self
     }
 
     /// Adds a component.
@@ -185,7 +217,18 @@ impl Host {
     /// [`Host::run`], or mount [`RunningHost::router`]'s endpoint in your
     /// own actix-web app).
     pub fn start(self) -> Result<RunningHost, Error> {
-        let Host { mut config, components } = self;
+        let Host { mut config, components, data } = self;
+        for launch in &components {
+            if let Some(missing) = launch.needs.iter().find(|need| !data.has(need)) {
+                let text = format!(
+                    "component {} takes Data<{}>, which the host was not given: add it with Host::app_data",
+                    launch.name,
+                    missing.type_name()
+                );
+                return Err(Error::new(crate::protocol::errors::INVALID_ARGUMENT, text)
+                    .of_kind(crate::ErrorKind::Invalid));
+            }
+        }
         let timeout = config.call_timeout();
         let mut clients = Vec::new();
         let types = components.iter().map(|c| c.type_id).collect();
@@ -209,7 +252,9 @@ impl Host {
                         credentials: credentials.clone(),
                         ..ConnectOptions::new(url.clone(), realm)
                     };
-                    clients.push(Client::start(launch(Start::Remote(options), timeout)));
+                    clients.push(Client::start(
+                        launch(Start::Remote(options), timeout).with_app_data(data.clone()),
+                    ));
                 }
                 None
             }
@@ -235,7 +280,7 @@ impl Host {
                     }
                     tracing::debug!(component = name, role = %identity.authrole, "embedded component's role");
                     let start = Start::Local { realm, realm_name, identity };
-                    clients.push(Client::start(launch(start, timeout)));
+                    clients.push(Client::start(launch(start, timeout).with_app_data(data.clone())));
                 }
                 Some(router)
             }

@@ -19,6 +19,7 @@
 //! [`StateAccess`]).
 
 pub(crate) mod args;
+pub(crate) mod data;
 mod handle;
 mod host;
 pub(crate) mod registry;
@@ -28,6 +29,7 @@ use std::rc::Rc;
 
 use futures_util::future::LocalBoxFuture;
 
+pub use data::{Data, DataNeed};
 pub use handle::ComponentHandle;
 pub use host::{Host, HostConfig, RunningHost};
 pub use state::{Acquire, ReadGuard, StateLock, WriteGuard};
@@ -87,6 +89,12 @@ pub trait Component: Sized + 'static {
     /// The realm it joins; the host's default realm when `None`.
     fn realm() -> Option<&'static str> {
         None
+    }
+
+    /// The application data its handlers take (generated).
+    #[doc(hidden)]
+    fn data_needs() -> Vec<DataNeed> {
+        Vec::new()
     }
 
     /// Describes the component over its shared state (generated).

@@ -17,6 +17,8 @@ pub struct Launch {
     pub realm: Option<&'static str>,
     /// Its type, so the host can hand out typed handles.
     pub type_id: std::any::TypeId,
+    /// The application data its handlers take.
+    pub needs: Vec<super::DataNeed>,
     /// Starts its session.
     pub start: Launcher,
 }
@@ -44,6 +46,7 @@ pub fn launcher<C: super::Component>(component: C) -> Launch {
         name: C::name(),
         realm: C::realm(),
         type_id: std::any::TypeId::of::<C>(),
+        needs: C::data_needs(),
         start: Box::new(move |start, timeout| super::session(component, start, timeout)),
     }
 }
