@@ -82,6 +82,9 @@ pub(crate) struct ComponentArgs {
     pub(crate) prefix: Option<LitStr>,
     /// Whether to submit the component to the inventory (default: yes).
     pub(crate) inventory: Option<LitBool>,
+    /// `factory = "path"`: the function that creates the component for the
+    /// inventory, instead of `Default::default()`.
+    pub(crate) factory: Option<syn::ExprPath>,
 }
 
 impl Parse for ComponentArgs {
@@ -115,17 +118,34 @@ impl Parse for ComponentArgs {
                     once(&args.inventory, &opt.name)?;
                     args.inventory = Some(boolean(&opt)?);
                 }
+                "factory" => {
+                    once(&args.factory, &opt.name)?;
+                    let path = string(&opt)?;
+                    let parsed = path.parse::<syn::ExprPath>().map_err(|_| {
+                        syn::Error::new_spanned(
+                            &path,
+                            "`factory` names a function that creates the component, e.g. \"Shop::from_env\"",
+                        )
+                    })?;
+                    args.factory = Some(parsed);
+                }
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &opt.name,
                         format!(
                             "unknown option `{}`: #[wamp::component] takes `realm = \"...\"`, \
-                             `prefix = \"...\"` and `inventory = false`",
+                             `prefix = \"...\"`, `inventory = false` and `factory = \"...\"`",
                             opt.name
                         ),
                     ))
                 }
             }
+        }
+        if let (Some(factory), false) = (&args.factory, args.inventory()) {
+            return Err(syn::Error::new_spanned(
+                factory,
+                "`factory` creates the component for the inventory, which `inventory = false` turns off",
+            ));
         }
         Ok(args)
     }

@@ -377,6 +377,25 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
     };
     let inventory = settings.inventory().then(|| {
         let make = Ident::new("make", Span::mixed_site());
+        if let Some(factory) = &settings.factory {
+            // The factory's own type errors point at the path.
+            let create = quote_spanned! {factory.span()=>
+                {
+                    let create: fn() -> #self_ty = #factory;
+                    create()
+                }
+            };
+            return quote! {
+                const _: () = {
+                    fn #make() -> #krate::__private::Launch {
+                        #krate::__private::launcher(#create)
+                    }
+                    #krate::__private::inventory::submit! {
+                        #krate::__private::ComponentEntry { name: #name, make: #make }
+                    }
+                };
+            };
+        }
         let create = Ident::new("DefaultForInventory", Span::mixed_site());
         let default = quote_spanned! {self_ty.span()=>
             <#self_ty as #create>::create()

@@ -230,7 +230,7 @@ fn only_components_with_default_are_registered() {
         panic!("Calc is not registered");
     };
     let launch = (calc.make)();
-    assert_eq!((launch.name, launch.realm), ("Calc", Some("realm1")));
+    assert_eq!((launch.name.as_str(), launch.realm.as_deref()), ("Calc", Some("realm1")));
     assert_eq!(launch.type_id, std::any::TypeId::of::<Calc>());
 }
 

@@ -184,3 +184,92 @@ async fn a_host_missing_a_components_data_does_not_start() {
     assert_eq!(error.kind(), wamp::ErrorKind::Invalid);
     assert!(error.to_string().contains("component Greeter takes Data<component_api::Greeting>"), "{error}");
 }
+
+/// A component with constructor arguments, listed in the inventory
+/// through a factory.
+struct Priced {
+    rate: u64,
+}
+
+impl Priced {
+    fn from_settings() -> Self {
+        Priced { rate: 7 }
+    }
+}
+
+#[wamp::component(prefix = "com.test.priced", factory = "Priced::from_settings")]
+impl Priced {
+    #[wamp::procedure("rate")]
+    fn rate(&self) -> u64 {
+        self.rate
+    }
+}
+
+#[actix_web::test]
+async fn a_component_without_default_joins_the_inventory_through_its_factory() {
+    let router = TestRouter::start();
+    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    // Every other component of this test binary stays out of the inventory.
+    let running = wamp::Host::new(config).add_registered().start().unwrap();
+    assert_eq!(running.clients().len(), 1);
+    running.joined().await.unwrap();
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
+    let caller = Client::connect(options).await.unwrap();
+    let rate: u64 = wamp_tests::call_when_registered(&caller, "com.test.priced.rate", ()).await;
+    assert_eq!(rate, 7, "made by the factory");
+    caller.leave().await;
+    running.shutdown().await;
+}
+
+/// A till per shop: two instances of one type, one per realm.
+#[derive(Default)]
+struct Till {
+    sales: u64,
+}
+
+#[wamp::component(prefix = "com.test.till", inventory = false)]
+impl Till {
+    #[wamp::procedure("sell")]
+    fn sell(&mut self) -> u64 {
+        self.sales += 1;
+        self.sales
+    }
+}
+
+#[actix_web::test]
+async fn named_instances_of_one_component_type_run_side_by_side() {
+    let mut config = HostConfig::default();
+    config.router.listen = "127.0.0.1:0".into();
+    let running = wamp::Host::new(config)
+        .add_instance("till-eu", Some("eu"), Till::default())
+        .add_instance("till-us", Some("us"), Till { sales: 100 })
+        .start()
+        .unwrap();
+    let server = running.bind().expect("embedded").unwrap();
+    let url = server.url();
+    actix_web::rt::spawn(server.run());
+    running.joined().await.unwrap();
+
+    let join = |realm: &str| {
+        Client::connect(ConnectOptions {
+            reconnect: ReconnectPolicy::off(),
+            ..ConnectOptions::new(&url, realm)
+        })
+    };
+    let (eu, us) = (join("eu").await.unwrap(), join("us").await.unwrap());
+    assert_eq!(wamp_tests::call_when_registered::<u64>(&eu, "com.test.till.sell", ()).await, 1);
+    assert_eq!(eu.call::<u64>("com.test.till.sell", ()).await.unwrap(), 2);
+    assert_eq!(wamp_tests::call_when_registered::<u64>(&us, "com.test.till.sell", ()).await, 101);
+
+    let till_eu = running.component_named::<Till>("till-eu").expect("named");
+    let till_us = running.component_named::<Till>("till-us").expect("named");
+    assert_eq!(till_eu.read(|t| t.sales).await.unwrap(), 2);
+    assert_eq!(till_us.read(|t| t.sales).await.unwrap(), 101);
+    assert!(running.component_named::<Till>("Till").is_none(), "instances go by their own names");
+    let me = till_eu.client().joined().await.unwrap();
+    assert_eq!((me.realm.as_str(), me.authid.as_str()), ("eu", "till-eu"));
+    eu.leave().await;
+    us.leave().await;
+    running.shutdown().await;
+}

@@ -202,6 +202,44 @@ impl Host {
         self
     }
 
+    /// Adds a component under a name of its own and, optionally, in a
+    /// realm of its own: several instances of one component type (one per
+    /// tenant's realm, or sharing a procedure with `invoke = "roundrobin"`)
+    /// are told apart by name in logs, in `component_roles`, as their
+    /// authid, and by [`RunningHost::component_named`].
+    ///
+    /// ```
+    /// #[derive(Default)]
+    /// struct Shop;
+    ///
+    /// #[wamp::component(prefix = "com.shop", inventory = false)]
+    /// impl Shop {
+    ///     #[wamp::procedure("open")]
+    ///     fn open(&self) -> bool {
+    ///         true
+    ///     }
+    /// }
+    ///
+    /// let host = wamp::Host::new(Default::default())
+    ///     .add_instance("shop-eu", Some("eu"), Shop)
+    ///     .add_instance("shop-us", Some("us"), Shop);
+    /// # drop(host);
+    /// ```
+    pub fn add_instance<C: Component>(
+        mut self,
+        name: impl Into<String>,
+        realm: Option<&str>,
+        component: C,
+    ) -> Self {
+        let mut launch = registry::launcher(component);
+        launch.name = name.into();
+        if let Some(realm) = realm {
+            launch.realm = Some(realm.to_owned());
+        }
+        self.components.push(launch);
+        self
+    }
+
     /// Adds every component linked into the binary (those whose type
     /// implements `Default` and whose `#[wamp::component]` does not say
     /// `inventory = false`).
@@ -231,7 +269,7 @@ impl Host {
         }
         let timeout = config.call_timeout();
         let mut clients = Vec::new();
-        let types = components.iter().map(|c| c.type_id).collect();
+        let types = components.iter().map(|c| (c.type_id, c.name.clone())).collect();
         let router = match config.url.clone() {
             Some(url) => {
                 let credentials = config.auth.credentials().map_err(|e| {
@@ -241,8 +279,8 @@ impl Host {
                     )
                 })?;
                 for Launch { name, realm, start: launch, .. } in components {
-                    let realm = realm.unwrap_or(&config.realm).to_owned();
-                    tracing::info!(component = name, %url, %realm, "starting remote component");
+                    let realm = realm.unwrap_or_else(|| config.realm.clone());
+                    tracing::info!(component = %name, %url, %realm, "starting remote component");
                     let options = ConnectOptions {
                         serializer: config.serializer,
                         reconnect: config.reconnect.clone(),
@@ -261,7 +299,7 @@ impl Host {
             None => {
                 // The embedded router serves every realm its components use.
                 let mut wanted = vec![config.realm.clone()];
-                wanted.extend(components.iter().filter_map(|c| c.realm.map(str::to_owned)));
+                wanted.extend(components.iter().filter_map(|c| c.realm.clone()));
                 for realm in wanted {
                     if !config.router.realms.iter().any(|r| r.name == realm) {
                         config.router.realms.push(RealmConfig::named(realm));
@@ -269,16 +307,16 @@ impl Host {
                 }
                 let router = Router::new(config.router.clone());
                 for Launch { name, realm, start: launch, .. } in components {
-                    let realm_name = realm.unwrap_or(&config.realm).to_owned();
+                    let realm_name = realm.unwrap_or_else(|| config.realm.clone());
                     let realm = router
                         .realm(&realm_name)
                         .map_err(|e| Error::new(crate::protocol::errors::NO_SUCH_REALM, e.to_string()))?;
-                    tracing::info!(component = name, realm = %realm_name, "starting embedded component");
-                    let mut identity = local_identity(name);
-                    if let Some(role) = config.role_of(name) {
+                    tracing::info!(component = %name, realm = %realm_name, "starting embedded component");
+                    let mut identity = local_identity(&name);
+                    if let Some(role) = config.role_of(&name) {
                         identity.authrole = role.to_owned();
                     }
-                    tracing::debug!(component = name, role = %identity.authrole, "embedded component's role");
+                    tracing::debug!(component = %name, role = %identity.authrole, "embedded component's role");
                     let start = Start::Local { realm, realm_name, identity };
                     clients.push(Client::start(launch(start, timeout).with_app_data(data.clone())));
                 }
@@ -316,7 +354,7 @@ pub struct RunningHost {
     router: Option<Router>,
     clients: Vec<Client>,
     /// The type of each component, in the order of `clients`.
-    types: Vec<std::any::TypeId>,
+    types: Vec<(std::any::TypeId, String)>,
 }
 
 impl RunningHost {
@@ -375,7 +413,16 @@ impl RunningHost {
     /// [`ComponentHandle`]); `None` if the host runs none.
     pub fn component<C: super::Component>(&self) -> Option<ComponentHandle<C>> {
         let wanted = std::any::TypeId::of::<C>();
-        let index = self.types.iter().position(|t| *t == wanted)?;
+        let index = self.types.iter().position(|(t, _)| *t == wanted)?;
+        self.clients.get(index).cloned().map(ComponentHandle::new)
+    }
+
+    /// A handle on the state of the component of type `C` added under
+    /// `name` ([`Host::add_instance`]; a component added otherwise is named
+    /// after its type); `None` if the host runs none.
+    pub fn component_named<C: super::Component>(&self, name: &str) -> Option<ComponentHandle<C>> {
+        let wanted = std::any::TypeId::of::<C>();
+        let index = self.types.iter().position(|(t, n)| *t == wanted && n == name)?;
         self.clients.get(index).cloned().map(ComponentHandle::new)
     }
 

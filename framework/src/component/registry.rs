@@ -11,10 +11,10 @@ pub type Launcher = Box<dyn FnOnce(Start, Option<std::time::Duration>) -> Sessio
 
 /// A component ready to start.
 pub struct Launch {
-    /// The component's type name.
-    pub name: &'static str,
+    /// The instance's name: the component's type name unless given.
+    pub name: String,
     /// The realm it asks for; the host's default when `None`.
-    pub realm: Option<&'static str>,
+    pub realm: Option<String>,
     /// Its type, so the host can hand out typed handles.
     pub type_id: std::any::TypeId,
     /// The application data its handlers take.
@@ -43,8 +43,8 @@ pub fn registered() -> Vec<&'static ComponentEntry> {
 /// A component value, ready to start.
 pub fn launcher<C: super::Component>(component: C) -> Launch {
     Launch {
-        name: C::name(),
-        realm: C::realm(),
+        name: C::name().to_owned(),
+        realm: C::realm().map(str::to_owned),
         type_id: std::any::TypeId::of::<C>(),
         needs: C::data_needs(),
         start: Box::new(move |start, timeout| super::session(component, start, timeout)),
