@@ -17,7 +17,7 @@ pub use crate::router::session::{PeerSession, Step};
 /// A client for a session actor started by hand (e.g. in-process on
 /// another arbiter).
 pub fn client_of(actor: actix::Addr<SessionActor>) -> Client {
-    Client::from_addr(actor)
+    Client::from_addr(actor, 0)
 }
 
 /// Starts a session actor on the current arbiter.

@@ -60,7 +60,7 @@ pub use config::RouterConfig;
 pub use error::{ApplicationError, Error, ErrorKind};
 pub use router::Router;
 
-pub use wamp_macros::{component, procedure, subscribe, Error};
+pub use wamp_macros::{component, message, procedure, subscribe, Error};
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -119,7 +119,7 @@ pub mod internals;
 /// ```
 pub mod prelude {
     pub use crate::client::{Arguments, CallDetails, EventDetails};
-    pub use crate::{component, procedure, subscribe, Data, Error, ErrorKind, Host, Session};
+    pub use crate::{component, message, procedure, subscribe, Data, Error, ErrorKind, Host, Session};
 }
 
 /// The guide: long-form documentation, kept in the repository's `docs/`

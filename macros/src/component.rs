@@ -15,7 +15,7 @@ use crate::signature::{self, Method, Role};
 use crate::uri;
 
 /// The lifecycle hooks, recognised by name.
-const HOOKS: [&str; 3] = ["on_join", "on_leave", "on_disconnect"];
+const HOOKS: [&str; 4] = ["on_start", "on_join", "on_leave", "on_disconnect"];
 
 /// A method with `#[wamp::procedure]` or `#[wamp::subscribe]`.
 struct Handler {
@@ -31,6 +31,17 @@ struct Handler {
     cfgs: Vec<Attribute>,
 }
 
+/// A method with `#[wamp::message]`.
+struct MessageHandler {
+    ident: Ident,
+    method: Method,
+    /// The message's type.
+    message: Type,
+    /// The attribute's path as written.
+    path: syn::Path,
+    cfgs: Vec<Attribute>,
+}
+
 /// A lifecycle hook.
 struct Hook {
     ident: Ident,
@@ -43,7 +54,24 @@ struct Hook {
 #[derive(Default)]
 struct Parts {
     handlers: Vec<Handler>,
+    messages: Vec<MessageHandler>,
     hooks: Vec<Hook>,
+}
+
+/// A helper attribute: a handler's, or `#[wamp::message]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Helper {
+    Handler(HandlerKind),
+    Message,
+}
+
+impl Helper {
+    fn attribute(self) -> &'static str {
+        match self {
+            Helper::Handler(kind) => kind.attribute(),
+            Helper::Message => "#[wamp::message]",
+        }
+    }
 }
 
 /// Collects errors so that all of them are reported at once.
@@ -63,15 +91,17 @@ impl Errors {
     }
 }
 
-/// Which helper attribute this is, if any: a path ending in `procedure`
-/// or `subscribe` (`#[wamp::procedure]`, or `#[procedure]` when
+/// Which helper attribute this is, if any: a path ending in `procedure`,
+/// `subscribe` or `message` (`#[wamp::procedure]`, or `#[procedure]` when
 /// imported).
-fn helper_kind(attr: &Attribute) -> Option<HandlerKind> {
+fn helper_kind(attr: &Attribute) -> Option<Helper> {
     let last = attr.path().segments.last()?;
     if last.ident == "procedure" {
-        Some(HandlerKind::Procedure)
+        Some(Helper::Handler(HandlerKind::Procedure))
     } else if last.ident == "subscribe" {
-        Some(HandlerKind::Subscription)
+        Some(Helper::Handler(HandlerKind::Subscription))
+    } else if last.ident == "message" {
+        Some(Helper::Message)
     } else {
         None
     }
@@ -79,7 +109,7 @@ fn helper_kind(attr: &Attribute) -> Option<HandlerKind> {
 
 /// Removes the helper attributes from every item, so the impl block can be
 /// emitted as it was written otherwise.
-fn strip_helpers(imp: &mut ItemImpl) -> Vec<Vec<(HandlerKind, Attribute)>> {
+fn strip_helpers(imp: &mut ItemImpl) -> Vec<Vec<(Helper, Attribute)>> {
     let mut found = Vec::new();
     for item in &mut imp.items {
         let attrs = match item {
@@ -140,7 +170,7 @@ fn handler_args(kind: HandlerKind, attr: &Attribute) -> syn::Result<HandlerArgs>
 /// `helpers` holds the helper attributes of each item, in order.
 fn collect(
     imp: &ItemImpl,
-    helpers: Vec<Vec<(HandlerKind, Attribute)>>,
+    helpers: Vec<Vec<(Helper, Attribute)>>,
     settings: &ComponentArgs,
     errors: &mut Errors,
 ) -> Parts {
@@ -176,6 +206,15 @@ fn collect(
                 }
             }
             continue;
+        };
+        let kind = match kind {
+            Helper::Handler(kind) => kind,
+            Helper::Message => {
+                if let Some(message) = collect_message(f, &attr, &parts.messages, errors) {
+                    parts.messages.push(message);
+                }
+                continue;
+            }
         };
         let role = match kind {
             HandlerKind::Procedure => Role::Procedure,
@@ -219,6 +258,43 @@ fn collect(
         parts.handlers.push(Handler { kind, args, uri, ident: f.sig.ident.clone(), method, path, cfgs });
     }
     parts
+}
+
+/// Reads a `#[wamp::message]` method; one per message type.
+fn collect_message(
+    f: &syn::ImplItemFn,
+    attr: &Attribute,
+    earlier: &[MessageHandler],
+    errors: &mut Errors,
+) -> Option<MessageHandler> {
+    if !matches!(attr.meta, Meta::Path(_)) {
+        errors.push(syn::Error::new_spanned(
+            attr,
+            "#[wamp::message] takes no arguments: the message's type is its parameter's type",
+        ));
+        return None;
+    }
+    let method = errors.take(signature::analyse(&f.sig, Role::Message))?;
+    let message = method.params.iter().find_map(|p| match p {
+        signature::Param::Arg { ty, .. } => Some((**ty).clone()),
+        _ => None,
+    })?;
+    let cfgs = cfgs(&f.attrs);
+    let written = message.to_token_stream().to_string();
+    let condition = |c: &[Attribute]| c.iter().map(|a| a.to_token_stream().to_string()).collect::<Vec<_>>();
+    if let Some(other) = earlier.iter().find(|m| {
+        m.message.to_token_stream().to_string() == written && condition(&m.cfgs) == condition(&cfgs)
+    }) {
+        errors.push(syn::Error::new_spanned(
+            &message,
+            format!(
+                "messages of type `{written}` already go to `{}`: one method per message type",
+                other.ident
+            ),
+        ));
+        return None;
+    }
+    Some(MessageHandler { ident: f.sig.ident.clone(), method, message, path: attr.path().clone(), cfgs })
 }
 
 /// The error for `#[wamp::component]` on something other than an impl
@@ -365,6 +441,34 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
             }
         }
     });
+    let messages = parts.messages.iter().map(|handler| {
+        let target = Target { krate: &krate, ident: &handler.ident, names: &names };
+        let message = Ident::new("message", Span::mixed_site());
+        let body = target.message(&handler.method, &message);
+        let (ty, cfgs) = (&handler.message, &handler.cfgs);
+        let reply = match &handler.method.returns {
+            Some(reply) => quote!(#reply),
+            None => quote!(()),
+        };
+        let ctx = &names.ctx;
+        let access = target.access(&handler.method);
+        quote! {
+            #(#cfgs)*
+            impl #krate::component::Receive<#ty> for #self_ty {
+                type Reply = #reply;
+
+                const ACCESS: #krate::__private::StateAccess = #access;
+
+                fn receive(
+                    #state: #krate::__private::ComponentState<Self>,
+                    #message: #ty,
+                    #ctx: #krate::Session,
+                ) -> #krate::__private::LocalBoxFuture<'static, ::core::result::Result<#reply, #krate::Error>> {
+                    #body
+                }
+            }
+        }
+    });
     // Every handler may be configured out.
     let keep_state = quote!(let _ = &#state;);
     let realm = match &settings.realm {
@@ -431,10 +535,11 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
     // The helper attributes are removed before the compiler resolves them;
     // naming their paths keeps `use wamp::procedure;` from looking unused.
     let mut paths: Vec<&syn::Path> = Vec::new();
-    for handler in &parts.handlers {
-        let written = handler.path.to_token_stream().to_string();
-        if !paths.iter().any(|p| p.to_token_stream().to_string() == written) {
-            paths.push(&handler.path);
+    let written = parts.handlers.iter().map(|h| &h.path).chain(parts.messages.iter().map(|m| &m.path));
+    for path in written {
+        let shown = path.to_token_stream().to_string();
+        if !paths.iter().any(|p| p.to_token_stream().to_string() == shown) {
+            paths.push(path);
         }
     }
     let uses = (!paths.is_empty()).then(|| {
@@ -449,9 +554,14 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
     });
     let name_lit = LitStr::new(name, Span::call_site());
     let krate_ref = &krate;
-    let needs = parts.handlers.iter().flat_map(|handler| {
-        let (cfgs, krate) = (&handler.cfgs, krate_ref);
-        handler.method.params.iter().filter_map(move |param| match param {
+    let methods = parts
+        .handlers
+        .iter()
+        .map(|h| (&h.cfgs, &h.method))
+        .chain(parts.messages.iter().map(|m| (&m.cfgs, &m.method)));
+    let needs = methods.flat_map(|(cfgs, method)| {
+        let krate = krate_ref;
+        method.params.iter().filter_map(move |param| match param {
             signature::Param::Data { inner } => Some(quote! {
                 #(#cfgs)*
                 needs.push(#krate::__private::DataNeed::of::<#inner>());
@@ -489,6 +599,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
             }
         }
 
+        #(#messages)*
         #inventory
         #uses
     }

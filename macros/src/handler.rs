@@ -19,7 +19,7 @@ pub(crate) struct Names {
     pub(crate) state: Ident,
     payload: Ident,
     details: Ident,
-    ctx: Ident,
+    pub(crate) ctx: Ident,
     args: Ident,
     guard: Ident,
     ret: Ident,
@@ -363,6 +363,39 @@ impl Target<'_> {
                 })
             })
         }}
+    }
+
+    /// The body of `Receive::receive` for a message handler: reads its
+    /// `Data<T>` parameters, takes the lock and calls the method with the
+    /// message (the parameter `message`, moved in).
+    pub(crate) fn message(&self, method: &Method, message: &Ident) -> TokenStream {
+        let Names { ctx, ret, .. } = self.names;
+        let private = self.private();
+        let session = session_ref();
+        let mut reads = Vec::new();
+        let mut locals = Vec::new();
+        for (index, param) in method.params.iter().enumerate() {
+            match param {
+                Param::Arg { .. } => locals.push(message.clone()),
+                Param::Data { inner } => {
+                    let local = format_ident!("arg{}", index, span = Span::mixed_site());
+                    reads.push(quote_spanned! {inner.span()=>
+                        let #local = #private::app_data::<#inner>(#session)?;
+                    });
+                    locals.push(local);
+                }
+                Param::Kwargs { .. } | Param::Injected { .. } => {}
+            }
+        }
+        let call = self.call(method, &locals);
+        quote! {
+            ::std::boxed::Box::pin(async move {
+                let #session = &#ctx;
+                #(#reads)*
+                #call
+                ::core::result::Result::Ok(#ret)
+            })
+        }
     }
 
     /// The closure of a lifecycle hook.

@@ -1,5 +1,6 @@
 //! The component macros of actix-wamp, re-exported by the `wamp` crate as
-//! `#[wamp::component]`, `#[wamp::procedure]` and `#[wamp::subscribe]`.
+//! `#[wamp::component]`, `#[wamp::procedure]`, `#[wamp::subscribe]`,
+//! `#[wamp::message]` and `#[derive(wamp::Error)]`.
 //!
 //! `#[wamp::component]` goes on an inherent impl block. It reads the
 //! methods marked `#[wamp::procedure]` and `#[wamp::subscribe]` and the
@@ -81,12 +82,21 @@
 //!
 //! # Lifecycle hooks
 //!
-//! Methods named `on_join`, `on_leave` and `on_disconnect` (without an
-//! attribute) are hooks: they take `&self` or `&mut self` and, if they
-//! need it, a `&Session`; they may be `async` and return `()` or
-//! `Result<(), E>`. `on_join` runs after each join, once the procedures
-//! and subscriptions are in place; `on_leave` when the session ends;
-//! `on_disconnect` when the connection is lost (a reconnect follows).
+//! Methods named `on_start`, `on_join`, `on_leave` and `on_disconnect`
+//! (without an attribute) are hooks: they take `&self` or `&mut self`
+//! and, if they need it, a `&Session`; they may be `async` and return
+//! `()` or `Result<(), E>`. `on_start` runs once, when the component
+//! starts, before it joins (the place to start timers with
+//! `Session::run_interval`; if it fails, the component does not join);
+//! `on_join` runs after each join, once the procedures and subscriptions
+//! are in place; `on_leave` when the session ends; `on_disconnect` when
+//! the connection is lost (a reconnect follows).
+//!
+//! # Messages
+//!
+//! A method marked `#[wamp::message]` handles the application's own
+//! messages of its parameter's type, sent with `ComponentHandle::send`
+//! (see [`macro@message`]).
 //!
 //! # Mistakes are compile errors
 //!
@@ -316,6 +326,51 @@ pub fn procedure(_attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn subscribe(_attr: TokenStream, item: TokenStream) -> TokenStream {
     outside_component("#[wamp::subscribe]", item.into()).into()
+}
+
+/// Handles the application's own messages of one type in a method of a
+/// `#[wamp::component]` impl, as an actix `Handler` does: the method's
+/// parameter (besides an optional `&Session` and `Data<T>`) is the
+/// message, taken by value; what it returns is the reply, as it is.
+/// `ComponentHandle::send` delivers a message and waits for the reply,
+/// from any thread; `ComponentHandle::do_send` does not wait.
+///
+/// The method takes `&self` or `&mut self` and may be `async`, with the
+/// same lock as procedures: it runs in turn with them.
+///
+/// ```
+/// use wamp::prelude::*;
+///
+/// /// Asks for the entries older than a cutoff to be dropped.
+/// struct Expire {
+///     older_than: u64,
+/// }
+///
+/// #[derive(Default)]
+/// struct Cache {
+///     entries: Vec<(u64, String)>,
+/// }
+///
+/// #[wamp::component(inventory = false)]
+/// impl Cache {
+///     /// Answers how many entries were dropped.
+///     #[wamp::message]
+///     fn expire(&mut self, Expire { older_than }: Expire) -> usize {
+///         let before = self.entries.len();
+///         self.entries.retain(|(at, _)| *at >= older_than);
+///         before - self.entries.len()
+///     }
+/// }
+///
+/// // A message goes to `Cache::expire`:
+/// fn assert_receives<C: wamp::component::Receive<Expire, Reply = usize>>() {}
+/// assert_receives::<Cache>();
+/// ```
+///
+/// Outside a `#[wamp::component]` impl block the attribute is an error.
+#[proc_macro_attribute]
+pub fn message(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    outside_component("#[wamp::message]", item.into()).into()
 }
 
 /// The helper attributes do nothing by themselves: `#[wamp::component]`

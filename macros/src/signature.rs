@@ -11,6 +11,9 @@ pub(crate) enum Role {
     Procedure,
     Subscription,
     Hook,
+    /// `#[wamp::message]`: one parameter is the message, the result is
+    /// the reply as it is.
+    Message,
 }
 
 /// A value the framework passes in, recognised by its type.
@@ -96,6 +99,8 @@ pub(crate) struct Method {
     pub(crate) params: Vec<Param>,
     /// The result.
     pub(crate) output: Output,
+    /// The return type as written (`None` for `()`), a message's reply.
+    pub(crate) returns: Option<Box<Type>>,
 }
 
 fn error(span: impl quote::ToTokens, message: impl std::fmt::Display) -> syn::Error {
@@ -228,6 +233,16 @@ fn output(sig: &Signature, role: Role) -> syn::Result<Output> {
         };
         return Err(error(found, format!("`impl Trait` return types are not supported{hint}")));
     }
+    if role == Role::Message {
+        if let Type::Reference(_) = plain(ty) {
+            return Err(error(
+                ty,
+                "a message handler cannot return a reference: the component is locked only while the \
+                 method runs; return an owned value instead",
+            ));
+        }
+        return Ok(Output::Plain(value(ty)));
+    }
     let result = match last_segment(ty) {
         Some(seg) if seg.ident == "Result" => match &seg.arguments {
             PathArguments::AngleBracketed(a) => {
@@ -284,6 +299,7 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
         Role::Procedure => "a procedure",
         Role::Subscription => "an event handler",
         Role::Hook => "a lifecycle hook",
+        Role::Message => "a message handler",
     };
     let mut errors: Vec<syn::Error> = Vec::new();
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
@@ -331,6 +347,7 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
     };
     let mut params = Vec::new();
     let mut seen: Vec<Injected> = Vec::new();
+    let mut message_param = false;
     for input in &sig.inputs {
         let FnArg::Typed(typed) = input else { continue };
         let (ty, by_ref, ref_mut) = match plain(&typed.ty) {
@@ -370,6 +387,7 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
                     Role::Procedure => "a procedure can take a `Session` and the `CallDetails`",
                     Role::Subscription => "an event handler can take a `Session` and the `EventDetails`",
                     Role::Hook => "a lifecycle hook takes only `&self` or `&mut self` and a `&Session`",
+                    Role::Message => "a message handler can take a `Session` besides its message",
                 };
                 errors.push(error(&typed.ty, format!("`{}` is not available here: {only}", kind.name())));
             } else if ref_mut {
@@ -398,6 +416,23 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
                 typed,
                 "a lifecycle hook takes only `&self` or `&mut self` and, optionally, a `&wamp::Session`",
             ));
+            continue;
+        }
+        if role == Role::Message {
+            message_param = true;
+            if let Some(attr) = typed.attrs.iter().find(|a| a.path().is_ident("wamp")) {
+                errors.push(error(attr, "a message is passed as it is: it takes no `#[wamp(...)]` options"));
+            } else if by_ref {
+                errors.push(error(&typed.ty, "the message is moved into the method: take it by value"));
+            } else if params.iter().any(|p| matches!(p, Param::Arg { .. })) {
+                errors.push(error(
+                    typed,
+                    "a message handler takes one message: put what it carries in one type (a struct or \
+                     a tuple)",
+                ));
+            } else {
+                params.push(Param::Arg { name: String::new(), ty: typed.ty.clone() });
+            }
             continue;
         }
         let options = match parameter_options(&typed.attrs) {
@@ -452,6 +487,16 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
         params.push(Param::Arg { name, ty: typed.ty.clone() });
     }
 
+    if role == Role::Message && !message_param {
+        errors.push(error(
+            &sig.ident,
+            format!(
+                "a message handler takes the message as a parameter (by value): `fn {}(&mut self, message: \
+                 MyMessage)`",
+                sig.ident
+            ),
+        ));
+    }
     let output = output(sig, role);
     if let Err(e) = &output {
         errors.push(e.clone());
@@ -461,5 +506,9 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
         first.extend(errors);
         return Err(first);
     }
-    Ok(Method { mutable, is_async: sig.asyncness.is_some(), params, output: output? })
+    let returns = match &sig.output {
+        ReturnType::Type(_, ty) if !is_unit(ty) => Some(ty.clone()),
+        _ => None,
+    };
+    Ok(Method { mutable, is_async: sig.asyncness.is_some(), params, output: output?, returns })
 }

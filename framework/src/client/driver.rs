@@ -57,6 +57,10 @@ pub struct Hooks {
     /// declared procedures and subscriptions. If it fails, the waiters of
     /// the join get its error and `on_join` does not run.
     pub setup: Option<HookFn>,
+    /// Once, when the session's actor starts, before the session joins
+    /// (the join waits for it). If it fails, the session does not join:
+    /// the waiters of the join get its error.
+    pub on_start: Option<HookFn>,
     /// After every join (the first, and each after a reconnect), once
     /// `setup` is done.
     pub on_join: Option<HookFn>,
@@ -232,6 +236,35 @@ impl Actor for SessionActor {
     type Context = actix::Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        let _ = self.shared.address.set(ctx.address().downgrade());
+        match self.hooks.on_start.clone() {
+            None => self.begin(ctx),
+            Some(hook) => {
+                let fut = hook(self.handle.clone());
+                ctx.spawn(fut.into_actor(self).map(|started, act, ctx| match started {
+                    Ok(()) => act.begin(ctx),
+                    Err(e) => {
+                        tracing::error!(error = %e, "on_start failed; the session does not join");
+                        for waiter in act.waiters.drain(..) {
+                            let _ = waiter.send(Err(e.clone()));
+                        }
+                        // Kept until it is told to leave, so that later
+                        // waiters learn why too.
+                        act.ready = Some(Err(e));
+                    }
+                }));
+            }
+        }
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.shared.tasks.stop_all();
+    }
+}
+
+impl SessionActor {
+    /// Reaches the router, as `start` says.
+    fn begin(&mut self, ctx: &mut actix::Context<Self>) {
         match self.start.take() {
             Some(Start::Local { realm, realm_name, identity }) => {
                 // The realm sets the queue's limit when the session joins.

@@ -69,8 +69,13 @@ impl Drop for Mark {
 /// How the code running now holds `ctx`'s component state, if it is a
 /// method of that component.
 pub(crate) fn held_by(ctx: &Session) -> Option<StateAccess> {
-    let id = ctx.identity();
-    HOLDING.with(|h| h.get()).and_then(|(holder, access)| (holder == id).then_some(access))
+    held_by_session(ctx.identity())
+}
+
+/// [`held_by`] for a session known by its identity
+/// ([`Session::identity`]).
+pub(crate) fn held_by_session(identity: usize) -> Option<StateAccess> {
+    HOLDING.with(|h| h.get()).and_then(|(holder, access)| (holder == identity).then_some(access))
 }
 
 /// Runs a method that is not `async` as one holding `ctx`'s state.

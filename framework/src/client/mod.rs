@@ -33,6 +33,7 @@ mod proxy;
 mod queue;
 mod reply;
 pub(crate) mod session;
+mod tasks;
 mod websocket;
 
 use actix::{Actor, Addr};
@@ -49,6 +50,7 @@ pub use payload::{from_payload, to_payload, Arguments, IntoArguments};
 pub use progressive::{CallProgress, CallStream, InputCall};
 pub use proxy::Proxy;
 pub use session::{Registration, Session, Subscription, MAX_HANDLERS_IN_FLIGHT, ROUTER_TIMEOUT_GRACE};
+pub use tasks::TaskHandle;
 
 pub(crate) use driver::{Hooks, SessionActor, Start};
 pub(crate) use holding::StateAccess;
@@ -62,6 +64,8 @@ use crate::Error;
 #[derive(Clone, Debug)]
 pub struct Client {
     actor: Addr<SessionActor>,
+    /// The session's identity ([`Session::identity`]; 0 if unknown).
+    session: usize,
 }
 
 /// The answers of a call made with [`Client::call_progressive`]: each
@@ -111,13 +115,18 @@ impl Client {
 
     /// Starts a session actor on the current arbiter.
     pub(crate) fn start(actor: SessionActor) -> Client {
-        Client { actor: actor.start() }
+        let session = actor.context().identity();
+        Client { actor: actor.start(), session }
+    }
+
+    /// The session's identity ([`Session::identity`]; 0 if unknown).
+    pub(crate) fn identity(&self) -> usize {
+        self.session
     }
 
     /// Wraps the address of a running session actor.
-    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
-    pub(crate) fn from_addr(actor: Addr<SessionActor>) -> Client {
-        Client { actor }
+    pub(crate) fn from_addr(actor: Addr<SessionActor>, session: usize) -> Client {
+        Client { actor, session }
     }
 
     /// Whether the session is over for good (it left, or gave up
@@ -140,6 +149,15 @@ impl Client {
         F: FnOnce(Session) -> futures_util::future::LocalBoxFuture<'static, T> + Send + 'static,
     {
         self.actor.send(driver::WithContext::new(f)).await.map_err(gone)
+    }
+
+    /// Runs `f` with the session's [`Session`] on the session's thread,
+    /// without waiting for it (nothing happens if the session has ended).
+    pub(crate) fn with_context_detached<F>(&self, f: F)
+    where
+        F: FnOnce(Session) -> futures_util::future::LocalBoxFuture<'static, ()> + Send + 'static,
+    {
+        self.actor.do_send(driver::WithContext::new(f));
     }
 
     /// Calls a procedure (see [`Session::call`]).

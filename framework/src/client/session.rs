@@ -117,6 +117,10 @@ pub(crate) struct SessionState {
     pub(crate) first_run: std::cell::Cell<Option<(Id, Id)>>,
     /// The application data of the host that runs the session.
     pub(crate) app_data: std::cell::OnceCell<crate::component::data::AppData>,
+    /// The tasks the session's code started ([`Session::spawn`]).
+    pub(crate) tasks: super::tasks::Tasks,
+    /// The session's actor, once started (for handles on it made inside).
+    pub(crate) address: std::cell::OnceCell<actix::WeakAddr<super::SessionActor>>,
 }
 
 /// Counts a session's handler tasks. While [`MAX_HANDLERS_IN_FLIGHT`] run,
@@ -213,6 +217,8 @@ impl SessionState {
             invocations: RefCell::default(),
             first_run: std::cell::Cell::new(None),
             app_data: std::cell::OnceCell::new(),
+            tasks: Default::default(),
+            address: std::cell::OnceCell::new(),
         }
     }
 }
@@ -286,6 +292,12 @@ impl Session {
     /// The authrole, while joined.
     pub fn authrole(&self) -> Option<String> {
         self.shared.info.borrow().as_ref().map(|i| i.authrole.clone())
+    }
+
+    /// A `Send` handle on this session, for work on other threads; `None`
+    /// once the session's actor has stopped, and for a detached session.
+    pub fn client(&self) -> Option<super::Client> {
+        self.shared.address.get()?.upgrade().map(|addr| super::Client::from_addr(addr, self.identity()))
     }
 
     /// What the session runs for, if it is a `T` (see

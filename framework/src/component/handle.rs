@@ -1,23 +1,31 @@
-//! [`ComponentHandle`]: reaching a running component's state from
-//! anywhere, the way an actix `Addr` reaches an actor.
+//! [`ComponentHandle`]: reaching a running component from anywhere, the
+//! way an actix `Addr` reaches an actor: messages of the application's
+//! own types, and closures over its state.
 
 use std::marker::PhantomData;
 
+use futures_util::future::LocalBoxFuture;
+
 use super::{Component, ComponentState};
-use crate::client::driver::effects::contained;
+use crate::client::driver::effects::{contained, contained_future};
+use crate::client::holding::{self, StateAccess};
 use crate::client::{Client, Session};
 use crate::protocol::errors;
 use crate::Error;
 
-/// A `Send` handle on a running component. Closures given to it run on the
-/// component's thread, under the component's lock and in turn with its
-/// procedures and event handlers, like messages to an actor: use it from
-/// an HTTP handler, another thread, or a test to read or change the
-/// component's state without going through WAMP.
+/// A `Send` handle on a running component, its counterpart of an actix
+/// `Addr`. Messages ([`send`](Self::send), handled by the component's
+/// `#[wamp::message]` methods) and closures ([`read`](Self::read),
+/// [`write`](Self::write)) run on the component's thread, under the
+/// component's lock and in turn with its procedures and event handlers:
+/// use it from an HTTP handler, another thread, spawned work or a test to
+/// reach the component without going through WAMP.
 ///
-/// Get one from [`RunningHost::component`](super::RunningHost::component).
-/// A closure that panics gives `wamp.error.runtime_error`, as a handler
-/// would.
+/// Get one from [`RunningHost::component`](super::RunningHost::component),
+/// or inside the component from [`Session::component`]. A message handler
+/// or closure that panics gives `wamp.error.runtime_error`, as a procedure
+/// would; once the component has stopped, every request fails with an
+/// error of kind [`Transport`](crate::ErrorKind::Transport).
 ///
 /// ```no_run
 /// # async fn demo(running: &wamp::component::RunningHost) -> Result<(), wamp::Error> {
@@ -60,9 +68,92 @@ impl<C: Component> ComponentHandle<C> {
         ComponentHandle { client, _component: PhantomData }
     }
 
+    /// Fails a request that a method of this same component makes and
+    /// waits for, when the method holds the state in a way the request
+    /// must wait for: it could never be answered.
+    fn refuse_self_deadlock(&self, needs: StateAccess, what: &str) -> Result<(), Error> {
+        match holding::held_by_session(self.client.identity()) {
+            Some(held) if held.excludes(needs) => Err(Error::new(
+                errors::CANCELED,
+                format!(
+                    "{what} needs {component}'s state as `{}`, and the `{}` method of {component} waiting \
+                     for it holds the state until it returns: it could never be answered; send without \
+                     waiting (`do_send`), wait in spawned work (`Session::spawn`), or call the method \
+                     directly",
+                    needs.receiver(),
+                    held.receiver(),
+                    component = C::name(),
+                ),
+            )
+            .of_kind(crate::ErrorKind::Invalid)),
+            _ => Ok(()),
+        }
+    }
+
     /// The component's session, to call, publish or subscribe as it.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Sends `message` to the component's `#[wamp::message]` method for
+    /// its type and waits for the method's answer, as `Addr::send` does.
+    ///
+    /// ```no_run
+    /// # async fn demo(running: &wamp::component::RunningHost) -> Result<(), wamp::Error> {
+    /// #[derive(Default)]
+    /// struct Counter { hits: u64 }
+    ///
+    /// /// Sets the counter, answers the previous count.
+    /// struct Reset(u64);
+    ///
+    /// #[wamp::component(inventory = false)]
+    /// impl Counter {
+    ///     #[wamp::message]
+    ///     fn reset(&mut self, Reset(to): Reset) -> u64 {
+    ///         std::mem::replace(&mut self.hits, to)
+    ///     }
+    /// }
+    ///
+    /// let counter = running.component::<Counter>().expect("the host runs a Counter");
+    /// let before: u64 = counter.send(Reset(0)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send<M>(&self, message: M) -> Result<<C as Receive<M>>::Reply, Error>
+    where
+        C: Receive<M>,
+        M: Send + 'static,
+        <C as Receive<M>>::Reply: Send + 'static,
+    {
+        self.refuse_self_deadlock(C::ACCESS, &format!("the message `{}`", std::any::type_name::<M>()))?;
+        self.client
+            .with_context(move |ctx| {
+                Box::pin(async move {
+                    let state = state_of::<C>(&ctx)?;
+                    contained_future(C::receive(state, message, ctx)).await?
+                })
+            })
+            .await?
+    }
+
+    /// Sends `message` without waiting for the answer, as `Addr::do_send`
+    /// does; a handler's error is logged. Nothing happens if the component
+    /// has stopped.
+    pub fn do_send<M>(&self, message: M)
+    where
+        C: Receive<M>,
+        M: Send + 'static,
+    {
+        self.client.with_context_detached(move |ctx| {
+            Box::pin(async move {
+                let outcome = match state_of::<C>(&ctx) {
+                    Ok(state) => contained_future(C::receive(state, message, ctx)).await.and_then(|r| r),
+                    Err(e) => Err(e),
+                };
+                if let Err(error) = outcome {
+                    tracing::warn!(component = C::name(), %error, "a message handler failed");
+                }
+            })
+        });
     }
 
     /// Runs `f` with shared access to the state (beside `&self` methods).
@@ -70,6 +161,7 @@ impl<C: Component> ComponentHandle<C> {
         &self,
         f: impl FnOnce(&C) -> R + Send + 'static,
     ) -> Result<R, Error> {
+        self.refuse_self_deadlock(StateAccess::Read, "`read`")?;
         self.client
             .with_context(move |ctx| {
                 Box::pin(async move {
@@ -86,6 +178,7 @@ impl<C: Component> ComponentHandle<C> {
         &self,
         f: impl FnOnce(&mut C) -> R + Send + 'static,
     ) -> Result<R, Error> {
+        self.refuse_self_deadlock(StateAccess::Write, "`write`")?;
         self.client
             .with_context(move |ctx| {
                 Box::pin(async move {
@@ -95,6 +188,39 @@ impl<C: Component> ComponentHandle<C> {
                 })
             })
             .await?
+    }
+}
+
+/// A component that handles messages of type `M`: implemented by
+/// `#[wamp::component]` for each `#[wamp::message]` method, whose
+/// parameter (besides `&Session` and `Data<T>`) is the message.
+/// [`ComponentHandle::send`] delivers one.
+pub trait Receive<M>: Component {
+    /// What the method returns.
+    type Reply;
+
+    /// How the method takes the component's state (generated).
+    #[doc(hidden)]
+    const ACCESS: crate::client::StateAccess;
+
+    /// Runs the method for `message` under the component's lock
+    /// (generated).
+    #[doc(hidden)]
+    fn receive(
+        state: ComponentState<Self>,
+        message: M,
+        session: Session,
+    ) -> LocalBoxFuture<'static, Result<Self::Reply, Error>>;
+}
+
+impl Session {
+    /// A `'static`, `Send` handle on this session's component if it is a
+    /// `C`: for work a handler spawns or hands to another thread, which
+    /// reaches the component again through messages or closures. `None`
+    /// if the session runs no `C`, or has stopped.
+    pub fn component<C: Component>(&self) -> Option<ComponentHandle<C>> {
+        self.attached::<super::StateLock<C>>()?;
+        self.client().map(ComponentHandle::new)
     }
 }
 

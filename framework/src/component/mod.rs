@@ -30,7 +30,7 @@ use std::rc::Rc;
 use futures_util::future::LocalBoxFuture;
 
 pub use data::{Data, DataNeed};
-pub use handle::ComponentHandle;
+pub use handle::{ComponentHandle, Receive};
 pub use host::{Host, HostConfig, RunningHost};
 pub use state::{Acquire, ReadGuard, StateLock, WriteGuard};
 
@@ -71,6 +71,8 @@ pub struct Description {
     pub procedures: Vec<ProcedureSpec>,
     /// Its subscriptions.
     pub subscriptions: Vec<SubscriptionSpec>,
+    /// Runs once, when the component starts, before it joins.
+    pub on_start: Option<HookFn>,
     /// Runs after each join, once the procedures and subscriptions are in
     /// place.
     pub on_join: Option<HookFn>,
@@ -118,7 +120,7 @@ pub(crate) fn session<C: Component>(
 /// declared procedure and subscription (a repeat after a reconnect finds
 /// them restored); the component's own hooks follow.
 fn hooks(name: &'static str, description: Description) -> Hooks {
-    let Description { procedures, subscriptions, on_join, on_leave, on_disconnect } = description;
+    let Description { procedures, subscriptions, on_start, on_join, on_leave, on_disconnect } = description;
     let procedures = Rc::new(procedures);
     let subscriptions = Rc::new(subscriptions);
     let setup: HookFn = Rc::new(move |ctx: Session| -> LocalBoxFuture<'static, Result<(), Error>> {
@@ -143,7 +145,7 @@ fn hooks(name: &'static str, description: Description) -> Hooks {
             Ok(())
         })
     });
-    Hooks { setup: Some(setup), on_join, on_leave, on_disconnect }
+    Hooks { setup: Some(setup), on_start, on_join, on_leave, on_disconnect }
 }
 
 /// How an in-process component identifies itself to the realm.

@@ -166,11 +166,11 @@ pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Result<T, Error> {
 }
 
 /// [`contained`] for a handler's future.
-async fn contained_future<T>(future: LocalBoxFuture<'static, T>) -> Result<T, Error> {
+pub(crate) async fn contained_future<T>(future: LocalBoxFuture<'static, T>) -> Result<T, Error> {
     std::panic::AssertUnwindSafe(future).catch_unwind().await.map_err(panicked)
 }
 
-pub(super) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
+pub(crate) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
     let text = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

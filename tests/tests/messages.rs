@@ -1,0 +1,197 @@
+//! A component as an actor: the application's own messages sent from any
+//! thread and answered, timers started in `on_start` and stopped with the
+//! component, a handler's handle on its own component for spawned work;
+//! embedded and remote.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use wamp::component::{ComponentHandle, HostConfig, RunningHost};
+use wamp::prelude::*;
+use wamp_tests::TestRouter;
+
+/// Sets the ledger's total; answers the previous one.
+struct Reset(u64);
+
+/// Asks for the total as the ledger's `total` procedure gives it.
+struct TotalOverWamp;
+
+/// Sent by the ledger's own timer.
+struct Tick;
+
+/// Adds to the total later, from work a procedure spawned.
+struct Deposit(u64);
+
+/// Counts ticks outside the component, so they can be seen after it
+/// stopped.
+#[derive(Default)]
+struct TickCount(AtomicU64);
+
+#[derive(Default)]
+struct Ledger {
+    total: u64,
+    ticks: u64,
+}
+
+#[wamp::component(prefix = "com.test.ledger", inventory = false)]
+impl Ledger {
+    #[wamp::procedure("add")]
+    fn add(&mut self, amount: u64) -> u64 {
+        self.total += amount;
+        self.total
+    }
+
+    #[wamp::procedure("total")]
+    fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Deposits `amount` after `delay_ms`, through a message to itself.
+    #[wamp::procedure("deposit_later")]
+    fn deposit_later(&self, amount: u64, delay_ms: u64, session: &Session) {
+        let me = session.component::<Self>().expect("the session runs a Ledger");
+        session.run_later(Duration::from_millis(delay_ms), move |_| async move {
+            me.send(Deposit(amount)).await.expect("the ledger runs");
+        });
+    }
+
+    /// Waits for a message to itself while holding the state: refused.
+    #[wamp::procedure("reset_from_inside")]
+    async fn reset_from_inside(&mut self, session: &Session) -> Result<u64, Error> {
+        session.component::<Self>().expect("the session runs a Ledger").send(Reset(0)).await
+    }
+
+    #[wamp::message]
+    fn reset(&mut self, Reset(to): Reset) -> u64 {
+        std::mem::replace(&mut self.total, to)
+    }
+
+    #[wamp::message]
+    async fn total_over_wamp(&self, _: TotalOverWamp, session: &Session) -> Result<u64, Error> {
+        session.call("com.test.ledger.total", ()).await
+    }
+
+    #[wamp::message]
+    fn deposit(&mut self, Deposit(amount): Deposit) {
+        self.total += amount;
+    }
+
+    #[wamp::message]
+    fn tick(&mut self, _: Tick, count: Data<TickCount>) {
+        self.ticks += 1;
+        count.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Ticks every 10 ms for as long as the ledger runs.
+    fn on_start(&self, session: &Session) {
+        let me = session.component::<Self>().expect("the session runs a Ledger");
+        session.run_interval(Duration::from_millis(10), move |_| {
+            me.do_send(Tick);
+            std::future::ready(())
+        });
+    }
+}
+
+/// Waits until `done` holds for the ledger's state.
+async fn until(
+    ledger: &ComponentHandle<Ledger>,
+    what: &str,
+    done: impl Fn(&Ledger) -> bool + Copy + Send + 'static,
+) {
+    for _ in 0..500 {
+        if ledger.read(done).await.unwrap() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the ledger never got there: {what}");
+}
+
+async fn check(running: RunningHost, count: Data<TickCount>) {
+    running.joined().await.unwrap();
+    let ledger = running.component::<Ledger>().unwrap();
+    let caller = ledger.client().clone();
+    assert_eq!(caller.call::<u64>("com.test.ledger.add", (7,)).await.unwrap(), 7);
+
+    // From a thread that is not the component's, with a runtime of its own.
+    let from_elsewhere = ledger.clone();
+    let previous = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(from_elsewhere.send(Reset(100)))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(previous, 7, "the reply is the method's result");
+    assert_eq!(
+        caller.call::<u64>("com.test.ledger.total", ()).await.unwrap(),
+        100,
+        "in turn with procedures"
+    );
+    assert_eq!(ledger.send(TotalOverWamp).await.unwrap().unwrap(), 100, "an async handler using its session");
+
+    let error = caller.call::<u64>("com.test.ledger.reset_from_inside", ()).await.unwrap_err();
+    assert_eq!(error.uri, wamp::protocol::errors::CANCELED);
+    assert!(error.to_string().contains("could never be answered"), "{error}");
+    assert_eq!(ledger.read(|l| l.total).await.unwrap(), 100, "the refused message changed nothing");
+
+    // Spawned work reaching its own component later.
+    caller.call::<()>("com.test.ledger.deposit_later", (5, 30)).await.unwrap();
+    assert_eq!(ledger.read(|l| l.total).await.unwrap(), 100, "not yet");
+    until(&ledger, "the deposit made later", |l| l.total == 105).await;
+
+    // The timer started in on_start runs, and the tick handler sees the
+    // host's data.
+    until(&ledger, "three ticks", |l| l.ticks >= 3).await;
+    assert!(count.0.load(Ordering::SeqCst) >= 3);
+
+    running.shutdown().await;
+    let at_stop = count.0.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(count.0.load(Ordering::SeqCst) <= at_stop + 1, "the timer stopped with the component");
+    let error = ledger.send(Reset(0)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+}
+
+#[actix_web::test]
+async fn embedded() {
+    let count = Data::new(TickCount::default());
+    let running = wamp::Host::new(HostConfig::default())
+        .app_data(count.clone())
+        .add_component(Ledger::default())
+        .start();
+    check(running.unwrap(), count).await;
+}
+
+#[actix_web::test]
+async fn remote() {
+    let router = TestRouter::start();
+    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let count = Data::new(TickCount::default());
+    let running = wamp::Host::new(config).app_data(count.clone()).add_component(Ledger::default()).start();
+    check(running.unwrap(), count).await;
+}
+
+#[derive(Default)]
+struct Unready;
+
+#[wamp::component(prefix = "com.test.unready", inventory = false)]
+impl Unready {
+    #[wamp::procedure("never")]
+    fn never(&self) {}
+
+    async fn on_start(&self) -> Result<(), Error> {
+        Err(Error::new("com.test.no_database", "the database is unreachable"))
+    }
+}
+
+#[actix_web::test]
+async fn a_component_whose_on_start_fails_does_not_join() {
+    let running = wamp::Host::new(HostConfig::default()).add_component(Unready).start().unwrap();
+    let error = running.joined().await.unwrap_err();
+    assert_eq!(error.uri, "com.test.no_database", "{error}");
+    assert_eq!(error.message(), Some("the database is unreachable"));
+    running.shutdown().await;
+}
