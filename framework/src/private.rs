@@ -62,3 +62,24 @@ pub fn app_data<T: 'static>(session: &crate::Session) -> Result<crate::Data<T>, 
         .of_kind(crate::ErrorKind::Invalid)
     })
 }
+
+/// A typed client's argument list with the keyword arguments of a
+/// `#[wamp(kwargs)]` parameter added: `value` serializes to a map.
+pub fn with_kwargs<T: Serialize + ?Sized>(
+    mut args: crate::client::Arguments,
+    value: &T,
+) -> Result<crate::client::Arguments, Error> {
+    match to_value(value)? {
+        Value::Dict(kwargs) => {
+            args.kwargs.extend(kwargs);
+            Ok(args)
+        }
+        Value::Null => Ok(args),
+        _ => Err(Error::invalid("keyword arguments must serialize to a map (a struct or a map)")),
+    }
+}
+
+/// A typed client's result, read as the procedure's return type.
+pub fn typed_result<T: DeserializeOwned>(result: crate::client::Arguments) -> Result<T, Error> {
+    crate::client::from_payload(result.into_payload())
+}

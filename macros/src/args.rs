@@ -85,6 +85,8 @@ pub(crate) struct ComponentArgs {
     /// `factory = "path"`: the function that creates the component for the
     /// inventory, instead of `Default::default()`.
     pub(crate) factory: Option<syn::ExprPath>,
+    /// `client = "Name"`: generate a typed client of that name.
+    pub(crate) client: Option<Ident>,
 }
 
 impl Parse for ComponentArgs {
@@ -129,12 +131,24 @@ impl Parse for ComponentArgs {
                     })?;
                     args.factory = Some(parsed);
                 }
+                "client" => {
+                    once(&args.client, &opt.name)?;
+                    let name = string(&opt)?;
+                    let ident = syn::parse_str::<Ident>(&name.value()).map_err(|_| {
+                        syn::Error::new_spanned(
+                            &name,
+                            "`client` names the typed client to generate, a type name such as \"ShopClient\"",
+                        )
+                    })?;
+                    args.client = Some(Ident::new(&ident.to_string(), name.span()));
+                }
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &opt.name,
                         format!(
                             "unknown option `{}`: #[wamp::component] takes `realm = \"...\"`, \
-                             `prefix = \"...\"`, `inventory = false` and `factory = \"...\"`",
+                             `prefix = \"...\"`, `inventory = false`, `factory = \"...\"` and \
+                             `client = \"...\"`",
                             opt.name
                         ),
                     ))

@@ -9,6 +9,7 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Ident, ImplItem, Item, ItemImpl, LitStr, Meta, Type};
 
 use crate::args::{ComponentArgs, HandlerArgs, HandlerKind, Match};
+use crate::client::ClientMethod;
 use crate::handler::{Names, Target};
 use crate::paths;
 use crate::signature::{self, Method, Role};
@@ -29,6 +30,8 @@ struct Handler {
     path: syn::Path,
     /// The method's `#[cfg]` attributes, repeated on its registration.
     cfgs: Vec<Attribute>,
+    /// Its doc comments, for the typed client.
+    docs: Vec<Attribute>,
 }
 
 /// A method with `#[wamp::message]`.
@@ -255,7 +258,17 @@ fn collect(
         }
         seen.insert(key, f.sig.ident.clone());
         let path = attr.path().clone();
-        parts.handlers.push(Handler { kind, args, uri, ident: f.sig.ident.clone(), method, path, cfgs });
+        let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+        parts.handlers.push(Handler {
+            kind,
+            args,
+            uri,
+            ident: f.sig.ident.clone(),
+            method,
+            path,
+            cfgs,
+            docs,
+        });
     }
     parts
 }
@@ -579,7 +592,25 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
             }
         }
     });
+    let client = settings.client.as_ref().map(|client| {
+        let methods: Vec<ClientMethod<'_>> = parts
+            .handlers
+            .iter()
+            .filter(|h| !h.args.is_pattern())
+            .map(|h| ClientMethod {
+                procedure: h.kind == HandlerKind::Procedure,
+                uri: &h.uri,
+                ident: &h.ident,
+                method: &h.method,
+                docs: &h.docs,
+                cfgs: &h.cfgs,
+            })
+            .collect();
+        crate::client::generate(&krate, client, name, self_ty, &methods)
+    });
     quote! {
+        #client
+
         impl #krate::component::Component for #self_ty {
             fn name() -> &'static str {
                 #name_lit

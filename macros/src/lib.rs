@@ -108,6 +108,7 @@
 //! type.
 
 mod args;
+mod client;
 mod component;
 mod error;
 mod handler;
@@ -173,7 +174,7 @@ pub fn derive_error(item: TokenStream) -> TokenStream {
 /// Turns an inherent impl block into a WAMP component.
 ///
 /// ```text
-/// #[wamp::component(realm = "realm1", prefix = "com.example", inventory = false)]
+/// #[wamp::component(realm = "realm1", prefix = "com.example", inventory = false, client = "MyClient")]
 /// ```
 ///
 /// Every setting is optional:
@@ -186,7 +187,15 @@ pub fn derive_error(item: TokenStream) -> TokenStream {
 /// * `inventory = false`: do not list the component for
 ///   `Host::add_registered`. Listed components are created with
 ///   `Default::default()`, so a type without `Default` needs this setting
-///   (and is added to a host by value).
+///   (and is added to a host by value);
+/// * `factory = "path"`: list the component, created by this function
+///   (`fn() -> Self`) instead of `Default::default()`;
+/// * `client = "Name"`: also generate `Name<S>`, a typed client of the
+///   component over any `wamp::client::Caller` (a `Session` or a `Client`):
+///   one `async` method per procedure (named after the method, taking its
+///   arguments and returning its success type or a `wamp::Error`), and one
+///   `publish_<method>` per topic the component subscribes to; patterns are
+///   left out.
 ///
 /// The component's name, in logs, is its type's name.
 ///

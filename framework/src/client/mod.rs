@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+mod caller;
 pub(crate) mod core;
 mod credentials;
 mod details;
@@ -40,6 +41,7 @@ use actix::{Actor, Addr};
 use futures_util::future::{select, Either, LocalBoxFuture};
 use serde::de::DeserializeOwned;
 
+pub use caller::Caller;
 pub use credentials::{CredentialSettings, Credentials, KeyFileError, MAX_PBKDF2_ITERATIONS};
 pub use details::{CallDetails, EventDetails, SessionInfo};
 pub use invocation::{CallControl, Interrupted, Interruption};

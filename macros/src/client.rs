@@ -1,0 +1,155 @@
+//! The typed client `#[wamp::component(client = "Name")]` generates: one
+//! async method per procedure and one per topic the component subscribes
+//! to, with the component's own parameter and result types and URIs, over
+//! any `wamp::client::Caller` (a `Session` or a `Client`).
+
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens as _};
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Ident, Type};
+
+use crate::signature::{Method, Output, Param, Value};
+
+/// What the client needs of one handler.
+pub(crate) struct ClientMethod<'a> {
+    /// Procedure or topic.
+    pub(crate) procedure: bool,
+    /// The full URI (exact match only).
+    pub(crate) uri: &'a str,
+    /// The component method's name.
+    pub(crate) ident: &'a Ident,
+    pub(crate) method: &'a Method,
+    /// Its doc comments and `#[cfg]`s.
+    pub(crate) docs: &'a [Attribute],
+    pub(crate) cfgs: &'a [Attribute],
+}
+
+/// `Self` in a type of the component's signature means the component; in
+/// the client it must be spelled out.
+fn without_self(tokens: TokenStream, self_ty: &Type) -> TokenStream {
+    tokens
+        .into_iter()
+        .flat_map(|tree| match tree {
+            TokenTree::Ident(ident) if ident == "Self" => self_ty.to_token_stream(),
+            TokenTree::Group(g) => {
+                let mut group = Group::new(g.delimiter(), without_self(g.stream(), self_ty));
+                group.set_span(g.span());
+                TokenTree::Group(group).into_token_stream()
+            }
+            other => other.into_token_stream(),
+        })
+        .collect()
+}
+
+/// The client type and its methods.
+pub(crate) fn generate(
+    krate: &TokenStream,
+    name: &Ident,
+    component: &str,
+    self_ty: &Type,
+    methods: &[ClientMethod<'_>],
+) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let args = Ident::new("args", Span::mixed_site());
+    let session = Ident::new("session", Span::mixed_site());
+    let functions = methods.iter().map(|m| {
+        let mut params = Vec::new();
+        let mut pushes = Vec::new();
+        for (index, param) in m.method.params.iter().enumerate() {
+            match param {
+                Param::Arg { name, ty } => {
+                    let span = ty.span();
+                    let local = match syn::parse_str::<Ident>(name) {
+                        Ok(ident) if name != "self" => format_ident!("{}", ident, span = span),
+                        _ => format_ident!("arg{}", index, span = span),
+                    };
+                    let ty = without_self(ty.to_token_stream(), self_ty);
+                    params.push(quote!(#local: #ty));
+                    pushes.push(quote_spanned! {span=>
+                        let #args = #krate::client::Arguments::arg(#args, &#local)?;
+                    });
+                }
+                Param::Kwargs { ty } => {
+                    let span = ty.span();
+                    let local = format_ident!("kwargs", span = span);
+                    let ty = without_self(ty.to_token_stream(), self_ty);
+                    params.push(quote!(#local: #ty));
+                    pushes.push(quote_spanned! {span=> let #args = #private::with_kwargs(#args, &#local)?; });
+                }
+                Param::Data { .. } | Param::Injected { .. } => {}
+            }
+        }
+        let (uri, docs, cfgs) = (m.uri, m.docs, m.cfgs);
+        let fallback =
+            if m.procedure { format!(" Calls `{uri}`.") } else { format!(" Publishes to `{uri}`.") };
+        let docs = if docs.is_empty() { quote!(#[doc = #fallback]) } else { quote!(#(#docs)*) };
+        if m.procedure {
+            let ident = m.ident;
+            let ok = match &m.method.output {
+                Output::Plain(v) | Output::Result { ok: v, .. } => v,
+            };
+            let (ok, read) = match ok {
+                Value::Unit => (quote!(()), quote!(#private::typed_result::<()>(result))),
+                Value::Arguments => {
+                    (quote!(#krate::client::Arguments), quote!(::core::result::Result::Ok(result)))
+                }
+                Value::Other(ty) => {
+                    let ok = without_self(ty.to_token_stream(), self_ty);
+                    // A type that cannot be read back is where the error points.
+                    let read = quote_spanned! {ty.span()=> #private::typed_result::<#ok>(result) };
+                    (ok, read)
+                }
+            };
+            quote! {
+                #(#cfgs)*
+                #docs
+                pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ok, #krate::Error> {
+                    let #args = #krate::client::Arguments::new();
+                    #(#pushes)*
+                    let result = #krate::client::Caller::call_arguments(&self.#session, #uri, #args).await?;
+                    #read
+                }
+            }
+        } else {
+            let ident = format_ident!("publish_{}", m.ident);
+            quote! {
+                #(#cfgs)*
+                #docs
+                pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<(), #krate::Error> {
+                    let #args = #krate::client::Arguments::new();
+                    #(#pushes)*
+                    #krate::client::Caller::publish_arguments(&self.#session, #uri, #args).await
+                }
+            }
+        }
+    });
+    let doc = format!(
+        " A typed client of the `{component}` component: one method per procedure (named after the \
+         component's method), one `publish_*` method per topic it subscribes to (exact URIs only), with \
+         the component's argument and result types. It works through any session (`S` is a \
+         `wamp::Session` or a `wamp::client::Client`), against any router; an application error comes \
+         back as a `wamp::Error`, which `Error::decode` turns back into the component's error type."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug)]
+        pub struct #name<S> {
+            #session: S,
+        }
+
+        #[allow(private_interfaces, clippy::too_many_arguments)]
+        impl<S: #krate::client::Caller> #name<S> {
+            /// A client that calls and publishes through `session`.
+            pub fn new(#session: S) -> Self {
+                #name { #session }
+            }
+
+            /// The session it goes through.
+            pub fn session(&self) -> &S {
+                &self.#session
+            }
+
+            #(#functions)*
+        }
+    }
+}
