@@ -83,3 +83,33 @@ pub fn with_kwargs<T: Serialize + ?Sized>(
 pub fn typed_result<T: DeserializeOwned>(result: crate::client::Arguments) -> Result<T, Error> {
     crate::client::from_payload(result.into_payload())
 }
+
+/// The gate of a handler with `concurrency = N`: at most `N` of its runs
+/// at once, the others waiting in arrival order.
+pub fn concurrency_gate(permits: usize) -> std::rc::Rc<tokio::sync::Semaphore> {
+    std::rc::Rc::new(tokio::sync::Semaphore::new(permits))
+}
+
+/// Waits for a place at `gate`; the place is held until the returned
+/// permit drops.
+pub async fn enter(gate: &tokio::sync::Semaphore) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    // The gate is never closed.
+    gate.acquire().await.ok()
+}
+
+/// Runs a handler with `timeout_ms = N`: dropped (its lock released)
+/// after `N` ms, failing with `wamp.error.timeout`.
+pub async fn within<T>(
+    milliseconds: u64,
+    run: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let limit = std::time::Duration::from_millis(milliseconds);
+    match tokio::time::timeout(limit, run).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Error::new(
+            crate::protocol::errors::TIMEOUT,
+            format!("the handler did not finish within its timeout_ms ({milliseconds} ms)"),
+        )
+        .of_kind(crate::ErrorKind::Timeout)),
+    }
+}

@@ -66,6 +66,23 @@ fn string(opt: &Opt) -> syn::Result<LitStr> {
     }
 }
 
+/// A whole number of at least 1 (`meaning` says what it counts).
+fn positive(opt: &Opt, meaning: &str) -> syn::Result<syn::LitInt> {
+    match &opt.value {
+        Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => match n.base10_parse::<u64>() {
+            Ok(value) if value > 0 && n.suffix().is_empty() => Ok(n.clone()),
+            _ => Err(syn::Error::new_spanned(
+                n,
+                format!("`{}` takes a whole number of at least 1: {meaning}", opt.name),
+            )),
+        },
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{}` takes a whole number of at least 1: {meaning}", opt.name),
+        )),
+    }
+}
+
 fn boolean(opt: &Opt) -> syn::Result<LitBool> {
     match &opt.value {
         Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Ok(b.clone()),
@@ -261,9 +278,20 @@ pub(crate) struct HandlerArgs {
     pub(crate) invoke: Option<Invoke>,
     /// `disclose_caller = ...` (procedures only).
     pub(crate) disclose_caller: bool,
+    /// `concurrency = N`: at most N calls or events of this handler at
+    /// once (async handlers only).
+    pub(crate) concurrency: Option<syn::LitInt>,
+    /// `timeout_ms = N`: a run of the handler is dropped after N ms
+    /// (async handlers only).
+    pub(crate) timeout_ms: Option<syn::LitInt>,
 }
 
 impl HandlerArgs {
+    /// The handler's limits.
+    pub(crate) fn limits(&self) -> crate::handler::Limits {
+        crate::handler::Limits { concurrency: self.concurrency.clone(), timeout_ms: self.timeout_ms.clone() }
+    }
+
     /// Whether the URI is a pattern, which may have empty components.
     pub(crate) fn is_pattern(&self) -> bool {
         matches!(self.match_policy, Some(Match::Prefix | Match::Wildcard))
@@ -300,8 +328,19 @@ impl HandlerArgs {
         let mut match_policy = None;
         let mut invoke = None;
         let mut disclose_caller: Option<LitBool> = None;
+        let mut concurrency = None;
+        let mut timeout_ms = None;
         for opt in options(input)? {
             match (opt.name.unraw().to_string().as_str(), kind) {
+                ("concurrency", _) => {
+                    once(&concurrency, &opt.name)?;
+                    concurrency = Some(positive(&opt, "at most this many runs of the handler at once")?);
+                }
+                ("timeout_ms", _) => {
+                    once(&timeout_ms, &opt.name)?;
+                    timeout_ms =
+                        Some(positive(&opt, "a run of the handler is dropped after this many milliseconds")?);
+                }
                 ("match", _) => {
                     once(&match_policy, &opt.name)?;
                     let value = string(&opt)?;
@@ -348,8 +387,9 @@ impl HandlerArgs {
                     return Err(syn::Error::new_spanned(
                         &opt.name,
                         format!(
-                            "`{name}` is an option of procedures: #[wamp::subscribe] takes only \
-                             `match = \"exact\" | \"prefix\" | \"wildcard\"`"
+                            "`{name}` is an option of procedures: #[wamp::subscribe] takes \
+                             `match = \"exact\" | \"prefix\" | \"wildcard\"`, `concurrency = N` and \
+                             `timeout_ms = N`"
                         ),
                     ))
                 }
@@ -358,7 +398,8 @@ impl HandlerArgs {
                         &opt.name,
                         format!(
                             "unknown option `{}`: #[wamp::procedure] takes `match = \"...\"`, \
-                             `invoke = \"...\"` and `disclose_caller = true`",
+                             `invoke = \"...\"`, `disclose_caller = true`, `concurrency = N` and \
+                             `timeout_ms = N`",
                             opt.name
                         ),
                     ))
@@ -367,7 +408,8 @@ impl HandlerArgs {
                     return Err(syn::Error::new_spanned(
                         &opt.name,
                         format!(
-                            "unknown option `{}`: #[wamp::subscribe] takes only `match = \"...\"`",
+                            "unknown option `{}`: #[wamp::subscribe] takes `match = \"...\"`, \
+                             `concurrency = N` and `timeout_ms = N`",
                             opt.name
                         ),
                     ))
@@ -379,6 +421,8 @@ impl HandlerArgs {
             match_policy,
             invoke,
             disclose_caller: disclose_caller.as_ref().is_some_and(LitBool::value),
+            concurrency,
+            timeout_ms,
         })
     }
 

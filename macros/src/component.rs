@@ -226,6 +226,25 @@ fn collect(
         let args = errors.take(handler_args(kind, &attr));
         let method = errors.take(signature::analyse(&f.sig, role));
         let (Some(args), Some(method)) = (args, method) else { continue };
+        if !method.is_async {
+            let limits = [(&args.concurrency, "concurrency"), (&args.timeout_ms, "timeout_ms")];
+            for (option, name) in limits {
+                if let Some(value) = option {
+                    let why = match name {
+                        "concurrency" => "it runs to completion at once, one call at a time",
+                        _ => "it cannot be stopped midway",
+                    };
+                    errors.push(syn::Error::new_spanned(
+                        value,
+                        format!(
+                            "`{name}` applies to `async` handlers; `{}` is not `async`, so {why} (on the \
+                             component's thread: keep it short, or make it `async`)",
+                            f.sig.ident
+                        ),
+                    ));
+                }
+            }
+        }
         let uri = settings.full_uri(&args.uri.value());
         if let Err(why) = uri::check(&uri, args.is_pattern()) {
             let shown = match &settings.prefix {
@@ -417,7 +436,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
         let cfgs = &handler.cfgs;
         match handler.kind {
             HandlerKind::Procedure => {
-                let closure = target.procedure(&handler.method);
+                let closure = target.procedure(&handler.method, &handler.args.limits());
                 let access = target.access(&handler.method);
                 procedures.push(quote! {
                     #(#cfgs)*
@@ -430,7 +449,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                 });
             }
             HandlerKind::Subscription => {
-                let closure = target.subscription(&handler.method, name, uri);
+                let closure = target.subscription(&handler.method, &handler.args.limits(), name, uri);
                 subscriptions.push(quote! {
                     #(#cfgs)*
                     #description.subscriptions.push(#krate::__private::SubscriptionSpec {

@@ -46,6 +46,12 @@ impl Names {
     }
 }
 
+/// A handler's `concurrency` and `timeout_ms` options.
+pub(crate) struct Limits {
+    pub(crate) concurrency: Option<syn::LitInt>,
+    pub(crate) timeout_ms: Option<syn::LitInt>,
+}
+
 /// What the generated code needs to know besides the method.
 pub(crate) struct Target<'a> {
     /// The path of the `wamp` crate.
@@ -270,9 +276,29 @@ impl Target<'_> {
         }
     }
 
+    /// Wraps `work` (a block that ends in the handler's `Result`) in the
+    /// handler's limits: waits for a place at its gate, then runs it
+    /// within its timeout. Returns the setup (outside the closure), the
+    /// clone (inside it) and the wrapped block.
+    fn limited(&self, limits: &Limits, work: TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+        let private = self.private();
+        let gate = Ident::new("gate", Span::mixed_site());
+        let (mut setup, mut clone, mut enter) = (quote!(), quote!(), quote!());
+        if let Some(n) = &limits.concurrency {
+            setup = quote!(let #gate = #private::concurrency_gate(#n););
+            clone = quote!(let #gate = ::std::rc::Rc::clone(&#gate););
+            enter = quote!(let _permit = #private::enter(&#gate).await;);
+        }
+        let run = match &limits.timeout_ms {
+            Some(ms) => quote!(#private::within(#ms, async move { #work }).await),
+            None => work,
+        };
+        (setup, clone, quote! {{ #enter #run }})
+    }
+
     /// The closure of a procedure. A method that is not `async` runs at
     /// once when the lock is free, and nothing is boxed.
-    pub(crate) fn procedure(&self, method: &Method) -> TokenStream {
+    pub(crate) fn procedure(&self, method: &Method, limits: &Limits) -> TokenStream {
         let krate = self.krate;
         let Names { state, payload, details, ctx, ret, value, err, .. } = self.names;
         let completion = quote!(#krate::__private::Completion);
@@ -288,9 +314,11 @@ impl Target<'_> {
         let now = (!method.is_async)
             .then(|| self.call_now(method, &locals, quote!(return #completion::Now(#finish);)));
         let call = self.call(method, &locals);
+        let (setup, clone, run) = self.limited(limits, quote! { #call #finish });
         let details_param = unused_unless(details, uses(method, Injected::CallDetails));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
+            #setup
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::CallDetails,
@@ -299,17 +327,21 @@ impl Target<'_> {
                 #read
                 #now
                 let #state = ::std::rc::Rc::clone(&#state);
-                #completion::of(async move {
-                    #call
-                    #finish
-                })
+                #clone
+                #completion::of(async move #run)
             })
         }}
     }
 
     /// The closure of an event handler; `component` and `uri` name it in
     /// the report of a failure.
-    pub(crate) fn subscription(&self, method: &Method, component: &str, uri: &str) -> TokenStream {
+    pub(crate) fn subscription(
+        &self,
+        method: &Method,
+        limits: &Limits,
+        component: &str,
+        uri: &str,
+    ) -> TokenStream {
         let krate = self.krate;
         let private = self.private();
         let Names { state, payload, details, ctx, ret, err, outcome, .. } = self.names;
@@ -345,9 +377,11 @@ impl Target<'_> {
             )
         });
         let call = self.call(method, &locals);
+        let (setup, clone, run) = self.limited(limits, quote! { #call #finish });
         let details_param = unused_unless(details, uses(method, Injected::EventDetails));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
+            #setup
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::EventDetails,
@@ -356,9 +390,9 @@ impl Target<'_> {
                 #read
                 #now
                 let #state = ::std::rc::Rc::clone(&#state);
+                #clone
                 #completion::of(async move {
-                    #call
-                    let #outcome: ::core::result::Result<(), #krate::Error> = #finish;
+                    let #outcome: ::core::result::Result<(), #krate::Error> = #run;
                     #report
                 })
             })

@@ -245,6 +245,7 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```text
 /// #[wamp::procedure("uri")]
 /// #[wamp::procedure("uri", match = "prefix", invoke = "roundrobin", disclose_caller = true)]
+/// #[wamp::procedure("uri", concurrency = 4, timeout_ms = 2000)]
 /// ```
 ///
 /// * `match`: `"exact"` (the default), `"prefix"` or `"wildcard"`; pattern
@@ -253,7 +254,12 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   callees: `"single"` (the default), `"roundrobin"`, `"random"`,
 ///   `"first"` or `"last"`;
 /// * `disclose_caller = true`: ask the router to tell the procedure who
-///   calls it (in its `CallDetails`).
+///   calls it (in its `CallDetails`);
+/// * `concurrency = N` (`async` methods): at most N runs at once, the
+///   others waiting in arrival order;
+/// * `timeout_ms = N` (`async` methods): a run that takes longer is
+///   dropped, releasing the component's lock, and the caller gets
+///   `wamp.error.timeout`.
 ///
 /// See the [crate documentation](crate) for the parameters and results.
 ///
@@ -305,7 +311,9 @@ pub fn procedure(_attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// * `match`: `"exact"` (the default), `"prefix"` or `"wildcard"`; pattern
-///   URIs may have empty components (`"com.example..updated"`).
+///   URIs may have empty components (`"com.example..updated"`);
+/// * `concurrency = N`, `timeout_ms = N` (`async` methods): as for
+///   procedures; a timeout is logged.
 ///
 /// The handler returns `()` or `Result<(), E>`; a failure (or arguments
 /// that do not fit) is logged. See the [crate documentation](crate) for
