@@ -28,6 +28,104 @@
 //! Component authors need little beyond the prelude: see
 //! [`guide::components`].
 //!
+//! ## A tour
+//!
+//! A component is a struct with a `#[wamp::component]` impl block. Its
+//! methods become procedures (`#[wamp::procedure]`), event handlers
+//! (`#[wamp::subscribe]`) and handlers of the application's own messages
+//! (`#[wamp::message]`); arguments and results go through serde. The
+//! [`Host`] runs it beside the embedded [`Router`] or against any remote
+//! router, unchanged; `client = "..."` also generates a typed client for
+//! its callers.
+//!
+//! ```no_run
+//! use wamp::prelude::*;
+//!
+//! /// What the counter can fail with, one error URI per variant.
+//! #[derive(Debug, PartialEq, wamp::Error)]
+//! #[wamp(prefix = "com.example.counter.error")]
+//! enum CounterError {
+//!     #[wamp(message = "the step must be positive")]
+//!     ZeroStep,
+//! }
+//!
+//! /// Sent by the application itself, not over WAMP.
+//! struct Reset;
+//!
+//! #[derive(Default)]
+//! struct Counter {
+//!     count: u64,
+//! }
+//!
+//! #[wamp::component(prefix = "com.example.counter", client = "CounterClient")]
+//! impl Counter {
+//!     /// `com.example.counter.add(step)`: the new count.
+//!     #[wamp::procedure("add")]
+//!     fn add(&mut self, step: u64) -> Result<u64, CounterError> {
+//!         if step == 0 {
+//!             return Err(CounterError::ZeroStep);
+//!         }
+//!         self.count += step;
+//!         Ok(self.count)
+//!     }
+//!
+//!     /// Events on `com.example.counter.cleared`.
+//!     #[wamp::subscribe("cleared")]
+//!     fn cleared(&mut self) {
+//!         self.count = 0;
+//!     }
+//!
+//!     /// `ComponentHandle::send(Reset)`: the count before.
+//!     #[wamp::message]
+//!     fn reset(&mut self, _: Reset) -> u64 {
+//!         std::mem::take(&mut self.count)
+//!     }
+//!
+//!     /// Once, before the first join: publish the count every minute.
+//!     fn on_start(&self, session: &Session) {
+//!         session.run_interval(std::time::Duration::from_secs(60), |session| async move {
+//!             let _ = session.publish("com.example.counter.tick", ()).await;
+//!         });
+//!     }
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     // Settings from wamp.toml and WAMP_* variables; the embedded router
+//!     // unless `url` names a remote one.
+//!     let host = Host::from_env().map_err(std::io::Error::other)?.add_registered();
+//!     let running = host.start().map_err(std::io::Error::other)?;
+//!     running.joined().await.map_err(std::io::Error::other)?;
+//!
+//!     // A typed caller, through any session.
+//!     let counter = CounterClient::new(running.clients()[0].clone());
+//!     let count = counter.add(5).await.map_err(std::io::Error::other)?;
+//!     match counter.add(0).await {
+//!         Err(e) => assert_eq!(e.decode::<CounterError>(), Some(CounterError::ZeroStep)),
+//!         Ok(_) => unreachable!("a zero step is refused"),
+//!     }
+//!
+//!     // The component itself, from anywhere, like an actor's address.
+//!     let handle = running.component::<Counter>().expect("the host runs a Counter");
+//!     assert_eq!(handle.send(Reset).await.map_err(std::io::Error::other)?, count);
+//!     running.shutdown().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Where to look next:
+//!
+//! | to                                             | see |
+//! |------------------------------------------------|-----|
+//! | write components: attributes, parameters, results, hooks | [`guide::components`], [`macro@component`] |
+//! | fail with typed errors, and tell failures apart | [`Error`](struct@Error), [`ErrorKind`], [`derive(Error)`](macro@Error) |
+//! | reach a component from other code; timers       | [`ComponentHandle`](component::ComponentHandle), [`Session::run_interval`] |
+//! | call and subscribe from outside a component     | [`client::Client`], [`client::ConnectOptions`] |
+//! | share a pool or settings between handlers       | [`Data`], [`Host::app_data`] |
+//! | run the router: realms, limits, auth, TLS       | [`guide::router`], [`RouterConfig`], [`guide::security`] |
+//! | serve plain WebSocket beside WAMP              | [`websocket`], [`guide::websocket`] |
+//! | see how it fits together                        | [`guide::architecture`] |
+//!
 //! ## Embedding the router in an actix-web application
 //! ```no_run
 //! use actix_web::{App, HttpServer};

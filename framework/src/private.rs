@@ -9,8 +9,9 @@ pub use crate::client::holding::{holding, Holding, StateAccess};
 pub use crate::client::session::{Completion, EventFn, ProcedureFn};
 pub use crate::component::args::ParameterReader;
 pub use crate::component::registry::{launcher, registered, ComponentEntry, Launch};
+pub use crate::component::state::StateLock;
 pub use crate::component::DataNeed;
-pub use crate::component::{ComponentState, Description, ProcedureSpec, StateLock, SubscriptionSpec};
+pub use crate::component::{ComponentState, Description, ProcedureSpec, SubscriptionSpec};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

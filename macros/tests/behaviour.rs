@@ -142,8 +142,8 @@ fn payload(args: Vec<Value>, kwargs: &[(&str, Value)]) -> Payload {
     Payload::new(args, kwargs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
 }
 
-fn describe<C: Component>(component: C) -> (Rc<wamp::component::StateLock<C>>, Description) {
-    let state = Rc::new(wamp::component::StateLock::new(component));
+fn describe<C: Component>(component: C) -> (Rc<wamp::__private::StateLock<C>>, Description) {
+    let state = Rc::new(wamp::__private::StateLock::new(component));
     let description = C::describe(state.clone());
     (state, description)
 }

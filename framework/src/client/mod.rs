@@ -144,13 +144,23 @@ impl Client {
         self.actor.send(driver::WaitJoined).await.map_err(gone)?
     }
 
-    /// Runs `f` with the session's [`Session`] on the session's thread.
-    pub async fn with_context<T, F>(&self, f: F) -> Result<T, Error>
+    /// Runs `f` with the session's [`Session`] on the session's thread and
+    /// waits for the future it returns: for what only code inside the
+    /// session can do, from anywhere.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wamp::client::Client) -> Result<(), wamp::Error> {
+    /// let id = client.with_context(|session| async move { session.session_id() }).await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    pub async fn with_context<T, F, Fut>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(Session) -> futures_util::future::LocalBoxFuture<'static, T> + Send + 'static,
+        F: FnOnce(Session) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = T> + 'static,
     {
-        self.actor.send(driver::WithContext::new(f)).await.map_err(gone)
+        let run = move |session: Session| -> LocalBoxFuture<'static, T> { Box::pin(f(session)) };
+        self.actor.send(driver::WithContext::new(run)).await.map_err(gone)
     }
 
     /// Runs `f` with the session's [`Session`] on the session's thread,

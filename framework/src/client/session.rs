@@ -604,7 +604,7 @@ impl Session {
     }
 
     /// Subscribes a raw handler (what the component macros generate).
-    pub async fn subscribe_handler(
+    pub(crate) async fn subscribe_handler(
         &self,
         topic: &str,
         options: SubscribeOptions,
@@ -640,7 +640,7 @@ impl Session {
     }
 
     /// Registers a raw handler (what the component macros generate).
-    pub async fn register_handler(
+    pub(crate) async fn register_handler(
         &self,
         procedure: &str,
         options: RegisterOptions,
@@ -662,7 +662,7 @@ impl Session {
 
     /// Registers a method of this session's component, which takes the
     /// component's state as `access` (what the component macros use).
-    pub async fn register_method(
+    pub(crate) async fn register_method(
         &self,
         procedure: &str,
         options: RegisterOptions,

@@ -10,7 +10,7 @@
 //! an embedded router or over WebSocket to any router: the component cannot
 //! tell which.
 //!
-//! The state sits behind an async read-write lock ([`StateLock`]): methods
+//! The state sits behind an async read-write lock: methods
 //! taking `&self` run concurrently, methods taking `&mut self` one at a
 //! time, in the order their calls arrived. A call from a method into its
 //! own component that would wait for the lock the caller holds (from a
@@ -23,7 +23,7 @@ pub(crate) mod data;
 mod handle;
 mod host;
 pub(crate) mod registry;
-mod state;
+pub(crate) mod state;
 
 use std::rc::Rc;
 
@@ -32,7 +32,7 @@ use futures_util::future::LocalBoxFuture;
 pub use data::{Data, DataNeed};
 pub use handle::{ComponentHandle, Receive};
 pub use host::{Host, HostConfig, RunningHost};
-pub use state::{Acquire, ReadGuard, StateLock, WriteGuard};
+use state::StateLock;
 
 use crate::auth::Identity;
 use crate::client::driver::{HookFn, Hooks, SessionActor, Start};

@@ -19,21 +19,6 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 /// A single-threaded, fair, asynchronous read/write lock.
-///
-/// ```
-/// # actix::System::new().block_on(async {
-/// use wamp::component::StateLock;
-/// let lock = StateLock::new(1);
-/// {
-///     let a = lock.read().await;
-///     let b = lock.try_read().expect("readers share");
-///     assert!(lock.try_write().is_none(), "a writer waits for readers");
-///     assert_eq!(*a + *b, 2);
-/// }
-/// *lock.write().await += 1;
-/// assert_eq!(*lock.read().await, 2);
-/// # });
-/// ```
 pub struct StateLock<T> {
     value: RefCell<T>,
     /// Readers holding (or granted) the lock.
