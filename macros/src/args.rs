@@ -284,12 +284,18 @@ pub(crate) struct HandlerArgs {
     /// `timeout_ms = N`: a run of the handler is dropped after N ms
     /// (async handlers only).
     pub(crate) timeout_ms: Option<syn::LitInt>,
+    /// `blocking = true`: run the method on the blocking thread pool.
+    pub(crate) blocking: Option<LitBool>,
 }
 
 impl HandlerArgs {
     /// The handler's limits.
     pub(crate) fn limits(&self) -> crate::handler::Limits {
-        crate::handler::Limits { concurrency: self.concurrency.clone(), timeout_ms: self.timeout_ms.clone() }
+        crate::handler::Limits {
+            concurrency: self.concurrency.clone(),
+            timeout_ms: self.timeout_ms.clone(),
+            blocking: self.blocking.as_ref().map(|b| b.span()),
+        }
     }
 
     /// Whether the URI is a pattern, which may have empty components.
@@ -330,11 +336,16 @@ impl HandlerArgs {
         let mut disclose_caller: Option<LitBool> = None;
         let mut concurrency = None;
         let mut timeout_ms = None;
+        let mut blocking: Option<LitBool> = None;
         for opt in options(input)? {
             match (opt.name.unraw().to_string().as_str(), kind) {
                 ("concurrency", _) => {
                     once(&concurrency, &opt.name)?;
                     concurrency = Some(positive(&opt, "at most this many runs of the handler at once")?);
+                }
+                ("blocking", _) => {
+                    once(&blocking, &opt.name)?;
+                    blocking = Some(boolean(&opt)?);
                 }
                 ("timeout_ms", _) => {
                     once(&timeout_ms, &opt.name)?;
@@ -388,8 +399,8 @@ impl HandlerArgs {
                         &opt.name,
                         format!(
                             "`{name}` is an option of procedures: #[wamp::subscribe] takes \
-                             `match = \"exact\" | \"prefix\" | \"wildcard\"`, `concurrency = N` and \
-                             `timeout_ms = N`"
+                             `match = \"exact\" | \"prefix\" | \"wildcard\"`, `concurrency = N`, \
+                             `timeout_ms = N` and `blocking = true`"
                         ),
                     ))
                 }
@@ -398,8 +409,8 @@ impl HandlerArgs {
                         &opt.name,
                         format!(
                             "unknown option `{}`: #[wamp::procedure] takes `match = \"...\"`, \
-                             `invoke = \"...\"`, `disclose_caller = true`, `concurrency = N` and \
-                             `timeout_ms = N`",
+                             `invoke = \"...\"`, `disclose_caller = true`, `concurrency = N`, \
+                             `timeout_ms = N` and `blocking = true`",
                             opt.name
                         ),
                     ))
@@ -409,7 +420,7 @@ impl HandlerArgs {
                         &opt.name,
                         format!(
                             "unknown option `{}`: #[wamp::subscribe] takes `match = \"...\"`, \
-                             `concurrency = N` and `timeout_ms = N`",
+                             `concurrency = N`, `timeout_ms = N` and `blocking = true`",
                             opt.name
                         ),
                     ))
@@ -423,6 +434,7 @@ impl HandlerArgs {
             disclose_caller: disclose_caller.as_ref().is_some_and(LitBool::value),
             concurrency,
             timeout_ms,
+            blocking: blocking.filter(LitBool::value),
         })
     }
 

@@ -226,7 +226,30 @@ fn collect(
         let args = errors.take(handler_args(kind, &attr));
         let method = errors.take(signature::analyse(&f.sig, role));
         let (Some(args), Some(method)) = (args, method) else { continue };
-        if !method.is_async {
+        if let Some(blocking) = &args.blocking {
+            if method.is_async {
+                errors.push(syn::Error::new_spanned(
+                    blocking,
+                    format!(
+                        "`blocking` runs a method that is not `async` on a worker thread; `{}` is `async` \
+                         and already lets others run while it awaits (call \
+                         `actix_web::rt::task::spawn_blocking` inside it for blocking work)",
+                        f.sig.ident
+                    ),
+                ));
+            }
+            if method.params.iter().any(|p| matches!(p, signature::Param::Injected { .. })) {
+                errors.push(syn::Error::new_spanned(
+                    blocking,
+                    format!(
+                        "`{}` takes a `Session`, `CallDetails` or `EventDetails`, which stay on the component's \
+                         thread: a `blocking` method takes only its arguments and `Data<T>`",
+                        f.sig.ident
+                    ),
+                ));
+            }
+        }
+        if !method.is_async && args.blocking.is_none() {
             let limits = [(&args.concurrency, "concurrency"), (&args.timeout_ms, "timeout_ms")];
             for (option, name) in limits {
                 if let Some(value) = option {

@@ -50,6 +50,8 @@ impl Names {
 pub(crate) struct Limits {
     pub(crate) concurrency: Option<syn::LitInt>,
     pub(crate) timeout_ms: Option<syn::LitInt>,
+    /// `blocking = true`, where it is written.
+    pub(crate) blocking: Option<Span>,
 }
 
 /// What the generated code needs to know besides the method.
@@ -188,6 +190,31 @@ impl Target<'_> {
         }
     }
 
+    /// For a `blocking = true` method: moves the state to the blocking
+    /// pool, calls the method there and binds its result to `ret`; a
+    /// failure to run it returns early with the error.
+    fn blocking_call(&self, method: &Method, locals: &[Ident], span: Span) -> TokenStream {
+        let Names { state, ret, err, .. } = self.names;
+        let private = self.private();
+        let ident = self.ident;
+        let this = Ident::new("this", Span::mixed_site());
+        let receiver = if method.mutable { quote!(#this) } else { quote!(&*#this) };
+        let arguments = self.arguments(method, locals);
+        let closure = quote! {
+            move |#this: &mut Self| Self::#ident(#receiver, #(#arguments),*)
+        };
+        // A component that cannot move to a worker thread is where the
+        // error points.
+        let check = quote_spanned!(span=> #private::moves_to_worker::<Self>(););
+        quote! {
+            #check
+            let #ret = match #private::blocking(&#state, #closure).await {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
+            };
+        }
+    }
+
     /// For a method that is not `async`: if the lock is free, calls the
     /// method at once, binds its result to `ret`, releases the lock and
     /// runs `then` (which returns). Otherwise falls through, with the
@@ -291,6 +318,8 @@ impl Target<'_> {
         }
         let run = match &limits.timeout_ms {
             Some(ms) => quote!(#private::within(#ms, async move { #work }).await),
+            // A blocking call returns its error early.
+            None if limits.blocking.is_some() => quote!(async move { #work }.await),
             None => work,
         };
         (setup, clone, quote! {{ #enter #run }})
@@ -311,9 +340,12 @@ impl Target<'_> {
                 self.match_result(ok, err_ty.as_deref(), whole)
             }
         };
-        let now = (!method.is_async)
+        let now = (!method.is_async && limits.blocking.is_none())
             .then(|| self.call_now(method, &locals, quote!(return #completion::Now(#finish);)));
-        let call = self.call(method, &locals);
+        let call = match limits.blocking {
+            Some(span) => self.blocking_call(method, &locals, span),
+            None => self.call(method, &locals),
+        };
         let (setup, clone, run) = self.limited(limits, quote! { #call #finish });
         let details_param = unused_unless(details, uses(method, Injected::CallDetails));
         quote! {{
@@ -365,7 +397,7 @@ impl Target<'_> {
                 self.match_result(quote!(::core::result::Result::Ok(#value)), err_ty.as_deref(), whole)
             }
         };
-        let now = (!method.is_async).then(|| {
+        let now = (!method.is_async && limits.blocking.is_none()).then(|| {
             self.call_now(
                 method,
                 &locals,
@@ -376,7 +408,10 @@ impl Target<'_> {
                 },
             )
         });
-        let call = self.call(method, &locals);
+        let call = match limits.blocking {
+            Some(span) => self.blocking_call(method, &locals, span),
+            None => self.call(method, &locals),
+        };
         let (setup, clone, run) = self.limited(limits, quote! { #call #finish });
         let details_param = unused_unless(details, uses(method, Injected::EventDetails));
         quote! {{

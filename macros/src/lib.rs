@@ -259,7 +259,12 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   others waiting in arrival order;
 /// * `timeout_ms = N` (`async` methods): a run that takes longer is
 ///   dropped, releasing the component's lock, and the caller gets
-///   `wamp.error.timeout`.
+///   `wamp.error.timeout`;
+/// * `blocking = true` (methods that are not `async`): the method runs on
+///   the blocking thread pool, with the state moved there and back (the
+///   component must be `Default` and `Send`), so the component's thread,
+///   and an embedded router's, keeps going; it takes no `Session` or
+///   `CallDetails`.
 ///
 /// See the [crate documentation](crate) for the parameters and results.
 ///
@@ -312,8 +317,9 @@ pub fn procedure(_attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// * `match`: `"exact"` (the default), `"prefix"` or `"wildcard"`; pattern
 ///   URIs may have empty components (`"com.example..updated"`);
-/// * `concurrency = N`, `timeout_ms = N` (`async` methods): as for
-///   procedures; a timeout is logged.
+/// * `concurrency = N`, `timeout_ms = N` (`async` methods) and
+///   `blocking = true` (the others): as for procedures; a timeout is
+///   logged.
 ///
 /// The handler returns `()` or `Result<(), E>`; a failure (or arguments
 /// that do not fit) is logged. See the [crate documentation](crate) for

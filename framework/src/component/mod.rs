@@ -19,6 +19,7 @@
 //! [`StateAccess`]).
 
 pub(crate) mod args;
+pub(crate) mod blocking;
 pub(crate) mod data;
 mod handle;
 mod host;
