@@ -41,6 +41,24 @@ fn without_self(tokens: TokenStream, self_ty: &Type) -> TokenStream {
         .collect()
 }
 
+/// What a caller reads a `'static` reference result into: `String` for
+/// `&'static str`, a `Vec` for a slice, the value for anything else.
+fn owned(ty: &Type) -> TokenStream {
+    match ty {
+        Type::Reference(r) => match &*r.elem {
+            Type::Path(p) if p.path.is_ident("str") => quote!(::std::string::String),
+            Type::Slice(slice) => {
+                let elem = &slice.elem;
+                quote!(::std::vec::Vec<#elem>)
+            }
+            other => other.to_token_stream(),
+        },
+        Type::Group(g) => owned(&g.elem),
+        Type::Paren(p) => owned(&p.elem),
+        other => other.to_token_stream(),
+    }
+}
+
 /// The client type and its methods.
 pub(crate) fn generate(
     krate: &TokenStream,
@@ -94,7 +112,7 @@ pub(crate) fn generate(
                     (quote!(#krate::client::Arguments), quote!(::core::result::Result::Ok(result)))
                 }
                 Value::Other(ty) => {
-                    let ok = without_self(ty.to_token_stream(), self_ty);
+                    let ok = without_self(owned(ty).to_token_stream(), self_ty);
                     // A type that cannot be read back is where the error points.
                     let read = quote_spanned! {ty.span()=> #private::typed_result::<#ok>(result) };
                     (ok, read)

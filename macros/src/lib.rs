@@ -72,7 +72,7 @@
 //! | a procedure returns | the caller receives                                  |
 //! |---------------------|------------------------------------------------------|
 //! | `()`                | no arguments                                         |
-//! | `T: Serialize`      | one positional argument (none for `()` or `None`)    |
+//! | `T: Serialize`      | one positional argument (none for `()` or `None`); a reference only if `'static` (`&'static str`) |
 //! | `Arguments`        | its `args` and `kwargs`, as they are                 |
 //! | `Result<T, E>`      | as `T` (or `Arguments`) for `Ok`; for `Err`, the error `E: Into<wamp::Error>` |
 //!

@@ -198,6 +198,15 @@ fn value(ty: &Type) -> Value {
     }
 }
 
+/// The type as a reference that may borrow from the component: any
+/// reference but a `'static` one.
+fn borrowed(ty: &Type) -> Option<&syn::TypeReference> {
+    match plain(ty) {
+        Type::Reference(r) if !matches!(&r.lifetime, Some(l) if l.ident == "static") => Some(r),
+        _ => None,
+    }
+}
+
 /// The first `impl Trait` in the type, if any.
 fn has_impl_trait(ty: &Type) -> Option<&Type> {
     match ty {
@@ -234,7 +243,7 @@ fn output(sig: &Signature, role: Role) -> syn::Result<Output> {
         return Err(error(found, format!("`impl Trait` return types are not supported{hint}")));
     }
     if role == Role::Message {
-        if let Type::Reference(_) = plain(ty) {
+        if borrowed(ty).is_some() {
             return Err(error(
                 ty,
                 "a message handler cannot return a reference: the component is locked only while the \
@@ -265,7 +274,7 @@ fn output(sig: &Signature, role: Role) -> syn::Result<Output> {
     };
     let out = result.unwrap_or_else(|| Output::Plain(value(ty)));
     if let Output::Plain(Value::Other(v)) | Output::Result { ok: Value::Other(v), .. } = &out {
-        if let Type::Reference(r) = plain(v) {
+        if let Some(r) = borrowed(v) {
             let owned = match plain(&r.elem) {
                 Type::Path(p) if p.path.is_ident("str") => "`String`",
                 Type::Slice(_) => "a `Vec`",

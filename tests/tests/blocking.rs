@@ -49,8 +49,8 @@ struct Pinger;
 #[wamp::component(prefix = "com.test.pinger", inventory = false)]
 impl Pinger {
     #[wamp::procedure("ping")]
-    fn ping(&self) -> String {
-        "pong".into()
+    fn ping(&self) -> &'static str {
+        "pong"
     }
 }
 

@@ -62,6 +62,11 @@ impl Shop {
         Receipt { item, quantity: quantity.unwrap_or(1), express: delivery.express }
     }
 
+    #[wamp::procedure("motto")]
+    fn motto(&self) -> &'static str {
+        "open every day"
+    }
+
     #[wamp::procedure("items")]
     fn items(&self) -> Vec<String> {
         self.stock.iter().map(|(name, ..)| name.clone()).collect()
@@ -122,6 +127,8 @@ async fn check(url: &str, realm: &str) {
     assert_eq!(receipt, Receipt { item: "desk".into(), quantity: 3, express: true });
     let receipt = shop.order("lamp".into(), None, Delivery { express: false, note: Some("ring".into()) });
     assert_eq!(receipt.await.unwrap().quantity, 1);
+    let motto: String = shop.motto().await.unwrap();
+    assert_eq!(motto, "open every day", "a 'static reference is read back owned");
     assert_eq!(shop.inventory().await.unwrap().get_kw::<usize>("lines").unwrap(), 2);
 
     shop.publish_restocked("chair".into(), 4).await.unwrap();
