@@ -35,6 +35,7 @@
 //! | `workers` | `0` (one per core) | `WAMP_WORKERS` |
 //! | `tls_cert` | none (plain `ws://`) | `WAMP_TLS_CERT` |
 //! | `tls_key` | none | `WAMP_TLS_KEY` |
+//! | `tls_handshake_timeout_ms` | `3000` | `WAMP_TLS_HANDSHAKE_TIMEOUT_MS` |
 //! | `allowed_origins` | `["*"]` (any) | `WAMP_ALLOWED_ORIGINS` (comma-separated) |
 //! | `max_auth_failures` | `10` (0: no limit) | `WAMP_MAX_AUTH_FAILURES` |
 //! | `auth_failure_window_secs` | `60` | `WAMP_AUTH_FAILURE_WINDOW_SECS` |
@@ -234,6 +235,9 @@ pub struct RouterConfig {
     pub tls_cert: Option<String>,
     /// A PEM file with the private key of `tls_cert`.
     pub tls_key: Option<String>,
+    /// Milliseconds a new connection has to finish its TLS handshake
+    /// before the standalone server drops it (with TLS on).
+    pub tls_handshake_timeout_ms: u64,
     /// The web origins whose pages may open a WebSocket to the endpoint
     /// (exact origins such as `https://app.example.com`, or patterns with
     /// `*` standing for any text); `*` alone accepts all. Requests without an `Origin` header always pass.
@@ -280,6 +284,7 @@ impl Default for RouterConfig {
             max_connections_per_address: 10_000,
             tls_cert: None,
             tls_key: None,
+            tls_handshake_timeout_ms: 3_000,
             allowed_origins: vec!["*".into()],
             max_auth_failures: 10,
             auth_failure_window_secs: 60,
@@ -435,6 +440,11 @@ impl RouterConfig {
     /// How long a new connection has to join.
     pub fn hello_timeout(&self) -> Duration {
         Duration::from_secs(self.hello_timeout_secs)
+    }
+
+    /// `tls_handshake_timeout_ms` as a duration (at least a millisecond).
+    pub fn tls_handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.tls_handshake_timeout_ms.max(1))
     }
 
     /// How long a shutdown waits for sessions.

@@ -125,3 +125,59 @@ async fn a_pinned_certificate_is_trusted_without_a_ca_and_nothing_else_is() {
     assert!(error.to_string().contains("not one of the pinned certificates"), "{error}");
     assert!(error.to_string().contains(&pin), "the error names the certificate it saw: {error}");
 }
+
+/// A connection that opens TCP and never starts its TLS handshake is
+/// dropped after `tls_handshake_timeout_ms`, not held.
+#[actix_web::test]
+async fn a_connection_that_never_finishes_its_tls_handshake_is_dropped() {
+    use tokio::io::AsyncReadExt as _;
+
+    let ca = TestCa::new();
+    let cert = ca.server("router", false);
+    let router = TestRouter::with_config(RouterConfig {
+        tls_cert: Some(cert.cert_file.display().to_string()),
+        tls_key: Some(cert.key_file.display().to_string()),
+        tls_handshake_timeout_ms: 300,
+        ..RouterConfig::default()
+    });
+    let address = router.url.trim_start_matches("wss://").split('/').next().unwrap().to_owned();
+    let mut silent = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let began = Instant::now();
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(10), silent.read(&mut buffer)).await;
+    let waited = began.elapsed();
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "the server closed the connection: {read:?}");
+    assert!(waited >= Duration::from_millis(250), "not before the timeout: {waited:?}");
+    assert!(waited < Duration::from_secs(3), "soon after it: {waited:?}");
+}
+
+/// Our client gives up an attempt at a server that accepts TCP and then
+/// says nothing (no TLS handshake, no upgrade answer) after
+/// `connect_timeout`, instead of waiting forever.
+#[actix_web::test]
+async fn our_client_gives_up_on_a_server_that_never_answers() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    let held = actix_web::rt::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    for url in [format!("wss://{address}/ws"), format!("ws://{address}/ws")] {
+        let options = ConnectOptions {
+            reconnect: wamp::client::ReconnectPolicy::off(),
+            connect_timeout: Duration::from_millis(300),
+            ..ConnectOptions::new(&url, "realm1")
+        };
+        let began = Instant::now();
+        let error = tokio::time::timeout(Duration::from_secs(10), Client::connect(options))
+            .await
+            .expect("the attempt ends by itself")
+            .unwrap_err();
+        assert_eq!(error.kind(), wamp::ErrorKind::Transport, "{error}");
+        assert!(error.to_string().contains("connect_timeout"), "{url}: {error}");
+        assert!(began.elapsed() >= Duration::from_millis(250), "{url}: not before the timeout");
+    }
+    held.abort();
+}

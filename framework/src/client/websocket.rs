@@ -110,6 +110,11 @@ pub struct ConnectOptions {
     /// The HTTP proxy to tunnel through (by default the one the
     /// environment names: `HTTPS_PROXY` / `HTTP_PROXY`, `NO_PROXY`).
     pub proxy: super::proxy::Proxy,
+    /// How long one connection attempt may take, from opening TCP (or the
+    /// proxy tunnel) through the TLS handshake and the WebSocket upgrade
+    /// to WELCOME; an attempt that takes longer counts as failed (and is
+    /// retried as the reconnect policy says). 10 seconds by default.
+    pub connect_timeout: Duration,
 }
 
 impl ConnectOptions {
@@ -127,6 +132,7 @@ impl ConnectOptions {
             tls_ca: Vec::new(),
             tls_pins: Vec::new(),
             proxy: super::proxy::Proxy::default(),
+            connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -164,7 +170,15 @@ pub async fn run(
     let mut failures = 0u32;
     loop {
         let attempt = tokio::select! {
-            attempt = connect(&options) => attempt,
+            attempt = tokio::time::timeout(options.connect_timeout, connect(&options)) => {
+                attempt.unwrap_or_else(|_| {
+                    Err(Ended::Retry(format!(
+                        "no WELCOME from {} within {} ms (connect_timeout)",
+                        options.url,
+                        options.connect_timeout.as_millis()
+                    )))
+                })
+            }
             () = leave_requested(&mut outgoing) => return,
         };
         let ended = match attempt {

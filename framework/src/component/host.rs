@@ -55,6 +55,9 @@ pub struct HostConfig {
     /// SHA-256 fingerprints of the only certificates to trust for a
     /// `wss://` router (see [`ConnectOptions::tls_pins`]).
     pub tls_pins: Vec<String>,
+    /// Milliseconds one attempt to reach a remote router may take, up to
+    /// WELCOME (see [`ConnectOptions::connect_timeout`]).
+    pub connect_timeout_ms: u64,
     /// How remote sessions authenticate (the `[auth]` table; see
     /// [`CredentialSettings`]). Embedded components need none: they join
     /// with the role `trusted`.
@@ -84,6 +87,7 @@ impl Default for HostConfig {
             reconnect: ReconnectPolicy::default(),
             tls_ca: None,
             tls_pins: Vec::new(),
+            connect_timeout_ms: 10_000,
             auth: CredentialSettings::default(),
             component_roles: Default::default(),
             router: RouterConfig::default(),
@@ -287,6 +291,7 @@ impl Host {
                         max_message_size: config.router.max_message_size,
                         tls_ca: config.tls_ca.iter().map(Into::into).collect(),
                         tls_pins: config.tls_pins.clone(),
+                        connect_timeout: std::time::Duration::from_millis(config.connect_timeout_ms.max(1)),
                         credentials: credentials.clone(),
                         ..ConnectOptions::new(url.clone(), realm)
                     };

@@ -48,7 +48,10 @@ impl Server {
             // TCP connection at once (RFC 6455, 7.1.1) rather than linger
             // for the client to.
             .client_disconnect_timeout(std::time::Duration::ZERO)
-            .shutdown_timeout(config.shutdown_grace_secs.max(1));
+            .shutdown_timeout(config.shutdown_grace_secs.max(1))
+            // A connection that does not finish its TLS handshake in time
+            // is dropped (with TLS on).
+            .tls_handshake_timeout(config.tls_handshake_timeout());
         if config.workers > 0 {
             http = http.workers(config.workers);
         }
