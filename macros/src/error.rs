@@ -11,6 +11,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Data, DeriveInput, Fields, LitStr};
 
+use crate::handler::respan;
 use crate::{paths, uri};
 
 /// The settings of one `#[wamp(...)]` attribute.
@@ -204,11 +205,11 @@ fn into_arm(ty: &syn::Ident, v: &Variant, krate: &TokenStream, private: &TokenSt
         }
         Fields::Unnamed(fields) => {
             let names: Vec<_> = (0..fields.unnamed.len()).map(|i| format_ident!("field{i}")).collect();
-            let values = fields
-                .unnamed
-                .iter()
-                .zip(&names)
-                .map(|(f, name)| quote_spanned!(f.ty.span()=> #private::to_arg(&#name)));
+            let values = fields.unnamed.iter().zip(&names).map(|(f, name)| {
+                let private = respan(private, f.ty.span());
+                let name = syn::Ident::new(&name.to_string(), f.ty.span());
+                quote_spanned!(f.ty.span()=> #private::to_arg(&#name))
+            });
             quote! {
                 #ty::#ident(#(#names),*) => {
                     #krate::Error::with_payload(#uri, ::std::vec![#(#values),*], #private::Dict::new())
@@ -221,6 +222,7 @@ fn into_arm(ty: &syn::Ident, v: &Variant, krate: &TokenStream, private: &TokenSt
             let inserts = fields.named.iter().zip(&names).map(|(f, name)| {
                 let key = unraw(name);
                 let ty = &f.ty;
+                let private = respan(private, ty.span());
                 quote_spanned!(ty.span()=> kwargs.insert(::std::string::String::from(#key), #private::to_arg::<#ty>(&#name));)
             });
             quote! {
@@ -239,11 +241,10 @@ fn from_arm(ty: &syn::Ident, v: &Variant, private: &TokenStream) -> TokenStream 
     match &v.fields {
         Fields::Unit => quote!(#uri => ::core::option::Option::Some(#ty::#ident),),
         Fields::Unnamed(fields) => {
-            let values = fields
-                .unnamed
-                .iter()
-                .enumerate()
-                .map(|(i, f)| quote_spanned!(f.ty.span()=> #private::from_arg(error.args.get(#i))?));
+            let values = fields.unnamed.iter().enumerate().map(|(i, f)| {
+                let private = respan(private, f.ty.span());
+                quote_spanned!(f.ty.span()=> #private::from_arg(error.args.get(#i))?)
+            });
             quote!(#uri => ::core::option::Option::Some(#ty::#ident(#(#values),*)),)
         }
         Fields::Named(fields) => {
@@ -251,6 +252,7 @@ fn from_arm(ty: &syn::Ident, v: &Variant, private: &TokenStream) -> TokenStream 
                 let name = f.ident.as_ref()?;
                 let key = unraw(name);
                 let ty = &f.ty;
+                let private = respan(private, ty.span());
                 Some(quote_spanned!(ty.span()=> #name: #private::from_arg::<#ty>(error.kwargs.get(#key))?))
             });
             quote!(#uri => ::core::option::Option::Some(#ty::#ident { #(#values),* }),)

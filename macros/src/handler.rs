@@ -497,7 +497,7 @@ impl Target<'_> {
 
 /// The same tokens with another span (for paths whose resolution does not
 /// depend on their span: `crate`, `::wamp`).
-fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
     tokens
         .clone()
         .into_iter()
