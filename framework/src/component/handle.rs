@@ -71,7 +71,7 @@ impl<C: Component> ComponentHandle<C> {
     /// Fails a request that a method of this same component makes and
     /// waits for, when the method holds the state in a way the request
     /// must wait for: it could never be answered.
-    fn refuse_self_deadlock(&self, needs: StateAccess, what: &str) -> Result<(), Error> {
+    fn refuse_self_deadlock(&self, needs: StateAccess, what: impl FnOnce() -> String) -> Result<(), Error> {
         match holding::held_by_session(self.client.identity()) {
             Some(held) if held.excludes(needs) => Err(Error::new(
                 errors::CANCELED,
@@ -82,6 +82,7 @@ impl<C: Component> ComponentHandle<C> {
                      directly",
                     needs.receiver(),
                     held.receiver(),
+                    what = what(),
                     component = C::name(),
                 ),
             )
@@ -124,15 +125,8 @@ impl<C: Component> ComponentHandle<C> {
         M: Send + 'static,
         <C as Receive<M>>::Reply: Send + 'static,
     {
-        self.refuse_self_deadlock(C::ACCESS, &format!("the message `{}`", std::any::type_name::<M>()))?;
-        self.client
-            .with_context(move |ctx| {
-                Box::pin(async move {
-                    let state = state_of::<C>(&ctx)?;
-                    contained_future(C::receive(state, message, ctx)).await?
-                })
-            })
-            .await?
+        self.refuse_self_deadlock(C::ACCESS, || format!("the message `{}`", std::any::type_name::<M>()))?;
+        self.client.with_context(move |ctx| receive::<C, M>(ctx, message)).await?
     }
 
     /// Sends `message` without waiting for the answer, as `Addr::do_send`
@@ -145,11 +139,7 @@ impl<C: Component> ComponentHandle<C> {
     {
         self.client.with_context_detached(move |ctx| {
             Box::pin(async move {
-                let outcome = match state_of::<C>(&ctx) {
-                    Ok(state) => contained_future(C::receive(state, message, ctx)).await.and_then(|r| r),
-                    Err(e) => Err(e),
-                };
-                if let Err(error) = outcome {
+                if let Err(error) = receive::<C, M>(ctx, message).await {
                     tracing::warn!(component = C::name(), %error, "a message handler failed");
                 }
             })
@@ -161,7 +151,7 @@ impl<C: Component> ComponentHandle<C> {
         &self,
         f: impl FnOnce(&C) -> R + Send + 'static,
     ) -> Result<R, Error> {
-        self.refuse_self_deadlock(StateAccess::Read, "`read`")?;
+        self.refuse_self_deadlock(StateAccess::Read, || "`read`".to_owned())?;
         self.client
             .with_context(move |ctx| {
                 Box::pin(async move {
@@ -178,7 +168,7 @@ impl<C: Component> ComponentHandle<C> {
         &self,
         f: impl FnOnce(&mut C) -> R + Send + 'static,
     ) -> Result<R, Error> {
-        self.refuse_self_deadlock(StateAccess::Write, "`write`")?;
+        self.refuse_self_deadlock(StateAccess::Write, || "`write`".to_owned())?;
         self.client
             .with_context(move |ctx| {
                 Box::pin(async move {
@@ -222,6 +212,13 @@ impl Session {
         self.attached::<super::StateLock<C>>()?;
         self.client().map(ComponentHandle::new)
     }
+}
+
+/// Runs the component's handler of `message` on its thread, a panic
+/// turned into an error.
+async fn receive<C: Receive<M>, M>(ctx: Session, message: M) -> Result<C::Reply, Error> {
+    let state = state_of::<C>(&ctx)?;
+    contained_future(C::receive(state, message, ctx)).await?
 }
 
 fn state_of<C: Component>(ctx: &Session) -> Result<ComponentState<C>, Error> {
