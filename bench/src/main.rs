@@ -7,12 +7,14 @@
 //! cargo run --release -p wamp-bench            # the whole suite, a Markdown report on stdout
 //! cargo run --release -p wamp-bench -- --duration 10 --idle 10000
 //! cargo run --release -p wamp-bench -- --suite patterns   # unrelated patterns against exact routing
+//! cargo run --release -p wamp-bench -- --suite compression   # permessage-deflate against none
 //! ```
 //!
 //! The router and the echo server each run in a child process with one
 //! worker thread; the load runs on one thread of this process. On a 2-core
 //! machine that gives the server one core and the load the other.
 
+mod compression;
 mod inproc;
 mod load;
 mod patterns;
@@ -77,6 +79,8 @@ enum Suite {
     /// Exact routing on the realm core, with and without 10,000 unrelated
     /// patterns and registrations.
     Patterns,
+    /// permessage-deflate: bytes and CPU per message against none.
+    Compression,
 }
 
 #[derive(Subcommand, Debug)]
@@ -136,6 +140,9 @@ fn main() -> Result<(), BoxError> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let local = tokio::task::LocalSet::new();
         return local.block_on(&runtime, run_soak(config, server_core));
+    }
+    if cli.suite == Suite::Compression {
+        return run_compression(&cli);
     }
     if cli.suite == Suite::Patterns {
         let figures = patterns::run(Duration::from_secs(cli.duration), cli.rounds)?;
@@ -597,6 +604,56 @@ async fn remote_components(
         }
     }
     Ok(rows)
+}
+
+/// The compression suite: its own table, one row per message and setting.
+fn run_compression(cli: &Cli) -> Result<(), BoxError> {
+    let duration = Duration::from_secs(cli.duration.max(1));
+    println!("| message | serializer | compression | bytes/msg | of uncompressed | server write ns/msg | × uncompressed | client inflate ns/msg |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let settings = compression::settings();
+    for sample in compression::samples() {
+        // The median of the rounds, per figure.
+        let mut figures = Vec::new();
+        for setting in &settings {
+            let mut rounds = Vec::new();
+            for _ in 0..cli.rounds.max(1) {
+                rounds.push(compression::measure(&sample, setting, duration)?);
+            }
+            let median = |f: fn(&compression::Figures) -> f64| {
+                let mut v: Vec<f64> = rounds.iter().map(f).collect();
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            figures.push((median(|f| f.bytes), median(|f| f.write_ns), median(|f| f.inflate_ns)));
+        }
+        let (base_bytes, base_ns, _) = figures[0];
+        for (setting, (bytes, write_ns, inflate_ns)) in settings.iter().zip(figures) {
+            let inflate = if inflate_ns > 0.0 { format!("{inflate_ns:.0}") } else { "-".into() };
+            println!(
+                "| {} | {:?} | {} | {:.0} | {:.1}% | {:.0} | {:.1} | {} |",
+                sample.name,
+                sample.serializer,
+                setting.name,
+                bytes,
+                bytes / base_bytes * 100.0,
+                write_ns,
+                write_ns / base_ns,
+                inflate
+            );
+        }
+    }
+    let connections = 300;
+    println!();
+    println!("| compression | resident memory per connection ({connections} connections, one message of each kind sent) |");
+    println!("|---|---|");
+    let mut kept = Vec::new();
+    for setting in &settings {
+        let (bytes, wires) = compression::memory_per_connection(setting, connections)?;
+        kept.push(wires);
+        println!("| {} | {:.1} KiB |", setting.name, bytes / 1024.0);
+    }
+    Ok(())
 }
 
 fn print_rows(rows: Vec<Row>) {

@@ -66,6 +66,7 @@ use crate::router::broker::retained::RetentionLimits;
 use crate::router::flow::FlowSettings;
 pub use crate::router::flow::StallPolicy;
 use crate::router::realm::{RealmSettings, SessionLimits};
+use crate::websocket::Compression;
 
 /// A realm the router serves. The optional settings override the
 /// router-wide ones of the same name for this realm; the authentication
@@ -248,6 +249,18 @@ pub struct RouterConfig {
     pub max_auth_failures: u32,
     /// The window of `max_auth_failures`, in seconds.
     pub auth_failure_window_secs: u64,
+    /// Accept permessage-deflate (RFC 7692) from clients that offer it.
+    /// Off by default: it costs CPU per message and receiver, and memory
+    /// per connection (see [`crate::websocket::Compression`]).
+    pub compression: bool,
+    /// The zlib level of compressed messages, 0 to 9.
+    pub compression_level: u32,
+    /// The base-2 logarithm of the largest window the router compresses
+    /// with, 9 to 15 (each compressing connection holds about 350 KiB at
+    /// 15, 230 KiB at 9).
+    pub compression_window_bits: u8,
+    /// Messages shorter than this many bytes are sent uncompressed.
+    pub compression_min_size: usize,
 }
 
 impl Default for RouterConfig {
@@ -288,6 +301,10 @@ impl Default for RouterConfig {
             allowed_origins: vec!["*".into()],
             max_auth_failures: 10,
             auth_failure_window_secs: 60,
+            compression: false,
+            compression_level: Compression::default().level,
+            compression_window_bits: Compression::default().window_bits,
+            compression_min_size: Compression::default().min_size,
         }
     }
 }
@@ -310,6 +327,9 @@ pub enum ConfigError {
     /// A realm's authentication settings are unusable.
     #[error("invalid authentication settings: {0}")]
     Auth(#[from] auth::AuthConfigError),
+    /// A setting is out of its range.
+    #[error("invalid router settings: {0}")]
+    OutOfRange(String),
 }
 
 /// The `WAMP_*` variables, with the list settings read as comma-separated
@@ -350,6 +370,7 @@ impl RouterConfig {
         }
         let settings = builder.add_source(env.try_parsing(true)).build()?;
         let config: RouterConfig = settings.try_deserialize()?;
+        config.compression().validate().map_err(ConfigError::OutOfRange)?;
         config.check_auth()?;
         Ok(config)
     }
@@ -450,6 +471,16 @@ impl RouterConfig {
     /// How long a shutdown waits for sessions.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The endpoint's permessage-deflate settings.
+    pub fn compression(&self) -> Compression {
+        Compression {
+            enabled: self.compression,
+            level: self.compression_level,
+            window_bits: self.compression_window_bits,
+            min_size: self.compression_min_size,
+        }
     }
 }
 

@@ -34,3 +34,61 @@ pub fn realm(router: &crate::Router, name: &str) -> Result<RealmHandle, crate::r
 pub fn local_identity(name: &str) -> crate::auth::Identity {
     crate::component::local_identity(name)
 }
+
+/// One WebSocket connection's work per message, without a socket: the
+/// frames the server writes, exactly as they would go on the wire, and
+/// the inflating a client does with the compressed ones.
+pub struct Wire {
+    writer: crate::transport::ws::Writer,
+    body: crate::transport::ws::Body,
+    inflater: Option<crate::transport::ws::Inflater>,
+}
+
+impl Wire {
+    /// A connection whose client offered `offer` (a
+    /// `Sec-WebSocket-Extensions` value), served with `compression`.
+    pub fn new(compression: &crate::websocket::Compression, offer: Option<&str>) -> Self {
+        let (writer, body, inflater) = crate::transport::ws::detached(compression, offer);
+        Wire { writer, body, inflater }
+    }
+
+    /// Whether permessage-deflate was agreed.
+    pub fn compressing(&self) -> bool {
+        self.inflater.is_some()
+    }
+
+    /// Writes `message` as the server would; returns the frame's bytes.
+    pub fn write(
+        &mut self,
+        serializer: crate::protocol::Serializer,
+        message: &crate::protocol::Message,
+    ) -> Result<bytes::BytesMut, String> {
+        use futures_util::Stream as _;
+        self.writer.message(serializer, message).map_err(|e| e.to_string())?;
+        let mut frame = bytes::BytesMut::new();
+        let mut cx = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
+        while let std::task::Poll::Ready(Some(Ok(chunk))) =
+            std::pin::Pin::new(&mut self.body).poll_next(&mut cx)
+        {
+            frame.extend_from_slice(&chunk);
+        }
+        Ok(frame)
+    }
+
+    /// Inflates a compressed frame written by [`Wire::write`] (frames must
+    /// come in the order they were written); returns the message.
+    pub fn inflate(&mut self, frame: &[u8]) -> Result<Vec<u8>, String> {
+        let inflater = self.inflater.as_mut().ok_or("the connection does not compress")?;
+        let header = match frame.get(1).map(|b| b & 0x7F) {
+            Some(126) => 4,
+            Some(127) => 10,
+            Some(_) => 2,
+            None => return Err("no frame".into()),
+        };
+        let payload = frame.get(header..).ok_or("a cut frame")?;
+        let mut out = Vec::new();
+        inflater.inflate(payload, &mut out, usize::MAX - 1).map_err(|e| e.to_string())?;
+        inflater.finish(&mut out, usize::MAX - 1).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+}

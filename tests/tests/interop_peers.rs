@@ -100,3 +100,56 @@ fn autobahn_js_msgpack() {
     let router = strict_router();
     run_peer(node(&peer_js_dir(), &router.url, "msgpack"), "AutobahnJS over MessagePack");
 }
+
+/// The router with permessage-deflate on: the same checks, every message
+/// compressed both ways, and one more check that each connection
+/// negotiated it.
+fn compressing_router() -> TestRouter {
+    TestRouter::with_config(RouterConfig {
+        uri_check: UriPolicy::Strict,
+        compression: true,
+        // Every message but the tiniest goes through the compressor.
+        compression_min_size: 16,
+        ..RouterConfig::default()
+    })
+}
+
+#[test]
+fn autobahn_python_compressed() {
+    let router = compressing_router();
+    let script = workspace_root().join("tests/peers/python/interop.py");
+    for serializer in ["json", "msgpack"] {
+        let mut command = python(&script, &router.url, serializer);
+        command.env("WAMP_TEST_DEFLATE", "1");
+        run_checks(command, &format!("AutobahnPython compressed over {serializer}"), CHECKS + 1);
+    }
+}
+
+#[test]
+fn autobahn_js_compressed() {
+    let router = compressing_router();
+    for serializer in ["json", "msgpack"] {
+        let mut command = node(&peer_js_dir(), &router.url, serializer);
+        command.env("WAMP_TEST_DEFLATE", "1");
+        run_checks(command, &format!("AutobahnJS compressed over {serializer}"), CHECKS + 1);
+    }
+}
+
+#[test]
+fn without_compression_the_deflate_check_fails() {
+    // The check is real: against the default router it does not pass.
+    let router = strict_router();
+    let script = workspace_root().join("tests/peers/python/interop.py");
+    let mut command = python(&script, &router.url, "json");
+    command.env("WAMP_TEST_DEFLATE", "1");
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("FAIL permessage-deflate in use"), "{stdout}");
+    let mut command = node(&peer_js_dir(), &router.url, "json");
+    command.env("WAMP_TEST_DEFLATE", "1");
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("FAIL permessage-deflate in use"), "{stdout}");
+}

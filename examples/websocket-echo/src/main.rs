@@ -8,7 +8,8 @@
 //!
 //! The router's settings (`wamp.toml`, `WAMP_*` variables) apply to both
 //! endpoints: the listening address, the message size limit, the
-//! keepalive, the allowed origins, and TLS (`WAMP_TLS_CERT` and
+//! keepalive, the allowed origins, permessage-deflate
+//! (`WAMP_COMPRESSION=true`), and TLS (`WAMP_TLS_CERT` and
 //! `WAMP_TLS_KEY`: both endpoints then serve `wss://`).
 
 use actix_web::{App, HttpServer};
@@ -37,7 +38,8 @@ async fn main() -> std::io::Result<()> {
     let settings = websocket::Settings::default()
         .max_message_size(config.max_message_size)
         .keepalive(config.ping_interval(), config.ping_timeout())
-        .allowed_origins(&config.allowed_origins);
+        .allowed_origins(&config.allowed_origins)
+        .compression(config.compression());
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(
             wamp::transport::tls::server_config(cert.as_ref(), key.as_ref())

@@ -98,8 +98,14 @@ async fn upgrade(
                 .body(format!("{refused}\n")));
         }
     };
-    let limit = router.config().max_message_size;
-    let (response, reader, writer) = ws::accept(&req, body, Some(serializer.subprotocol()), limit)?;
+    let config = router.config();
+    let (response, reader, writer) = ws::accept(
+        &req,
+        body,
+        Some(serializer.subprotocol()),
+        config.max_message_size,
+        &config.compression(),
+    )?;
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let span = tracing::info_span!(
         "session",

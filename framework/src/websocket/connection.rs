@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::handler::{Closed, WebSocketHandler, WebSocketMessage};
 use super::socket::{Command, Socket, HANDLE_QUEUE};
+use super::Compression;
 use crate::transport::origin::AllowedOrigins;
 use crate::transport::ws::{self, Incoming, ReadError, Reader};
 
@@ -32,6 +33,8 @@ pub struct Settings {
     /// The web origins whose pages may connect (any by default); others
     /// get HTTP 403 before the handler sees the request.
     pub allowed_origins: AllowedOrigins,
+    /// permessage-deflate: off by default.
+    pub compression: Compression,
 }
 
 impl Default for Settings {
@@ -43,6 +46,7 @@ impl Default for Settings {
             ping_timeout: defaults.ping_timeout(),
             close_timeout: defaults.shutdown_grace(),
             allowed_origins: AllowedOrigins::any(),
+            compression: Compression::default(),
         }
     }
 }
@@ -58,6 +62,13 @@ impl Settings {
     /// [`RouterConfig::allowed_origins`](crate::RouterConfig::allowed_origins)).
     pub fn allowed_origins<S: AsRef<str>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
         self.allowed_origins = AllowedOrigins::new(origins);
+        self
+    }
+
+    /// These settings with `compression` (e.g. [`Compression::enabled`])
+    /// for clients that offer permessage-deflate.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
         self
     }
 
@@ -97,7 +108,7 @@ async fn upgrade<H: WebSocketHandler>(
     }
     let accept = handler.on_connect(&req)?;
     let (response, reader, writer) =
-        ws::accept(&req, body, accept.protocol.as_deref(), settings.max_message_size)?;
+        ws::accept(&req, body, accept.protocol.as_deref(), settings.max_message_size, &settings.compression)?;
     let (commands, queue) = mpsc::channel(HANDLE_QUEUE);
     let socket = Socket { writer, commands, closing: false };
     let span = tracing::debug_span!("websocket", peer = ?req.peer_addr(), path = req.path());

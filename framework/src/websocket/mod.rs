@@ -44,6 +44,7 @@ mod connection;
 mod handler;
 mod socket;
 
+pub use crate::transport::ws::Compression;
 pub use connection::{endpoint, Settings};
 pub use handler::{Accept, Closed, WebSocketHandler, WebSocketMessage};
 pub use socket::{SendError, Socket, SocketHandle, TrySendError};

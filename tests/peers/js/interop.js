@@ -5,10 +5,23 @@
 // Prints "PASS <name>" per check and "DONE <count>" at the end; any failure
 // prints "FAIL <name>: <reason>" and exits with status 1. The router must
 // check URIs strictly (see the invalid_uri check).
+//
+// The `ws` package offers permessage-deflate on every connection. With
+// WAMP_TEST_DEFLATE=1 one more check, run last, requires that each
+// connection uses it (the router must then have compression on).
 'use strict';
 
-// Node 20 has no global WebSocket; AutobahnJS uses the global one.
-globalThis.WebSocket = require('ws');
+// Node 20 has no global WebSocket; AutobahnJS uses the global one. Each
+// one made is kept for the permessage-deflate check.
+const NodeWebSocket = require('ws');
+const opened = [];
+globalThis.WebSocket = class extends NodeWebSocket {
+  constructor(...args) {
+    super(...args);
+    opened.push(this);
+  }
+};
+const DEFLATE = process.env.WAMP_TEST_DEFLATE === '1';
 const autobahn = require('autobahn');
 
 const [url, realm, serializerName] = process.argv.slice(2);
@@ -210,6 +223,15 @@ async function main() {
     const results = await Promise.all([...Array(200).keys()].map((i) => B.call('com.test.add2', [i, i])));
     expect(results.every((r, i) => r === 2 * i), 'wrong results');
   });
+
+  if (DEFLATE) {
+    check('permessage-deflate in use', async () => {
+      expect(opened.length > 0, 'no connection was opened');
+      for (const socket of opened) {
+        expect(socket.extensions.startsWith('permessage-deflate'), `extensions: '${socket.extensions}'`);
+      }
+    });
+  }
 
   let failed = 0;
   for (const [name, fn] of checks) {

@@ -5,6 +5,9 @@ Every script takes `URL REALM json|msgpack` as its arguments (a `wss://`
 URL trusts the CA certificate file named by `WAMP_TEST_CA`), prints
 "PASS <name>" per check and "DONE <count>" at the end; a failure prints
 "FAIL <name>: <reason>" and the script exits with status 1.
+
+With `WAMP_TEST_DEFLATE=1` every connection offers permessage-deflate and
+one more check, run last, requires that each of them uses it.
 """
 
 import asyncio
@@ -15,6 +18,7 @@ import traceback
 
 from autobahn.asyncio.wamp import ApplicationSession
 from autobahn.asyncio.websocket import WampWebSocketClientFactory
+from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateResponseAccept
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
 from autobahn.wamp.types import ComponentConfig
@@ -22,6 +26,10 @@ from autobahn.websocket.util import parse_url
 
 URL, REALM, SERIALIZER = sys.argv[1], sys.argv[2], sys.argv[3]
 TIMEOUT = 20
+DEFLATE = os.environ.get("WAMP_TEST_DEFLATE") == "1"
+
+# The WebSocket connections opened, for the permessage-deflate check.
+OPENED = []
 
 
 async def open_transport(session):
@@ -29,13 +37,19 @@ async def open_transport(session):
     loop = asyncio.get_running_loop()
     serializer = JsonSerializer() if SERIALIZER == "json" else MsgPackSerializer()
     factory = WampWebSocketClientFactory(lambda: session, url=URL, serializers=[serializer])
+    if DEFLATE:
+        factory.setProtocolOptions(
+            perMessageCompressionOffers=[PerMessageDeflateOffer(accept_max_window_bits=True)],
+            perMessageCompressionAccept=lambda response: PerMessageDeflateResponseAccept(response),
+        )
     secure, host, port, _, _, _ = parse_url(URL)
     if secure:
         # wss://: trust the CA the test made (WAMP_TEST_CA), else the system's.
         context = ssl.create_default_context(cafile=os.environ.get("WAMP_TEST_CA"))
-        await loop.create_connection(factory, host, port, ssl=context, server_hostname=host)
+        _, protocol = await loop.create_connection(factory, host, port, ssl=context, server_hostname=host)
     else:
-        await loop.create_connection(factory, host, port)
+        _, protocol = await loop.create_connection(factory, host, port)
+    OPENED.append(protocol)
 
 
 async def connect():
@@ -103,6 +117,13 @@ async def expect_error(coro, uri):
     raise AssertionError(f"expected {uri}, got success")
 
 
+async def expect_deflate():
+    """Every connection opened so far negotiated permessage-deflate."""
+    expect(OPENED, "no connection was opened")
+    for protocol in OPENED:
+        expect(protocol._perMessageCompress is not None, "permessage-deflate was not negotiated")
+
+
 class Checks:
     """Named checks, run in the order they were declared."""
 
@@ -118,6 +139,8 @@ class Checks:
 
     async def run(self, sessions):
         """Runs every check, leaves `sessions`, and exits 1 if any failed."""
+        if DEFLATE:
+            self.checks.append(("permessage-deflate in use", expect_deflate))
         failed = 0
         for name, fn in self.checks:
             try:

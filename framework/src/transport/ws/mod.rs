@@ -8,13 +8,22 @@
 //! had, which is what lets the connection see a slow peer (see
 //! [`Writer::poll_room`]).
 //!
-//! actix-http parses and writes the frames; this module joins fragments,
+//! Frames are parsed here ([`frame`]) rather than by actix-http, whose
+//! parser refuses the reserved bit that permessage-deflate ([`deflate`])
+//! sets. This module joins fragments, inflates compressed messages,
 //! checks text for UTF-8 (closing with 1007 when it is not) and ties the
 //! three halves together: when actix-web drops the body (the peer went
 //! away) the reader ends and the writer reports [`Gone`].
 
+mod deflate;
+mod frame;
 mod reader;
 mod writer;
+
+#[cfg(feature = "internals")]
+pub(crate) use deflate::Inflater;
+#[cfg(feature = "internals")]
+pub(crate) use writer::Body;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -26,6 +35,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 
+pub use deflate::Compression;
 pub(crate) use reader::{Incoming, ReadError, Reader};
 pub(crate) use writer::{EncodeError, Gone, Writer};
 
@@ -77,22 +87,54 @@ impl Link {
     }
 }
 
-/// Answers a WebSocket upgrade request, choosing `protocol` if any, and returns
-/// the response with the connection's two halves. Messages and frames
-/// over `max_message_size` bytes end the connection with 1009.
+/// Answers a WebSocket upgrade request, choosing `protocol` if any and
+/// accepting the client's permessage-deflate offer if `compression` is
+/// on, and returns the response with the connection's two halves.
+/// Messages and frames over `max_message_size` bytes (for compressed
+/// messages: inflated) end the connection with 1009.
 pub(crate) fn accept(
     req: &HttpRequest,
     payload: web::Payload,
     protocol: Option<&str>,
     max_message_size: usize,
+    compression: &Compression,
 ) -> Result<(HttpResponse, Reader, Writer), actix_web::Error> {
     let mut response = actix_http::ws::handshake(req.head())?;
     if let Some(protocol) = protocol {
         let value = HeaderValue::from_str(protocol).map_err(actix_web::error::ErrorInternalServerError)?;
         response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, value));
     }
+    let (deflater, inflater) = match deflate::negotiate(req.headers(), compression) {
+        Some(agreement) => {
+            response.insert_header((header::SEC_WEBSOCKET_EXTENSIONS, agreement.header()));
+            let (deflater, inflater) = agreement.contexts();
+            (Some(deflater), Some(inflater))
+        }
+        None => (None, None),
+    };
     let link = Rc::new(RefCell::new(Link::default()));
     let body = BodyStream::new(writer::Body::new(link.clone())).boxed();
     let response = HttpResponse::from(response.message_body(body)?);
-    Ok((response, Reader::new(payload, max_message_size, link.clone()), Writer::new(link)))
+    let reader = Reader::new(payload, max_message_size, inflater, link.clone());
+    Ok((response, reader, Writer::new(link, deflater)))
+}
+
+/// A writer and the body it writes into, with no socket, as on a
+/// connection whose client offered `offer`; with the inflater of the
+/// server's compressed frames, as a client holds it. For the benchmarks.
+#[cfg(feature = "internals")]
+pub(crate) fn detached(compression: &Compression, offer: Option<&str>) -> (Writer, Body, Option<Inflater>) {
+    let mut headers = actix_web::http::header::HeaderMap::new();
+    if let Some(offer) = offer.and_then(|offer| HeaderValue::from_str(offer).ok()) {
+        headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, offer);
+    }
+    let (deflater, inflater) = match deflate::negotiate(&headers, compression) {
+        Some(agreement) => {
+            let (deflater, inflater) = agreement.contexts();
+            (Some(deflater), Some(inflater))
+        }
+        None => (None, None),
+    };
+    let link = Rc::new(RefCell::new(Link::default()));
+    (Writer::new(link.clone(), deflater), writer::Body::new(link), inflater)
 }

@@ -5,12 +5,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use actix_http::ws::{CloseCode, CloseReason, Codec, Frame, Item, ProtocolError};
+use actix_http::ws::{CloseCode, CloseReason, OpCode, Parser, ProtocolError};
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream as _;
-use tokio_util::codec::Decoder as _;
 
+use super::deflate::Inflater;
+use super::frame::{Frame, FrameDecoder};
 use super::Link;
 
 /// A whole message or a control frame from the peer.
@@ -32,7 +33,8 @@ pub(crate) enum Incoming {
 /// RFC 6455 gives it.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ReadError {
-    /// A frame, or a message made of fragments, is over the size limit.
+    /// A frame, or a message made of fragments, is over the size limit
+    /// (for a compressed message: what it inflates to).
     #[error("message larger than the limit of {limit} bytes")]
     TooLarge {
         /// The limit.
@@ -41,6 +43,9 @@ pub(crate) enum ReadError {
     /// A text message that is not UTF-8.
     #[error("a text message is not valid UTF-8")]
     InvalidUtf8,
+    /// A compressed message that does not inflate.
+    #[error("a compressed message is not valid deflate data")]
+    InvalidCompressed,
     /// Anything else the framing rules forbid.
     #[error("{0}")]
     Framing(ProtocolError),
@@ -51,7 +56,7 @@ impl ReadError {
     pub(crate) fn close_code(&self) -> CloseCode {
         match self {
             ReadError::TooLarge { .. } => CloseCode::Size,
-            ReadError::InvalidUtf8 => CloseCode::Invalid,
+            ReadError::InvalidUtf8 | ReadError::InvalidCompressed => CloseCode::Invalid,
             ReadError::Framing(_) => CloseCode::Protocol,
         }
     }
@@ -60,10 +65,32 @@ impl ReadError {
 /// A message being put together from fragments.
 struct Partial {
     text: bool,
-    data: BytesMut,
+    data: Body,
     /// For text, how much of `data` is known to be UTF-8. At most the
     /// start of one character follows, cut off by a fragment's end.
     checked: usize,
+}
+
+/// The bytes of a message so far: as they came, or inflated.
+enum Body {
+    Plain(BytesMut),
+    Inflated(Vec<u8>),
+}
+
+impl Body {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Plain(data) => data,
+            Body::Inflated(data) => data,
+        }
+    }
+
+    fn freeze(self) -> Bytes {
+        match self {
+            Body::Plain(data) => data.freeze(),
+            Body::Inflated(data) => Bytes::from(data),
+        }
+    }
 }
 
 impl Partial {
@@ -75,9 +102,10 @@ impl Partial {
         if !self.text {
             return Ok(());
         }
-        match std::str::from_utf8(self.data.get(self.checked..).unwrap_or_default()) {
+        let data = self.data.bytes();
+        match std::str::from_utf8(data.get(self.checked..).unwrap_or_default()) {
             Ok(_) => {
-                self.checked = self.data.len();
+                self.checked = data.len();
                 Ok(())
             }
             Err(e) if e.error_len().is_none() && !last => {
@@ -87,14 +115,25 @@ impl Partial {
             Err(_) => Err(ReadError::InvalidUtf8),
         }
     }
+
+    fn into_message(self) -> Incoming {
+        if self.text {
+            Incoming::Text(self.data.freeze())
+        } else {
+            Incoming::Binary(self.data.freeze())
+        }
+    }
 }
 
 /// Reads frames off the upgraded request, joins fragments into whole
-/// messages (at most `limit` bytes) and checks text for UTF-8.
+/// messages (at most `limit` bytes), inflates compressed ones and checks
+/// text for UTF-8.
 pub(crate) struct Reader {
     payload: web::Payload,
     buf: BytesMut,
-    codec: Codec,
+    frames: FrameDecoder,
+    /// With permessage-deflate: the peer's compression stream.
+    inflater: Option<Inflater>,
     partial: Option<Partial>,
     limit: usize,
     /// No more input: the request stream ended or failed.
@@ -103,11 +142,17 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    pub(super) fn new(payload: web::Payload, limit: usize, link: Rc<RefCell<Link>>) -> Self {
+    pub(super) fn new(
+        payload: web::Payload,
+        limit: usize,
+        inflater: Option<Inflater>,
+        link: Rc<RefCell<Link>>,
+    ) -> Self {
         Reader {
             payload,
             buf: BytesMut::new(),
-            codec: Codec::new().max_size(limit),
+            frames: FrameDecoder::new(limit, inflater.is_some()),
+            inflater,
             partial: None,
             limit,
             ended: false,
@@ -119,17 +164,14 @@ impl Reader {
     /// error nothing more should be read.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Incoming, ReadError>>> {
         loop {
-            match self.codec.decode(&mut self.buf) {
+            match self.frames.decode(&mut self.buf) {
                 Ok(Some(frame)) => match self.assemble(frame) {
                     Ok(Some(incoming)) => return Poll::Ready(Some(Ok(incoming))),
                     Ok(None) => continue,
                     Err(e) => return Poll::Ready(Some(Err(e))),
                 },
                 Ok(None) => {}
-                Err(ProtocolError::Overflow) => {
-                    return Poll::Ready(Some(Err(ReadError::TooLarge { limit: self.limit })))
-                }
-                Err(e) => return Poll::Ready(Some(Err(ReadError::Framing(e)))),
+                Err(e) => return Poll::Ready(Some(Err(e))),
             }
             if self.ended || self.link.borrow().body_gone {
                 self.ended = true;
@@ -159,49 +201,85 @@ impl Reader {
 
     /// Turns a frame into a message, or keeps a fragment for later.
     fn assemble(&mut self, frame: Frame) -> Result<Option<Incoming>, ReadError> {
-        Ok(Some(match frame {
-            Frame::Text(data) => Incoming::Text(utf8(data)?),
-            Frame::Binary(data) => Incoming::Binary(data),
-            Frame::Ping(data) => Incoming::Ping(data),
-            Frame::Pong(data) => Incoming::Pong(data),
-            Frame::Close(reason) => Incoming::Close(reason),
-            Frame::Continuation(Item::FirstText(data)) => return self.begin(true, data),
-            Frame::Continuation(Item::FirstBinary(data)) => return self.begin(false, data),
-            Frame::Continuation(Item::Continue(data)) => {
-                self.extend(&data)?;
-                return Ok(None);
+        let Frame { fin, compressed, op, payload } = frame;
+        let text = match op {
+            OpCode::Ping => return Ok(Some(Incoming::Ping(payload.freeze()))),
+            OpCode::Pong => return Ok(Some(Incoming::Pong(payload.freeze()))),
+            OpCode::Close => {
+                let reason = Parser::try_parse_close_payload(&payload).map_err(ReadError::Framing)?;
+                return Ok(Some(Incoming::Close(reason)));
             }
-            Frame::Continuation(Item::Last(data)) => {
-                self.extend(&data)?;
+            OpCode::Continue => {
+                self.extend(payload)?;
+                if !fin {
+                    return Ok(None);
+                }
                 let Some(mut partial) = self.partial.take() else {
                     return Err(ReadError::Framing(ProtocolError::ContinuationNotStarted));
                 };
-                partial.check_utf8(true)?;
-                if partial.text {
-                    Incoming::Text(partial.data.freeze())
-                } else {
-                    Incoming::Binary(partial.data.freeze())
-                }
+                self.finish(&mut partial)?;
+                return Ok(Some(partial.into_message()));
             }
-        }))
+            OpCode::Text => true,
+            OpCode::Binary => false,
+            OpCode::Bad => return Err(ReadError::Framing(ProtocolError::BadOpCode)),
+        };
+        if self.partial.is_some() {
+            return Err(ReadError::Framing(ProtocolError::ContinuationStarted));
+        }
+        if !compressed && fin {
+            // The common case: one frame, as it came.
+            let data = payload.freeze();
+            return Ok(Some(if text { Incoming::Text(utf8(data)?) } else { Incoming::Binary(data) }));
+        }
+        let data = if compressed { Body::Inflated(Vec::new()) } else { Body::Plain(BytesMut::new()) };
+        self.partial = Some(Partial { text, data, checked: 0 });
+        self.extend(payload)?;
+        if !fin {
+            return Ok(None);
+        }
+        let Some(mut partial) = self.partial.take() else {
+            return Err(ReadError::Framing(ProtocolError::ContinuationNotStarted));
+        };
+        self.finish(&mut partial)?;
+        Ok(Some(partial.into_message()))
     }
 
-    fn begin(&mut self, text: bool, data: Bytes) -> Result<Option<Incoming>, ReadError> {
-        let mut partial = Partial { text, data: BytesMut::from(data), checked: 0 };
-        partial.check_utf8(false)?;
-        self.partial = Some(partial);
-        Ok(None)
-    }
-
-    fn extend(&mut self, data: &[u8]) -> Result<(), ReadError> {
+    /// Adds a fragment to the message being put together.
+    fn extend(&mut self, data: BytesMut) -> Result<(), ReadError> {
         let Some(partial) = &mut self.partial else {
             return Err(ReadError::Framing(ProtocolError::ContinuationNotStarted));
         };
-        if partial.data.len() + data.len() > self.limit {
-            return Err(ReadError::TooLarge { limit: self.limit });
+        match &mut partial.data {
+            Body::Plain(body) => {
+                if body.len() + data.len() > self.limit {
+                    return Err(ReadError::TooLarge { limit: self.limit });
+                }
+                if body.is_empty() {
+                    *body = data;
+                } else {
+                    body.extend_from_slice(&data);
+                }
+            }
+            Body::Inflated(body) => {
+                let Some(inflater) = &mut self.inflater else {
+                    return Err(ReadError::InvalidCompressed);
+                };
+                inflater.inflate(&data, body, self.limit)?;
+            }
         }
-        partial.data.extend_from_slice(data);
         partial.check_utf8(false)
+    }
+
+    /// Completes the message: a compressed one gets its stream's tail.
+    fn finish(&mut self, partial: &mut Partial) -> Result<(), ReadError> {
+        if let Body::Inflated(body) = &mut partial.data {
+            let Some(inflater) = &mut self.inflater else {
+                return Err(ReadError::InvalidCompressed);
+            };
+            inflater.finish(body, self.limit)?;
+        }
+        partial.check_utf8(true)
     }
 }
 
@@ -217,9 +295,10 @@ mod tests {
     use super::*;
 
     fn feed(fragments: &[&[u8]]) -> Result<(), ReadError> {
-        let mut partial = Partial { text: true, data: BytesMut::new(), checked: 0 };
+        let mut partial = Partial { text: true, data: Body::Plain(BytesMut::new()), checked: 0 };
         for (i, fragment) in fragments.iter().enumerate() {
-            partial.data.extend_from_slice(fragment);
+            let Body::Plain(data) = &mut partial.data else { unreachable!() };
+            data.extend_from_slice(fragment);
             partial.check_utf8(i + 1 == fragments.len())?;
         }
         Ok(())
@@ -231,14 +310,16 @@ mod tests {
         assert!(feed(&[b"caf\xc3", b"\xa9 ", b"\xf0\x9f", b"\x98", b"\x80"]).is_ok());
         // A byte that starts no character fails at its fragment, whatever follows.
         assert!(matches!(feed(&[b"ok", b"\xff"]), Err(ReadError::InvalidUtf8)));
-        let mut partial = Partial { text: true, data: BytesMut::from(&b"ab\xc3"[..]), checked: 0 };
+        let mut partial =
+            Partial { text: true, data: Body::Plain(BytesMut::from(&b"ab\xc3"[..])), checked: 0 };
         assert!(partial.check_utf8(false).is_ok(), "a cut character may be completed");
-        partial.data.extend_from_slice(b"(");
+        let Body::Plain(data) = &mut partial.data else { unreachable!() };
+        data.extend_from_slice(b"(");
         assert!(matches!(partial.check_utf8(false), Err(ReadError::InvalidUtf8)), "and is not");
         // A character still cut at the end of the message.
         assert!(matches!(feed(&[b"caf", b"\xc3"]), Err(ReadError::InvalidUtf8)));
         // Binary is not text.
-        let mut binary = Partial { text: false, data: BytesMut::from(&b"\xff"[..]), checked: 0 };
+        let mut binary = Partial { text: false, data: Body::Plain(BytesMut::from(&b"\xff"[..])), checked: 0 };
         assert!(binary.check_utf8(true).is_ok());
     }
 }

@@ -10,6 +10,8 @@ use std::task::{Context, Poll};
 use actix_http::ws::{CloseReason, OpCode, Parser};
 use bytes::{BufMut as _, Bytes, BytesMut};
 
+use super::deflate::Deflater;
+use super::frame::MAX_CONTROL_PAYLOAD;
 use super::Link;
 use crate::protocol::{Message, Payload, Serializer, SHARED_ENCODING};
 
@@ -24,14 +26,13 @@ const SCRATCH_KEEP: usize = 64 * 1024;
 /// but handed to actix-web in the buffer they were encoded in.
 const WHOLE_FRAME: usize = 16 * 1024;
 
-/// Longest payload of a control frame (RFC 6455, 5.5).
-const MAX_CONTROL_PAYLOAD: usize = 125;
-
 /// A frame's payload: a buffer handed over whole, or bytes to copy into
 /// the gathering buffer.
 enum Data<'a> {
     Whole(Bytes),
     Copied(&'a [u8]),
+    /// A compressed message (RSV1 set): copied when small.
+    Compressed(Vec<u8>),
 }
 
 /// The connection is gone: nothing more can be written.
@@ -52,11 +53,13 @@ pub(crate) struct EncodeError {
 pub(crate) struct Writer {
     link: Rc<RefCell<Link>>,
     scratch: Vec<u8>,
+    /// With permessage-deflate: the compression stream to the peer.
+    deflater: Option<Deflater>,
 }
 
 impl Writer {
-    pub(super) fn new(link: Rc<RefCell<Link>>) -> Self {
-        Writer { link, scratch: Vec::new() }
+    pub(super) fn new(link: Rc<RefCell<Link>>, deflater: Option<Deflater>) -> Self {
+        Writer { link, scratch: Vec::new(), deflater }
     }
 
     /// Ready when the buffer has room for more; the task is woken when
@@ -88,7 +91,11 @@ impl Writer {
         let op = if serializer.is_binary() { OpCode::Binary } else { OpCode::Text };
         if matches!(message.payload(), Some(Payload::Raw(raw)) if raw.len() >= SHARED_ENCODING) {
             let encoded = serializer.encode_shared(message).map_err(|e| failed(e.to_string()))?;
-            self.frame(op, Data::Whole(encoded));
+            if let Some(compressed) = self.compressed(&encoded) {
+                self.frame(op, Data::Compressed(compressed.map_err(|e| failed(e.to_string()))?));
+            } else {
+                self.frame(op, Data::Whole(encoded));
+            }
             return Ok(());
         }
         let mut buf = std::mem::take(&mut self.scratch);
@@ -99,7 +106,13 @@ impl Writer {
             // putting anything else on the wire.
             std::str::from_utf8(&buf).map_err(|e| failed(e.to_string()))?;
         }
-        if buf.len() >= WHOLE_FRAME {
+        if let Some(compressed) = self.compressed(&buf) {
+            let compressed = compressed.map_err(|e| failed(e.to_string()));
+            if buf.capacity() <= SCRATCH_KEEP {
+                self.scratch = buf;
+            }
+            self.frame(op, Data::Compressed(compressed?));
+        } else if buf.len() >= WHOLE_FRAME {
             self.frame(op, Data::Whole(Bytes::from(buf)));
         } else {
             self.frame(op, Data::Copied(&buf));
@@ -117,12 +130,30 @@ impl Writer {
             return Err(Gone);
         }
         let op = if text { OpCode::Text } else { OpCode::Binary };
-        if data.len() >= WHOLE_FRAME {
+        if let Some(compressed) = self.compressed(&data) {
+            match compressed {
+                Ok(compressed) => self.frame(op, Data::Compressed(compressed)),
+                Err(e) => {
+                    // zlib fails only on a misuse of its stream, never on
+                    // data: the message goes out as it is.
+                    tracing::error!(error = %e, "compression failed");
+                    self.deflater = None;
+                    self.frame(op, Data::Copied(&data));
+                }
+            }
+        } else if data.len() >= WHOLE_FRAME {
             self.frame(op, Data::Whole(data));
         } else {
             self.frame(op, Data::Copied(&data));
         }
         Ok(())
+    }
+
+    /// `data` compressed, when the connection compresses and `data` is
+    /// worth it.
+    fn compressed(&mut self, data: &[u8]) -> Option<Result<Vec<u8>, flate2::CompressError>> {
+        let deflater = self.deflater.as_mut()?;
+        deflater.worth_it(data.len()).then(|| deflater.compress(data))
     }
 
     /// Whether frames can still be written.
@@ -138,11 +169,12 @@ impl Writer {
         if link.closing || link.body_gone {
             return;
         }
-        let len = match &payload {
-            Data::Whole(bytes) => bytes.len(),
-            Data::Copied(bytes) => bytes.len(),
+        let (len, rsv1) = match &payload {
+            Data::Whole(bytes) => (bytes.len(), 0),
+            Data::Copied(bytes) => (bytes.len(), 0),
+            Data::Compressed(bytes) => (bytes.len(), 0x40),
         };
-        link.out.put_u8(0x80 | u8::from(op));
+        link.out.put_u8(0x80 | rsv1 | u8::from(op));
         if len < 126 {
             link.out.put_u8(len as u8);
         } else if let Ok(len) = u16::try_from(len) {
@@ -155,6 +187,8 @@ impl Writer {
         match payload {
             Data::Whole(bytes) => link.push_chunk(bytes),
             Data::Copied(bytes) => link.out.extend_from_slice(bytes),
+            Data::Compressed(bytes) if bytes.len() >= WHOLE_FRAME => link.push_chunk(Bytes::from(bytes)),
+            Data::Compressed(bytes) => link.out.extend_from_slice(&bytes),
         }
         link.wake_body();
     }
@@ -282,7 +316,7 @@ mod tests {
     fn frames_of_every_header_size_read_back_in_order() {
         let link = Rc::new(RefCell::new(Link::default()));
         let mut body = Body::new(link.clone());
-        let mut writer = Writer::new(link);
+        let mut writer = Writer::new(link, None);
         let sizes = [5usize, 125, 126, 300, 65_535, 65_536, 70_000];
         for (i, size) in sizes.iter().enumerate() {
             let message = Message::Publish {

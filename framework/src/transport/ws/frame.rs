@@ -1,0 +1,221 @@
+//! Frames off the wire (RFC 6455, 5.2), as a server reads them: masked,
+//! with the reserved bit RSV1 allowed on data frames only when
+//! permessage-deflate was negotiated.
+//!
+//! The decoder checks a frame's length against the limit as soon as its
+//! header is in, so a peer announcing a huge frame is refused before any
+//! of it is buffered.
+
+use actix_http::ws::{OpCode, ProtocolError};
+use bytes::{Buf as _, BytesMut};
+
+use super::ReadError;
+
+/// RSV1: the message is compressed (RFC 7692, 6).
+const RSV1: u8 = 0x40;
+/// RSV2 and RSV3, which no extension of ours defines.
+const RSV23: u8 = 0x30;
+/// Longest payload of a control frame (RFC 6455, 5.5).
+pub(super) const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// One frame, unmasked.
+#[derive(Debug)]
+pub(super) struct Frame {
+    /// The last frame of its message.
+    pub fin: bool,
+    /// RSV1 set: the message this frame starts is compressed.
+    pub compressed: bool,
+    pub op: OpCode,
+    pub payload: BytesMut,
+}
+
+/// Cuts frames off the front of a buffer.
+pub(super) struct FrameDecoder {
+    /// The longest payload accepted.
+    limit: usize,
+    /// Whether RSV1 may be set (permessage-deflate is on).
+    rsv1_allowed: bool,
+}
+
+impl FrameDecoder {
+    pub(super) fn new(limit: usize, rsv1_allowed: bool) -> Self {
+        FrameDecoder { limit, rsv1_allowed }
+    }
+
+    /// The next whole frame at the front of `buf`, taken out of it;
+    /// `None` while it is incomplete.
+    pub(super) fn decode(&self, buf: &mut BytesMut) -> Result<Option<Frame>, ReadError> {
+        let Some(&[first, second]) = buf.get(..2) else { return Ok(None) };
+        if first & RSV23 != 0 || (first & RSV1 != 0 && !self.rsv1_allowed) {
+            return Err(framing(ProtocolError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a reserved bit is set that no negotiated extension defines",
+            ))));
+        }
+        let fin = first & 0x80 != 0;
+        let compressed = first & RSV1 != 0;
+        let op = OpCode::from(first & 0x0F);
+        let control = matches!(op, OpCode::Close | OpCode::Ping | OpCode::Pong);
+        match op {
+            OpCode::Bad => return Err(framing(ProtocolError::InvalidOpcode(first & 0x0F))),
+            _ if control && !fin => return Err(framing(ProtocolError::ContinuationFragment(op))),
+            OpCode::Continue | OpCode::Close | OpCode::Ping | OpCode::Pong if compressed => {
+                // RFC 7692, 6: RSV1 only on the first frame of a data message.
+                return Err(framing(ProtocolError::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "RSV1 set on a continuation or control frame",
+                ))));
+            }
+            _ => {}
+        }
+        if second & 0x80 == 0 {
+            return Err(framing(ProtocolError::UnmaskedFrame));
+        }
+        let (len, header) = match second & 0x7F {
+            126 => match buf.get(2..4) {
+                Some(&[a, b]) => (u64::from(u16::from_be_bytes([a, b])), 4),
+                _ => return Ok(None),
+            },
+            127 => match buf.get(2..10).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                Some(bytes) => (u64::from_be_bytes(bytes), 10),
+                None => return Ok(None),
+            },
+            len => (u64::from(len), 2),
+        };
+        if control && len > MAX_CONTROL_PAYLOAD as u64 {
+            return Err(framing(ProtocolError::InvalidLength(usize::try_from(len).unwrap_or(usize::MAX))));
+        }
+        let len = match usize::try_from(len) {
+            Ok(len) if len <= self.limit => len,
+            _ => return Err(ReadError::TooLarge { limit: self.limit }),
+        };
+        let Some(mask) = buf.get(header..header + 4).and_then(|m| <[u8; 4]>::try_from(m).ok()) else {
+            return Ok(None);
+        };
+        let start = header + 4;
+        if buf.len() < start + len {
+            // Not reserved ahead: a peer that announces a large frame and
+            // stops makes the buffer hold only what it sent.
+            return Ok(None);
+        }
+        buf.advance(start);
+        let mut payload = buf.split_to(len);
+        unmask(&mut payload, mask);
+        Ok(Some(Frame { fin, compressed, op, payload }))
+    }
+}
+
+fn framing(error: ProtocolError) -> ReadError {
+    ReadError::Framing(error)
+}
+
+/// Applies (or removes) the masking of RFC 6455, 5.3, eight bytes at a
+/// time.
+pub(super) fn unmask(data: &mut [u8], mask: [u8; 4]) {
+    let wide = u64::from_ne_bytes([mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3]]);
+    let mut chunks = data.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        chunk.copy_from_slice(&(u64::from_ne_bytes(word) ^ wide).to_ne_bytes());
+    }
+    for (byte, key) in chunks.into_remainder().iter_mut().zip(mask.iter().cycle()) {
+        *byte ^= key;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A masked frame as a client writes it.
+    fn masked(first: u8, payload: &[u8]) -> BytesMut {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        let mut out = BytesMut::new();
+        out.extend_from_slice(&[first]);
+        match payload.len() {
+            len @ 0..=125 => out.extend_from_slice(&[0x80 | len as u8]),
+            len @ 126..=65535 => {
+                out.extend_from_slice(&[0x80 | 126]);
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            len => {
+                out.extend_from_slice(&[0x80 | 127]);
+                out.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&mask);
+        let mut body = payload.to_vec();
+        unmask(&mut body, mask);
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn frames_are_read_whole_and_unmasked_whatever_their_header_size() {
+        let decoder = FrameDecoder::new(1 << 20, false);
+        for len in [0usize, 1, 7, 8, 9, 125, 126, 65_535, 65_536, 70_001] {
+            let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let wire = masked(0x82, &payload);
+            // Byte by byte up to the last: nothing comes out early.
+            let mut buf = BytesMut::new();
+            for &byte in &wire[..wire.len() - 1] {
+                buf.extend_from_slice(&[byte]);
+                if len < 200 {
+                    assert!(decoder.decode(&mut buf).unwrap().is_none());
+                }
+            }
+            buf.extend_from_slice(&wire[wire.len() - 1..]);
+            let frame = decoder.decode(&mut buf).unwrap().unwrap();
+            assert!(frame.fin && !frame.compressed && frame.op == OpCode::Binary);
+            assert_eq!(&frame.payload[..], &payload[..], "length {len}");
+            assert!(buf.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_is_refused_from_its_header_alone() {
+        let decoder = FrameDecoder::new(1000, false);
+        let mut header = BytesMut::from(&[0x82u8, 0x80 | 127][..]);
+        header.extend_from_slice(&(1u64 << 40).to_be_bytes());
+        assert!(matches!(decoder.decode(&mut header), Err(ReadError::TooLarge { limit: 1000 })));
+        let mut msb = BytesMut::from(&[0x82u8, 0x80 | 127][..]);
+        msb.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert!(matches!(decoder.decode(&mut msb), Err(ReadError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn the_framing_rules_are_enforced() {
+        let plain = FrameDecoder::new(1000, false);
+        let deflate = FrameDecoder::new(1000, true);
+        let refused = |decoder: &FrameDecoder, mut wire: BytesMut| {
+            matches!(decoder.decode(&mut wire), Err(ReadError::Framing(_)))
+        };
+        // RSV1 only with deflate, and only on the first frame of a data message.
+        assert!(refused(&plain, masked(0xC1, b"x")));
+        assert!(deflate.decode(&mut masked(0xC1, b"x")).unwrap().unwrap().compressed);
+        assert!(refused(&deflate, masked(0xC0, b"x")));
+        assert!(refused(&deflate, masked(0xC9, b"x")));
+        // RSV2, RSV3, unknown opcodes, fragmented or long control frames,
+        // unmasked frames.
+        assert!(refused(&deflate, masked(0xA1, b"x")));
+        assert!(refused(&deflate, masked(0x91, b"x")));
+        assert!(refused(&plain, masked(0x83, b"x")));
+        assert!(refused(&plain, masked(0x0B, b"x")));
+        assert!(refused(&plain, masked(0x09, b"x")));
+        assert!(refused(&plain, masked(0x89, &[0; 126])));
+        assert!(refused(&plain, BytesMut::from(&[0x81u8, 0x01, b'x'][..])));
+    }
+
+    #[test]
+    fn unmasking_matches_the_definition_at_every_length_and_offset() {
+        let mask = [1, 2, 3, 4];
+        for len in 0..40 {
+            let data: Vec<u8> = (0..len as u8).collect();
+            let mut fast = data.clone();
+            unmask(&mut fast, mask);
+            let slow: Vec<u8> = data.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]).collect();
+            assert_eq!(fast, slow);
+        }
+    }
+}
