@@ -437,3 +437,30 @@ pub async fn python_checks(script: &str, url: &str, env: &[(&str, &str)], checks
         );
     }
 }
+
+/// Serves `make`'s plain WebSocket handlers at `/ws` on a free loopback
+/// port, in an actix system of its own; returns the URL.
+pub fn serve_websocket<H, F>(settings: wamp::websocket::Settings, make: F) -> String
+where
+    H: wamp::websocket::WebSocketHandler,
+    F: Fn() -> H + Send + Clone + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = actix_web::HttpServer::new(move || {
+                actix_web::App::new().service(wamp::websocket::endpoint(
+                    "/ws",
+                    settings.clone(),
+                    make.clone(),
+                ))
+            })
+            .workers(1)
+            .bind("127.0.0.1:0")
+            .expect("bind a loopback port");
+            tx.send(server.addrs()[0]).expect("the test waits");
+            let _ = server.run().await;
+        });
+    });
+    format!("ws://{}/ws", rx.recv().expect("server started"))
+}

@@ -1,7 +1,8 @@
-//! Our client reaches our router through a real HTTP proxy (tinyproxy,
+//! Our clients reach our router through a real HTTP proxy (tinyproxy,
 //! installed by `tests/peers/install.sh`, started here on loopback):
 //! `ws://` and `wss://` through a CONNECT tunnel, with and without basic
 //! authentication; wrong credentials end the attempt with a clear error.
+//! The WAMP client, and the plain WebSocket client on the same code.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -112,5 +113,50 @@ async fn our_client_tunnels_wss_through_a_proxy_that_wants_credentials() {
             .expect("refused credentials end the attempt, they are not retried")
             .expect_err("the proxy refuses");
         assert!(error.to_string().contains("credentials"), "{error}");
+    }
+}
+
+/// Sends a WAMP HELLO as plain text and passes on the answer.
+struct Hello(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl wamp::websocket::WebSocketHandler for Hello {
+    fn on_open(&mut self, socket: &mut wamp::websocket::Socket) {
+        let hello = r#"[1,"realm1",{"roles":{"caller":{}}}]"#;
+        socket.send(wamp::websocket::WebSocketMessage::Text(hello.into())).unwrap();
+    }
+
+    fn on_message(
+        &mut self,
+        socket: &mut wamp::websocket::Socket,
+        message: wamp::websocket::WebSocketMessage,
+    ) {
+        if let wamp::websocket::WebSocketMessage::Text(text) = message {
+            let _ = self.0.send(text);
+        }
+        socket.close(1000, "");
+    }
+}
+
+#[actix_web::test]
+async fn the_plain_client_tunnels_through_a_proxy_and_reports_refused_credentials() {
+    use wamp::websocket::{self, ClientOptions, ConnectError};
+    let router = TestRouter::start();
+    let proxy = Tinyproxy::start(Some(("wamp", "s3cret")));
+    let options = |credentials: &str| {
+        ClientOptions::new(&router.url).protocol("wamp.2.json").proxy(Proxy::Url(proxy.url(credentials)))
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connection = websocket::connect(options("wamp:s3cret@"), Hello(tx)).await.unwrap();
+    let welcome = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+    assert!(welcome.starts_with("[2,"), "a WELCOME: {welcome}");
+    connection.closed().await;
+    assert!(proxy.tunneled_to(router.addr.port()), "the proxy carried the connection");
+
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    match websocket::connect(options("wamp:guess@"), Hello(tx)).await {
+        Err(error @ ConnectError::Proxy { retryable: false, .. }) => {
+            assert!(error.to_string().contains("credentials"), "{error}")
+        }
+        other => panic!("expected the proxy's refusal, got {other:?}"),
     }
 }

@@ -6,12 +6,13 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpServer};
+use actix_web::HttpRequest;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as RawFrame};
 use tokio_tungstenite::tungstenite::Message as Frame;
-use wamp::websocket::{self, Accept, Closed, Settings, Socket, WebSocketHandler, WebSocketMessage};
+use wamp::websocket::{Accept, Closed, Settings, Socket, WebSocketHandler, WebSocketMessage};
+use wamp_tests::serve_websocket;
 
 const STEP: Duration = Duration::from_secs(10);
 
@@ -43,32 +44,9 @@ impl WebSocketHandler for Recorder {
     }
 }
 
-/// Serves `make`'s handlers at `/ws` on a free loopback port, in an actix
-/// system of its own; returns the URL.
-fn serve<H, F>(settings: Settings, make: F) -> String
-where
-    H: WebSocketHandler,
-    F: Fn() -> H + Send + Clone + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                App::new().service(websocket::endpoint("/ws", settings.clone(), make.clone()))
-            })
-            .workers(1)
-            .bind("127.0.0.1:0")
-            .expect("bind a loopback port");
-            tx.send(server.addrs()[0]).expect("the test waits");
-            let _ = server.run().await;
-        });
-    });
-    format!("ws://{}/ws", rx.recv().expect("server started"))
-}
-
 fn recorder(settings: Settings) -> (String, mpsc::Receiver<Seen>) {
     let (seen, events) = mpsc::channel();
-    let url = serve(settings, move || Recorder { seen: seen.clone() });
+    let url = serve_websocket(settings, move || Recorder { seen: seen.clone() });
     (url, events)
 }
 
@@ -164,7 +142,7 @@ impl WebSocketHandler for ChatOnly {
 
 #[tokio::test]
 async fn the_handler_chooses_the_subprotocol_or_refuses() {
-    let url = serve(Settings::default(), || ChatOnly);
+    let url = serve_websocket(Settings::default(), || ChatOnly);
     let (mut ws, protocol) = wamp_tests::open_socket(&url, "superchat, chat").await.expect("accepted");
     assert_eq!(protocol.as_deref(), Some("chat"));
     ws.send(Frame::text("hi")).await.unwrap();
@@ -194,7 +172,7 @@ impl WebSocketHandler for Ticker {
 
 #[tokio::test]
 async fn a_handle_writes_from_another_task_and_closes() {
-    let url = serve(Settings::default(), || Ticker);
+    let url = serve_websocket(Settings::default(), || Ticker);
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
     for i in 0..3 {
         assert_eq!(next_frame(&mut ws).await, Frame::text(format!("tick {i}")));

@@ -30,7 +30,6 @@ pub(crate) mod link;
 mod options;
 pub(crate) mod payload;
 mod progressive;
-mod proxy;
 mod queue;
 mod reply;
 pub(crate) mod session;
@@ -41,6 +40,7 @@ use actix::{Actor, Addr};
 use futures_util::future::{select, Either, LocalBoxFuture};
 use serde::de::DeserializeOwned;
 
+pub use crate::transport::proxy::Proxy;
 pub use caller::Caller;
 pub use credentials::{CredentialSettings, Credentials, KeyFileError, MAX_PBKDF2_ITERATIONS};
 pub use details::{CallDetails, EventDetails, SessionInfo};
@@ -50,7 +50,6 @@ pub use options::{
 };
 pub use payload::{from_payload, to_payload, Arguments, IntoArguments};
 pub use progressive::{CallProgress, CallStream, InputCall};
-pub use proxy::Proxy;
 pub use session::{Registration, Session, Subscription, MAX_HANDLERS_IN_FLIGHT, ROUTER_TIMEOUT_GRACE};
 pub use tasks::TaskHandle;
 

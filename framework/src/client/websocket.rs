@@ -3,18 +3,15 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use actix_http::ws::{CloseCode, CloseReason};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message as Frame;
 
 use super::link::{LinkEvent, LinkSender, Outgoing};
 use crate::protocol::{errors, Dict, Message, Serializer, Value};
 use crate::router::session::goodbye;
+use crate::transport::ws::client::{self, ClientReader, Dial};
+use crate::transport::ws::{Compression, Incoming, ReadError, Writer};
 use crate::{Error, ErrorKind};
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// When and how often to reconnect.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
@@ -109,7 +106,10 @@ pub struct ConnectOptions {
     pub tls_pins: Vec<String>,
     /// The HTTP proxy to tunnel through (by default the one the
     /// environment names: `HTTPS_PROXY` / `HTTP_PROXY`, `NO_PROXY`).
-    pub proxy: super::proxy::Proxy,
+    pub proxy: super::Proxy,
+    /// permessage-deflate: offered to the router when enabled (off by
+    /// default; see [`Compression`] for what it costs and saves).
+    pub compression: Compression,
     /// How long one connection attempt may take, from opening TCP (or the
     /// proxy tunnel) through the TLS handshake and the WebSocket upgrade
     /// to WELCOME; an attempt that takes longer counts as failed (and is
@@ -131,7 +131,8 @@ impl ConnectOptions {
             call_timeout: Some(Duration::from_secs(60)),
             tls_ca: Vec::new(),
             tls_pins: Vec::new(),
-            proxy: super::proxy::Proxy::default(),
+            proxy: super::Proxy::default(),
+            compression: Compression::default(),
             connect_timeout: Duration::from_secs(10),
         }
     }
@@ -243,55 +244,43 @@ async fn leave_requested(outgoing: &mut mpsc::UnboundedReceiver<Outgoing>) {
     }
 }
 
+/// The WebSocket connection of one session.
+struct Socket {
+    reader: ClientReader,
+    writer: Writer,
+}
+
 /// Opens the WebSocket and joins the realm.
 async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::Id, Dict), Ended> {
     let retry = |e: &dyn std::fmt::Display| Ended::Retry(e.to_string());
-    let mut request =
-        options.url.as_str().into_client_request().map_err(|e| {
-            Ended::Fatal(Error::transport(format!("invalid router URL {}: {e}", options.url)))
-        })?;
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(options.serializer.subprotocol()));
-    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-        .max_message_size(Some(options.max_message_size))
-        .max_frame_size(Some(options.max_message_size));
-    let connector = if request.uri().scheme_str() == Some("wss") {
-        let tls = crate::transport::tls::client_config(&options.tls_ca, &options.tls_pins).map_err(|e| {
-            Ended::Fatal(Error::transport(format!("cannot set up TLS for {}: {e}", options.url)))
-        })?;
-        Some(tokio_tungstenite::Connector::Rustls(tls))
-    } else {
-        None
+    let protocols = [options.serializer.subprotocol().to_owned()];
+    let dial = Dial {
+        url: &options.url,
+        protocols: &protocols,
+        compression: &options.compression,
+        max_message_size: options.max_message_size,
+        tls_ca: &options.tls_ca,
+        tls_pins: &options.tls_pins,
+        proxy: &options.proxy,
+        headers: &[],
     };
-    let secure = request.uri().scheme_str() == Some("wss");
-    let host = request.uri().host().unwrap_or_default().to_owned();
-    let tunnel = super::proxy::tunnel_for(&options.proxy, &host, secure)
-        .map_err(|e| Ended::Fatal(Error::transport(e)))?;
-    let (mut socket, response) = match tunnel {
-        None => tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
-            .await
-            .map_err(|e| connect_failed(options, e))?,
-        Some(tunnel) => {
-            let port = request.uri().port_u16().unwrap_or(if secure { 443 } else { 80 });
-            let stream = tunnel.open(&format!("{host}:{port}")).await.map_err(|e| match e {
-                super::proxy::TunnelError::Retry(reason) => Ended::Retry(reason),
-                super::proxy::TunnelError::Refused(reason) => Ended::Fatal(Error::transport(reason)),
-            })?;
-            tokio_tungstenite::client_async_tls_with_config(request, stream, Some(config), connector)
-                .await
-                .map_err(|e| connect_failed(options, e))?
+    let opened = client::open(&dial).await.map_err(|e| {
+        if e.is_retryable() {
+            Ended::Retry(e.to_string())
+        } else {
+            Ended::Fatal(Error::transport(e.to_string()))
         }
-    };
-    let chosen = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok());
-    if chosen != Some(options.serializer.subprotocol()) {
+    })?;
+    if opened.protocol.as_deref() != Some(options.serializer.subprotocol()) {
         let text = format!(
-            "the router did not accept {} (it answered {chosen:?})",
-            options.serializer.subprotocol()
+            "the router did not accept {} (it answered {:?})",
+            options.serializer.subprotocol(),
+            opened.protocol
         );
         return Err(Ended::Fatal(Error::new(errors::PROTOCOL_VIOLATION, text).of_kind(ErrorKind::Aborted)));
     }
-    send(&mut socket, options.serializer, &hello(options)).await.map_err(|e| retry(&e))?;
+    let mut socket = Socket { reader: opened.reader, writer: opened.writer };
+    send(&mut socket, options.serializer, &hello(options)).map_err(|e| retry(&e))?;
     let mut challenged = false;
     loop {
         match receive(&mut socket, options.serializer).await {
@@ -310,7 +299,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
                     )
                 })?;
                 let answer = Message::Authenticate { signature, extra: Dict::new() };
-                send(&mut socket, options.serializer, &answer).await.map_err(|e| retry(&e))?;
+                send(&mut socket, options.serializer, &answer).map_err(|e| retry(&e))?;
             }
             Ok(Some(other)) => return Err(Ended::Retry(format!("expected WELCOME, got {}", other.name()))),
             Ok(None) => {
@@ -321,48 +310,17 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
     }
 }
 
-/// Why opening the WebSocket failed: worth another attempt, unless TLS
-/// refused the router (its certificate is not trusted, or the handshake
-/// cannot succeed) or the URL cannot work.
-fn connect_failed(options: &ConnectOptions, error: tokio_tungstenite::tungstenite::Error) -> Ended {
-    use tokio_tungstenite::tungstenite::Error as E;
-    let fatal = match &error {
-        E::Io(e) => crate::transport::tls::is_tls_refusal(e),
-        E::Tls(_) | E::Url(_) => true,
-        _ => false,
-    };
-    if fatal {
-        Ended::Fatal(Error::transport(format!("cannot connect to {}: {error}", options.url)))
-    } else {
-        Ended::Retry(error.to_string())
-    }
+/// Writes `message` to the socket. The writer gathers what is written
+/// while the socket is busy, so messages queued together go out together;
+/// [`pump`] takes no more from the application while it is over its
+/// high-water mark.
+fn send(socket: &mut Socket, serializer: Serializer, message: &Message) -> Result<(), String> {
+    socket.writer.message(serializer, message).map_err(|e| e.to_string())
 }
-
-async fn send(socket: &mut Socket, serializer: Serializer, message: &Message) -> Result<(), String> {
-    socket.send(frame(serializer, message)?).await.map_err(|e| e.to_string())
-}
-
-/// Queues a message on the socket without flushing it.
-async fn feed(socket: &mut Socket, serializer: Serializer, message: &Message) -> Result<(), String> {
-    socket.feed(frame(serializer, message)?).await.map_err(|e| e.to_string())
-}
-
-fn frame(serializer: Serializer, message: &Message) -> Result<Frame, String> {
-    let data = serializer.encode(message).map_err(|e| e.to_string())?;
-    if serializer.is_binary() {
-        Ok(Frame::binary(data))
-    } else {
-        Ok(Frame::text(String::from_utf8(data).map_err(|e| e.to_string())?))
-    }
-}
-
-/// The most messages written with one flush: queued messages share a
-/// write, up to this many.
-const MAX_BATCH: usize = 64;
 
 /// Says GOODBYE, waits briefly for the router's, and closes.
 async fn leave(mut socket: Socket, serializer: Serializer) -> Ended {
-    let _ = send(&mut socket, serializer, &goodbye(errors::CLOSE_NORMAL, "leaving")).await;
+    let _ = send(&mut socket, serializer, &goodbye(errors::CLOSE_NORMAL, "leaving"));
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         while let Ok(Some(message)) = receive(&mut socket, serializer).await {
             if matches!(message, Message::Goodbye { .. }) {
@@ -371,29 +329,67 @@ async fn leave(mut socket: Socket, serializer: Serializer) -> Ended {
         }
     })
     .await;
-    let _ = socket.close(None).await;
+    close(socket, CloseCode::Normal, "").await;
     Ended::Left
 }
 
-/// The next WAMP message; `Ok(None)` when the connection closed.
+/// Starts the closing handshake and waits, briefly, for the router to
+/// answer it and close the connection.
+async fn close(mut socket: Socket, code: CloseCode, reason: &str) {
+    socket.writer.close(Some(CloseReason { code, description: Some(reason.to_owned()) }));
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while std::future::poll_fn(|cx| socket.reader.poll_next(cx)).await.is_some() {}
+    })
+    .await;
+}
+
+/// The next WAMP message; `Ok(None)` when the connection closed. Pings
+/// are answered on the way.
 async fn receive(socket: &mut Socket, serializer: Serializer) -> Result<Option<Message>, String> {
     loop {
-        match socket.next().await {
-            None | Some(Ok(Frame::Close(_))) => return Ok(None),
-            Some(Err(e)) => return Err(e.to_string()),
-            Some(Ok(Frame::Text(text))) if !serializer.is_binary() => {
-                return serializer.decode(text.as_bytes()).map(Some).map_err(|e| e.to_string())
-            }
-            Some(Ok(Frame::Binary(data))) if serializer.is_binary() => {
-                return serializer.decode(&data).map(Some).map_err(|e| e.to_string())
-            }
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {}
-            Some(Ok(_)) => return Err(format!("a frame of the wrong type for {serializer}")),
+        let frame = std::future::poll_fn(|cx| socket.reader.poll_next(cx)).await;
+        if let Some(message) = decode(socket, serializer, frame)? {
+            return Ok(message);
         }
     }
 }
 
-/// Moves messages both ways until the session ends.
+/// What a frame from the router means: a message (`Some(Some(..))`),
+/// the end of the connection (`Some(None)`), or nothing for the session
+/// (`None`: a ping, answered here, or a pong).
+fn decode(
+    socket: &mut Socket,
+    serializer: Serializer,
+    frame: Option<Result<Incoming, ReadError>>,
+) -> Result<Option<Option<Message>>, String> {
+    match frame {
+        None => Ok(Some(None)),
+        Some(Ok(Incoming::Close(reason))) => {
+            socket.writer.close(reason.map(|reason| CloseReason::from(reason.code)));
+            Ok(Some(None))
+        }
+        Some(Err(e)) => {
+            socket.writer.close(Some(CloseReason { code: e.close_code(), description: Some(e.to_string()) }));
+            Err(e.to_string())
+        }
+        Some(Ok(Incoming::Text(text))) if !serializer.is_binary() => {
+            serializer.decode(&text).map(|m| Some(Some(m))).map_err(|e| e.to_string())
+        }
+        Some(Ok(Incoming::Binary(data))) if serializer.is_binary() => {
+            serializer.decode(&data).map(|m| Some(Some(m))).map_err(|e| e.to_string())
+        }
+        Some(Ok(Incoming::Ping(payload))) => {
+            socket.writer.pong(&payload);
+            Ok(None)
+        }
+        Some(Ok(Incoming::Pong(_))) => Ok(None),
+        Some(Ok(_)) => Err(format!("a frame of the wrong type for {serializer}")),
+    }
+}
+
+/// Moves messages both ways until the session ends. Messages queued by
+/// the application are taken only while the socket has room: a router
+/// that reads slowly slows the application's sending down.
 async fn pump(
     mut socket: Socket,
     options: &ConnectOptions,
@@ -403,23 +399,36 @@ async fn pump(
 ) -> Ended {
     let serializer = options.serializer;
     loop {
-        tokio::select! {
-            command = outgoing.recv() => {
-                // Everything already queued goes out in one write.
-                let mut command = command;
-                let mut queued = 0;
+        let room = socket.writer.has_room();
+        let event = tokio::select! {
+            gone = std::future::poll_fn(|cx| socket.writer.poll_room(cx)), if !room => match gone {
+                Ok(()) => continue,
+                Err(_) => return Ended::Retry("the connection to the router failed".into()),
+            },
+            command = outgoing.recv(), if room => Event::Command(command),
+            frame = std::future::poll_fn(|cx| socket.reader.poll_next(cx)) => {
+                match decode(&mut socket, serializer, frame) {
+                    Ok(None) => continue,
+                    Ok(Some(message)) => Event::Received(Ok(message)),
+                    Err(e) => Event::Received(Err(e)),
+                }
+            }
+        };
+        match event {
+            Event::Command(mut command) => {
+                // Everything already queued is written at once: it goes
+                // out together.
                 loop {
                     match command {
                         Some(Outgoing::Message(g, message)) if g == generation => {
-                            if let Err(e) = feed(&mut socket, serializer, &message).await {
+                            if let Err(e) = send(&mut socket, serializer, &message) {
                                 return Ended::Retry(e);
                             }
-                            queued += 1;
                         }
                         Some(Outgoing::Message(..)) => {}
                         Some(Outgoing::Leave) | None => return leave(socket, serializer).await,
                     }
-                    if queued == MAX_BATCH {
+                    if !socket.writer.has_room() {
                         break;
                     }
                     match outgoing.try_recv() {
@@ -427,32 +436,35 @@ async fn pump(
                         Err(_) => break,
                     }
                 }
-                if queued > 0 {
-                    if let Err(e) = socket.flush().await {
-                        return Ended::Retry(e.to_string());
-                    }
+            }
+            Event::Received(Ok(Some(Message::Goodbye { reason, .. }))) => {
+                let _ = send(&mut socket, serializer, &goodbye(errors::GOODBYE_AND_OUT, "goodbye"));
+                close(socket, CloseCode::Normal, "").await;
+                return Ended::Retry(format!("the router said goodbye ({reason})"));
+            }
+            Event::Received(Ok(Some(Message::Abort { reason, .. }))) => {
+                close(socket, CloseCode::Normal, "").await;
+                return Ended::Retry(format!("the router aborted ({reason})"));
+            }
+            Event::Received(Ok(Some(message))) => {
+                if events.send(LinkEvent::Message(message)).is_err() {
+                    return Ended::Left;
                 }
             }
-            message = receive(&mut socket, serializer) => match message {
-                Ok(Some(Message::Goodbye { reason, .. })) => {
-                    let _ = send(&mut socket, serializer, &goodbye(errors::GOODBYE_AND_OUT, "goodbye")).await;
-                    let _ = socket.close(None).await;
-                    return Ended::Retry(format!("the router said goodbye ({reason})"));
-                }
-                Ok(Some(Message::Abort { reason, .. })) => return Ended::Retry(format!("the router aborted ({reason})")),
-                Ok(Some(message)) => {
-                    if events.send(LinkEvent::Message(message)).is_err() {
-                        return Ended::Left;
-                    }
-                }
-                Ok(None) => return Ended::Retry("the router closed the connection".into()),
-                Err(e) => {
-                    let _ = send(&mut socket, serializer, &goodbye(errors::PROTOCOL_VIOLATION, &e)).await;
-                    return Ended::Retry(e);
-                }
-            },
+            Event::Received(Ok(None)) => return Ended::Retry("the router closed the connection".into()),
+            Event::Received(Err(e)) => {
+                let _ = send(&mut socket, serializer, &goodbye(errors::PROTOCOL_VIOLATION, &e));
+                close(socket, CloseCode::Protocol, "").await;
+                return Ended::Retry(e);
+            }
         }
     }
+}
+
+/// What woke [`pump`].
+enum Event {
+    Command(Option<Outgoing>),
+    Received(Result<Option<Message>, String>),
 }
 
 #[cfg(test)]

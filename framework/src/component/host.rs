@@ -34,7 +34,9 @@ use crate::Error;
 /// | every router key (`listen`, `path`, `realms`, ...) | as for `wamp router` | `WAMP_LISTEN`, ... |
 ///
 /// With `url` set, the components join the router there; otherwise the
-/// host embeds a router listening at `listen`.
+/// host embeds a router listening at `listen`. The router's `compression`
+/// keys serve both: the embedded router accepts permessage-deflate with
+/// them, and remote components offer it to their router.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HostConfig {
@@ -291,6 +293,7 @@ impl Host {
                         max_message_size: config.router.max_message_size,
                         tls_ca: config.tls_ca.iter().map(Into::into).collect(),
                         tls_pins: config.tls_pins.clone(),
+                        compression: config.router.compression(),
                         connect_timeout: std::time::Duration::from_millis(config.connect_timeout_ms.max(1)),
                         credentials: credentials.clone(),
                         ..ConnectOptions::new(url.clone(), realm)

@@ -15,6 +15,7 @@
 //! actor; the realm cannot tell transports apart.
 
 pub(crate) mod origin;
+pub(crate) mod proxy;
 pub(crate) mod server;
 pub mod tls;
 pub(crate) mod websocket;

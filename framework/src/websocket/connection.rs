@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use actix_http::ws::{CloseCode, CloseReason};
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
+use bytes::Bytes;
+use futures_util::Stream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -13,10 +15,10 @@ use super::handler::{Closed, WebSocketHandler, WebSocketMessage};
 use super::socket::{Command, Socket, HANDLE_QUEUE};
 use super::Compression;
 use crate::transport::origin::AllowedOrigins;
-use crate::transport::ws::{self, Incoming, ReadError, Reader};
+use crate::transport::ws::{self, Incoming, ReadError, Reader, Writer};
 
-/// Limits and keepalive of a plain endpoint. The defaults are those of
-/// the WAMP endpoint ([`RouterConfig`](crate::RouterConfig)).
+/// Limits and keepalive of a plain endpoint or client. The defaults are
+/// those of the WAMP endpoint ([`RouterConfig`](crate::RouterConfig)).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Settings {
@@ -109,21 +111,22 @@ async fn upgrade<H: WebSocketHandler>(
     let accept = handler.on_connect(&req)?;
     let (response, reader, writer) =
         ws::accept(&req, body, accept.protocol.as_deref(), settings.max_message_size, &settings.compression)?;
-    let (commands, queue) = mpsc::channel(HANDLE_QUEUE);
-    let socket = Socket { writer, commands, closing: false };
     let span = tracing::debug_span!("websocket", peer = ?req.peer_addr(), path = req.path());
-    let connection = Connection { handler, socket, queue, settings, last_heard: Instant::now() };
+    let connection = Connection::new(handler, writer, settings, false);
     actix_web::rt::spawn(tracing::Instrument::instrument(connection.run(reader), span));
     Ok(response)
 }
 
-struct Connection<H> {
+/// The loop of one connection, server's or client's.
+pub(super) struct Connection<H> {
     handler: H,
     socket: Socket,
     /// What the connection's handles ask for.
     queue: mpsc::Receiver<Command>,
     settings: Rc<Settings>,
     last_heard: Instant,
+    /// A client, which leaves closing TCP to the server (RFC 6455, 7.1.1).
+    client: bool,
 }
 
 /// What woke the loop.
@@ -135,7 +138,24 @@ enum Event {
 }
 
 impl<H: WebSocketHandler> Connection<H> {
-    async fn run(mut self, mut reader: Reader) {
+    pub(super) fn new(handler: H, writer: Writer, settings: Rc<Settings>, client: bool) -> Self {
+        let (commands, queue) = mpsc::channel(HANDLE_QUEUE);
+        let socket = Socket { writer, commands, closing: false };
+        Connection { handler, socket, queue, settings, last_heard: Instant::now(), client }
+    }
+
+    /// A handle to the connection's socket, before it runs.
+    pub(super) fn handle(&self) -> super::SocketHandle {
+        self.socket.handle()
+    }
+
+    /// Runs the connection until it ends; the handler's `on_close` is
+    /// told how, and so is the caller.
+    pub(super) async fn run<S, E>(mut self, mut reader: Reader<S>) -> Closed
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         tracing::debug!("websocket open");
         self.handler.on_open(&mut self.socket);
         let interval = self.settings.ping_interval;
@@ -176,8 +196,16 @@ impl<H: WebSocketHandler> Connection<H> {
             }
         };
         self.flush().await;
+        if self.client {
+            // The server closes TCP once it has our closing frame; the
+            // socket closes when the reader is dropped, at the latest
+            // after `close_timeout`.
+            let eof = async { while std::future::poll_fn(|cx| reader.poll_next(cx)).await.is_some() {} };
+            let _ = tokio::time::timeout(self.settings.close_timeout, eof).await;
+        }
         tracing::debug!(?closed, "websocket closed");
-        self.handler.on_close(closed);
+        self.handler.on_close(closed.clone());
+        closed
     }
 
     fn on_frame(&mut self, frame: Option<Result<Incoming, ReadError>>) -> Option<Closed> {
@@ -246,7 +274,11 @@ impl<H: WebSocketHandler> Connection<H> {
 
     /// After our closing frame: waits for the peer's, dropping messages
     /// that come before it, at most `close_timeout`.
-    async fn await_peer_close(&mut self, reader: &mut Reader) -> Closed {
+    async fn await_peer_close<S, E>(&mut self, reader: &mut Reader<S>) -> Closed
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let deadline = tokio::time::sleep(self.settings.close_timeout);
         tokio::pin!(deadline);
         loop {

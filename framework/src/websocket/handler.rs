@@ -50,17 +50,18 @@ pub struct Closed {
 }
 
 /// The events of one WebSocket connection. [`endpoint`](super::endpoint)
-/// makes one handler per connection; its methods run on the connection's
+/// makes one handler per connection, [`connect`](super::connect) takes one; its methods run on the connection's
 /// thread, one at a time, in the order the events happen.
 ///
 /// The methods are not `async`: a handler that has to wait for something
 /// spawns a task (`actix_web::rt::spawn`) and writes from it through
 /// [`Socket::handle`].
 pub trait WebSocketHandler: 'static {
-    /// Decides on the upgrade request: accept (choosing a subprotocol or
-    /// none), or refuse with an error, whose response the client gets
-    /// (e.g. `actix_web::error::ErrorForbidden("...")` for a 403).
-    /// Accepts by default.
+    /// A server's decision on the upgrade request: accept (choosing a
+    /// subprotocol or none), or refuse with an error, whose response the
+    /// client gets (e.g. `actix_web::error::ErrorForbidden("...")` for a
+    /// 403). Accepts by default. Not called on a client's connection
+    /// ([`connect`](super::connect) says what the server agreed to).
     fn on_connect(&mut self, request: &HttpRequest) -> Result<Accept, actix_web::Error> {
         let _ = request;
         Ok(Accept::new())

@@ -1,11 +1,13 @@
-//! Plain WebSocket endpoints: whole messages in and out, no WAMP.
+//! Plain WebSocket endpoints and clients: whole messages in and out, no
+//! WAMP.
 //!
 //! A [`WebSocketHandler`] is given each connection's events (the upgrade request,
 //! the opening, every message, the closing) and answers through a
 //! [`Socket`]; [`endpoint`] mounts it in any actix-web `App`, beside the
-//! WAMP endpoint of [`Router::websocket`](crate::Router::websocket). Both
-//! run on the same WebSocket layer, so what holds for one holds for the
-//! other: fragments are joined into whole messages, text is checked for
+//! WAMP endpoint of [`Router::websocket`](crate::Router::websocket), and
+//! [`connect`] runs one on a connection to a server. All run on the same
+//! WebSocket layer (the WAMP client too), so what holds for one holds for
+//! the others: fragments are joined into whole messages, text is checked for
 //! UTF-8 as it arrives (1007), a message or frame over the size limit
 //! ends the connection (1009), pings are answered and a silent peer is
 //! closed.
@@ -40,11 +42,14 @@
 //! }
 //! ```
 
+mod client;
 mod connection;
 mod handler;
 mod socket;
 
-pub use crate::transport::ws::Compression;
+pub use crate::transport::proxy::Proxy;
+pub use crate::transport::ws::{Compression, ConnectError};
+pub use client::{connect, ClientConnection, ClientOptions};
 pub use connection::{endpoint, Settings};
 pub use handler::{Accept, Closed, WebSocketHandler, WebSocketMessage};
 pub use socket::{SendError, Socket, SocketHandle, TrySendError};

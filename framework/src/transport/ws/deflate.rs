@@ -1,7 +1,7 @@
-//! permessage-deflate (RFC 7692): the offer and answer of the upgrade,
-//! and the compression contexts of one connection.
+//! permessage-deflate (RFC 7692): the offer and answer of the upgrade, on
+//! either side, and the compression contexts of one connection.
 //!
-//! The server keeps one raw-deflate stream per direction. Each message
+//! Each side keeps one raw-deflate stream per direction. Each message
 //! is compressed up to a sync flush, whose trailing `00 00 FF FF` is
 //! left off the wire and put back by the receiver. Without
 //! `no_context_takeover` the streams carry on from message to message,
@@ -20,8 +20,9 @@ use super::ReadError;
 /// The end of a sync flush, which RFC 7692 (7.2.1) leaves off the wire.
 const SYNC_TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
 
-/// permessage-deflate on an endpoint: whether it is offered to clients
-/// that ask for it, and how the server compresses.
+/// permessage-deflate on an endpoint or a client: whether a server
+/// accepts clients' offers (a client: whether it offers it), and how this
+/// side compresses what it sends.
 ///
 /// Off by default. Compression trades CPU and memory for bytes: each
 /// connection that uses it keeps its two zlib streams (about 350 KiB more
@@ -34,7 +35,8 @@ const SYNC_TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Compression {
-    /// Accept a client's permessage-deflate offer.
+    /// A server: accept a client's permessage-deflate offer. A client:
+    /// offer it.
     pub enabled: bool,
     /// The zlib compression level, 0 (none) to 9 (smallest, slowest).
     /// Level 1 (the default) gives most of the gain of 6 for a fifth of
@@ -91,26 +93,28 @@ impl Compression {
     }
 }
 
-/// What the two sides agreed on for a connection.
+/// What the two sides agreed on for a connection, as the side holding it
+/// compresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Agreement {
-    /// The server's window (what it compresses with).
-    server_window_bits: u8,
-    /// The server starts each message afresh.
-    server_no_context_takeover: bool,
+    /// The window this side compresses with.
+    window_bits: u8,
+    /// This side starts each message afresh.
+    no_context_takeover: bool,
     level: u32,
+    /// Shorter messages go uncompressed.
     min_size: usize,
 }
 
 impl Agreement {
-    /// The `Sec-WebSocket-Extensions` value of the response.
+    /// The `Sec-WebSocket-Extensions` value of a server's response.
     pub(crate) fn header(&self) -> HeaderValue {
         let mut value = String::from("permessage-deflate");
-        if self.server_no_context_takeover {
+        if self.no_context_takeover {
             value.push_str("; server_no_context_takeover");
         }
-        if self.server_window_bits < 15 {
-            value.push_str(&format!("; server_max_window_bits={}", self.server_window_bits));
+        if self.window_bits < 15 {
+            value.push_str(&format!("; server_max_window_bits={}", self.window_bits));
         }
         HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("permessage-deflate"))
     }
@@ -121,16 +125,68 @@ impl Agreement {
             stream: Compress::new_with_window_bits(
                 flate2::Compression::new(self.level),
                 false,
-                self.server_window_bits,
+                self.window_bits,
             ),
-            fresh_each_message: self.server_no_context_takeover,
+            fresh_each_message: self.no_context_takeover,
             min_size: self.min_size,
         };
-        // The client may compress with any window up to 15 bits: the
+        // The peer may compress with any window up to 15 bits: the
         // largest window inflates them all.
         let inflater = Inflater { stream: Decompress::new_with_window_bits(false, 15) };
         (deflater, inflater)
     }
+}
+
+/// The `Sec-WebSocket-Extensions` offer of a client: permessage-deflate,
+/// letting the server limit the client's window.
+pub(crate) const CLIENT_OFFER: &str = "permessage-deflate; client_max_window_bits";
+
+/// What a client agrees to, given the server's answer to
+/// [`CLIENT_OFFER`]: an error for an answer RFC 7692 (5, 7.1) tells the
+/// client to fail the connection for.
+pub(crate) fn client_agreement(answer: &str, settings: &Compression) -> Result<Agreement, String> {
+    let refuse = |why: &str| Err(format!("the server's permessage-deflate answer `{answer}` {why}"));
+    if answer.contains(',') {
+        return refuse("accepts more than one offer");
+    }
+    let mut parts = answer.split(';').map(str::trim);
+    if parts.next() != Some("permessage-deflate") {
+        return refuse("names an extension that was not offered");
+    }
+    let mut agreement = Agreement {
+        window_bits: settings.window_bits,
+        no_context_takeover: false,
+        level: settings.level,
+        min_size: settings.min_size,
+    };
+    let mut seen = Vec::new();
+    for param in parts {
+        let (name, value) = match param.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim().trim_matches('"'))),
+            None => (param, None),
+        };
+        if seen.contains(&name) {
+            return refuse("repeats a parameter");
+        }
+        seen.push(name);
+        match (name, value) {
+            // The server starts each message afresh, or limits its own
+            // window: the inflater reads either.
+            ("server_no_context_takeover", None) => {}
+            ("server_max_window_bits", Some(bits)) if window_bits(bits).is_some() => {}
+            ("client_no_context_takeover", None) => agreement.no_context_takeover = true,
+            ("client_max_window_bits", Some(bits)) => match window_bits(bits) {
+                // zlib cannot compress raw deflate within 256 bytes: with
+                // such a limit nothing is sent compressed, which the
+                // extension allows (each message says whether it is).
+                Some(8) => agreement.min_size = usize::MAX,
+                Some(bits) => agreement.window_bits = agreement.window_bits.min(bits),
+                None => return refuse("has an invalid client_max_window_bits"),
+            },
+            _ => return refuse(&format!("has a parameter the client cannot accept: `{param}`")),
+        }
+    }
+    Ok(agreement)
 }
 
 /// Picks the first permessage-deflate offer of the request that the
@@ -155,8 +211,8 @@ fn accept_offer(offer: &str, settings: &Compression) -> Option<Agreement> {
         return None;
     }
     let mut agreement = Agreement {
-        server_window_bits: settings.window_bits,
-        server_no_context_takeover: false,
+        window_bits: settings.window_bits,
+        no_context_takeover: false,
         level: settings.level,
         min_size: settings.min_size,
     };
@@ -171,7 +227,7 @@ fn accept_offer(offer: &str, settings: &Compression) -> Option<Agreement> {
         }
         seen.push(name);
         match (name, value) {
-            ("server_no_context_takeover", None) => agreement.server_no_context_takeover = true,
+            ("server_no_context_takeover", None) => agreement.no_context_takeover = true,
             // A hint that the client will not keep its context: nothing to
             // do, the inflater works either way.
             ("client_no_context_takeover", None) => {}
@@ -182,7 +238,7 @@ fn accept_offer(offer: &str, settings: &Compression) -> Option<Agreement> {
                 if bits < 9 {
                     return None;
                 }
-                agreement.server_window_bits = agreement.server_window_bits.min(bits);
+                agreement.window_bits = agreement.window_bits.min(bits);
             }
             // The client may limit its own window; any is inflated.
             ("client_max_window_bits", None) => {}
@@ -379,8 +435,7 @@ mod tests {
     /// A client's side of the link: what the server's frames inflate with.
     fn client_pair(agreement: &Agreement) -> (Deflater, Inflater) {
         let (deflater, _) = agreement.contexts();
-        let inflater =
-            Inflater { stream: Decompress::new_with_window_bits(false, agreement.server_window_bits) };
+        let inflater = Inflater { stream: Decompress::new_with_window_bits(false, agreement.window_bits) };
         (deflater, inflater)
     }
 
@@ -406,11 +461,53 @@ mod tests {
                 assert_eq!(out, message);
             }
             assert!(sizes[0] < message.len() / 4, "{offer_text}: {sizes:?}");
-            if agreement.server_no_context_takeover {
+            if agreement.no_context_takeover {
                 assert_eq!(sizes[0], sizes[2], "each message starts afresh");
             } else {
                 assert!(sizes[1] < sizes[0] / 2, "the second message refers to the first: {sizes:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_client_accepts_what_rfc_7692_lets_a_server_answer() {
+        let on = Compression::enabled();
+        let agreed = |answer: &str| client_agreement(answer, &on);
+        let plain = agreed("permessage-deflate").unwrap();
+        assert_eq!((plain.window_bits, plain.no_context_takeover), (15, false));
+        let limited =
+            agreed("permessage-deflate; client_max_window_bits=10; client_no_context_takeover").unwrap();
+        assert_eq!((limited.window_bits, limited.no_context_takeover), (10, true));
+        let server_side =
+            agreed("permessage-deflate; server_no_context_takeover; server_max_window_bits=9").unwrap();
+        assert_eq!(server_side.window_bits, 15, "the server's own window does not limit the client's");
+        let eight = agreed("permessage-deflate; client_max_window_bits=8").unwrap();
+        assert!(!eight.contexts().0.worth_it(1 << 20), "a window zlib cannot honour: nothing is compressed");
+        for refused in [
+            "x-webkit-deflate-frame",
+            "permessage-deflate, permessage-deflate",
+            "permessage-deflate; client_max_window_bits",
+            "permessage-deflate; client_max_window_bits=16",
+            "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
+            "permessage-deflate; unknown",
+        ] {
+            assert!(agreed(refused).is_err(), "{refused}");
+        }
+        // A client agreement's streams talk to a server's.
+        let server = negotiate(&offer(&[CLIENT_OFFER]), &on).unwrap();
+        let (mut to_server, mut from_server) = limited.contexts();
+        let (mut to_client, mut from_client) = server.contexts();
+        let message = br#"{"a":[1,2,3],"b":"text text text text"}"#.repeat(4);
+        for _ in 0..3 {
+            let mut out = Vec::new();
+            from_client.inflate(&to_server.compress(&message).unwrap(), &mut out, 1 << 20).unwrap();
+            from_client.finish(&mut out, 1 << 20).unwrap();
+            assert_eq!(out, message);
+            let mut out = Vec::new();
+            from_server.inflate(&to_client.compress(&message).unwrap(), &mut out, 1 << 20).unwrap();
+            from_server.finish(&mut out, 1 << 20).unwrap();
+            assert_eq!(out, message);
         }
     }
 

@@ -1,15 +1,16 @@
-//! Frames off the wire (RFC 6455, 5.2), as a server reads them: masked,
-//! with the reserved bit RSV1 allowed on data frames only when
-//! permessage-deflate was negotiated.
+//! Frames on the wire (RFC 6455, 5.2): read as a server reads them (masked)
+//! or as a client does (unmasked), with the reserved bit RSV1 allowed on
+//! data frames only when permessage-deflate was negotiated; and the header
+//! of a frame to write.
 //!
 //! The decoder checks a frame's length against the limit as soon as its
 //! header is in, so a peer announcing a huge frame is refused before any
 //! of it is buffered.
 
 use actix_http::ws::{OpCode, ProtocolError};
-use bytes::{Buf as _, BytesMut};
+use bytes::{Buf as _, BufMut as _, BytesMut};
 
-use super::ReadError;
+use super::{ReadError, Role};
 
 /// RSV1: the message is compressed (RFC 7692, 6).
 const RSV1: u8 = 0x40;
@@ -35,11 +36,14 @@ pub(super) struct FrameDecoder {
     limit: usize,
     /// Whether RSV1 may be set (permessage-deflate is on).
     rsv1_allowed: bool,
+    /// Who reads: a server reads masked frames only, a client unmasked
+    /// ones only (RFC 6455, 5.1).
+    role: Role,
 }
 
 impl FrameDecoder {
-    pub(super) fn new(limit: usize, rsv1_allowed: bool) -> Self {
-        FrameDecoder { limit, rsv1_allowed }
+    pub(super) fn new(limit: usize, rsv1_allowed: bool, role: Role) -> Self {
+        FrameDecoder { limit, rsv1_allowed, role }
     }
 
     /// The next whole frame at the front of `buf`, taken out of it;
@@ -68,8 +72,11 @@ impl FrameDecoder {
             }
             _ => {}
         }
-        if second & 0x80 == 0 {
-            return Err(framing(ProtocolError::UnmaskedFrame));
+        let masked = second & 0x80 != 0;
+        match self.role {
+            Role::Server if !masked => return Err(framing(ProtocolError::UnmaskedFrame)),
+            Role::Client if masked => return Err(framing(ProtocolError::MaskedFrame)),
+            _ => {}
         }
         let (len, header) = match second & 0x7F {
             126 => match buf.get(2..4) {
@@ -89,10 +96,14 @@ impl FrameDecoder {
             Ok(len) if len <= self.limit => len,
             _ => return Err(ReadError::TooLarge { limit: self.limit }),
         };
-        let Some(mask) = buf.get(header..header + 4).and_then(|m| <[u8; 4]>::try_from(m).ok()) else {
-            return Ok(None);
+        let (mask, start) = if masked {
+            match buf.get(header..header + 4).and_then(|m| <[u8; 4]>::try_from(m).ok()) {
+                Some(mask) => (Some(mask), header + 4),
+                None => return Ok(None),
+            }
+        } else {
+            (None, header)
         };
-        let start = header + 4;
         if buf.len() < start + len {
             // Not reserved ahead: a peer that announces a large frame and
             // stops makes the buffer hold only what it sent.
@@ -100,8 +111,30 @@ impl FrameDecoder {
         }
         buf.advance(start);
         let mut payload = buf.split_to(len);
-        unmask(&mut payload, mask);
+        if let Some(mask) = mask {
+            unmask(&mut payload, mask);
+        }
         Ok(Some(Frame { fin, compressed, op, payload }))
+    }
+}
+
+/// Writes the header of a final frame: `first` holds the opcode and RSV1,
+/// `mask` is given for a client's frame (whose payload must then be
+/// masked with it).
+pub(super) fn write_header(out: &mut BytesMut, first: u8, len: usize, mask: Option<[u8; 4]>) {
+    let masked = if mask.is_some() { 0x80 } else { 0 };
+    out.put_u8(0x80 | first);
+    if len < 126 {
+        out.put_u8(masked | len as u8);
+    } else if let Ok(len) = u16::try_from(len) {
+        out.put_u8(masked | 126);
+        out.put_u16(len);
+    } else {
+        out.put_u8(masked | 127);
+        out.put_u64(len as u64);
+    }
+    if let Some(mask) = mask {
+        out.put_slice(&mask);
     }
 }
 
@@ -153,7 +186,7 @@ mod tests {
 
     #[test]
     fn frames_are_read_whole_and_unmasked_whatever_their_header_size() {
-        let decoder = FrameDecoder::new(1 << 20, false);
+        let decoder = FrameDecoder::new(1 << 20, false, Role::Server);
         for len in [0usize, 1, 7, 8, 9, 125, 126, 65_535, 65_536, 70_001] {
             let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let wire = masked(0x82, &payload);
@@ -175,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_frame_over_the_limit_is_refused_from_its_header_alone() {
-        let decoder = FrameDecoder::new(1000, false);
+        let decoder = FrameDecoder::new(1000, false, Role::Server);
         let mut header = BytesMut::from(&[0x82u8, 0x80 | 127][..]);
         header.extend_from_slice(&(1u64 << 40).to_be_bytes());
         assert!(matches!(decoder.decode(&mut header), Err(ReadError::TooLarge { limit: 1000 })));
@@ -186,8 +219,8 @@ mod tests {
 
     #[test]
     fn the_framing_rules_are_enforced() {
-        let plain = FrameDecoder::new(1000, false);
-        let deflate = FrameDecoder::new(1000, true);
+        let plain = FrameDecoder::new(1000, false, Role::Server);
+        let deflate = FrameDecoder::new(1000, true, Role::Server);
         let refused = |decoder: &FrameDecoder, mut wire: BytesMut| {
             matches!(decoder.decode(&mut wire), Err(ReadError::Framing(_)))
         };
@@ -205,6 +238,29 @@ mod tests {
         assert!(refused(&plain, masked(0x09, b"x")));
         assert!(refused(&plain, masked(0x89, &[0; 126])));
         assert!(refused(&plain, BytesMut::from(&[0x81u8, 0x01, b'x'][..])));
+    }
+
+    #[test]
+    fn a_client_reads_unmasked_frames_and_refuses_masked_ones() {
+        let client = FrameDecoder::new(1 << 20, false, Role::Client);
+        for len in [0usize, 125, 126, 65_536] {
+            let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut wire = BytesMut::new();
+            write_header(&mut wire, 0x02, len, None);
+            wire.extend_from_slice(&payload);
+            let frame = client.decode(&mut wire).unwrap().unwrap();
+            assert_eq!(&frame.payload[..], &payload[..], "length {len}");
+        }
+        assert!(matches!(client.decode(&mut masked(0x82, b"x")), Err(ReadError::Framing(_))));
+        // What a client writes, a server reads.
+        let server = FrameDecoder::new(1 << 20, false, Role::Server);
+        let mask = [9, 8, 7, 6];
+        let mut wire = BytesMut::new();
+        write_header(&mut wire, 0x01, 300, Some(mask));
+        let mut body = vec![b'a'; 300];
+        unmask(&mut body, mask);
+        wire.extend_from_slice(&body);
+        assert_eq!(&server.decode(&mut wire).unwrap().unwrap().payload[..], &[b'a'; 300][..]);
     }
 
     #[test]

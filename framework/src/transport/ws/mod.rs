@@ -1,4 +1,5 @@
-//! The WebSocket protocol (RFC 6455) on an actix-web request.
+//! The WebSocket protocol (RFC 6455), on an actix-web request and as a
+//! client ([`client`]).
 //!
 //! [`accept`] answers the upgrade and splits the connection into a
 //! [`Reader`] of whole messages and a [`Writer`] of frames. The writer
@@ -15,6 +16,7 @@
 //! three halves together: when actix-web drops the body (the peer went
 //! away) the reader ends and the writer reports [`Gone`].
 
+pub(crate) mod client;
 mod deflate;
 mod frame;
 mod reader;
@@ -35,9 +37,18 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 
+pub use client::ConnectError;
 pub use deflate::Compression;
 pub(crate) use reader::{Incoming, ReadError, Reader};
 pub(crate) use writer::{EncodeError, Gone, Writer};
+
+/// Which end of the connection this is: a client masks what it writes and
+/// reads unmasked frames, a server the other way round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Server,
+    Client,
+}
 
 /// What the reader, the writer and the body share. All three live on the
 /// connection's worker thread.
@@ -115,8 +126,9 @@ pub(crate) fn accept(
     let link = Rc::new(RefCell::new(Link::default()));
     let body = BodyStream::new(writer::Body::new(link.clone())).boxed();
     let response = HttpResponse::from(response.message_body(body)?);
-    let reader = Reader::new(payload, max_message_size, inflater, link.clone());
-    Ok((response, reader, Writer::new(link, deflater)))
+    let reader =
+        Reader::new(payload, BytesMut::new(), max_message_size, inflater, Role::Server, link.clone());
+    Ok((response, reader, Writer::new(link, deflater, Role::Server)))
 }
 
 /// A writer and the body it writes into, with no socket, as on a
@@ -136,5 +148,5 @@ pub(crate) fn detached(compression: &Compression, offer: Option<&str>) -> (Write
         None => (None, None),
     };
     let link = Rc::new(RefCell::new(Link::default()));
-    (Writer::new(link.clone(), deflater), writer::Body::new(link), inflater)
+    (Writer::new(link.clone(), deflater, Role::Server), writer::Body::new(link), inflater)
 }

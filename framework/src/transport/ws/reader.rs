@@ -8,11 +8,11 @@ use std::task::{Context, Poll};
 use actix_http::ws::{CloseCode, CloseReason, OpCode, Parser, ProtocolError};
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
-use futures_util::Stream as _;
+use futures_util::Stream;
 
 use super::deflate::Inflater;
 use super::frame::{Frame, FrameDecoder};
-use super::Link;
+use super::{Link, Role};
 
 /// A whole message or a control frame from the peer.
 #[derive(Debug, PartialEq, Eq)]
@@ -125,11 +125,11 @@ impl Partial {
     }
 }
 
-/// Reads frames off the upgraded request, joins fragments into whole
-/// messages (at most `limit` bytes), inflates compressed ones and checks
-/// text for UTF-8.
-pub(crate) struct Reader {
-    payload: web::Payload,
+/// Reads frames off a connection's byte stream (by default the upgraded
+/// request's), joins fragments into whole messages (at most `limit`
+/// bytes), inflates compressed ones and checks text for UTF-8.
+pub(crate) struct Reader<S = web::Payload> {
+    payload: S,
     buf: BytesMut,
     frames: FrameDecoder,
     /// With permessage-deflate: the peer's compression stream.
@@ -138,65 +138,97 @@ pub(crate) struct Reader {
     limit: usize,
     /// No more input: the request stream ended or failed.
     ended: bool,
+    /// An error was returned: nothing more is read.
+    failed: bool,
+    role: Role,
     link: Rc<RefCell<Link>>,
 }
 
-impl Reader {
+impl<S, E> Reader<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    /// A reader of `payload`, whose first bytes may already be in `buf`
+    /// (read with the handshake). A server's reader also ends when the
+    /// body is dropped (actix-web's sign that the connection is gone); a
+    /// client's ends when its socket does.
     pub(super) fn new(
-        payload: web::Payload,
+        payload: S,
+        buf: BytesMut,
         limit: usize,
         inflater: Option<Inflater>,
+        role: Role,
         link: Rc<RefCell<Link>>,
     ) -> Self {
         Reader {
             payload,
-            buf: BytesMut::new(),
-            frames: FrameDecoder::new(limit, inflater.is_some()),
+            buf,
+            frames: FrameDecoder::new(limit, inflater.is_some(), role),
             inflater,
             partial: None,
             limit,
             ended: false,
+            failed: false,
+            role,
             link,
         }
     }
 
-    /// The next message; `None` once the connection is gone. After an
-    /// error nothing more should be read.
+    /// The next message; `None` once the connection is gone, and after
+    /// an error (the input cannot be read further).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Incoming, ReadError>>> {
+        if self.failed {
+            return Poll::Ready(None);
+        }
         loop {
-            match self.frames.decode(&mut self.buf) {
+            let error = match self.frames.decode(&mut self.buf) {
                 Ok(Some(frame)) => match self.assemble(frame) {
                     Ok(Some(incoming)) => return Poll::Ready(Some(Ok(incoming))),
                     Ok(None) => continue,
-                    Err(e) => return Poll::Ready(Some(Err(e))),
+                    Err(e) => e,
                 },
-                Ok(None) => {}
-                Err(e) => return Poll::Ready(Some(Err(e))),
-            }
-            if self.ended || self.link.borrow().body_gone {
-                self.ended = true;
-                return Poll::Ready(None);
-            }
-            match Pin::new(&mut self.payload).poll_next(cx) {
-                Poll::Ready(Some(Ok(bytes))) => {
-                    if self.buf.is_empty() {
-                        self.buf = BytesMut::from(bytes);
-                    } else {
-                        self.buf.extend_from_slice(&bytes);
+                Ok(None) => {
+                    if let Some(ready) = self.poll_input(cx) {
+                        return ready;
                     }
+                    continue;
                 }
-                Poll::Ready(Some(Err(e))) => {
-                    tracing::debug!(error = %e, "the connection failed");
-                    self.ended = true;
+                Err(e) => e,
+            };
+            self.failed = true;
+            self.buf = BytesMut::new();
+            return Poll::Ready(Some(Err(error)));
+        }
+    }
+
+    /// Reads more input into the buffer: `None` when some was read,
+    /// otherwise what `poll_next` returns.
+    fn poll_input(&mut self, cx: &mut Context<'_>) -> Option<Poll<Option<Result<Incoming, ReadError>>>> {
+        if self.ended || (self.role == Role::Server && self.link.borrow().body_gone) {
+            self.ended = true;
+            return Some(Poll::Ready(None));
+        }
+        match Pin::new(&mut self.payload).poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => {
+                if self.buf.is_empty() {
+                    self.buf = BytesMut::from(bytes);
+                } else {
+                    self.buf.extend_from_slice(&bytes);
                 }
-                Poll::Ready(None) => self.ended = true,
-                Poll::Pending => {
-                    // The body's end (the connection dropped) wakes us too.
-                    self.link.borrow_mut().reader = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                tracing::debug!(error = %e, "the connection failed");
+                self.ended = true;
+            }
+            Poll::Ready(None) => self.ended = true,
+            Poll::Pending => {
+                // The body's end (the connection dropped) wakes us too.
+                self.link.borrow_mut().reader = Some(cx.waker().clone());
+                return Some(Poll::Pending);
             }
         }
+        None
     }
 
     /// Turns a frame into a message, or keeps a fragment for later.

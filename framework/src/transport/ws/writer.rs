@@ -8,11 +8,11 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use actix_http::ws::{CloseReason, OpCode, Parser};
-use bytes::{BufMut as _, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use super::deflate::Deflater;
-use super::frame::MAX_CONTROL_PAYLOAD;
-use super::Link;
+use super::frame::{unmask, write_header, MAX_CONTROL_PAYLOAD};
+use super::{Link, Role};
 use crate::protocol::{Message, Payload, Serializer, SHARED_ENCODING};
 
 /// How many bytes the writer buffers before it waits for actix-web to
@@ -55,11 +55,13 @@ pub(crate) struct Writer {
     scratch: Vec<u8>,
     /// With permessage-deflate: the compression stream to the peer.
     deflater: Option<Deflater>,
+    /// A client's writer masks its frames (RFC 6455, 5.3).
+    role: Role,
 }
 
 impl Writer {
-    pub(super) fn new(link: Rc<RefCell<Link>>, deflater: Option<Deflater>) -> Self {
-        Writer { link, scratch: Vec::new(), deflater }
+    pub(super) fn new(link: Rc<RefCell<Link>>, deflater: Option<Deflater>, role: Role) -> Self {
+        Writer { link, scratch: Vec::new(), deflater, role }
     }
 
     /// Ready when the buffer has room for more; the task is woken when
@@ -162,28 +164,29 @@ impl Writer {
         !link.closing && !link.body_gone
     }
 
-    /// Writes a final, unmasked frame (RFC 6455, 5.2) with `payload`:
-    /// data or, with at most 125 bytes, ping and pong.
+    /// Writes a final frame (RFC 6455, 5.2) with `payload`: data or, with
+    /// at most 125 bytes, ping and pong. A server's frame is unmasked; a
+    /// client's is masked with a fresh key, and so always copied.
     fn frame(&self, op: OpCode, payload: Data<'_>) {
         let mut link = self.link.borrow_mut();
         if link.closing || link.body_gone {
             return;
         }
-        let (len, rsv1) = match &payload {
-            Data::Whole(bytes) => (bytes.len(), 0),
-            Data::Copied(bytes) => (bytes.len(), 0),
-            Data::Compressed(bytes) => (bytes.len(), 0x40),
+        let (bytes, rsv1): (&[u8], u8) = match &payload {
+            Data::Whole(bytes) => (bytes, 0),
+            Data::Copied(bytes) => (bytes, 0),
+            Data::Compressed(bytes) => (bytes, 0x40),
         };
-        link.out.put_u8(0x80 | rsv1 | u8::from(op));
-        if len < 126 {
-            link.out.put_u8(len as u8);
-        } else if let Ok(len) = u16::try_from(len) {
-            link.out.put_u8(126);
-            link.out.put_u16(len);
-        } else {
-            link.out.put_u8(127);
-            link.out.put_u64(len as u64);
+        if self.role == Role::Client {
+            let mask: [u8; 4] = rand::random();
+            write_header(&mut link.out, rsv1 | u8::from(op), bytes.len(), Some(mask));
+            let start = link.out.len();
+            link.out.extend_from_slice(bytes);
+            unmask(&mut link.out[start..], mask);
+            link.wake_body();
+            return;
         }
+        write_header(&mut link.out, rsv1 | u8::from(op), bytes.len(), None);
         match payload {
             Data::Whole(bytes) => link.push_chunk(bytes),
             Data::Copied(bytes) => link.out.extend_from_slice(bytes),
@@ -215,7 +218,7 @@ impl Writer {
         if link.closing || link.body_gone {
             return;
         }
-        Parser::write_close(&mut link.out, reason, false);
+        Parser::write_close(&mut link.out, reason, self.role == Role::Client);
         link.closing = true;
         link.wake_body();
     }
@@ -316,7 +319,7 @@ mod tests {
     fn frames_of_every_header_size_read_back_in_order() {
         let link = Rc::new(RefCell::new(Link::default()));
         let mut body = Body::new(link.clone());
-        let mut writer = Writer::new(link, None);
+        let mut writer = Writer::new(link, None, Role::Server);
         let sizes = [5usize, 125, 126, 300, 65_535, 65_536, 70_000];
         for (i, size) in sizes.iter().enumerate() {
             let message = Message::Publish {

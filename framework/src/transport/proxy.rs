@@ -1,11 +1,14 @@
-//! Reaching a router through an HTTP proxy: a CONNECT tunnel (RFC 9110,
-//! 9.3.6), with basic authentication if the proxy URL carries a user, for
-//! `ws://` and `wss://` alike (TLS runs inside the tunnel, end to end).
+//! Reaching a WebSocket server through an HTTP proxy: a CONNECT tunnel
+//! (RFC 9110, 9.3.6), with basic authentication if the proxy URL carries a
+//! user, for `ws://` and `wss://` alike (TLS runs inside the tunnel, end
+//! to end).
 //!
-//! The proxy comes from [`ConnectOptions::proxy`](super::ConnectOptions),
-//! or by default from the usual variables: `HTTPS_PROXY` for `wss://`,
+//! The proxy comes from the client's options
+//! ([`ConnectOptions::proxy`](crate::client::ConnectOptions), or
+//! [`ClientOptions::proxy`](crate::websocket::ClientOptions)), or by
+//! default from the usual variables: `HTTPS_PROXY` for `wss://`,
 //! `HTTP_PROXY` for `ws://` (either also lowercase), unless `NO_PROXY`
-//! names the router's host or the router is on this machine (`localhost`,
+//! names the server's host or the server is on this machine (`localhost`,
 //! a loopback address).
 
 use base64::Engine as _;
