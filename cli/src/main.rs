@@ -2,8 +2,12 @@
 //!
 //! `wamp router` runs a WAMP router. Settings come from built-in defaults,
 //! then `--config FILE` (TOML), then `WAMP_*` environment variables, then
-//! the command-line options. Logs go to standard error, filtered by
-//! `RUST_LOG` (default `info`).
+//! the command-line options. `wamp call`, `publish`, `subscribe` and
+//! `register` join a live router as one session, for debugging
+//! ([`tools`]). Logs go to standard error, filtered by `RUST_LOG` (default
+//! `info`, `warn` for the session tools).
+
+mod tools;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -30,6 +34,15 @@ struct Cli {
 enum Command {
     /// Run a WAMP router (WebSocket, JSON and MessagePack).
     Router(RouterArgs),
+    /// Call a procedure and print its result as a JSON line.
+    Call(tools::CallArgs),
+    /// Publish an event (acknowledged, so a refusal is reported).
+    Publish(tools::PublishArgs),
+    /// Print each event of a topic as a JSON line, until interrupted.
+    Subscribe(tools::SubscribeArgs),
+    /// Answer calls to a procedure (echoing, or with a fixed value),
+    /// printing each as a JSON line, until interrupted.
+    Register(tools::RegisterArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -59,13 +72,20 @@ struct RouterArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The session tools print their results on standard output; their log
+    // says only what went wrong, unless asked for more.
+    let default_level = if matches!(cli.command, Command::Router(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let result = match cli.command {
         Command::Router(args) => router(args),
+        Command::Call(args) => session_tool(tools::call(args)),
+        Command::Publish(args) => session_tool(tools::publish(args)),
+        Command::Subscribe(args) => session_tool(tools::subscribe(args)),
+        Command::Register(args) => session_tool(tools::register(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,6 +94,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a session tool on an actix system of its own.
+fn session_tool(
+    tool: impl std::future::Future<Output = Result<(), tools::Failure>>,
+) -> Result<(), tools::Failure> {
+    actix_web::rt::System::new().block_on(tool)
 }
 
 fn router(args: RouterArgs) -> Result<(), Box<dyn std::error::Error>> {

@@ -10,7 +10,7 @@ use super::link::{LinkEvent, LinkSender, Outgoing};
 use crate::protocol::{errors, Dict, Message, Serializer, Value};
 use crate::router::session::goodbye;
 use crate::transport::ws::client::{self, ClientReader, Dial};
-use crate::transport::ws::{Compression, Incoming, ReadError, Writer};
+use crate::transport::ws::{Compression, ConnectError, Incoming, ReadError, Writer};
 use crate::{Error, ErrorKind};
 
 /// When and how often to reconnect.
@@ -264,12 +264,11 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
         proxy: &options.proxy,
         headers: &[],
     };
-    let opened = client::open(&dial).await.map_err(|e| {
-        if e.is_retryable() {
-            Ended::Retry(e.to_string())
-        } else {
-            Ended::Fatal(Error::transport(e.to_string()))
-        }
+    let opened = client::open(&dial).await.map_err(|e| match e {
+        // Said once the attempts are given up, after the router's URL.
+        ConnectError::Io { source, .. } => Ended::Retry(source.to_string()),
+        e if e.is_retryable() => Ended::Retry(e.to_string()),
+        e => Ended::Fatal(Error::transport(e.to_string())),
     })?;
     if opened.protocol.as_deref() != Some(options.serializer.subprotocol()) {
         let text = format!(

@@ -107,6 +107,16 @@ pub(crate) struct Agreement {
 }
 
 impl Agreement {
+    /// Compressing as `settings` say, before the other side's parameters.
+    fn new(settings: &Compression) -> Self {
+        Agreement {
+            window_bits: settings.window_bits,
+            no_context_takeover: false,
+            level: settings.level,
+            min_size: settings.min_size,
+        }
+    }
+
     /// The `Sec-WebSocket-Extensions` value of a server's response.
     pub(crate) fn header(&self) -> HeaderValue {
         let mut value = String::from("permessage-deflate");
@@ -137,6 +147,28 @@ impl Agreement {
     }
 }
 
+/// The parameters of one permessage-deflate element (`permessage-deflate;
+/// name; name=value`), values unquoted; `None` for another extension, or
+/// a parameter given twice (which RFC 7692, 7, makes the element invalid).
+fn deflate_params(element: &str) -> Option<Vec<(&str, Option<&str>)>> {
+    let mut parts = element.split(';').map(str::trim);
+    if parts.next()? != "permessage-deflate" {
+        return None;
+    }
+    let mut params: Vec<(&str, Option<&str>)> = Vec::new();
+    for param in parts {
+        let (name, value) = match param.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim().trim_matches('"'))),
+            None => (param, None),
+        };
+        if params.iter().any(|(seen, _)| *seen == name) {
+            return None;
+        }
+        params.push((name, value));
+    }
+    Some(params)
+}
+
 /// The `Sec-WebSocket-Extensions` offer of a client: permessage-deflate,
 /// letting the server limit the client's window.
 pub(crate) const CLIENT_OFFER: &str = "permessage-deflate; client_max_window_bits";
@@ -149,26 +181,11 @@ pub(crate) fn client_agreement(answer: &str, settings: &Compression) -> Result<A
     if answer.contains(',') {
         return refuse("accepts more than one offer");
     }
-    let mut parts = answer.split(';').map(str::trim);
-    if parts.next() != Some("permessage-deflate") {
-        return refuse("names an extension that was not offered");
-    }
-    let mut agreement = Agreement {
-        window_bits: settings.window_bits,
-        no_context_takeover: false,
-        level: settings.level,
-        min_size: settings.min_size,
-    };
-    let mut seen = Vec::new();
-    for param in parts {
-        let (name, value) = match param.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(value.trim().trim_matches('"'))),
-            None => (param, None),
-        };
-        if seen.contains(&name) {
-            return refuse("repeats a parameter");
-        }
-        seen.push(name);
+    let params = deflate_params(answer).ok_or_else(|| {
+        format!("the server's permessage-deflate answer `{answer}` names another extension or repeats a parameter")
+    })?;
+    let mut agreement = Agreement::new(settings);
+    for (name, value) in params {
         match (name, value) {
             // The server starts each message afresh, or limits its own
             // window: the inflater reads either.
@@ -183,7 +200,7 @@ pub(crate) fn client_agreement(answer: &str, settings: &Compression) -> Result<A
                 Some(bits) => agreement.window_bits = agreement.window_bits.min(bits),
                 None => return refuse("has an invalid client_max_window_bits"),
             },
-            _ => return refuse(&format!("has a parameter the client cannot accept: `{param}`")),
+            _ => return refuse(&format!("has a parameter the client cannot accept: `{name}`")),
         }
     }
     Ok(agreement)
@@ -206,26 +223,8 @@ pub(crate) fn negotiate(headers: &HeaderMap, settings: &Compression) -> Option<A
 /// The agreement for one offer (`permessage-deflate; param; param=value`),
 /// or `None` for another extension or an offer we cannot honour.
 fn accept_offer(offer: &str, settings: &Compression) -> Option<Agreement> {
-    let mut parts = offer.split(';').map(str::trim);
-    if parts.next()? != "permessage-deflate" {
-        return None;
-    }
-    let mut agreement = Agreement {
-        window_bits: settings.window_bits,
-        no_context_takeover: false,
-        level: settings.level,
-        min_size: settings.min_size,
-    };
-    let mut seen = Vec::new();
-    for param in parts {
-        let (name, value) = match param.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(value.trim().trim_matches('"'))),
-            None => (param, None),
-        };
-        if seen.contains(&name) {
-            return None; // RFC 7692, 7: a parameter given twice makes the offer invalid
-        }
-        seen.push(name);
+    let mut agreement = Agreement::new(settings);
+    for (name, value) in deflate_params(offer)? {
         match (name, value) {
             ("server_no_context_takeover", None) => agreement.no_context_takeover = true,
             // A hint that the client will not keep its context: nothing to
