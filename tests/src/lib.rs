@@ -464,3 +464,37 @@ where
     });
     format!("ws://{}/ws", rx.recv().expect("server started"))
 }
+
+impl TestRouter {
+    /// A router serving `wss://` with `cert` and otherwise default settings.
+    pub fn with_tls(cert: &certs::ServerCert) -> TestRouter {
+        TestRouter::with_config(RouterConfig {
+            tls_cert: Some(cert.cert_file.display().to_string()),
+            tls_key: Some(cert.key_file.display().to_string()),
+            ..RouterConfig::default()
+        })
+    }
+}
+
+/// A plain WebSocket handler that sends a WAMP HELLO for `realm1` as JSON
+/// text, passes on the first text message back (a WELCOME or an ABORT)
+/// and closes.
+pub struct PlainHello(pub tokio::sync::mpsc::UnboundedSender<String>);
+
+impl wamp::websocket::WebSocketHandler for PlainHello {
+    fn on_open(&mut self, socket: &mut wamp::websocket::Socket) {
+        let hello = r#"[1,"realm1",{"roles":{"caller":{}}}]"#;
+        let _ = socket.send(wamp::websocket::WebSocketMessage::Text(hello.into()));
+    }
+
+    fn on_message(
+        &mut self,
+        socket: &mut wamp::websocket::Socket,
+        message: wamp::websocket::WebSocketMessage,
+    ) {
+        if let wamp::websocket::WebSocketMessage::Text(text) = message {
+            let _ = self.0.send(text);
+        }
+        socket.close(1000, "");
+    }
+}

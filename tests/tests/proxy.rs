@@ -10,9 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use wamp::client::{Client, ConnectOptions, Proxy, ReconnectPolicy};
-use wamp::RouterConfig;
 use wamp_tests::certs::TestCa;
-use wamp_tests::TestRouter;
+use wamp_tests::{PlainHello, TestRouter};
 
 /// A tinyproxy on a free loopback port, stopped when dropped.
 struct Tinyproxy {
@@ -92,11 +91,7 @@ async fn our_client_tunnels_ws_through_an_http_proxy() {
 async fn our_client_tunnels_wss_through_a_proxy_that_wants_credentials() {
     let ca = TestCa::new();
     let cert = ca.server("router", false);
-    let router = TestRouter::with_config(RouterConfig {
-        tls_cert: Some(cert.cert_file.display().to_string()),
-        tls_key: Some(cert.key_file.display().to_string()),
-        ..RouterConfig::default()
-    });
+    let router = TestRouter::with_tls(&cert);
     let proxy = Tinyproxy::start(Some(("wamp", "s3cret")));
     let options = |credentials: &str| ConnectOptions {
         proxy: Proxy::Url(proxy.url(credentials)),
@@ -116,27 +111,6 @@ async fn our_client_tunnels_wss_through_a_proxy_that_wants_credentials() {
     }
 }
 
-/// Sends a WAMP HELLO as plain text and passes on the answer.
-struct Hello(tokio::sync::mpsc::UnboundedSender<String>);
-
-impl wamp::websocket::WebSocketHandler for Hello {
-    fn on_open(&mut self, socket: &mut wamp::websocket::Socket) {
-        let hello = r#"[1,"realm1",{"roles":{"caller":{}}}]"#;
-        socket.send(wamp::websocket::WebSocketMessage::Text(hello.into())).unwrap();
-    }
-
-    fn on_message(
-        &mut self,
-        socket: &mut wamp::websocket::Socket,
-        message: wamp::websocket::WebSocketMessage,
-    ) {
-        if let wamp::websocket::WebSocketMessage::Text(text) = message {
-            let _ = self.0.send(text);
-        }
-        socket.close(1000, "");
-    }
-}
-
 #[actix_web::test]
 async fn the_plain_client_tunnels_through_a_proxy_and_reports_refused_credentials() {
     use wamp::websocket::{self, ClientOptions, ConnectError};
@@ -146,14 +120,14 @@ async fn the_plain_client_tunnels_through_a_proxy_and_reports_refused_credential
         ClientOptions::new(&router.url).protocol("wamp.2.json").proxy(Proxy::Url(proxy.url(credentials)))
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let connection = websocket::connect(options("wamp:s3cret@"), Hello(tx)).await.unwrap();
+    let connection = websocket::connect(options("wamp:s3cret@"), PlainHello(tx)).await.unwrap();
     let welcome = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
     assert!(welcome.starts_with("[2,"), "a WELCOME: {welcome}");
     connection.closed().await;
     assert!(proxy.tunneled_to(router.addr.port()), "the proxy carried the connection");
 
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    match websocket::connect(options("wamp:guess@"), Hello(tx)).await {
+    match websocket::connect(options("wamp:guess@"), PlainHello(tx)).await {
         Err(error @ ConnectError::Proxy { retryable: false, .. }) => {
             assert!(error.to_string().contains("credentials"), "{error}")
         }

@@ -17,7 +17,7 @@ use wamp::websocket::{
 };
 use wamp::RouterConfig;
 use wamp_tests::certs::TestCa;
-use wamp_tests::{serve_websocket, TestRouter};
+use wamp_tests::{serve_websocket, PlainHello, TestRouter};
 
 const STEP: Duration = Duration::from_secs(10);
 
@@ -162,43 +162,22 @@ async fn failures_are_told_at_once_with_their_cause() {
     assert!(matches!(error, ConnectError::Io { .. }) && error.is_retryable(), "{error}");
 }
 
-/// Sends a WAMP HELLO and reports the first message back.
-struct Hello(mpsc::UnboundedSender<String>);
-
-impl WebSocketHandler for Hello {
-    fn on_open(&mut self, socket: &mut Socket) {
-        let hello = r#"[1,"realm1",{"roles":{"caller":{}}}]"#;
-        socket.send(WebSocketMessage::Text(hello.into())).unwrap();
-    }
-
-    fn on_message(&mut self, socket: &mut Socket, message: WebSocketMessage) {
-        if let WebSocketMessage::Text(text) = message {
-            let _ = self.0.send(text);
-        }
-        socket.close(1000, "");
-    }
-}
-
 #[actix_web::test]
 async fn the_client_speaks_tls_and_refuses_a_certificate_it_does_not_trust() {
     let ca = TestCa::new();
     let cert = ca.server("router", false);
-    let router = TestRouter::with_config(RouterConfig {
-        tls_cert: Some(cert.cert_file.display().to_string()),
-        tls_key: Some(cert.key_file.display().to_string()),
-        ..RouterConfig::default()
-    });
+    let router = TestRouter::with_tls(&cert);
     assert!(router.url.starts_with("wss://"), "{}", router.url);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let options = ClientOptions::new(&router.url).protocol("wamp.2.json").tls_ca(&ca.ca_file);
-    let connection = websocket::connect(options, Hello(tx)).await.unwrap();
+    let connection = websocket::connect(options, PlainHello(tx)).await.unwrap();
     assert_eq!(connection.protocol(), Some("wamp.2.json"));
     let welcome = tokio::time::timeout(STEP, rx.recv()).await.unwrap().unwrap();
     assert!(welcome.starts_with("[2,"), "a WELCOME: {welcome}");
     // Without the CA: refused at once, not worth retrying.
     let (tx, _rx) = mpsc::unbounded_channel();
     let options = ClientOptions::new(&router.url).protocol("wamp.2.json");
-    let error = websocket::connect(options, Hello(tx)).await.unwrap_err();
+    let error = websocket::connect(options, PlainHello(tx)).await.unwrap_err();
     assert!(matches!(error, ConnectError::Tls { .. }) && !error.is_retryable(), "{error}");
 }
 

@@ -241,17 +241,7 @@ where
                 let reason = Parser::try_parse_close_payload(&payload).map_err(ReadError::Framing)?;
                 return Ok(Some(Incoming::Close(reason)));
             }
-            OpCode::Continue => {
-                self.extend(payload)?;
-                if !fin {
-                    return Ok(None);
-                }
-                let Some(mut partial) = self.partial.take() else {
-                    return Err(ReadError::Framing(ProtocolError::ContinuationNotStarted));
-                };
-                self.finish(&mut partial)?;
-                return Ok(Some(partial.into_message()));
-            }
+            OpCode::Continue => return self.fragment(payload, fin),
             OpCode::Text => true,
             OpCode::Binary => false,
             OpCode::Bad => return Err(ReadError::Framing(ProtocolError::BadOpCode)),
@@ -266,6 +256,12 @@ where
         }
         let data = if compressed { Body::Inflated(Vec::new()) } else { Body::Plain(BytesMut::new()) };
         self.partial = Some(Partial { text, data, checked: 0 });
+        self.fragment(payload, fin)
+    }
+
+    /// Adds a fragment to the message being put together and, after its
+    /// last (`fin`), returns the whole message.
+    fn fragment(&mut self, payload: BytesMut, fin: bool) -> Result<Option<Incoming>, ReadError> {
         self.extend(payload)?;
         if !fin {
             return Ok(None);
