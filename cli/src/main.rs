@@ -7,6 +7,7 @@
 //! ([`tools`]). Logs go to standard error, filtered by `RUST_LOG` (default
 //! `info`, `warn` for the session tools).
 
+mod scaffold;
 mod tools;
 
 use std::io::IsTerminal as _;
@@ -32,6 +33,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Create a new application (one component, its test, a wamp.toml)
+    /// from the template built into this tool.
+    New(scaffold::NewArgs),
     /// Run a WAMP router (WebSocket, JSON and MessagePack).
     Router(RouterArgs),
     /// Call a procedure and print its result as a JSON line.
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let result = match cli.command {
+        Command::New(args) => new_app(args),
         Command::Router(args) => router(args),
         Command::Call(args) => session_tool(tools::call(args)),
         Command::Publish(args) => session_tool(tools::publish(args)),
@@ -94,6 +99,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Creates an application and says what to do next.
+fn new_app(args: scaffold::NewArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = scaffold::new_app(&args)?;
+    println!("{}", scaffold::next_steps(&dir, &args.name));
+    Ok(())
 }
 
 /// Runs a session tool on an actix system of its own.
@@ -119,15 +131,26 @@ fn router(args: RouterArgs) -> Result<(), Box<dyn std::error::Error>> {
         config.tls_cert = args.tls_cert;
         config.tls_key = args.tls_key;
     }
-    let realms: Vec<&str> = config.realms.iter().map(|r| r.name.as_str()).collect();
-    tracing::info!(realms = ?realms, auto_create = config.auto_create_realms, "starting router");
+    let realms: Vec<String> = config.realms.iter().map(|r| r.name.clone()).collect();
+    let auto_create = config.auto_create_realms;
+    tracing::info!(realms = ?realms, auto_create, "starting router");
     actix_web::rt::System::new().block_on(async move {
         let router = wamp::Router::new(config);
         let server = wamp::transport::Server::bind(router)?;
         // Scripts wait for this line to learn the address (port 0 picks one).
         tracing::info!(url = %server.url(), "router listening");
+        println!("{}", served(&server.url(), &realms, auto_create));
         server.run_until_signal().await
     })?;
     tracing::info!("router stopped");
     Ok(())
+}
+
+/// What `wamp router` prints once it listens: where, and which realms.
+fn served(url: &str, realms: &[String], auto_create: bool) -> String {
+    let mut listed = if realms.is_empty() { "none configured".to_owned() } else { realms.join(", ") };
+    if auto_create {
+        listed.push_str(" (and any other, created when a client asks for it)");
+    }
+    format!("WAMP router listening on {url}\nrealms: {listed}\nstop it with Ctrl-C")
 }

@@ -161,3 +161,37 @@ async fn unusable_authentication_settings_stop_the_router_at_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("'not-a-key' is not an Ed25519 public key"), "{stderr}");
 }
+
+#[tokio::test]
+async fn it_prints_where_it_listens_and_which_realms_it_serves() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args([
+            "router",
+            "--listen",
+            "127.0.0.1:0",
+            "--realm",
+            "com.a",
+            "--realm",
+            "com.b",
+            "--auto-create-realms",
+        ])
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start wamp router");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while printed.len() < 2 {
+            printed
+                .push(lines.next_line().await.expect("read stdout").expect("the router printed two lines"));
+        }
+    })
+    .await
+    .expect("the router prints where it listens");
+    let url = printed[0].strip_prefix("WAMP router listening on ").unwrap_or_else(|| panic!("{printed:?}"));
+    assert_eq!(printed[1], "realms: com.a, com.b (and any other, created when a client asks for it)");
+    // The printed URL is the one to connect to.
+    let (_c, _) = RawClient::join(url, Serializer::Json, "com.b").await;
+}

@@ -223,6 +223,8 @@ pub mod prelude {
 /// The guide: long-form documentation, kept in the repository's `docs/`
 /// folder and compiled here so its examples are tested.
 pub mod guide {
+    #[doc = include_str!("../../docs/quickstart.md")]
+    pub mod quickstart {}
     #[doc = include_str!("../../docs/components.md")]
     pub mod components {}
     #[doc = include_str!("../../docs/router.md")]

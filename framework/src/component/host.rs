@@ -249,9 +249,22 @@ impl Host {
     /// Adds every component linked into the binary (those whose type
     /// implements `Default` and whose `#[wamp::component]` does not say
     /// `inventory = false`).
+    ///
+    /// A component defined in a library crate is linked only if the binary
+    /// refers to something of that library's (the linker leaves out code
+    /// nothing uses); a library's components are best added by a function
+    /// of the library that calls [`Host::add_component`]. Finding none at
+    /// all is logged as a warning.
     pub fn add_registered(mut self) -> Self {
+        let before = self.components.len();
         for entry in registry::registered() {
             self.components.push((entry.make)());
+        }
+        if self.components.len() == before {
+            tracing::warn!(
+                "add_registered found no component: none is linked into this binary (components of a \
+                 library the binary does not refer to are left out; add them with add_component)"
+            );
         }
         self
     }
