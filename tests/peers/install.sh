@@ -4,7 +4,9 @@
 # router (PyPI `crossbar`) into tests/peers/.venv-crossbar and AutobahnJS
 # (npm `autobahn`) into tests/peers/js/node_modules, and the Autobahn
 # WebSocket testsuite (PyPI `autobahntestsuite`, Python 2) into
-# tests/peers/.wstest; and tinyproxy (Debian) for the proxy tests. Safe to
+# tests/peers/.wstest; tinyproxy (Debian) for the proxy tests; and, for
+# the chat example's browser test, Chromium (Debian) and the page's npm
+# packages (examples/chat/web). Safe to
 # run repeatedly: an install whose pinned versions are already present is
 # skipped.
 set -euo pipefail
@@ -54,6 +56,15 @@ if [ ! -f "$js/node_modules/.installed" ] || [ "$js/package-lock.json" -nt "$js/
   touch "$js/node_modules/.installed"
 fi
 
+# The chat example's page: the browser build of AutobahnJS it serves and
+# playwright-core, which drives Chromium in its end-to-end test.
+chat_web="$here/../../examples/chat/web"
+if [ ! -f "$chat_web/node_modules/.installed" ] || [ "$chat_web/package-lock.json" -nt "$chat_web/node_modules/.installed" ]; then
+  echo "installing the chat page's packages (pinned in $chat_web/package.json)"
+  (cd "$chat_web" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$chat_web/node_modules/.installed"
+fi
+
 # The testsuite is Python 2 code (its newest release no longer imports on
 # Python 3): pyenv's 2.7.18, packages installed with `pip --target`.
 wstest="$here/.wstest"
@@ -71,15 +82,28 @@ if [ ! -f "$wstest/.installed-autobahntestsuite-$WSTEST_VERSION" ]; then
   touch "$wstest/.installed-autobahntestsuite-$WSTEST_VERSION"
 fi
 
+# apt_install PACKAGE...: Debian packages, refreshing the package lists
+# only if the first attempt fails.
+apt_install() {
+  local sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get install -y -q "$@" >/dev/null \
+    || { $sudo_cmd apt-get update -q >/dev/null && $sudo_cmd apt-get install -y -q "$@" >/dev/null; }
+}
+
+# Chromium (Debian), the browser of the chat example's end-to-end test (a
+# test tool's own browser download does not work everywhere).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing chromium (Debian package)"
+  apt_install chromium
+fi
+
 # tinyproxy (Debian), the HTTP proxy the client's proxy tests tunnel
 # through; they start their own instance on a free loopback port.
 if ! command -v tinyproxy >/dev/null && [ ! -x /usr/sbin/tinyproxy ]; then
   echo "installing tinyproxy (Debian package)"
-  sudo_cmd=""
-  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_cmd apt-get install -y -q tinyproxy >/dev/null \
-    || { $sudo_cmd apt-get update -q >/dev/null && $sudo_cmd apt-get install -y -q tinyproxy >/dev/null; }
+  apt_install tinyproxy
   # The package starts a system-wide instance where it can; the tests do
   # not use it.
 fi

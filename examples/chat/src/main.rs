@@ -1,0 +1,42 @@
+//! The chat app: the page, AutobahnJS, the WAMP endpoint and the chat
+//! component, on one actix-web server.
+//!
+//! ```text
+//! (cd examples/chat/web && npm ci)   # once: the pinned AutobahnJS browser build
+//! cargo run -p chat                  # then open http://127.0.0.1:8080/ in two tabs
+//! ```
+
+use actix_web::{App, HttpServer};
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    let autobahn = chat::autobahn_js();
+    if !autobahn.exists() {
+        tracing::error!(
+            missing = %autobahn.display(),
+            "AutobahnJS is not installed, so the page cannot connect: run `npm ci` in examples/chat/web"
+        );
+    }
+    let host = wamp::Host::from_env().map_err(std::io::Error::other)?;
+    let listen = host.config().router.listen.clone();
+    let path = host.config().router.path.clone();
+    let running = chat::add_components(host).start().map_err(std::io::Error::other)?;
+    let router = running.router().cloned().ok_or_else(|| {
+        std::io::Error::other("the chat serves its page beside its own router: unset WAMP_URL")
+    })?;
+    let server = HttpServer::new(move || App::new().configure(chat::pages).service(router.websocket(&path)))
+        .bind(&listen)?;
+    for addr in server.addrs() {
+        tracing::info!(url = %format!("http://{addr}/"), "chat page served");
+    }
+    let served = server.run().await;
+    running.shutdown().await;
+    served
+}
