@@ -18,6 +18,7 @@ async fn start(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
         .args(args)
         .envs(env.iter().copied())
         .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

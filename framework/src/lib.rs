@@ -117,13 +117,17 @@
 //!
 //! | to                                             | see |
 //! |------------------------------------------------|-----|
+//! | start: the protocol, then a new app with `wamp new` | [`guide::wamp`], [`guide::quickstart`] |
 //! | write components: attributes, parameters, results, hooks | [`guide::components`], [`macro@component`] |
+//! | test components                                 | [`guide::testing`] |
 //! | fail with typed errors, and tell failures apart | [`Error`](struct@Error), [`ErrorKind`], [`derive(Error)`](macro@Error) |
 //! | reach a component from other code; timers       | [`ComponentHandle`](component::ComponentHandle), [`Session::run_interval`] |
-//! | call and subscribe from outside a component     | [`client::Client`], [`client::ConnectOptions`] |
+//! | call and subscribe from outside a component; reconnect | [`client::Client`], [`client::ConnectOptions`], [`guide::client`] |
 //! | share a pool or settings between handlers       | [`Data`], [`Host::app_data`] |
 //! | run the router: realms, limits, auth, TLS       | [`guide::router`], [`RouterConfig`], [`guide::security`] |
+//! | add WAMP to your actix-web service             | [`guide::embedding`] |
 //! | serve plain WebSocket beside WAMP              | [`websocket`], [`guide::websocket`] |
+//! | copy from a complete example                    | [`guide::examples`] |
 //! | see how it fits together                        | [`guide::architecture`] |
 //!
 //! ## Embedding the router in an actix-web application
@@ -223,8 +227,20 @@ pub mod prelude {
 /// The guide: long-form documentation, kept in the repository's `docs/`
 /// folder and compiled here so its examples are tested.
 pub mod guide {
+    #[doc = include_str!("../../docs/introduction.md")]
+    pub mod introduction {}
+    #[doc = include_str!("../../docs/wamp.md")]
+    pub mod wamp {}
     #[doc = include_str!("../../docs/quickstart.md")]
     pub mod quickstart {}
+    #[doc = include_str!("../../docs/client.md")]
+    pub mod client {}
+    #[doc = include_str!("../../docs/testing.md")]
+    pub mod testing {}
+    #[doc = include_str!("../../docs/embedding.md")]
+    pub mod embedding {}
+    #[doc = include_str!("../../docs/examples.md")]
+    pub mod examples {}
     #[doc = include_str!("../../docs/components.md")]
     pub mod components {}
     #[doc = include_str!("../../docs/router.md")]

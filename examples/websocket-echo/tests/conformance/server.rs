@@ -8,15 +8,10 @@
 //! each). The permessage-deflate cases (12.*, 13.*) send about 8 GB
 //! through the echo and take most of the run's time.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
-
-mod common;
-mod wstest;
-
 use std::path::Path;
 use std::time::Duration;
 
-use wstest::Results;
+use super::wstest::{self, Results};
 
 /// Runs the suite's fuzzing client on `cases` against `url`, reporting
 /// into `scratch`, and returns its results.
@@ -45,7 +40,7 @@ async fn run_suite(url: &str, cases: &[&str], exclude: &[&str], scratch: &Path) 
 async fn the_echo_passes_the_autobahn_testsuite_as_recorded() {
     // Compression on, for the permessage-deflate cases (12.*, 13.*); the
     // others do not offer it.
-    let running = common::start_with(&[("WAMP_COMPRESSION", "true")]).await;
+    let running = super::common::start_with(&[("WAMP_COMPRESSION", "true")]).await;
     let scratch = std::env::temp_dir().join(format!("wstest-{}", std::process::id()));
     // The suite's client is one single-threaded Python process: two of
     // them, on disjoint halves of the cases, take half the time.

@@ -8,17 +8,13 @@
 //! `tests/autobahn/expected-client.json`: any change, better or worse,
 //! fails the test. Left out: 9.* (performance, minutes each).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
-
-mod wstest;
-
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::wstest::{self, Results};
 use wamp::websocket::{self, ClientOptions, Compression, Socket, WebSocketHandler, WebSocketMessage};
-use wstest::Results;
 
 /// Sends every message back.
 struct Echo;
