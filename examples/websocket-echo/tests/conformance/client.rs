@@ -6,14 +6,15 @@
 //!
 //! Every case's result is compared with
 //! `tests/autobahn/expected-client.json`: any change, better or worse,
-//! fails the test. Left out: 9.* (performance, minutes each).
+//! fails the test. Which cases run: see
+//! [`Selection`](super::wstest::Selection) (`WSTEST_FULL=1` for all).
 
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::wstest::{self, Results};
+use super::wstest::{self, Results, Selection};
 use wamp::websocket::{self, ClientOptions, Compression, Socket, WebSocketHandler, WebSocketMessage};
 
 /// Sends every message back.
@@ -42,7 +43,11 @@ fn options(url: String) -> ClientOptions {
 
 /// Starts the suite's fuzzing server on `cases`, reporting into
 /// `scratch/reports`, and returns it with its URL once it listens.
-async fn fuzzing_server(cases: &[&str], exclude: &[&str], scratch: &Path) -> (tokio::process::Child, String) {
+async fn fuzzing_server(
+    cases: &[String],
+    exclude: &[String],
+    scratch: &Path,
+) -> (tokio::process::Child, String) {
     std::fs::create_dir_all(scratch).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("ws://127.0.0.1:{port}");
@@ -103,10 +108,12 @@ async fn the_client_passes_the_autobahn_fuzzing_server_as_recorded() {
     // The suite's server is one single-threaded Python process: two of
     // them, on disjoint halves of the cases, take half the time.
     let (first, second) = (scratch.join("a"), scratch.join("b"));
-    let (_a, url_a) = fuzzing_server(&["*"], &["9.*", "13.*"], &first).await;
-    let (_b, url_b) = fuzzing_server(&["13.*"], &[], &second).await;
+    let selection = Selection::from_env();
+    let [(cases_a, exclude_a), (cases_b, exclude_b)] = selection.halves();
+    let (_a, url_a) = fuzzing_server(&cases_a, &exclude_a, &first).await;
+    let (_b, url_b) = fuzzing_server(&cases_b, &exclude_b, &second).await;
     let (mut got, thirteen) = tokio::join!(run_cases(&url_a, &first), run_cases(&url_b, &second));
     got.extend(thirteen);
-    wstest::compare(&got, "expected-client.json", &scratch);
+    wstest::compare(&got, "expected-client.json", &selection, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
 }
