@@ -5,11 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
+use wamp_tests::{app_command, Process};
 
 fn checkout() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
@@ -72,31 +72,9 @@ async fn a_new_app_builds_passes_its_tests_runs_and_answers_wamp_call() {
 
     // Run as `cargo run` would (wamp.toml in the working directory), on a
     // free port.
-    let mut running = Command::new(target.join("debug").join("demo-app"))
-        .current_dir(&app)
-        .env("WAMP_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env_remove("WAMP_URL")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the app");
-    let mut log = BufReader::new(running.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        let mut url = None;
-        let mut ready = false;
-        while url.is_none() || !ready {
-            let line = log.next_line().await.unwrap().expect("the app exited early");
-            if let Some(u) = line.split("url=").nth(1) {
-                url = u.split_whitespace().next().map(str::to_owned);
-            }
-            ready |= line.contains("component ready");
-        }
-        url.unwrap()
-    })
-    .await
-    .expect("the app logs its URL and its component's start");
-    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+    let mut running = Process::start(app_command(target.join("debug").join("demo-app")).current_dir(&app));
+    running.wait_for(&["url=", "component ready"]).await;
+    let url = running.url();
 
     let greeted = wamp(&["call", "com.example.demo_app.greet", "Ada", "--url", &url]).await;
     assert!(greeted.status.success(), "{}", text(&greeted.stderr));

@@ -3,55 +3,37 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use wamp::protocol::{Dict, Message, Serializer, Value};
-use wamp_tests::RawClient;
+use wamp_tests::{Process, RawClient};
 
 /// Starts `wamp router` and returns it with the URL it logged.
-async fn start(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
-        .arg("router")
-        .args(args)
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start wamp router");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let url = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.expect("read stderr") {
-            if let Some(url) = line.split("url=").nth(1) {
-                return url.split_whitespace().next().unwrap_or_default().to_owned();
-            }
-        }
-        panic!("wamp router exited without logging its URL");
-    })
-    .await
-    .expect("the router logs its URL");
-    // Keep draining the log so the router never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+async fn start(args: &[&str], env: &[(&str, &str)]) -> (Process, String) {
+    let mut router = Process::start(
+        Command::new(env!("CARGO_BIN_EXE_wamp")).arg("router").args(args).envs(env.iter().copied()),
+    );
+    router.wait_for(&["url="]).await;
+    let url = router.url();
+    (router, url)
 }
 
 #[tokio::test]
 async fn sigterm_says_goodbye_to_every_session_and_exits_cleanly() {
-    let (mut child, url) = start(&["--listen", "127.0.0.1:0"], &[]).await;
+    let (mut router, url) = start(&["--listen", "127.0.0.1:0"], &[]).await;
     let (mut a, _) = RawClient::join(&url, Serializer::Json, "realm1").await;
     let (mut b, _) = RawClient::join(&url, Serializer::MsgPack, "realm1").await;
-    let pid = child.id().expect("pid").to_string();
+    let pid = router.child().id().expect("pid").to_string();
     let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     assert!(status.success());
     for c in [&mut a, &mut b] {
         c.answer_shutdown().await;
     }
-    let status =
-        tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("exits").expect("status");
+    let status = tokio::time::timeout(Duration::from_secs(10), router.child().wait())
+        .await
+        .expect("exits")
+        .expect("status");
     assert!(status.success(), "exit status {status}");
 }
 
@@ -165,32 +147,15 @@ async fn unusable_authentication_settings_stop_the_router_at_start() {
 
 #[tokio::test]
 async fn it_prints_where_it_listens_and_which_realms_it_serves() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
-        .args([
-            "router",
-            "--listen",
-            "127.0.0.1:0",
-            "--realm",
-            "com.a",
-            "--realm",
-            "com.b",
-            "--auto-create-realms",
-        ])
-        .env("RUST_LOG", "off")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start wamp router");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut printed = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while printed.len() < 2 {
-            printed
-                .push(lines.next_line().await.expect("read stdout").expect("the router printed two lines"));
-        }
-    })
-    .await
-    .expect("the router prints where it listens");
+    let mut router = Process::start(
+        Command::new(env!("CARGO_BIN_EXE_wamp"))
+            .args(["router", "--listen", "127.0.0.1:0", "--realm", "com.a", "--realm", "com.b"])
+            .arg("--auto-create-realms")
+            .env("RUST_LOG", "off"),
+    );
+    router.wait_for(&["WAMP router listening on ", "realms: "]).await;
+    let log = router.log();
+    let printed: Vec<&str> = log.lines().collect();
     let url = printed[0].strip_prefix("WAMP router listening on ").unwrap_or_else(|| panic!("{printed:?}"));
     assert_eq!(printed[1], "realms: com.a, com.b (and any other, created when a client asks for it)");
     // The printed URL is the one to connect to.

@@ -1,11 +1,15 @@
 //! Helpers for the workspace's integration tests: a router on a free
 //! loopback port in its own thread, a raw WebSocket WAMP client that can
 //! send anything (including what no well-behaved peer sends), and the
-//! locations of the pinned third-party peers.
+//! locations of the pinned third-party peers, and programs started as a
+//! user runs them ([`Process`]).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 pub mod crossbar;
+pub mod process;
+
+pub use process::{app_command, Process};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -10,41 +10,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use wamp::client::{Client, ConnectOptions};
-use wamp_tests::http_request;
+use wamp_tests::{app_command, http_request, Process};
 
 /// Starts the chat on a free port; returns it with its page's URL.
-async fn start() -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
-        .env_remove("WAMP_URL")
-        .env("WAMP_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the chat");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        let (mut url, mut ready) = (None, false);
-        while url.is_none() || !ready {
-            let line = lines.next_line().await.unwrap().expect("the chat exited early");
-            assert!(!line.contains("AutobahnJS is not installed"), "{line}");
-            if let Some(u) = line.split("url=").nth(1) {
-                url = u.split_whitespace().next().map(str::to_owned);
-            }
-            ready |= line.contains("component ready");
-        }
-        url.unwrap()
-    })
-    .await
-    .expect("the chat serves its page");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+async fn start() -> (Process, String) {
+    let mut chat = Process::start(&mut app_command(env!("CARGO_BIN_EXE_chat")));
+    chat.wait_for(&["url=", "component ready"]).await;
+    assert!(!chat.logged("AutobahnJS is not installed"), "{}", chat.log());
+    let url = chat.url();
+    (chat, url)
 }
 
 fn web_dir() -> PathBuf {

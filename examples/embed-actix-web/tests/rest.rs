@@ -4,40 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
 use wamp::client::{Client, ConnectOptions, SubscribeOptions};
-use wamp_tests::http_request;
+use wamp_tests::{app_command, http_request, Process};
 
 /// Starts the service on a free port; returns it with its `host:port`.
-async fn start() -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_embed-actix-web"))
-        .env_remove("WAMP_URL")
-        .env("WAMP_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the service");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        let (mut addr, mut ready) = (None, 0);
-        while addr.is_none() || ready < 2 {
-            let line = lines.next_line().await.unwrap().expect("the service exited early");
-            if let Some(url) = line.split("url=http://").nth(1) {
-                addr = url.split_whitespace().next().map(str::to_owned);
-            }
-            ready += usize::from(line.contains("component ready"));
-        }
-        addr.unwrap()
-    })
-    .await
-    .expect("the service listens and its components get ready");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
+async fn start() -> (Process, String) {
+    let mut service = Process::start(&mut app_command(env!("CARGO_BIN_EXE_embed-actix-web")));
+    service.wait_for(&["url=", "component ready", "component ready"]).await;
+    let addr = service.url().trim_start_matches("http://").trim_end_matches('/').to_owned();
+    (service, addr)
 }
 
 #[actix_web::test]

@@ -3,45 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::process::Stdio;
-use std::time::Duration;
-
-use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
-use wamp_tests::{RawClient, TestRouter};
+use wamp_tests::{app_command, Process, RawClient, TestRouter};
 
-async fn start(env: &[(&str, &str)]) -> (Child, Lines<BufReader<ChildStdout>>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hello"))
-        .env_remove("WAMP_URL")
-        .env_remove("WAMP_LISTEN")
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start hello");
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    (child, lines)
-}
-
-/// Reads the log until every needle has appeared (in any order); returns
-/// the router URL if one was logged.
-async fn expect_log(lines: &mut Lines<BufReader<ChildStdout>>, needles: &[&str]) -> Option<String> {
-    let mut missing: Vec<&str> = needles.to_vec();
-    let mut url = None;
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while !missing.is_empty() {
-            let line = lines.next_line().await.unwrap().expect("hello exited early");
-            if let Some(u) = line.split("url=").nth(1) {
-                url = u.split_whitespace().next().map(str::to_owned);
-            }
-            missing.retain(|n| !line.contains(n));
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("not logged: {missing:?}"));
-    url
+/// Starts `hello` (embedded on a free port unless `env` says otherwise).
+fn start(env: &[(&str, &str)]) -> Process {
+    Process::start(app_command(env!("CARGO_BIN_EXE_hello")).envs(env.iter().copied()))
 }
 
 async fn add2_answers(url: &str) {
@@ -63,17 +30,17 @@ const SEEN: [&str; 2] = ["com.myapp.hello received greeting=Hello, world!", "sum
 
 #[tokio::test]
 async fn embedded_it_greets_itself_adds_and_serves_remote_peers() {
-    let (_child, mut lines) = start(&[("WAMP_LISTEN", "127.0.0.1:0")]).await;
+    let mut hello = start(&[]);
     let mut needles = SEEN.to_vec();
     needles.push("router listening");
-    let url = expect_log(&mut lines, &needles).await.expect("the router URL is logged");
-    add2_answers(&url).await;
+    hello.wait_for(&needles).await;
+    add2_answers(&hello.url()).await;
 }
 
 #[tokio::test]
 async fn remote_the_same_binary_joins_a_router_given_by_wamp_url() {
     let router = TestRouter::start();
-    let (_child, mut lines) = start(&[("WAMP_URL", &router.url)]).await;
-    expect_log(&mut lines, &SEEN).await;
+    let mut hello = start(&[("WAMP_URL", &router.url)]);
+    hello.wait_for(&SEEN).await;
     add2_answers(&router.url).await;
 }

@@ -4,42 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
 use wamp::client::{Client, ConnectOptions};
-use wamp_tests::TestRouter;
+use wamp_tests::{app_command, Process, TestRouter};
 
-/// Starts the binary and waits until its three components are ready;
-/// returns the URL it logged, if it runs a router.
-async fn start(env: &[(&str, &str)]) -> (Child, Option<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_multi-component"))
-        .env_remove("WAMP_URL")
-        .env_remove("WAMP_LISTEN")
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the shop");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        let (mut url, mut ready) = (None, 0);
-        while ready < 3 {
-            let line = lines.next_line().await.unwrap().expect("the shop exited early");
-            if let Some(u) = line.split("url=").nth(1) {
-                url = u.split_whitespace().next().map(str::to_owned);
-            }
-            ready += usize::from(line.contains("component ready"));
-        }
-        url
-    })
-    .await
-    .expect("three components get ready");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+/// Starts the binary (embedded on a free port unless `env` says
+/// otherwise) and waits until its three components are ready.
+async fn start(env: &[(&str, &str)]) -> Process {
+    let mut shop =
+        Process::start(app_command(env!("CARGO_BIN_EXE_multi-component")).envs(env.iter().copied()));
+    shop.wait_for(&["component ready"; 3]).await;
+    shop
 }
 
 async fn shop_works(url: &str) {
@@ -75,13 +51,13 @@ async fn shop_works(url: &str) {
 
 #[actix_web::test]
 async fn embedded_the_components_call_each_other_and_exchange_events() {
-    let (_shop, url) = start(&[("WAMP_LISTEN", "127.0.0.1:0")]).await;
-    shop_works(&url.expect("the router URL is logged")).await;
+    let shop = start(&[]).await;
+    shop_works(&shop.url()).await;
 }
 
 #[actix_web::test]
 async fn remote_the_same_components_do_the_same_through_another_router() {
     let router = TestRouter::start();
-    let (_shop, _) = start(&[("WAMP_URL", &router.url)]).await;
+    let _shop = start(&[("WAMP_URL", &router.url)]).await;
     shop_works(&router.url).await;
 }

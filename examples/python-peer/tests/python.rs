@@ -5,44 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
+use wamp_tests::{app_command, Process};
 
 #[tokio::test]
 async fn python_calls_rust_and_rust_calls_python() {
-    let mut rust = Command::new(env!("CARGO_BIN_EXE_python-peer"))
-        .env_remove("WAMP_URL")
-        .env("WAMP_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the Rust side");
-    let mut log = BufReader::new(rust.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        let (mut url, mut ready) = (None, false);
-        while url.is_none() || !ready {
-            let line = log.next_line().await.unwrap().expect("the Rust side exited early");
-            if let Some(u) = line.split("url=").nth(1) {
-                url = u.split_whitespace().next().map(str::to_owned);
-            }
-            ready |= line.contains("component ready");
-        }
-        url.unwrap()
-    })
-    .await
-    .expect("the Rust side gets ready");
-    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = log.next_line().await {
-            if line.contains("the Python peer answered") {
-                let _ = answers.send(line);
-            }
-        }
-    });
+    let mut rust = Process::start(&mut app_command(env!("CARGO_BIN_EXE_python-peer")));
+    rust.wait_for(&["url=", "component ready"]).await;
+    let url = rust.url();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peer.py");
     for serializer in ["json", "msgpack"] {
@@ -65,7 +37,16 @@ async fn python_calls_rust_and_rust_calls_python() {
             lines.contains(&"rust called python shout, then published: HELLO FROM PYTHON"),
             "{serializer}: {printed}"
         );
-        let logged = tokio::time::timeout(Duration::from_secs(5), answered.recv()).await.unwrap().unwrap();
+        let logged = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(line) = rust.next_line().await {
+                if line.contains("the Python peer answered") {
+                    return line;
+                }
+            }
+            panic!("the Rust side exited; its log:\n{}", rust.log());
+        })
+        .await
+        .expect("the Rust side logs the Python peer's answer");
         assert!(logged.contains("shouted=HELLO FROM PYTHON"), "{logged}");
     }
 }
