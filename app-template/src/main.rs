@@ -3,14 +3,8 @@
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    wamp::logging::init();
     // Settings from wamp.toml and WAMP_* variables.
-    let host = wamp::Host::from_env().map_err(std::io::Error::other)?;
+    let host = wamp::Host::from_env()?;
     {{crate_name}}::add_components(host).run().await
 }

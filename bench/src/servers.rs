@@ -26,7 +26,7 @@ pub fn serve(kind: Kind) -> std::io::Result<()> {
                     listen: "127.0.0.1:0".into(),
                     workers: 1,
                     ping_interval_secs: 0,
-                    ..wamp::RouterConfig::load(None).map_err(std::io::Error::other)?
+                    ..wamp::RouterConfig::load(None)?
                 };
                 let server = wamp::transport::Server::bind(wamp::Router::new(config))?;
                 announce(&server.url())?;

@@ -332,6 +332,16 @@ pub enum ConfigError {
     OutOfRange(String),
 }
 
+/// So that `main` can read its settings with `?` when it returns
+/// `std::io::Result` (as actix-web's `main` does): an
+/// [`InvalidInput`](std::io::ErrorKind::InvalidInput) error with this
+/// error's message.
+impl From<ConfigError> for std::io::Error {
+    fn from(error: ConfigError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, error)
+    }
+}
+
 /// The `WAMP_*` variables, with the list settings read as comma-separated
 /// lists.
 pub(crate) fn environment() -> config::Environment {

@@ -165,6 +165,15 @@ impl From<crate::protocol::ConvertError> for Error {
     }
 }
 
+/// So that a `main` returning `std::io::Result` (as actix-web's does) can
+/// use `?` on what the host and a session return: an error of kind
+/// [`Other`](std::io::ErrorKind::Other) that carries this one.
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> Self {
+        std::io::Error::other(error)
+    }
+}
+
 /// An application's own error type, with a URI per variant, that converts
 /// to an [`Error`](struct@crate::Error) for the wire and back. Implemented by
 /// [`derive(Error)`](macro@crate::Error).

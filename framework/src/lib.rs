@@ -93,13 +93,13 @@
 //! async fn main() -> std::io::Result<()> {
 //!     // Settings from wamp.toml and WAMP_* variables; the embedded router
 //!     // unless `url` names a remote one.
-//!     let host = Host::from_env().map_err(std::io::Error::other)?.add_registered();
-//!     let running = host.start().map_err(std::io::Error::other)?;
-//!     running.joined().await.map_err(std::io::Error::other)?;
+//!     let host = Host::from_env()?.add_registered();
+//!     let running = host.start()?;
+//!     running.joined().await?;
 //!
 //!     // A typed caller, through any session.
 //!     let counter = CounterClient::new(running.clients()[0].clone());
-//!     let count = counter.add(5).await.map_err(std::io::Error::other)?;
+//!     let count = counter.add(5).await?;
 //!     match counter.add(0).await {
 //!         Err(e) => assert_eq!(e.decode::<CounterError>(), Some(CounterError::ZeroStep)),
 //!         Ok(_) => unreachable!("a zero step is refused"),
@@ -107,7 +107,7 @@
 //!
 //!     // The component itself, from anywhere, like an actor's address.
 //!     let handle = running.component::<Counter>().expect("the host runs a Counter");
-//!     assert_eq!(handle.send(Reset).await.map_err(std::io::Error::other)?, count);
+//!     assert_eq!(handle.send(Reset).await?, count);
 //!     running.shutdown().await;
 //!     Ok(())
 //! }
@@ -149,6 +149,8 @@ pub mod client;
 pub mod component;
 pub mod config;
 mod error;
+#[cfg(feature = "logging")]
+pub mod logging;
 pub mod protocol;
 pub mod router;
 #[cfg(test)]

@@ -10,13 +10,7 @@ use actix_web::{App, HttpServer};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    wamp::logging::init();
     let autobahn = chat::autobahn_js();
     if !autobahn.exists() {
         tracing::error!(
@@ -24,10 +18,10 @@ async fn main() -> std::io::Result<()> {
             "AutobahnJS is not installed, so the page cannot connect: run `npm ci` in examples/chat/web"
         );
     }
-    let host = wamp::Host::from_env().map_err(std::io::Error::other)?;
+    let host = wamp::Host::from_env()?;
     let listen = host.config().router.listen.clone();
     let path = host.config().router.path.clone();
-    let running = chat::add_components(host).start().map_err(std::io::Error::other)?;
+    let running = chat::add_components(host).start()?;
     let router = running.router().cloned().ok_or_else(|| {
         std::io::Error::other("the chat serves its page beside its own router: unset WAMP_URL")
     })?;

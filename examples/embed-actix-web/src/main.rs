@@ -13,18 +13,12 @@ use embed_actix_web::rest::{self, Gateway};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    wamp::logging::init();
     // The settings of wamp.toml and WAMP_* variables; the router is
     // embedded (no `url`), its endpoint mounted below.
-    let host = wamp::Host::from_env().map_err(std::io::Error::other)?;
+    let host = wamp::Host::from_env()?;
     let listen = host.config().router.listen.clone();
-    let running = embed_actix_web::add_components(host).start().map_err(std::io::Error::other)?;
+    let running = embed_actix_web::add_components(host).start()?;
     let router = running
         .router()
         .cloned()

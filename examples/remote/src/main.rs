@@ -70,14 +70,8 @@ impl Counter {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
-    let mut config = HostConfig::load(None).map_err(std::io::Error::other)?;
+    wamp::logging::init();
+    let mut config = HostConfig::load(None)?;
     // This example is about remote mode: without `url`, join the default
     // router rather than embedding one.
     config.url.get_or_insert_with(|| DEFAULT_URL.to_owned());

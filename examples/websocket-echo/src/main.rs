@@ -27,14 +27,8 @@ impl WebSocketHandler for Echo {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
-    let config = wamp::RouterConfig::load(None).map_err(std::io::Error::other)?;
+    wamp::logging::init();
+    let config = wamp::RouterConfig::load(None)?;
     let settings = websocket::Settings::default()
         .max_message_size(config.max_message_size)
         .keepalive(config.ping_interval(), config.ping_timeout())

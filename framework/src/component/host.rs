@@ -147,7 +147,7 @@ impl HostConfig {
 /// # async fn run() -> std::io::Result<()> {
 /// // Every component linked into the binary, embedded or remote as the
 /// // settings (wamp.toml, WAMP_URL, WAMP_LISTEN, ...) say.
-/// wamp::Host::from_env().map_err(std::io::Error::other)?.add_registered().run().await
+/// wamp::Host::from_env()?.add_registered().run().await
 /// # }
 /// ```
 pub struct Host {
@@ -352,7 +352,7 @@ impl Host {
     /// On the signal the components leave and the router says GOODBYE to
     /// every other session.
     pub async fn run(self) -> io::Result<()> {
-        let running = self.start().map_err(io::Error::other)?;
+        let running = self.start()?;
         match running.bind() {
             Some(server) => {
                 let server = server?;
@@ -403,10 +403,9 @@ impl RunningHost {
     /// ```no_run
     /// # async fn serve() -> std::io::Result<()> {
     /// use actix_web::{web, App, HttpServer};
-    /// let running = wamp::Host::from_env().map_err(std::io::Error::other)?
+    /// let running = wamp::Host::from_env()?
     ///     .add_registered()
-    ///     .start()
-    ///     .map_err(std::io::Error::other)?;
+    ///     .start()?;
     /// let endpoint = running.router().cloned();
     /// let path = running.config().router.path.clone();
     /// HttpServer::new(move || {
