@@ -92,3 +92,37 @@ impl Wire {
         Ok(out)
     }
 }
+
+/// What a client agreed to in a server's answer to its upgrade request
+/// (see [`client_handshake_answer`]).
+#[derive(Debug)]
+pub struct AnswerAgreed {
+    /// The length of the answer's head; what follows is WebSocket data.
+    pub head_len: usize,
+    /// The subprotocol the server chose.
+    pub protocol: Option<String>,
+    /// With permessage-deflate agreed: the window the client compresses
+    /// with, in bits.
+    pub compress_window_bits: Option<u8>,
+}
+
+/// Reads `answer`, a server's answer to an upgrade request sent with `key`
+/// that offered `protocols` and, if `compression` is enabled,
+/// permessage-deflate, as the client does: `None` while its head is
+/// incomplete, else what was agreed or why the client fails the
+/// connection.
+pub fn client_handshake_answer(
+    answer: &[u8],
+    key: &str,
+    protocols: &[String],
+    compression: &crate::websocket::Compression,
+) -> Result<Option<AnswerAgreed>, String> {
+    use crate::transport::ws::client::{read_answer, Offered};
+    let offered = Offered { url: "ws://fuzz/", protocols, compression };
+    let read = read_answer(answer, key, &offered).map_err(|e| e.to_string())?;
+    Ok(read.map(|(head_len, (protocol, agreement))| AnswerAgreed {
+        head_len,
+        protocol,
+        compress_window_bits: agreement.map(|a| a.compress_window_bits()),
+    }))
+}

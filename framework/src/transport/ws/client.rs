@@ -341,7 +341,7 @@ async fn upgrade(
     stream.flush().await.map_err(io)?;
 
     let mut buf = BytesMut::with_capacity(1024);
-    let (head_len, handshake) = loop {
+    let (head_len, (protocol, agreement)) = loop {
         if buf.len() >= MAX_ANSWER {
             return Err(wrong(format!("the answer's head is longer than {MAX_ANSWER} bytes")));
         }
@@ -351,34 +351,66 @@ async fn upgrade(
                 std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection");
             return Err(io(eof));
         }
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(&buf) {
-            Ok(httparse::Status::Partial) => continue,
-            Ok(httparse::Status::Complete(len)) => break (len, check_answer(&response, &key, dial)),
-            Err(e) => return Err(wrong(format!("the answer is not HTTP: {e}"))),
+        if let Some(read) = read_answer(&buf, &key, &Offered::of(dial))? {
+            break read;
         }
     };
-    let (protocol, agreement) = handshake?;
     let leftover = buf.split_off(head_len);
     Ok((stream, Handshake { protocol, agreement, leftover }))
 }
 
-type Agreed = (Option<String>, Option<deflate::Agreement>);
+/// The subprotocol and compression the server agreed to.
+pub(crate) type Agreed = (Option<String>, Option<deflate::Agreement>);
+
+/// What an upgrade request offered, which the answer must stay within.
+pub(crate) struct Offered<'a> {
+    /// The URL, for error messages.
+    pub(crate) url: &'a str,
+    /// The subprotocols offered.
+    pub(crate) protocols: &'a [String],
+    /// Whether (and how) permessage-deflate was offered.
+    pub(crate) compression: &'a Compression,
+}
+
+impl<'a> Offered<'a> {
+    fn of(dial: &Dial<'a>) -> Self {
+        Offered { url: dial.url, protocols: dial.protocols, compression: dial.compression }
+    }
+}
+
+/// Reads the server's answer to a request sent with `key`, from the start
+/// of `buf`: `None` while its head is incomplete, then the head's length
+/// and what was agreed, or why the connection must fail.
+pub(crate) fn read_answer(
+    buf: &[u8],
+    key: &str,
+    offered: &Offered<'_>,
+) -> Result<Option<(usize, Agreed)>, ConnectError> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf) {
+        Ok(httparse::Status::Partial) => Ok(None),
+        Ok(httparse::Status::Complete(len)) => Ok(Some((len, check_answer(&response, key, offered)?))),
+        Err(e) => Err(ConnectError::Handshake {
+            url: offered.url.to_owned(),
+            reason: format!("the answer is not HTTP: {e}"),
+        }),
+    }
+}
 
 /// Checks the server's answer: 101, the upgrade headers, the accept key,
 /// and a subprotocol and extension among those offered.
 fn check_answer(
     response: &httparse::Response<'_, '_>,
     key: &str,
-    dial: &Dial<'_>,
+    offered: &Offered<'_>,
 ) -> Result<Agreed, ConnectError> {
-    let wrong = |reason: String| ConnectError::Handshake { url: dial.url.to_owned(), reason };
+    let wrong = |reason: String| ConnectError::Handshake { url: offered.url.to_owned(), reason };
     let code = response.code.unwrap_or(0);
     if code != 101 {
         let status = format!("HTTP {code} {}", response.reason.unwrap_or(""));
         return Err(ConnectError::Refused {
-            url: dial.url.to_owned(),
+            url: offered.url.to_owned(),
             status: status.trim_end().to_owned(),
             code,
         });
@@ -409,13 +441,13 @@ fn check_answer(
     }
     let protocol = match values("sec-websocket-protocol").as_slice() {
         [] => None,
-        [one] if dial.protocols.iter().any(|p| p == one) => Some(one.clone()),
+        [one] if offered.protocols.iter().any(|p| p == one) => Some(one.clone()),
         other => return Err(wrong(format!("it chose the subprotocol {other:?}, which was not offered"))),
     };
     let agreement = match values("sec-websocket-extensions").as_slice() {
         [] => None,
-        [answer] if dial.compression.enabled => {
-            Some(deflate::client_agreement(answer, dial.compression).map_err(wrong)?)
+        [answer] if offered.compression.enabled => {
+            Some(deflate::client_agreement(answer, offered.compression).map_err(wrong)?)
         }
         other => return Err(wrong(format!("it chose the extensions {other:?}, which were not offered"))),
     };

@@ -117,6 +117,12 @@ impl Agreement {
         }
     }
 
+    /// The window this side compresses with, in bits (8 to 15).
+    #[cfg(feature = "internals")]
+    pub(crate) fn compress_window_bits(&self) -> u8 {
+        self.window_bits
+    }
+
     /// The `Sec-WebSocket-Extensions` value of a server's response.
     pub(crate) fn header(&self) -> HeaderValue {
         let mut value = String::from("permessage-deflate");
