@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::core::ClientEffect;
 use super::details::{CallDetails, EventDetails, SessionInfo};
 use super::invocation::{CallControl, Interruption, InvocationState};
-use super::link::{LinkEvent, LinkSender, Outgoing};
+use super::link::{LinkEvent, LinkSender, Outgoing, RemoteEvent};
 use super::queue::CallQueue;
 use super::session::{Completion, Handler, Reply, Session, SessionState};
 use super::websocket::{self, ConnectOptions};
@@ -28,7 +28,7 @@ use crate::protocol::roles::router_roles;
 use crate::protocol::{errors, Dict, Id, Payload, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::direct::{DirectOffer, DirectPeer};
-use crate::router::flow::{self, Next, OutboundReceiver};
+use crate::router::flow::{self, Gate, Next, OutboundReceiver};
 use crate::router::realm::Member;
 use crate::Error;
 
@@ -146,7 +146,9 @@ impl SessionActor {
 
     fn joined(&mut self, info: SessionInfo, sender: LinkSender, ctx: &mut actix::Context<Self>) {
         tracing::debug!(session = info.id, realm = %info.realm, "client session joined");
-        *self.shared.link.borrow_mut() = Some(sender);
+        if let Some(old) = self.shared.link.borrow_mut().replace(sender) {
+            old.gate().end();
+        }
         *self.shared.info.borrow_mut() = Some(info.clone());
         if self.joins > 0 {
             self.shared.core.borrow_mut().rejoined(&mut self.effects);
@@ -194,7 +196,10 @@ impl SessionActor {
     fn left(&mut self, reason: &str, reconnecting: bool, ctx: &mut actix::Context<Self>) {
         tracing::debug!(%reason, reconnecting, "client session left");
         self.ready = None;
-        self.shared.link.borrow_mut().take();
+        // Tasks waiting to publish on the link find it gone.
+        if let Some(link) = self.shared.link.borrow_mut().take() {
+            link.gate().end();
+        }
         self.shared.info.borrow_mut().take();
         self.shared.core.borrow_mut().disconnected(&mut self.effects);
         self.apply(ctx);
@@ -274,14 +279,23 @@ impl SessionActor {
                     effects: Default::default(),
                 }));
                 let info = Member { identity: identity.clone(), roles: super::features::client_roles() };
-                let join = realm.addr().send(Join { info, outbound, gate: None, direct: Some(direct) });
+                // What the session publishes counts in its gate until
+                // the realm has routed it; a destination that fills up
+                // holds the gate, as it holds a connection's.
+                let gate = Gate::new();
+                let join = realm.addr().send(Join {
+                    info,
+                    outbound,
+                    gate: Some(gate.clone()),
+                    direct: Some(direct),
+                });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {
                         // A realm on this thread claimed the offer, or the
                         // session uses its queues.
                         let sender = match direct.finish() {
-                            Some(input) => LinkSender::Direct { input, session },
-                            None => LinkSender::Local { realm, session },
+                            Some(input) => LinkSender::Direct { input, session, gate },
+                            None => LinkSender::Local { realm, session, gate },
                         };
                         ctx.add_stream(LocalEvents { receiver, shared: act.shared.clone() });
                         // What a WELCOME of this router would say.

@@ -2,11 +2,14 @@
 //! realm actor (no encoding; on the realm's own thread without even a
 //! synchronised queue), or over a WebSocket.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 
 use crate::protocol::{Dict, Id, Message};
 use crate::router::actor::{RealmHandle, RealmInput};
 use crate::router::direct::LocalInput;
+use crate::router::flow::{weight, Credit, Gate};
 
 /// What the session driver hears from its link.
 #[derive(Debug)]
@@ -35,12 +38,18 @@ pub enum LinkEvent {
     Failed(crate::Error),
 }
 
+/// A link event from a WebSocket connection task. A message from the
+/// router holds its credit in the connection's inbound gate until the
+/// session takes it: the task reads no more while the session is behind.
+pub type RemoteEvent = (LinkEvent, Option<Credit>);
+
 /// A command for a remote link's connection task.
 #[derive(Debug)]
 pub enum Outgoing {
     /// Send this message on the session of that generation (dropped if the
-    /// session has since been replaced).
-    Message(u64, Message),
+    /// session has since been replaced). A counted message holds its
+    /// credit in the session's gate until it is written or dropped.
+    Message(u64, Message, Option<Credit>),
     /// Say GOODBYE and stop for good.
     Leave,
 }
@@ -54,6 +63,8 @@ pub enum LinkSender {
         input: std::rc::Rc<LocalInput>,
         /// This session's id.
         session: Id,
+        /// The session's gate, which the realm also holds.
+        gate: Arc<Gate>,
     },
     /// Straight into the realm actor of an in-process router.
     Local {
@@ -61,6 +72,8 @@ pub enum LinkSender {
         realm: RealmHandle,
         /// This session's id.
         session: Id,
+        /// The session's gate, which the realm also holds.
+        gate: Arc<Gate>,
     },
     /// To the connection task of a WebSocket link.
     Remote {
@@ -68,6 +81,8 @@ pub enum LinkSender {
         commands: mpsc::UnboundedSender<Outgoing>,
         /// The session generation this sender belongs to.
         generation: u64,
+        /// What waits in `commands` for the socket.
+        gate: Arc<Gate>,
     },
 }
 
@@ -75,22 +90,61 @@ impl LinkSender {
     /// Sends a message; `false` if the link is gone.
     pub fn send(&self, message: Message) -> bool {
         match self {
-            LinkSender::Direct { input, session } => {
+            LinkSender::Direct { input, session, .. } => {
                 input.send(RealmInput::Inbound { session: *session, message, size: 0 });
                 true
             }
-            LinkSender::Local { realm, session } => realm.send(*session, message, 0),
-            LinkSender::Remote { commands, generation } => {
-                commands.send(Outgoing::Message(*generation, message)).is_ok()
+            LinkSender::Local { realm, session, .. } => realm.send(*session, message, 0),
+            LinkSender::Remote { commands, generation, .. } => {
+                commands.send(Outgoing::Message(*generation, message, None)).is_ok()
             }
+        }
+    }
+
+    /// Sends a message that counts in the session's gate until the realm
+    /// has routed it (in-process) or it is written to the socket
+    /// (remote); `false` if the link is gone. What a session produces on
+    /// its own (publications) goes this way, so that it waits for the
+    /// gate ([`LinkSender::gate`]) instead of queueing without bound.
+    pub fn send_counted(&self, message: Message) -> bool {
+        let size = weight(&message);
+        match self {
+            LinkSender::Direct { input, session, gate } => {
+                gate.admit(size);
+                input.send(RealmInput::Inbound { session: *session, message, size });
+                true
+            }
+            LinkSender::Local { realm, session, gate } => {
+                gate.admit(size);
+                let sent = realm.send(*session, message, size);
+                if !sent {
+                    gate.routed(size);
+                }
+                sent
+            }
+            LinkSender::Remote { commands, generation, gate } => {
+                let credit = Credit::new(gate, size);
+                commands.send(Outgoing::Message(*generation, message, Some(credit))).is_ok()
+            }
+        }
+    }
+
+    /// The session's gate: closed while what it sent is not yet taken
+    /// (over [`INBOUND_WINDOW`](crate::router::flow::INBOUND_WINDOW)
+    /// bytes) or a destination of the realm holds it.
+    pub fn gate(&self) -> &Arc<Gate> {
+        match self {
+            LinkSender::Direct { gate, .. }
+            | LinkSender::Local { gate, .. }
+            | LinkSender::Remote { gate, .. } => gate,
         }
     }
 
     /// Leaves the realm for good.
     pub fn leave(&self) {
         match self {
-            LinkSender::Direct { input, session } => input.send(RealmInput::Leave { session: *session }),
-            LinkSender::Local { realm, session } => realm.leave(*session),
+            LinkSender::Direct { input, session, .. } => input.send(RealmInput::Leave { session: *session }),
+            LinkSender::Local { realm, session, .. } => realm.leave(*session),
             LinkSender::Remote { commands, .. } => {
                 let _ = commands.send(Outgoing::Leave);
             }

@@ -1,6 +1,6 @@
 //! The client: a WAMP session seen from the application's side.
 //!
-//! A session is driven by a [`SessionActor`]. It
+//! A session is driven by an actor of its own (the session actor). It
 //! reaches its router through a link: in-process (straight to a realm
 //! actor of the embedded router, no encoding) or over WebSocket (JSON or
 //! MessagePack, with reconnect). Code running inside the session (procedure

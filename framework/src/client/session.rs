@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::future::LocalBoxFuture;
@@ -340,6 +341,28 @@ impl Session {
         }
     }
 
+    /// Sends what the session produces on its own (a publication),
+    /// counted in the link's gate (see [`Session::room`]).
+    fn send_counted(&self, message: Message) -> Result<(), Error> {
+        match self.shared.link.borrow().as_ref() {
+            Some(link) if link.send_counted(message) => Ok(()),
+            _ => Err(Error::transport("the session is not connected to a router")),
+        }
+    }
+
+    /// Waits until the link takes more: what this session sent before is
+    /// on its way (less than 4 MiB waits to be routed, or to be written to
+    /// the socket) and no destination of the realm holds the session (an
+    /// outbound queue it fills is over its limit). This is how a
+    /// publishing loop is slowed instead of queueing without bound.
+    async fn room(&self) -> Result<(), Error> {
+        std::future::poll_fn(|cx| match self.shared.link.borrow().as_ref() {
+            Some(link) => link.gate().poll_open_shared(cx).map(Ok),
+            None => Poll::Ready(Err(Error::transport("the session is not connected to a router"))),
+        })
+        .await
+    }
+
     /// Gives up the call `request`: it is forgotten (a late answer is
     /// ignored) and, if the router takes CANCEL (`call_canceling` in its
     /// WELCOME) and `session` is still the one that made the call, the
@@ -571,11 +594,11 @@ impl Session {
         options: PublishOptions,
     ) -> Result<Option<Id>, Error> {
         let payload = args.into_payload()?;
-        self.not_connected()?;
+        self.room().await?;
         let (tx, rx) = reply::slot();
         let (message, unacknowledged) =
             self.shared.core.borrow_mut().publish(topic, options.to_dict(), payload, tx);
-        self.send(message)?;
+        self.send_counted(message)?;
         if unacknowledged.is_some() {
             return Ok(None);
         }

@@ -6,8 +6,9 @@ use std::time::Duration;
 use actix_http::ws::{CloseCode, CloseReason};
 use tokio::sync::mpsc;
 
-use super::link::{LinkEvent, LinkSender, Outgoing};
+use super::link::{LinkEvent, LinkSender, Outgoing, RemoteEvent};
 use crate::protocol::{errors, Dict, Message, Serializer, Value};
+use crate::router::flow::{Credit, Gate};
 use crate::router::session::goodbye;
 use crate::transport::ws::client::{self, ClientReader, Dial};
 use crate::transport::ws::{Compression, ConnectError, Incoming, ReadError, Writer};
@@ -163,7 +164,7 @@ enum Ended {
 /// `commands` is the sending end of `outgoing`, handed to each session.
 pub async fn run(
     options: ConnectOptions,
-    events: mpsc::UnboundedSender<LinkEvent>,
+    events: mpsc::UnboundedSender<RemoteEvent>,
     commands: mpsc::UnboundedSender<Outgoing>,
     mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
 ) {
@@ -187,9 +188,9 @@ pub async fn run(
             Ok((socket, session, details)) => {
                 generation += 1;
                 failures = 0;
-                let sender = LinkSender::Remote { commands: commands.clone(), generation };
+                let sender = LinkSender::Remote { commands: commands.clone(), generation, gate: Gate::new() };
                 let joined = LinkEvent::Joined { session, realm: options.realm.clone(), details, sender };
-                if events.send(joined).is_err() {
+                if events.send((joined, None)).is_err() {
                     return;
                 }
                 let ended = pump(socket, &options, generation, &mut outgoing, &events).await;
@@ -198,7 +199,7 @@ pub async fn run(
                     Ended::Fatal(e) => (e.to_string(), false),
                     Ended::Left => (errors::CLOSE_NORMAL.to_owned(), false),
                 };
-                let _ = events.send(LinkEvent::Left { reason, reconnecting: retry });
+                let _ = events.send((LinkEvent::Left { reason, reconnecting: retry }, None));
                 if !retry {
                     return;
                 }
@@ -208,7 +209,7 @@ pub async fn run(
         match ended {
             Ended::Left => return,
             Ended::Fatal(e) => {
-                let _ = events.send(LinkEvent::Failed(e));
+                let _ = events.send((LinkEvent::Failed(e), None));
                 return;
             }
             Ended::Retry(reason) => {
@@ -217,7 +218,7 @@ pub async fn run(
                     || options.reconnect.max_attempts.is_some_and(|max| failures > max);
                 if give_up {
                     let text = format!("cannot reach the router at {}: {reason}", options.url);
-                    let _ = events.send(LinkEvent::Failed(Error::transport(text)));
+                    let _ = events.send((LinkEvent::Failed(Error::transport(text)), None));
                     return;
                 }
                 let delay = options.reconnect.delay(failures);
@@ -386,30 +387,44 @@ fn decode(
     }
 }
 
-/// Moves messages both ways until the session ends. Messages queued by
-/// the application are taken only while the socket has room: a router
-/// that reads slowly slows the application's sending down.
+/// Moves messages both ways until the session ends. Back-pressure holds
+/// both ways, as TCP's does:
+/// * messages queued by the application are taken only while the socket
+///   has room: a router that reads slowly slows the application's
+///   sending (publications wait for the session's gate, which counts what
+///   is queued);
+/// * the socket is read only while the session has taken what was read
+///   (less than [`INBOUND_WINDOW`](crate::router::flow::INBOUND_WINDOW)
+///   waits for it): a session that falls behind slows the router, which
+///   then slows the producers feeding it.
 async fn pump(
     mut socket: Socket,
     options: &ConnectOptions,
     generation: u64,
     outgoing: &mut mpsc::UnboundedReceiver<Outgoing>,
-    events: &mpsc::UnboundedSender<LinkEvent>,
+    events: &mpsc::UnboundedSender<RemoteEvent>,
 ) -> Ended {
     let serializer = options.serializer;
+    let inbound = Gate::new();
     loop {
         let room = socket.writer.has_room();
+        let reading = inbound.is_open();
         let event = tokio::select! {
             gone = std::future::poll_fn(|cx| socket.writer.poll_room(cx)), if !room => match gone {
                 Ok(()) => continue,
                 Err(_) => return Ended::Retry("the connection to the router failed".into()),
             },
             command = outgoing.recv(), if room => Event::Command(command),
-            frame = std::future::poll_fn(|cx| socket.reader.poll_next(cx)) => {
+            () = std::future::poll_fn(|cx| inbound.poll_open(cx)), if !reading => continue,
+            frame = std::future::poll_fn(|cx| socket.reader.poll_next(cx)), if reading => {
+                let size = match &frame {
+                    Some(Ok(Incoming::Text(data) | Incoming::Binary(data))) => data.len(),
+                    _ => 0,
+                };
                 match decode(&mut socket, serializer, frame) {
                     Ok(None) => continue,
-                    Ok(Some(message)) => Event::Received(Ok(message)),
-                    Err(e) => Event::Received(Err(e)),
+                    Ok(Some(message)) => Event::Received(Ok(message), size),
+                    Err(e) => Event::Received(Err(e), size),
                 }
             }
         };
@@ -419,7 +434,9 @@ async fn pump(
                 // out together.
                 loop {
                     match command {
-                        Some(Outgoing::Message(g, message)) if g == generation => {
+                        // A message's credit is returned once it is written
+                        // (or dropped, for an old session's).
+                        Some(Outgoing::Message(g, message, _credit)) if g == generation => {
                             if let Err(e) = send(&mut socket, serializer, &message) {
                                 return Ended::Retry(e);
                             }
@@ -436,22 +453,23 @@ async fn pump(
                     }
                 }
             }
-            Event::Received(Ok(Some(Message::Goodbye { reason, .. }))) => {
+            Event::Received(Ok(Some(Message::Goodbye { reason, .. })), _) => {
                 let _ = send(&mut socket, serializer, &goodbye(errors::GOODBYE_AND_OUT, "goodbye"));
                 close(socket, CloseCode::Normal, "").await;
                 return Ended::Retry(format!("the router said goodbye ({reason})"));
             }
-            Event::Received(Ok(Some(Message::Abort { reason, .. }))) => {
+            Event::Received(Ok(Some(Message::Abort { reason, .. })), _) => {
                 close(socket, CloseCode::Normal, "").await;
                 return Ended::Retry(format!("the router aborted ({reason})"));
             }
-            Event::Received(Ok(Some(message))) => {
-                if events.send(LinkEvent::Message(message)).is_err() {
+            Event::Received(Ok(Some(message)), size) => {
+                let credit = Credit::new(&inbound, size);
+                if events.send((LinkEvent::Message(message), Some(credit))).is_err() {
                     return Ended::Left;
                 }
             }
-            Event::Received(Ok(None)) => return Ended::Retry("the router closed the connection".into()),
-            Event::Received(Err(e)) => {
+            Event::Received(Ok(None), _) => return Ended::Retry("the router closed the connection".into()),
+            Event::Received(Err(e), _) => {
                 let _ = send(&mut socket, serializer, &goodbye(errors::PROTOCOL_VIOLATION, &e));
                 close(socket, CloseCode::Protocol, "").await;
                 return Ended::Retry(e);
@@ -463,7 +481,8 @@ async fn pump(
 /// What woke [`pump`].
 enum Event {
     Command(Option<Outgoing>),
-    Received(Result<Option<Message>, String>),
+    /// A message (or the end, or an error) and its size on the wire.
+    Received(Result<Option<Message>, String>, usize),
 }
 
 #[cfg(test)]

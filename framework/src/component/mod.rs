@@ -6,7 +6,7 @@
 //! [`describe`](Component::describe)s the component: its procedures and
 //! subscriptions as handlers over the component's shared state, and its
 //! lifecycle hooks. The [`Host`] runs each component in a session of its
-//! own (a [`SessionActor`]), in-process beside
+//! own (driven by an actor), in-process beside
 //! an embedded router or over WebSocket to any router: the component cannot
 //! tell which.
 //!

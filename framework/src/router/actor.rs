@@ -293,7 +293,9 @@ impl RealmActor {
     /// Carries out the outbox's effects. `producer` is the session whose
     /// input caused them: a destination that fills up holds it.
     fn deliver(&mut self, producer: Option<Id>, ctx: &mut Context<Self>) {
-        let producer = producer.and_then(|id| Some((id, self.peers.get(&id)?.gate.clone()?)));
+        // The producer's gate, looked up when a message is first queued
+        // (a delivery by direct call never needs it).
+        let mut holder: Option<Option<(Id, Arc<Gate>)>> = None;
         for effect in self.outbox.drain() {
             match effect {
                 Effect::Send { to, message } => {
@@ -307,8 +309,11 @@ impl RealmActor {
                         }
                     }
                     let weight = weight(&message);
-                    let holder = producer.as_ref().map(|(id, gate)| (*id, gate));
-                    match peer.outbound.push(ToPeer::Message(message), weight, holder) {
+                    let producer = holder.get_or_insert_with(|| {
+                        producer.and_then(|id| Some((id, self.peers.get(&id)?.gate.clone()?)))
+                    });
+                    let producer = producer.as_ref().map(|(id, gate)| (*id, gate));
+                    match peer.outbound.push(ToPeer::Message(message), weight, producer) {
                         Queued::Full { arm_timer: true } => {
                             Self::arm_stall_timer(to, self.flow.stall_timeout, ctx)
                         }

@@ -77,17 +77,29 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The inbound side of one connection: open while nothing holds it and
-/// its bytes on the way to the realm are under [`INBOUND_WINDOW`].
+/// The inbound side of one producer: open while nothing holds it and its
+/// bytes on the way to their consumer are under [`INBOUND_WINDOW`].
+///
+/// A connection's reader waits on it before it reads the next message
+/// ([`Gate::poll_open`]). The tasks of a client session wait on one before
+/// they publish ([`Gate::poll_open_shared`]): an in-process session's gate
+/// is the one the realm holds, a remote session's counts what waits for
+/// its socket.
 #[derive(Debug, Default)]
 pub struct Gate {
     /// How many destinations hold this producer.
     held: AtomicUsize,
-    /// Bytes read from the socket and not yet routed.
+    /// Bytes sent on and not yet taken by the consumer.
     in_flight: AtomicUsize,
-    /// Whether the reader waits for the gate to open.
+    /// Whether a task waits for the gate to open.
     waiting: AtomicBool,
+    /// The one reader of a connection.
     waker: AtomicWaker,
+    /// The tasks of a session (any number of them).
+    tasks: Mutex<Vec<Waker>>,
+    /// The producer's link is gone: the gate lets everyone through, and
+    /// what waits finds out.
+    ended: AtomicBool,
 }
 
 impl Gate {
@@ -121,6 +133,34 @@ impl Gate {
         Poll::Pending
     }
 
+    /// Like [`Gate::poll_open`], for any number of tasks of one producer
+    /// (each is woken when the gate opens), and also ready once the gate
+    /// has [ended](Gate::end).
+    pub fn poll_open_shared(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_open() || self.ended.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        {
+            let mut tasks = lock(&self.tasks);
+            if !tasks.iter().any(|w| w.will_wake(cx.waker())) {
+                tasks.push(cx.waker().clone());
+            }
+        }
+        self.waiting.store(true, Ordering::SeqCst);
+        if self.is_open() || self.ended.load(Ordering::SeqCst) {
+            self.wake();
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// The producer's link is gone: whatever waits on the gate is let
+    /// through (to find the link gone), now and from now on.
+    pub fn end(&self) {
+        self.ended.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+
     /// The reader sent `size` bytes on to the realm.
     pub fn admit(&self, size: usize) {
         self.in_flight.fetch_add(size, Ordering::SeqCst);
@@ -143,9 +183,39 @@ impl Gate {
 
     fn wake(&self) {
         if self.waiting.load(Ordering::SeqCst) && self.is_open() {
-            self.waiting.store(false, Ordering::SeqCst);
-            self.waker.wake();
+            self.wake_all();
         }
+    }
+
+    fn wake_all(&self) {
+        self.waiting.store(false, Ordering::SeqCst);
+        self.waker.wake();
+        let tasks = std::mem::take(&mut *lock(&self.tasks));
+        for task in tasks {
+            task.wake();
+        }
+    }
+}
+
+/// Bytes counted in a [`Gate`] until this is dropped: a message on its way
+/// through a queue whose consumer may drop it unread.
+#[derive(Debug)]
+pub struct Credit {
+    gate: Arc<Gate>,
+    size: usize,
+}
+
+impl Credit {
+    /// Counts `size` bytes in `gate` until the credit is dropped.
+    pub fn new(gate: &Arc<Gate>, size: usize) -> Credit {
+        gate.admit(size);
+        Credit { gate: gate.clone(), size }
+    }
+}
+
+impl Drop for Credit {
+    fn drop(&mut self) {
+        self.gate.routed(self.size);
     }
 }
 
@@ -432,6 +502,9 @@ pub fn weight(message: &Message) -> usize {
         | Message::Result { details, payload, .. }
         | Message::Invocation { details, payload, .. }
         | Message::Error { details, payload, .. } => dict_weight(details) + payload_weight(payload),
+        Message::Publish { options, payload, .. }
+        | Message::Call { options, payload, .. }
+        | Message::Yield { options, payload, .. } => dict_weight(options) + payload_weight(payload),
         Message::Welcome { details, .. }
         | Message::Goodbye { details, .. }
         | Message::Abort { details, .. } => dict_weight(details),
@@ -523,6 +596,42 @@ mod tests {
         assert!(take(&receiver).is_some());
         assert_eq!(wakes.count(), 1);
         assert!(gate.poll_open(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn every_task_waiting_on_a_shared_gate_is_woken_when_it_opens() {
+        let gate = Gate::new();
+        let credit = Credit::new(&gate, INBOUND_WINDOW);
+        let (first, first_waker) = WakeCounter::new();
+        let (second, second_waker) = WakeCounter::new();
+        assert!(gate.poll_open_shared(&mut Context::from_waker(&first_waker)).is_pending());
+        assert!(gate.poll_open_shared(&mut Context::from_waker(&second_waker)).is_pending());
+        // Polled again, a task is not counted twice.
+        assert!(gate.poll_open_shared(&mut Context::from_waker(&first_waker)).is_pending());
+        drop(credit);
+        assert_eq!((first.count(), second.count()), (1, 1), "both woken once");
+        assert!(gate.poll_open_shared(&mut Context::from_waker(&first_waker)).is_ready());
+    }
+
+    #[test]
+    fn an_ended_gate_lets_its_waiting_tasks_through() {
+        let gate = Gate::new();
+        gate.admit(INBOUND_WINDOW);
+        let (wakes, waker) = WakeCounter::new();
+        let mut cx = Context::from_waker(&waker);
+        assert!(gate.poll_open_shared(&mut cx).is_pending());
+        gate.end();
+        assert_eq!(wakes.count(), 1);
+        assert!(gate.poll_open_shared(&mut cx).is_ready(), "and whoever comes later");
+    }
+
+    #[test]
+    fn a_credit_counts_until_dropped() {
+        let gate = Gate::new();
+        let credits: Vec<Credit> = (0..4).map(|_| Credit::new(&gate, INBOUND_WINDOW / 4)).collect();
+        assert!(!gate.is_open(), "the window is full");
+        drop(credits);
+        assert!(gate.is_open());
     }
 
     #[test]

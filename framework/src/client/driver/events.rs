@@ -30,13 +30,15 @@ impl Stream for LocalEvents {
 
 /// Link events from a WebSocket connection task.
 pub(super) struct RemoteEvents {
-    pub(super) receiver: mpsc::UnboundedReceiver<LinkEvent>,
+    pub(super) receiver: mpsc::UnboundedReceiver<RemoteEvent>,
 }
 
 impl Stream for RemoteEvents {
     type Item = LinkEvent;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
-        self.receiver.poll_recv(cx)
+        // Taking the event returns its credit: the connection task may
+        // read on.
+        self.receiver.poll_recv(cx).map(|next| next.map(|(event, _credit)| event))
     }
 }

@@ -6,7 +6,8 @@ use crate::router::direct::LocalInput;
 /// A session on the realm's thread, linked to `input` as session 7.
 fn direct_session(input: &Rc<LocalInput>) -> DirectSession {
     let handle = Session::detached();
-    *handle.shared.link.borrow_mut() = Some(LinkSender::Direct { input: input.clone(), session: 7 });
+    *handle.shared.link.borrow_mut() =
+        Some(LinkSender::Direct { input: input.clone(), session: 7, gate: Gate::new() });
     DirectSession { handle, effects: Default::default() }
 }
 
