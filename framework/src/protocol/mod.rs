@@ -22,6 +22,7 @@ pub use id::Id;
 pub use message::{code, type_name, Message, Payload};
 pub use raw::RawPayload;
 pub use serializer::Serializer;
+pub(crate) use serializer::Spliced;
 pub(crate) use serializer::SHARED_ENCODING;
 pub use uri::{UriPolicy, UriProblem, UriRules, DEFAULT_MAX_URI_LENGTH};
 pub use value::{Dict, List, Value};

@@ -122,21 +122,32 @@ impl Serializer {
     /// The envelope (every field before the payload), then the payload's
     /// bytes as they are.
     fn encode_spliced(self, msg: &Message, raw: &RawPayload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let Spliced { head, body, tail } = self.encode_parts(msg, raw)?;
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(tail);
+        Ok(())
+    }
+
+    /// A message whose payload `raw` is kept as bytes, in three pieces to
+    /// write one after the other, so that the payload is not copied into
+    /// a buffer of the whole message (the WebSocket layer hands it to the
+    /// connection as it is).
+    pub(crate) fn encode_parts(self, msg: &Message, raw: &RawPayload) -> Result<Spliced, EncodeError> {
         let (data, elements) = raw.encoded_for(self)?;
-        let start = out.len();
-        self.encode_serde(&Envelope(msg), out)?;
-        match self {
+        let mut head = Vec::with_capacity(64);
+        self.encode_serde(&Envelope(msg), &mut head)?;
+        let tail: &'static [u8] = match self {
             Serializer::Json => {
                 // `[...]`: reopen the list, add the elements, close it.
-                out.pop();
-                out.push(b',');
-                out.extend_from_slice(data);
-                out.push(b']');
+                head.pop();
+                head.push(b',');
+                b"]"
             }
             Serializer::MsgPack => {
                 // An envelope has at most 6 fields: its list header is a
                 // single fixarray byte holding the count.
-                match out.get_mut(start) {
+                match head.first_mut() {
                     Some(header) if (0x90..=0x9a).contains(header) => *header += elements,
                     _ => {
                         return Err(EncodeError {
@@ -145,10 +156,10 @@ impl Serializer {
                         })
                     }
                 }
-                out.extend_from_slice(data);
+                b""
             }
-        }
-        Ok(())
+        };
+        Ok(Spliced { head, body: data.clone(), tail })
     }
 
     /// Decodes one message held in shared bytes, as a router does: the
@@ -269,6 +280,24 @@ impl Serializer {
                 Ok(v)
             }
         }
+    }
+}
+
+/// An encoded message in three pieces ([`Serializer::encode_parts`]).
+pub(crate) struct Spliced {
+    /// Every field before the payload, the list's header counting the
+    /// payload's elements too.
+    pub head: Vec<u8>,
+    /// The payload's elements, shared with the message they came in.
+    pub body: Bytes,
+    /// What closes the list (`]` in JSON).
+    pub tail: &'static [u8],
+}
+
+impl Spliced {
+    /// The whole message's length.
+    pub(crate) fn len(&self) -> usize {
+        self.head.len() + self.body.len() + self.tail.len()
     }
 }
 

@@ -7,8 +7,10 @@
 //! header is in, so a peer announcing a huge frame is refused before any
 //! of it is buffered.
 
+use std::collections::VecDeque;
+
 use actix_http::ws::{OpCode, ProtocolError};
-use bytes::{Buf as _, BufMut as _, BytesMut};
+use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
 
 use super::{ReadError, Role};
 
@@ -30,6 +32,77 @@ pub(super) struct Frame {
     pub payload: BytesMut,
 }
 
+/// Frames at least this long are read straight into a buffer of their own
+/// as their bytes arrive, unmasked on the way, instead of being gathered
+/// in the read buffer first (a copy and a pass over the data saved).
+const LARGE_FRAME: usize = 16 * 1024;
+
+/// What the buffer of such a frame is first given: a peer that announces a
+/// larger frame and stops makes the reader hold at most this much more
+/// than it sent.
+const LARGE_FRAME_START: usize = 128 * 1024;
+
+/// A frame's header, read.
+struct Header {
+    fin: bool,
+    compressed: bool,
+    op: OpCode,
+    mask: Option<[u8; 4]>,
+    len: usize,
+    /// Where the payload starts.
+    start: usize,
+}
+
+/// A large frame whose payload is coming in.
+struct Filling {
+    fin: bool,
+    compressed: bool,
+    op: OpCode,
+    mask: Option<[u8; 4]>,
+    len: usize,
+    payload: BytesMut,
+}
+
+impl Filling {
+    fn new(header: &Header, arrived: usize) -> Self {
+        let capacity = header.len.min(arrived.max(LARGE_FRAME_START));
+        Filling {
+            fin: header.fin,
+            compressed: header.compressed,
+            op: header.op,
+            mask: header.mask,
+            len: header.len,
+            payload: BytesMut::with_capacity(capacity),
+        }
+    }
+
+    /// Takes the frame's next bytes from the start of `src`, unmasked;
+    /// returns how many it took.
+    fn fill(&mut self, src: &[u8]) -> usize {
+        let at = self.payload.len();
+        let take = (self.len - at).min(src.len());
+        let free = self.payload.capacity() - at;
+        if free < take {
+            // At least double, never past the frame's end.
+            self.payload.reserve((self.len - at).min(take.max(self.payload.capacity())));
+        }
+        self.payload.extend_from_slice(&src[..take]);
+        if let Some(mut mask) = self.mask {
+            mask.rotate_left(at % 4);
+            unmask(&mut self.payload[at..], mask);
+        }
+        take
+    }
+
+    fn complete(&self) -> bool {
+        self.payload.len() == self.len
+    }
+
+    fn into_frame(self) -> Frame {
+        Frame { fin: self.fin, compressed: self.compressed, op: self.op, payload: self.payload }
+    }
+}
+
 /// Cuts frames off the front of a buffer.
 pub(super) struct FrameDecoder {
     /// The longest payload accepted.
@@ -39,16 +112,93 @@ pub(super) struct FrameDecoder {
     /// Who reads: a server reads masked frames only, a client unmasked
     /// ones only (RFC 6455, 5.1).
     role: Role,
+    /// A large frame on its way in.
+    filling: Option<Filling>,
+    /// Large frames complete, to be taken before anything in the buffer.
+    ready: VecDeque<Frame>,
 }
 
 impl FrameDecoder {
     pub(super) fn new(limit: usize, rsv1_allowed: bool, role: Role) -> Self {
-        FrameDecoder { limit, rsv1_allowed, role }
+        FrameDecoder { limit, rsv1_allowed, role, filling: None, ready: VecDeque::new() }
     }
 
     /// The next whole frame at the front of `buf`, taken out of it;
     /// `None` while it is incomplete.
-    pub(super) fn decode(&self, buf: &mut BytesMut) -> Result<Option<Frame>, ReadError> {
+    pub(super) fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ReadError> {
+        if let Some(frame) = self.ready.pop_front() {
+            return Ok(Some(frame));
+        }
+        if let Some(filling) = &mut self.filling {
+            let taken = filling.fill(buf);
+            buf.advance(taken);
+            return Ok(self.take_filled());
+        }
+        let Some(header) = self.header(buf)? else { return Ok(None) };
+        let Header { fin, compressed, op, mask, len, start } = header;
+        if buf.len() < start + len {
+            // Not reserved ahead: a peer that announces a large frame and
+            // stops makes the buffer hold only what it sent (and a large
+            // frame's own buffer at most `LARGE_FRAME_START`).
+            if len >= LARGE_FRAME {
+                buf.advance(start);
+                let mut filling = Filling::new(&header, buf.len());
+                let taken = filling.fill(buf);
+                buf.advance(taken);
+                self.filling = Some(filling);
+            }
+            return Ok(None);
+        }
+        buf.advance(start);
+        let mut payload = buf.split_to(len);
+        if let Some(mask) = mask {
+            unmask(&mut payload, mask);
+        }
+        Ok(Some(Frame { fin, compressed, op, payload }))
+    }
+
+    /// Takes input that arrived while the buffer given to
+    /// [`FrameDecoder::decode`] is empty: the bytes of the large frame
+    /// being read, and of the large frames that follow it at the front of
+    /// `chunk`, go straight into the frames' own buffers (whole ones wait
+    /// for `decode`). What is left of `chunk` from the first small frame
+    /// on (or a header cut short, or an error) belongs in the buffer.
+    pub(super) fn feed(&mut self, chunk: &mut Bytes) {
+        while !chunk.is_empty() {
+            if self.filling.is_none() {
+                match self.header(chunk) {
+                    // An unmasked frame that is all in the chunk is better
+                    // cut out of it by `decode` (no copy if the chunk is
+                    // not shared).
+                    Ok(Some(header))
+                        if header.len >= LARGE_FRAME
+                            && (header.mask.is_some() || chunk.len() < header.start + header.len) =>
+                    {
+                        chunk.advance(header.start);
+                        self.filling = Some(Filling::new(&header, chunk.len()));
+                    }
+                    _ => return,
+                }
+            }
+            if let Some(filling) = &mut self.filling {
+                let taken = filling.fill(chunk);
+                chunk.advance(taken);
+            }
+            if let Some(frame) = self.take_filled() {
+                self.ready.push_back(frame);
+            }
+        }
+    }
+
+    fn take_filled(&mut self) -> Option<Frame> {
+        match &self.filling {
+            Some(filling) if filling.complete() => self.filling.take().map(Filling::into_frame),
+            _ => None,
+        }
+    }
+
+    /// The header at the front of `buf`: `None` while it is incomplete.
+    fn header(&self, buf: &[u8]) -> Result<Option<Header>, ReadError> {
         let Some(&[first, second]) = buf.get(..2) else { return Ok(None) };
         if first & RSV23 != 0 || (first & RSV1 != 0 && !self.rsv1_allowed) {
             return Err(framing(ProtocolError::Io(std::io::Error::new(
@@ -104,17 +254,7 @@ impl FrameDecoder {
         } else {
             (None, header)
         };
-        if buf.len() < start + len {
-            // Not reserved ahead: a peer that announces a large frame and
-            // stops makes the buffer hold only what it sent.
-            return Ok(None);
-        }
-        buf.advance(start);
-        let mut payload = buf.split_to(len);
-        if let Some(mask) = mask {
-            unmask(&mut payload, mask);
-        }
-        Ok(Some(Frame { fin, compressed, op, payload }))
+        Ok(Some(Header { fin, compressed, op, mask, len, start }))
     }
 }
 
@@ -186,7 +326,7 @@ mod tests {
 
     #[test]
     fn frames_are_read_whole_and_unmasked_whatever_their_header_size() {
-        let decoder = FrameDecoder::new(1 << 20, false, Role::Server);
+        let mut decoder = FrameDecoder::new(1 << 20, false, Role::Server);
         for len in [0usize, 1, 7, 8, 9, 125, 126, 65_535, 65_536, 70_001] {
             let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let wire = masked(0x82, &payload);
@@ -208,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_frame_over_the_limit_is_refused_from_its_header_alone() {
-        let decoder = FrameDecoder::new(1000, false, Role::Server);
+        let mut decoder = FrameDecoder::new(1000, false, Role::Server);
         let mut header = BytesMut::from(&[0x82u8, 0x80 | 127][..]);
         header.extend_from_slice(&(1u64 << 40).to_be_bytes());
         assert!(matches!(decoder.decode(&mut header), Err(ReadError::TooLarge { limit: 1000 })));
@@ -219,30 +359,30 @@ mod tests {
 
     #[test]
     fn the_framing_rules_are_enforced() {
-        let plain = FrameDecoder::new(1000, false, Role::Server);
-        let deflate = FrameDecoder::new(1000, true, Role::Server);
-        let refused = |decoder: &FrameDecoder, mut wire: BytesMut| {
+        let mut plain = FrameDecoder::new(1000, false, Role::Server);
+        let mut deflate = FrameDecoder::new(1000, true, Role::Server);
+        let refused = |decoder: &mut FrameDecoder, mut wire: BytesMut| {
             matches!(decoder.decode(&mut wire), Err(ReadError::Framing(_)))
         };
         // RSV1 only with deflate, and only on the first frame of a data message.
-        assert!(refused(&plain, masked(0xC1, b"x")));
+        assert!(refused(&mut plain, masked(0xC1, b"x")));
         assert!(deflate.decode(&mut masked(0xC1, b"x")).unwrap().unwrap().compressed);
-        assert!(refused(&deflate, masked(0xC0, b"x")));
-        assert!(refused(&deflate, masked(0xC9, b"x")));
+        assert!(refused(&mut deflate, masked(0xC0, b"x")));
+        assert!(refused(&mut deflate, masked(0xC9, b"x")));
         // RSV2, RSV3, unknown opcodes, fragmented or long control frames,
         // unmasked frames.
-        assert!(refused(&deflate, masked(0xA1, b"x")));
-        assert!(refused(&deflate, masked(0x91, b"x")));
-        assert!(refused(&plain, masked(0x83, b"x")));
-        assert!(refused(&plain, masked(0x0B, b"x")));
-        assert!(refused(&plain, masked(0x09, b"x")));
-        assert!(refused(&plain, masked(0x89, &[0; 126])));
-        assert!(refused(&plain, BytesMut::from(&[0x81u8, 0x01, b'x'][..])));
+        assert!(refused(&mut deflate, masked(0xA1, b"x")));
+        assert!(refused(&mut deflate, masked(0x91, b"x")));
+        assert!(refused(&mut plain, masked(0x83, b"x")));
+        assert!(refused(&mut plain, masked(0x0B, b"x")));
+        assert!(refused(&mut plain, masked(0x09, b"x")));
+        assert!(refused(&mut plain, masked(0x89, &[0; 126])));
+        assert!(refused(&mut plain, BytesMut::from(&[0x81u8, 0x01, b'x'][..])));
     }
 
     #[test]
     fn a_client_reads_unmasked_frames_and_refuses_masked_ones() {
-        let client = FrameDecoder::new(1 << 20, false, Role::Client);
+        let mut client = FrameDecoder::new(1 << 20, false, Role::Client);
         for len in [0usize, 125, 126, 65_536] {
             let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let mut wire = BytesMut::new();
@@ -253,7 +393,7 @@ mod tests {
         }
         assert!(matches!(client.decode(&mut masked(0x82, b"x")), Err(ReadError::Framing(_))));
         // What a client writes, a server reads.
-        let server = FrameDecoder::new(1 << 20, false, Role::Server);
+        let mut server = FrameDecoder::new(1 << 20, false, Role::Server);
         let mask = [9, 8, 7, 6];
         let mut wire = BytesMut::new();
         write_header(&mut wire, 0x01, 300, Some(mask));
@@ -261,6 +401,86 @@ mod tests {
         unmask(&mut body, mask);
         wire.extend_from_slice(&body);
         assert_eq!(&server.decode(&mut wire).unwrap().unwrap().payload[..], &[b'a'; 300][..]);
+    }
+
+    /// Reads `wire` as the reader does: chunks of `sizes` (repeated) fed
+    /// while the buffer is empty, appended to it otherwise, frames decoded
+    /// after each chunk.
+    fn read_in_chunks(decoder: &mut FrameDecoder, wire: &[u8], sizes: &[usize]) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        let mut buf = BytesMut::new();
+        let mut rest = Bytes::copy_from_slice(wire);
+        for &size in sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let mut chunk = rest.split_to(size.min(rest.len()));
+            if buf.is_empty() {
+                decoder.feed(&mut chunk);
+            }
+            buf.extend_from_slice(&chunk);
+            while let Some(frame) = decoder.decode(&mut buf).unwrap() {
+                frames.push(frame);
+            }
+        }
+        assert!(buf.is_empty(), "nothing left over");
+        frames
+    }
+
+    #[test]
+    fn large_frames_read_in_any_chunks_come_out_whole_and_unmasked() {
+        let big: Vec<u8> = (0..70_001).map(|i| (i % 251) as u8).collect();
+        let mut wire = masked(0x82, &big);
+        wire.extend_from_slice(&masked(0x81, b"small"));
+        wire.extend_from_slice(&masked(0x02, &big[..LARGE_FRAME]));
+        wire.extend_from_slice(&masked(0x80, &big[..LARGE_FRAME + 3]));
+        for sizes in [&[wire.len()][..], &[1], &[7, 3], &[4096], &[65_536], &[16_389, 5], &[70_011, 9]] {
+            let mut decoder = FrameDecoder::new(1 << 20, false, Role::Server);
+            let frames = read_in_chunks(&mut decoder, &wire, sizes);
+            let payloads: Vec<&[u8]> = frames.iter().map(|f| &f.payload[..]).collect();
+            assert_eq!(
+                payloads,
+                [&big[..], b"small", &big[..LARGE_FRAME], &big[..LARGE_FRAME + 3]],
+                "chunks of {sizes:?}"
+            );
+            let kinds: Vec<(bool, OpCode)> = frames.iter().map(|f| (f.fin, f.op)).collect();
+            assert_eq!(
+                kinds,
+                [
+                    (true, OpCode::Binary),
+                    (true, OpCode::Text),
+                    (false, OpCode::Binary),
+                    (true, OpCode::Continue)
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn a_client_reads_large_unmasked_frames_in_any_chunks() {
+        let big: Vec<u8> = (0..70_001).map(|i| (i % 251) as u8).collect();
+        let mut wire = BytesMut::new();
+        for (first, payload) in [(0x82, &big[..]), (0x81, b"small"), (0x82, &big[..LARGE_FRAME])] {
+            write_header(&mut wire, first & 0x0F, payload.len(), None);
+            wire.extend_from_slice(payload);
+        }
+        for sizes in [&[wire.len()][..], &[7, 3], &[65_536], &[70_011, 9]] {
+            let mut decoder = FrameDecoder::new(1 << 20, false, Role::Client);
+            let frames = read_in_chunks(&mut decoder, &wire, sizes);
+            let payloads: Vec<&[u8]> = frames.iter().map(|f| &f.payload[..]).collect();
+            assert_eq!(payloads, [&big[..], b"small", &big[..LARGE_FRAME]], "chunks of {sizes:?}");
+        }
+    }
+
+    #[test]
+    fn a_large_frame_announced_and_not_sent_holds_a_bounded_buffer() {
+        let mut decoder = FrameDecoder::new(64 << 20, false, Role::Server);
+        let mut header = BytesMut::from(&[0x82u8, 0x80 | 127][..]);
+        header.extend_from_slice(&(60u64 << 20).to_be_bytes());
+        header.extend_from_slice(&[1, 2, 3, 4, 0xAA]);
+        assert!(decoder.decode(&mut header).unwrap().is_none());
+        let held = decoder.filling.as_ref().map(|f| f.payload.capacity()).unwrap_or_default();
+        assert!(held <= LARGE_FRAME_START, "{held} bytes reserved for one byte sent");
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Partial {
             return Ok(());
         }
         let data = self.data.bytes();
-        match std::str::from_utf8(data.get(self.checked..).unwrap_or_default()) {
+        match simdutf8::compat::from_utf8(data.get(self.checked..).unwrap_or_default()) {
             Ok(_) => {
                 self.checked = data.len();
                 Ok(())
@@ -210,9 +210,13 @@ where
             return Some(Poll::Ready(None));
         }
         match Pin::new(&mut self.payload).poll_next(cx) {
-            Poll::Ready(Some(Ok(bytes))) => {
+            Poll::Ready(Some(Ok(mut bytes))) => {
                 if self.buf.is_empty() {
-                    self.buf = BytesMut::from(bytes);
+                    // A large frame's bytes go straight to its own buffer.
+                    self.frames.feed(&mut bytes);
+                    if !bytes.is_empty() {
+                        self.buf = BytesMut::from(bytes);
+                    }
                 } else {
                     self.buf.extend_from_slice(&bytes);
                 }
@@ -311,8 +315,10 @@ where
     }
 }
 
+/// `data` if it is UTF-8. The check runs over every text message, up to
+/// the size limit, so it uses SIMD where the machine has it.
 fn utf8(data: Bytes) -> Result<Bytes, ReadError> {
-    match std::str::from_utf8(&data) {
+    match simdutf8::basic::from_utf8(&data) {
         Ok(_) => Ok(data),
         Err(_) => Err(ReadError::InvalidUtf8),
     }

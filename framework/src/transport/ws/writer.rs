@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use super::deflate::Deflater;
 use super::frame::{unmask, write_header, MAX_CONTROL_PAYLOAD};
 use super::{Link, Role};
-use crate::protocol::{Message, Payload, Serializer, SHARED_ENCODING};
+use crate::protocol::{Message, Payload, Serializer, Spliced, SHARED_ENCODING};
 
 /// How many bytes the writer buffers before it waits for actix-web to
 /// take them (actix-web then buffers up to its own write buffer size).
@@ -91,6 +91,16 @@ impl Writer {
     pub(crate) fn message(&mut self, serializer: Serializer, message: &Message) -> Result<(), EncodeError> {
         let failed = |reason: String| EncodeError { message: message.name(), reason };
         let op = if serializer.is_binary() { OpCode::Binary } else { OpCode::Text };
+        if let Some(Payload::Raw(raw)) = message.payload().filter(|_| self.deflater.is_none()) {
+            if raw.len() >= SHARED_ENCODING && self.role == Role::Server && serializer.is_binary() {
+                // The payload goes out in the buffer it came in. Not for
+                // JSON, whose closing `]` would follow the payload in a
+                // write of its own: a reader would wait for that last byte.
+                let parts = serializer.encode_parts(message, raw).map_err(|e| failed(e.to_string()))?;
+                self.spliced(op, parts);
+                return Ok(());
+            }
+        }
         if matches!(message.payload(), Some(Payload::Raw(raw)) if raw.len() >= SHARED_ENCODING) {
             let encoded = serializer.encode_shared(message).map_err(|e| failed(e.to_string()))?;
             if let Some(compressed) = self.compressed(&encoded) {
@@ -106,7 +116,8 @@ impl Writer {
         if !serializer.is_binary() {
             // The JSON encoder writes UTF-8; this guards against a bug
             // putting anything else on the wire.
-            std::str::from_utf8(&buf).map_err(|e| failed(e.to_string()))?;
+            simdutf8::basic::from_utf8(&buf)
+                .map_err(|_| failed("the JSON encoder wrote bytes that are not UTF-8".into()))?;
         }
         if let Some(compressed) = self.compressed(&buf) {
             let compressed = compressed.map_err(|e| failed(e.to_string()));
@@ -193,6 +204,20 @@ impl Writer {
             Data::Compressed(bytes) if bytes.len() >= WHOLE_FRAME => link.push_chunk(Bytes::from(bytes)),
             Data::Compressed(bytes) => link.out.extend_from_slice(&bytes),
         }
+        link.wake_body();
+    }
+
+    /// Writes one uncompressed frame of a server made of a message's
+    /// pieces: the payload in the middle is handed over as it is.
+    fn spliced(&self, op: OpCode, parts: Spliced) {
+        let mut link = self.link.borrow_mut();
+        if link.closing || link.body_gone {
+            return;
+        }
+        write_header(&mut link.out, u8::from(op), parts.len(), None);
+        link.out.extend_from_slice(&parts.head);
+        link.push_chunk(parts.body);
+        link.out.extend_from_slice(parts.tail);
         link.wake_body();
     }
 
@@ -350,5 +375,52 @@ mod tests {
         assert!(matches!(codec.decode(&mut wire), Ok(Some(Frame::Ping(p))) if &p[..] == b"p"));
         assert!(matches!(codec.decode(&mut wire), Ok(Some(Frame::Close(None)))));
         assert!(wire.is_empty());
+    }
+
+    #[test]
+    fn a_large_payload_kept_as_bytes_goes_out_as_the_whole_message_would() {
+        for (from, to) in [
+            (Serializer::MsgPack, Serializer::MsgPack),
+            (Serializer::Json, Serializer::Json),
+            (Serializer::Json, Serializer::MsgPack),
+            (Serializer::MsgPack, Serializer::Json),
+        ] {
+            let mut kwargs = crate::protocol::Dict::new();
+            kwargs.insert("k".into(), "v".into());
+            let publish = Message::Publish {
+                request: 1,
+                options: Default::default(),
+                topic: "com.a".into(),
+                payload: Payload::new(vec!["x".repeat(SHARED_ENCODING).into(), 7.into()], kwargs),
+            };
+            let Message::Publish { payload, .. } =
+                from.decode_shared(&Bytes::from(from.encode(&publish).unwrap())).unwrap()
+            else {
+                panic!("a PUBLISH");
+            };
+            assert!(matches!(payload, Payload::Raw(_)), "kept as bytes");
+            let event =
+                Message::Event { subscription: 5, publication: 6, details: Default::default(), payload };
+            let link = Rc::new(RefCell::new(Link::default()));
+            let mut body = Body::new(link.clone());
+            let mut writer = Writer::new(link, None, Role::Server);
+            writer.message(to, &event).unwrap();
+            writer.close(None);
+            let mut wire = BytesMut::new();
+            while let Some(Some(Ok(chunk))) = body.next().now_or_never() {
+                wire.extend_from_slice(&chunk);
+            }
+            let mut codec = Codec::new().client_mode().max_size(1 << 20);
+            let data = match codec.decode(&mut wire) {
+                Ok(Some(Frame::Binary(data) | Frame::Text(data))) => data,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(&data[..], &to.encode_shared(&event).unwrap()[..], "{from:?} to {to:?}");
+            let Message::Event { publication: 6, payload, .. } = to.decode(&data).unwrap() else {
+                panic!("an EVENT")
+            };
+            assert_eq!(payload.args_list()[0].as_str().map(str::len), Some(SHARED_ENCODING));
+            assert_eq!(payload.args_list()[1].as_u64(), Some(7));
+        }
     }
 }
