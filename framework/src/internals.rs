@@ -126,3 +126,22 @@ pub fn client_handshake_answer(
         compress_window_bits: agreement.map(|a| a.compress_window_bits()),
     }))
 }
+
+/// A WebSocket frame as the reader decodes it: final, compressed (RSV1),
+/// opcode, unmasked payload.
+pub type DecodedFrame = (bool, bool, u8, Vec<u8>);
+
+/// Decodes `wire` as a server (`server`: masked frames only) or a client
+/// reads it, with frames up to `limit` bytes and RSV1 allowed if
+/// `deflate`, the bytes handed over in chunks of `sizes` (repeated; all at
+/// once if empty) as they come off a socket: the frames, and the error
+/// reading stopped at. Whatever the chunks, the result must be the same.
+pub fn websocket_frames(
+    wire: &[u8],
+    sizes: &[usize],
+    server: bool,
+    limit: usize,
+    deflate: bool,
+) -> (Vec<DecodedFrame>, Option<String>) {
+    crate::transport::ws::decode_frames(wire, sizes, server, limit, deflate)
+}

@@ -258,6 +258,42 @@ impl FrameDecoder {
     }
 }
 
+/// Decodes `wire` handed over in chunks of `sizes` (repeated), exactly as
+/// the reader does: a chunk is fed to the decoder while its buffer is
+/// empty and appended to the buffer otherwise, and frames are decoded
+/// after each chunk. With no sizes, the whole of `wire` is put in the
+/// buffer and decoded from there, never fed (the reference the chunked
+/// reading must agree with). Returns the frames, and the error decoding
+/// stopped at, if any. For tests and the fuzzer.
+#[cfg(any(test, feature = "internals"))]
+pub(super) fn decode_in_chunks(
+    decoder: &mut FrameDecoder,
+    wire: &[u8],
+    sizes: &[usize],
+) -> (Vec<Frame>, Option<ReadError>) {
+    let mut frames = Vec::new();
+    let mut buf = BytesMut::new();
+    let mut rest = Bytes::copy_from_slice(wire);
+    let whole = sizes.iter().all(|&size| size == 0);
+    let mut sizes = sizes.iter().copied().filter(|&size| size > 0).cycle();
+    while !rest.is_empty() {
+        let size = sizes.next().unwrap_or(rest.len());
+        let mut chunk = rest.split_to(size.min(rest.len()));
+        if buf.is_empty() && !whole {
+            decoder.feed(&mut chunk);
+        }
+        buf.extend_from_slice(&chunk);
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(frame)) => frames.push(frame),
+                Ok(None) => break,
+                Err(e) => return (frames, Some(e)),
+            }
+        }
+    }
+    (frames, None)
+}
+
 /// Writes the header of a final frame: `first` holds the opcode and RSV1,
 /// `mask` is given for a client's frame (whose payload must then be
 /// masked with it).
@@ -403,27 +439,9 @@ mod tests {
         assert_eq!(&server.decode(&mut wire).unwrap().unwrap().payload[..], &[b'a'; 300][..]);
     }
 
-    /// Reads `wire` as the reader does: chunks of `sizes` (repeated) fed
-    /// while the buffer is empty, appended to it otherwise, frames decoded
-    /// after each chunk.
     fn read_in_chunks(decoder: &mut FrameDecoder, wire: &[u8], sizes: &[usize]) -> Vec<Frame> {
-        let mut frames = Vec::new();
-        let mut buf = BytesMut::new();
-        let mut rest = Bytes::copy_from_slice(wire);
-        for &size in sizes.iter().cycle() {
-            if rest.is_empty() {
-                break;
-            }
-            let mut chunk = rest.split_to(size.min(rest.len()));
-            if buf.is_empty() {
-                decoder.feed(&mut chunk);
-            }
-            buf.extend_from_slice(&chunk);
-            while let Some(frame) = decoder.decode(&mut buf).unwrap() {
-                frames.push(frame);
-            }
-        }
-        assert!(buf.is_empty(), "nothing left over");
+        let (frames, error) = decode_in_chunks(decoder, wire, sizes);
+        assert!(error.is_none(), "{error:?}");
         frames
     }
 

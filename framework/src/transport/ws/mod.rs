@@ -150,3 +150,22 @@ pub(crate) fn detached(compression: &Compression, offer: Option<&str>) -> (Write
     let link = Rc::new(RefCell::new(Link::default()));
     (Writer::new(link.clone(), deflater, Role::Server), writer::Body::new(link), inflater)
 }
+
+/// Decodes `wire` as a server (`server`, masked frames) or a client reads
+/// it, in chunks of `sizes` (see `frame::decode_in_chunks`): each frame as
+/// (final, compressed, opcode, payload), and the error reading stopped at.
+#[cfg(feature = "internals")]
+pub(crate) fn decode_frames(
+    wire: &[u8],
+    sizes: &[usize],
+    server: bool,
+    limit: usize,
+    deflate: bool,
+) -> (Vec<crate::internals::DecodedFrame>, Option<String>) {
+    let role = if server { Role::Server } else { Role::Client };
+    let mut decoder = frame::FrameDecoder::new(limit, deflate, role);
+    let (frames, error) = frame::decode_in_chunks(&mut decoder, wire, sizes);
+    let frames =
+        frames.into_iter().map(|f| (f.fin, f.compressed, u8::from(f.op), f.payload.to_vec())).collect();
+    (frames, error.map(|e| e.to_string()))
+}
