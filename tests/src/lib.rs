@@ -309,6 +309,26 @@ pub fn peer_js_dir() -> PathBuf {
     dir
 }
 
+/// The settings of a host whose embedded router listens on a free
+/// loopback port (see [`serve`]).
+pub fn embedded() -> wamp::component::HostConfig {
+    let mut config = wamp::component::HostConfig::default();
+    config.router.listen = "127.0.0.1:0".into();
+    config
+}
+
+/// Serves the WebSocket endpoint of `running`, a host with an embedded
+/// router whose `listen` address is set (`127.0.0.1:0` in tests), on the
+/// current actix system, and waits until all its components have joined:
+/// the endpoint's URL.
+pub async fn serve(running: &wamp::component::RunningHost) -> String {
+    let server = running.bind().expect("an embedded router").expect("bind a loopback port");
+    let url = server.url();
+    actix_web::rt::spawn(server.run());
+    running.joined().await.expect("every component joined");
+    url
+}
+
 /// Calls `procedure` until its callee has registered it (retrying on
 /// `wamp.error.no_such_procedure` for up to five seconds), for tests where
 /// a callee is still joining or reconnecting.

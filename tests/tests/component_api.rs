@@ -92,13 +92,9 @@ async fn check(url: &str) {
 
 #[actix_web::test]
 async fn embedded() {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let config = wamp_tests::embedded();
     let running = wamp::Host::new(config).add_component(Shop).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     check(&url).await;
     running.shutdown().await;
 }
@@ -239,17 +235,13 @@ impl Till {
 
 #[actix_web::test]
 async fn named_instances_of_one_component_type_run_side_by_side() {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let config = wamp_tests::embedded();
     let running = wamp::Host::new(config)
         .add_instance("till-eu", Some("eu"), Till::default())
         .add_instance("till-us", Some("us"), Till { sales: 100 })
         .start()
         .unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
 
     let join = |realm: &str| {
         Client::connect(ConnectOptions {

@@ -69,8 +69,7 @@ impl Geometry {
 }
 
 fn config() -> HostConfig {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let mut config = wamp_tests::embedded();
     config.reconnect =
         ReconnectPolicy { initial_delay_ms: 50, max_delay_ms: 500, ..ReconnectPolicy::default() };
     config
@@ -120,10 +119,7 @@ async fn exercise(url: &str, realm: &str, serializer: Serializer) {
 #[actix_web::test]
 async fn embedded_beside_our_router() {
     let running = wamp::Host::new(config()).add_component(Geometry::default()).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     for serializer in Serializer::ALL {
         exercise(&url, "realm1", serializer).await;
     }
@@ -238,10 +234,7 @@ async fn several_components_in_one_process_call_each_other_and_exchange_events()
 #[actix_web::test]
 async fn autobahn_python_calls_and_publishes_to_an_embedded_component() {
     let running = wamp::Host::new(config()).add_component(Geometry::default()).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     wamp_tests::python_checks("component_peer.py", &url, &[], 5).await;
     running.shutdown().await;
 }
@@ -604,10 +597,7 @@ async fn a_burst_to_slow_async_handlers_waits_in_the_bounded_queue_and_nothing_i
     let (gate, most_running, started) =
         (component.gate.clone(), component.most_running.clone(), component.started.clone());
     let running = wamp::Host::new(config()).add_component(component).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     let limit = wamp::client::MAX_HANDLERS_IN_FLIGHT as u64;
     let burst = limit * 2 + 500;
     let (mut publisher, _) = wamp_tests::RawClient::join(&url, Serializer::MsgPack, "realm1").await;

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wamp::client::{Client, ConnectOptions, PublishOptions, ReconnectPolicy, SubscribeOptions};
-use wamp::component::HostConfig;
 use wamp::prelude::*;
 use wamp::protocol::{Payload, Value};
 
@@ -42,18 +41,14 @@ impl Directory {
 
 #[actix_web::test]
 async fn match_invoke_and_disclosure_options_take_effect_on_our_router() {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let config = wamp_tests::embedded();
     let heard = Arc::new(Mutex::new(Vec::new()));
     let running = wamp::Host::new(config)
         .add_component(Directory { name: "one", heard: heard.clone() })
         .add_component(Directory { name: "two", heard: heard.clone() })
         .start()
         .unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&url, "realm1") };
     let peer = Client::connect(options).await.unwrap();
     let me = peer.joined().await.unwrap().id;

@@ -58,8 +58,7 @@ impl Bank {
 }
 
 fn host_config() -> HostConfig {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let mut config = wamp_tests::embedded();
     config.reconnect = ReconnectPolicy::off();
     config
 }
@@ -95,10 +94,7 @@ async fn check_typed_errors(url: &str, realm: &str) {
 #[actix_web::test]
 async fn typed_errors_cross_the_wire_from_an_embedded_component() {
     let running = wamp::Host::new(host_config()).add_component(Bank).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     check_typed_errors(&url, "realm1").await;
     running.shutdown().await;
 }

@@ -107,13 +107,9 @@ async fn check(url: &str) {
 
 #[actix_web::test]
 async fn embedded() {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let config = wamp_tests::embedded();
     let running = wamp::Host::new(config).add_component(Worker::default()).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     check(&url).await;
     running.shutdown().await;
 }

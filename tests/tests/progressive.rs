@@ -13,7 +13,6 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use wamp::client::to_payload;
 use wamp::client::{CallOptions, CallProgress, Client, ConnectOptions, ReconnectPolicy};
-use wamp::component::HostConfig;
 use wamp::prelude::*;
 use wamp::protocol::{errors, Payload};
 
@@ -101,13 +100,9 @@ fn numbers(answers: Vec<Result<CallProgress, Error>>) -> Vec<(bool, u32)> {
 
 /// A host with the `Streams` component, serving on a free port.
 async fn host(log: &Log) -> (wamp::component::RunningHost, String) {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let config = wamp_tests::embedded();
     let running = wamp::Host::new(config).add_component(Streams { log: log.clone() }).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     (running, url)
 }
 

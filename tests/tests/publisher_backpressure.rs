@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
-use wamp::component::HostConfig;
 use wamp::config::RealmConfig;
 use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
 use wamp::RouterConfig;
@@ -82,14 +81,10 @@ async fn check_slowed(mut subscriber: RawClient, published: &AtomicU64) {
 
 #[actix_web::test]
 async fn an_embedded_component_publishing_in_a_loop_waits_for_a_stalled_subscriber() {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let mut config = wamp_tests::embedded();
     config.router.realms = vec![realm()];
     let running = wamp::Host::new(config).add_component(Publisher).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     let subscriber = stalled_subscriber(&url).await;
 
     // The loop runs in the component's session, on the realm's thread,

@@ -154,8 +154,7 @@ async fn check(url: &str, realm: &str) {
 }
 
 fn host_config() -> HostConfig {
-    let mut config = HostConfig::default();
-    config.router.listen = "127.0.0.1:0".into();
+    let mut config = wamp_tests::embedded();
     config.reconnect = ReconnectPolicy::off();
     config
 }
@@ -164,10 +163,7 @@ fn host_config() -> HostConfig {
 async fn over_the_embedded_router() {
     let running =
         wamp::Host::new(host_config()).add_component(Shop::default()).add_component(Buyer).start().unwrap();
-    let server = running.bind().expect("embedded").unwrap();
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
-    running.joined().await.unwrap();
+    let url = wamp_tests::serve(&running).await;
     check(&url, "realm1").await;
     running.shutdown().await;
 }
