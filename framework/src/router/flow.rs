@@ -260,10 +260,86 @@ pub enum Next {
     Stalled(String),
 }
 
+/// A queue's deliveries, in order, in two lanes: answers to the session's
+/// own requests ([`is_answer`]) and everything else. While the consumer
+/// takes deliveries they are taken in order (by sequence number); while it
+/// does not (an in-process session running as many handlers as it may),
+/// answers still go, past what waits in the other lane: they start no
+/// work, and the work running may be waiting for them. WAMP orders
+/// neither results among themselves nor RPC against PubSub, so an answer
+/// may overtake an event or an invocation.
+#[derive(Debug, Default)]
+struct Lanes {
+    others: VecDeque<(u64, ToPeer, usize)>,
+    answers: VecDeque<(u64, ToPeer, usize)>,
+    next: u64,
+}
+
+impl Lanes {
+    fn len(&self) -> usize {
+        self.others.len() + self.answers.len()
+    }
+
+    fn clear(&mut self) {
+        self.others.clear();
+        self.answers.clear();
+    }
+
+    fn push_back(&mut self, to_peer: ToPeer, weight: usize) {
+        let seq = self.next;
+        self.next += 1;
+        if is_answer(&to_peer) {
+            self.answers.push_back((seq, to_peer, weight));
+        } else {
+            self.others.push_back((seq, to_peer, weight));
+        }
+    }
+
+    /// The next delivery: the earliest of both lanes if the consumer is
+    /// `ready`; otherwise the earliest answer, or a closing that comes
+    /// first.
+    fn pop(&mut self, ready: bool) -> Option<(ToPeer, usize)> {
+        let answer_first = match (self.others.front(), self.answers.front()) {
+            (Some((other, ..)), Some((answer, ..))) => answer < other,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        let closing_next = matches!(self.others.front(), Some((_, ToPeer::Close { .. }, _)));
+        let entry = if answer_first || !(ready || closing_next) {
+            self.answers.pop_front()
+        } else {
+            self.others.pop_front()
+        };
+        entry.map(|(_, to_peer, weight)| (to_peer, weight))
+    }
+}
+
+/// Whether a delivery answers a request of the session and starts no
+/// work there: a final RESULT, an ERROR, an acknowledgement, or the
+/// INTERRUPT of an invocation that runs. Partial results are not: they
+/// fill a queue of their call, which holds the session when it is full.
+fn is_answer(to_peer: &ToPeer) -> bool {
+    match to_peer {
+        ToPeer::Message(Message::Result { details, .. }) => {
+            !matches!(details.get("progress"), Some(Value::Bool(true)))
+        }
+        ToPeer::Message(
+            Message::Error { .. }
+            | Message::Published { .. }
+            | Message::Subscribed { .. }
+            | Message::Unsubscribed { .. }
+            | Message::Registered { .. }
+            | Message::Unregistered { .. }
+            | Message::Interrupt { .. },
+        ) => true,
+        _ => false,
+    }
+}
+
 #[derive(Debug)]
 struct State {
     session: Id,
-    items: VecDeque<(ToPeer, usize)>,
+    items: Lanes,
     bytes: usize,
     limit: usize,
     /// The consumer's task.
@@ -328,7 +404,7 @@ impl std::ops::Deref for Shared {
 pub fn outbound(limit: usize) -> (Outbound, OutboundReceiver) {
     let state = Mutex::new(State {
         session: 0,
-        items: VecDeque::new(),
+        items: Lanes::default(),
         bytes: 0,
         limit,
         consumer: None,
@@ -366,7 +442,7 @@ impl Outbound {
             state.dropped += 1;
             return Queued::Dropped;
         }
-        state.items.push_back((to_peer, weight));
+        state.items.push_back(to_peer, weight);
         self.state.queued.store(state.items.len(), Ordering::Release);
         state.bytes += weight;
         state.wake_consumer();
@@ -458,23 +534,19 @@ impl OutboundReceiver {
             state.gone = true;
             return Poll::Ready(Next::Stalled(explanation));
         }
-        // A closing is taken even when not ready for messages.
-        let closing_next = matches!(state.items.front(), Some((ToPeer::Close { .. }, _)));
-        if ready || closing_next {
-            if let Some((to_peer, weight)) = state.items.pop_front() {
-                self.state.queued.store(state.items.len(), Ordering::Release);
-                state.bytes -= weight;
-                if state.bytes <= state.limit / 2 && (state.full_since.is_some() || !state.holding.is_empty())
-                {
-                    state.full_since = None;
-                    state.release_all();
-                    if std::mem::take(&mut state.dropping) {
-                        let dropped = std::mem::take(&mut state.dropped);
-                        tracing::warn!(session = state.session, dropped, "queue drained: events flow again");
-                    }
+        // A closing, and answers, are taken even when not ready for more.
+        if let Some((to_peer, weight)) = state.items.pop(ready) {
+            self.state.queued.store(state.items.len(), Ordering::Release);
+            state.bytes -= weight;
+            if state.bytes <= state.limit / 2 && (state.full_since.is_some() || !state.holding.is_empty()) {
+                state.full_since = None;
+                state.release_all();
+                if std::mem::take(&mut state.dropping) {
+                    let dropped = std::mem::take(&mut state.dropped);
+                    tracing::warn!(session = state.session, dropped, "queue drained: events flow again");
                 }
-                return Poll::Ready(Next::Deliver(to_peer));
             }
+            return Poll::Ready(Next::Deliver(to_peer));
         }
         if !state.consumer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             state.consumer = Some(cx.waker().clone());
@@ -596,6 +668,53 @@ mod tests {
         assert!(take(&receiver).is_some());
         assert_eq!(wakes.count(), 1);
         assert!(gate.poll_open(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn answers_pass_a_consumer_that_takes_no_more_and_keep_their_place_otherwise() {
+        let result = |request: Id, progress: bool| {
+            let mut details = Dict::new();
+            if progress {
+                details.insert("progress".into(), Value::Bool(true));
+            }
+            ToPeer::Message(Message::Result { request, details, payload: Payload::args(vec![]) })
+        };
+        let request_of = |next: Option<Next>| match next {
+            Some(Next::Deliver(ToPeer::Message(Message::Result { request, .. }))) => Some(request),
+            Some(Next::Deliver(ToPeer::Message(Message::Event { .. }))) => Some(0),
+            _ => None,
+        };
+        let waker = futures_util::task::noop_waker();
+        let take_if = |receiver: &OutboundReceiver, ready: bool| match receiver
+            .poll_next(&mut Context::from_waker(&waker), ready)
+        {
+            Poll::Ready(next) => Some(next),
+            Poll::Pending => None,
+        };
+        let (queue, receiver) = outbound(1 << 20);
+        queue.push(event(1), 100, None);
+        queue.push(result(1, false), 100, None);
+        queue.push(result(2, true), 100, None);
+        queue.push(event(1), 100, None);
+        queue.push(result(3, false), 100, None);
+        // Not ready: the final results only, in order; a partial result
+        // waits with the events.
+        assert_eq!(request_of(take_if(&receiver, false)), Some(1));
+        assert_eq!(request_of(take_if(&receiver, false)), Some(3));
+        assert!(take_if(&receiver, false).is_none());
+        assert!(!queue.is_idle());
+        // Ready: the rest, in order.
+        assert_eq!(request_of(take(&receiver)), Some(0));
+        assert_eq!(request_of(take(&receiver)), Some(2));
+        assert_eq!(request_of(take(&receiver)), Some(0));
+        assert!(take(&receiver).is_none());
+        assert!(queue.is_idle());
+        assert_eq!(queue.queued_bytes(), 0);
+        // In order with everything else while the consumer takes all.
+        queue.push(event(1), 100, None);
+        queue.push(result(4, false), 100, None);
+        assert_eq!(request_of(take(&receiver)), Some(0));
+        assert_eq!(request_of(take(&receiver)), Some(4));
     }
 
     #[test]
