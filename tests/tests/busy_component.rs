@@ -1,21 +1,22 @@
-//! An embedded component running as many handlers as it may
-//! (`MAX_HANDLERS_IN_FLIGHT`) takes no new invocations or events, but
-//! still gets the answers its running handlers wait for: handlers that
-//! each await a call of their own finish, instead of waiting for each
-//! other until their calls time out.
+//! A component running as many handlers as it may
+//! (`MAX_HANDLERS_IN_FLIGHT`), embedded or remote, takes no new
+//! invocations or events until one ends (nothing is lost: they wait, and
+//! the router slows their producers), but still gets the answers its
+//! running handlers wait for: handlers that each await a call of their
+//! own finish, instead of waiting for each other until their calls time
+//! out.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 use std::time::Duration;
-
-/// Relay handlers running now, and the most at once.
-static RUNNING: AtomicUsize = AtomicUsize::new(0);
-static MOST: AtomicUsize = AtomicUsize::new(0);
 
 use futures_util::future::join_all;
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy, MAX_HANDLERS_IN_FLIGHT};
+use wamp::component::HostConfig;
 use wamp::prelude::*;
+use wamp::RouterConfig;
+use wamp_tests::TestRouter;
 
 #[derive(Default)]
 struct Backend;
@@ -31,31 +32,37 @@ impl Backend {
 }
 
 #[derive(Default)]
-struct Relay;
+struct Relay {
+    /// Handlers running now, and the most at once.
+    running: Cell<usize>,
+    most: Cell<usize>,
+}
 
 #[wamp::component(prefix = "com.test.relay", inventory = false)]
 impl Relay {
     /// Passes the call on to the backend and waits for its answer.
     #[wamp::procedure("relay")]
     async fn relay(&self, x: u64, session: &Session) -> Result<u64, Error> {
-        let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
-        MOST.fetch_max(now, Ordering::SeqCst);
+        self.running.set(self.running.get() + 1);
+        self.most.set(self.most.get().max(self.running.get()));
         let answer = session.call("com.test.backend.echo", (x,)).await;
-        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        self.running.set(self.running.get() - 1);
         answer
+    }
+
+    /// The most handlers that ran at once.
+    #[wamp::procedure("most")]
+    fn most(&self) -> usize {
+        self.most.get()
     }
 }
 
-#[actix_web::test]
-async fn handlers_waiting_for_their_own_calls_get_the_answers_while_the_component_is_full() {
-    let mut config = wamp_tests::embedded();
-    // Enough calls in flight per session for every handler to make one.
-    config.router.max_calls_per_session = 4 * MAX_HANDLERS_IN_FLIGHT;
-    let running = wamp::Host::new(config).add_component(Backend).add_component(Relay).start().unwrap();
-    let url = wamp_tests::serve(&running).await;
-    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&url, "realm1") };
+/// 100 calls more than the relay may run at once, all at the same time:
+/// every one is answered, and the relay was full.
+async fn check(url: &str) {
+    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
     let client = Client::connect(options).await.unwrap();
-
+    let _: usize = wamp_tests::call_when_registered(&client, "com.test.relay.most", ()).await;
     let count = MAX_HANDLERS_IN_FLIGHT as u64 + 100;
     let calls = join_all((0..count).map(|x| {
         let client = client.clone();
@@ -64,10 +71,38 @@ async fn handlers_waiting_for_their_own_calls_get_the_answers_while_the_componen
     let answers = tokio::time::timeout(Duration::from_secs(30), calls)
         .await
         .expect("every relayed call answered: the relay's handlers got their backend's answers");
-    assert_eq!(MOST.load(Ordering::SeqCst), MAX_HANDLERS_IN_FLIGHT, "the relay was full");
     for (x, answer) in answers.into_iter().enumerate() {
         assert_eq!(answer.unwrap(), x as u64);
     }
+    let most: usize = client.call("com.test.relay.most", ()).await.unwrap();
+    assert_eq!(most, MAX_HANDLERS_IN_FLIGHT, "the relay was full, and never ran more");
     client.leave().await;
+}
+
+/// Enough calls in flight per session for every handler to make one.
+const CALLS_PER_SESSION: usize = 4 * MAX_HANDLERS_IN_FLIGHT;
+
+#[actix_web::test]
+async fn embedded() {
+    let mut config = wamp_tests::embedded();
+    config.router.max_calls_per_session = CALLS_PER_SESSION;
+    let running =
+        wamp::Host::new(config).add_component(Backend).add_component(Relay::default()).start().unwrap();
+    let url = wamp_tests::serve(&running).await;
+    check(&url).await;
+    running.shutdown().await;
+}
+
+#[actix_web::test]
+async fn remote() {
+    let router = TestRouter::with_config(RouterConfig {
+        max_calls_per_session: CALLS_PER_SESSION,
+        ..Default::default()
+    });
+    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let running =
+        wamp::Host::new(config).add_component(Backend).add_component(Relay::default()).start().unwrap();
+    running.joined().await.unwrap();
+    check(&router.url).await;
     running.shutdown().await;
 }

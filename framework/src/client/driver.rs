@@ -3,6 +3,7 @@
 //! [`ClientCore`](super::core::ClientCore), runs procedure and event
 //! handlers, and answers requests.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
@@ -315,7 +316,11 @@ impl SessionActor {
                 let (events, receiver) = mpsc::unbounded_channel();
                 let (commands, outgoing) = mpsc::unbounded_channel();
                 self.remote = Some(commands.clone());
-                ctx.add_stream(RemoteEvents { receiver });
+                ctx.add_stream(RemoteEvents {
+                    receiver,
+                    shared: self.shared.clone(),
+                    waiting: VecDeque::new(),
+                });
                 actix::spawn(websocket::run(options, events, commands, outgoing));
             }
             None => {}

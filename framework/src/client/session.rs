@@ -125,9 +125,10 @@ pub(crate) struct SessionState {
 }
 
 /// Counts a session's handler tasks. While [`MAX_HANDLERS_IN_FLIGHT`] run,
-/// an in-process session takes no more deliveries: they wait in its
-/// bounded queue, whose producers the realm slows down, as for a peer that
-/// stops reading.
+/// a session takes no more deliveries but answers to its own requests:
+/// in-process they wait in its bounded queue, whose producers the realm
+/// slows down, as for a peer that stops reading; remote they wait in its
+/// connection's window, and the connection then stops reading.
 #[derive(Default)]
 pub(crate) struct HandlerGate {
     running: std::cell::Cell<usize>,

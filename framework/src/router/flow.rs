@@ -319,19 +319,21 @@ impl Lanes {
 /// INTERRUPT of an invocation that runs. Partial results are not: they
 /// fill a queue of their call, which holds the session when it is full.
 fn is_answer(to_peer: &ToPeer) -> bool {
-    match to_peer {
-        ToPeer::Message(Message::Result { details, .. }) => {
-            !matches!(details.get("progress"), Some(Value::Bool(true)))
-        }
-        ToPeer::Message(
-            Message::Error { .. }
-            | Message::Published { .. }
-            | Message::Subscribed { .. }
-            | Message::Unsubscribed { .. }
-            | Message::Registered { .. }
-            | Message::Unregistered { .. }
-            | Message::Interrupt { .. },
-        ) => true,
+    matches!(to_peer, ToPeer::Message(message) if answers(message))
+}
+
+/// Whether a message to a client answers one of its requests and starts
+/// no work there (see [`is_answer`]).
+pub(crate) fn answers(message: &Message) -> bool {
+    match message {
+        Message::Result { details, .. } => !matches!(details.get("progress"), Some(Value::Bool(true))),
+        Message::Error { .. }
+        | Message::Published { .. }
+        | Message::Subscribed { .. }
+        | Message::Unsubscribed { .. }
+        | Message::Registered { .. }
+        | Message::Unregistered { .. }
+        | Message::Interrupt { .. } => true,
         _ => false,
     }
 }

@@ -28,17 +28,44 @@ impl Stream for LocalEvents {
     }
 }
 
-/// Link events from a WebSocket connection task.
+/// Link events from a WebSocket connection task. While the session runs
+/// as many handlers as it may, messages that would start more wait here
+/// with their credits (so the task stops reading the socket once they
+/// fill its window, and the router slows their producers); answers to the
+/// session's own requests and the link's own events still go, as they do
+/// for an in-process session.
 pub(super) struct RemoteEvents {
     pub(super) receiver: mpsc::UnboundedReceiver<RemoteEvent>,
+    pub(super) shared: Rc<SessionState>,
+    pub(super) waiting: VecDeque<RemoteEvent>,
 }
 
 impl Stream for RemoteEvents {
     type Item = LinkEvent;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
-        // Taking the event returns its credit: the connection task may
-        // read on.
-        self.receiver.poll_recv(cx).map(|next| next.map(|(event, _credit)| event))
+        let room = self.shared.handlers.poll_room(cx.waker());
+        if room {
+            // Taking an event returns its credit: the task may read on.
+            if let Some((event, _credit)) = self.waiting.pop_front() {
+                return Poll::Ready(Some(event));
+            }
+        }
+        loop {
+            let Some((event, credit)) = std::task::ready!(self.receiver.poll_recv(cx)) else {
+                return Poll::Ready(None);
+            };
+            match &event {
+                LinkEvent::Message(message) if !room && !flow::answers(message) => {
+                    self.waiting.push_back((event, credit));
+                }
+                LinkEvent::Message(_) => return Poll::Ready(Some(event)),
+                LinkEvent::Joined { .. } | LinkEvent::Left { .. } | LinkEvent::Failed(_) => {
+                    // What waits belongs to the session that ended.
+                    self.waiting.clear();
+                    return Poll::Ready(Some(event));
+                }
+            }
+        }
     }
 }
