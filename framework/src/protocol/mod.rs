@@ -9,6 +9,7 @@
 mod convert;
 pub mod errors;
 pub mod id;
+mod msgpack;
 mod message;
 pub mod options;
 pub mod raw;

@@ -46,13 +46,33 @@ impl Default for Budget {
 
 impl Budget {
     fn spend<E: de::Error>(&self, n: usize) -> Result<(), E> {
+        if self.try_spend(n) {
+            Ok(())
+        } else {
+            Err(E::custom(Self::exceeded()))
+        }
+    }
+
+    /// Takes `n` values from the budget; `false` if fewer are left.
+    pub(crate) fn try_spend(&self, n: usize) -> bool {
         match self.left.get().checked_sub(n) {
             Some(left) => {
                 self.left.set(left);
-                Ok(())
+                true
             }
-            None => Err(E::custom(format_args!("the message holds more than {MAX_ELEMENTS} values"))),
+            None => false,
         }
+    }
+
+    /// What a message that holds too many values is told.
+    pub(crate) fn exceeded() -> String {
+        format!("the message holds more than {MAX_ELEMENTS} values")
+    }
+
+    /// How many values are left.
+    #[cfg(test)]
+    pub(crate) fn left(&self) -> usize {
+        self.left.get()
     }
 }
 

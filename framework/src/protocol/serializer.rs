@@ -7,6 +7,7 @@ use serde::de::DeserializeSeed as _;
 use super::message::{code, Envelope, Message};
 use super::raw::{Budget, Check, RawPayload, Shape};
 use super::value::{List, Value};
+use super::msgpack;
 use super::{DecodeError, EncodeError};
 
 /// A WAMP serializer, chosen per connection by WebSocket subprotocol.
@@ -348,13 +349,13 @@ fn split_json(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usize)>
 }
 
 /// The byte ranges of the elements of a MessagePack message, checked
-/// against the budget; `None` if the data is not a list. The check reads
-/// each element in place (strings and binaries are not copied).
+/// against the budget; `None` if the data is not a list. Each element is
+/// read in place, without being decoded ([`msgpack::check_value`]).
 fn split_msgpack(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usize)>>, String> {
     let mut cursor = std::io::Cursor::new(data);
     let Ok(len) = rmp::decode::read_array_len(&mut cursor) else {
         // Not a list: check what it is against the budget all the same.
-        check_msgpack(data, budget, 0)?;
+        msgpack::check_value(data, 0, budget, 0)?;
         return Ok(None);
     };
     // Each element takes at least one byte: a length beyond the data is a lie.
@@ -365,8 +366,7 @@ fn split_msgpack(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usiz
     let mut start = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
     let mut elements = Vec::with_capacity(len);
     for _ in 0..len {
-        let end = msgpack_value_end(data, start)?;
-        check_msgpack(&data[start..end], budget, 1)?;
+        let end = msgpack::check_value(data, start, budget, 1)?;
         elements.push((start, end));
         start = end;
     }
@@ -374,69 +374,6 @@ fn split_msgpack(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usiz
         return Err(format!("{} trailing bytes after the message", data.len().saturating_sub(start)));
     }
     Ok(Some(elements))
-}
-
-/// Checks the one MessagePack value `data` holds against the budget.
-fn check_msgpack(data: &[u8], budget: &Budget, depth: usize) -> Result<(), String> {
-    let mut de = rmp_serde::Deserializer::from_read_ref(data);
-    Check { budget, depth, shape: Shape::Any, text_bytes: false }
-        .deserialize(&mut de)
-        .map_err(|e| e.to_string())
-}
-
-/// Where the MessagePack value that starts at `pos` ends. Only markers and
-/// lengths are read (the value is checked afterwards), without recursion.
-fn msgpack_value_end(data: &[u8], mut pos: usize) -> Result<usize, String> {
-    let truncated = || "the message ends inside a value".to_string();
-    // A big-endian length of `n` bytes at `at`.
-    let length = |at: usize, n: usize| -> Result<usize, String> {
-        let bytes = data.get(at..at + n).ok_or_else(truncated)?;
-        Ok(bytes.iter().fold(0usize, |len, b| (len << 8) | usize::from(*b)))
-    };
-    // Values still to skip: each takes at least one byte.
-    let mut pending: usize = 1;
-    while pending > 0 {
-        pending -= 1;
-        let marker = *data.get(pos).ok_or_else(truncated)?;
-        pos += 1;
-        let (skip, children) = match marker {
-            // fixint, nil, booleans
-            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
-            0x80..=0x8f => (0, 2 * usize::from(marker & 0x0f)),
-            0x90..=0x9f => (0, usize::from(marker & 0x0f)),
-            0xa0..=0xbf => (usize::from(marker & 0x1f), 0),
-            // bin 8/16/32 and str 8/16/32: a length, then the bytes
-            0xc4 | 0xd9 => (1 + length(pos, 1)?, 0),
-            0xc5 | 0xda => (2 + length(pos, 2)?, 0),
-            0xc6 | 0xdb => (4 + length(pos, 4)?, 0),
-            // ext 8/16/32: a length, a type byte, then the bytes
-            0xc7 => (2 + length(pos, 1)?, 0),
-            0xc8 => (3 + length(pos, 2)?, 0),
-            0xc9 => (5 + length(pos, 4)?, 0),
-            // numbers of a fixed size
-            0xcc | 0xd0 => (1, 0),
-            0xcd | 0xd1 => (2, 0),
-            0xca | 0xce | 0xd2 => (4, 0),
-            0xcb | 0xcf | 0xd3 => (8, 0),
-            // fixext 1/2/4/8/16: a type byte, then the bytes
-            0xd4 => (2, 0),
-            0xd5 => (3, 0),
-            0xd6 => (5, 0),
-            0xd7 => (9, 0),
-            0xd8 => (17, 0),
-            // array 16/32, map 16/32
-            0xdc => (2, length(pos, 2)?),
-            0xdd => (4, length(pos, 4)?),
-            0xde => (2, length(pos, 2)?.saturating_mul(2)),
-            0xdf => (4, length(pos, 4)?.saturating_mul(2)),
-            0xc1 => return Err("the reserved MessagePack marker 0xc1".into()),
-        };
-        pos = pos.checked_add(skip).filter(|end| *end <= data.len()).ok_or_else(truncated)?;
-        pending = pending.checked_add(children).filter(|n| *n <= data.len() - pos).ok_or_else(|| {
-            format!("a value announces more elements than the {} bytes left", data.len() - pos)
-        })?;
-    }
-    Ok(pos)
 }
 
 impl std::fmt::Display for Serializer {
@@ -480,60 +417,6 @@ mod tests {
         assert_eq!(raw(&message).elements(), 1);
         assert_eq!(Serializer::MsgPack.encode(&message).unwrap(), data);
         assert_eq!(message, full);
-    }
-
-    #[test]
-    fn the_end_of_every_kind_of_msgpack_value_is_found_without_decoding_it() {
-        use rmp::encode as e;
-        let mut values: Vec<Vec<u8>> = Vec::new();
-        let mut one = |write: &dyn Fn(&mut Vec<u8>)| {
-            let mut buf = Vec::new();
-            write(&mut buf);
-            values.push(buf);
-        };
-        for n in [0u64, 127, 128, 255, 256, 65_535, 65_536, u64::MAX] {
-            one(&|b| {
-                e::write_uint(b, n).unwrap();
-            });
-        }
-        for n in [-1i64, -32, -33, -128, -129, -32_768, -32_769, i64::MIN] {
-            one(&|b| {
-                e::write_sint(b, n).unwrap();
-            });
-        }
-        one(&|b| e::write_nil(b).unwrap());
-        one(&|b| e::write_bool(b, true).unwrap());
-        one(&|b| e::write_f32(b, 1.5).unwrap());
-        one(&|b| e::write_f64(b, 1.5).unwrap());
-        for len in [0usize, 31, 32, 255, 256, 65_535, 65_536] {
-            one(&|b| e::write_str(b, &"s".repeat(len)).unwrap());
-            one(&|b| e::write_bin(b, &vec![7u8; len]).unwrap());
-        }
-        for len in [1u32, 2, 4, 8, 16, 3, 300, 70_000] {
-            one(&|b| {
-                e::write_ext_meta(b, len, 5).unwrap();
-                b.extend(std::iter::repeat_n(1u8, len as usize));
-            });
-        }
-        for len in [0u32, 15, 16, 65_535, 65_536] {
-            one(&|b| {
-                e::write_array_len(b, len).unwrap();
-                b.extend(std::iter::repeat_n(0xc0u8, len as usize));
-            });
-            one(&|b| {
-                e::write_map_len(b, len).unwrap();
-                b.extend(std::iter::repeat_n(0xc0u8, 2 * len as usize));
-            });
-        }
-        for value in values {
-            let mut data = value.clone();
-            data.extend_from_slice(&[0xc3, 0xc3]);
-            assert_eq!(msgpack_value_end(&data, 0), Ok(value.len()), "{:02x?}", &value[..value.len().min(8)]);
-            assert!(msgpack_value_end(&value[..value.len() - 1], 0).is_err(), "truncated: an error");
-        }
-        assert!(msgpack_value_end(&[0xc1], 0).is_err(), "reserved marker");
-        // A list announcing 2^32 - 1 elements in a few bytes.
-        assert!(msgpack_value_end(&[0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0], 0).is_err());
     }
 
     #[test]
