@@ -34,6 +34,7 @@ mod queue;
 mod reply;
 pub(crate) mod session;
 mod tasks;
+pub(crate) mod watchdog;
 mod websocket;
 
 use actix::{Actor, Addr};
@@ -56,6 +57,7 @@ pub use tasks::TaskHandle;
 pub(crate) use driver::{Hooks, SessionActor, Start};
 pub(crate) use holding::StateAccess;
 pub(crate) use session::{EventFn, ProcedureFn};
+pub(crate) use watchdog::DEFAULT_SLOW_HANDLER_MS;
 pub use websocket::{ConnectOptions, ReconnectPolicy};
 
 use crate::protocol::Id;

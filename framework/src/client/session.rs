@@ -75,17 +75,17 @@ impl<T> std::fmt::Debug for Completion<T> {
 /// The handler of a subscription or registration.
 #[derive(Clone)]
 pub enum Handler {
-    /// Answers INVOCATIONs.
-    Procedure(ProcedureFn),
-    /// Receives EVENTs.
-    Event(EventFn),
+    /// Answers INVOCATIONs of the procedure named second.
+    Procedure(ProcedureFn, Rc<str>),
+    /// Receives EVENTs of the topic named second.
+    Event(EventFn, Rc<str>),
 }
 
 impl std::fmt::Debug for Handler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Handler::Procedure(_) => "Handler::Procedure",
-            Handler::Event(_) => "Handler::Event",
+            Handler::Procedure(..) => "Handler::Procedure",
+            Handler::Event(..) => "Handler::Event",
         })
     }
 }
@@ -636,8 +636,12 @@ impl Session {
     ) -> Result<Subscription, Error> {
         self.not_connected()?;
         let (tx, rx) = reply::slot();
-        let added =
-            self.shared.core.borrow_mut().subscribe(topic, options.to_dict(), Handler::Event(handler), tx);
+        let added = self.shared.core.borrow_mut().subscribe(
+            topic,
+            options.to_dict(),
+            Handler::Event(handler, topic.into()),
+            tx,
+        );
         match exchange(self, added, rx).await? {
             Outcome::Subscribed(id) => Ok(Subscription { id }),
             other => Err(failure(Ok(other))),
@@ -675,7 +679,7 @@ impl Session {
         let added = self.shared.core.borrow_mut().register(
             procedure,
             options.to_dict(),
-            Handler::Procedure(handler),
+            Handler::Procedure(handler, procedure.into()),
             tx,
         );
         match exchange(self, added, rx).await? {

@@ -9,6 +9,7 @@ use futures_util::future::LocalBoxFuture;
 use super::{Component, ComponentState};
 use crate::client::driver::effects::{contained, contained_future};
 use crate::client::holding::{self, StateAccess};
+use crate::client::watchdog::{watched, OwnHandler, Watched};
 use crate::client::{Client, Session};
 use crate::protocol::errors;
 use crate::Error;
@@ -157,7 +158,8 @@ impl<C: Component> ComponentHandle<C> {
                 Box::pin(async move {
                     let state = state_of::<C>(&ctx)?;
                     let guard = state.read().await;
-                    contained(|| f(&guard))
+                    let name = OwnHandler { component: C::name(), what: "ComponentHandle::read" };
+                    watched(&name, || contained(|| f(&guard)))
                 })
             })
             .await?
@@ -174,7 +176,8 @@ impl<C: Component> ComponentHandle<C> {
                 Box::pin(async move {
                     let state = state_of::<C>(&ctx)?;
                     let mut guard = state.write().await;
-                    contained(|| f(&mut guard))
+                    let name = OwnHandler { component: C::name(), what: "ComponentHandle::write" };
+                    watched(&name, || contained(|| f(&mut guard)))
                 })
             })
             .await?
@@ -218,7 +221,8 @@ impl Session {
 /// turned into an error.
 async fn receive<C: Receive<M>, M>(ctx: Session, message: M) -> Result<C::Reply, Error> {
     let state = state_of::<C>(&ctx)?;
-    contained_future(C::receive(state, message, ctx)).await?
+    let name = OwnHandler { component: C::name(), what: std::any::type_name::<M>() };
+    contained_future(Watched::new(name, C::receive(state, message, ctx))).await?
 }
 
 fn state_of<C: Component>(ctx: &Session) -> Result<ComponentState<C>, Error> {

@@ -28,6 +28,8 @@ use crate::Error;
 /// | `realm` | `realm1` | `WAMP_REALM` |
 /// | `serializer` | `msgpack` | `WAMP_SERIALIZER` |
 /// | `call_timeout_secs` | `60` (0: none) | `WAMP_CALL_TIMEOUT_SECS` |
+/// | `connect_timeout_ms` | `10000` | `WAMP_CONNECT_TIMEOUT_MS` |
+/// | `slow_handler_ms` | `50` (0: never) | `WAMP_SLOW_HANDLER_MS` |
 /// | `reconnect.*` | on, 250 ms doubling to 30 s, 20% jitter | `WAMP_RECONNECT__ENABLED`, ... |
 /// | `tls_ca` | none (the system's roots only) | `WAMP_TLS_CA` |
 /// | `tls_pins` | none | `WAMP_TLS_PINS` (comma-separated) |
@@ -60,6 +62,10 @@ pub struct HostConfig {
     /// Milliseconds one attempt to reach a remote router may take, up to
     /// WELCOME (see [`ConnectOptions::connect_timeout`]).
     pub connect_timeout_ms: u64,
+    /// Milliseconds a handler may hold its thread (a sync handler's run,
+    /// or one poll of an `async` one) before a warning names it; 0: never.
+    /// For the whole process: the last host started sets it.
+    pub slow_handler_ms: u64,
     /// How remote sessions authenticate (the `[auth]` table; see
     /// [`CredentialSettings`]). Embedded components need none: they join
     /// with the role `trusted`.
@@ -90,6 +96,7 @@ impl Default for HostConfig {
             tls_ca: None,
             tls_pins: Vec::new(),
             connect_timeout_ms: 10_000,
+            slow_handler_ms: crate::client::DEFAULT_SLOW_HANDLER_MS,
             auth: CredentialSettings::default(),
             component_roles: Default::default(),
             router: RouterConfig::default(),
@@ -286,6 +293,7 @@ impl Host {
                     .of_kind(crate::ErrorKind::Invalid));
             }
         }
+        crate::client::watchdog::set_threshold(config.slow_handler_ms);
         let timeout = config.call_timeout();
         let mut clients = Vec::new();
         let types = components.iter().map(|c| (c.type_id, c.name.clone())).collect();

@@ -2,6 +2,7 @@
 //! answered, handlers run (a panicking handler contained).
 
 use super::*;
+use crate::client::watchdog::{watched, Watched};
 
 /// Carries out the effects a session's core produced: sends messages,
 /// answers waiters, runs handlers. If the router broke the protocol, the
@@ -23,7 +24,12 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
             ClientEffect::Complete(reply, outcome) => {
                 let _ = reply.send(outcome);
             }
-            ClientEffect::Invoke { handler: Handler::Procedure(procedure), request, details, payload } => {
+            ClientEffect::Invoke {
+                handler: Handler::Procedure(procedure, name),
+                request,
+                details,
+                payload,
+            } => {
                 let Some(link) = link else { continue };
                 // The call's state is made when first asked for (at once
                 // for a call that takes input), and goes when the call has
@@ -57,7 +63,7 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                 let control = CallControl::new(request, session, receive_progress, handle.shared.clone());
                 let details = CallDetails::new(request, details).with_call(control);
                 handle.shared.first_run.set(Some((request, session)));
-                let outcome = contained(|| procedure(payload, details, handle.clone()));
+                let outcome = watched(&name, || contained(|| procedure(payload, details, handle.clone())));
                 handle.shared.first_run.set(None);
                 match outcome {
                     Ok(Completion::Later(fut)) => {
@@ -72,7 +78,9 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                         let shared = handle.shared.clone();
                         let control = CallControl::new(request, session, receive_progress, shared.clone());
                         actix::spawn(async move {
-                            let handler = async move { contained_future(fut).await.unwrap_or_else(Err) };
+                            let handler = async move {
+                                contained_future(Watched::new(name, fut)).await.unwrap_or_else(Err)
+                            };
                             let result = control.run(handler, timeout).await;
                             answer(&link, request, result);
                             answered(&shared, request, session);
@@ -107,14 +115,14 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                     None => tracing::debug!(request, "INTERRUPT for a call already answered"),
                 }
             }
-            ClientEffect::Deliver { handler: Handler::Event(event), publication, details, payload } => {
+            ClientEffect::Deliver { handler: Handler::Event(event, name), publication, details, payload } => {
                 let details = EventDetails::new(publication, details);
-                match contained(|| event(payload, details, handle.clone())) {
+                match watched(&name, || contained(|| event(payload, details, handle.clone()))) {
                     Ok(Completion::Now(())) => {}
                     Ok(Completion::Later(fut)) => {
                         let running = handle.shared.handler_started();
                         actix::spawn(async move {
-                            if let Err(panic) = contained_future(fut).await {
+                            if let Err(panic) = contained_future(Watched::new(name, fut)).await {
                                 tracing::error!(error = %panic, "event handler panicked");
                             }
                             drop(running);
@@ -166,7 +174,7 @@ pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Result<T, Error> {
 }
 
 /// [`contained`] for a handler's future.
-pub(crate) async fn contained_future<T>(future: LocalBoxFuture<'static, T>) -> Result<T, Error> {
+pub(crate) async fn contained_future<T>(future: impl std::future::Future<Output = T>) -> Result<T, Error> {
     std::panic::AssertUnwindSafe(future).catch_unwind().await.map_err(panicked)
 }
 

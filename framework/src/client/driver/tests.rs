@@ -29,7 +29,7 @@ fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
     let register = ctx.shared.core.borrow_mut().register(
         "com.example.echo",
         Dict::new(),
-        Handler::Procedure(handler),
+        Handler::Procedure(handler, "test.procedure".into()),
         tx,
     );
     let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
@@ -74,7 +74,7 @@ fn register(session: &DirectSession, handler: super::super::ProcedureFn) {
     let register = session.handle.shared.core.borrow_mut().register(
         "com.example.slow",
         Dict::new(),
-        Handler::Procedure(handler),
+        Handler::Procedure(handler, "test.procedure".into()),
         tx,
     );
     let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
