@@ -9,8 +9,8 @@
 mod convert;
 pub mod errors;
 pub mod id;
-mod msgpack;
 mod message;
+mod msgpack;
 pub mod options;
 pub mod raw;
 pub mod roles;

@@ -51,7 +51,10 @@ pub(crate) fn check_value(data: &[u8], start: usize, budget: &Budget, depth: usi
                 // left is a lie, refused before anything is read.
                 let items = if dict { count.saturating_mul(2) } else { count };
                 if items > data.len() - pos {
-                    return Err(format!("a value announces more elements than the {} bytes left", data.len() - pos));
+                    return Err(format!(
+                        "a value announces more elements than the {} bytes left",
+                        data.len() - pos
+                    ));
                 }
                 if items > 0 {
                     left[open] = items;
@@ -188,7 +191,9 @@ mod tests {
     #[test]
     fn what_the_full_decoding_refuses_is_refused() {
         assert!(check(&[0xc1]).is_err(), "reserved marker");
-        for ext in [encoded(|b| drop(e::write_ext_meta(b, 4, 5))), encoded(|b| drop(e::write_ext_meta(b, 3, 5)))] {
+        for ext in
+            [encoded(|b| drop(e::write_ext_meta(b, 4, 5))), encoded(|b| drop(e::write_ext_meta(b, 3, 5)))]
+        {
             let mut data = ext;
             data.extend_from_slice(&[1, 2, 3, 4]);
             assert!(check(&data).unwrap_err().contains("extension"));

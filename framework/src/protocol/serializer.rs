@@ -5,9 +5,9 @@ use bytes::Bytes;
 use serde::de::DeserializeSeed as _;
 
 use super::message::{code, Envelope, Message};
+use super::msgpack;
 use super::raw::{Budget, Check, RawPayload, Shape};
 use super::value::{List, Value};
-use super::msgpack;
 use super::{DecodeError, EncodeError};
 
 /// A WAMP serializer, chosen per connection by WebSocket subprotocol.
