@@ -61,12 +61,9 @@ pub fn check_answer(answer: &[u8]) {
         if let Some(protocol) = &agreed.protocol {
             assert!(protocols.contains(protocol), "agreed to a subprotocol not offered: {agreed:?}");
         }
-        match agreed.compress_window_bits {
-            Some(bits) => {
-                assert!(compression.enabled, "compression agreed without an offer: {agreed:?}");
-                assert!((8..=15).contains(&bits), "an impossible window: {agreed:?}");
-            }
-            None => {}
+        if let Some(bits) = agreed.compress_window_bits {
+            assert!(compression.enabled, "compression agreed without an offer: {agreed:?}");
+            assert!((8..=15).contains(&bits), "an impossible window: {agreed:?}");
         }
     }
 }

@@ -18,7 +18,8 @@
 //! its handler's name with how long it held the thread (at least). A run
 //! that is never marked costs two thread-local stores and a load.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -168,16 +169,82 @@ impl Drop for Running<'_> {
             }
         });
         if marked > 0 {
-            let held_ms = now_ms().saturating_sub(marked - 1);
-            tracing::warn!(
-                handler = %self.name,
-                held_ms,
-                "the handler held its thread for {held_ms} ms or more; nothing else on that thread ran meanwhile \
-                 (for an embedded component: the realm's routing). Make it `async` and await the slow part, \
-                 or mark it `blocking = true`"
-            );
+            let now = now_ms();
+            report(&self.name.to_string(), now, now.saturating_sub(marked - 1));
         }
     }
+}
+
+/// Warnings about one handler: the first few at once, then one per
+/// [`REFILL_MS`], so a handler that is always slow does not flood the log.
+/// The runs left out are counted in the next warning.
+#[derive(Debug, Default, PartialEq)]
+struct Reports {
+    /// Warnings that may go out now.
+    tokens: u32,
+    /// When `tokens` was last topped up (milliseconds since [`epoch`]).
+    refilled_ms: Option<u64>,
+    /// Runs not reported since the last warning, and the longest of them.
+    left_out: u32,
+    longest_left_out_ms: u64,
+}
+
+/// Warnings a handler may send in a row.
+const BURST: u32 = 3;
+/// Milliseconds for one more warning once the burst is spent.
+const REFILL_MS: u64 = 10_000;
+
+impl Reports {
+    /// Whether a run that held its thread `held_ms` is reported at `now`;
+    /// if so, the runs left out before it (count, longest).
+    fn admit(&mut self, now: u64, held_ms: u64) -> Option<(u32, u64)> {
+        match self.refilled_ms {
+            None => (self.tokens, self.refilled_ms) = (BURST, Some(now)),
+            Some(at) => {
+                let earned = now.saturating_sub(at) / REFILL_MS;
+                if earned > 0 {
+                    let earned = u32::try_from(earned).unwrap_or(u32::MAX);
+                    self.tokens = self.tokens.saturating_add(earned).min(BURST);
+                    self.refilled_ms = Some(at + u64::from(earned) * REFILL_MS);
+                }
+            }
+        }
+        if self.tokens == 0 {
+            self.left_out += 1;
+            self.longest_left_out_ms = self.longest_left_out_ms.max(held_ms);
+            return None;
+        }
+        self.tokens -= 1;
+        let left_out = (self.left_out, self.longest_left_out_ms);
+        (self.left_out, self.longest_left_out_ms) = (0, 0);
+        Some(left_out)
+    }
+}
+
+thread_local! {
+    /// Per handler name: the warnings sent from this thread.
+    static REPORTS: RefCell<HashMap<String, Reports>> = RefCell::new(HashMap::new());
+}
+
+fn report(name: &str, now: u64, held_ms: u64) {
+    let admitted = REPORTS.with(|reports| {
+        let mut reports = reports.borrow_mut();
+        match reports.get_mut(name) {
+            Some(reports) => reports.admit(now, held_ms),
+            None => reports.entry(name.to_owned()).or_default().admit(now, held_ms),
+        }
+    });
+    let Some((left_out, longest_left_out_ms)) = admitted else { return };
+    tracing::warn!(
+        handler = %name,
+        held_ms,
+        left_out,
+        longest_left_out_ms,
+        "the handler held its thread for {held_ms} ms or more; nothing else on that thread ran meanwhile \
+         (for an embedded component: the realm's routing). Make it `async` and await the slow part, \
+         or mark it `blocking = true`{}",
+        if left_out > 0 { " (more runs held it since the last warning: see left_out)" } else { "" }
+    );
 }
 
 /// Runs `run`, a handler named `name` (formatted only for a warning), on
@@ -228,6 +295,26 @@ impl fmt::Display for OwnHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_always_slow_handler_is_reported_a_few_times_then_every_ten_seconds() {
+        let mut reports = Reports::default();
+        for at in 0..BURST {
+            assert_eq!(reports.admit(u64::from(at), 60), Some((0, 0)), "the first {BURST} at once");
+        }
+        assert_eq!(reports.admit(100, 70), None);
+        assert_eq!(reports.admit(200, 90), None);
+        assert_eq!(reports.admit(REFILL_MS - 1, 80), None);
+        // Ten seconds after the first: one more, with what was left out.
+        assert_eq!(reports.admit(REFILL_MS, 60), Some((3, 90)));
+        assert_eq!(reports.admit(REFILL_MS + 1, 60), None);
+        // A long quiet spell earns the whole burst back, no more.
+        let later = 100 * REFILL_MS;
+        for at in 0..BURST {
+            assert!(reports.admit(later + u64::from(at), 60).is_some());
+        }
+        assert_eq!(reports.admit(later + 10, 60), None);
+    }
 
     #[test]
     fn a_run_past_the_threshold_is_marked_and_a_short_one_is_not() {
