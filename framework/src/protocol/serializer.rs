@@ -327,25 +327,81 @@ fn fields_before_payload(code: u64) -> Option<usize> {
 
 /// The byte ranges of the elements of a JSON message, checked against the
 /// budget; `None` if the data is not a list.
+///
+/// The text is checked for UTF-8 once, with `simdutf8`, and parsed as a
+/// `str` (a slice would have every string checked again); the elements'
+/// bounds then come from [`json_elements`], which only has to find the
+/// ends of strings in text known to be well-formed.
 fn split_json(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usize)>>, String> {
-    let mut de = serde_json::Deserializer::from_slice(data);
+    let text = simdutf8::basic::from_utf8(data).map_err(|_| "the message is not UTF-8 text".to_string())?;
+    let mut de = serde_json::Deserializer::from_str(text);
     Check { budget, depth: 0, shape: Shape::Any, text_bytes: true }
         .deserialize(&mut de)
         .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
-    let Ok(parts) = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(data) else {
-        return Ok(None);
+    Ok(json_elements(data))
+}
+
+/// The byte ranges of the elements of `data`, well-formed JSON text, if it
+/// is a list: each from its first byte to its last, without the
+/// whitespace around it.
+fn json_elements(data: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let skip_whitespace = |mut pos: usize| {
+        while data.get(pos).is_some_and(|b| b.is_ascii_whitespace()) {
+            pos += 1;
+        }
+        pos
     };
-    let base = data.as_ptr() as usize;
-    Ok(Some(
-        parts
-            .iter()
-            .map(|part| {
-                let start = part.get().as_ptr() as usize - base;
-                (start, start + part.get().len())
-            })
-            .collect(),
-    ))
+    let mut pos = skip_whitespace(0);
+    if data.get(pos) != Some(&b'[') {
+        return None;
+    }
+    pos = skip_whitespace(pos + 1);
+    let mut elements = Vec::new();
+    if data.get(pos) == Some(&b']') {
+        return Some(elements);
+    }
+    loop {
+        let start = pos;
+        let mut depth = 0usize;
+        // Up to the comma or bracket that ends the element.
+        let stop = loop {
+            match *data.get(pos)? {
+                b'"' => {
+                    pos = json_string_end(data, pos + 1)?;
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                stop @ (b']' | b'}') if depth == 0 => break stop,
+                b']' | b'}' => depth -= 1,
+                b',' if depth == 0 => break b',',
+                _ => {}
+            }
+            pos += 1;
+        };
+        let mut end = pos;
+        while end > start && data[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        elements.push((start, end));
+        if stop != b',' {
+            return Some(elements);
+        }
+        pos = skip_whitespace(pos + 1);
+    }
+}
+
+/// Where the JSON string whose text starts at `pos` ends (after its
+/// closing quote).
+fn json_string_end(data: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        pos += memchr::memchr2(b'"', b'\\', data.get(pos..)?)?;
+        if data[pos] == b'"' {
+            return Some(pos + 1);
+        }
+        // An escape: the next character is taken as it is.
+        pos += 2;
+    }
 }
 
 /// The byte ranges of the elements of a MessagePack message, checked
@@ -417,6 +473,36 @@ mod tests {
         assert_eq!(raw(&message).elements(), 1);
         assert_eq!(Serializer::MsgPack.encode(&message).unwrap(), data);
         assert_eq!(message, full);
+    }
+
+    #[test]
+    fn the_bounds_of_json_elements_are_those_serde_json_finds() {
+        let texts = [
+            "[1]",
+            "[]",
+            " [ ] ",
+            " [ 1 , \"a,]\\\"[\" , {\"k\": [1, {\"x\": \"}\"}]} , [ ] , null ,-1.5e3,true] ",
+            "[\"\\\\\", \"\\\\\\\"\", \"\\u0000AAE=\"]",
+            "[\n\t48,\r\n 1, {}, \"a.b\", [\"\u{e9}\u{6f22}\"], {\"k\": {}}\n]",
+        ];
+        for text in texts {
+            let raw: Vec<&serde_json::value::RawValue> = serde_json::from_str(text).unwrap();
+            let expected: Vec<&str> = raw.iter().map(|r| r.get()).collect();
+            let found = json_elements(text.as_bytes()).unwrap();
+            let found: Vec<&str> = found.iter().map(|(start, end)| &text[*start..*end]).collect();
+            assert_eq!(found, expected, "{text}");
+        }
+        assert_eq!(json_elements(b"{\"a\": [1]}"), None);
+        assert_eq!(json_elements(b" \"[1]\""), None);
+    }
+
+    #[test]
+    fn json_that_is_not_utf8_is_refused() {
+        let mut data = br#"[16,1,{},"a.b",[""#.to_vec();
+        data.extend_from_slice(&[0xff, 0xfe]);
+        data.extend_from_slice(br#""]]"#);
+        assert!(Serializer::Json.decode_shared(&Bytes::from(data.clone())).is_err());
+        assert!(Serializer::Json.decode(&data).is_err());
     }
 
     #[test]
