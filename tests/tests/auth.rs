@@ -475,10 +475,7 @@ async fn an_embedded_component_can_be_the_dynamic_authenticator() {
     let mut config = HostConfig { router: with_authenticator(), ..HostConfig::default() };
     config.router.listen = "127.0.0.1:0".into();
     let running = wamp::Host::new(config).add_component(Gatekeeper).start().unwrap();
-    running.joined().await.unwrap();
-    let server = running.bind().expect("embedded").expect("bind a loopback port");
-    let url = server.url();
-    actix_web::rt::spawn(server.run());
+    let url = wamp_tests::serve(&running).await;
     let options = |credentials| ConnectOptions {
         credentials,
         reconnect: ReconnectPolicy::off(),

@@ -145,6 +145,8 @@ impl Agreement {
             ),
             fresh_each_message: self.no_context_takeover,
             min_size: self.min_size,
+            skip: 0,
+            backoff: 0,
         };
         // The peer may compress with any window up to 15 bits: the
         // largest window inflates them all.
@@ -265,16 +267,43 @@ fn window_bits(value: &str) -> Option<u8> {
 }
 
 /// The compressing side of a connection.
+///
+/// Data that does not compress costs 50 to 90 times the CPU of sending it
+/// as it is (docs/benchmarks.md), so a message that did not shrink by a
+/// sixteenth makes the connection send the next one uncompressed, then
+/// two, four, up to [`MAX_SKIPPED`] after each further one that does not
+/// shrink; one that does shrink ends the skipping. A message sent
+/// uncompressed is not in the compressor's window, so the peer's
+/// decompressor, which never sees it, stays in step (RFC 7692, 6: each
+/// message says whether it is compressed). A message already compressed
+/// must go out compressed, smaller or not: its bytes are in the window
+/// the next messages may refer to.
 pub(crate) struct Deflater {
     stream: Compress,
     fresh_each_message: bool,
     min_size: usize,
+    /// Messages still to send uncompressed.
+    skip: u32,
+    /// How many the last message that did not shrink made it skip.
+    backoff: u32,
 }
 
+/// The most messages sent uncompressed in a row after one that did not
+/// shrink: with data that never does, one message in 65 is tried.
+pub(crate) const MAX_SKIPPED: u32 = 64;
+
 impl Deflater {
-    /// Whether a message of `len` bytes is worth compressing.
-    pub(crate) fn worth_it(&self, len: usize) -> bool {
-        len >= self.min_size
+    /// Whether a message of `len` bytes is worth compressing (counting it
+    /// as skipped if not).
+    pub(crate) fn worth_it(&mut self, len: usize) -> bool {
+        if len < self.min_size {
+            return false;
+        }
+        if self.skip > 0 {
+            self.skip -= 1;
+            return false;
+        }
+        true
     }
 
     /// Compresses one whole message, returning the payload of its frame.
@@ -299,6 +328,12 @@ impl Deflater {
         }
         if self.fresh_each_message {
             self.stream.reset();
+        }
+        if out.len() + out.len() / 16 >= data.len() {
+            self.backoff = (self.backoff * 2).clamp(1, MAX_SKIPPED);
+            self.skip = self.backoff;
+        } else {
+            self.backoff = 0;
         }
         Ok(out)
     }
@@ -567,6 +602,51 @@ mod tests {
 #[cfg(test)]
 mod incompressible {
     use super::*;
+
+    #[test]
+    fn data_that_does_not_shrink_is_tried_less_and_less_often() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut noise = |len: usize| -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect()
+        };
+        let text = br#"{"topic":"com.example.sensor","args":[1,2,3],"kwargs":{"unit":"celsius"}}"#.repeat(20);
+        let agreement = accept_offer("permessage-deflate", &Compression::enabled()).unwrap();
+        let (mut deflater, mut inflater) = agreement.contexts();
+        // What the peer reads: compressed messages inflate with the same
+        // context, in order; the others come as they are.
+        let mut send = |deflater: &mut Deflater, data: &[u8]| -> bool {
+            if !deflater.worth_it(data.len()) {
+                return false;
+            }
+            let wire = deflater.compress(data).unwrap();
+            let mut out = Vec::new();
+            inflater.inflate(&wire, &mut out, 1 << 20).unwrap();
+            inflater.finish(&mut out, 1 << 20).unwrap();
+            assert_eq!(out, data);
+            true
+        };
+        // Noise only: compressed at message 0, then after skipping 1, 2, 4,
+        // ... 64, 64.
+        let compressed: Vec<usize> = (0..400).filter(|_| send(&mut deflater, &noise(2048))).collect();
+        assert_eq!(compressed, [0, 2, 5, 10, 19, 36, 69, 134, 199, 264, 329, 394]);
+        // Text that shrinks ends the skipping once it is tried, and the
+        // context stays in step with the peer throughout.
+        let sent: Vec<bool> = (0..70).map(|_| send(&mut deflater, &text)).collect();
+        let first = sent.iter().position(|on| *on).unwrap();
+        assert!(first <= usize::try_from(MAX_SKIPPED).unwrap());
+        assert!(sent[first..].iter().all(|on| *on), "every message after the first that shrank");
+        // One message that does not shrink skips just the next one.
+        assert!(send(&mut deflater, &noise(2048)));
+        assert!(!send(&mut deflater, &text));
+        assert!(send(&mut deflater, &text));
+    }
 
     #[test]
     fn random_bytes_compress_and_come_back() {
