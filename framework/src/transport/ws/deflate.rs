@@ -603,10 +603,9 @@ mod tests {
 mod incompressible {
     use super::*;
 
-    #[test]
-    fn data_that_does_not_shrink_is_tried_less_and_less_often() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut noise = |len: usize| -> Vec<u8> {
+    /// Bytes that do not compress: a xorshift stream from `seed`.
+    fn noise_from(mut x: u64) -> impl FnMut(usize) -> Vec<u8> {
+        move |len| {
             (0..len)
                 .map(|_| {
                     x ^= x << 13;
@@ -615,7 +614,12 @@ mod incompressible {
                     x as u8
                 })
                 .collect()
-        };
+        }
+    }
+
+    #[test]
+    fn data_that_does_not_shrink_is_tried_less_and_less_often() {
+        let mut noise = noise_from(0x2545_F491_4F6C_DD1D);
         let text = br#"{"topic":"com.example.sensor","args":[1,2,3],"kwargs":{"unit":"celsius"}}"#.repeat(20);
         let agreement = accept_offer("permessage-deflate", &Compression::enabled()).unwrap();
         let (mut deflater, mut inflater) = agreement.contexts();
@@ -650,17 +654,7 @@ mod incompressible {
 
     #[test]
     fn random_bytes_compress_and_come_back() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut noise = |len: usize| -> Vec<u8> {
-            (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect()
-        };
+        let mut noise = noise_from(0x9E37_79B9_7F4A_7C15);
         for level in [1, 6] {
             let settings = Compression::enabled().level(level);
             let agreement = accept_offer("permessage-deflate", &settings).unwrap();
