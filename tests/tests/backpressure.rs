@@ -241,6 +241,47 @@ async fn a_callee_that_stops_reading_does_not_slow_a_healthy_caller_and_callee()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_reads_none_of_its_results_is_closed_and_costs_bounded_memory() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let config = RouterConfig { stall_timeout_ms: 1000, shutdown_grace_secs: 1, ..Default::default() };
+    let router = TestRouter::with_config(config);
+    let (mut callee, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    register(&mut callee, "com.test.big").await;
+    // Answers every call with 64 KiB, for as long as its connection lasts.
+    let answering = tokio::spawn(async move {
+        while let Some(frame) = callee.next_frame().await {
+            let tokio_tungstenite::tungstenite::Message::Binary(data) = frame else { continue };
+            if let Ok(Message::Invocation { request, .. }) = MSGPACK.decode(&data) {
+                let answer =
+                    Message::Yield { request, options: Dict::new(), payload: numbered(request, 64 * 1024) };
+                callee.send(&answer).await;
+            }
+        }
+    });
+    let (mut caller, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    let memory = PeakMemory::start();
+    let baseline = resident_bytes();
+    // 2,000 calls whose results (125 MiB) the caller never reads: they stay
+    // in its queue, counted, instead of piling up behind its socket.
+    for request in 1..=2000u64 {
+        let call = Message::Call {
+            request,
+            options: Dict::new(),
+            procedure: "com.test.big".into(),
+            payload: numbered(request, 8),
+        };
+        caller.send(&call).await;
+    }
+    // The stall timeout closes it; the callee stays.
+    wait_for_connections(&router, 1, Duration::from_secs(30)).await;
+    let grown = memory.peak().saturating_sub(baseline);
+    eprintln!("peak memory growth with 125 MiB of unread results: {} MiB", grown / MIB as u64);
+    assert!(grown < 64 * MIB as u64, "the router grew by {} MiB", grown / MIB as u64);
+    assert!(!answering.is_finished(), "the callee is still connected");
+    answering.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_peer_is_closed_by_keepalive_while_its_writes_wait() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let config = RouterConfig {

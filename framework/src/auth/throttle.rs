@@ -1,6 +1,8 @@
 //! Slowing down password guessing: a peer address that fails to
 //! authenticate `max_failures` times within a window is refused until the
-//! window has passed, with no further check of what it sends.
+//! window has passed, with no further check of what it sends. A success
+//! does not clear the count: a peer holding one account could otherwise
+//! log in with it between guesses at another's secret.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -66,13 +68,6 @@ impl FailureLimit {
         entry.count = entry.count.saturating_add(1);
     }
 
-    /// Forgets the failures of `address` after it authenticated.
-    pub fn succeeded(&self, address: Option<IpAddr>) {
-        if let Some(address) = address {
-            self.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&address);
-        }
-    }
-
     /// How many addresses have failures on record.
     #[cfg(test)]
     pub fn tracked(&self) -> usize {
@@ -98,8 +93,6 @@ mod tests {
         assert_eq!(limit.check(Some(a), t0 + Duration::from_secs(60)), Ok(()));
         limit.failed(Some(a), t0 + Duration::from_secs(61));
         assert_eq!(limit.check(Some(a), t0 + Duration::from_secs(61)), Ok(()), "a new window");
-        limit.succeeded(Some(a));
-        assert_eq!(limit.tracked(), 0);
         let off = FailureLimit::new(0, Duration::from_secs(60));
         for _ in 0..10 {
             off.failed(Some(a), t0);

@@ -29,7 +29,7 @@ use crate::protocol::roles::router_roles;
 use crate::protocol::{errors, Dict, Id, Payload, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
 use crate::router::direct::{DirectOffer, DirectPeer};
-use crate::router::flow::{self, Gate, Next, OutboundReceiver};
+use crate::router::flow::{self, Gate, Next, OutboundReceiver, Room};
 use crate::router::realm::Member;
 use crate::Error;
 

@@ -137,6 +137,15 @@ impl Payload {
         }
     }
 
+    /// A copy to keep for long: raw bytes come without what was derived
+    /// from them ([`RawPayload`] caches its values and conversions).
+    pub(crate) fn detached(&self) -> Payload {
+        match self {
+            Payload::Raw(raw) => Payload::Raw(raw.detached()),
+            other => other.clone(),
+        }
+    }
+
     /// The positional and keyword arguments, taken out: a transparent
     /// payload is one bytes argument; raw bytes are decoded (they were
     /// checked with the same parser on arrival, so this cannot fail; if it

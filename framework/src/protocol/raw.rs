@@ -247,6 +247,20 @@ impl RawPayload {
         }
     }
 
+    /// The same bytes without what was derived from them (values,
+    /// conversions, encoded messages), for a payload kept long after its
+    /// message went out: a retained event is counted at its bytes' size
+    /// and must not hold more.
+    pub(crate) fn detached(&self) -> Self {
+        RawPayload::new(self.inner.serializer, self.inner.data.clone(), self.inner.elements)
+    }
+
+    /// Whether anything was derived from the bytes yet.
+    #[cfg(test)]
+    pub(crate) fn has_derived(&self) -> bool {
+        self.inner.values.get().is_some() || self.inner.converted.get().is_some()
+    }
+
     /// The serializer the bytes are in.
     pub fn serializer(&self) -> Serializer {
         self.inner.serializer

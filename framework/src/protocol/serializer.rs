@@ -6,7 +6,7 @@ use serde::de::DeserializeSeed as _;
 
 use super::message::{code, Envelope, Message};
 use super::msgpack;
-use super::raw::{Budget, Check, RawPayload, Shape};
+use super::raw::{Budget, Check, RawPayload, Shape, MAX_DEPTH};
 use super::value::{List, Value};
 use super::{DecodeError, EncodeError};
 
@@ -172,11 +172,22 @@ impl Serializer {
         // A small message that goes to one receiver is cheaper to decode in
         // full (and to encode again) than to keep as bytes; a small
         // publication may reach many subscribers, so it is kept.
-        if data.len() <= SMALL_MESSAGE && self.peek_code(data) != Some(code::PUBLISH) {
-            return self.decode(data);
-        }
         let malformed = |reason: String| DecodeError::Malformed { serializer: self.name(), reason };
         let budget = Budget::default();
+        if data.len() <= SMALL_MESSAGE && self.peek_code(data) != Some(code::PUBLISH) {
+            // Its size bounds how many values it holds, not how deep they
+            // nest: a peer's decoder may refuse what ours would accept.
+            match self {
+                Serializer::Json if !json_depth_within_budget(data) => {
+                    return Err(malformed(format!("values are nested deeper than {MAX_DEPTH} levels")));
+                }
+                Serializer::Json => {}
+                Serializer::MsgPack => {
+                    msgpack::check_value(data, 0, &budget, 0).map_err(malformed)?;
+                }
+            }
+            return self.decode(data);
+        }
         let elements = match self {
             Serializer::Json => split_json(data, &budget).map_err(malformed)?,
             Serializer::MsgPack => split_msgpack(data, &budget).map_err(malformed)?,
@@ -211,7 +222,13 @@ impl Serializer {
         }
         let (payload_start, payload_end) = (elements[fields].0, elements[elements.len() - 1].1);
         let count = u8::try_from(elements.len() - fields).unwrap_or(2);
-        let raw = RawPayload::new(self, data.slice(payload_start..payload_end), count);
+        let payload = data.slice(payload_start..payload_end);
+        // A slice keeps the whole message's buffer alive while queues and
+        // retained events count only the payload: a payload that is less
+        // than half of its message (small arguments in large options) gets
+        // bytes of its own.
+        let payload = if payload.len() < data.len() / 2 { Bytes::copy_from_slice(&payload) } else { payload };
+        let raw = RawPayload::new(self, payload, count);
         Message::from_parts(envelope, Some(raw))
     }
 
@@ -391,6 +408,36 @@ fn json_elements(data: &[u8]) -> Option<Vec<(usize, usize)>> {
     }
 }
 
+/// Whether JSON text nests lists and dictionaries at most [`MAX_DEPTH`]
+/// deep (the message's own list counted), read from the brackets outside
+/// strings without parsing. Text that is not well-formed passes and is
+/// left to the parser.
+fn json_depth_within_budget(data: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut pos = 0;
+    while let Some(&byte) = data.get(pos) {
+        match byte {
+            b'"' => match json_string_end(data, pos + 1) {
+                Some(end) => {
+                    pos = end;
+                    continue;
+                }
+                None => return true,
+            },
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        pos += 1;
+    }
+    true
+}
+
 /// Where the JSON string whose text starts at `pos` ends (after its
 /// closing quote).
 fn json_string_end(data: &[u8], mut pos: usize) -> Option<usize> {
@@ -420,7 +467,9 @@ fn split_msgpack(data: &[u8], budget: &Budget) -> Result<Option<Vec<(usize, usiz
         return Err(format!("a list of {len} elements in {} bytes", data.len()));
     }
     let mut start = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
-    let mut elements = Vec::with_capacity(len);
+    // No message has more than seven elements: the length is the peer's
+    // word, so it sizes nothing.
+    let mut elements = Vec::with_capacity(len.min(8));
     for _ in 0..len {
         let end = msgpack::check_value(data, start, budget, 1)?;
         elements.push((start, end));
@@ -631,6 +680,71 @@ mod tests {
             hello.extend_from_slice(&u16::try_from(i % 60000).unwrap().to_be_bytes());
         }
         assert!(Serializer::MsgPack.decode_shared(&Bytes::from(hello)).is_err());
+    }
+
+    #[test]
+    fn a_small_payload_in_a_large_message_does_not_keep_the_message() {
+        let inside = |message: &Message, data: &Bytes| {
+            let (bytes, _) = raw(message).encoded_for(Serializer::Json).unwrap();
+            let range = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
+            range.contains(&(bytes.as_ptr() as usize))
+        };
+        let padded = Bytes::from(format!("[16,1,{{\"x_pad\":\"{}\"}},\"a.b\",[1]]", "p".repeat(4096)));
+        let message = Serializer::Json.decode_shared(&padded).unwrap();
+        assert!(!inside(&message, &padded), "copied out of the message");
+        assert_eq!(raw(&message).encoded_for(Serializer::Json).unwrap().0.as_ref(), b"[1]");
+        let large = Bytes::from(format!("[16,1,{{}},\"a.b\",[\"{}\"]]", "p".repeat(4096)));
+        let message = Serializer::Json.decode_shared(&large).unwrap();
+        assert!(inside(&message, &large), "shared with the message");
+    }
+
+    #[test]
+    fn a_detached_payload_shares_the_bytes_but_nothing_derived_from_them() {
+        let data = Bytes::from(format!("[16,1,{{}},\"a.b\",[\"{}\"]]", "p".repeat(2048)));
+        let message = Serializer::Json.decode_shared(&data).unwrap();
+        let original = raw(&message);
+        original.values().unwrap();
+        original.encoded_for(Serializer::MsgPack).unwrap();
+        assert!(original.has_derived());
+        let kept = original.detached();
+        let bytes = |p: &RawPayload| p.encoded_for(Serializer::Json).unwrap().0.as_ptr();
+        assert_eq!(bytes(&kept), bytes(original));
+        assert!(!kept.has_derived());
+    }
+
+    #[test]
+    fn small_messages_are_held_to_the_same_depth() {
+        // A CALL of under 1 KiB, which is decoded in full, nesting its
+        // arguments 64 and 65 levels deep with the message's own list.
+        let call =
+            |levels: usize| format!("[48,1,{{}},\"a.b\",{}{}]", "[".repeat(levels), "]".repeat(levels));
+        assert!(Serializer::Json.decode_shared(&Bytes::from(call(63))).is_ok());
+        let err = Serializer::Json.decode_shared(&Bytes::from(call(64))).unwrap_err();
+        assert!(err.to_string().contains("nested deeper than 64"), "{err}");
+        // Brackets inside strings do not count.
+        let quoted = format!("[48,1,{{}},\"a.b\",[\"{}\\\"\"]]", "[".repeat(500));
+        assert!(Serializer::Json.decode_shared(&Bytes::from(quoted)).is_ok());
+        let msgpack = |levels: usize| {
+            let mut data = vec![0x95, 48, 1, 0x80, 0xa3, b'a', b'.', b'b'];
+            data.extend(std::iter::repeat_n(0x91, levels));
+            data.push(0xc0);
+            data
+        };
+        assert!(Serializer::MsgPack.decode_shared(&Bytes::from(msgpack(63))).is_ok());
+        let err = Serializer::MsgPack.decode_shared(&Bytes::from(msgpack(64))).unwrap_err();
+        assert!(err.to_string().contains("nested deeper than 64"), "{err}");
+    }
+
+    #[test]
+    fn a_list_length_larger_than_any_message_sizes_nothing() {
+        // array32 claiming 2 million elements, carried by 2 MiB of nils:
+        // refused by the budget, the element bounds growing as they are read.
+        let count = 2_000_000usize;
+        let mut data = vec![0xdd];
+        data.extend_from_slice(&u32::try_from(count).unwrap().to_be_bytes());
+        data.extend(std::iter::repeat_n(0xc0, count));
+        let err = Serializer::MsgPack.decode_shared(&Bytes::from(data)).unwrap_err();
+        assert!(err.to_string().contains("more than"), "{err}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::router::FastMap as HashMap;
 
 use actix::{
     Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message as ActixMessage,
-    MessageResult, StreamHandler,
+    MessageResult, SpawnHandle, StreamHandler,
 };
 use tokio::sync::mpsc;
 
@@ -214,8 +214,10 @@ pub struct RealmActor {
     flow: FlowSettings,
     /// The origin of the core's clock.
     origin: Instant,
-    /// When the armed deadline timer fires, on the core's clock.
-    timer_at: Option<Duration>,
+    /// When the armed deadline timer fires, on the core's clock, and the
+    /// timer (cancelled when an earlier deadline needs one: a caller
+    /// sending ever shorter timeouts arms one timer, not one per call).
+    timer_at: Option<(Duration, SpawnHandle)>,
     /// Stop after this long without sessions (realms created on demand).
     idle_timeout: Option<Duration>,
     /// Since when the realm has had no session.
@@ -277,17 +279,20 @@ impl RealmActor {
     /// before it anyway.
     fn arm_deadline_timer(&mut self, now: Duration, ctx: &mut Context<Self>) {
         let Some(deadline) = self.core.next_deadline() else { return };
-        if self.timer_at.is_some_and(|at| at <= deadline) {
-            return;
+        if let Some((at, timer)) = self.timer_at {
+            if at <= deadline {
+                return;
+            }
+            ctx.cancel_future(timer);
         }
-        self.timer_at = Some(deadline);
-        ctx.run_later(deadline.saturating_sub(now), |act, ctx| {
+        let timer = ctx.run_later(deadline.saturating_sub(now), |act, ctx| {
             act.timer_at = None;
             let now = act.tick_clock();
             act.core.expire(&mut act.outbox);
             act.deliver(None, ctx);
             act.arm_deadline_timer(now, ctx);
         });
+        self.timer_at = Some((deadline, timer));
     }
 
     /// Carries out the outbox's effects. `producer` is the session whose
@@ -296,6 +301,7 @@ impl RealmActor {
         // The producer's gate, looked up when a message is first queued
         // (a delivery by direct call never needs it).
         let mut holder: Option<Option<(Id, Arc<Gate>)>> = None;
+        let mut overflowed = Vec::new();
         for effect in self.outbox.drain() {
             match effect {
                 Effect::Send { to, message } => {
@@ -320,6 +326,7 @@ impl RealmActor {
                         Queued::Dropped => {
                             tracing::trace!(realm = %self.core.name(), session = to, "event dropped: stalled")
                         }
+                        Queued::Overflow => overflowed.push(to),
                         Queued::Accepted | Queued::Full { .. } | Queued::Gone => {}
                     }
                 }
@@ -330,6 +337,34 @@ impl RealmActor {
                     }
                 }
             }
+        }
+        for session in overflowed {
+            let explanation = format!(
+                "the session stopped reading: its outbound queue passed twice {} bytes with messages \
+                 other than events, which the drop policy does not drop",
+                self.flow.max_queued_bytes
+            );
+            self.end_stalled(session, explanation, ctx);
+        }
+    }
+
+    /// Ends a session whose queue stalled: what is queued is discarded, its
+    /// connection is told at once, and it leaves the realm (its pending
+    /// calls fail with `wamp.error.canceled`).
+    fn end_stalled(&mut self, session: Id, explanation: String, ctx: &mut Context<Self>) {
+        let Some(peer) = self.peers.remove(&session) else { return };
+        tracing::warn!(
+            realm = %self.core.name(),
+            session,
+            queued = peer.outbound.queued_bytes(),
+            %explanation,
+            "closing a session that stopped reading"
+        );
+        peer.outbound.end_stalled(explanation);
+        self.core.leave(session, &mut self.outbox);
+        self.deliver(None, ctx);
+        if self.peers.is_empty() {
+            self.note_idle(ctx);
         }
     }
 
@@ -347,25 +382,12 @@ impl RealmActor {
             Stall::Pending(left) => Self::arm_stall_timer(session, left, ctx),
             Stall::Stalled => match self.flow.stall_policy {
                 StallPolicy::Close => {
-                    let queued = peer.outbound.queued_bytes();
-                    tracing::warn!(
-                        realm = %self.core.name(),
-                        session,
-                        queued,
-                        "closing a session that read nothing for {timeout:?} while its queue was full"
+                    let explanation = format!(
+                        "the session stopped reading: its outbound queue stayed over {} bytes for {}s",
+                        self.flow.max_queued_bytes,
+                        timeout.as_secs_f64()
                     );
-                    if let Some(peer) = self.peers.remove(&session) {
-                        peer.outbound.end_stalled(format!(
-                            "the session stopped reading: its outbound queue stayed over {} bytes for {}s",
-                            self.flow.max_queued_bytes,
-                            timeout.as_secs_f64()
-                        ));
-                    }
-                    self.core.leave(session, &mut self.outbox);
-                    self.deliver(None, ctx);
-                    if self.peers.is_empty() {
-                        self.note_idle(ctx);
-                    }
+                    self.end_stalled(session, explanation, ctx);
                 }
                 StallPolicy::Drop => {
                     tracing::warn!(

@@ -356,7 +356,7 @@ impl Broker {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 details: event_details(options, session, sessions.get(&session)),
-                payload: payload.clone(),
+                payload: payload.detached(),
             };
             if !self.retained.keep(topic, event) {
                 tracing::debug!(

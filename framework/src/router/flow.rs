@@ -234,6 +234,10 @@ pub enum Queued {
     /// Dropped and counted: the queue is stalled under the drop policy and
     /// the message was an event.
     Dropped,
+    /// Not queued: the queue is stalled under the drop policy, and the
+    /// message (not an event, so not droppable) would take it past twice
+    /// its limit. The realm ends the session as the close policy would.
+    Overflow,
     /// Dropped: the session's consumer is gone.
     Gone,
 }
@@ -260,14 +264,29 @@ pub enum Next {
     Stalled(String),
 }
 
+/// What a queue's consumer can take now ([`OutboundReceiver::poll_next`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// Anything: the deliveries in order.
+    Any,
+    /// Answers to the session's own requests, past what waits in the other
+    /// lane, and a closing that comes next: an in-process session running
+    /// as many handlers as it may, whose running work may wait for them.
+    Answers,
+    /// Only a closing that comes next: a connection whose socket has no
+    /// room. Its answers stay queued and counted like everything else, so
+    /// a peer that sends requests and reads nothing fills its own queue,
+    /// is held, and meets the stall policy.
+    Closing,
+}
+
 /// A queue's deliveries, in order, in two lanes: answers to the session's
 /// own requests ([`is_answer`]) and everything else. While the consumer
 /// takes deliveries they are taken in order (by sequence number); while it
-/// does not (an in-process session running as many handlers as it may),
-/// answers still go, past what waits in the other lane: they start no
-/// work, and the work running may be waiting for them. WAMP orders
-/// neither results among themselves nor RPC against PubSub, so an answer
-/// may overtake an event or an invocation.
+/// takes only answers ([`Room::Answers`]), answers go past what waits in
+/// the other lane: they start no work, and the work running may be
+/// waiting for them. WAMP orders neither results among themselves nor RPC
+/// against PubSub, so an answer may overtake an event or an invocation.
 #[derive(Debug, Default)]
 struct Lanes {
     others: VecDeque<(u64, ToPeer, usize)>,
@@ -295,20 +314,21 @@ impl Lanes {
         }
     }
 
-    /// The next delivery: the earliest of both lanes if the consumer is
-    /// `ready`; otherwise the earliest answer, or a closing that comes
-    /// first.
-    fn pop(&mut self, ready: bool) -> Option<(ToPeer, usize)> {
+    /// The next delivery the consumer has `room` for: the earliest of
+    /// both lanes, the earliest answer, or only a closing that comes next.
+    fn pop(&mut self, room: Room) -> Option<(ToPeer, usize)> {
         let answer_first = match (self.others.front(), self.answers.front()) {
             (Some((other, ..)), Some((answer, ..))) => answer < other,
             (None, Some(_)) => true,
             (_, None) => false,
         };
         let closing_next = matches!(self.others.front(), Some((_, ToPeer::Close { .. }, _)));
-        let entry = if answer_first || !(ready || closing_next) {
-            self.answers.pop_front()
-        } else {
-            self.others.pop_front()
+        let entry = match room {
+            Room::Any | Room::Answers if answer_first => self.answers.pop_front(),
+            Room::Any => self.others.pop_front(),
+            Room::Answers | Room::Closing if closing_next && !answer_first => self.others.pop_front(),
+            Room::Answers => self.answers.pop_front(),
+            Room::Closing => None,
         };
         entry.map(|(_, to_peer, weight)| (to_peer, weight))
     }
@@ -440,9 +460,14 @@ impl Outbound {
             return Queued::Gone;
         }
         let over = state.bytes >= state.limit;
-        if over && state.dropping && matches!(to_peer, ToPeer::Message(Message::Event { .. })) {
-            state.dropped += 1;
-            return Queued::Dropped;
+        if over && state.dropping {
+            if matches!(to_peer, ToPeer::Message(Message::Event { .. })) {
+                state.dropped += 1;
+                return Queued::Dropped;
+            }
+            if state.bytes.saturating_add(weight) > state.limit.saturating_mul(2) {
+                return Queued::Overflow;
+            }
         }
         state.items.push_back(to_peer, weight);
         self.state.queued.store(state.items.len(), Ordering::Release);
@@ -526,18 +551,16 @@ impl Outbound {
 }
 
 impl OutboundReceiver {
-    /// The next delivery, if `ready` to take one; a stall ending is
-    /// reported whether ready or not. The task is woken when either
-    /// arrives.
-    pub fn poll_next(&self, cx: &mut Context<'_>, ready: bool) -> Poll<Next> {
+    /// The next delivery the consumer has `room` for; a stall ending is
+    /// reported whatever the room. The task is woken when either arrives.
+    pub fn poll_next(&self, cx: &mut Context<'_>, room: Room) -> Poll<Next> {
         let mut state = lock(&self.state);
         if let Some(explanation) = state.stalled.take() {
             // Reported once; the queue stays ended.
             state.gone = true;
             return Poll::Ready(Next::Stalled(explanation));
         }
-        // A closing, and answers, are taken even when not ready for more.
-        if let Some((to_peer, weight)) = state.items.pop(ready) {
+        if let Some((to_peer, weight)) = state.items.pop(room) {
             self.state.queued.store(state.items.len(), Ordering::Release);
             state.bytes -= weight;
             if state.bytes <= state.limit / 2 && (state.full_since.is_some() || !state.holding.is_empty()) {
@@ -629,7 +652,7 @@ mod tests {
 
     fn take(receiver: &OutboundReceiver) -> Option<Next> {
         let waker = futures_util::task::noop_waker();
-        match receiver.poll_next(&mut Context::from_waker(&waker), true) {
+        match receiver.poll_next(&mut Context::from_waker(&waker), Room::Any) {
             Poll::Ready(next) => Some(next),
             Poll::Pending => None,
         }
@@ -687,8 +710,8 @@ mod tests {
             _ => None,
         };
         let waker = futures_util::task::noop_waker();
-        let take_if = |receiver: &OutboundReceiver, ready: bool| match receiver
-            .poll_next(&mut Context::from_waker(&waker), ready)
+        let take_if = |receiver: &OutboundReceiver, room: Room| match receiver
+            .poll_next(&mut Context::from_waker(&waker), room)
         {
             Poll::Ready(next) => Some(next),
             Poll::Pending => None,
@@ -699,11 +722,14 @@ mod tests {
         queue.push(result(2, true), 100, None);
         queue.push(event(1), 100, None);
         queue.push(result(3, false), 100, None);
-        // Not ready: the final results only, in order; a partial result
+        // A socket without room takes nothing.
+        assert!(take_if(&receiver, Room::Closing).is_none());
+        assert_eq!(queue.queued_bytes(), 500);
+        // Answers only: the final results, in order; a partial result
         // waits with the events.
-        assert_eq!(request_of(take_if(&receiver, false)), Some(1));
-        assert_eq!(request_of(take_if(&receiver, false)), Some(3));
-        assert!(take_if(&receiver, false).is_none());
+        assert_eq!(request_of(take_if(&receiver, Room::Answers)), Some(1));
+        assert_eq!(request_of(take_if(&receiver, Room::Answers)), Some(3));
+        assert!(take_if(&receiver, Room::Answers).is_none());
         assert!(!queue.is_idle());
         // Ready: the rest, in order.
         assert_eq!(request_of(take(&receiver)), Some(0));
@@ -717,6 +743,26 @@ mod tests {
         queue.push(result(4, false), 100, None);
         assert_eq!(request_of(take(&receiver)), Some(0));
         assert_eq!(request_of(take(&receiver)), Some(4));
+    }
+
+    #[test]
+    fn a_consumer_without_room_still_takes_a_closing_that_comes_next() {
+        let waker = futures_util::task::noop_waker();
+        let closing = || ToPeer::Close { reason: "wamp.close.killed".into(), message: String::new() };
+        let answer = || ToPeer::Message(Message::Published { request: 1, publication: 2 });
+        let (queue, receiver) = outbound(1 << 20);
+        queue.push(closing(), 10, None);
+        let next = receiver.poll_next(&mut Context::from_waker(&waker), Room::Closing);
+        assert!(matches!(next, Poll::Ready(Next::Deliver(ToPeer::Close { .. }))));
+        // An answer queued before the closing goes first, so both wait
+        // for room.
+        let (queue2, receiver) = outbound(1 << 20);
+        queue2.push(answer(), 10, None);
+        queue2.push(closing(), 10, None);
+        assert!(receiver.poll_next(&mut Context::from_waker(&waker), Room::Closing).is_pending());
+        let next = receiver.poll_next(&mut Context::from_waker(&waker), Room::Any);
+        assert!(matches!(next, Poll::Ready(Next::Deliver(ToPeer::Message(Message::Published { .. })))));
+        drop(queue);
     }
 
     #[test]
@@ -798,9 +844,13 @@ mod tests {
             payload: Payload::default(),
         });
         assert!(
-            matches!(queue.push(result, 50, None), Queued::Full { arm_timer: false }),
+            matches!(queue.push(result.clone(), 50, None), Queued::Full { arm_timer: false }),
             "calls still queue"
         );
+        // 200 bytes queued, the limit is 100: nothing that cannot be
+        // dropped takes it past 200.
+        assert_eq!(queue.push(result, 1, None), Queued::Overflow);
+        assert_eq!(queue.queued_bytes(), 200);
         assert_eq!(queue.dropped_events(), 1);
         assert!(take(&receiver).is_some());
         assert!(take(&receiver).is_some());

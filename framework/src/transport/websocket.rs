@@ -37,7 +37,7 @@ use crate::auth;
 use crate::protocol::roles::{router_roles, ClientRoles};
 use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
-use crate::router::flow::{self, Gate, Next, OutboundReceiver};
+use crate::router::flow::{self, Gate, Next, OutboundReceiver, Room};
 use crate::router::realm::Member;
 use crate::router::session::{abort, goodbye, PeerSession, Step};
 use crate::router::{ConnectionGuard, Router};
@@ -160,6 +160,10 @@ enum Write {
     End(End),
 }
 
+/// How many frames of its own a connection keeps for a peer that does
+/// not read them before it stops reading that peer.
+const OWN_QUEUE_LIMIT: usize = 64;
+
 /// A frame of the connection's own.
 enum Own {
     /// WELCOME, GOODBYE or ABORT.
@@ -178,7 +182,8 @@ struct Connection {
     outbound: Option<OutboundReceiver>,
     /// Frames of the connection's own, written before the realm's
     /// deliveries: at most one WELCOME, GOODBYE or ABORT, one ping and one
-    /// pong.
+    /// pong, and the refusals of the dynamic authorizer (up to
+    /// [`OWN_QUEUE_LIMIT`] before the connection stops reading).
     control: VecDeque<Own>,
     gate: Arc<Gate>,
     /// When the peer last sent a frame.
@@ -265,6 +270,14 @@ impl Connection {
         let ping_timeout = self.router.config().ping_timeout();
         let mut ping = tokio::time::interval(ping_interval.unwrap_or(Duration::from_secs(3600)));
         ping.reset();
+        // The connection's own frames (pongs, refusals) wait in `control`
+        // for room in the socket: past `OWN_QUEUE_LIMIT` of them it reads
+        // nothing more, and a peer that leaves them unread for the stall
+        // timeout is closed, as a full outbound queue would be.
+        let own_stall_timeout = Duration::from_millis(self.router.config().stall_timeout_ms);
+        let own_stall = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(own_stall);
+        let mut own_full = false;
         let gate = self.gate.clone();
         // A question to the dynamic authorizer in flight: the connection
         // reads nothing more until it is answered (so messages stay in
@@ -281,6 +294,13 @@ impl Connection {
                 goodbye.as_mut().reset(deadline);
                 awaiting_goodbye = true;
             }
+            let reading = question.is_none() && self.control.len() < OWN_QUEUE_LIMIT;
+            if own_full != (self.control.len() >= OWN_QUEUE_LIMIT) {
+                own_full = !own_full;
+                if own_full {
+                    own_stall.as_mut().reset(tokio::time::Instant::now() + own_stall_timeout);
+                }
+            }
             let step = tokio::select! {
                 biased;
                 write = std::future::poll_fn(|cx| self.poll_write(cx)) => self.on_write(write),
@@ -288,7 +308,15 @@ impl Connection {
                     Some(asked) => self.on_answer(asked, answer),
                     None => None,
                 },
-                frame = next_frame(&gate, &mut reader), if question.is_none() => self.on_frame(frame).await,
+                frame = next_frame(&gate, &mut reader), if reading => self.on_frame(frame).await,
+                () = &mut own_stall, if own_full => {
+                    let explanation = format!(
+                        "{OWN_QUEUE_LIMIT} answers of the connection's own unread for {}ms (stall_timeout_ms)",
+                        own_stall_timeout.as_millis()
+                    );
+                    tracing::warn!(%explanation, "session closed: it stopped reading");
+                    Some(End::Close(CloseCode::Policy, explanation))
+                }
                 () = &mut goodbye, if awaiting_goodbye => {
                     Some(End::Close(CloseCode::Away, "no GOODBYE in reply".into()))
                 }
@@ -299,7 +327,7 @@ impl Connection {
                     Some(self.fail(abort(errors::TIMEOUT, &text), CloseCode::Policy))
                 }
                 _ = ping.tick(), if ping_interval.is_some() => {
-                    self.keepalive(ping_interval.unwrap_or_default() + ping_timeout, question.is_none())
+                    self.keepalive(ping_interval.unwrap_or_default() + ping_timeout, reading)
                 }
             };
             if let Some(end) = step {
@@ -397,8 +425,11 @@ impl Connection {
         let Some(queue) = &self.outbound else {
             return if wrote { Poll::Ready(Write::Wrote) } else { Poll::Pending };
         };
+        // Without room, only a closing is taken: answers too stay in the
+        // queue, where they count against its limit.
+        let room = if ready { Room::Any } else { Room::Closing };
         loop {
-            match queue.poll_next(cx, ready) {
+            match queue.poll_next(cx, room) {
                 Poll::Ready(Next::Deliver(ToPeer::Message(message))) => {
                     if let Err(e) = self.writer.message(self.serializer, &message) {
                         return Poll::Ready(internal(e));
@@ -697,10 +728,8 @@ impl Connection {
         };
         let failures = self.router.auth_failures();
         match verified {
-            Ok(identity) => {
-                failures.succeeded(self.peer_ip);
-                self.join(realm, identity, roles).await
-            }
+            // A success clears nothing (auth::throttle says why).
+            Ok(identity) => self.join(realm, identity, roles).await,
             Err(e) => {
                 failures.failed(self.peer_ip, std::time::Instant::now());
                 self.refuse(&e)

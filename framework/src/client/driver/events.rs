@@ -15,8 +15,8 @@ impl Stream for LocalEvents {
     fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
         // Too many handlers running: leave deliveries queued (closings and
         // stall endings still come through).
-        let ready = self.shared.handlers.poll_room(cx.waker());
-        self.receiver.poll_next(cx, ready).map(|next| {
+        let room = if self.shared.handlers.poll_room(cx.waker()) { Room::Any } else { Room::Answers };
+        self.receiver.poll_next(cx, room).map(|next| {
             Some(match next {
                 Next::Deliver(ToPeer::Message(message)) => LinkEvent::Message(message),
                 Next::Deliver(ToPeer::Close { reason, message }) => {

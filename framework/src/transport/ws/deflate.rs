@@ -104,6 +104,9 @@ pub(crate) struct Agreement {
     level: u32,
     /// Shorter messages go uncompressed.
     min_size: usize,
+    /// The offer limited the server's window: the answer states the
+    /// window even when it is the largest (RFC 7692, 7.1.2.1).
+    window_asked: bool,
 }
 
 impl Agreement {
@@ -114,6 +117,7 @@ impl Agreement {
             no_context_takeover: false,
             level: settings.level,
             min_size: settings.min_size,
+            window_asked: false,
         }
     }
 
@@ -129,7 +133,7 @@ impl Agreement {
         if self.no_context_takeover {
             value.push_str("; server_no_context_takeover");
         }
-        if self.window_bits < 15 {
+        if self.window_bits < 15 || self.window_asked {
             value.push_str(&format!("; server_max_window_bits={}", self.window_bits));
         }
         HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("permessage-deflate"))
@@ -246,6 +250,7 @@ fn accept_offer(offer: &str, settings: &Compression) -> Option<Agreement> {
                     return None;
                 }
                 agreement.window_bits = agreement.window_bits.min(bits);
+                agreement.window_asked = true;
             }
             // The client may limit its own window; any is inflated.
             ("client_max_window_bits", None) => {}
@@ -436,6 +441,11 @@ mod tests {
         );
         // The server's own smaller window is announced.
         let small = Compression { window_bits: 11, ..Compression::enabled() };
+        assert_eq!(
+            answer(&["permessage-deflate; server_max_window_bits=15"], &on).as_deref(),
+            Some("permessage-deflate; server_max_window_bits=15"),
+            "an offer that limits the window gets the window stated, even the largest"
+        );
         assert_eq!(
             answer(&["permessage-deflate; server_max_window_bits=13"], &small).as_deref(),
             Some("permessage-deflate; server_max_window_bits=11")
