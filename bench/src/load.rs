@@ -16,8 +16,16 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
 
+use crate::wire;
+
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type BoxError = Box<dyn std::error::Error>;
+
+// Type codes of the messages the load reads by their head.
+const PUBLISHED: u64 = 17;
+const EVENT: u64 = 36;
+const RESULT: u64 = 50;
+const INVOCATION: u64 = 68;
 
 /// The size of the payload of most phases: 64 bytes.
 pub const SMALL: usize = 64;
@@ -176,6 +184,34 @@ impl Session {
         Ok(())
     }
 
+    /// Queues a message built from a template (sent when a receive waits).
+    async fn send_frame(&mut self, frame: wire::Frame) -> Result<(), BoxError> {
+        let frame = match frame {
+            wire::Frame::Text(text) => Frame::text(text),
+            wire::Frame::Binary(data) => Frame::binary(data),
+        };
+        self.socket.feed(frame).await?;
+        Ok(())
+    }
+
+    /// The next message as it arrived, with its type code and first id
+    /// ([`wire::head`]).
+    async fn recv_raw(&mut self) -> Result<(u64, u64, bytes::Bytes), BoxError> {
+        loop {
+            let data = match next_frame(&mut self.socket).await {
+                Some(Ok(Frame::Text(text))) => bytes::Bytes::from(text),
+                Some(Ok(Frame::Binary(data))) => data,
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
+                Some(Ok(other)) => return Err(format!("unexpected frame {other:?}").into()),
+                Some(Err(e)) => return Err(e.into()),
+                None => return Err("connection closed".into()),
+            };
+            let (code, id) =
+                wire::head(self.serializer, &data).ok_or("a message without a type and an id")?;
+            return Ok((code, id, data));
+        }
+    }
+
     /// The next message.
     pub async fn recv(&mut self) -> Result<Message, BoxError> {
         loop {
@@ -272,41 +308,56 @@ pub async fn rpc(
         Message::Registered { .. } => {}
         other => return Err(format!("expected REGISTERED, got {other:?}").into()),
     }
+    let call = wire::Template::new(serializer, |request| Message::Call {
+        request,
+        options: Dict::new(),
+        procedure: "bench.echo".into(),
+        payload: payload(size),
+    })?;
+    let answer = wire::Template::new(serializer, |request| Message::Yield {
+        request,
+        options: Dict::new(),
+        payload: payload(size),
+    })?;
     let mut tasks = vec![spawn(async move {
         loop {
-            if let Message::Invocation { request, payload, .. } = callee.recv().await? {
-                callee.send(&Message::Yield { request, options: Dict::new(), payload }).await?;
+            let (code, request, data) = callee.recv_raw().await?;
+            if code == INVOCATION {
+                if !answer.carried_by(&data) {
+                    return Err("an INVOCATION without the arguments of its CALL".into());
+                }
+                callee.send_frame(answer.frame(request)).await?;
             }
         }
     })];
+    let call = Rc::new(call);
     for _ in 0..callers {
         let mut caller = Session::join(&url, serializer).await?;
         let meter = meter.clone();
+        let call = call.clone();
         tasks.push(spawn(async move {
             let mut next_request = 1u64;
             let mut started = HashMap::with_capacity(window);
-            let call = |request| Message::Call {
-                request,
-                options: Dict::new(),
-                procedure: "bench.echo".into(),
-                payload: payload(size),
-            };
             for _ in 0..window {
                 started.insert(next_request, Instant::now());
-                caller.send(&call(next_request)).await?;
+                caller.send_frame(call.frame(next_request)).await?;
                 next_request += 1;
             }
             while !meter.stop.get() {
-                match caller.recv().await? {
-                    Message::Result { request, .. } => {
-                        let began = started.remove(&request);
-                        meter.done(if window == 1 { began } else { None });
-                        started.insert(next_request, Instant::now());
-                        caller.send(&call(next_request)).await?;
-                        next_request += 1;
-                    }
-                    other => return Err(format!("expected RESULT, got {other:?}").into()),
+                let (code, request, data) = caller.recv_raw().await?;
+                if code != RESULT {
+                    return Err(format!("expected RESULT, got a message of type {code}").into());
                 }
+                let Some(began) = started.remove(&request) else {
+                    return Err(format!("a RESULT for request {request}, which is not in flight").into());
+                };
+                if !call.carried_by(&data) {
+                    return Err("a RESULT without the arguments of its CALL".into());
+                }
+                meter.done((window == 1).then_some(began));
+                started.insert(next_request, Instant::now());
+                caller.send_frame(call.frame(next_request)).await?;
+                next_request += 1;
             }
             Ok(())
         }));
@@ -330,6 +381,13 @@ pub async fn pubsub(
         .buffer_unordered(64)
         .collect::<Vec<_>>()
         .await;
+    let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
+    let publish = Rc::new(wire::Template::new(serializer, |request| Message::Publish {
+        request,
+        options: options.clone(),
+        topic: "bench.topic".into(),
+        payload: payload(size),
+    })?);
     for subscriber in joined {
         let mut subscriber = subscriber?;
         subscriber
@@ -340,9 +398,14 @@ pub async fn pubsub(
             other => return Err(format!("expected SUBSCRIBED, got {other:?}").into()),
         }
         let meter = meter.clone();
+        let publish = publish.clone();
         tasks.push(spawn(async move {
             loop {
-                if let Message::Event { .. } = subscriber.recv().await? {
+                let (code, _, data) = subscriber.recv_raw().await?;
+                if code == EVENT {
+                    if !publish.carried_by(&data) {
+                        return Err("an EVENT without the arguments of its PUBLISH".into());
+                    }
                     meter.done(None);
                 }
             }
@@ -351,21 +414,15 @@ pub async fn pubsub(
     let mut publisher = Session::join(&url, serializer).await?;
     let meter = meter.clone();
     tasks.push(spawn(async move {
-        let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
-        let publish = |request| Message::Publish {
-            request,
-            options: options.clone(),
-            topic: "bench.topic".into(),
-            payload: payload(size),
-        };
         let mut next_request = 1u64;
         for _ in 0..window {
-            publisher.send(&publish(next_request)).await?;
+            publisher.send_frame(publish.frame(next_request)).await?;
             next_request += 1;
         }
         while !meter.stop.get() {
-            if let Message::Published { .. } = publisher.recv().await? {
-                publisher.send(&publish(next_request)).await?;
+            let (code, _, _) = publisher.recv_raw().await?;
+            if code == PUBLISHED {
+                publisher.send_frame(publish.frame(next_request)).await?;
                 next_request += 1;
             }
         }

@@ -20,6 +20,7 @@ mod load;
 mod patterns;
 mod servers;
 mod soak;
+mod wire;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -62,6 +63,11 @@ struct Cli {
     /// Do not pin the load to the first core and the servers to the second.
     #[arg(long)]
     no_pin: bool,
+    /// Run the router under test from this `wamp-bench` executable (one
+    /// built from another commit, say), so two routers are compared with
+    /// the same load; the echo server and the load stay this executable's.
+    #[arg(long, value_name = "PATH")]
+    router_exe: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -200,8 +206,16 @@ struct Server {
 }
 
 impl Server {
-    async fn start(kind: &str, core: Option<usize>) -> Result<Server, BoxError> {
-        let mut command = Command::new(std::env::current_exe()?);
+    async fn start(
+        kind: &str,
+        core: Option<usize>,
+        exe: Option<&std::path::Path>,
+    ) -> Result<Server, BoxError> {
+        let exe = match exe {
+            Some(exe) => exe.to_owned(),
+            None => std::env::current_exe()?,
+        };
+        let mut command = Command::new(exe);
         command.args(["serve", kind]);
         if let Some(core) = core {
             command.args(["--core", &core.to_string()]);
@@ -254,8 +268,8 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
     let warmup = Duration::from_secs(cli.warmup);
     let duration = Duration::from_secs(cli.duration);
     let n = cli.connections;
-    let echo = Server::start("echo", core).await?;
-    let router = Server::start("router", core).await?;
+    let echo = Server::start("echo", core, None).await?;
+    let router = Server::start("router", core, cli.router_exe.as_deref()).await?;
     if cli.suite == Suite::Payload {
         rows.extend(payload_phases(&echo, &router, &cli, warmup, duration).await?);
         print_rows(rows);
@@ -342,7 +356,7 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
     drop(echo);
 
     if cli.idle > 0 {
-        let router = Server::start("router", core).await?;
+        let router = Server::start("router", core, cli.router_exe.as_deref()).await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let before = router.rss()?;
         let sessions = load::idle_sessions(&router.url, Serializer::MsgPack, cli.idle).await?;
@@ -376,7 +390,7 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
 }
 
 async fn run_soak(config: soak::SoakConfig, core: Option<usize>) -> Result<(), BoxError> {
-    let router = Server::start("router", core).await?;
+    let router = Server::start("router", core, None).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let report = soak::run(&router.url, config, || router.rss()).await?;
     if let Some(pid) = router.child.id() {
