@@ -281,6 +281,39 @@ async fn register_authenticator(client: &Client) {
 }
 
 #[actix_web::test]
+async fn an_authenticator_that_cannot_be_asked_does_not_count_against_the_peers_address() {
+    let router = TestRouter::with_config(RouterConfig { max_auth_failures: 2, ..with_authenticator() });
+    let dyn_ticket = || Credentials::ticket("dyn-user", "dyn-secret");
+    // Nobody registered the authenticator: five refusals, none the peer's
+    // doing.
+    for _ in 0..5 {
+        let error =
+            Client::connect(client_options(&router, Serializer::Json, dyn_ticket())).await.unwrap_err();
+        assert_eq!(error.uri, errors::AUTHENTICATION_FAILED, "{error}");
+        assert!(error.to_string().contains("could not be asked"), "{error}");
+    }
+    let authenticator = Client::connect(ConnectOptions {
+        reconnect: ReconnectPolicy::off(),
+        ..ConnectOptions::new(&router.url, "realm1")
+    })
+    .await
+    .unwrap();
+    register_authenticator(&authenticator).await;
+    // The address is not throttled: the right ticket gets in.
+    let client = Client::connect(client_options(&router, Serializer::Json, dyn_ticket())).await.unwrap();
+    client.leave().await;
+    // Its refusals do count: two wrong tickets, and the third try is
+    // throttled whatever it carries.
+    for _ in 0..2 {
+        let wrong = Credentials::ticket("dyn-user", "wrong");
+        let error = Client::connect(client_options(&router, Serializer::Json, wrong)).await.unwrap_err();
+        assert!(!error.to_string().contains("too many"), "{error}");
+    }
+    let error = Client::connect(client_options(&router, Serializer::Json, dyn_ticket())).await.unwrap_err();
+    assert!(error.to_string().contains("too many failed authentications"), "{error}");
+}
+
+#[actix_web::test]
 async fn a_dynamic_authenticator_component_vouches_for_users_the_file_does_not_list() {
     let router = TestRouter::with_config(with_authenticator());
     let dir = tempfile::tempdir().unwrap();

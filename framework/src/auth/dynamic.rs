@@ -29,8 +29,11 @@ impl std::fmt::Debug for AuthenticatorSessions {
 }
 
 /// Calls the authenticator with `query`'s arguments, giving it at most
-/// `timeout`; its first result argument is the answer. Any failure (no
-/// such procedure, an error, a timeout) refuses the session and is logged.
+/// `timeout`; its first result argument is the answer. Any failure
+/// refuses the session and is logged: a refusal (`wamp.error.not_authorized`
+/// or `wamp.error.authentication*`) as [`AuthError::Failed`], anything else
+/// (no such procedure, another error, a timeout, too many questions at
+/// once) as [`AuthError::Unavailable`], which is not the peer's doing.
 pub async fn ask(router: &Router, query: &Query, timeout: Duration) -> Result<Value, AuthError> {
     let client = session(router, &query.realm).await?;
     let options = CallOptions { timeout: Some(timeout), ..CallOptions::default() };
@@ -41,10 +44,11 @@ pub async fn ask(router: &Router, query: &Query, timeout: Duration) -> Result<Va
                 && !e.uri.starts_with("wamp.error.authentication")
             {
                 tracing::warn!(procedure = %query.procedure, error = %e, "the dynamic authenticator failed");
+                Err(AuthError::Unavailable)
             } else {
                 tracing::debug!(procedure = %query.procedure, error = %e, "the dynamic authenticator refused");
+                Err(AuthError::Failed)
             }
-            Err(AuthError::Failed)
         }
     }
 }
@@ -53,7 +57,7 @@ pub async fn ask(router: &Router, query: &Query, timeout: Duration) -> Result<Va
 async fn session(router: &Router, realm: &str) -> Result<Client, AuthError> {
     let unavailable = |reason: String| {
         tracing::error!(%realm, %reason, "cannot reach the dynamic authenticator");
-        AuthError::Failed
+        AuthError::Unavailable
     };
     let existing = {
         let sessions =

@@ -124,6 +124,11 @@ pub enum AuthError {
     /// The peer's address failed too often.
     #[error("too many failed authentications from this address; try again in {0} s")]
     Throttled(u64),
+    /// The dynamic authenticator could not be asked or did not answer (not
+    /// registered, failed, timed out, too busy). Not the peer's failure:
+    /// it does not count against its address.
+    #[error("the authenticator could not be asked; try again later")]
+    Unavailable,
     /// The realm admits nobody (its settings are invalid; the router's log
     /// says why).
     #[error("this realm admits no sessions: its authentication settings are invalid")]
@@ -139,7 +144,8 @@ impl AuthError {
             AuthError::MissingAuthid(_)
             | AuthError::Unsupported(_)
             | AuthError::Failed
-            | AuthError::Throttled(_) => errors::AUTHENTICATION_FAILED,
+            | AuthError::Throttled(_)
+            | AuthError::Unavailable => errors::AUTHENTICATION_FAILED,
             AuthError::RealmClosed => errors::NOT_AUTHORIZED,
         }
     }
