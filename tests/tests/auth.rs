@@ -251,6 +251,19 @@ fn with_authenticator() -> RouterConfig {
     config
 }
 
+/// A client of realm1 that registered the authenticator
+/// ([`register_authenticator`]); it serves while kept.
+async fn authenticator_in_realm1(router: &TestRouter) -> Client {
+    let authenticator = Client::connect(ConnectOptions {
+        reconnect: ReconnectPolicy::off(),
+        ..ConnectOptions::new(&router.url, "realm1")
+    })
+    .await
+    .unwrap();
+    register_authenticator(&authenticator).await;
+    authenticator
+}
+
 /// What the authenticator component answers: a role for the ticket of
 /// `dyn-user`, a WAMP-CRA secret for `dyn-cra`, a role for any key of
 /// `dyn-cs`, and `wamp.error.not_authorized` for anyone else.
@@ -292,13 +305,7 @@ async fn an_authenticator_that_cannot_be_asked_does_not_count_against_the_peers_
         assert_eq!(error.uri, errors::AUTHENTICATION_FAILED, "{error}");
         assert!(error.to_string().contains("could not be asked"), "{error}");
     }
-    let authenticator = Client::connect(ConnectOptions {
-        reconnect: ReconnectPolicy::off(),
-        ..ConnectOptions::new(&router.url, "realm1")
-    })
-    .await
-    .unwrap();
-    register_authenticator(&authenticator).await;
+    let _authenticator = authenticator_in_realm1(&router).await;
     // The address is not throttled: the right ticket gets in.
     let client = Client::connect(client_options(&router, Serializer::Json, dyn_ticket())).await.unwrap();
     client.leave().await;
@@ -324,13 +331,7 @@ async fn a_dynamic_authenticator_component_vouches_for_users_the_file_does_not_l
     let error = Client::connect(client_options(&router, Serializer::Json, dyn_ticket())).await.unwrap_err();
     assert_eq!(error.uri, errors::AUTHENTICATION_FAILED, "{error}");
 
-    let authenticator = Client::connect(ConnectOptions {
-        reconnect: ReconnectPolicy::off(),
-        ..ConnectOptions::new(&router.url, "realm1")
-    })
-    .await
-    .unwrap();
-    register_authenticator(&authenticator).await;
+    let authenticator = authenticator_in_realm1(&router).await;
     for serializer in Serializer::ALL {
         let cases = [
             (dyn_ticket(), "dyn-user", "caller", "ticket"),

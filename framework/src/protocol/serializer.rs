@@ -169,21 +169,25 @@ impl Serializer {
     /// size), and the arguments of a message that carries them are kept as
     /// bytes ([`RawPayload`]) instead of being decoded.
     pub fn decode_shared(self, data: &Bytes) -> Result<Message, DecodeError> {
+        let malformed = |reason: String| DecodeError::Malformed { serializer: self.name(), reason };
+        let budget = Budget::default();
         // A small message that goes to one receiver is cheaper to decode in
         // full (and to encode again) than to keep as bytes; a small
         // publication may reach many subscribers, so it is kept.
-        let malformed = |reason: String| DecodeError::Malformed { serializer: self.name(), reason };
-        let budget = Budget::default();
         if data.len() <= SMALL_MESSAGE && self.peek_code(data) != Some(code::PUBLISH) {
             // Its size bounds how many values it holds, not how deep they
             // nest: a peer's decoder may refuse what ours would accept.
-            match self {
-                Serializer::Json if !json_depth_within_budget(data) => {
-                    return Err(malformed(format!("values are nested deeper than {MAX_DEPTH} levels")));
-                }
-                Serializer::Json => {}
-                Serializer::MsgPack => {
-                    msgpack::check_value(data, 0, &budget, 0).map_err(malformed)?;
+            // Every list or dictionary takes a byte that opens it, so a
+            // message with few such bytes needs no closer look.
+            if self.openings(data) > MAX_DEPTH {
+                match self {
+                    Serializer::Json if !json_depth_within_budget(data) => {
+                        return Err(malformed(format!("values are nested deeper than {MAX_DEPTH} levels")));
+                    }
+                    Serializer::Json => {}
+                    Serializer::MsgPack => {
+                        msgpack::check_value(data, 0, &budget, 0).map_err(malformed)?;
+                    }
                 }
             }
             return self.decode(data);
@@ -230,6 +234,22 @@ impl Serializer {
         let payload = if payload.len() < data.len() / 2 { Bytes::copy_from_slice(&payload) } else { payload };
         let raw = RawPayload::new(self, payload, count);
         Message::from_parts(envelope, Some(raw))
+    }
+
+    /// How many bytes of `data` could open a list or a dictionary (more
+    /// than do: strings and numbers may hold such bytes too).
+    fn openings(self, data: &[u8]) -> usize {
+        // Byte-sized sums of 0 and 1 over runs of 255, which the compiler
+        // turns into vector instructions.
+        let count = |opens: fn(u8) -> bool| -> usize {
+            data.chunks(255)
+                .map(|run| usize::from(run.iter().fold(0u8, |n, &b| n + u8::from(opens(b)))))
+                .sum()
+        };
+        match self {
+            Serializer::Json => count(|b| (b | 0x20) == b'{'),
+            Serializer::MsgPack => count(|b| ((b & 0xe0) == 0x80) | ((b & 0xfc) == 0xdc)),
+        }
     }
 
     /// The type code of a message, read from its first bytes without
