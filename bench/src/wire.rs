@@ -37,9 +37,9 @@ pub enum Frame {
 }
 
 impl Template {
-    /// Encodes `message`, whose request id must be `0` (a placeholder
-    /// takes its place), and remembers how its payload's arguments end a
-    /// message: every message the load receives ends with them.
+    /// Encodes the message `message` builds for a placeholder request id,
+    /// and remembers how its payload's arguments end a message: every
+    /// message the load receives in answer ends with them.
     pub fn new(serializer: Serializer, message: impl Fn(u64) -> Message) -> Result<Template, BoxError> {
         let encoded = serializer.encode(&message(PLACEHOLDER))?;
         let args = match message(0) {

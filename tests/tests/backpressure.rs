@@ -241,6 +241,53 @@ async fn a_callee_that_stops_reading_does_not_slow_a_healthy_caller_and_callee()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_drop_policy_a_callee_that_reads_nothing_is_closed_once_its_calls_pass_twice_the_limit() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let lossy = RealmConfig {
+        stall_policy: Some(StallPolicy::Drop),
+        stall_timeout_ms: Some(300),
+        max_queued_bytes: Some(MIB),
+        ..RealmConfig::named("lossy")
+    };
+    let config = RouterConfig { realms: vec![lossy], shutdown_grace_secs: 1, ..Default::default() };
+    let router = TestRouter::with_config(config);
+    let (mut stuck_callee, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
+    register(&mut stuck_callee, "com.test.stuck").await;
+    let (mut caller, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
+    // 32 MiB of calls to a callee that reads none: invocations cannot be
+    // dropped, so its queue passes 2 MiB and the callee is closed.
+    let count = 512u64;
+    let calling = tokio::spawn(async move {
+        for seq in 0..count {
+            let call = Message::Call {
+                request: seq + 1,
+                options: Dict::new(),
+                procedure: "com.test.stuck".into(),
+                payload: numbered(seq, 64 * 1024),
+            };
+            caller.send(&call).await;
+        }
+        caller
+    });
+    let mut caller = tokio::time::timeout(Duration::from_secs(30), calling)
+        .await
+        .expect("the caller is not held")
+        .unwrap();
+    wait_for_connections(&router, 1, Duration::from_secs(30)).await;
+    // Every call is answered: canceled (its callee was closed) or, after
+    // that, no such procedure.
+    for _ in 0..count {
+        match caller.recv().await {
+            Message::Error { error, .. } => {
+                assert!(error == "wamp.error.canceled" || error == "wamp.error.no_such_procedure", "{error}")
+            }
+            other => panic!("expected ERROR, got {other:?}"),
+        }
+    }
+    drop(stuck_callee);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_that_reads_none_of_its_results_is_closed_and_costs_bounded_memory() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let config = RouterConfig { stall_timeout_ms: 1000, shutdown_grace_secs: 1, ..Default::default() };
