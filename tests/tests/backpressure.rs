@@ -99,6 +99,28 @@ async fn publish(client: &mut RawClient, topic: &str, seq: u64, size: usize, ack
         .await;
 }
 
+/// Sends `count` calls of `procedure` with 64 KiB arguments each
+/// (numbered 0, 1, 2, ...) without reading anything; gives the client back
+/// once all are written.
+fn call_many(
+    mut client: RawClient,
+    procedure: &'static str,
+    count: u64,
+) -> tokio::task::JoinHandle<RawClient> {
+    tokio::spawn(async move {
+        for seq in 0..count {
+            let call = Message::Call {
+                request: seq + 1,
+                options: Dict::new(),
+                procedure: procedure.into(),
+                payload: numbered(seq, 64 * 1024),
+            };
+            client.send(&call).await;
+        }
+        client
+    })
+}
+
 /// Receives `count` events and checks they come numbered 0, 1, 2, ...
 async fn receive_all_in_order(mut client: RawClient, count: u64) -> RawClient {
     for expected in 0..count {
@@ -189,19 +211,8 @@ async fn a_callee_that_stops_reading_does_not_slow_a_healthy_caller_and_callee()
     // A caller floods the callee that reads nothing: 64 MiB of calls, far
     // past its queue and the socket buffers, so the flooding caller ends
     // up held.
-    let (mut flooder, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
-    let flood = tokio::spawn(async move {
-        for seq in 0..1024u64 {
-            let call = Message::Call {
-                request: seq + 1,
-                options: Dict::new(),
-                procedure: "com.test.stuck".into(),
-                payload: numbered(seq, 64 * 1024),
-            };
-            flooder.send(&call).await;
-        }
-        flooder
-    });
+    let (flooder, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    let flood = call_many(flooder, "com.test.stuck", 1024);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!flood.is_finished(), "the flooding caller is held: its socket is no longer read");
 
@@ -253,22 +264,11 @@ async fn under_the_drop_policy_a_callee_that_reads_nothing_is_closed_once_its_ca
     let router = TestRouter::with_config(config);
     let (mut stuck_callee, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
     register(&mut stuck_callee, "com.test.stuck").await;
-    let (mut caller, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
+    let (caller, _) = RawClient::join(&router.url, MSGPACK, "lossy").await;
     // 32 MiB of calls to a callee that reads none: invocations cannot be
     // dropped, so its queue passes 2 MiB and the callee is closed.
     let count = 512u64;
-    let calling = tokio::spawn(async move {
-        for seq in 0..count {
-            let call = Message::Call {
-                request: seq + 1,
-                options: Dict::new(),
-                procedure: "com.test.stuck".into(),
-                payload: numbered(seq, 64 * 1024),
-            };
-            caller.send(&call).await;
-        }
-        caller
-    });
+    let calling = call_many(caller, "com.test.stuck", count);
     let mut caller = tokio::time::timeout(Duration::from_secs(30), calling)
         .await
         .expect("the caller is not held")
