@@ -136,6 +136,13 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// Whether the failure is the peer's, and counts against its address
+    /// (`max_auth_failures`): every one but an authenticator that could
+    /// not be asked.
+    pub fn counts_against_peer(&self) -> bool {
+        *self != AuthError::Unavailable
+    }
+
     /// The ABORT reason URI.
     pub fn uri(&self) -> &'static str {
         match self {

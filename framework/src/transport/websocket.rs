@@ -683,7 +683,7 @@ impl Connection {
                 Ok(answer) => authenticator.resume(resume, &answer),
                 Err(e) => Err(e),
             };
-            if next.as_ref().is_err_and(|e| *e != auth::AuthError::Unavailable) {
+            if next.as_ref().is_err_and(auth::AuthError::counts_against_peer) {
                 self.router.auth_failures().failed(self.peer_ip, std::time::Instant::now());
             }
         }
@@ -731,7 +731,7 @@ impl Connection {
             // A success clears nothing (auth::throttle says why).
             Ok(identity) => self.join(realm, identity, roles).await,
             Err(e) => {
-                if e != auth::AuthError::Unavailable {
+                if e.counts_against_peer() {
                     failures.failed(self.peer_ip, std::time::Instant::now());
                 }
                 self.refuse(&e)
