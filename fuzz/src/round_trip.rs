@@ -42,6 +42,33 @@ pub fn check(serializer: Serializer, data: &[u8]) {
     }
 }
 
+/// Our decoding of a value (written for the format: all of MessagePack,
+/// the common case of JSON) must accept exactly what the reference decoder
+/// (`rmp-serde`, `serde_json`) accepts as a [`Value`], and read the same
+/// value from it.
+pub fn check_reference(serializer: Serializer, data: &[u8]) {
+    let ours = serializer.decode_value(data);
+    let reference = match serializer {
+        Serializer::Json => serde_json::from_slice::<Value>(data).map_err(|e| e.to_string()),
+        Serializer::MsgPack => {
+            let mut rest = data;
+            let mut de = rmp_serde::Deserializer::new(&mut rest);
+            match <Value as serde::Deserialize>::deserialize(&mut de) {
+                Ok(_) if !rest.is_empty() => Err("trailing bytes".to_string()),
+                decoded => decoded.map_err(|e| e.to_string()),
+            }
+        }
+    };
+    match (ours, reference) {
+        (Ok(ours), Ok(reference)) => {
+            assert_eq!(ours, reference, "{serializer}: our decoding reads another value than the reference");
+        }
+        (Ok(value), Err(e)) => panic!("{serializer}: our decoding accepts what the reference refuses ({e}): {value:?}"),
+        (Err(e), Ok(_)) => panic!("{serializer}: our decoding refuses what the reference accepts: {e}"),
+        (Err(_), Err(_)) => {}
+    }
+}
+
 /// `message` must encode, `decode` that to an equal message, and encode
 /// that again to the same bytes.
 ///
@@ -92,11 +119,20 @@ pub fn check_msgpack_to_json(data: &[u8]) {
     }
 }
 
+/// Encodes `message`; in JSON, byte for byte as `serde_json` would (our
+/// writer is written for speed, `serde_json` is the reference).
 fn encode(serializer: Serializer, message: &Message) -> Vec<u8> {
-    match serializer.encode(message) {
+    let bytes = match serializer.encode(message) {
         Ok(bytes) => bytes,
         Err(e) => panic!("{serializer}: a decoded message does not encode: {e}\n{message:?}"),
+    };
+    if serializer == Serializer::Json && !matches!(message.payload(), Some(wamp::protocol::Payload::Raw(_))) {
+        match serde_json::to_vec(message) {
+            Ok(reference) => assert!(bytes == reference, "JSON: our writer and serde_json differ\n{message:?}"),
+            Err(e) => panic!("JSON: serde_json cannot write what we wrote ({e})\n{message:?}"),
+        }
     }
+    bytes
 }
 
 /// How deeply lists and dictionaries are nested in `value` (a scalar: 0).

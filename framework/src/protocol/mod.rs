@@ -9,6 +9,7 @@
 mod convert;
 pub mod errors;
 pub mod id;
+mod json;
 mod message;
 mod msgpack;
 pub mod options;

@@ -1,5 +1,6 @@
-//! MessagePack read without being decoded: where a value ends, and whether
-//! it keeps the [`Budget`].
+//! MessagePack read directly, without `rmp-serde`: where a value ends and
+//! whether it keeps the [`Budget`] ([`check_value`]), and values decoded
+//! into [`Value`] ([`decode_value`]).
 //!
 //! The router keeps the arguments of a message as the bytes they came in
 //! ([`RawPayload`](super::RawPayload)), so it only needs to know where each
@@ -10,8 +11,15 @@
 //! nothing: a string that is not UTF-8 is read as binary data by the full
 //! decoding, so any string value is acceptable. Only dictionary keys,
 //! which must be text, are checked here.
+//!
+//! The full decoding is also done here: through `rmp-serde` and its
+//! reader, every string took a temporary buffer and a generic copy loop,
+//! and a small message cost the router about a tenth more. It accepts
+//! exactly what `rmp-serde` decoding a [`Value`] accepts, with the same
+//! result (tests compare the two).
 
 use super::raw::{Budget, MAX_DEPTH};
+use super::value::{Dict, List, Value};
 
 /// What the next item inside a container is.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -135,6 +143,170 @@ fn item(data: &[u8], mut pos: usize, role: Role) -> Result<(usize, Option<(usize
     Ok((end, children))
 }
 
+/// How many lists and dictionaries [`decode_value`] opens inside each
+/// other: the limit of `rmp-serde`, which refuses the 1,024th.
+const DECODE_DEPTH: usize = 1023;
+
+/// Decodes one value that fills `data` exactly.
+pub(crate) fn decode_value(data: &[u8]) -> Result<Value, String> {
+    let mut reader = Reader { data, pos: 0 };
+    let value = reader.value(DECODE_DEPTH)?;
+    match data.len() - reader.pos {
+        0 => Ok(value),
+        extra => Err(format!("{extra} trailing bytes after the message")),
+    }
+}
+
+/// A position in the bytes being decoded.
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.pos.checked_add(n).filter(|end| *end <= self.data.len());
+        let bytes = end.and_then(|end| self.data.get(self.pos..end));
+        let bytes = bytes.ok_or_else(|| "the message ends inside a value".to_string())?;
+        self.pos += n;
+        Ok(bytes)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut bytes = [0u8; N];
+        bytes.copy_from_slice(self.take(N)?);
+        Ok(bytes)
+    }
+
+    /// A big-endian length of `n` bytes.
+    fn length(&mut self, n: usize) -> Result<usize, String> {
+        Ok(self.take(n)?.iter().fold(0usize, |len, b| (len << 8) | usize::from(*b)))
+    }
+
+    /// The next value; `depth` more lists or dictionaries may open.
+    fn value(&mut self, depth: usize) -> Result<Value, String> {
+        let marker = self.take(1)?[0];
+        Ok(match marker {
+            0x00..=0x7f => Value::Int(i64::from(marker)),
+            0xe0..=0xff => Value::Int(i64::from(marker as i8)),
+            0xc0 => Value::Null,
+            0xc2 => Value::Bool(false),
+            0xc3 => Value::Bool(true),
+            0xcc => Value::Int(i64::from(self.take(1)?[0])),
+            0xcd => Value::Int(i64::from(u16::from_be_bytes(self.array()?))),
+            0xce => Value::Int(i64::from(u32::from_be_bytes(self.array()?))),
+            0xcf => Value::from(u64::from_be_bytes(self.array()?)),
+            0xd0 => Value::Int(i64::from(i8::from_be_bytes(self.array()?))),
+            0xd1 => Value::Int(i64::from(i16::from_be_bytes(self.array()?))),
+            0xd2 => Value::Int(i64::from(i32::from_be_bytes(self.array()?))),
+            0xd3 => Value::Int(i64::from_be_bytes(self.array()?)),
+            0xca => Value::Float(f64::from(f32::from_be_bytes(self.array()?))),
+            0xcb => Value::Float(f64::from_be_bytes(self.array()?)),
+            0xa0..=0xbf => self.string(usize::from(marker & 0x1f))?,
+            0xd9 => {
+                let len = self.length(1)?;
+                self.string(len)?
+            }
+            0xda => {
+                let len = self.length(2)?;
+                self.string(len)?
+            }
+            0xdb => {
+                let len = self.length(4)?;
+                self.string(len)?
+            }
+            0xc4 => {
+                let len = self.length(1)?;
+                Value::Bytes(self.take(len)?.to_vec())
+            }
+            0xc5 => {
+                let len = self.length(2)?;
+                Value::Bytes(self.take(len)?.to_vec())
+            }
+            0xc6 => {
+                let len = self.length(4)?;
+                Value::Bytes(self.take(len)?.to_vec())
+            }
+            0x90..=0x9f => self.list(usize::from(marker & 0x0f), depth)?,
+            0xdc => {
+                let len = self.length(2)?;
+                self.list(len, depth)?
+            }
+            0xdd => {
+                let len = self.length(4)?;
+                self.list(len, depth)?
+            }
+            0x80..=0x8f => self.dict(usize::from(marker & 0x0f), depth)?,
+            0xde => {
+                let len = self.length(2)?;
+                self.dict(len, depth)?
+            }
+            0xdf => {
+                let len = self.length(4)?;
+                self.dict(len, depth)?
+            }
+            0xc7..=0xc9 | 0xd4..=0xd8 => {
+                return Err("a MessagePack extension type is not a WAMP value".into())
+            }
+            0xc1 => return Err("the reserved MessagePack marker 0xc1".into()),
+        })
+    }
+
+    /// A string value: text if it is UTF-8, binary data otherwise.
+    fn string(&mut self, len: usize) -> Result<Value, String> {
+        let bytes = self.take(len)?;
+        Ok(match simdutf8::basic::from_utf8(bytes) {
+            Ok(text) => Value::String(text.to_owned()),
+            Err(_) => Value::Bytes(bytes.to_vec()),
+        })
+    }
+
+    /// A list or dictionary opens: how many more may open inside it.
+    fn opened(depth: usize) -> Result<usize, String> {
+        depth
+            .checked_sub(1)
+            .ok_or_else(|| format!("lists and dictionaries are nested more than {DECODE_DEPTH} deep"))
+    }
+
+    fn list(&mut self, len: usize, depth: usize) -> Result<Value, String> {
+        let depth = Self::opened(depth)?;
+        // Never trust a length from the wire for more than a small
+        // allocation: the elements prove the size.
+        let mut list = List::with_capacity(len.min(64));
+        for _ in 0..len {
+            list.push(self.value(depth)?);
+        }
+        Ok(Value::List(list))
+    }
+
+    fn dict(&mut self, len: usize, depth: usize) -> Result<Value, String> {
+        let depth = Self::opened(depth)?;
+        let mut dict = Dict::new();
+        for _ in 0..len {
+            let key = self.key()?;
+            let value = self.value(depth)?;
+            dict.insert(key, value);
+        }
+        Ok(Value::Dict(dict))
+    }
+
+    /// A dictionary key: a string or binary data, holding UTF-8 text.
+    fn key(&mut self) -> Result<String, String> {
+        let marker = self.take(1)?[0];
+        let len = match marker {
+            0xa0..=0xbf => usize::from(marker & 0x1f),
+            0xc4 | 0xd9 => self.length(1)?,
+            0xc5 | 0xda => self.length(2)?,
+            0xc6 | 0xdb => self.length(4)?,
+            _ => return Err("a dictionary key must be a string".into()),
+        };
+        match simdutf8::basic::from_utf8(self.take(len)?) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(_) => Err("a dictionary key is not UTF-8 text".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +396,146 @@ mod tests {
         let budget = Budget::default();
         check_value(&[0x82, 0xa1, b'a', 0xc0, 0xa1, b'b', 0x91, 0x01], 0, &budget, 1).unwrap();
         assert_eq!(budget.left(), crate::protocol::raw::MAX_ELEMENTS - 4);
+    }
+
+    /// What `rmp-serde` makes of `data` as a [`Value`], the decoding ours
+    /// replaces (trailing bytes refused as ours refuses them).
+    fn rmp_serde_decoding(data: &[u8]) -> Result<Value, String> {
+        let mut rest = data;
+        let value: Value = {
+            let mut de = rmp_serde::Deserializer::new(&mut rest);
+            serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string())?
+        };
+        if rest.is_empty() {
+            Ok(value)
+        } else {
+            Err("trailing bytes".into())
+        }
+    }
+
+    /// Both decodings accept `data` with the same value (compared by its
+    /// debug form, so that integer kinds and float bits count), or both
+    /// refuse it.
+    fn agree(data: &[u8]) {
+        match (decode_value(data), rmp_serde_decoding(data)) {
+            (Ok(ours), Ok(theirs)) => assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{data:02x?}"),
+            (Err(_), Err(_)) => {}
+            (ours, theirs) => {
+                panic!("{:02x?}: ours {ours:?}, rmp-serde {theirs:?}", &data[..data.len().min(16)])
+            }
+        }
+    }
+
+    #[test]
+    fn values_decode_as_rmp_serde_decodes_them() {
+        let mut values: Vec<Vec<u8>> = Vec::new();
+        for n in [0u64, 127, 128, 255, 256, 65_535, 65_536, u32::MAX as u64, i64::MAX as u64, u64::MAX] {
+            values.push(encoded(|b| drop(e::write_uint(b, n))));
+        }
+        for n in [-1i64, -32, -33, -128, -129, -32_768, -32_769, i32::MIN as i64, i64::MIN] {
+            values.push(encoded(|b| drop(e::write_sint(b, n))));
+        }
+        // Every integer marker with every kind of content, positive numbers
+        // in signed markers too.
+        for marker in [0xccu8, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3] {
+            let size = match marker {
+                0xcc | 0xd0 => 1,
+                0xcd | 0xd1 => 2,
+                0xce | 0xd2 => 4,
+                _ => 8,
+            };
+            for fill in [0x00u8, 0x01, 0x7f, 0x80, 0xff] {
+                let mut data = vec![marker];
+                data.extend(std::iter::repeat_n(fill, size));
+                values.push(data);
+            }
+        }
+        values.push(encoded(|b| drop(e::write_nil(b))));
+        values.push(encoded(|b| drop(e::write_bool(b, true))));
+        values.push(encoded(|b| drop(e::write_bool(b, false))));
+        for f in [1.5f64, -0.0, f64::NAN, f64::INFINITY, 1e300] {
+            values.push(encoded(|b| drop(e::write_f64(b, f))));
+            values.push(encoded(|b| drop(e::write_f32(b, f as f32))));
+        }
+        for len in [0usize, 1, 31, 32, 255, 256, 65_535, 65_536] {
+            values.push(encoded(|b| drop(e::write_str(b, &"s".repeat(len)))));
+            values.push(encoded(|b| drop(e::write_bin(b, &vec![7u8; len]))));
+        }
+        // Strings that are not UTF-8 (binary data), or are, past ASCII.
+        values.push(vec![0xa2, 0xff, 0xfe]);
+        values.push(vec![0xd9, 0x02, 0xc3, 0xa9]);
+        values.push(vec![0xa1, 0x00]);
+        for len in [0u32, 1, 15, 16, 65_535, 65_536] {
+            values.push(encoded(|b| {
+                drop(e::write_array_len(b, len));
+                b.extend(std::iter::repeat_n(0x01u8, len as usize));
+            }));
+            values.push(encoded(|b| {
+                drop(e::write_map_len(b, len));
+                for i in 0..len {
+                    drop(e::write_str(b, &i.to_string()));
+                    b.push(0xc0);
+                }
+            }));
+        }
+        // Keys: binary holding text, a repeated key (the last one counts),
+        // and each kind that is refused.
+        values.push(vec![0x81, 0xc4, 0x01, b'k', 0x05]);
+        values.push(vec![0x82, 0xa1, b'k', 0x01, 0xa1, b'k', 0x02]);
+        for refused in [
+            vec![0x81, 0x01, 0xc0],
+            vec![0x81, 0x90, 0xc0],
+            vec![0x81, 0xc0, 0xc0],
+            vec![0x81, 0xa1, 0xff, 0xc0],
+            vec![0x81, 0xc4, 0x01, 0xff, 0xc0],
+            vec![0xc1],
+            vec![0xd4, 0x01, 0x02],
+            vec![0xc7, 0x01, 0x05, 0x00],
+            vec![0x92, 0x01],
+            vec![0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0],
+            vec![0xda, 0x00],
+            vec![0x01, 0x02],
+            vec![],
+        ] {
+            assert!(decode_value(&refused).is_err(), "{refused:02x?}");
+            values.push(refused);
+        }
+        for value in &values {
+            agree(value);
+            // Inside a message-like list, and cut short anywhere.
+            let mut list = vec![0x93, 0x30];
+            list.extend_from_slice(value);
+            list.push(0xc0);
+            agree(&list);
+            for cut in 0..list.len().min(12) {
+                agree(&list[..cut]);
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_is_limited_where_rmp_serde_limits_it() {
+        // A thousand nested calls take more than a test thread's stack in
+        // a debug build.
+        let big_stack = std::thread::Builder::new().stack_size(256 << 20);
+        let nesting = big_stack.spawn(nesting_limit).expect("a test thread");
+        nesting.join().expect("the nesting test");
+    }
+
+    fn nesting_limit() {
+        for (depth, accepted) in [(DECODE_DEPTH, true), (DECODE_DEPTH + 1, false)] {
+            for opening in [0x91u8, 0x81] {
+                let mut data = Vec::new();
+                for _ in 0..depth {
+                    data.push(opening);
+                    if opening == 0x81 {
+                        data.extend_from_slice(&[0xa1, b'k']);
+                    }
+                }
+                data.push(0xc0);
+                assert_eq!(decode_value(&data).is_ok(), accepted, "{depth} of {opening:02x}");
+                agree(&data);
+            }
+        }
     }
 }

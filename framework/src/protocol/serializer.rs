@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use serde::de::DeserializeSeed as _;
 
+use super::json;
 use super::message::{code, Envelope, Message};
 use super::msgpack;
 use super::raw::{Budget, Check, RawPayload, Shape, MAX_DEPTH};
@@ -105,7 +106,7 @@ impl Serializer {
         out: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
         match self {
-            Serializer::Json => serde_json::to_writer(&mut *out, msg)
+            Serializer::Json => json::to_writer(out, msg)
                 .map_err(|e| EncodeError { serializer: self.name(), reason: e.to_string() }),
             Serializer::MsgPack => {
                 let mut ser = rmp_serde::Serializer::new(&mut *out);
@@ -239,16 +240,9 @@ impl Serializer {
     /// How many bytes of `data` could open a list or a dictionary (more
     /// than do: strings and numbers may hold such bytes too).
     fn openings(self, data: &[u8]) -> usize {
-        // Byte-sized sums of 0 and 1 over runs of 255, which the compiler
-        // turns into vector instructions.
-        let count = |opens: fn(u8) -> bool| -> usize {
-            data.chunks(255)
-                .map(|run| usize::from(run.iter().fold(0u8, |n, &b| n + u8::from(opens(b)))))
-                .sum()
-        };
         match self {
-            Serializer::Json => count(|b| (b | 0x20) == b'{'),
-            Serializer::MsgPack => count(|b| ((b & 0xe0) == 0x80) | ((b & 0xfc) == 0xdc)),
+            Serializer::Json => count_bytes(data, |b| (b | 0x20) == b'{'),
+            Serializer::MsgPack => count_bytes(data, |b| ((b & 0xe0) == 0x80) | ((b & 0xfc) == 0xdc)),
         }
     }
 
@@ -297,28 +291,24 @@ impl Serializer {
         let malformed = |reason: String| DecodeError::Malformed { serializer: self.name(), reason };
         match self {
             Serializer::Json => {
+                if let Some(value) = json::decode_value(data) {
+                    return Ok(value);
+                }
                 let mut de = serde_json::Deserializer::from_slice(data);
                 let v = serde::Deserialize::deserialize(&mut de).map_err(|e| malformed(e.to_string()))?;
                 de.end().map_err(|e| malformed(e.to_string()))?;
                 Ok(v)
             }
-            Serializer::MsgPack => {
-                let mut cursor = std::io::Cursor::new(data);
-                let v = {
-                    let mut de = rmp_serde::Deserializer::new(&mut cursor);
-                    serde::Deserialize::deserialize(&mut de).map_err(|e| malformed(e.to_string()))?
-                };
-                let used = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
-                if used != data.len() {
-                    return Err(malformed(format!(
-                        "{} trailing bytes after the message",
-                        data.len().saturating_sub(used)
-                    )));
-                }
-                Ok(v)
-            }
+            Serializer::MsgPack => msgpack::decode_value(data).map_err(malformed),
         }
     }
+}
+
+/// How many bytes of `data` are `counted`: byte-sized sums of 0 and 1
+/// over runs of 255, which the compiler turns into vector instructions
+/// (`counted` is inlined: a function pointer would cost a call per byte).
+fn count_bytes(data: &[u8], counted: impl Fn(u8) -> bool) -> usize {
+    data.chunks(255).map(|run| usize::from(run.iter().fold(0u8, |n, &b| n + u8::from(counted(b))))).sum()
 }
 
 /// An encoded message in three pieces ([`Serializer::encode_parts`]).

@@ -277,7 +277,7 @@ pub(crate) fn serialize_bytes<S: Serializer>(b: &[u8], serializer: S) -> Result<
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text_bytes = deserializer.is_human_readable();
-        deserializer.deserialize_any(ValueVisitor { text_bytes })
+        deserializer.deserialize_any(ValueVisitor { text_bytes, outermost: true })
     }
 }
 
@@ -286,7 +286,15 @@ impl<'de> Deserialize<'de> for Value {
 #[derive(Clone, Copy)]
 struct ValueVisitor {
     text_bytes: bool,
+    /// The value is not inside a list or dictionary (a WAMP message is).
+    outermost: bool,
 }
+
+/// The room a list gets when its format does not say its length (JSON):
+/// an outermost list is usually a message (at most seven fields); a
+/// nested one starts where a growing vector would, without growing to it.
+pub(crate) const UNSIZED_MESSAGE: usize = 7;
+pub(crate) const UNSIZED_LIST: usize = 4;
 
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
@@ -331,8 +339,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         // Never trust a length hint from the wire for preallocation beyond a
         // small bound: the elements themselves prove the size.
-        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(v) = seq.next_element_seed(self)? {
+        let unsized_room = if self.outermost { UNSIZED_MESSAGE } else { UNSIZED_LIST };
+        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(unsized_room).min(64));
+        let inner = ValueVisitor { outermost: false, ..self };
+        while let Some(v) = seq.next_element_seed(inner)? {
             list.push(v);
         }
         Ok(Value::List(list))
@@ -340,7 +350,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut dict = Dict::new();
         while let Some(key) = map.next_key::<String>()? {
-            let v = map.next_value_seed(self)?;
+            let v = map.next_value_seed(ValueVisitor { outermost: false, ..self })?;
             dict.insert(key, v);
         }
         Ok(Value::Dict(dict))

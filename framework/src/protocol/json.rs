@@ -1,0 +1,656 @@
+//! JSON read and written directly, for what WAMP peers send most, with
+//! `serde_json` behind.
+//!
+//! Most of what WAMP peers send is integers, plain strings, lists and
+//! dictionaries. Read through `serde_json` and a visitor, each string is
+//! checked for UTF-8 again (the WebSocket layer already did) and every list
+//! grows as it fills; written through it, every string is escaped one byte
+//! at a time. For a small call that was a quarter of the router's work.
+//!
+//! [`decode_value`] reads the common case in one pass over text checked
+//! once, and gives up (`None`) at anything else: an escape in a string, a
+//! number with a fraction or an exponent, `-0`, an integer out of range,
+//! deep nesting, or anything malformed. The caller then decodes with
+//! `serde_json`, which has the last word on every value and every error.
+//! [`to_writer`] writes everything, byte for byte as `serde_json` writes
+//! it, looking for what a string must escape sixteen bytes at a time
+//! (floats it leaves to `serde_json`).
+//! Tests and the `decode_json` fuzz target compare both with `serde_json`.
+
+use std::fmt;
+
+use serde::ser::{self, Serialize};
+
+use super::value::{Dict, List, Value, UNSIZED_LIST, UNSIZED_MESSAGE};
+
+/// Nesting past which the reading is left to `serde_json` (which refuses
+/// past 128 levels).
+const MAX_NESTING: usize = 100;
+
+/// The value that fills `data`, if it is in the common case; `None` if
+/// `serde_json` must decide.
+pub(crate) fn decode_value(data: &[u8]) -> Option<Value> {
+    let text = simdutf8::basic::from_utf8(data).ok()?;
+    let mut reader = Reader { text, bytes: data, pos: 0 };
+    let value = reader.value(0)?;
+    reader.skip_space();
+    (reader.pos == data.len()).then_some(value)
+}
+
+/// A position in the text being read.
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Takes `byte` if it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        self.pos += usize::from(next);
+        next
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> Option<Value> {
+        let end = self.pos + word.len();
+        (self.bytes.get(self.pos..end)? == word.as_bytes()).then(|| {
+            self.pos = end;
+            value
+        })
+    }
+
+    /// The value at the reading position; `nesting` lists or dictionaries
+    /// are open around it.
+    fn value(&mut self, nesting: usize) -> Option<Value> {
+        self.skip_space();
+        match self.peek()? {
+            b'"' => self.string().map(Value::String),
+            b'-' | b'0'..=b'9' => self.integer(),
+            b'[' => self.list(nesting),
+            b'{' => self.dict(nesting),
+            b'n' => self.literal("null", Value::Null),
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            _ => None,
+        }
+    }
+
+    /// An integer without fraction or exponent that fits its type.
+    fn integer(&mut self) -> Option<Value> {
+        let negative = self.eat(b'-');
+        let start = self.pos;
+        let mut magnitude: u64 = 0;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            magnitude = magnitude.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+            self.pos += 1;
+        }
+        let digits = self.pos - start;
+        // No digits, a leading zero, or a fraction or exponent next.
+        if digits == 0
+            || (digits > 1 && self.bytes[start] == b'0')
+            || matches!(self.peek(), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        if !negative {
+            return Some(Value::from(magnitude));
+        }
+        // `-0` is a float to serde_json.
+        if magnitude == 0 {
+            return None;
+        }
+        0i64.checked_sub_unsigned(magnitude).map(Value::Int)
+    }
+
+    /// A string without escapes or control characters.
+    fn string(&mut self) -> Option<String> {
+        let start = self.pos + 1;
+        let rest = self.bytes.get(start..)?;
+        let length = string_end(rest)?;
+        if rest[length] != b'"' {
+            return None;
+        }
+        self.pos = start + length + 1;
+        // The quotes are ASCII: both ends are character boundaries.
+        self.text.get(start..start + length).map(str::to_owned)
+    }
+
+    fn list(&mut self, nesting: usize) -> Option<Value> {
+        if nesting >= MAX_NESTING {
+            return None;
+        }
+        self.pos += 1;
+        let room = if nesting == 0 { UNSIZED_MESSAGE } else { UNSIZED_LIST };
+        let mut list = List::with_capacity(room);
+        self.skip_space();
+        if self.eat(b']') {
+            return Some(Value::List(list));
+        }
+        loop {
+            list.push(self.value(nesting + 1)?);
+            self.skip_space();
+            if self.eat(b']') {
+                return Some(Value::List(list));
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+        }
+    }
+
+    fn dict(&mut self, nesting: usize) -> Option<Value> {
+        if nesting >= MAX_NESTING {
+            return None;
+        }
+        self.pos += 1;
+        let mut dict = Dict::new();
+        self.skip_space();
+        if self.eat(b'}') {
+            return Some(Value::Dict(dict));
+        }
+        loop {
+            self.skip_space();
+            if self.peek() != Some(b'"') {
+                return None;
+            }
+            let key = self.string()?;
+            self.skip_space();
+            if !self.eat(b':') {
+                return None;
+            }
+            let value = self.value(nesting + 1)?;
+            dict.insert(key, value);
+            self.skip_space();
+            if self.eat(b'}') {
+                return Some(Value::Dict(dict));
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+        }
+    }
+}
+
+/// Where the first quote, backslash or control character of `text` is.
+fn string_end(text: &[u8]) -> Option<usize> {
+    let special = |b: u8| (b == b'"') | (b == b'\\') | (b < 0x20);
+    // Sixteen bytes at a time, without an early exit inside, which the
+    // compiler turns into vector instructions.
+    let mut chunks = text.chunks_exact(16);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |found, b| found | special(*b)) {
+            return chunk.iter().position(|b| special(*b)).map(|i| offset + i);
+        }
+        offset += 16;
+    }
+    chunks.remainder().iter().position(|b| special(*b)).map(|i| offset + i)
+}
+
+/// Writes `value` as JSON, exactly as `serde_json::to_writer` would.
+pub(crate) fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+    value.serialize(Writer { out })
+}
+
+/// A value that is not a WAMP value (only our own types are written here).
+#[derive(Debug)]
+pub(crate) struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        Error(message.to_string())
+    }
+}
+
+fn not_a_wamp_value(what: &str) -> Error {
+    Error(format!("{what} is not a WAMP value"))
+}
+
+/// Writes a string with the escapes `serde_json` uses.
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    while let Some(found) = bytes.get(start..).and_then(string_end) {
+        let at = start + found;
+        out.extend_from_slice(&bytes[start..at]);
+        let byte = bytes[at];
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0x0f)],
+            ]),
+        }
+        start = at + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+fn write_integer(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+/// A list or dictionary being written: whether an element came yet.
+struct Compound<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl Compound<'_> {
+    fn separate(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(b',');
+        }
+    }
+}
+
+impl<'a> ser::Serializer for Writer<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Compound<'a>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = Compound<'a>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.out.extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        write_integer(self.out, v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        write_integer(self.out, v);
+        Ok(())
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), Error> {
+        Err(not_a_wamp_value("a 32-bit float"))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        // Rare in WAMP messages, and the shortest exact form is a matter
+        // of taste (and of serde_json's version): serde_json writes them.
+        serde_json::to_writer(&mut *self.out, &v).map_err(|e| Error(e.to_string()))
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        write_string(self.out, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
+        // Values write their bytes as text (`is_human_readable`).
+        Err(not_a_wamp_value("raw bytes"))
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Error> {
+        Err(not_a_wamp_value("an enum variant"))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Error> {
+        Err(not_a_wamp_value("an enum variant"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
+        self.out.push(b'[');
+        Ok(Compound { out: self.out, first: true })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(not_a_wamp_value("a tuple struct"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(not_a_wamp_value("an enum variant"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
+        self.out.push(b'{');
+        Ok(Compound { out: self.out, first: true })
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(not_a_wamp_value("a struct"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(not_a_wamp_value("an enum variant"))
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.separate();
+        value.serialize(Writer { out: self.out })
+    }
+    fn end(self) -> Result<(), Error> {
+        self.out.push(b']');
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.separate();
+        // Keys are text: anything else written is taken back.
+        let start = self.out.len();
+        key.serialize(Writer { out: self.out })?;
+        if self.out.get(start) != Some(&b'"') {
+            self.out.truncate(start);
+            return Err(Error("a dictionary key must be text".into()));
+        }
+        self.out.push(b':');
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(Writer { out: self.out })
+    }
+    fn end(self) -> Result<(), Error> {
+        self.out.push(b'}');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `serde_json` makes of `data`.
+    fn reference(data: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(data)
+    }
+
+    /// Read here, `data` gives what `serde_json` gives (compared by debug
+    /// form, so that integer kinds count); `read` says whether it was read
+    /// here at all.
+    fn agree(data: &str, read: bool) {
+        let ours = decode_value(data.as_bytes());
+        assert_eq!(ours.is_some(), read, "{data:?}: read here: {ours:?}");
+        if let Some(ours) = ours {
+            let theirs = reference(data).unwrap_or_else(|e| panic!("{data:?}: serde_json refuses: {e}"));
+            assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{data:?}");
+        }
+    }
+
+    #[test]
+    fn the_common_case_is_read_as_serde_json_reads_it() {
+        for data in [
+            "0",
+            "7",
+            "-7",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "null",
+            "true",
+            "false",
+            "\"\"",
+            "\"com.example.add\"",
+            "\"caf\u{e9} \u{1f600}\"",
+            "[]",
+            "{}",
+            " [ 48 , 1 , { } , \"a.b\" , [ 1 , -2 , \"x\" ] , { \"k\" : null } ] ",
+            "[48,12345,{},\"com.bench.echo\",[\"xxxx\"]]",
+            "{\"a\":1,\"a\":2}",
+            "{\"nested\":{\"deeper\":[[[]],{}]}}",
+            "\t\n\r[1]\n",
+        ] {
+            agree(data, true);
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_string_is_found_in_every_position() {
+        for length in 0..40 {
+            for stop in [b'"', b'\\', b'\n', 0x00, 0x1f] {
+                let mut text = vec![b'x'; length];
+                text.push(stop);
+                text.extend_from_slice(b"x\"");
+                assert_eq!(string_end(&text), Some(length), "{length} {stop}");
+            }
+            assert_eq!(string_end(&vec![b' '; length]), None);
+        }
+    }
+
+    #[test]
+    fn everything_else_is_left_to_serde_json() {
+        for data in [
+            // serde_json reads these, differently from an integer or with
+            // an escape to undo.
+            "1.5",
+            "1e3",
+            "1E3",
+            "-0",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "\"a\\nb\"",
+            "\"\\u0000AAEC\"",
+            // Malformed: serde_json names the error.
+            "",
+            " ",
+            "01",
+            "-",
+            "+1",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "{1:2}",
+            "\"unterminated",
+            "\"tab\there\"",
+            "[1]x",
+            "[1]]",
+            "nul",
+            "tru",
+            "NaN",
+        ] {
+            agree(data, false);
+        }
+        assert!(decode_value(&[b'"', 0xff, b'"']).is_none(), "not UTF-8");
+        let deep = format!("{}{}", "[".repeat(MAX_NESTING + 1), "]".repeat(MAX_NESTING + 1));
+        agree(&deep, false);
+        let deep_enough = format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
+        agree(&deep_enough, true);
+    }
+
+    /// Our writing of `value` is `serde_json`'s, byte for byte.
+    fn writes_as_serde_json<T: Serialize + ?Sized + fmt::Debug>(value: &T) {
+        let mut ours = Vec::new();
+        to_writer(&mut ours, value).unwrap_or_else(|e| panic!("{value:?}: {e}"));
+        let theirs = serde_json::to_vec(value).unwrap_or_else(|e| panic!("{value:?}: serde_json: {e}"));
+        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs), "{value:?}");
+    }
+
+    #[test]
+    fn values_are_written_as_serde_json_writes_them() {
+        let mut values = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Int(0),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::UInt(u64::MAX),
+            Value::Bytes(vec![]),
+            Value::Bytes(vec![0, 1, 2, 255]),
+            Value::List(vec![]),
+            Value::Dict(Dict::new()),
+        ];
+        for f in [
+            0.0,
+            -0.0,
+            0.1,
+            1.5,
+            -2.25e-300,
+            1e300,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+        ] {
+            values.push(Value::Float(f));
+        }
+        // Every ASCII character alone, at the start, middle and end of
+        // strings long enough to cross a sixteen-byte block; and text past
+        // ASCII.
+        for byte in 0u8..0x80 {
+            let c = char::from(byte);
+            for text in [
+                c.to_string(),
+                format!("{c}{}", "a".repeat(20)),
+                format!("{}{c}{}", "b".repeat(15), "c".repeat(3)),
+                format!("{}{c}", "d".repeat(31)),
+            ] {
+                values.push(Value::String(text));
+            }
+        }
+        values.push(Value::String("caf\u{e9} \u{1f600} \u{2028}".into()));
+        values.push(Value::String("\"\\\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}".repeat(5)));
+        let mut dict = Dict::new();
+        for (i, value) in values.iter().enumerate() {
+            dict.insert(format!("key \"{i}\"\n"), value.clone());
+        }
+        let nested = Value::List(vec![Value::Dict(dict.clone()), Value::List(values.clone())]);
+        for value in values.iter().chain([&Value::Dict(dict), &nested]) {
+            writes_as_serde_json(value);
+        }
+    }
+
+    #[test]
+    fn messages_are_written_as_serde_json_writes_them() {
+        use crate::protocol::{Message, Payload};
+        let mut details = Dict::new();
+        details.insert("progress".into(), Value::Bool(true));
+        details.insert("caller".into(), Value::Int(7));
+        let messages = [
+            Message::Call {
+                request: 1,
+                options: Dict::new(),
+                procedure: "com.example.add".into(),
+                payload: Payload::args(vec![Value::from(1), Value::from("two \"quoted\"")]),
+            },
+            Message::Result { request: u64::MAX >> 11, details, payload: Payload::default() },
+            Message::Hello { realm: "realm1".into(), details: Dict::new() },
+            Message::Abort { details: Dict::new(), reason: "wamp.error.no_such_realm".into() },
+        ];
+        for message in &messages {
+            writes_as_serde_json(message);
+        }
+    }
+
+    #[test]
+    fn a_key_that_is_not_text_is_refused() {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(1u32, 2u32);
+        let mut out = b"[".to_vec();
+        assert!(to_writer(&mut out, &map).is_err());
+    }
+}
