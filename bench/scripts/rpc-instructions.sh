@@ -16,7 +16,7 @@ router=$(realpath "${1:-$load}")
 [ -x "$load" ] || { echo "build first: cargo build --release -p wamp-bench" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cat > "$work/router" <<WRAP
 #!/usr/bin/env bash
 exec valgrind --tool=callgrind --compress-strings=no --callgrind-out-file=$work/out.%p "$router" "\$@" 2>/dev/null

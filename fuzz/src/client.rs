@@ -9,8 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use wamp::protocol::{code, Id, Message, UriPolicy, Value};
 use wamp::internals::PeerSession;
+use wamp::protocol::{code, Id, Message, UriPolicy, Value};
 
 use crate::script::Held;
 

@@ -20,13 +20,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bytes::Bytes;
+use wamp::internals::{
+    Authenticator, Effect, Member, Next, Outbox, RealmCore, RealmSettings, RetentionLimits, SessionLimits,
+    Step, RESERVED_PREFIX,
+};
 use wamp::protocol::id::{self, IdAllocator, SeededRandom};
 use wamp::protocol::roles::ClientRoles;
 use wamp::protocol::{errors, Dict, Id, Message, Serializer, UriPolicy, UriRules, Value};
-use wamp::internals::{
-    Authenticator, Effect, Member, Next, Outbox, RealmCore, RealmSettings, RetentionLimits, SessionLimits, Step,
-    RESERVED_PREFIX,
-};
 
 use crate::client::Client;
 use crate::script::{Act, Action, Auth, Data, Flag, Invoke, Matching, Op, RealmName, Script, Uri, CLIENTS};

@@ -12,16 +12,13 @@
 //! number with a fraction or an exponent, `-0`, an integer out of range,
 //! deep nesting, or anything malformed. The caller then decodes with
 //! `serde_json`, which has the last word on every value and every error.
-//! [`to_writer`] writes everything, byte for byte as `serde_json` writes
-//! it, looking for what a string must escape sixteen bytes at a time
-//! (floats it leaves to `serde_json`).
+//! [`Json`] writes everything (through [`super::writer`]), byte for byte
+//! as `serde_json` writes it, looking for what a string must escape
+//! sixteen bytes at a time (floats it leaves to `serde_json`).
 //! Tests and the `decode_json` fuzz target compare both with `serde_json`.
 
-use std::fmt;
-
-use serde::ser::{self, Serialize};
-
 use super::value::{Dict, List, Value, UNSIZED_LIST, UNSIZED_MESSAGE};
+use super::writer::{Error, Format};
 
 /// Nesting past which the reading is left to `serde_json` (which refuses
 /// past 128 levels).
@@ -198,31 +195,66 @@ fn string_end(text: &[u8]) -> Option<usize> {
     chunks.remainder().iter().position(|b| special(*b)).map(|i| offset + i)
 }
 
-/// Writes `value` as JSON, exactly as `serde_json::to_writer` would.
-pub(crate) fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
-    value.serialize(Writer { out })
-}
+/// JSON as `serde_json` writes it, strings faster (see the module doc).
+pub(crate) struct Json;
 
-/// A value that is not a WAMP value (only our own types are written here).
-#[derive(Debug)]
-pub(crate) struct Error(String);
+impl Format for Json {
+    const HUMAN_READABLE: bool = true;
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+    fn null(out: &mut Vec<u8>) -> Result<(), Error> {
+        out.extend_from_slice(b"null");
+        Ok(())
     }
-}
-
-impl std::error::Error for Error {}
-
-impl ser::Error for Error {
-    fn custom<T: fmt::Display>(message: T) -> Self {
-        Error(message.to_string())
+    fn bool(out: &mut Vec<u8>, v: bool) -> Result<(), Error> {
+        out.extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
     }
-}
-
-fn not_a_wamp_value(what: &str) -> Error {
-    Error(format!("{what} is not a WAMP value"))
+    fn int(out: &mut Vec<u8>, v: i64) -> Result<(), Error> {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        Ok(())
+    }
+    fn uint(out: &mut Vec<u8>, v: u64) -> Result<(), Error> {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        Ok(())
+    }
+    fn float(out: &mut Vec<u8>, v: f64) -> Result<(), Error> {
+        // Rare in WAMP messages, and the shortest exact form is a matter
+        // of taste (and of serde_json's version): serde_json writes them.
+        serde_json::to_writer(out, &v).map_err(|e| Error::new(e.to_string()))
+    }
+    fn string(out: &mut Vec<u8>, v: &str) -> Result<(), Error> {
+        write_string(out, v);
+        Ok(())
+    }
+    fn bytes(_: &mut Vec<u8>, _: &[u8]) -> Result<(), Error> {
+        // Values write their bytes as text (`is_human_readable`).
+        Err(Error::not_a_wamp_value("raw bytes"))
+    }
+    fn open_list(out: &mut Vec<u8>, _: Option<usize>) -> Result<(), Error> {
+        out.push(b'[');
+        Ok(())
+    }
+    fn open_dict(out: &mut Vec<u8>, _: Option<usize>) -> Result<(), Error> {
+        out.push(b'{');
+        Ok(())
+    }
+    fn separate(out: &mut Vec<u8>, first: bool) {
+        if !first {
+            out.push(b',');
+        }
+    }
+    fn is_text(first_byte: u8) -> bool {
+        first_byte == b'"'
+    }
+    fn after_key(out: &mut Vec<u8>) {
+        out.push(b':');
+    }
+    fn close_list(out: &mut Vec<u8>) {
+        out.push(b']');
+    }
+    fn close_dict(out: &mut Vec<u8>) {
+        out.push(b'}');
+    }
 }
 
 /// Writes a string with the escapes `serde_json` uses.
@@ -257,205 +289,6 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
-}
-
-fn write_integer(out: &mut Vec<u8>, n: impl itoa::Integer) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
-struct Writer<'a> {
-    out: &'a mut Vec<u8>,
-}
-
-/// A list or dictionary being written: whether an element came yet.
-struct Compound<'a> {
-    out: &'a mut Vec<u8>,
-    first: bool,
-}
-
-impl Compound<'_> {
-    fn separate(&mut self) {
-        if !std::mem::take(&mut self.first) {
-            self.out.push(b',');
-        }
-    }
-}
-
-impl<'a> ser::Serializer for Writer<'a> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Compound<'a>;
-    type SerializeTuple = Compound<'a>;
-    type SerializeTupleStruct = ser::Impossible<(), Error>;
-    type SerializeTupleVariant = ser::Impossible<(), Error>;
-    type SerializeMap = Compound<'a>;
-    type SerializeStruct = ser::Impossible<(), Error>;
-    type SerializeStructVariant = ser::Impossible<(), Error>;
-
-    fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.out.extend_from_slice(if v { b"true" } else { b"false" });
-        Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        write_integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        write_integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), Error> {
-        Err(not_a_wamp_value("a 32-bit float"))
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        // Rare in WAMP messages, and the shortest exact form is a matter
-        // of taste (and of serde_json's version): serde_json writes them.
-        serde_json::to_writer(&mut *self.out, &v).map_err(|e| Error(e.to_string()))
-    }
-    fn serialize_char(self, v: char) -> Result<(), Error> {
-        self.serialize_str(v.encode_utf8(&mut [0; 4]))
-    }
-    fn serialize_str(self, v: &str) -> Result<(), Error> {
-        write_string(self.out, v);
-        Ok(())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
-        // Values write their bytes as text (`is_human_readable`).
-        Err(not_a_wamp_value("raw bytes"))
-    }
-    fn serialize_none(self) -> Result<(), Error> {
-        self.serialize_unit()
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<(), Error> {
-        self.out.extend_from_slice(b"null");
-        Ok(())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
-        self.serialize_unit()
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Error> {
-        Err(not_a_wamp_value("an enum variant"))
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(not_a_wamp_value("an enum variant"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
-        self.out.push(b'[');
-        Ok(Compound { out: self.out, first: true })
-    }
-    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Error> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(not_a_wamp_value("a tuple struct"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(not_a_wamp_value("an enum variant"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
-        self.out.push(b'{');
-        Ok(Compound { out: self.out, first: true })
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(not_a_wamp_value("a struct"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(not_a_wamp_value("an enum variant"))
-    }
-}
-
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.separate();
-        value.serialize(Writer { out: self.out })
-    }
-    fn end(self) -> Result<(), Error> {
-        self.out.push(b']');
-        Ok(())
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeMap for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        self.separate();
-        // Keys are text: anything else written is taken back.
-        let start = self.out.len();
-        key.serialize(Writer { out: self.out })?;
-        if self.out.get(start) != Some(&b'"') {
-            self.out.truncate(start);
-            return Err(Error("a dictionary key must be text".into()));
-        }
-        self.out.push(b':');
-        Ok(())
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        value.serialize(Writer { out: self.out })
-    }
-    fn end(self) -> Result<(), Error> {
-        self.out.push(b'}');
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -559,98 +392,5 @@ mod tests {
         agree(&deep, false);
         let deep_enough = format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
         agree(&deep_enough, true);
-    }
-
-    /// Our writing of `value` is `serde_json`'s, byte for byte.
-    fn writes_as_serde_json<T: Serialize + ?Sized + fmt::Debug>(value: &T) {
-        let mut ours = Vec::new();
-        to_writer(&mut ours, value).unwrap_or_else(|e| panic!("{value:?}: {e}"));
-        let theirs = serde_json::to_vec(value).unwrap_or_else(|e| panic!("{value:?}: serde_json: {e}"));
-        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs), "{value:?}");
-    }
-
-    #[test]
-    fn values_are_written_as_serde_json_writes_them() {
-        let mut values = vec![
-            Value::Null,
-            Value::Bool(true),
-            Value::Bool(false),
-            Value::Int(0),
-            Value::Int(i64::MIN),
-            Value::Int(i64::MAX),
-            Value::UInt(u64::MAX),
-            Value::Bytes(vec![]),
-            Value::Bytes(vec![0, 1, 2, 255]),
-            Value::List(vec![]),
-            Value::Dict(Dict::new()),
-        ];
-        for f in [
-            0.0,
-            -0.0,
-            0.1,
-            1.5,
-            -2.25e-300,
-            1e300,
-            f64::MIN_POSITIVE,
-            f64::NAN,
-            f64::INFINITY,
-            -f64::INFINITY,
-        ] {
-            values.push(Value::Float(f));
-        }
-        // Every ASCII character alone, at the start, middle and end of
-        // strings long enough to cross a sixteen-byte block; and text past
-        // ASCII.
-        for byte in 0u8..0x80 {
-            let c = char::from(byte);
-            for text in [
-                c.to_string(),
-                format!("{c}{}", "a".repeat(20)),
-                format!("{}{c}{}", "b".repeat(15), "c".repeat(3)),
-                format!("{}{c}", "d".repeat(31)),
-            ] {
-                values.push(Value::String(text));
-            }
-        }
-        values.push(Value::String("caf\u{e9} \u{1f600} \u{2028}".into()));
-        values.push(Value::String("\"\\\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}".repeat(5)));
-        let mut dict = Dict::new();
-        for (i, value) in values.iter().enumerate() {
-            dict.insert(format!("key \"{i}\"\n"), value.clone());
-        }
-        let nested = Value::List(vec![Value::Dict(dict.clone()), Value::List(values.clone())]);
-        for value in values.iter().chain([&Value::Dict(dict), &nested]) {
-            writes_as_serde_json(value);
-        }
-    }
-
-    #[test]
-    fn messages_are_written_as_serde_json_writes_them() {
-        use crate::protocol::{Message, Payload};
-        let mut details = Dict::new();
-        details.insert("progress".into(), Value::Bool(true));
-        details.insert("caller".into(), Value::Int(7));
-        let messages = [
-            Message::Call {
-                request: 1,
-                options: Dict::new(),
-                procedure: "com.example.add".into(),
-                payload: Payload::args(vec![Value::from(1), Value::from("two \"quoted\"")]),
-            },
-            Message::Result { request: u64::MAX >> 11, details, payload: Payload::default() },
-            Message::Hello { realm: "realm1".into(), details: Dict::new() },
-            Message::Abort { details: Dict::new(), reason: "wamp.error.no_such_realm".into() },
-        ];
-        for message in &messages {
-            writes_as_serde_json(message);
-        }
-    }
-
-    #[test]
-    fn a_key_that_is_not_text_is_refused() {
-        let mut map = std::collections::BTreeMap::new();
-        map.insert(1u32, 2u32);
-        let mut out = b"[".to_vec();
-        assert!(to_writer(&mut out, &map).is_err());
     }
 }

@@ -18,6 +18,7 @@ pub mod roles;
 mod serializer;
 mod uri;
 mod value;
+mod writer;
 
 pub use convert::{from_value, to_value, ConvertError};
 pub use id::Id;

@@ -1,6 +1,7 @@
 //! MessagePack read directly, without `rmp-serde`: where a value ends and
 //! whether it keeps the [`Budget`] ([`check_value`]), and values decoded
-//! into [`Value`] ([`decode_value`]).
+//! into [`Value`] ([`decode_value`]), and the MessagePack form of the
+//! serializer of [`super::writer`] ([`MsgPack`]).
 //!
 //! The router keeps the arguments of a message as the bytes they came in
 //! ([`RawPayload`](super::RawPayload)), so it only needs to know where each
@@ -20,6 +21,7 @@
 
 use super::raw::{Budget, MAX_DEPTH};
 use super::value::{Dict, List, Value};
+use super::writer::{Error, Format};
 
 /// What the next item inside a container is.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -305,6 +307,61 @@ impl<'a> Reader<'a> {
             Err(_) => Err("a dictionary key is not UTF-8 text".into()),
         }
     }
+}
+
+/// MessagePack as `rmp-serde` writes it: each value in its smallest form
+/// (the encoding functions of `rmp`, which `rmp-serde` calls too), lists
+/// and dictionaries with their length first.
+pub(crate) struct MsgPack;
+
+/// Writing into a vector fails only for a length MessagePack cannot hold.
+fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), Error> {
+    result.map(drop).map_err(|e| Error::new(e.to_string()))
+}
+
+/// A length MessagePack can hold (32 bits).
+fn length(len: Option<usize>) -> Result<u32, Error> {
+    let len = len.ok_or_else(|| Error::new("a list or dictionary of unknown length".into()))?;
+    u32::try_from(len).map_err(|_| Error::new(format!("{len} elements are more than MessagePack can hold")))
+}
+
+impl Format for MsgPack {
+    const HUMAN_READABLE: bool = false;
+
+    fn null(out: &mut Vec<u8>) -> Result<(), Error> {
+        written(rmp::encode::write_nil(out))
+    }
+    fn bool(out: &mut Vec<u8>, v: bool) -> Result<(), Error> {
+        written(rmp::encode::write_bool(out, v))
+    }
+    fn int(out: &mut Vec<u8>, v: i64) -> Result<(), Error> {
+        written(rmp::encode::write_sint(out, v))
+    }
+    fn uint(out: &mut Vec<u8>, v: u64) -> Result<(), Error> {
+        written(rmp::encode::write_uint(out, v))
+    }
+    fn float(out: &mut Vec<u8>, v: f64) -> Result<(), Error> {
+        written(rmp::encode::write_f64(out, v))
+    }
+    fn string(out: &mut Vec<u8>, v: &str) -> Result<(), Error> {
+        written(rmp::encode::write_str(out, v))
+    }
+    fn bytes(out: &mut Vec<u8>, v: &[u8]) -> Result<(), Error> {
+        written(rmp::encode::write_bin(out, v))
+    }
+    fn open_list(out: &mut Vec<u8>, len: Option<usize>) -> Result<(), Error> {
+        written(rmp::encode::write_array_len(out, length(len)?))
+    }
+    fn open_dict(out: &mut Vec<u8>, len: Option<usize>) -> Result<(), Error> {
+        written(rmp::encode::write_map_len(out, length(len)?))
+    }
+    fn separate(_: &mut Vec<u8>, _: bool) {}
+    fn is_text(first_byte: u8) -> bool {
+        matches!(first_byte, 0xa0..=0xbf | 0xd9..=0xdb)
+    }
+    fn after_key(_: &mut Vec<u8>) {}
+    fn close_list(_: &mut Vec<u8>) {}
+    fn close_dict(_: &mut Vec<u8>) {}
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 use bytes::Bytes;
 use serde::de::DeserializeSeed as _;
 
-use super::json;
 use super::message::{code, Envelope, Message};
 use super::msgpack;
 use super::raw::{Budget, Check, RawPayload, Shape, MAX_DEPTH};
 use super::value::{List, Value};
+use super::{json, writer};
 use super::{DecodeError, EncodeError};
 
 /// A WAMP serializer, chosen per connection by WebSocket subprotocol.
@@ -106,14 +106,10 @@ impl Serializer {
         out: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
         match self {
-            Serializer::Json => json::to_writer(out, msg)
-                .map_err(|e| EncodeError { serializer: self.name(), reason: e.to_string() }),
-            Serializer::MsgPack => {
-                let mut ser = rmp_serde::Serializer::new(&mut *out);
-                msg.serialize(&mut ser)
-                    .map_err(|e| EncodeError { serializer: self.name(), reason: e.to_string() })
-            }
+            Serializer::Json => writer::to_writer::<json::Json, _>(out, msg),
+            Serializer::MsgPack => writer::to_writer::<msgpack::MsgPack, _>(out, msg),
         }
+        .map_err(|e| EncodeError { serializer: self.name(), reason: e.to_string() })
     }
 
     /// Encodes one value, appending to `out`.

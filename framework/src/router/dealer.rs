@@ -7,9 +7,7 @@
 //! ERROR, so no call waits forever for a peer that is gone.
 
 use super::FastMap as HashMap;
-use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use super::broker::{unsupported, RESERVED_PREFIX};
@@ -21,8 +19,10 @@ use crate::protocol::id::IdAllocator;
 use crate::protocol::options::InvokePolicy;
 use crate::protocol::options::{Schema, PASSTHRU_KEYS};
 use crate::protocol::roles::Role;
+use deadlines::Deadlines;
 use registry::{Callee, Registry, Target};
 
+mod deadlines;
 pub mod registry;
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
 
@@ -100,7 +100,7 @@ pub struct Dealer {
     /// (tick, invocation). An answered call stays until it reaches the top
     /// or the answered ones are the larger part, and is told apart by a
     /// lookup in `pending`: answering costs no search, and no allocation.
-    deadlines: BinaryHeap<Reverse<(u64, Id)>>,
+    deadlines: Deadlines,
     /// The time, as its driver last told it.
     now: Duration,
     /// Progressive call invocations whose caller may send more: by
@@ -147,8 +147,8 @@ impl Dealer {
     /// is still kept (see `sweep_deadlines`); `None` if no call can time
     /// out.
     pub fn next_deadline(&self) -> Option<Duration> {
-        let Reverse((tick, _)) = self.deadlines.peek()?;
-        Some(TICK.saturating_mul(u32::try_from(*tick).unwrap_or(u32::MAX)))
+        let (tick, _) = self.deadlines.peek()?;
+        Some(TICK.saturating_mul(u32::try_from(tick).unwrap_or(u32::MAX)))
     }
 
     /// Whether the call `invocation` is pending with the deadline `tick`
@@ -164,13 +164,13 @@ impl Dealer {
     /// may fire early for them, never late), or until they outnumber the
     /// calls in flight and all go at once: answering never searches.
     fn sweep_deadlines(&mut self, answered: Id) {
-        if matches!(self.deadlines.peek(), Some(Reverse((_, top))) if *top == answered) {
+        if matches!(self.deadlines.peek(), Some((_, top)) if top == answered) {
             self.deadlines.pop();
         }
         if self.deadlines.len() > 2 * self.pending.len() + 64 {
             let pending = &self.pending;
-            self.deadlines.retain(|Reverse((tick, invocation))| {
-                pending.get(invocation).is_some_and(|call| call.deadline == Some(*tick))
+            self.deadlines.retain(|tick, invocation| {
+                pending.get(&invocation).is_some_and(|call| call.deadline == Some(tick))
             });
         }
     }
@@ -182,7 +182,7 @@ impl Dealer {
         // Whole ticks passed: a deadline is due once its tick has begun.
         let now = u64::try_from(self.now.as_nanos() / TICK.as_nanos()).unwrap_or(u64::MAX);
         let mut expired = Vec::new();
-        while let Some(Reverse((tick, invocation))) = self.deadlines.peek().copied() {
+        while let Some((tick, invocation)) = self.deadlines.peek() {
             if tick > now {
                 break;
             }
@@ -451,7 +451,7 @@ impl Dealer {
         self.by_session.entry(caller).or_default().calls.insert(request, invocation);
         self.by_session.entry(callee).or_default().invocations.insert(invocation);
         if let Some(tick) = deadline {
-            self.deadlines.push(Reverse((tick, invocation)));
+            self.deadlines.push(tick, invocation);
         }
         let mut details = if options.is_empty() && !disclose_caller {
             Dict::new()

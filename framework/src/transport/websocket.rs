@@ -186,8 +186,11 @@ struct Connection {
     /// [`OWN_QUEUE_LIMIT`] before the connection stops reading).
     control: VecDeque<Own>,
     gate: Arc<Gate>,
-    /// When the peer last sent a frame.
-    last_heard: Instant,
+    /// When the keepalive last found the peer not read (held by
+    /// back-pressure or waiting for the authorizer): its silence until
+    /// then is not its own. When the peer last sent something is the
+    /// reader's to say ([`Reader::last_received`]).
+    last_not_reading: Instant,
     /// Set when the router sends GOODBYE: when to stop waiting for the
     /// reply (taken by the loop, which arms its timer).
     goodbye_deadline: Option<Instant>,
@@ -246,7 +249,7 @@ impl Connection {
             outbound: None,
             control: VecDeque::new(),
             gate: Gate::new(),
-            last_heard: Instant::now(),
+            last_not_reading: Instant::now(),
             goodbye_deadline: None,
             peer_ip: None,
             challenged: None,
@@ -327,7 +330,8 @@ impl Connection {
                     Some(self.fail(abort(errors::TIMEOUT, &text), CloseCode::Policy))
                 }
                 _ = ping.tick(), if ping_interval.is_some() => {
-                    self.keepalive(ping_interval.unwrap_or_default() + ping_timeout, reading)
+                    let limit = ping_interval.unwrap_or_default() + ping_timeout;
+                    self.keepalive(limit, reading, reader.last_received())
                 }
             };
             if let Some(end) = step {
@@ -359,14 +363,17 @@ impl Connection {
         }
     }
 
-    /// The keepalive tick: ping, or give up on a peer silent for `limit`.
-    fn keepalive(&mut self, limit: Duration, reading: bool) -> Option<End> {
+    /// The keepalive tick: ping, or give up on a peer silent for `limit`
+    /// (the peer's bytes last came in at `received`).
+    fn keepalive(&mut self, limit: Duration, reading: bool, received: Instant) -> Option<End> {
         if !reading || !self.gate.is_open() {
             // We are not reading this peer (back-pressure, or a question to
             // the authorizer): its silence is ours, not its.
-            self.last_heard = Instant::now();
+            self.last_not_reading = Instant::now();
         }
-        let silent = self.last_heard.elapsed();
+        // Exact, not per keepalive tick: a peer that answers pings only
+        // once it is close to the limit must still be closed in time.
+        let silent = received.max(self.last_not_reading).elapsed();
         if silent > limit {
             return Some(End::Close(
                 CloseCode::Away,
@@ -496,9 +503,6 @@ impl Connection {
 
     /// A frame from the client.
     async fn on_frame(&mut self, frame: Option<Result<Incoming, ReadError>>) -> Option<End> {
-        // Exact, not per keepalive tick: a peer that answers pings only
-        // once it is close to the limit must still be closed in time.
-        self.last_heard = Instant::now();
         let data = match frame {
             None => return Some(End::Gone),
             Some(Err(e)) => {

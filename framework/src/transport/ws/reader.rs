@@ -9,6 +9,7 @@ use actix_http::ws::{CloseCode, CloseReason, OpCode, Parser, ProtocolError};
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
+use tokio::time::Instant;
 
 use super::deflate::Inflater;
 use super::frame::{Frame, FrameDecoder};
@@ -142,6 +143,9 @@ pub(crate) struct Reader<S = web::Payload> {
     failed: bool,
     role: Role,
     link: Rc<RefCell<Link>>,
+    /// When bytes last came in: one clock reading per read from the
+    /// socket, however many frames the bytes hold.
+    received: Instant,
 }
 
 impl<S, E> Reader<S>
@@ -172,7 +176,14 @@ where
             failed: false,
             role,
             link,
+            received: Instant::now(),
         }
+    }
+
+    /// When bytes last came in from the peer (when the reader was made, if
+    /// none has yet).
+    pub(crate) fn last_received(&self) -> Instant {
+        self.received
     }
 
     /// The next message; `None` once the connection is gone, and after
@@ -211,6 +222,7 @@ where
         }
         match Pin::new(&mut self.payload).poll_next(cx) {
             Poll::Ready(Some(Ok(mut bytes))) => {
+                self.received = Instant::now();
                 if self.buf.is_empty() {
                     // A large frame's bytes go straight to its own buffer.
                     self.frames.feed(&mut bytes);
