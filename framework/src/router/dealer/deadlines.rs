@@ -11,8 +11,8 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use crate::protocol::Id;
 
-/// Deadlines as (tick, invocation), taken earliest first (the smaller
-/// invocation id first within a tick).
+/// Deadlines as (tick, invocation), taken earliest tick first (within a
+/// tick, in no particular order: they are all due together).
 #[derive(Debug, Default)]
 pub(super) struct Deadlines {
     /// Deadlines that came in order.
@@ -23,7 +23,9 @@ pub(super) struct Deadlines {
 
 impl Deadlines {
     pub(super) fn push(&mut self, tick: u64, invocation: Id) {
-        if self.in_order.back().map_or(true, |last| *last <= (tick, invocation)) {
+        // By tick alone: invocation ids are not in order, and many calls
+        // share a tick.
+        if self.in_order.back().map_or(true, |(last, _)| *last <= tick) {
             self.in_order.push_back((tick, invocation));
         } else {
             self.out_of_order.push(Reverse((tick, invocation)));
@@ -33,7 +35,7 @@ impl Deadlines {
     /// Whether the earliest deadline is the queue's (else the heap's).
     fn earliest_in_order(&self) -> Option<bool> {
         match (self.in_order.front(), self.out_of_order.peek()) {
-            (Some(queued), Some(Reverse(other))) => Some(queued <= other),
+            (Some((queued, _)), Some(Reverse((other, _)))) => Some(queued <= other),
             (Some(_), None) => Some(true),
             (None, Some(_)) => Some(false),
             (None, None) => None,
@@ -82,30 +84,42 @@ mod tests {
             seed
         };
         let mut deadlines = Deadlines::default();
-        let mut reference = Vec::new();
+        let mut reference: Vec<(u64, Id)> = Vec::new();
         let mut now = 0u64;
-        for invocation in 1..=2_000u64 {
+        // Takes the earliest deadline from both: any one of the earliest
+        // tick's.
+        let mut take = |deadlines: &mut Deadlines, reference: &mut Vec<(u64, Id)>| {
+            let peeked = deadlines.peek();
+            let taken = deadlines.pop();
+            assert_eq!(peeked, taken);
+            let Some((tick, invocation)) = taken else {
+                assert!(reference.is_empty());
+                return false;
+            };
+            let earliest = reference.iter().map(|(tick, _)| *tick).min();
+            assert_eq!(Some(tick), earliest, "the earliest tick comes first");
+            let at = reference.iter().position(|d| *d == (tick, invocation));
+            reference.swap_remove(at.expect("a deadline that was pushed"));
+            true
+        };
+        for _ in 0..2_000 {
             now += next() % 3;
-            // Mostly the router's timeout (in order), sometimes shorter.
+            // Mostly the router's timeout (in order), sometimes shorter;
+            // ids in no order, as the realm's are.
             let tick = if next() % 5 == 0 { now + next() % 40 } else { now + 50 };
+            let invocation = next() >> 11;
             deadlines.push(tick, invocation);
             reference.push((tick, invocation));
             if next() % 4 == 0 {
-                reference.sort_unstable();
-                let earliest = reference.remove(0);
-                assert_eq!(deadlines.peek(), Some(earliest));
-                assert_eq!(deadlines.pop(), Some(earliest));
+                take(&mut deadlines, &mut reference);
             }
         }
         assert!(!deadlines.out_of_order.is_empty(), "both kinds were tested");
+        assert!(deadlines.in_order.len() > deadlines.out_of_order.len(), "ties stay in the queue");
         deadlines.retain(|_, invocation| invocation % 3 != 0);
         reference.retain(|(_, invocation)| invocation % 3 != 0);
-        reference.sort_unstable();
         assert_eq!(deadlines.len(), reference.len());
-        for earliest in reference {
-            assert_eq!(deadlines.pop(), Some(earliest));
-        }
-        assert_eq!(deadlines.pop(), None);
-        assert_eq!(deadlines.peek(), None);
+        while take(&mut deadlines, &mut reference) {}
+        assert_eq!(deadlines.len(), 0);
     }
 }
