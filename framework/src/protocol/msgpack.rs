@@ -379,27 +379,51 @@ mod tests {
         buf
     }
 
-    #[test]
-    fn the_end_of_every_kind_of_value_is_found() {
+    /// One encoding of every kind of value: each integer, length and
+    /// float form, text and binary strings (strings that are not UTF-8
+    /// too), lists, dictionaries, and the keys the full decoding accepts.
+    fn every_kind_of_value() -> Vec<Vec<u8>> {
         let mut values: Vec<Vec<u8>> = Vec::new();
-        for n in [0u64, 127, 128, 255, 256, 65_535, 65_536, u64::MAX] {
+        for n in [0u64, 127, 128, 255, 256, 65_535, 65_536, u32::MAX as u64, i64::MAX as u64, u64::MAX] {
             values.push(encoded(|b| drop(e::write_uint(b, n))));
         }
-        for n in [-1i64, -32, -33, -128, -129, -32_768, -32_769, i64::MIN] {
+        for n in [-1i64, -32, -33, -128, -129, -32_768, -32_769, i32::MIN as i64, i64::MIN] {
             values.push(encoded(|b| drop(e::write_sint(b, n))));
+        }
+        // Every integer marker with every kind of content, positive numbers
+        // in signed markers too.
+        for marker in [0xccu8, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3] {
+            let size = match marker {
+                0xcc | 0xd0 => 1,
+                0xcd | 0xd1 => 2,
+                0xce | 0xd2 => 4,
+                _ => 8,
+            };
+            for fill in [0x00u8, 0x01, 0x7f, 0x80, 0xff] {
+                let mut data = vec![marker];
+                data.extend(std::iter::repeat_n(fill, size));
+                values.push(data);
+            }
         }
         values.push(encoded(|b| drop(e::write_nil(b))));
         values.push(encoded(|b| drop(e::write_bool(b, true))));
-        values.push(encoded(|b| drop(e::write_f32(b, 1.5))));
-        values.push(encoded(|b| drop(e::write_f64(b, 1.5))));
-        for len in [0usize, 31, 32, 255, 256, 65_535, 65_536] {
+        values.push(encoded(|b| drop(e::write_bool(b, false))));
+        for f in [1.5f64, -0.0, f64::NAN, f64::INFINITY, 1e300] {
+            values.push(encoded(|b| drop(e::write_f64(b, f))));
+            values.push(encoded(|b| drop(e::write_f32(b, f as f32))));
+        }
+        for len in [0usize, 1, 31, 32, 255, 256, 65_535, 65_536] {
             values.push(encoded(|b| drop(e::write_str(b, &"s".repeat(len)))));
             values.push(encoded(|b| drop(e::write_bin(b, &vec![7u8; len]))));
         }
-        for len in [0u32, 15, 16, 65_535, 65_536] {
+        // Strings that are not UTF-8 (binary data), or are, past ASCII.
+        values.push(vec![0xa2, 0xff, 0xfe]);
+        values.push(vec![0xd9, 0x02, 0xc3, 0xa9]);
+        values.push(vec![0xa1, 0x00]);
+        for len in [0u32, 1, 15, 16, 65_535, 65_536] {
             values.push(encoded(|b| {
                 drop(e::write_array_len(b, len));
-                b.extend(std::iter::repeat_n(0xc0u8, len as usize));
+                b.extend(std::iter::repeat_n(0x01u8, len as usize));
             }));
             values.push(encoded(|b| {
                 drop(e::write_map_len(b, len));
@@ -409,7 +433,15 @@ mod tests {
                 }
             }));
         }
-        for value in values {
+        // Keys: binary holding text, and a repeated key (the last counts).
+        values.push(vec![0x81, 0xc4, 0x01, b'k', 0x05]);
+        values.push(vec![0x82, 0xa1, b'k', 0x01, 0xa1, b'k', 0x02]);
+        values
+    }
+
+    #[test]
+    fn the_end_of_every_kind_of_value_is_found() {
+        for value in every_kind_of_value() {
             let mut data = value.clone();
             data.extend_from_slice(&[0xc3, 0xc3]);
             assert_eq!(check(&data), Ok(value.len()), "{:02x?}", &value[..value.len().min(8)]);
@@ -485,60 +517,8 @@ mod tests {
 
     #[test]
     fn values_decode_as_rmp_serde_decodes_them() {
-        let mut values: Vec<Vec<u8>> = Vec::new();
-        for n in [0u64, 127, 128, 255, 256, 65_535, 65_536, u32::MAX as u64, i64::MAX as u64, u64::MAX] {
-            values.push(encoded(|b| drop(e::write_uint(b, n))));
-        }
-        for n in [-1i64, -32, -33, -128, -129, -32_768, -32_769, i32::MIN as i64, i64::MIN] {
-            values.push(encoded(|b| drop(e::write_sint(b, n))));
-        }
-        // Every integer marker with every kind of content, positive numbers
-        // in signed markers too.
-        for marker in [0xccu8, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3] {
-            let size = match marker {
-                0xcc | 0xd0 => 1,
-                0xcd | 0xd1 => 2,
-                0xce | 0xd2 => 4,
-                _ => 8,
-            };
-            for fill in [0x00u8, 0x01, 0x7f, 0x80, 0xff] {
-                let mut data = vec![marker];
-                data.extend(std::iter::repeat_n(fill, size));
-                values.push(data);
-            }
-        }
-        values.push(encoded(|b| drop(e::write_nil(b))));
-        values.push(encoded(|b| drop(e::write_bool(b, true))));
-        values.push(encoded(|b| drop(e::write_bool(b, false))));
-        for f in [1.5f64, -0.0, f64::NAN, f64::INFINITY, 1e300] {
-            values.push(encoded(|b| drop(e::write_f64(b, f))));
-            values.push(encoded(|b| drop(e::write_f32(b, f as f32))));
-        }
-        for len in [0usize, 1, 31, 32, 255, 256, 65_535, 65_536] {
-            values.push(encoded(|b| drop(e::write_str(b, &"s".repeat(len)))));
-            values.push(encoded(|b| drop(e::write_bin(b, &vec![7u8; len]))));
-        }
-        // Strings that are not UTF-8 (binary data), or are, past ASCII.
-        values.push(vec![0xa2, 0xff, 0xfe]);
-        values.push(vec![0xd9, 0x02, 0xc3, 0xa9]);
-        values.push(vec![0xa1, 0x00]);
-        for len in [0u32, 1, 15, 16, 65_535, 65_536] {
-            values.push(encoded(|b| {
-                drop(e::write_array_len(b, len));
-                b.extend(std::iter::repeat_n(0x01u8, len as usize));
-            }));
-            values.push(encoded(|b| {
-                drop(e::write_map_len(b, len));
-                for i in 0..len {
-                    drop(e::write_str(b, &i.to_string()));
-                    b.push(0xc0);
-                }
-            }));
-        }
-        // Keys: binary holding text, a repeated key (the last one counts),
-        // and each kind that is refused.
-        values.push(vec![0x81, 0xc4, 0x01, b'k', 0x05]);
-        values.push(vec![0x82, 0xa1, b'k', 0x01, 0xa1, b'k', 0x02]);
+        let mut values = every_kind_of_value();
+        // Each kind of value or key that is refused.
         for refused in [
             vec![0x81, 0x01, 0xc0],
             vec![0x81, 0x90, 0xc0],
