@@ -29,7 +29,8 @@ const MAX_NESTING: usize = 100;
 pub(crate) fn decode_value(data: &[u8]) -> Option<Value> {
     let text = simdutf8::basic::from_utf8(data).ok()?;
     let mut reader = Reader { text, bytes: data, pos: 0 };
-    let value = reader.value(0)?;
+    let mut value = Value::Null;
+    reader.value(&mut value, 0)?;
     reader.skip_space();
     (reader.pos == data.len()).then_some(value)
 }
@@ -67,20 +68,22 @@ impl Reader<'_> {
         })
     }
 
-    /// The value at the reading position; `nesting` lists or dictionaries
-    /// are open around it.
-    fn value(&mut self, nesting: usize) -> Option<Value> {
+    /// Reads the value at the reading position into `slot` (where it
+    /// stays: values are not moved up through the nesting); `nesting`
+    /// lists or dictionaries are open around it.
+    fn value(&mut self, slot: &mut Value, nesting: usize) -> Option<()> {
         self.skip_space();
-        match self.peek()? {
-            b'"' => self.string().map(Value::String),
-            b'-' | b'0'..=b'9' => self.integer(),
-            b'[' => self.list(nesting),
-            b'{' => self.dict(nesting),
-            b'n' => self.literal("null", Value::Null),
-            b't' => self.literal("true", Value::Bool(true)),
-            b'f' => self.literal("false", Value::Bool(false)),
-            _ => None,
-        }
+        *slot = match self.peek()? {
+            b'"' => Value::String(self.string()?),
+            b'-' | b'0'..=b'9' => self.integer()?,
+            b'[' => return self.list(slot, nesting),
+            b'{' => return self.dict(slot, nesting),
+            b'n' => self.literal("null", Value::Null)?,
+            b't' => self.literal("true", Value::Bool(true))?,
+            b'f' => self.literal("false", Value::Bool(false))?,
+            _ => return None,
+        };
+        Some(())
     }
 
     /// An integer without fraction or exponent that fits its type.
@@ -123,22 +126,24 @@ impl Reader<'_> {
         self.text.get(start..start + length).map(str::to_owned)
     }
 
-    fn list(&mut self, nesting: usize) -> Option<Value> {
+    fn list(&mut self, slot: &mut Value, nesting: usize) -> Option<()> {
         if nesting >= MAX_NESTING {
             return None;
         }
         self.pos += 1;
         let room = if nesting == 0 { UNSIZED_MESSAGE } else { UNSIZED_LIST };
-        let mut list = List::with_capacity(room);
+        *slot = Value::List(List::with_capacity(room));
+        let Value::List(list) = slot else { return None };
         self.skip_space();
         if self.eat(b']') {
-            return Some(Value::List(list));
+            return Some(());
         }
         loop {
-            list.push(self.value(nesting + 1)?);
+            list.push(Value::Null);
+            self.value(list.last_mut()?, nesting + 1)?;
             self.skip_space();
             if self.eat(b']') {
-                return Some(Value::List(list));
+                return Some(());
             }
             if !self.eat(b',') {
                 return None;
@@ -146,15 +151,16 @@ impl Reader<'_> {
         }
     }
 
-    fn dict(&mut self, nesting: usize) -> Option<Value> {
+    fn dict(&mut self, slot: &mut Value, nesting: usize) -> Option<()> {
         if nesting >= MAX_NESTING {
             return None;
         }
         self.pos += 1;
-        let mut dict = Dict::new();
+        *slot = Value::Dict(Dict::new());
+        let Value::Dict(dict) = slot else { return None };
         self.skip_space();
         if self.eat(b'}') {
-            return Some(Value::Dict(dict));
+            return Some(());
         }
         loop {
             self.skip_space();
@@ -166,11 +172,12 @@ impl Reader<'_> {
             if !self.eat(b':') {
                 return None;
             }
-            let value = self.value(nesting + 1)?;
-            dict.insert(key, value);
+            // A repeated key takes the last value, as serde_json's reading
+            // into a map does.
+            self.value(dict.entry(key).or_default(), nesting + 1)?;
             self.skip_space();
             if self.eat(b'}') {
-                return Some(Value::Dict(dict));
+                return Some(());
             }
             if !self.eat(b',') {
                 return None;

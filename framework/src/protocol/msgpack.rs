@@ -152,7 +152,8 @@ const DECODE_DEPTH: usize = 1023;
 /// Decodes one value that fills `data` exactly.
 pub(crate) fn decode_value(data: &[u8]) -> Result<Value, String> {
     let mut reader = Reader { data, pos: 0 };
-    let value = reader.value(DECODE_DEPTH)?;
+    let mut value = Value::Null;
+    reader.value(&mut value, DECODE_DEPTH)?;
     match data.len() - reader.pos {
         0 => Ok(value),
         extra => Err(format!("{extra} trailing bytes after the message")),
@@ -185,10 +186,12 @@ impl<'a> Reader<'a> {
         Ok(self.take(n)?.iter().fold(0usize, |len, b| (len << 8) | usize::from(*b)))
     }
 
-    /// The next value; `depth` more lists or dictionaries may open.
-    fn value(&mut self, depth: usize) -> Result<Value, String> {
+    /// Reads the next value into `slot` (where it stays: values are not
+    /// moved up through the nesting); `depth` more lists or dictionaries
+    /// may open.
+    fn value(&mut self, slot: &mut Value, depth: usize) -> Result<(), String> {
         let marker = self.take(1)?[0];
-        Ok(match marker {
+        *slot = match marker {
             0x00..=0x7f => Value::Int(i64::from(marker)),
             0xe0..=0xff => Value::Int(i64::from(marker as i8)),
             0xc0 => Value::Null,
@@ -229,29 +232,30 @@ impl<'a> Reader<'a> {
                 let len = self.length(4)?;
                 Value::Bytes(self.take(len)?.to_vec())
             }
-            0x90..=0x9f => self.list(usize::from(marker & 0x0f), depth)?,
+            0x90..=0x9f => return self.list(slot, usize::from(marker & 0x0f), depth),
             0xdc => {
                 let len = self.length(2)?;
-                self.list(len, depth)?
+                return self.list(slot, len, depth);
             }
             0xdd => {
                 let len = self.length(4)?;
-                self.list(len, depth)?
+                return self.list(slot, len, depth);
             }
-            0x80..=0x8f => self.dict(usize::from(marker & 0x0f), depth)?,
+            0x80..=0x8f => return self.dict(slot, usize::from(marker & 0x0f), depth),
             0xde => {
                 let len = self.length(2)?;
-                self.dict(len, depth)?
+                return self.dict(slot, len, depth);
             }
             0xdf => {
                 let len = self.length(4)?;
-                self.dict(len, depth)?
+                return self.dict(slot, len, depth);
             }
             0xc7..=0xc9 | 0xd4..=0xd8 => {
                 return Err("a MessagePack extension type is not a WAMP value".into())
             }
             0xc1 => return Err("the reserved MessagePack marker 0xc1".into()),
-        })
+        };
+        Ok(())
     }
 
     /// A string value: text if it is UTF-8, binary data otherwise.
@@ -270,26 +274,31 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| format!("lists and dictionaries are nested more than {DECODE_DEPTH} deep"))
     }
 
-    fn list(&mut self, len: usize, depth: usize) -> Result<Value, String> {
+    fn list(&mut self, slot: &mut Value, len: usize, depth: usize) -> Result<(), String> {
         let depth = Self::opened(depth)?;
         // Never trust a length from the wire for more than a small
         // allocation: the elements prove the size.
-        let mut list = List::with_capacity(len.min(64));
+        *slot = Value::List(List::with_capacity(len.min(64)));
+        let Value::List(list) = slot else { return Ok(()) };
         for _ in 0..len {
-            list.push(self.value(depth)?);
+            list.push(Value::Null);
+            let Some(element) = list.last_mut() else { break };
+            self.value(element, depth)?;
         }
-        Ok(Value::List(list))
+        Ok(())
     }
 
-    fn dict(&mut self, len: usize, depth: usize) -> Result<Value, String> {
+    fn dict(&mut self, slot: &mut Value, len: usize, depth: usize) -> Result<(), String> {
         let depth = Self::opened(depth)?;
-        let mut dict = Dict::new();
+        *slot = Value::Dict(Dict::new());
+        let Value::Dict(dict) = slot else { return Ok(()) };
         for _ in 0..len {
             let key = self.key()?;
-            let value = self.value(depth)?;
-            dict.insert(key, value);
+            // A repeated key takes the last value, as rmp-serde's reading
+            // into a map does.
+            self.value(dict.entry(key).or_default(), depth)?;
         }
-        Ok(Value::Dict(dict))
+        Ok(())
     }
 
     /// A dictionary key: a string or binary data, holding UTF-8 text.

@@ -88,7 +88,7 @@ mod tests {
         let mut now = 0u64;
         // Takes the earliest deadline from both: any one of the earliest
         // tick's.
-        let mut take = |deadlines: &mut Deadlines, reference: &mut Vec<(u64, Id)>| {
+        let take = |deadlines: &mut Deadlines, reference: &mut Vec<(u64, Id)>| {
             let peeked = deadlines.peek();
             let taken = deadlines.pop();
             assert_eq!(peeked, taken);
