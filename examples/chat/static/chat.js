@@ -42,10 +42,11 @@ if (typeof autobahn === "undefined") {
 
   connection.onopen = async (opened) => {
     session = opened;
-    setStatus("connected", "connected");
-    ui.join.disabled = false;
     await session.subscribe("com.example.chat.message", (args, kwargs) => showMessage(kwargs));
     await session.subscribe("com.example.chat.presence", (args) => showOnline(args[0]));
+    // Ready only once subscribed: nothing said after joining can be missed.
+    setStatus("connected", "connected");
+    ui.join.disabled = false;
     if (nick !== null) {
       await join(nick); // back after a reconnect: join again
     }

@@ -74,7 +74,10 @@ try {
   await say(ada, "hello bob");
   await waitForText(bob, "#messages li", "hello bob");
   await say(bob, "hi ada, how are you?");
+  // Each page shows a message when the router delivers it back, so bob's own
+  // line may reach ada's page before his.
   await waitForText(ada, "#messages li", "hi ada, how are you?");
+  await waitForText(bob, "#messages li", "hi ada, how are you?");
   check("ada sees both messages in order", JSON.stringify(await messages(ada)) ===
     JSON.stringify(["adahello bob", "bobhi ada, how are you?"]));
   check("bob sees the same", JSON.stringify(await messages(bob)) === JSON.stringify(await messages(ada)));
