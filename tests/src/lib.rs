@@ -193,6 +193,24 @@ impl RawClient {
         self.ws.send(Frame::binary(data)).await.expect("send a binary frame");
     }
 
+    /// Sends a ping with `payload`; `false` if the socket did not take it
+    /// within `within` (the router stopped reading).
+    pub async fn try_ping(&mut self, payload: Vec<u8>, within: Duration) -> bool {
+        matches!(tokio::time::timeout(within, self.ws.send(Frame::Ping(payload.into()))).await, Ok(Ok(())))
+    }
+
+    /// Sends a message; `false` if the socket did not take it within
+    /// `within` (the router stopped reading).
+    pub async fn try_send(&mut self, message: &Message, within: Duration) -> bool {
+        let data = self.serializer.encode(message).expect("encode");
+        let frame = if self.serializer.is_binary() {
+            Frame::binary(data)
+        } else {
+            Frame::text(String::from_utf8(data).expect("json is utf-8"))
+        };
+        matches!(tokio::time::timeout(within, self.ws.send(frame)).await, Ok(Ok(())))
+    }
+
     /// Sends `data` as a message split into frames of `chunk` bytes (a first
     /// frame, continuations, and a final one).
     pub async fn send_fragmented(&mut self, data: &[u8], chunk: usize) {

@@ -480,6 +480,63 @@ async fn a_dynamic_authorizer_component_decides_and_its_answers_are_cached() {
     authorizer.leave().await;
 }
 
+#[actix_web::test]
+async fn a_session_that_reads_none_of_its_refusals_is_read_no_more_and_closed_after_the_stall_timeout() {
+    let mut config = RouterConfig { max_auth_failures: 0, stall_timeout_ms: 1_000, ..example() };
+    let authrealm = config.realms.iter_mut().find(|r| r.name == "authrealm").unwrap();
+    authrealm.authorizer = Some("com.example.authorize".into());
+    authrealm.authorizer_realm = Some("realm1".into());
+    let router = TestRouter::with_config(config);
+    let authorizer = Client::connect(ConnectOptions {
+        reconnect: ReconnectPolicy::off(),
+        ..ConnectOptions::new(&router.url, "realm1")
+    })
+    .await
+    .unwrap();
+    authorizer
+        .register("com.example.authorize", Default::default(), |_, _| async {
+            wamp::client::Arguments::new().arg(false)
+        })
+        .await
+        .unwrap();
+    let mut refused = RawClient::connect(&router.url, Serializer::Json).await;
+    refused.send(&ticket_hello("ticket-user")).await;
+    assert!(matches!(refused.recv().await, Message::Challenge { .. }));
+    refused.send(&Message::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
+    assert!(matches!(refused.recv().await, Message::Welcome { .. }));
+    // Each CALL is refused by the connection itself (the authorizer's
+    // answer is cached), with an ERROR the peer never reads. Once the
+    // socket buffers are full, the connection keeps a bounded number of
+    // refusals and stops reading; without that bound it would read every
+    // CALL and hold every refusal.
+    let mut sent = 0u64;
+    let mut stopped = false;
+    while sent < 2_000_000 {
+        let call = Message::Call {
+            request: sent + 1,
+            options: Dict::new(),
+            procedure: "com.secret.thing".into(),
+            payload: Default::default(),
+        };
+        if !refused.try_send(&call, Duration::from_secs(2)).await {
+            stopped = true;
+            break;
+        }
+        sent += 1;
+    }
+    assert!(stopped, "the router read all {sent} calls and queued their refusals");
+    // Left unread for the stall timeout, the connection is closed; the
+    // authorizer's session is not touched.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while router.router().connection_count() > 1 {
+        assert!(std::time::Instant::now() < deadline, "the refused session is still open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!authorizer.has_ended(), "the other session is still there");
+    assert!(!authorizer.call::<bool>("com.example.authorize", ()).await.unwrap(), "and works");
+    authorizer.leave().await;
+}
+
 /// How long the test authorizer thinks about one call.
 const SLOW_ANSWER: Duration = Duration::from_millis(1500);
 

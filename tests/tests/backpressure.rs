@@ -359,6 +359,34 @@ async fn a_stalled_peer_is_closed_by_keepalive_while_its_writes_wait() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_pings_and_reads_no_pongs_costs_one_pong() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let router = TestRouter::start();
+    let (mut pinger, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    let (mut healthy, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
+    let before = resident_bytes();
+    // 40 MiB of pings, far more than the socket buffers between the two
+    // hold: each asks for a pong of its 125 bytes, and the router keeps
+    // only the latest one unsent (as RFC 6455 allows), so it keeps reading
+    // at no cost.
+    let count = 300_000;
+    for sent in 0..count {
+        assert!(pinger.try_ping(vec![b'p'; 125], Duration::from_secs(5)).await, "ping {sent} was not read");
+    }
+    let grown = resident_bytes().saturating_sub(before);
+    eprintln!("memory growth with {count} pings whose pongs are not read: {} KiB", grown / 1024);
+    assert!(grown < 16 * MIB as u64, "the router grew by {} MiB", grown / MIB as u64);
+    let topic = "com.test.still.working";
+    subscribe(&mut healthy, topic).await;
+    publish(&mut healthy, topic, 0, 16, true).await;
+    assert!(matches!(healthy.recv().await, Message::Published { .. }), "PUBLISHED");
+    // The pinger is still a session: its last ping is answered once it
+    // reads.
+    publish(&mut pinger, topic, 1, 16, true).await;
+    assert!(matches!(pinger.recv().await, Message::Published { .. }), "PUBLISHED to the pinger");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_drop_policy_keeps_a_stalled_subscriber_and_counts_what_it_missed() {
     let _serial = ONE_AT_A_TIME.lock().await;
     // The policy is set for one realm only.

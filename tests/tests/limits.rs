@@ -191,6 +191,40 @@ async fn a_call_the_callee_never_answers_fails_after_the_call_timeout() {
 }
 
 #[tokio::test]
+async fn calls_with_ever_shorter_timeouts_each_fail_at_their_own_deadline() {
+    // The realm keeps one timer for all its call deadlines, moved earlier
+    // when a call brings an earlier one: each call must still fail on
+    // time, the shortest first.
+    let router = TestRouter::with_config(RouterConfig { call_timeout_ms: 60_000, ..Default::default() });
+    let (mut callee, _) = RawClient::join(&router.url, JSON, "realm1").await;
+    callee.send(&register(1, "com.test.silent")).await;
+    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    let (mut caller, _) = RawClient::join(&router.url, JSON, "realm1").await;
+    let started = Instant::now();
+    // (request, timeout in ms): 1,600 ms, 1,400 ms, ... 200 ms.
+    let calls: Vec<(u64, u64)> = (1..=8).map(|request| (request, (9 - request) * 200)).collect();
+    for &(request, timeout) in &calls {
+        let mut message = call(request, "com.test.silent");
+        if let Message::Call { options, .. } = &mut message {
+            options.insert("timeout".into(), Value::from(timeout));
+        }
+        caller.send(&message).await;
+        assert!(matches!(callee.recv().await, Message::Invocation { .. }));
+    }
+    for &(request, timeout) in calls.iter().rev() {
+        match caller.recv().await {
+            Message::Error { request: failed, error, .. } => {
+                assert_eq!((failed, error.as_str()), (request, TIMEOUT), "the shortest timeout fails first");
+            }
+            other => panic!("expected ERROR timeout, got {other:?}"),
+        }
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(timeout), "call {request} failed early: {elapsed:?}");
+        assert!(elapsed < Duration::from_millis(timeout + 800), "call {request} failed late: {elapsed:?}");
+    }
+}
+
+#[tokio::test]
 async fn realms_created_on_demand_are_capped_and_removed_when_idle() {
     let config = RouterConfig {
         auto_create_realms: true,
