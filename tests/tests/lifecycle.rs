@@ -145,6 +145,63 @@ async fn events_reach_every_subscriber_across_serializers_in_order() {
 }
 
 #[tokio::test]
+async fn what_a_session_sent_before_its_connection_dropped_is_routed_before_it_leaves() {
+    // With one worker every connection runs on its realm's thread and
+    // sends through the realm's local input; with more, some do not.
+    for workers in [1, 3] {
+        let router = TestRouter::with_config(RouterConfig { workers, ..RouterConfig::default() });
+        let (mut subscriber, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+        let topic = "com.test.last.words";
+        subscriber.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: topic.into() }).await;
+        assert!(matches!(subscriber.recv().await, Message::Subscribed { .. }));
+        let (mut callee, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
+        let procedure = "com.test.answer.and.go";
+        callee
+            .send(&Message::Register { request: 1, options: Dict::new(), procedure: procedure.into() })
+            .await;
+        assert!(matches!(callee.recv().await, Message::Registered { .. }));
+        let (mut caller, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
+        caller
+            .send(&Message::Call {
+                request: 9,
+                options: Dict::new(),
+                procedure: procedure.into(),
+                payload: Payload::default(),
+            })
+            .await;
+        let Message::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
+        let (mut publisher, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
+        for i in 0..200i64 {
+            let payload = Payload::args(vec![Value::from(i)]);
+            let publish = Message::Publish {
+                request: (i + 1) as u64,
+                options: Dict::new(),
+                topic: topic.into(),
+                payload,
+            };
+            publisher.send(&publish).await;
+        }
+        let answer = Payload::args(vec![Value::from(42)]);
+        callee.send(&Message::Yield { request, options: Dict::new(), payload: answer }).await;
+        // Both go without a word.
+        drop(publisher);
+        drop(callee);
+        for i in 0..200i64 {
+            match subscriber.recv().await {
+                Message::Event { payload, .. } => {
+                    assert_eq!(payload.args_list(), [Value::from(i)], "{workers}")
+                }
+                other => panic!("expected EVENT {i}, got {other:?} ({workers} workers)"),
+            }
+        }
+        match caller.recv().await {
+            Message::Result { request: 9, payload, .. } => assert_eq!(payload.args_list(), [Value::from(42)]),
+            other => panic!("expected the RESULT, got {other:?} ({workers} workers)"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn fragmented_messages_are_reassembled_and_count_toward_the_limit() {
     let router =
         TestRouter::with_config(RouterConfig { max_message_size: 64 * 1024, ..RouterConfig::default() });

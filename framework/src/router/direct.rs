@@ -10,6 +10,11 @@
 //! turn. A delivery never re-enters the realm: the session's answer waits
 //! in the queue until the delivery returns.
 //!
+//! A WebSocket connection on the realm's thread gains the same way on its
+//! way in: it offers no peer ([`DirectOffer::input_only`]) and sends
+//! through the realm's [`LocalInput`]; its deliveries still go through its
+//! outbound queue, which it takes from as its socket has room.
+//!
 //! Actix messages must be `Send`, and these handles are not, so they never
 //! travel with [`Join`](super::actor::Join). The session *offers* its
 //! handle on its own thread ([`DirectOffer::new`]) and sends the offer's
@@ -91,7 +96,9 @@ impl std::fmt::Debug for LocalInput {
 }
 
 enum Exchange {
-    Offered(Rc<dyn DirectPeer>),
+    /// A session offers its input side, and this peer for deliveries if
+    /// any.
+    Offered(Option<Rc<dyn DirectPeer>>),
     Claimed(Rc<LocalInput>),
 }
 
@@ -113,20 +120,32 @@ pub struct DirectOffer {
 impl DirectOffer {
     /// Offers `peer` on the current thread.
     pub fn new(peer: Rc<dyn DirectPeer>) -> Self {
+        Self::offer(Some(peer))
+    }
+
+    /// Offers only to send through the realm's input, if the realm is on
+    /// the current thread; deliveries still go through the session's
+    /// queue.
+    pub fn input_only() -> Self {
+        Self::offer(None)
+    }
+
+    fn offer(peer: Option<Rc<dyn DirectPeer>>) -> Self {
         let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
         OFFERS.with(|offers| offers.borrow_mut().insert(token, Exchange::Offered(peer)));
         DirectOffer { token }
     }
 
-    /// Claims the offered session for a realm on this thread, leaving the
-    /// realm's input in exchange. `None` if the offer was made on another
-    /// thread, or already claimed or withdrawn.
+    /// Claims the offer for a realm on this thread, leaving the realm's
+    /// input in exchange; returns the offered peer, if the offer has one.
+    /// `None` too if the offer was made on another thread, or already
+    /// claimed or withdrawn.
     pub fn claim(self, input: &Rc<LocalInput>) -> Option<Rc<dyn DirectPeer>> {
         OFFERS.with(|offers| {
             let mut offers = offers.borrow_mut();
             let Some(Exchange::Offered(_)) = offers.get(&self.token) else { return None };
             match offers.insert(self.token, Exchange::Claimed(input.clone())) {
-                Some(Exchange::Offered(peer)) => Some(peer),
+                Some(Exchange::Offered(peer)) => peer,
                 _ => None,
             }
         })
@@ -170,6 +189,20 @@ mod tests {
         let answered = offer.finish().expect("the realm left its input");
         assert!(Rc::ptr_eq(&answered, &input));
         assert!(offer.finish().is_none(), "finished once");
+    }
+
+    #[test]
+    fn an_input_only_offer_leaves_the_input_and_no_peer() {
+        let input = Rc::new(LocalInput::default());
+        let offer = DirectOffer::input_only();
+        assert!(offer.claim(&input).is_none(), "no peer to deliver to");
+        let answered = offer.finish().expect("the realm left its input all the same");
+        assert!(Rc::ptr_eq(&answered, &input));
+        let elsewhere = DirectOffer::input_only();
+        std::thread::spawn(move || elsewhere.claim(&Rc::new(LocalInput::default())).is_none())
+            .join()
+            .unwrap();
+        assert!(elsewhere.finish().is_none(), "a realm on another thread cannot take it");
     }
 
     #[test]

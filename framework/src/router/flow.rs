@@ -387,9 +387,31 @@ impl State {
         }
     }
 
-    fn wake_consumer(&mut self) {
-        if let Some(waker) = self.consumer.take() {
-            waker.wake();
+    /// The stall ending, reported once (the queue stays ended).
+    fn take_stalled(&mut self) -> Option<String> {
+        let explanation = self.stalled.take()?;
+        self.gone = true;
+        Some(explanation)
+    }
+
+    /// The next delivery the consumer has `room` for, no longer counted.
+    fn pop(&mut self, room: Room) -> Option<ToPeer> {
+        let (to_peer, weight) = self.items.pop(room)?;
+        self.unqueued(weight);
+        Some(to_peer)
+    }
+
+    /// A delivery of `weight` left the queue: the producers it held go
+    /// once it has drained to half its limit.
+    fn unqueued(&mut self, weight: usize) {
+        self.bytes -= weight;
+        if self.bytes <= self.limit / 2 && (self.full_since.is_some() || !self.holding.is_empty()) {
+            self.full_since = None;
+            self.release_all();
+            if std::mem::take(&mut self.dropping) {
+                let dropped = std::mem::take(&mut self.dropped);
+                tracing::warn!(session = self.session, dropped, "queue drained: events flow again");
+            }
         }
     }
 }
@@ -405,6 +427,9 @@ pub struct Outbound {
 #[derive(Debug)]
 pub struct OutboundReceiver {
     state: Arc<Shared>,
+    /// The waker the consumer last left in the queue (see
+    /// [`OutboundReceiver::poll_take`]).
+    parked_with: Option<Waker>,
 }
 
 #[derive(Debug)]
@@ -412,6 +437,31 @@ struct Shared {
     state: Mutex<State>,
     /// How many deliveries are queued, readable without the lock.
     queued: AtomicUsize,
+    /// The consumer's waker is in the queue, and nothing has taken it
+    /// since: the consumer will be woken by whatever comes. Set and
+    /// cleared under the lock, read without it.
+    parked: AtomicBool,
+}
+
+impl Shared {
+    /// The consumer's task is to be woken when there is something; the
+    /// consumer remembers the waker it left in `parked_with`.
+    fn park(&self, state: &mut State, parked_with: &mut Option<Waker>, cx: &Context<'_>) {
+        if !state.consumer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            state.consumer = Some(cx.waker().clone());
+        }
+        if !parked_with.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *parked_with = Some(cx.waker().clone());
+        }
+        self.parked.store(true, Ordering::Release);
+    }
+
+    fn wake_consumer(&self, state: &mut State) {
+        if let Some(waker) = state.consumer.take() {
+            self.parked.store(false, Ordering::Release);
+            waker.wake();
+        }
+    }
 }
 
 impl std::ops::Deref for Shared {
@@ -438,8 +488,8 @@ pub fn outbound(limit: usize) -> (Outbound, OutboundReceiver) {
         dropping: false,
         dropped: 0,
     });
-    let state = Arc::new(Shared { state, queued: AtomicUsize::new(0) });
-    (Outbound { state: state.clone() }, OutboundReceiver { state })
+    let state = Arc::new(Shared { state, queued: AtomicUsize::new(0), parked: AtomicBool::new(false) });
+    (Outbound { state: state.clone() }, OutboundReceiver { state, parked_with: None })
 }
 
 impl Outbound {
@@ -472,7 +522,7 @@ impl Outbound {
         state.items.push_back(to_peer, weight);
         self.state.queued.store(state.items.len(), Ordering::Release);
         state.bytes += weight;
-        state.wake_consumer();
+        self.state.wake_consumer(&mut state);
         if state.bytes < state.limit {
             return Queued::Accepted;
         }
@@ -518,7 +568,7 @@ impl Outbound {
         state.bytes = 0;
         state.stalled = Some(explanation);
         state.release_all();
-        state.wake_consumer();
+        self.state.wake_consumer(&mut state);
     }
 
     /// Starts dropping events (the drop policy) and releases the
@@ -553,29 +603,71 @@ impl Outbound {
 impl OutboundReceiver {
     /// The next delivery the consumer has `room` for; a stall ending is
     /// reported whatever the room. The task is woken when either arrives.
-    pub fn poll_next(&self, cx: &mut Context<'_>, room: Room) -> Poll<Next> {
+    pub fn poll_next(&mut self, cx: &mut Context<'_>, room: Room) -> Poll<Next> {
         let mut state = lock(&self.state);
-        if let Some(explanation) = state.stalled.take() {
-            // Reported once; the queue stays ended.
-            state.gone = true;
+        if let Some(explanation) = state.take_stalled() {
             return Poll::Ready(Next::Stalled(explanation));
         }
-        if let Some((to_peer, weight)) = state.items.pop(room) {
+        if let Some(to_peer) = state.pop(room) {
             self.state.queued.store(state.items.len(), Ordering::Release);
-            state.bytes -= weight;
-            if state.bytes <= state.limit / 2 && (state.full_since.is_some() || !state.holding.is_empty()) {
-                state.full_since = None;
-                state.release_all();
-                if std::mem::take(&mut state.dropping) {
-                    let dropped = std::mem::take(&mut state.dropped);
-                    tracing::warn!(session = state.session, dropped, "queue drained: events flow again");
-                }
-            }
             return Poll::Ready(Next::Deliver(to_peer));
         }
-        if !state.consumer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            state.consumer = Some(cx.waker().clone());
+        self.state.park(&mut state, &mut self.parked_with, cx);
+        Poll::Pending
+    }
+
+    /// Takes the deliveries in order, as [`OutboundReceiver::poll_next`]
+    /// does with [`Room::Any`], but as many as come to `max_bytes` (at
+    /// least one) under one lock, appended to `into`: each lock the
+    /// consumer takes is one the realm may have to wait for. `Ok` once it
+    /// took some; the explanation of a stall ending instead, if there is
+    /// one.
+    ///
+    /// What is taken no longer counts as queued, so this is only for a
+    /// consumer the realm never delivers to by direct call (a connection,
+    /// whose socket takes what it has room for anyway).
+    ///
+    /// A consumer polled again with nothing new for it is answered without
+    /// the lock: its waker is still in the queue, and nothing was queued.
+    pub fn poll_take(
+        &mut self,
+        cx: &mut Context<'_>,
+        into: &mut VecDeque<ToPeer>,
+        max_bytes: usize,
+    ) -> Poll<Result<(), String>> {
+        if self.state.parked.load(Ordering::Acquire)
+            && self.state.queued.load(Ordering::Acquire) == 0
+            && self.parked_with.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
         }
+        let mut state = lock(&self.state);
+        if let Some(explanation) = state.take_stalled() {
+            return Poll::Ready(Err(explanation));
+        }
+        let mut taken = 0;
+        while taken < max_bytes {
+            let Some((to_peer, weight)) = state.items.pop(Room::Any) else { break };
+            state.unqueued(weight);
+            into.push_back(to_peer);
+            taken += weight.max(1);
+        }
+        if taken > 0 {
+            self.state.queued.store(state.items.len(), Ordering::Release);
+            return Poll::Ready(Ok(()));
+        }
+        self.state.park(&mut state, &mut self.parked_with, cx);
+        Poll::Pending
+    }
+
+    /// Ready with its explanation once the realm ended the session for
+    /// stalling; the task is woken then (or when anything is queued).
+    pub fn poll_stalled(&mut self, cx: &mut Context<'_>) -> Poll<String> {
+        let mut state = lock(&self.state);
+        if let Some(explanation) = state.take_stalled() {
+            return Poll::Ready(explanation);
+        }
+        self.state.park(&mut state, &mut self.parked_with, cx);
         Poll::Pending
     }
 }
@@ -650,7 +742,7 @@ mod tests {
         })
     }
 
-    fn take(receiver: &OutboundReceiver) -> Option<Next> {
+    fn take(receiver: &mut OutboundReceiver) -> Option<Next> {
         let waker = futures_util::task::noop_waker();
         match receiver.poll_next(&mut Context::from_waker(&waker), Room::Any) {
             Poll::Ready(next) => Some(next),
@@ -660,7 +752,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_holds_its_producer_until_it_drains_to_half() {
-        let (queue, receiver) = outbound(1000);
+        let (queue, mut receiver) = outbound(1000);
         let gate = Gate::new();
         let item = event(300);
         let w = weight(match &item {
@@ -674,23 +766,90 @@ mod tests {
         assert!(!gate.is_open(), "held");
         // Held once, however often it pushes while full; one timer.
         assert_eq!(queue.push(event(300), w, Some((7, &gate))), Queued::Full { arm_timer: false });
-        assert!(take(&receiver).is_some());
-        assert!(take(&receiver).is_some());
+        assert!(take(&mut receiver).is_some());
+        assert!(take(&mut receiver).is_some());
         assert!(!gate.is_open(), "still above half");
-        assert!(take(&receiver).is_some());
+        assert!(take(&mut receiver).is_some());
         assert!(gate.is_open(), "released at half the limit");
         assert!(matches!(queue.check_stall(Duration::ZERO), Stall::Cleared));
     }
 
     #[test]
+    fn a_connection_takes_deliveries_in_order_up_to_a_size_and_still_hears_of_a_stall() {
+        let (queue, mut receiver) = outbound(1000);
+        let gate = Gate::new();
+        for _ in 0..5 {
+            queue.push(event(1), 300, Some((7, &gate)));
+        }
+        assert!(!gate.is_open(), "held");
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut taken = VecDeque::new();
+        // 300 + 300 reach 500: two at once, and the producer is still held
+        // (900 bytes queued are not half the limit).
+        assert_eq!(receiver.poll_take(&mut cx, &mut taken, 500), Poll::Ready(Ok(())));
+        assert_eq!(taken.len(), 2);
+        assert_eq!(queue.queued_bytes(), 900);
+        assert!(!gate.is_open());
+        // One at least, however small the size.
+        assert_eq!(receiver.poll_take(&mut cx, &mut taken, 1), Poll::Ready(Ok(())));
+        assert_eq!(taken.len(), 3);
+        assert!(!gate.is_open(), "600 bytes queued");
+        assert_eq!(receiver.poll_take(&mut cx, &mut taken, usize::MAX), Poll::Ready(Ok(())));
+        assert!(gate.is_open(), "released at half the limit");
+        assert_eq!(taken.len(), 5);
+        assert!(queue.is_idle());
+        assert_eq!(receiver.poll_take(&mut cx, &mut taken, usize::MAX), Poll::Pending);
+        // A stall ending is heard whether the consumer takes or waits.
+        assert!(receiver.poll_stalled(&mut cx).is_pending());
+        queue.end_stalled("stalled".into());
+        assert_eq!(receiver.poll_stalled(&mut cx), Poll::Ready("stalled".to_owned()));
+        let (queue, mut receiver) = outbound(1000);
+        queue.push(event(1), 300, None);
+        queue.end_stalled("stalled".into());
+        assert_eq!(receiver.poll_take(&mut cx, &mut taken, 500), Poll::Ready(Err("stalled".to_owned())));
+    }
+
+    #[test]
+    fn a_parked_consumer_is_woken_by_what_comes_whichever_waker_it_last_used() {
+        let (queue, mut receiver) = outbound(1000);
+        let mut taken = VecDeque::new();
+        let (first_wakes, first) = WakeCounter::new();
+        let (second_wakes, second) = WakeCounter::new();
+        let mut first_cx = Context::from_waker(&first);
+        let mut second_cx = Context::from_waker(&second);
+        assert!(receiver.poll_take(&mut first_cx, &mut taken, 500).is_pending());
+        // Polled again with nothing new: still parked.
+        assert!(receiver.poll_take(&mut first_cx, &mut taken, 500).is_pending());
+        queue.push(event(1), 10, None);
+        assert_eq!(first_wakes.count(), 1, "woken by the push");
+        assert_eq!(receiver.poll_take(&mut first_cx, &mut taken, 500), Poll::Ready(Ok(())));
+        // Parked with one waker, polled with another: the other is the one
+        // left in the queue, and woken.
+        assert!(receiver.poll_take(&mut first_cx, &mut taken, 500).is_pending());
+        assert!(receiver.poll_take(&mut second_cx, &mut taken, 500).is_pending());
+        queue.push(event(1), 10, None);
+        assert_eq!((first_wakes.count(), second_wakes.count()), (1, 1));
+        // A stall ending wakes a parked consumer too.
+        assert_eq!(receiver.poll_take(&mut second_cx, &mut taken, 500), Poll::Ready(Ok(())));
+        assert!(receiver.poll_take(&mut second_cx, &mut taken, 500).is_pending());
+        queue.end_stalled("stalled".into());
+        assert_eq!(second_wakes.count(), 2);
+        assert_eq!(
+            receiver.poll_take(&mut second_cx, &mut taken, 500),
+            Poll::Ready(Err("stalled".to_owned()))
+        );
+    }
+
+    #[test]
     fn a_held_reader_is_woken_when_released() {
-        let (queue, receiver) = outbound(100);
+        let (queue, mut receiver) = outbound(100);
         let gate = Gate::new();
         let (wakes, waker) = WakeCounter::new();
         let mut cx = Context::from_waker(&waker);
         queue.push(event(200), 300, Some((1, &gate)));
         assert!(gate.poll_open(&mut cx).is_pending());
-        assert!(take(&receiver).is_some());
+        assert!(take(&mut receiver).is_some());
         assert_eq!(wakes.count(), 1);
         assert!(gate.poll_open(&mut cx).is_ready());
     }
@@ -710,39 +869,39 @@ mod tests {
             _ => None,
         };
         let waker = futures_util::task::noop_waker();
-        let take_if = |receiver: &OutboundReceiver, room: Room| match receiver
+        let take_if = |receiver: &mut OutboundReceiver, room: Room| match receiver
             .poll_next(&mut Context::from_waker(&waker), room)
         {
             Poll::Ready(next) => Some(next),
             Poll::Pending => None,
         };
-        let (queue, receiver) = outbound(1 << 20);
+        let (queue, mut receiver) = outbound(1 << 20);
         queue.push(event(1), 100, None);
         queue.push(result(1, false), 100, None);
         queue.push(result(2, true), 100, None);
         queue.push(event(1), 100, None);
         queue.push(result(3, false), 100, None);
         // A socket without room takes nothing.
-        assert!(take_if(&receiver, Room::Closing).is_none());
+        assert!(take_if(&mut receiver, Room::Closing).is_none());
         assert_eq!(queue.queued_bytes(), 500);
         // Answers only: the final results, in order; a partial result
         // waits with the events.
-        assert_eq!(request_of(take_if(&receiver, Room::Answers)), Some(1));
-        assert_eq!(request_of(take_if(&receiver, Room::Answers)), Some(3));
-        assert!(take_if(&receiver, Room::Answers).is_none());
+        assert_eq!(request_of(take_if(&mut receiver, Room::Answers)), Some(1));
+        assert_eq!(request_of(take_if(&mut receiver, Room::Answers)), Some(3));
+        assert!(take_if(&mut receiver, Room::Answers).is_none());
         assert!(!queue.is_idle());
         // Ready: the rest, in order.
-        assert_eq!(request_of(take(&receiver)), Some(0));
-        assert_eq!(request_of(take(&receiver)), Some(2));
-        assert_eq!(request_of(take(&receiver)), Some(0));
-        assert!(take(&receiver).is_none());
+        assert_eq!(request_of(take(&mut receiver)), Some(0));
+        assert_eq!(request_of(take(&mut receiver)), Some(2));
+        assert_eq!(request_of(take(&mut receiver)), Some(0));
+        assert!(take(&mut receiver).is_none());
         assert!(queue.is_idle());
         assert_eq!(queue.queued_bytes(), 0);
         // In order with everything else while the consumer takes all.
         queue.push(event(1), 100, None);
         queue.push(result(4, false), 100, None);
-        assert_eq!(request_of(take(&receiver)), Some(0));
-        assert_eq!(request_of(take(&receiver)), Some(4));
+        assert_eq!(request_of(take(&mut receiver)), Some(0));
+        assert_eq!(request_of(take(&mut receiver)), Some(4));
     }
 
     #[test]
@@ -750,13 +909,13 @@ mod tests {
         let waker = futures_util::task::noop_waker();
         let closing = || ToPeer::Close { reason: "wamp.close.killed".into(), message: String::new() };
         let answer = || ToPeer::Message(Message::Published { request: 1, publication: 2 });
-        let (queue, receiver) = outbound(1 << 20);
+        let (queue, mut receiver) = outbound(1 << 20);
         queue.push(closing(), 10, None);
         let next = receiver.poll_next(&mut Context::from_waker(&waker), Room::Closing);
         assert!(matches!(next, Poll::Ready(Next::Deliver(ToPeer::Close { .. }))));
         // An answer queued before the closing goes first, so both wait
         // for room.
-        let (queue2, receiver) = outbound(1 << 20);
+        let (queue2, mut receiver) = outbound(1 << 20);
         queue2.push(answer(), 10, None);
         queue2.push(closing(), 10, None);
         assert!(receiver.poll_next(&mut Context::from_waker(&waker), Room::Closing).is_pending());
@@ -820,19 +979,19 @@ mod tests {
 
     #[test]
     fn ending_a_stalled_queue_frees_its_memory_and_producers_and_tells_the_consumer() {
-        let (queue, receiver) = outbound(10);
+        let (queue, mut receiver) = outbound(10);
         let gate = Gate::new();
         queue.push(event(1000), 2000, Some((3, &gate)));
         queue.end_stalled("stalled".into());
         assert_eq!(queue.queued_bytes(), 0);
         assert!(gate.is_open());
-        assert!(matches!(take(&receiver), Some(Next::Stalled(_))));
+        assert!(matches!(take(&mut receiver), Some(Next::Stalled(_))));
         assert_eq!(queue.push(event(1), 10, None), Queued::Gone);
     }
 
     #[test]
     fn the_drop_policy_drops_and_counts_events_only_while_full() {
-        let (queue, receiver) = outbound(100);
+        let (queue, mut receiver) = outbound(100);
         let gate = Gate::new();
         queue.push(event(1), 150, Some((3, &gate)));
         queue.start_dropping();
@@ -852,8 +1011,8 @@ mod tests {
         assert_eq!(queue.push(result, 1, None), Queued::Overflow);
         assert_eq!(queue.queued_bytes(), 200);
         assert_eq!(queue.dropped_events(), 1);
-        assert!(take(&receiver).is_some());
-        assert!(take(&receiver).is_some());
+        assert!(take(&mut receiver).is_some());
+        assert!(take(&mut receiver).is_some());
         assert_eq!(queue.push(event(1), 50, None), Queued::Accepted, "drained: events flow again");
     }
 

@@ -20,6 +20,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -36,7 +37,8 @@ use super::ws::{self, Incoming, ReadError, Reader, Writer};
 use crate::auth;
 use crate::protocol::roles::{router_roles, ClientRoles};
 use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
-use crate::router::actor::{Join, RealmHandle, ToPeer};
+use crate::router::actor::{Join, RealmHandle, RealmInput, ToPeer};
+use crate::router::direct::{DirectOffer, LocalInput};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver, Room};
 use crate::router::realm::Member;
 use crate::router::session::{abort, goodbye, PeerSession, Step};
@@ -135,15 +137,37 @@ enum End {
 /// left, unless the realm ended the session itself.
 struct Membership {
     realm: RealmHandle,
+    /// The realm's input on this thread, if the realm runs here: the
+    /// session's messages and its leaving go there, without atomics.
+    local: Option<Rc<LocalInput>>,
     session: Id,
     /// The realm already forgot the session.
     forgotten: bool,
 }
 
+impl Membership {
+    /// Sends the realm a message of the session; `false` if the realm is
+    /// gone (a realm on this thread says so by closing the session).
+    fn send(&self, message: Message, size: usize) -> bool {
+        match &self.local {
+            Some(local) => {
+                local.send(RealmInput::Inbound { session: self.session, message, size });
+                true
+            }
+            None => self.realm.send(self.session, message, size),
+        }
+    }
+}
+
 impl Drop for Membership {
     fn drop(&mut self) {
-        if !self.forgotten {
-            self.realm.leave(self.session);
+        if self.forgotten {
+            return;
+        }
+        // The same way as its messages, which it must not overtake.
+        match &self.local {
+            Some(local) => local.send(RealmInput::Leave { session: self.session }),
+            None => self.realm.leave(self.session),
         }
     }
 }
@@ -172,6 +196,18 @@ enum Own {
     Pong(Bytes),
 }
 
+/// The realm's deliveries to a joined session: its outbound queue, and
+/// what was taken from it and is not written yet.
+struct Deliveries {
+    queue: OutboundReceiver,
+    taken: VecDeque<ToPeer>,
+}
+
+/// How many bytes of deliveries (by their queued weight) the connection
+/// takes from its queue at once: about what the socket's buffer takes
+/// before it has no room.
+const TAKE_AT_ONCE: usize = ws::HIGH_WATER;
+
 /// One client connection.
 struct Connection {
     router: Router,
@@ -179,7 +215,7 @@ struct Connection {
     writer: Writer,
     machine: PeerSession,
     joined: Option<Membership>,
-    outbound: Option<OutboundReceiver>,
+    outbound: Option<Deliveries>,
     /// Frames of the connection's own, written before the realm's
     /// deliveries: at most one WELCOME, GOODBYE or ABORT, one ping and one
     /// pong, and the refusals of the dynamic authorizer (up to
@@ -429,14 +465,28 @@ impl Connection {
                 wrote = true;
             }
         }
-        let Some(queue) = &self.outbound else {
+        let Some(Deliveries { queue, taken }) = &mut self.outbound else {
             return if wrote { Poll::Ready(Write::Wrote) } else { Poll::Pending };
         };
-        // Without room, only a closing is taken: answers too stay in the
-        // queue, where they count against its limit.
-        let room = if ready { Room::Any } else { Room::Closing };
         loop {
-            match queue.poll_next(cx, room) {
+            let next = if !ready && !taken.is_empty() {
+                // What was taken goes first, once there is room; only a
+                // stall ending comes past it.
+                queue.poll_stalled(cx).map(Next::Stalled)
+            } else if !ready {
+                // Without room, only a closing is taken: answers too stay
+                // in the queue, where they count against its limit.
+                queue.poll_next(cx, Room::Closing)
+            } else if let Some(to_peer) = taken.pop_front() {
+                Poll::Ready(Next::Deliver(to_peer))
+            } else {
+                match queue.poll_take(cx, taken, TAKE_AT_ONCE) {
+                    Poll::Ready(Ok(())) => continue,
+                    Poll::Ready(Err(explanation)) => Poll::Ready(Next::Stalled(explanation)),
+                    Poll::Pending => Poll::Pending,
+                }
+            };
+            match next {
                 Poll::Ready(Next::Deliver(ToPeer::Message(message))) => {
                     if let Err(e) = self.writer.message(self.serializer, &message) {
                         return Poll::Ready(internal(e));
@@ -565,7 +615,7 @@ impl Connection {
     fn route(&mut self, message: Message, size: usize) -> Option<End> {
         let membership = self.joined.as_ref()?;
         self.gate.admit(size);
-        if membership.realm.send(membership.session, message, size) {
+        if membership.send(message, size) {
             return None;
         }
         self.forget_membership();
@@ -752,7 +802,7 @@ impl Connection {
         // A realm created on demand may stop (idle) between being found and
         // being joined: then it is started again, once.
         let mut attempts = 0;
-        let (realm, session, receiver) = loop {
+        let (realm, session, receiver, local) = loop {
             let realm = match self.router.realm(&realm_name) {
                 Ok(realm) => realm,
                 Err(refused) => {
@@ -765,9 +815,12 @@ impl Connection {
             // The realm sets the queue's limit when the session joins.
             let (outbound, receiver) = flow::outbound(usize::MAX);
             let info = Member { identity: identity.clone(), roles };
-            let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: None };
-            match realm.addr().send(join).await {
-                Ok(id) => break (realm, id, receiver),
+            let offer = DirectOffer::input_only();
+            let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: Some(offer) };
+            let joined = realm.addr().send(join).await;
+            let local = offer.finish();
+            match joined {
+                Ok(id) => break (realm, id, receiver, local),
                 Err(e) if attempts > 0 => {
                     tracing::warn!(error = %e, "realm unavailable");
                     self.machine.rejected();
@@ -789,8 +842,8 @@ impl Connection {
                 answers: Default::default(),
             });
         }
-        self.joined = Some(Membership { realm, session, forgotten: false });
-        self.outbound = Some(receiver);
+        self.joined = Some(Membership { realm, local, session, forgotten: false });
+        self.outbound = Some(Deliveries { queue: receiver, taken: VecDeque::new() });
         self.machine.joined();
         let mut welcome = Dict::new();
         welcome.insert("roles".into(), Value::Dict(router_roles()));

@@ -12,7 +12,7 @@ pub(super) struct LocalEvents {
 impl Stream for LocalEvents {
     type Item = LinkEvent;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LinkEvent>> {
         // Too many handlers running: leave deliveries queued (closings and
         // stall endings still come through).
         let room = if self.shared.handlers.poll_room(cx.waker()) { Room::Any } else { Room::Answers };

@@ -40,7 +40,7 @@ use bytes::{Bytes, BytesMut};
 pub use client::ConnectError;
 pub use deflate::Compression;
 pub(crate) use reader::{Incoming, ReadError, Reader};
-pub(crate) use writer::{EncodeError, Gone, Writer};
+pub(crate) use writer::{EncodeError, Gone, Writer, HIGH_WATER};
 
 /// Which end of the connection this is: a client masks what it writes and
 /// reads unmasked frames, a server the other way round.
