@@ -178,7 +178,10 @@ impl futures_util::Stream for InputStream {
     ) -> std::task::Poll<Option<RealmInput>> {
         use std::task::Poll;
         let this = &mut *self;
-        let input = if this.local_first {
+        // The channel's turn is skipped while it is empty: looking (atomic
+        // loads) costs less than polling it, which registers the task.
+        let remote_turn = !this.local_first && this.receiver.as_ref().is_some_and(|r| !r.is_empty());
+        let input = if !remote_turn {
             match this.local.poll_next(cx) {
                 Poll::Ready(input) => Poll::Ready(input),
                 Poll::Pending => this.poll_remote(cx),
