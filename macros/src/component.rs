@@ -459,7 +459,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
         let cfgs = &handler.cfgs;
         match handler.kind {
             HandlerKind::Procedure => {
-                let closure = target.procedure(&handler.method, &handler.args.limits());
+                let closure = target.procedure(&handler.method, &handler.args.limits(), uri);
                 let access = target.access(&handler.method);
                 procedures.push(quote! {
                     #(#cfgs)*

@@ -26,6 +26,9 @@ pub(crate) struct Names {
     value: Ident,
     err: Ident,
     outcome: Ident,
+    moved: Ident,
+    movable: Ident,
+    this: Ident,
 }
 
 impl Names {
@@ -42,6 +45,9 @@ impl Names {
             value: name("value"),
             err: name("err"),
             outcome: name("outcome"),
+            moved: name("moved"),
+            movable: name("movable"),
+            this: name("this"),
         }
     }
 }
@@ -174,7 +180,7 @@ impl Target<'_> {
 
     /// Waits for the lock and calls the method, binding its result to
     /// `ret`; the lock is released before the result is converted.
-    fn call(&self, method: &Method, locals: &[Ident]) -> TokenStream {
+    fn call(&self, method: &Method, locals: &[Ident], note: &TokenStream) -> TokenStream {
         let Names { state, guard, ret, .. } = self.names;
         let (binding, lock, receiver) = if method.mutable {
             (quote!(mut #guard), quote!(#state.write().await), quote!(&mut *#guard))
@@ -187,6 +193,7 @@ impl Target<'_> {
                 let #binding = #lock;
                 #call
             };
+            #note
         }
     }
 
@@ -196,13 +203,7 @@ impl Target<'_> {
     fn blocking_call(&self, method: &Method, locals: &[Ident], span: Span) -> TokenStream {
         let Names { state, ret, err, .. } = self.names;
         let private = self.private();
-        let ident = self.ident;
-        let this = Ident::new("this", Span::mixed_site());
-        let receiver = if method.mutable { quote!(#this) } else { quote!(&*#this) };
-        let arguments = self.arguments(method, locals);
-        let closure = quote! {
-            move |#this: &mut Self| Self::#ident(#receiver, #(#arguments),*)
-        };
+        let closure = self.on_worker(method, locals);
         // A component that cannot move to a worker thread is where the
         // error points.
         let check = quote_spanned!(span=> #private::moves_to_worker::<Self>(););
@@ -215,11 +216,87 @@ impl Target<'_> {
         }
     }
 
+    /// The method as a closure over the state, to run on a worker thread.
+    fn on_worker(&self, method: &Method, locals: &[Ident]) -> TokenStream {
+        let this = &self.names.this;
+        let ident = self.ident;
+        let receiver = if method.mutable { quote!(#this) } else { quote!(&*#this) };
+        let arguments = self.arguments(method, locals);
+        quote! {
+            move |#this: &mut Self| Self::#ident(#receiver, #(#arguments),*)
+        }
+    }
+
+    /// For a method that is not `async` and could move to the blocking pool
+    /// (see [`Movable`]): the probe of its types, `Mover::<Self, Args,
+    /// Result>`, with the two traits that answer it in scope.
+    fn mover(&self, movable: &Movable) -> TokenStream {
+        let private = self.private();
+        let Movable { args, output } = movable;
+        quote! {
+            use #private::{MoveToPool as _, StayOnThread as _};
+            (&&#private::Mover::<Self, (#(#args,)*), #output>::new())
+        }
+    }
+
+    /// For a method that could move: once a run has held its thread too
+    /// long (`moved`), runs it on the blocking pool, binds its result to
+    /// `ret` and runs `then` in a task (`then` finishes the handler's
+    /// future).
+    fn moved_call(
+        &self,
+        method: &Method,
+        locals: &[Ident],
+        movable: &Movable,
+        then: impl FnOnce(TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        let Names { state, ret, err, moved, .. } = self.names;
+        let krate = self.krate;
+        let completion = quote!(#krate::__private::Completion);
+        let mover = self.mover(movable);
+        let closure = self.on_worker(method, locals);
+        let fut = Ident::new("offloaded", Span::mixed_site());
+        let work = quote! {
+            let #ret = match #fut.await {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
+            };
+        };
+        let body = then(work);
+        quote! {
+            if #moved.get() {
+                let #fut = { #mover.offload(&#state, #closure) };
+                return #completion::of(async move { #body });
+            }
+        }
+    }
+
+    /// After a run of a method that could move: notes whether it held its
+    /// thread too long.
+    fn note_run(&self, movable: Option<&Movable>, name: &str) -> TokenStream {
+        let Names { moved, movable: can, .. } = self.names;
+        let private = self.private();
+        match movable {
+            Some(_) => quote! {
+                if #can {
+                    #private::note_run(&#moved, #name);
+                }
+            },
+            None => quote!(),
+        }
+    }
+
     /// For a method that is not `async`: if the lock is free, calls the
     /// method at once, binds its result to `ret`, releases the lock and
     /// runs `then` (which returns). Otherwise falls through, with the
     /// arguments untouched.
-    fn call_now(&self, method: &Method, locals: &[Ident], then: TokenStream) -> TokenStream {
+    fn call_now(
+        &self,
+        method: &Method,
+        locals: &[Ident],
+        note: &TokenStream,
+        then: TokenStream,
+    ) -> TokenStream {
         let Names { state, guard, ret, .. } = self.names;
         let (binding, lock, receiver) = if method.mutable {
             (quote!(mut #guard), quote!(#state.try_write()), quote!(&mut *#guard))
@@ -231,6 +308,7 @@ impl Target<'_> {
             if let ::core::option::Option::Some(#binding) = #lock {
                 let #ret = #call;
                 ::core::mem::drop(#guard);
+                #note
                 #then
             }
         }
@@ -325,9 +403,10 @@ impl Target<'_> {
         (setup, clone, quote! {{ #enter #run }})
     }
 
-    /// The closure of a procedure. A method that is not `async` runs at
-    /// once when the lock is free, and nothing is boxed.
-    pub(crate) fn procedure(&self, method: &Method, limits: &Limits) -> TokenStream {
+    /// The closure of a procedure (`uri` names it in the log). A method
+    /// that is not `async` runs at once when the lock is free, and nothing
+    /// is boxed.
+    pub(crate) fn procedure(&self, method: &Method, limits: &Limits, uri: &str) -> TokenStream {
         let krate = self.krate;
         let Names { state, payload, details, ctx, ret, value, err, .. } = self.names;
         let completion = quote!(#krate::__private::Completion);
@@ -340,29 +419,54 @@ impl Target<'_> {
                 self.match_result(ok, err_ty.as_deref(), whole)
             }
         };
+        let movable = Movable::of(self.krate, method, limits);
+        let note = self.note_run(movable.as_ref(), uri);
+        let moved_call = movable
+            .as_ref()
+            .map(|movable| self.moved_call(method, &locals, movable, |work| quote!(#work #finish)));
         let now = (!method.is_async && limits.blocking.is_none())
-            .then(|| self.call_now(method, &locals, quote!(return #completion::Now(#finish);)));
+            .then(|| self.call_now(method, &locals, &note, quote!(return #completion::Now(#finish);)));
         let call = match limits.blocking {
             Some(span) => self.blocking_call(method, &locals, span),
-            None => self.call(method, &locals),
+            None => self.call(method, &locals, &note),
         };
         let (setup, clone, run) = self.limited(limits, quote! { #call #finish });
+        let (move_setup, move_clone) = self.move_setup(movable.as_ref());
         let details_param = unused_unless(details, uses(method, Injected::CallDetails));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
             #setup
+            #move_setup
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::CallDetails,
                 #ctx: #krate::Session,
             | -> #completion<::core::result::Result<#krate::protocol::Payload, #krate::Error>> {
                 #read
+                #moved_call
                 #now
                 let #state = ::std::rc::Rc::clone(&#state);
                 #clone
+                #move_clone
                 #completion::of(async move #run)
             })
         }}
+    }
+
+    /// For a method that could move: whether it can (`movable`, decided
+    /// once) and whether it has (`moved`), set up before the closure; and
+    /// the clone of `moved` for the task of a run that waits for the lock.
+    fn move_setup(&self, movable: Option<&Movable>) -> (TokenStream, TokenStream) {
+        let Names { moved, movable: can, .. } = self.names;
+        let Some(probe) = movable else { return (quote!(), quote!()) };
+        let mover = self.mover(probe);
+        (
+            quote! {
+                let #can: bool = { #mover.movable() };
+                let #moved = ::std::rc::Rc::new(::std::cell::Cell::new(false));
+            },
+            quote!(let #moved = ::std::rc::Rc::clone(&#moved);),
+        )
     }
 
     /// The closure of an event handler; `component` and `uri` name it in
@@ -397,10 +501,21 @@ impl Target<'_> {
                 self.match_result(quote!(::core::result::Result::Ok(#value)), err_ty.as_deref(), whole)
             }
         };
+        let movable = Movable::of(self.krate, method, limits);
+        let note = self.note_run(movable.as_ref(), uri);
+        let moved_call = movable.as_ref().map(|movable| {
+            self.moved_call(method, &locals, movable, |work| {
+                quote! {
+                    let #outcome: ::core::result::Result<(), #krate::Error> = async move { #work #finish }.await;
+                    #report
+                }
+            })
+        });
         let now = (!method.is_async && limits.blocking.is_none()).then(|| {
             self.call_now(
                 method,
                 &locals,
+                &note,
                 quote! {
                     let #outcome: ::core::result::Result<(), #krate::Error> = #finish;
                     #report
@@ -410,22 +525,26 @@ impl Target<'_> {
         });
         let call = match limits.blocking {
             Some(span) => self.blocking_call(method, &locals, span),
-            None => self.call(method, &locals),
+            None => self.call(method, &locals, &note),
         };
         let (setup, clone, run) = self.limited(limits, quote! { #call #finish });
+        let (move_setup, move_clone) = self.move_setup(movable.as_ref());
         let details_param = unused_unless(details, uses(method, Injected::EventDetails));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
             #setup
+            #move_setup
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
                 #details_param: #krate::client::EventDetails,
                 #ctx: #krate::Session,
             | -> #completion<()> {
                 #read
+                #moved_call
                 #now
                 let #state = ::std::rc::Rc::clone(&#state);
                 #clone
+                #move_clone
                 #completion::of(async move {
                     let #outcome: ::core::result::Result<(), #krate::Error> = #run;
                     #report
@@ -456,7 +575,7 @@ impl Target<'_> {
                 Param::Kwargs { .. } | Param::Injected { .. } => {}
             }
         }
-        let call = self.call(method, &locals);
+        let call = self.call(method, &locals, &quote!());
         quote! {
             ::std::boxed::Box::pin(async move {
                 let #session = &#ctx;
@@ -472,7 +591,7 @@ impl Target<'_> {
         let krate = self.krate;
         let private = self.private();
         let Names { state, ctx, ret, .. } = self.names;
-        let call = self.call(method, &[]);
+        let call = self.call(method, &[], &quote!());
         let finish = match &method.output {
             Output::Plain(_) => quote!(::core::result::Result::Ok(#ret)),
             Output::Result { err: err_ty, whole, .. } => {
@@ -531,4 +650,67 @@ fn unused_unless(name: &Ident, used: bool) -> TokenStream {
 /// captures (rather than the session itself).
 fn session_ref() -> Ident {
     Ident::new("session_ref", Span::mixed_site())
+}
+
+/// The types of a method that is not `async` that could move to the
+/// blocking pool after a slow run: it takes no `Session` or details, and
+/// its arguments and result are owned types the generated code can name.
+/// Whether it can (the component `Default + Send`, the types `Send`) is
+/// decided by the compiler through `Mover`.
+pub(crate) struct Movable {
+    /// The arguments' types, in order.
+    args: Vec<TokenStream>,
+    /// The return type (`()` when there is none).
+    output: TokenStream,
+}
+
+impl Movable {
+    pub(crate) fn of(krate: &TokenStream, method: &Method, limits: &Limits) -> Option<Movable> {
+        if method.is_async || limits.blocking.is_some() {
+            return None;
+        }
+        let mut args = Vec::new();
+        for param in &method.params {
+            let ty = match param {
+                Param::Arg { ty, .. } | Param::Kwargs { ty } => ty.to_token_stream(),
+                Param::Data { inner } => quote!(#krate::Data<#inner>),
+                Param::Injected { .. } => return None,
+            };
+            if !owned(ty.clone()) {
+                return None;
+            }
+            args.push(ty);
+        }
+        let output = match &method.returns {
+            Some(ty) => ty.to_token_stream(),
+            None => quote!(()),
+        };
+        owned(output.clone()).then_some(Movable { args, output })
+    }
+}
+
+/// Whether a type, as written, borrows nothing but `'static` data and
+/// hides nothing behind `impl` (so it can be named in a tuple and moved
+/// to another thread).
+fn owned(ty: TokenStream) -> bool {
+    let mut tokens = ty.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Group(group) if !owned(group.stream()) => return false,
+            TokenTree::Ident(ident) if ident == "impl" => return false,
+            TokenTree::Punct(punct) if punct.as_char() == '\'' => match tokens.next() {
+                Some(TokenTree::Ident(lifetime)) if lifetime == "static" => {}
+                _ => return false,
+            },
+            TokenTree::Punct(punct) if punct.as_char() == '&' => {
+                // Only `&'static`.
+                let is_static = matches!(tokens.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '\'');
+                if !is_static {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
 }

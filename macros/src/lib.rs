@@ -264,7 +264,10 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   the blocking thread pool, with the state moved there and back (the
 ///   component must be `Default` and `Send`), so the component's thread,
 ///   and an embedded router's, keeps going; it takes no `Session` or
-///   `CallDetails`.
+///   `CallDetails`. Without it, a method that is not `async` moves there
+///   by itself after one run that held its thread past `slow_handler_ms`,
+///   when the types allow it (docs/components.md, "Handlers that take
+///   long").
 ///
 /// See the [crate documentation](crate) for the parameters and results.
 ///

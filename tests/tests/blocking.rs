@@ -1,7 +1,9 @@
 //! `blocking = true`: a sync handler that blocks runs on a worker thread,
 //! so the realm keeps routing other sessions' calls meanwhile; the same
-//! handler without the option holds everyone up (the control). Embedded
-//! and remote.
+//! handler without the option holds everyone up once (the control), and
+//! runs on a worker thread from then on, as does an event handler; a
+//! handler whose component cannot move to another thread holds everyone
+//! up each time. Embedded and remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -35,11 +37,34 @@ impl Cruncher {
         self.runs
     }
 
+    /// An event handler that blocks its thread for `ms`, with `&self`.
+    #[wamp::subscribe("crunched")]
+    fn crunched(&self, ms: u64) {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+
     /// Reads the state on a worker thread; panics when asked to.
     #[wamp::procedure("runs", blocking = true)]
     fn runs(&self, fail: bool) -> u64 {
         assert!(!fail, "asked to fail");
         self.runs
+    }
+}
+
+/// Cannot move to a worker thread: not `Default` (nothing could stand in
+/// for it while it is away).
+struct Pinned {
+    runs: std::cell::Cell<u64>,
+}
+
+#[wamp::component(prefix = "com.test.pinned", inventory = false)]
+impl Pinned {
+    /// Blocks its thread for `ms`, always on the component's thread.
+    #[wamp::procedure("hold")]
+    fn hold(&self, ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        self.runs.set(self.runs.get() + 1);
+        self.runs.get()
     }
 }
 
@@ -76,6 +101,23 @@ async fn first_answer(client: &Client, pinger: &Client, procedure: &str) -> &'st
     }
 }
 
+/// How long a ping sent 150 ms after the event (whose handler runs
+/// 700 ms) takes to come back, counted from the publication: the clients,
+/// the router and the component may share a thread, so a handler that
+/// holds it holds up the sleep too.
+async fn ping_after_event(client: &Client, pinger: &Client) -> Duration {
+    let began = std::time::Instant::now();
+    // Not acknowledged: the acknowledgement would wait for a handler that
+    // holds the router's thread.
+    client.publish("com.test.cruncher.crunched", (700,)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(pinger.call::<String>("com.test.pinger.ping", ()).await.unwrap(), "pong");
+    let took = began.elapsed();
+    // Let the handler finish before the next round.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    took
+}
+
 async fn check(url: &str) {
     let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
     let client = Client::connect(options.clone()).await.unwrap();
@@ -99,23 +141,48 @@ async fn check(url: &str) {
         "kept after a panic"
     );
 
+    // Without the option: the first run holds everyone up; having held
+    // its thread past `slow_handler_ms`, the handler moves to the worker
+    // threads, with the state.
+    assert_eq!(first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await, "long call");
+    assert_eq!(first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await, "ping", "moved");
+    assert_eq!(
+        first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await,
+        "ping",
+        "stays moved"
+    );
+    assert_eq!(
+        client.call::<u64>("com.test.cruncher.runs", (false,)).await.unwrap(),
+        4,
+        "one state throughout"
+    );
+
+    // The same for an event handler.
+    let held = ping_after_event(&client, &pinger).await;
+    assert!(held >= Duration::from_millis(650), "the first run holds the ping up: {held:?}");
+    let moved = ping_after_event(&client, &pinger).await;
+    assert!(moved < Duration::from_millis(450), "later runs do not: {moved:?}");
+
+    // A component that cannot move holds everyone up each time.
+    assert_eq!(first_answer(&client, &pinger, "com.test.pinned.hold").await, "long call");
+    assert_eq!(first_answer(&client, &pinger, "com.test.pinned.hold").await, "long call", "cannot move");
+
     pinger.leave().await;
     client.leave().await;
 }
 
+fn host(config: HostConfig) -> wamp::Host {
+    wamp::Host::new(config)
+        .add_component(Cruncher::default())
+        .add_component(Pinger)
+        .add_component(Pinned { runs: Default::default() })
+}
+
 #[actix_web::test]
 async fn embedded() {
-    let config = wamp_tests::embedded();
-    let running =
-        wamp::Host::new(config).add_component(Cruncher::default()).add_component(Pinger).start().unwrap();
+    let running = host(wamp_tests::embedded()).start().unwrap();
     let url = wamp_tests::serve(&running).await;
     check(&url).await;
-
-    // The control: the same work on the router's thread holds the ping up.
-    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&url, "realm1") };
-    let (client, pinger) =
-        (Client::connect(options.clone()).await.unwrap(), Client::connect(options).await.unwrap());
-    assert_eq!(first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await, "long call");
     running.shutdown().await;
 }
 
@@ -123,8 +190,7 @@ async fn embedded() {
 async fn remote() {
     let router = TestRouter::start();
     let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
-    let running =
-        wamp::Host::new(config).add_component(Cruncher::default()).add_component(Pinger).start().unwrap();
+    let running = host(config).start().unwrap();
     running.joined().await.unwrap();
     check(&router.url).await;
     running.shutdown().await;

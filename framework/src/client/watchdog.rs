@@ -255,6 +255,14 @@ pub(crate) fn watched<T>(name: &dyn fmt::Display, run: impl FnOnce() -> T) -> T 
     run()
 }
 
+/// Whether the run in progress on this thread has held it past the
+/// threshold (the watchdog marked it). A handler that can move to the
+/// blocking pool asks this when it returns (`component::blocking`).
+#[inline]
+pub(crate) fn run_held_too_long() -> bool {
+    LOCAL.with(|local| local.beat.marked.load(Relaxed) != 0)
+}
+
 /// A handler's future, each poll watched.
 pub(crate) struct Watched<N, F: ?Sized> {
     name: N,
@@ -326,6 +334,11 @@ mod tests {
             LOCAL.with(|local| local.beat.marked.load(Relaxed))
         });
         assert!(marked > 0, "the watchdog marks a run that holds its thread");
+        assert!(watched(&"slow again", || {
+            std::thread::sleep(Duration::from_millis(150));
+            run_held_too_long()
+        }));
+        assert!(!watched(&"short again", run_held_too_long));
         // The mark went with the end of the run.
         assert_eq!(LOCAL.with(|local| local.beat.marked.load(Relaxed)), 0);
         // A run inside a run does not end the outer one.

@@ -9,8 +9,25 @@
 //! not the handler still waits for the answer, so no other handler ever
 //! sees the placeholder. A blocking handler therefore has the state to
 //! itself while it runs, also when it takes `&self`.
+//!
+//! A handler that is not `async` and not marked runs on the component's
+//! thread, inside the realm's turn for an embedded component. If one of
+//! its runs holds that thread past `slow_handler_ms` (the watchdog marks
+//! the run), its later runs go the way of a `blocking` handler, when it
+//! can: the component `MovesToWorker`, its arguments and result are
+//! `Send + 'static` and it takes no `Session` or details. Whether it can
+//! is decided at compile time by [`Mover`]: the generated code calls
+//! `(&&Mover::<Self, Args, Result>::new()).movable()`, which finds
+//! [`MoveToPool`] on `&Mover` when its bounds hold and falls back to
+//! [`StayOnThread`] on `Mover` otherwise (method lookup tries `&&Mover`
+//! before `&Mover`). A handler that cannot move stays on its thread and
+//! is reported by the watchdog at each slow run, as before.
 
+use std::cell::Cell;
+use std::marker::PhantomData;
 use std::rc::Rc;
+
+use futures_util::future::LocalBoxFuture;
 
 use super::state::StateLock;
 use crate::client::driver::effects::panicked;
@@ -69,4 +86,110 @@ where
     });
     rx.await
         .unwrap_or_else(|_| Err(Error::new(errors::CANCELED, "the component stopped while the handler ran")))
+}
+
+/// Whether a handler of `S` taking the arguments `A` (a tuple) and
+/// returning `R` may move to the blocking pool; see the module docs.
+pub struct Mover<S, A, R>(PhantomData<Probed<S, A, R>>);
+
+/// The types a [`Mover`] stands for (as a function pointer, so that the
+/// probe is `Send` and owns none of them).
+type Probed<S, A, R> = fn() -> (S, A, R);
+
+impl<S, A, R> Mover<S, A, R> {
+    /// The probe for one handler's types.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Mover(PhantomData)
+    }
+}
+
+/// Found for a handler that can move to the blocking pool.
+pub trait MoveToPool {
+    /// The component.
+    type State;
+    /// The method's return value.
+    type Output;
+    /// Whether the handler can move: `true` here.
+    fn movable(&self) -> bool;
+    /// Runs `f` on the blocking pool with the state, as a `blocking`
+    /// handler runs.
+    fn offload<F>(
+        &self,
+        state: &Rc<StateLock<Self::State>>,
+        f: F,
+    ) -> LocalBoxFuture<'static, Result<Self::Output, Error>>
+    where
+        F: FnOnce(&mut Self::State) -> Self::Output + Send + 'static;
+}
+
+impl<S: MovesToWorker, A: Send + 'static, R: Send + 'static> MoveToPool for &Mover<S, A, R> {
+    type State = S;
+    type Output = R;
+
+    fn movable(&self) -> bool {
+        true
+    }
+
+    fn offload<F>(&self, state: &Rc<StateLock<S>>, f: F) -> LocalBoxFuture<'static, Result<R, Error>>
+    where
+        F: FnOnce(&mut S) -> R + Send + 'static,
+    {
+        let state = Rc::clone(state);
+        Box::pin(async move { blocking(&state, f).await })
+    }
+}
+
+/// Found for a handler that cannot move: it stays on its thread.
+pub trait StayOnThread {
+    /// The component.
+    type State;
+    /// The method's return value.
+    type Output;
+    /// Whether the handler can move: `false` here.
+    fn movable(&self) -> bool;
+    /// Never called for a handler that cannot move (the generated code
+    /// moves only handlers that are [`movable`](Self::movable)); answers
+    /// an error if it were.
+    fn offload<F>(
+        &self,
+        state: &Rc<StateLock<Self::State>>,
+        f: F,
+    ) -> LocalBoxFuture<'static, Result<Self::Output, Error>>
+    where
+        F: FnOnce(&mut Self::State) -> Self::Output + 'static;
+}
+
+impl<S, A, R: 'static> StayOnThread for Mover<S, A, R> {
+    type State = S;
+    type Output = R;
+
+    fn movable(&self) -> bool {
+        false
+    }
+
+    fn offload<F>(&self, _state: &Rc<StateLock<S>>, _f: F) -> LocalBoxFuture<'static, Result<R, Error>>
+    where
+        F: FnOnce(&mut S) -> R + 'static,
+    {
+        Box::pin(std::future::ready(Err(Error::new(
+            errors::RUNTIME_ERROR,
+            "this handler cannot run on the blocking pool",
+        ))))
+    }
+}
+
+/// Called by a handler that can move when it returns: if this run held
+/// its thread past `slow_handler_ms`, its later runs go to the blocking
+/// pool (`moved` is set), and the log says so once.
+pub fn note_run(moved: &Cell<bool>, handler: &str) {
+    if !moved.get() && crate::client::watchdog::run_held_too_long() {
+        moved.set(true);
+        tracing::warn!(
+            handler = %handler,
+            "the handler held its thread past slow_handler_ms; its later runs go to the blocking \
+             thread pool (one at a time, with the component's state to themselves), so that its \
+             thread (for an embedded component: the realm's) goes on meanwhile"
+        );
+    }
 }

@@ -63,7 +63,9 @@ pub struct HostConfig {
     /// WELCOME (see [`ConnectOptions::connect_timeout`]).
     pub connect_timeout_ms: u64,
     /// Milliseconds a handler may hold its thread (a sync handler's run,
-    /// or one poll of an `async` one) before a warning names it; 0: never.
+    /// or one poll of an `async` one) before a warning names it; a sync
+    /// handler that can move to the blocking pool runs there from then on
+    /// (docs/components.md, "Handlers that take long"); 0: never.
     /// For the whole process: the last host started sets it.
     pub slow_handler_ms: u64,
     /// How remote sessions authenticate (the `[auth]` table; see

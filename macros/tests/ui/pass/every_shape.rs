@@ -170,6 +170,68 @@ impl Shapes {
     }
 }
 
+/// Sync handlers whose types decide whether they may move to the blocking
+/// pool after a slow run: the component here is neither `Default` nor
+/// `Send`, so none may; `Shapes` above is both, so most of its may.
+pub struct Pinned {
+    seen: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+pub struct Settings {
+    pub greeting: String,
+}
+
+#[wamp::component(prefix = "com.example.pinned", inventory = false)]
+impl Pinned {
+    #[wamp::procedure("count")]
+    fn count(&self, by: u64) -> u64 {
+        self.seen.set(self.seen.get() + by);
+        self.seen.get()
+    }
+
+    #[wamp::procedure("greeting")]
+    fn greeting(&self, settings: Data<Settings>) -> String {
+        settings.greeting.clone()
+    }
+
+    #[wamp::procedure("name")]
+    fn name(&self) -> &'static str {
+        "pinned"
+    }
+
+    #[wamp::subscribe("seen")]
+    fn seen(&mut self, by: u64) {
+        self.seen.set(self.seen.get() + by);
+    }
+}
+
+#[derive(Default)]
+pub struct Movable;
+
+#[wamp::component(prefix = "com.example.movable", inventory = false)]
+impl Movable {
+    #[wamp::procedure("greeting")]
+    fn greeting(&self, settings: Data<Settings>, name: String) -> Result<String, Error> {
+        Ok(format!("{}, {name}", settings.greeting))
+    }
+
+    #[wamp::procedure("name")]
+    fn name(&mut self) -> &'static str {
+        "movable"
+    }
+
+    #[wamp::procedure("boxed")]
+    fn boxed(&self, values: Box<[u8]>) -> Option<Box<[u8]>> {
+        Some(values)
+    }
+
+    /// A result that is not `Send`: this one stays on its thread.
+    #[wamp::procedure("not_send")]
+    fn not_send(&self) -> &'static std::cell::Cell<u64> {
+        Box::leak(Box::new(std::cell::Cell::new(1)))
+    }
+}
+
 fn main() {
     let shapes = Shapes::new();
     let _ = shapes.helper((1, 2));
