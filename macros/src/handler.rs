@@ -240,33 +240,26 @@ impl Target<'_> {
     }
 
     /// For a method that could move: once a run has held its thread too
-    /// long (`moved`), runs it on the blocking pool, binds its result to
-    /// `ret` and runs `then` in a task (`then` finishes the handler's
-    /// future).
+    /// long (`moved`), runs it on the blocking pool, then `finish` (with
+    /// its result bound to `ret`) or `failed` (with the error bound to
+    /// `err`) in a task, out of line (`run_moved`).
     fn moved_call(
         &self,
         method: &Method,
         locals: &[Ident],
         movable: &Movable,
-        then: impl FnOnce(TokenStream) -> TokenStream,
+        finish: TokenStream,
+        failed: TokenStream,
     ) -> TokenStream {
         let Names { state, ret, err, moved, .. } = self.names;
-        let krate = self.krate;
-        let completion = quote!(#krate::__private::Completion);
+        let private = self.private();
         let mover = self.mover(movable);
         let closure = self.on_worker(method, locals);
         let fut = Ident::new("offloaded", Span::mixed_site());
-        let work = quote! {
-            let #ret = match #fut.await {
-                ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
-            };
-        };
-        let body = then(work);
         quote! {
             if #moved.get() {
                 let #fut = { #mover.offload(&#state, #closure) };
-                return #completion::of(async move { #body });
+                return #private::run_moved(#fut, move |#ret| #finish, move |#err| #failed);
             }
         }
     }
@@ -421,9 +414,15 @@ impl Target<'_> {
         };
         let movable = Movable::of(self.krate, method, limits);
         let note = self.note_run(movable.as_ref(), uri);
-        let moved_call = movable
-            .as_ref()
-            .map(|movable| self.moved_call(method, &locals, movable, |work| quote!(#work #finish)));
+        let moved_call = movable.as_ref().map(|movable| {
+            self.moved_call(
+                method,
+                &locals,
+                movable,
+                quote!({ #finish }),
+                quote!(::core::result::Result::Err(#err)),
+            )
+        });
         let now = (!method.is_async && limits.blocking.is_none())
             .then(|| self.call_now(method, &locals, &note, quote!(return #completion::Now(#finish);)));
         let call = match limits.blocking {
@@ -504,12 +503,15 @@ impl Target<'_> {
         let movable = Movable::of(self.krate, method, limits);
         let note = self.note_run(movable.as_ref(), uri);
         let moved_call = movable.as_ref().map(|movable| {
-            self.moved_call(method, &locals, movable, |work| {
-                quote! {
-                    let #outcome: ::core::result::Result<(), #krate::Error> = async move { #work #finish }.await;
-                    #report
-                }
-            })
+            let finish = quote!({
+                let #outcome: ::core::result::Result<(), #krate::Error> = #finish;
+                #report
+            });
+            let failed = quote!({
+                let #outcome: ::core::result::Result<(), #krate::Error> = ::core::result::Result::Err(#err);
+                #report
+            });
+            self.moved_call(method, &locals, movable, finish, failed)
         });
         let now = (!method.is_async && limits.blocking.is_none()).then(|| {
             self.call_now(
@@ -655,7 +657,7 @@ fn session_ref() -> Ident {
 /// The types of a method that is not `async` that could move to the
 /// blocking pool after a slow run: it takes no `Session` or details, and
 /// its arguments and result are owned types the generated code can name.
-/// Whether it can (the component `Default + Send`, the types `Send`) is
+/// Whether it can (the component and the types `Send`) is
 /// decided by the compiler through `Mover`.
 pub(crate) struct Movable {
     /// The arguments' types, in order.

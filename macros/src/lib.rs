@@ -262,7 +262,7 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   `wamp.error.timeout`;
 /// * `blocking = true` (methods that are not `async`): the method runs on
 ///   the blocking thread pool, with the state moved there and back (the
-///   component must be `Default` and `Send`), so the component's thread,
+///   component must be `Send`), so the component's thread,
 ///   and an embedded router's, keeps going; it takes no `Session` or
 ///   `CallDetails`. Without it, a method that is not `async` moves there
 ///   by itself after one run that held its thread past `slow_handler_ms`,

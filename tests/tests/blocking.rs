@@ -14,7 +14,8 @@ use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::component::HostConfig;
 use wamp_tests::TestRouter;
 
-#[derive(Default)]
+/// Not `Default` (made with its arguments, as a component given a pool
+/// would be): it moves all the same.
 struct Cruncher {
     runs: u64,
 }
@@ -51,10 +52,9 @@ impl Cruncher {
     }
 }
 
-/// Cannot move to a worker thread: not `Default` (nothing could stand in
-/// for it while it is away).
+/// Cannot move to a worker thread: not `Send`.
 struct Pinned {
-    runs: std::cell::Cell<u64>,
+    runs: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 #[wamp::component(prefix = "com.test.pinned", inventory = false)]
@@ -173,7 +173,7 @@ async fn check(url: &str) {
 
 fn host(config: HostConfig) -> wamp::Host {
     wamp::Host::new(config)
-        .add_component(Cruncher::default())
+        .add_component(Cruncher { runs: 0 })
         .add_component(Pinger)
         .add_component(Pinned { runs: Default::default() })
 }

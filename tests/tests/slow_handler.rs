@@ -106,7 +106,7 @@ async fn check(client: &Client) {
     assert!((100..=2_000).contains(&held_ms), "held 200 ms, reported {held_ms}: {line}");
     assert!(line.contains("blocking = true"), "the warning says what to do: {line}");
     assert_eq!(warnings_for("com.test.slow.sync").len(), 1, "the quick run is not reported");
-    // The handler can move (the component is `Default + Send`): it does,
+    // The handler can move (the component is `Send`): it does,
     // and says so.
     let log = String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned();
     assert!(

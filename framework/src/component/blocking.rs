@@ -3,18 +3,20 @@
 //! embedded component, the router's) goes on routing meanwhile.
 //!
 //! The state moves to the worker thread for the run and back, in safe
-//! code: the component is `Send` and `Default` (a placeholder stands in
-//! while it is away). A task on the component's thread holds the state's
-//! write lock from before the state leaves until it is back, whether or
-//! not the handler still waits for the answer, so no other handler ever
-//! sees the placeholder. A blocking handler therefore has the state to
-//! itself while it runs, also when it takes `&self`.
+//! code: the component is `Send`, and its lock lends the value out
+//! ([`WriteGuard::lend`](super::state::WriteGuard::lend)). A task on the
+//! component's thread holds the state's write lock from before the state
+//! leaves until it is back, whether or not the handler still waits for
+//! the answer, so no other handler ever finds it away. A blocking handler
+//! therefore has the state to itself while it runs, also when it takes
+//! `&self`. A job the pool drops without running it (its runtime shutting
+//! down) sends the state back as it drops.
 //!
 //! A handler that is not `async` and not marked runs on the component's
 //! thread, inside the realm's turn for an embedded component. If one of
 //! its runs holds that thread past `slow_handler_ms` (the watchdog marks
 //! the run), its later runs go the way of a `blocking` handler, when it
-//! can: the component `MovesToWorker`, its arguments and result are
+//! can: the component is `Send` (`MovesToWorker`), its arguments and result are
 //! `Send + 'static` and it takes no `Session` or details. Whether it can
 //! is decided at compile time by [`Mover`]: the generated code calls
 //! `(&&Mover::<Self, Args, Result>::new()).movable()`, which finds
@@ -36,15 +38,30 @@ use crate::Error;
 
 /// What a component needs for `blocking = true` handlers.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot run `blocking` handlers: it must be `Default` and `Send`",
+    message = "`{Self}` cannot run `blocking` handlers: it must be `Send`",
     label = "`{Self}` moves to a worker thread for this handler",
-    note = "the state moves to a worker thread for the run and back, and a `Default` value stands in \
-            while it is away; derive `Default` (and keep the fields `Send`), or make the method `async` \
-            and call `actix_web::rt::task::spawn_blocking` in it with the data it needs"
+    note = "the state moves to a worker thread for the run and back; keep its fields `Send` (an `Arc` \
+            instead of an `Rc`), or make the method `async` and call \
+            `actix_web::rt::task::spawn_blocking` in it with the data it needs"
 )]
-pub trait MovesToWorker: Default + Send + 'static {}
+pub trait MovesToWorker: Send + 'static {}
 
-impl<T: Default + Send + 'static> MovesToWorker for T {}
+impl<T: Send + 'static> MovesToWorker for T {}
+
+/// The state on its way to a worker thread: sent back if the job is
+/// dropped before it runs.
+struct Carried<T> {
+    value: Option<T>,
+    back: std::sync::mpsc::Sender<T>,
+}
+
+impl<T> Drop for Carried<T> {
+    fn drop(&mut self) {
+        if let Some(value) = self.value.take() {
+            let _ = self.back.send(value);
+        }
+    }
+}
 
 /// Checks, where the option is written, that `T` can run `blocking`
 /// handlers.
@@ -62,26 +79,37 @@ where
     let state = Rc::clone(state);
     let (tx, rx) = tokio::sync::oneshot::channel();
     actix::spawn(async move {
-        let mut guard = state.write().await;
+        let guard = state.write().await;
         if tx.is_closed() {
             // Nobody waits for the answer any more (the call was canceled).
             return;
         }
-        let mut value = std::mem::take(&mut *guard);
+        let (value, lent) = guard.lend();
+        let (back, returned) = std::sync::mpsc::channel();
+        let carried = Carried { value: Some(value), back };
         let job = tokio::task::spawn_blocking(move || {
+            let mut carried = carried;
+            let mut value = carried.value.take()?;
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut value)));
-            (value, outcome)
+            Some((value, outcome))
         });
         let result = match job.await {
-            Ok((value, outcome)) => {
-                *guard = value;
+            Ok(Some((value, outcome))) => {
+                lent.give_back(value);
                 outcome.map_err(panicked)
             }
-            Err(e) => {
-                Err(Error::new(errors::RUNTIME_ERROR, format!("the blocking handler did not finish: {e}")))
+            failed => {
+                // The job did not run: the state came back as it dropped.
+                if let Ok(value) = returned.try_recv() {
+                    lent.give_back(value);
+                }
+                let why = match failed {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "it had nothing to run on".to_owned(),
+                };
+                Err(Error::new(errors::RUNTIME_ERROR, format!("the blocking handler did not finish: {why}")))
             }
         };
-        drop(guard);
         let _ = tx.send(result);
     });
     rx.await
@@ -131,6 +159,7 @@ impl<S: MovesToWorker, A: Send + 'static, R: Send + 'static> MoveToPool for &Mov
         true
     }
 
+    #[inline(never)]
     fn offload<F>(&self, state: &Rc<StateLock<S>>, f: F) -> LocalBoxFuture<'static, Result<R, Error>>
     where
         F: FnOnce(&mut S) -> R + Send + 'static,
@@ -181,15 +210,57 @@ impl<S, A, R: 'static> StayOnThread for Mover<S, A, R> {
 
 /// Called by a handler that can move when it returns: if this run held
 /// its thread past `slow_handler_ms`, its later runs go to the blocking
-/// pool (`moved` is set), and the log says so once.
+/// pool (`moved` is set), and the log says so once. A run that was not
+/// slow costs a flag and a thread-local load.
+#[inline]
 pub fn note_run(moved: &Cell<bool>, handler: &str) {
     if !moved.get() && crate::client::watchdog::run_held_too_long() {
-        moved.set(true);
-        tracing::warn!(
-            handler = %handler,
-            "the handler held its thread past slow_handler_ms; its later runs go to the blocking \
-             thread pool (one at a time, with the component's state to themselves), so that its \
-             thread (for an embedded component: the realm's) goes on meanwhile"
-        );
+        move_now(moved, handler);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn move_now(moved: &Cell<bool>, handler: &str) {
+    moved.set(true);
+    tracing::warn!(
+        handler = %handler,
+        "the handler held its thread past slow_handler_ms; its later runs go to the blocking \
+         thread pool (one at a time, with the component's state to themselves), so that its \
+         thread (for an embedded component: the realm's) goes on meanwhile"
+    );
+}
+
+/// The run of a handler that moved: `offloaded` (its method on the
+/// blocking pool), then `finish` with its result, or `failed` with the
+/// error of a run that could not be carried out. Out of line, so that the
+/// handler's usual path stays as small as it was.
+#[cold]
+#[inline(never)]
+pub fn run_moved<R: 'static, O: 'static>(
+    offloaded: LocalBoxFuture<'static, Result<R, Error>>,
+    finish: impl FnOnce(R) -> O + 'static,
+    failed: impl FnOnce(Error) -> O + 'static,
+) -> crate::client::session::Completion<O> {
+    crate::client::session::Completion::Later(Box::pin(async move {
+        match offloaded.await {
+            Ok(value) => finish(value),
+            Err(error) => failed(error),
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_dropped_before_it_runs_sends_the_state_back() {
+        let (back, returned) = std::sync::mpsc::channel();
+        drop(Carried { value: Some(String::from("state")), back });
+        assert_eq!(returned.try_recv().as_deref(), Ok("state"));
+        let (back, returned) = std::sync::mpsc::channel::<String>();
+        drop(Carried { value: None, back });
+        assert!(returned.try_recv().is_err(), "a job that ran took it");
     }
 }

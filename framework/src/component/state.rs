@@ -9,6 +9,11 @@
 //! The value sits in a `RefCell`; the lock decides *when* a borrow may be
 //! taken and never asks for one that could conflict, so the cell's own
 //! check never fails.
+//!
+//! A writer may lend the value out ([`WriteGuard::lend`]), to a worker
+//! thread for a `blocking` handler: the lock stays held until the value
+//! is back, so no guard ever finds the cell empty. A value that never
+//! comes back leaves the lock held for good.
 
 use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::collections::VecDeque;
@@ -20,7 +25,8 @@ use std::task::{Context, Poll, Waker};
 
 /// A single-threaded, fair, asynchronous read/write lock.
 pub struct StateLock<T> {
-    value: RefCell<T>,
+    /// `None` only while lent out, under the lock.
+    value: RefCell<Option<T>>,
     /// Readers holding (or granted) the lock.
     readers: Cell<usize>,
     /// Whether a writer holds (or was granted) the lock.
@@ -38,7 +44,7 @@ impl<T> StateLock<T> {
     /// A free lock around `value`.
     pub fn new(value: T) -> Self {
         StateLock {
-            value: RefCell::new(value),
+            value: RefCell::new(Some(value)),
             readers: Cell::new(0),
             writer: Cell::new(false),
             queue: RefCell::new(VecDeque::new()),
@@ -51,7 +57,7 @@ impl<T> StateLock<T> {
             return None;
         }
         self.readers.set(self.readers.get() + 1);
-        Some(ReadGuard { value: self.value.borrow(), _held: Held { lock: self, write: false } })
+        Some(ReadGuard::new(self))
     }
 
     /// Exclusive access now, if nobody holds the lock or waits for it.
@@ -60,7 +66,7 @@ impl<T> StateLock<T> {
             return None;
         }
         self.writer.set(true);
-        Some(WriteGuard { value: self.value.borrow_mut(), _held: Held { lock: self, write: true } })
+        Some(WriteGuard::new(self))
     }
 
     /// Read access, once every writer ahead has finished.
@@ -176,7 +182,7 @@ impl<'a, T> Future for Acquire<'a, T, false> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ReadGuard<'a, T>> {
         if self.poll_granted(cx) {
             let lock = self.lock;
-            Poll::Ready(ReadGuard { value: lock.value.borrow(), _held: Held { lock, write: false } })
+            Poll::Ready(ReadGuard::new(lock))
         } else {
             Poll::Pending
         }
@@ -189,7 +195,7 @@ impl<'a, T> Future for Acquire<'a, T, true> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<WriteGuard<'a, T>> {
         if self.poll_granted(cx) {
             let lock = self.lock;
-            Poll::Ready(WriteGuard { value: lock.value.borrow_mut(), _held: Held { lock, write: true } })
+            Poll::Ready(WriteGuard::new(lock))
         } else {
             Poll::Pending
         }
@@ -218,6 +224,13 @@ pub struct ReadGuard<'a, T> {
     _held: Held<'a, T>,
 }
 
+impl<'a, T> ReadGuard<'a, T> {
+    /// The guard of a read hold just taken.
+    fn new(lock: &'a StateLock<T>) -> Self {
+        ReadGuard { value: Ref::map(lock.value.borrow(), present), _held: Held { lock, write: false } }
+    }
+}
+
 impl<T> Deref for ReadGuard<'_, T> {
     type Target = T;
 
@@ -228,22 +241,84 @@ impl<T> Deref for ReadGuard<'_, T> {
 
 /// Exclusive access to a [`StateLock`]'s value.
 pub struct WriteGuard<'a, T> {
-    value: RefMut<'a, T>,
-    _held: Held<'a, T>,
+    value: RefMut<'a, Option<T>>,
+    held: Held<'a, T>,
+}
+
+impl<'a, T> WriteGuard<'a, T> {
+    /// The guard of a write hold just taken.
+    fn new(lock: &'a StateLock<T>) -> Self {
+        WriteGuard { value: lock.value.borrow_mut(), held: Held { lock, write: true } }
+    }
+
+    /// Takes the value out, keeping the lock held until it is given back
+    /// ([`Lent::give_back`]); if it never is, the lock stays held.
+    pub fn lend(self) -> (T, Lent<'a, T>) {
+        let WriteGuard { mut value, held } = self;
+        let taken = value.take();
+        drop(value);
+        match taken {
+            Some(taken) => (taken, Lent { held: Some(held) }),
+            None => lent_twice(),
+        }
+    }
 }
 
 impl<T> Deref for WriteGuard<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        &self.value
+        present(&self.value)
     }
 }
 
 impl<T> DerefMut for WriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
+        match self.value.as_mut() {
+            Some(value) => value,
+            None => lent_twice(),
+        }
     }
+}
+
+/// A [`StateLock`] held while its value is away (see [`WriteGuard::lend`]).
+pub struct Lent<'a, T> {
+    held: Option<Held<'a, T>>,
+}
+
+impl<T> Lent<'_, T> {
+    /// Puts the value back and releases the lock.
+    pub fn give_back(mut self, value: T) {
+        if let Some(held) = self.held.take() {
+            *held.lock.value.borrow_mut() = Some(value);
+        }
+    }
+}
+
+impl<T> Drop for Lent<'_, T> {
+    fn drop(&mut self) {
+        // Never given back: nobody may find the cell empty, so the lock
+        // stays held.
+        if let Some(held) = self.held.take() {
+            std::mem::forget(held);
+        }
+    }
+}
+
+/// The value of a cell that the lock's holder may read: present, as only
+/// a lent value is away, and the lock is held while it is.
+fn present<T>(value: &Option<T>) -> &T {
+    match value {
+        Some(value) => value,
+        None => lent_twice(),
+    }
+}
+
+#[cold]
+fn lent_twice() -> ! {
+    unreachable!(
+        "a component's state is reached only under its lock, which stays held while the state is lent"
+    )
 }
 
 /// A hold on the lock, released when dropped.
@@ -356,5 +431,29 @@ mod tests {
         assert_eq!(wakes.count(), 0);
         drop(w);
         assert_eq!(wakes.count(), 1);
+    }
+
+    #[test]
+    fn a_lent_value_keeps_the_lock_held_until_it_is_back() {
+        let lock = StateLock::new(String::from("state"));
+        let (mut value, lent) = lock.try_write().unwrap().lend();
+        assert!(lock.try_read().is_none() && lock.try_write().is_none(), "held while away");
+        let mut reader = lock.read();
+        assert!(poll(&mut reader).is_pending());
+        value.push_str(", changed away");
+        lent.give_back(value);
+        match poll(&mut reader) {
+            Poll::Ready(guard) => assert_eq!(*guard, "state, changed away"),
+            Poll::Pending => panic!("the lock is free again"),
+        };
+    }
+
+    #[test]
+    fn a_value_that_never_comes_back_leaves_the_lock_held() {
+        let lock = StateLock::new(String::from("state"));
+        let (value, lent) = lock.try_write().unwrap().lend();
+        drop(lent);
+        drop(value);
+        assert!(lock.try_read().is_none() && lock.try_write().is_none(), "nobody finds it away");
     }
 }

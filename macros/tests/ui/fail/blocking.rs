@@ -12,8 +12,10 @@ impl Worker {
     fn with_session(&self, _session: &Session) {}
 }
 
-/// No `Default`: nothing can stand in for it while it is away.
-struct Unplaceable;
+/// Not `Send`: it cannot go to a worker thread.
+struct Unplaceable {
+    shared: std::rc::Rc<u64>,
+}
 
 #[wamp::component(inventory = false)]
 impl Unplaceable {

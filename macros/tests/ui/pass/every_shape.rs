@@ -171,8 +171,8 @@ impl Shapes {
 }
 
 /// Sync handlers whose types decide whether they may move to the blocking
-/// pool after a slow run: the component here is neither `Default` nor
-/// `Send`, so none may; `Shapes` above is both, so most of its may.
+/// pool after a slow run: the component here is not `Send`, so none may;
+/// `Shapes` above is, so most of its may.
 pub struct Pinned {
     seen: std::rc::Rc<std::cell::Cell<u64>>,
 }
