@@ -577,11 +577,48 @@ impl Target<'_> {
                 Param::Kwargs { .. } | Param::Injected { .. } => {}
             }
         }
-        let call = self.call(method, &locals, &quote!());
+        // A sync method that can move does, for every component of this
+        // type, once one of its runs held its thread too long.
+        let limits = Limits { concurrency: None, timeout_ms: None, blocking: None };
+        let (moved_call, note) = match Movable::of(self.krate, method, &limits) {
+            Some(movable) => {
+                let Names { state, err, .. } = self.names;
+                let mover = self.mover(&movable);
+                let closure = self.on_worker(method, &locals);
+                let flag = Ident::new("__WAMP_MOVED", Span::mixed_site());
+                let name = match method.params.iter().find_map(|p| match p {
+                    Param::Arg { ty, .. } => Some(ty),
+                    _ => None,
+                }) {
+                    Some(ty) => quote!(::core::any::type_name::<#ty>()),
+                    None => quote!(::core::any::type_name::<Self>()),
+                };
+                (
+                    quote! {
+                        static #flag: ::std::sync::atomic::AtomicBool = ::std::sync::atomic::AtomicBool::new(false);
+                        if #flag.load(::std::sync::atomic::Ordering::Relaxed) {
+                            let #ret = match { #mover.offload(&#state, #closure) }.await {
+                                ::core::result::Result::Ok(value) => value,
+                                ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
+                            };
+                            return ::core::result::Result::Ok(#ret);
+                        }
+                    },
+                    quote! {
+                        if { #mover.movable() } {
+                            #private::note_run_shared(&#flag, #name);
+                        }
+                    },
+                )
+            }
+            None => (quote!(), quote!()),
+        };
+        let call = self.call(method, &locals, &note);
         quote! {
             ::std::boxed::Box::pin(async move {
                 let #session = &#ctx;
                 #(#reads)*
+                #moved_call
                 #call
                 ::core::result::Result::Ok(#ret)
             })

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
-use wamp::component::HostConfig;
+use wamp::component::{ComponentHandle, HostConfig};
 use wamp_tests::TestRouter;
 
 /// Not `Default` (made with its arguments, as a component given a pool
@@ -38,6 +38,14 @@ impl Cruncher {
         self.runs
     }
 
+    /// The application's own message, blocking the thread for its `ms`.
+    #[wamp::message]
+    fn crunch_message(&mut self, Crunch(ms): Crunch) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        self.runs += 1;
+        self.runs
+    }
+
     /// An event handler that blocks its thread for `ms`, with `&self`.
     #[wamp::subscribe("crunched")]
     fn crunched(&self, ms: u64) {
@@ -51,6 +59,9 @@ impl Cruncher {
         self.runs
     }
 }
+
+/// A message for [`Cruncher::crunch_message`].
+struct Crunch(u64);
 
 /// Cannot move to a worker thread: not `Send`.
 struct Pinned {
@@ -118,7 +129,29 @@ async fn ping_after_event(client: &Client, pinger: &Client) -> Duration {
     took
 }
 
-async fn check(url: &str) {
+/// Which comes first: the answer to a 700 ms message sent to `handle`,
+/// or a ping sent while it runs.
+async fn first_of_message(handle: &ComponentHandle<Cruncher>, pinger: &Client) -> &'static str {
+    let long = std::pin::pin!(handle.send(Crunch(700)));
+    let ping = std::pin::pin!(async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        pinger.call::<String>("com.test.pinger.ping", ()).await
+    });
+    match select(long, ping).await {
+        Either::Left((runs, ping)) => {
+            runs.unwrap();
+            assert_eq!(ping.await.unwrap(), "pong");
+            "message"
+        }
+        Either::Right((pong, long)) => {
+            assert_eq!(pong.unwrap(), "pong");
+            long.await.unwrap();
+            "ping"
+        }
+    }
+}
+
+async fn check(url: &str, handle: ComponentHandle<Cruncher>) {
     let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
     let client = Client::connect(options.clone()).await.unwrap();
     let pinger = Client::connect(options).await.unwrap();
@@ -163,6 +196,15 @@ async fn check(url: &str) {
     let moved = ping_after_event(&client, &pinger).await;
     assert!(moved < Duration::from_millis(450), "later runs do not: {moved:?}");
 
+    // The same for a message handler.
+    assert_eq!(first_of_message(&handle, &pinger).await, "message");
+    assert_eq!(first_of_message(&handle, &pinger).await, "ping", "the message handler moved");
+    assert_eq!(
+        client.call::<u64>("com.test.cruncher.runs", (false,)).await.unwrap(),
+        6,
+        "one state throughout"
+    );
+
     // A component that cannot move holds everyone up each time.
     assert_eq!(first_answer(&client, &pinger, "com.test.pinned.hold").await, "long call");
     assert_eq!(first_answer(&client, &pinger, "com.test.pinned.hold").await, "long call", "cannot move");
@@ -182,7 +224,7 @@ fn host(config: HostConfig) -> wamp::Host {
 async fn embedded() {
     let running = host(wamp_tests::embedded()).start().unwrap();
     let url = wamp_tests::serve(&running).await;
-    check(&url).await;
+    check(&url, running.component::<Cruncher>().unwrap()).await;
     running.shutdown().await;
 }
 
@@ -192,6 +234,6 @@ async fn remote() {
     let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
     let running = host(config).start().unwrap();
     running.joined().await.unwrap();
-    check(&router.url).await;
+    check(&router.url, running.component::<Cruncher>().unwrap()).await;
     running.shutdown().await;
 }

@@ -28,6 +28,7 @@
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use futures_util::future::LocalBoxFuture;
 
@@ -219,10 +220,26 @@ pub fn note_run(moved: &Cell<bool>, handler: &str) {
     }
 }
 
+/// [`note_run`] for a message handler, whose flag is shared by every
+/// component of its type.
+#[inline]
+pub fn note_run_shared(moved: &AtomicBool, handler: &str) {
+    if !moved.load(Relaxed) && crate::client::watchdog::run_held_too_long() {
+        moved.store(true, Relaxed);
+        log_move(handler);
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn move_now(moved: &Cell<bool>, handler: &str) {
     moved.set(true);
+    log_move(handler);
+}
+
+#[cold]
+#[inline(never)]
+fn log_move(handler: &str) {
     tracing::warn!(
         handler = %handler,
         "the handler held its thread past slow_handler_ms; its later runs go to the blocking \
