@@ -87,7 +87,7 @@ impl ParameterReader {
 
     /// Checks nothing was left over: more positional arguments than
     /// parameters, or keyword arguments no parameter takes.
-    pub fn finish(mut self) -> Result<(), Error> {
+    pub fn finish(self) -> Result<(), Error> {
         let extra = self.args.len();
         if extra > 0 {
             let expected = self.positional - extra;
@@ -99,7 +99,6 @@ impl ParameterReader {
         if let Some(name) = self.kwargs.keys().next() {
             return Err(Error::invalid_argument(format!("unexpected keyword argument '{name}'")));
         }
-        self.kwargs.clear();
         Ok(())
     }
 }

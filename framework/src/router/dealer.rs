@@ -341,7 +341,14 @@ impl Dealer {
         // registered: only a miss needs checking (and tells the two errors
         // apart).
         let progress = Schema::flag(options, "progress", false);
-        if let Some(&invocation) = self.by_session.get(&caller).and_then(|owned| owned.calls.get(&request)) {
+        // A request id in use continues that call (or breaks the
+        // protocol, see `next_chunk`); otherwise the caller's calls in
+        // flight count against its limit.
+        let (in_flight, continued) = match self.by_session.get(&caller) {
+            Some(owned) => (owned.calls.len(), owned.calls.get(&request).copied()),
+            None => (0, None),
+        };
+        if let Some(invocation) = continued {
             return self.next_chunk(request, invocation, progress, payload, out);
         }
         if let Some(refused) = unsupported(options, CALL_REFUSED) {
@@ -380,22 +387,16 @@ impl Dealer {
             }
         };
         let Target { registration, callee: Callee { session: callee, disclose_caller }, pattern } = target;
-        if let Some(owned) = self.by_session.get(&caller) {
-            if owned.calls.contains_key(&request) {
-                return Err(Violation(format!("CALL request id {request} is in use by a call in flight")));
-            }
-            if owned.calls.len() >= self.limits.calls {
-                let message = format!(
-                    "this session has {} calls in flight, the router's limit (max_calls_per_session)",
-                    owned.calls.len()
-                );
-                return RequestError::new(errors::TOO_MANY_CALLS, message).reply(
-                    caller,
-                    code::CALL,
-                    request,
-                    out,
-                );
-            }
+        if in_flight >= self.limits.calls {
+            let message = format!(
+                "this session has {in_flight} calls in flight, the router's limit (max_calls_per_session)"
+            );
+            return RequestError::new(errors::TOO_MANY_CALLS, message).reply(
+                caller,
+                code::CALL,
+                request,
+                out,
+            );
         }
         if progress
             && !(announced(callee, Role::Callee, "progressive_call_invocations")
