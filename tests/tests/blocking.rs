@@ -90,19 +90,24 @@ impl Pinger {
     }
 }
 
-/// Which answer comes first: the long call's or a ping sent while it runs.
-async fn first_answer(client: &Client, pinger: &Client, procedure: &str) -> &'static str {
-    let long = std::pin::pin!(client.call::<u64>(procedure, (700,)));
+/// Which finishes first: `long` (a run of 700 ms), or a ping sent 150 ms
+/// after it started; `done` names the first.
+async fn first_of<T, E: std::fmt::Debug>(
+    long: impl std::future::Future<Output = Result<T, E>>,
+    pinger: &Client,
+    done: &'static str,
+) -> &'static str {
+    let long = std::pin::pin!(long);
     let ping = std::pin::pin!(async {
-        // The long call is under way by now.
+        // The long run is under way by now.
         tokio::time::sleep(Duration::from_millis(150)).await;
         pinger.call::<String>("com.test.pinger.ping", ()).await
     });
     match select(long, ping).await {
-        Either::Left((runs, ping)) => {
-            runs.unwrap();
+        Either::Left((outcome, ping)) => {
+            outcome.unwrap();
             assert_eq!(ping.await.unwrap(), "pong");
-            "long call"
+            done
         }
         Either::Right((pong, long)) => {
             assert_eq!(pong.unwrap(), "pong");
@@ -110,6 +115,17 @@ async fn first_answer(client: &Client, pinger: &Client, procedure: &str) -> &'st
             "ping"
         }
     }
+}
+
+/// Which answer comes first: a 700 ms call's, or a ping sent while it runs.
+async fn first_answer(client: &Client, pinger: &Client, procedure: &str) -> &'static str {
+    first_of(client.call::<u64>(procedure, (700,)), pinger, "long call").await
+}
+
+/// Which comes first: the answer to a 700 ms message sent to `handle`,
+/// or a ping sent while it runs.
+async fn first_of_message(handle: &ComponentHandle<Cruncher>, pinger: &Client) -> &'static str {
+    first_of(handle.send(Crunch(700)), pinger, "message").await
 }
 
 /// How long a ping sent 150 ms after the event (whose handler runs
@@ -127,28 +143,6 @@ async fn ping_after_event(client: &Client, pinger: &Client) -> Duration {
     // Let the handler finish before the next round.
     tokio::time::sleep(Duration::from_millis(800)).await;
     took
-}
-
-/// Which comes first: the answer to a 700 ms message sent to `handle`,
-/// or a ping sent while it runs.
-async fn first_of_message(handle: &ComponentHandle<Cruncher>, pinger: &Client) -> &'static str {
-    let long = std::pin::pin!(handle.send(Crunch(700)));
-    let ping = std::pin::pin!(async {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        pinger.call::<String>("com.test.pinger.ping", ()).await
-    });
-    match select(long, ping).await {
-        Either::Left((runs, ping)) => {
-            runs.unwrap();
-            assert_eq!(ping.await.unwrap(), "pong");
-            "message"
-        }
-        Either::Right((pong, long)) => {
-            assert_eq!(pong.unwrap(), "pong");
-            long.await.unwrap();
-            "ping"
-        }
-    }
 }
 
 async fn check(url: &str, handle: ComponentHandle<Cruncher>) {
