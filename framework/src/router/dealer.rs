@@ -331,7 +331,7 @@ impl Dealer {
         sessions: &HashMap<Id, Member>,
         caller: Id,
         request: Id,
-        options: &Dict,
+        options: Dict,
         procedure: &str,
         payload: Payload,
         uris: UriRules,
@@ -340,7 +340,7 @@ impl Dealer {
         // A registered procedure passed the URI check when it was
         // registered: only a miss needs checking (and tells the two errors
         // apart).
-        let progress = Schema::flag(options, "progress", false);
+        let progress = Schema::flag(&options, "progress", false);
         // A request id in use continues that call (or breaks the
         // protocol, see `next_chunk`); otherwise the caller's calls in
         // flight count against its limit.
@@ -351,7 +351,7 @@ impl Dealer {
         if let Some(invocation) = continued {
             return self.next_chunk(request, invocation, progress, payload, out);
         }
-        if let Some(refused) = unsupported(options, CALL_REFUSED) {
+        if let Some(refused) = unsupported(&options, CALL_REFUSED) {
             return refused.reply(caller, code::CALL, request, out);
         }
         let announced = |session: Id, role: Role, feature: &str| {
@@ -428,11 +428,11 @@ impl Dealer {
         }
         // The caller's timeout (milliseconds; 0: none) counts if it is the
         // shorter one.
-        let own = Schema::count(options, "timeout").filter(|ms| *ms > 0).map(Duration::from_millis);
+        let own = Schema::count(&options, "timeout").filter(|ms| *ms > 0).map(Duration::from_millis);
         let caller_timeout = own.is_some_and(|own| self.call_timeout.map_or(true, |router| own < router));
         let timeout = if caller_timeout { own } else { self.call_timeout };
         let deadline = timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
-        let receive_progress = Schema::flag(options, "receive_progress", false);
+        let receive_progress = Schema::flag(&options, "receive_progress", false);
         let call = PendingCall {
             caller,
             caller_request: request,
@@ -455,10 +455,12 @@ impl Dealer {
             self.deadlines.push(tick, invocation);
         }
         let mut details = if options.is_empty() && !disclose_caller {
-            Dict::new()
+            // The empty options go on as the details: no map to make, and
+            // none to drop.
+            options
         } else {
-            let disclose = disclose_caller || Schema::flag(options, "disclose_me", false);
-            invocation_details(options, caller, sessions.get(&caller).filter(|_| disclose))
+            let disclose = disclose_caller || Schema::flag(&options, "disclose_me", false);
+            invocation_details(&options, caller, sessions.get(&caller).filter(|_| disclose))
         };
         if pattern {
             details.insert("procedure".into(), Value::from(procedure));
@@ -509,15 +511,18 @@ impl Dealer {
         &mut self,
         callee: Id,
         invocation: Id,
-        options: &Dict,
+        options: Dict,
         payload: Payload,
         joined: impl Fn(Id) -> bool,
         out: &mut Outbox,
     ) {
-        let mut details = Dict::new();
-        if !options.is_empty() {
-            copy_passthru(options, &mut details);
-            if Schema::flag(options, "progress", false) {
+        // Empty options go on as the details: no map to make, and none to
+        // drop.
+        let mut details = options;
+        if !details.is_empty() {
+            let options = std::mem::take(&mut details);
+            copy_passthru(&options, &mut details);
+            if Schema::flag(&options, "progress", false) {
                 let call = match self.pending.get(&invocation) {
                     Some(call) if call.callee == callee => *call,
                     _ => return,

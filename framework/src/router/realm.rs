@@ -414,7 +414,7 @@ impl RealmCore {
                     sessions,
                     session,
                     request,
-                    &options,
+                    options,
                     &procedure,
                     payload,
                     uris,
@@ -438,7 +438,7 @@ impl RealmCore {
                 self.dealer.yield_result(
                     session,
                     request,
-                    &options,
+                    options,
                     payload,
                     |s| sessions.contains_key(&s),
                     out,
