@@ -16,9 +16,10 @@
 //! thread, inside the realm's turn for an embedded component. If one of
 //! its runs holds that thread past `slow_handler_ms` (the watchdog marks
 //! the run), its later runs go the way of a `blocking` handler, when it
-//! can: the component is `Send` (`MovesToWorker`), its arguments and result are
-//! `Send + 'static` and it takes no `Session` or details. Whether it can
-//! is decided at compile time by [`Mover`]: the generated code calls
+//! can: the component is `Send` (`MovesToWorker`), its arguments and
+//! result are `Send + 'static`, and it takes no `Session` or details.
+//! Whether it can is decided at compile time by [`Mover`]: the generated
+//! code calls
 //! `(&&Mover::<Self, Args, Result>::new()).movable()`, which finds
 //! [`MoveToPool`] on `&Mover` when its bounds hold and falls back to
 //! [`StayOnThread`] on `Mover` otherwise (method lookup tries `&&Mover`
