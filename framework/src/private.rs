@@ -9,8 +9,7 @@ pub use crate::client::holding::{holding, Holding, StateAccess};
 pub use crate::client::session::{Completion, EventFn, ProcedureFn};
 pub use crate::component::args::ParameterReader;
 pub use crate::component::blocking::{
-    blocking, moves_to_worker, note_run, note_run_shared, run_moved, MoveToPool, Mover, MovesToWorker,
-    StayOnThread,
+    blocking, moves_to_worker, run_moved, MoveToPool, Mover, MovesToWorker, Placement, StayOnThread,
 };
 pub use crate::component::registry::{launcher, registered, ComponentEntry, Launch};
 pub use crate::component::state::StateLock;

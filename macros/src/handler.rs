@@ -26,7 +26,7 @@ pub(crate) struct Names {
     value: Ident,
     err: Ident,
     outcome: Ident,
-    moved: Ident,
+    placement: Ident,
     movable: Ident,
     this: Ident,
 }
@@ -45,7 +45,7 @@ impl Names {
             value: name("value"),
             err: name("err"),
             outcome: name("outcome"),
-            moved: name("moved"),
+            placement: name("placement"),
             movable: name("movable"),
             this: name("this"),
         }
@@ -239,26 +239,29 @@ impl Target<'_> {
         }
     }
 
-    /// For a method that could move: once a run has held its thread too
-    /// long (`moved`), runs it on the blocking pool, then `finish` (with
-    /// its result bound to `ret`) or `failed` (with the error bound to
-    /// `err`) in a task, out of line (`run_moved`).
+    /// For a method that could move: while its `placement` says it moved,
+    /// runs it on the blocking pool, then `finish` (with its result bound
+    /// to `ret`) or `failed` (with the error bound to `err`) in a task, out
+    /// of line (`run_moved`).
     fn moved_call(
         &self,
         method: &Method,
         locals: &[Ident],
         movable: &Movable,
+        name: &str,
         finish: TokenStream,
         failed: TokenStream,
     ) -> TokenStream {
-        let Names { state, ret, err, moved, .. } = self.names;
+        let Names { state, ret, err, placement, .. } = self.names;
         let private = self.private();
         let mover = self.mover(movable);
         let closure = self.on_worker(method, locals);
         let fut = Ident::new("offloaded", Span::mixed_site());
         quote! {
-            if #moved.get() {
-                let #fut = { #mover.offload(&#state, #closure) };
+            if #placement.moved() {
+                let #fut = {
+                    #mover.offload(&#state, ::std::rc::Rc::clone(&#placement), #name, #closure)
+                };
                 return #private::run_moved(#fut, move |#ret| #finish, move |#err| #failed);
             }
         }
@@ -267,12 +270,11 @@ impl Target<'_> {
     /// After a run of a method that could move: notes whether it held its
     /// thread too long.
     fn note_run(&self, movable: Option<&Movable>, name: &str) -> TokenStream {
-        let Names { moved, movable: can, .. } = self.names;
-        let private = self.private();
+        let Names { placement, movable: can, .. } = self.names;
         match movable {
             Some(_) => quote! {
                 if #can {
-                    #private::note_run(&#moved, #name);
+                    #placement.note_run(#name);
                 }
             },
             None => quote!(),
@@ -419,6 +421,7 @@ impl Target<'_> {
                 method,
                 &locals,
                 movable,
+                uri,
                 quote!({ #finish }),
                 quote!(::core::result::Result::Err(#err)),
             )
@@ -453,18 +456,20 @@ impl Target<'_> {
     }
 
     /// For a method that could move: whether it can (`movable`, decided
-    /// once) and whether it has (`moved`), set up before the closure; and
-    /// the clone of `moved` for the task of a run that waits for the lock.
+    /// once) and where it runs (`placement`), set up before the closure;
+    /// and the clone of `placement` for the task of a run that waits for
+    /// the lock.
     fn move_setup(&self, movable: Option<&Movable>) -> (TokenStream, TokenStream) {
-        let Names { moved, movable: can, .. } = self.names;
+        let Names { placement, movable: can, .. } = self.names;
         let Some(probe) = movable else { return (quote!(), quote!()) };
+        let private = self.private();
         let mover = self.mover(probe);
         (
             quote! {
                 let #can: bool = { #mover.movable() };
-                let #moved = ::std::rc::Rc::new(::std::cell::Cell::new(false));
+                let #placement = ::std::rc::Rc::new(#private::Placement::new());
             },
-            quote!(let #moved = ::std::rc::Rc::clone(&#moved);),
+            quote!(let #placement = ::std::rc::Rc::clone(&#placement);),
         )
     }
 
@@ -511,7 +516,7 @@ impl Target<'_> {
                 let #outcome: ::core::result::Result<(), #krate::Error> = ::core::result::Result::Err(#err);
                 #report
             });
-            self.moved_call(method, &locals, movable, finish, failed)
+            self.moved_call(method, &locals, movable, uri, finish, failed)
         });
         let now = (!method.is_async && limits.blocking.is_none()).then(|| {
             self.call_now(
@@ -585,7 +590,7 @@ impl Target<'_> {
                 let Names { state, err, .. } = self.names;
                 let mover = self.mover(&movable);
                 let closure = self.on_worker(method, &locals);
-                let flag = Ident::new("__WAMP_MOVED", Span::mixed_site());
+                let flag = Ident::new("__WAMP_PLACEMENT", Span::mixed_site());
                 let name = match method.params.iter().find_map(|p| match p {
                     Param::Arg { ty, .. } => Some(ty),
                     _ => None,
@@ -595,9 +600,9 @@ impl Target<'_> {
                 };
                 (
                     quote! {
-                        static #flag: ::std::sync::atomic::AtomicBool = ::std::sync::atomic::AtomicBool::new(false);
-                        if #flag.load(::std::sync::atomic::Ordering::Relaxed) {
-                            let #ret = match { #mover.offload(&#state, #closure) }.await {
+                        static #flag: #private::Placement = #private::Placement::new();
+                        if #flag.moved() {
+                            let #ret = match { #mover.offload(&#state, &#flag, #name, #closure) }.await {
                                 ::core::result::Result::Ok(value) => value,
                                 ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
                             };
@@ -606,7 +611,7 @@ impl Target<'_> {
                     },
                     quote! {
                         if { #mover.movable() } {
-                            #private::note_run_shared(&#flag, #name);
+                            #flag.note_run(#name);
                         }
                     },
                 )

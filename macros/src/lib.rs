@@ -266,8 +266,8 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   and an embedded router's, keeps going; it takes no `Session` or
 ///   `CallDetails`. Without it, a method that is not `async` moves there
 ///   by itself after one run that held its thread past `slow_handler_ms`,
-///   when the types allow it (docs/components.md, "Handlers that take
-///   long").
+///   when the types allow it, and back after 32 quick runs there, once
+///   (docs/components.md, "Handlers that take long").
 ///
 /// See the [crate documentation](crate) for the parameters and results.
 ///

@@ -1,9 +1,10 @@
 //! `blocking = true`: a sync handler that blocks runs on a worker thread,
 //! so the realm keeps routing other sessions' calls meanwhile; the same
 //! handler without the option holds everyone up once (the control), and
-//! runs on a worker thread from then on, as does an event handler; a
-//! handler whose component cannot move to another thread holds everyone
-//! up each time. Embedded and remote.
+//! runs on a worker thread from then on, as does an event handler, until
+//! its runs there have been quick for a while; a handler whose component
+//! cannot move to another thread holds everyone up each time. Embedded
+//! and remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -50,6 +51,13 @@ impl Cruncher {
     #[wamp::subscribe("crunched")]
     fn crunched(&self, ms: u64) {
         std::thread::sleep(Duration::from_millis(ms));
+    }
+
+    /// Blocks its thread for `ms`, and names the thread that ran it.
+    #[wamp::procedure("thread")]
+    fn thread(&mut self, ms: u64) -> String {
+        std::thread::sleep(Duration::from_millis(ms));
+        format!("{:?}", std::thread::current().id())
     }
 
     /// Reads the state on a worker thread; panics when asked to.
@@ -198,6 +206,21 @@ async fn check(url: &str, handle: ComponentHandle<Cruncher>) {
         6,
         "one state throughout"
     );
+
+    // A handler that was slow once (a first run that fills a cache, a
+    // pause of the machine) comes back to its thread after its runs on the
+    // pool have been quick for a while; slow there again, it stays on the
+    // pool. `BACK_AFTER` is 32 (docs/components.md).
+    let thread = |ms: u64| client.call::<String>("com.test.cruncher.thread", (ms,));
+    let home = thread(300).await.unwrap();
+    for run in 0..32 {
+        assert_ne!(thread(0).await.unwrap(), home, "run {run} after the move is on the pool");
+    }
+    assert_eq!(thread(0).await.unwrap(), home, "back on its thread");
+    assert_eq!(thread(300).await.unwrap(), home, "slow on its thread once more");
+    for run in 0..64 {
+        assert_ne!(thread(0).await.unwrap(), home, "run {run} after the second move is on the pool");
+    }
 
     // A component that cannot move holds everyone up each time.
     assert_eq!(first_answer(&client, &pinger, "com.test.pinned.hold").await, "long call");

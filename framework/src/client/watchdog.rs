@@ -40,6 +40,15 @@ pub(crate) fn set_threshold(ms: u64) {
     THRESHOLD_MS.store(ms, Relaxed);
 }
 
+/// How long a handler may hold its thread before it is logged; `None`
+/// when the warning is off.
+pub(crate) fn threshold() -> Option<Duration> {
+    match THRESHOLD_MS.load(Relaxed) {
+        0 => None,
+        ms => Some(Duration::from_millis(ms)),
+    }
+}
+
 /// One thread's counter, shared with the watchdog.
 #[derive(Default)]
 struct Beat {

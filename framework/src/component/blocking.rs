@@ -25,11 +25,20 @@
 //! [`StayOnThread`] on `Mover` otherwise (method lookup tries `&&Mover`
 //! before `&Mover`). A handler that cannot move stays on its thread and
 //! is reported by the watchdog at each slow run, as before.
+//!
+//! A slow run may be the machine's fault (a pause of the host) or a
+//! first run's (a cache filled, a connection opened), and a handler on
+//! the pool pays two thread hand-overs per run. So a moved handler whose
+//! last [`BACK_AFTER`] runs on the pool each took less than half of
+//! `slow_handler_ms` goes back to its thread. One that is slow there
+//! again moves for good: an unmarked handler holds its thread too long
+//! at most twice ([`Placement`]).
 
-use std::cell::Cell;
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
 
@@ -78,6 +87,18 @@ where
     T: MovesToWorker,
     R: Send + 'static,
 {
+    on_pool(state, f).await.map(|(value, _)| value)
+}
+
+/// [`blocking`], also answering how long `f` ran on its worker thread.
+async fn on_pool<T, R>(
+    state: &Rc<StateLock<T>>,
+    f: impl FnOnce(&mut T) -> R + Send + 'static,
+) -> Result<(R, Duration), Error>
+where
+    T: MovesToWorker,
+    R: Send + 'static,
+{
     let state = Rc::clone(state);
     let (tx, rx) = tokio::sync::oneshot::channel();
     actix::spawn(async move {
@@ -92,13 +113,14 @@ where
         let job = tokio::task::spawn_blocking(move || {
             let mut carried = carried;
             let mut value = carried.value.take()?;
+            let began = Instant::now();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut value)));
-            Some((value, outcome))
+            Some((value, outcome, began.elapsed()))
         });
         let result = match job.await {
-            Ok(Some((value, outcome))) => {
+            Ok(Some((value, outcome, took))) => {
                 lent.give_back(value);
-                outcome.map_err(panicked)
+                outcome.map(|output| (output, took)).map_err(panicked)
             }
             failed => {
                 // The job did not run: the state came back as it dropped.
@@ -143,14 +165,18 @@ pub trait MoveToPool {
     /// Whether the handler can move: `true` here.
     fn movable(&self) -> bool;
     /// Runs `f` on the blocking pool with the state, as a `blocking`
-    /// handler runs.
-    fn offload<F>(
+    /// handler runs, and tells `placement` how long it took (`handler`
+    /// names it in the log).
+    fn offload<F, P>(
         &self,
         state: &Rc<StateLock<Self::State>>,
+        placement: P,
+        handler: &'static str,
         f: F,
     ) -> LocalBoxFuture<'static, Result<Self::Output, Error>>
     where
-        F: FnOnce(&mut Self::State) -> Self::Output + Send + 'static;
+        F: FnOnce(&mut Self::State) -> Self::Output + Send + 'static,
+        P: Deref<Target = Placement> + 'static;
 }
 
 impl<S: MovesToWorker, A: Send + 'static, R: Send + 'static> MoveToPool for &Mover<S, A, R> {
@@ -162,12 +188,23 @@ impl<S: MovesToWorker, A: Send + 'static, R: Send + 'static> MoveToPool for &Mov
     }
 
     #[inline(never)]
-    fn offload<F>(&self, state: &Rc<StateLock<S>>, f: F) -> LocalBoxFuture<'static, Result<R, Error>>
+    fn offload<F, P>(
+        &self,
+        state: &Rc<StateLock<S>>,
+        placement: P,
+        handler: &'static str,
+        f: F,
+    ) -> LocalBoxFuture<'static, Result<R, Error>>
     where
         F: FnOnce(&mut S) -> R + Send + 'static,
+        P: Deref<Target = Placement> + 'static,
     {
         let state = Rc::clone(state);
-        Box::pin(async move { blocking(&state, f).await })
+        Box::pin(async move {
+            let (value, took) = on_pool(&state, f).await?;
+            placement.note_pool_run(took, handler);
+            Ok(value)
+        })
     }
 }
 
@@ -182,13 +219,16 @@ pub trait StayOnThread {
     /// Never called for a handler that cannot move (the generated code
     /// moves only handlers that are [`movable`](Self::movable)); answers
     /// an error if it were.
-    fn offload<F>(
+    fn offload<F, P>(
         &self,
         state: &Rc<StateLock<Self::State>>,
+        placement: P,
+        handler: &'static str,
         f: F,
     ) -> LocalBoxFuture<'static, Result<Self::Output, Error>>
     where
-        F: FnOnce(&mut Self::State) -> Self::Output + 'static;
+        F: FnOnce(&mut Self::State) -> Self::Output + 'static,
+        P: Deref<Target = Placement> + 'static;
 }
 
 impl<S, A, R: 'static> StayOnThread for Mover<S, A, R> {
@@ -199,9 +239,16 @@ impl<S, A, R: 'static> StayOnThread for Mover<S, A, R> {
         false
     }
 
-    fn offload<F>(&self, _state: &Rc<StateLock<S>>, _f: F) -> LocalBoxFuture<'static, Result<R, Error>>
+    fn offload<F, P>(
+        &self,
+        _state: &Rc<StateLock<S>>,
+        _placement: P,
+        _handler: &'static str,
+        _f: F,
+    ) -> LocalBoxFuture<'static, Result<R, Error>>
     where
         F: FnOnce(&mut S) -> R + 'static,
+        P: Deref<Target = Placement> + 'static,
     {
         Box::pin(std::future::ready(Err(Error::new(
             errors::RUNTIME_ERROR,
@@ -210,43 +257,132 @@ impl<S, A, R: 'static> StayOnThread for Mover<S, A, R> {
     }
 }
 
-/// Called by a handler that can move when it returns: if this run held
-/// its thread past `slow_handler_ms`, its later runs go to the blocking
-/// pool (`moved` is set), and the log says so once. A run that was not
-/// slow costs a flag and a thread-local load.
-#[inline]
-pub fn note_run(moved: &Cell<bool>, handler: &str) {
-    if !moved.get() && crate::client::watchdog::run_held_too_long() {
-        move_now(moved, handler);
+/// How many runs in a row on the pool, each quick, bring a moved handler
+/// back to its thread.
+pub const BACK_AFTER: u32 = 32;
+
+/// How many times a handler moves to the pool: after the second it stays.
+const MOVES_AT_MOST: u32 = 2;
+
+/// Where a handler that can move runs, and how it got there.
+///
+/// Packed into one atomic word, so that a message handler's placement can
+/// be a `static` shared by every component of its type (on any thread)
+/// and a procedure's or event handler's is the same type: bit 0 says the
+/// handler runs on the pool, bits 1-2 count its moves, bits 8 and up the
+/// quick runs in a row on the pool. Reading it is one relaxed load, the
+/// only cost on a handler's usual path.
+#[derive(Debug, Default)]
+pub struct Placement(AtomicU32);
+
+const ON_POOL: u32 = 1;
+const MOVE: u32 = 1 << 1;
+const MOVES: u32 = 0b11 << 1;
+const QUICK: u32 = 1 << 8;
+
+/// What a run changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    Stays,
+    ToPool,
+    BackToThread,
+}
+
+/// After a run on the handler's thread that held it too long.
+fn after_slow_run(word: u32) -> (u32, Turn) {
+    if word & ON_POOL != 0 {
+        return (word, Turn::Stays);
+    }
+    // The move count saturates at its limit (it reaches it only here).
+    let moves = (word & MOVES).saturating_add(MOVE).min(MOVES_AT_MOST * MOVE);
+    (moves | ON_POOL, Turn::ToPool)
+}
+
+/// After a run on the pool; `quick`: it took less than half the threshold.
+fn after_pool_run(word: u32, quick: bool) -> (u32, Turn) {
+    let moves = word & MOVES;
+    if word & ON_POOL == 0 || moves >= MOVES_AT_MOST * MOVE {
+        return (word, Turn::Stays);
+    }
+    if !quick {
+        return (moves | ON_POOL, Turn::Stays);
+    }
+    let streak = word / QUICK + 1;
+    if streak >= BACK_AFTER {
+        (moves, Turn::BackToThread)
+    } else {
+        ((streak * QUICK) | moves | ON_POOL, Turn::Stays)
     }
 }
 
-/// [`note_run`] for a message handler, whose flag is shared by every
-/// component of its type.
-#[inline]
-pub fn note_run_shared(moved: &AtomicBool, handler: &str) {
-    if !moved.load(Relaxed) && crate::client::watchdog::run_held_too_long() {
-        moved.store(true, Relaxed);
-        log_move(handler);
+impl Placement {
+    /// On its thread, never moved.
+    pub const fn new() -> Self {
+        Placement(AtomicU32::new(0))
+    }
+
+    /// Whether the handler runs on the blocking pool now.
+    #[inline]
+    pub fn moved(&self) -> bool {
+        self.0.load(Relaxed) & ON_POOL != 0
+    }
+
+    /// Called by a handler that can move when a run on its thread
+    /// returns: if the run held the thread past `slow_handler_ms`, later
+    /// runs go to the blocking pool, and the log says so. A run that was
+    /// not slow costs two loads.
+    #[inline]
+    pub fn note_run(&self, handler: &str) {
+        if !self.moved() && crate::client::watchdog::run_held_too_long() {
+            self.turn(handler, after_slow_run);
+        }
+    }
+
+    /// Called when a run on the pool is done, with how long it took.
+    pub fn note_pool_run(&self, took: Duration, handler: &str) {
+        let quick = crate::client::watchdog::threshold().is_some_and(|limit| took < limit / 2);
+        self.turn(handler, |word| after_pool_run(word, quick));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn turn(&self, handler: &str, step: impl Fn(u32) -> (u32, Turn)) {
+        let mut turn = Turn::Stays;
+        // Two threads may note runs of one message handler at once.
+        let _ = self.0.fetch_update(Relaxed, Relaxed, |word| {
+            let (next, taken) = step(word);
+            turn = taken;
+            (next != word).then_some(next)
+        });
+        match turn {
+            Turn::Stays => {}
+            Turn::ToPool => log_move(handler, self.0.load(Relaxed) & MOVES >= MOVES_AT_MOST * MOVE),
+            Turn::BackToThread => tracing::info!(
+                handler = %handler,
+                "the handler's last {BACK_AFTER} runs on the blocking thread pool were quick; it runs on \
+                 its own thread again (if it holds it too long once more, it moves for good)"
+            ),
+        }
     }
 }
 
 #[cold]
 #[inline(never)]
-fn move_now(moved: &Cell<bool>, handler: &str) {
-    moved.set(true);
-    log_move(handler);
-}
-
-#[cold]
-#[inline(never)]
-fn log_move(handler: &str) {
-    tracing::warn!(
-        handler = %handler,
-        "the handler held its thread past slow_handler_ms; its later runs go to the blocking \
-         thread pool (one at a time, with the component's state to themselves), so that its \
-         thread (for an embedded component: the realm's) goes on meanwhile"
-    );
+fn log_move(handler: &str, for_good: bool) {
+    if for_good {
+        tracing::warn!(
+            handler = %handler,
+            "the handler held its thread past slow_handler_ms again; its runs go to the blocking \
+             thread pool from now on (one at a time, with the component's state to themselves)"
+        );
+    } else {
+        tracing::warn!(
+            handler = %handler,
+            "the handler held its thread past slow_handler_ms; its later runs go to the blocking \
+             thread pool (one at a time, with the component's state to themselves), so that its \
+             thread (for an embedded component: the realm's) goes on meanwhile"
+        );
+    }
 }
 
 /// The run of a handler that moved: `offloaded` (its method on the
@@ -271,6 +407,56 @@ pub fn run_moved<R: 'static, O: 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `runs` runs on the pool from `word`, each quick.
+    fn quick_runs(mut word: u32, runs: u32) -> (u32, Vec<Turn>) {
+        let mut turns = Vec::new();
+        for _ in 0..runs {
+            let (next, turn) = after_pool_run(word, true);
+            word = next;
+            turns.push(turn);
+        }
+        (word, turns)
+    }
+
+    #[test]
+    fn a_moved_handler_comes_back_after_quick_runs_and_moves_for_good_the_second_time() {
+        let on_pool = |word: u32| word & ON_POOL != 0;
+        let (word, turn) = after_slow_run(0);
+        assert_eq!(turn, Turn::ToPool);
+        assert!(on_pool(word));
+        assert_eq!(after_slow_run(word), (word, Turn::Stays), "already there");
+
+        // A slow run on the pool starts the count again.
+        let (word, turns) = quick_runs(word, BACK_AFTER - 1);
+        assert!(turns.iter().all(|t| *t == Turn::Stays));
+        let (word, turn) = after_pool_run(word, false);
+        assert_eq!(turn, Turn::Stays);
+        let (word, turns) = quick_runs(word, BACK_AFTER);
+        assert_eq!(turns.last(), Some(&Turn::BackToThread));
+        assert!(turns[..turns.len() - 1].iter().all(|t| *t == Turn::Stays));
+        assert!(!on_pool(word));
+        assert_eq!(after_pool_run(word, true), (word, Turn::Stays), "a late answer from the pool");
+
+        // Slow on its thread once more: it stays on the pool.
+        let (word, turn) = after_slow_run(word);
+        assert_eq!(turn, Turn::ToPool);
+        let (word, turns) = quick_runs(word, 4 * BACK_AFTER);
+        assert!(turns.iter().all(|t| *t == Turn::Stays));
+        assert!(on_pool(word));
+    }
+
+    #[test]
+    fn a_placement_reads_as_moved_only_on_the_pool() {
+        let placement = Placement::new();
+        assert!(!placement.moved());
+        placement.turn("h", after_slow_run);
+        assert!(placement.moved());
+        for _ in 0..BACK_AFTER {
+            placement.turn("h", |word| after_pool_run(word, true));
+        }
+        assert!(!placement.moved());
+    }
 
     #[test]
     fn a_job_dropped_before_it_runs_sends_the_state_back() {

@@ -64,7 +64,8 @@ pub struct HostConfig {
     pub connect_timeout_ms: u64,
     /// Milliseconds a handler may hold its thread (a sync handler's run,
     /// or one poll of an `async` one) before a warning names it; a sync
-    /// handler that can move to the blocking pool runs there from then on
+    /// handler that can move to the blocking pool runs there from then on,
+    /// until 32 runs in a row there took less than half of it
     /// (docs/components.md, "Handlers that take long"); 0: never.
     /// For the whole process: the last host started sets it.
     pub slow_handler_ms: u64,
