@@ -101,6 +101,21 @@ impl LinkSender {
         }
     }
 
+    /// Sends a message to be routed at once if it can be: for a session
+    /// on its realm's thread, queues it and answers the realm's input,
+    /// whose [`LocalInput::flush`] the sender calls once it holds nothing
+    /// of the session borrowed (the routing may deliver to it). Sends as
+    /// [`LinkSender::send`] does otherwise. `None` if the link is gone.
+    pub fn send_to_flush(&self, message: Message) -> Option<Option<std::rc::Rc<LocalInput>>> {
+        match self {
+            LinkSender::Direct { input, session, .. } => {
+                input.push(RealmInput::Inbound { session: *session, message, size: 0 });
+                Some(Some(input.clone()))
+            }
+            other => other.send(message).then_some(None),
+        }
+    }
+
     /// Sends a message that counts in the session's gate until the realm
     /// has routed it (in-process) or it is written to the socket
     /// (remote); `false` if the link is gone. What a session produces on

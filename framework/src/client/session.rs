@@ -468,13 +468,24 @@ impl Session {
         let (dict, timeout) = self.call_options(&options);
         let (tx, rx) = reply::slot();
         let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
-        if let Err(e) = self.send(message) {
-            self.shared.core.borrow_mut().abandon(request);
-            return Err(e);
+        // The session id before the call is routed: a call routed at once
+        // may be answered, and the session may even have left, by the time
+        // `flush` returns.
+        let session = self.session_id();
+        let sent = self.shared.link.borrow().as_ref().and_then(|link| link.send_to_flush(message));
+        match sent {
+            // Nothing of this session is borrowed here: a call routed at
+            // once runs its callee and delivers the answer to this session.
+            Some(Some(input)) => input.flush(),
+            Some(None) => {}
+            None => {
+                self.shared.core.borrow_mut().abandon(request);
+                return Err(Error::transport("the session is not connected to a router"));
+            }
         }
         // Until the answer comes, giving up (a timeout, or this future
         // dropped) cancels the call.
-        let mut in_flight = InFlight { ctx: self, request, session: self.session_id(), answered: false };
+        let mut in_flight = InFlight { ctx: self, request, session, answered: false };
         let outcome = match timeout {
             None => rx.await,
             Some(limit) => match tokio::time::timeout(limit, rx).await {

@@ -5,9 +5,10 @@
 //! each input to the [`RealmCore`] and delivers the resulting effects to
 //! the sessions: into their outbound queues, or, for in-process sessions
 //! on the realm's own thread, by a direct call (see [`super::direct`]).
-//! One owner, no locks: the realm's state is only ever touched here.
-
-use crate::router::FastMap as HashMap;
+//! No locks: the realm's state ([`Routing`]) is touched only on the
+//! realm's thread, by this actor or, for a call made on that thread while
+//! the state is free, by the calling session's task (a `RefCell` keeps
+//! the two apart).
 
 use actix::{
     Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message as ActixMessage,
@@ -16,15 +17,18 @@ use actix::{
 use tokio::sync::mpsc;
 
 use super::direct::{DirectOffer, DirectPeer, LocalInput};
-use super::flow::{weight, FlowSettings, Gate, Outbound, Queued, Stall, StallPolicy};
-use super::outbox::{Effect, Outbox};
+use super::flow::{FlowSettings, Gate, Outbound};
 use super::realm::{Member, RealmCore};
 use crate::protocol::{errors, Id, Message};
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod routing;
+
+pub(crate) use routing::Routing;
 
 /// What a realm sends to a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +111,7 @@ impl RealmHandle {
             let inputs = InputStream::new(receiver, local.clone());
             let waits = inputs.waits.clone();
             ctx.add_stream(inputs);
+            ctx.add_stream(ChoresDue(local.clone()));
             let mut actor = RealmActor::new(core, local, flow, waits);
             actor.idle_timeout = idle_timeout;
             actor
@@ -133,6 +138,25 @@ impl RealmHandle {
     /// Tells the realm a session left.
     pub fn leave(&self, session: Id) {
         let _ = self.inner.input.send(RealmInput::Leave { session });
+    }
+}
+
+/// Routing done outside the actor's turns left it chores (see
+/// [`LocalInput::poll_chores`]): a stream apart from the inputs, so that
+/// the inputs' hot path carries nothing for it.
+struct ChoresDue(Rc<LocalInput>);
+
+/// One reminder that chores wait.
+struct Chores;
+
+impl futures_util::Stream for ChoresDue {
+    type Item = Chores;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Chores>> {
+        self.0.poll_chores(cx).map(|()| Some(Chores))
     }
 }
 
@@ -178,6 +202,8 @@ impl futures_util::Stream for InputStream {
     ) -> std::task::Poll<Option<RealmInput>> {
         use std::task::Poll;
         let this = &mut *self;
+        // The realm has its turn: sessions may route at once again.
+        this.local.realm_turn();
         // The channel's turn is skipped while it is empty: looking (atomic
         // loads) costs less than polling it, which registers the task.
         let remote_turn = !this.local_first && this.receiver.as_ref().is_some_and(|r| !r.is_empty());
@@ -217,27 +243,13 @@ struct Peer {
     gate: Option<Arc<Gate>>,
 }
 
-/// How many inputs in a row, routed without a pause, may use one clock
-/// reading.
-const CLOCK_READING_USES: u32 = 64;
-
-/// The realm actor.
+/// The realm actor: it drives the realm's [`Routing`], shared with the
+/// realm's [`LocalInput`] so that a session on this thread can have its
+/// input routed at once (see [`super::direct`]), and keeps the timers.
 pub struct RealmActor {
-    core: RealmCore,
-    peers: HashMap<Id, Peer>,
-    outbox: Outbox,
+    routing: Rc<RefCell<Routing>>,
     /// What sessions on this thread send (see [`super::direct`]).
     local: Rc<LocalInput>,
-    flow: FlowSettings,
-    /// The origin of the core's clock.
-    origin: Instant,
-    /// The core's clock, as last read.
-    clock: Duration,
-    /// How many times the realm had waited for input when the clock was
-    /// last read, and how many inputs have used that reading since.
-    clock_read_after: (u64, u32),
-    /// How many times the realm has waited for input (see [`InputStream`]).
-    waits: Rc<Cell<u64>>,
     /// When the armed deadline timer fires, on the core's clock, and the
     /// timer (cancelled when an earlier deadline needs one: a caller
     /// sending ever shorter timeouts arms one timer, not one per call).
@@ -249,29 +261,41 @@ pub struct RealmActor {
 }
 
 impl RealmActor {
-    fn new(mut core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings, waits: Rc<Cell<u64>>) -> Self {
-        // The core's clock starts now (`origin`).
-        core.set_wall_origin(std::time::SystemTime::now());
-        RealmActor {
-            core,
-            peers: HashMap::default(),
-            outbox: Outbox::new(),
-            local,
-            flow,
-            origin: Instant::now(),
-            clock: Duration::ZERO,
-            clock_read_after: (u64::MAX, 0),
-            waits,
-            timer_at: None,
-            idle_timeout: None,
-            idle_since: Some(Instant::now()),
+    fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings, waits: Rc<Cell<u64>>) -> Self {
+        let routing = Rc::new(RefCell::new(Routing::new(core, flow, waits)));
+        local.attach(Rc::downgrade(&routing));
+        RealmActor { routing, local, timer_at: None, idle_timeout: None, idle_since: Some(Instant::now()) }
+    }
+
+    /// Does what routing left for the actor: stall checks, the deadline
+    /// timer, the idle check.
+    fn do_chores(&mut self, ctx: &mut Context<Self>) {
+        let chores = {
+            let mut routing = self.routing.borrow_mut();
+            if routing.chores.is_empty() {
+                return;
+            }
+            std::mem::take(&mut routing.chores)
+        };
+        for (session, after) in chores.stall_checks {
+            ctx.run_later(after, move |act, ctx| {
+                act.routing.borrow_mut().check_stall(session);
+                act.do_chores(ctx);
+            });
+        }
+        if let Some(now) = chores.deadline {
+            self.arm_deadline_timer(now, ctx);
+        }
+        if chores.idle_check {
+            self.note_idle(ctx);
         }
     }
 
     /// Notes that the realm has no session left and arms the idle check.
     fn note_idle(&mut self, ctx: &mut Context<Self>) {
         let Some(timeout) = self.idle_timeout else { return };
-        if self.core.session_count() > 0 || !self.peers.is_empty() {
+        let routing = self.routing.borrow();
+        if routing.core.session_count() > 0 || !routing.peers.is_empty() {
             self.idle_since = None;
             return;
         }
@@ -285,7 +309,7 @@ impl RealmActor {
         let Some(timeout) = self.idle_timeout else { return };
         match self.idle_since {
             Some(since) if since.elapsed() >= timeout => {
-                tracing::info!(realm = %self.core.name(), "no session for {timeout:?}: stopping");
+                tracing::info!(realm = %self.routing.borrow().name(), "no session for {timeout:?}: stopping");
                 ctx.stop();
             }
             Some(since) => {
@@ -295,34 +319,10 @@ impl RealmActor {
         }
     }
 
-    /// Tells the core the time, as read now.
-    fn tick_clock(&mut self) -> Duration {
-        self.clock = self.origin.elapsed();
-        self.clock_read_after = (self.waits.get(), 0);
-        self.core.set_clock(self.clock);
-        self.clock
-    }
-
-    /// Tells the core the time for an input that needs it: read again
-    /// once the realm has waited for input since the last reading, or
-    /// after [`CLOCK_READING_USES`] inputs. Reading the clock costs about
-    /// 1% of routing a small call, and timeouts are counted in
-    /// milliseconds: a busy realm reuses a reading for a run of inputs it
-    /// routes without a pause, so a call's timeout may start that run's
-    /// routing time early.
-    fn tick_clock_for_input(&mut self) -> Duration {
-        let (waits, uses) = self.clock_read_after;
-        if waits != self.waits.get() || uses >= CLOCK_READING_USES {
-            return self.tick_clock();
-        }
-        self.clock_read_after.1 += 1;
-        self.clock
-    }
-
     /// Arms a timer for the core's earliest deadline, unless one fires
     /// before it anyway.
     fn arm_deadline_timer(&mut self, now: Duration, ctx: &mut Context<Self>) {
-        let Some(deadline) = self.core.next_deadline() else { return };
+        let Some(deadline) = self.routing.borrow().core.next_deadline() else { return };
         if let Some((at, timer)) = self.timer_at {
             if at <= deadline {
                 return;
@@ -331,118 +331,12 @@ impl RealmActor {
         }
         let timer = ctx.run_later(deadline.saturating_sub(now), |act, ctx| {
             act.timer_at = None;
-            let now = act.tick_clock();
-            act.core.expire(&mut act.outbox);
-            act.deliver(None, ctx);
+            let now = act.routing.borrow_mut().expire();
             act.arm_deadline_timer(now, ctx);
+            act.do_chores(ctx);
         });
         self.timer_at = Some((deadline, timer));
-    }
-
-    /// Carries out the outbox's effects. `producer` is the session whose
-    /// input caused them: a destination that fills up holds it.
-    fn deliver(&mut self, producer: Option<Id>, ctx: &mut Context<Self>) {
-        // The producer's gate, looked up when a message is first queued
-        // (a delivery by direct call never needs it).
-        let mut holder: Option<Option<(Id, Arc<Gate>)>> = None;
-        let mut overflowed = Vec::new();
-        for effect in self.outbox.drain() {
-            match effect {
-                Effect::Send { to, message } => {
-                    let Some(peer) = self.peers.get(&to) else { continue };
-                    if let Some(direct) = &peer.direct {
-                        // Straight in, unless earlier deliveries wait in
-                        // the queue or the session is too busy.
-                        if peer.outbound.is_idle() && direct.ready() {
-                            direct.deliver(ToPeer::Message(message));
-                            continue;
-                        }
-                    }
-                    let weight = weight(&message);
-                    let producer = holder.get_or_insert_with(|| {
-                        producer.and_then(|id| Some((id, self.peers.get(&id)?.gate.clone()?)))
-                    });
-                    let producer = producer.as_ref().map(|(id, gate)| (*id, gate));
-                    match peer.outbound.push(ToPeer::Message(message), weight, producer) {
-                        Queued::Full { arm_timer: true } => {
-                            Self::arm_stall_timer(to, self.flow.stall_timeout, ctx)
-                        }
-                        Queued::Dropped => {
-                            tracing::trace!(realm = %self.core.name(), session = to, "event dropped: stalled")
-                        }
-                        Queued::Overflow => overflowed.push(to),
-                        Queued::Accepted | Queued::Full { .. } | Queued::Gone => {}
-                    }
-                }
-                Effect::Close { to, reason, message } => {
-                    if let Some(peer) = self.peers.remove(&to) {
-                        peer.outbound.release_producers();
-                        peer.outbound.push(ToPeer::Close { reason, message }, 0, None);
-                    }
-                }
-            }
-        }
-        for session in overflowed {
-            let explanation = format!(
-                "the session stopped reading: its outbound queue passed twice {} bytes with messages \
-                 other than events, which the drop policy does not drop",
-                self.flow.max_queued_bytes
-            );
-            self.end_stalled(session, explanation, ctx);
-        }
-    }
-
-    /// Ends a session whose queue stalled: what is queued is discarded, its
-    /// connection is told at once, and it leaves the realm (its pending
-    /// calls fail with `wamp.error.canceled`).
-    fn end_stalled(&mut self, session: Id, explanation: String, ctx: &mut Context<Self>) {
-        let Some(peer) = self.peers.remove(&session) else { return };
-        tracing::warn!(
-            realm = %self.core.name(),
-            session,
-            queued = peer.outbound.queued_bytes(),
-            %explanation,
-            "closing a session that stopped reading"
-        );
-        peer.outbound.end_stalled(explanation);
-        self.core.leave(session, &mut self.outbox);
-        self.deliver(None, ctx);
-        if self.peers.is_empty() {
-            self.note_idle(ctx);
-        }
-    }
-
-    fn arm_stall_timer(session: Id, after: Duration, ctx: &mut Context<Self>) {
-        ctx.run_later(after, move |act, ctx| act.check_stall(session, ctx));
-    }
-
-    /// A session's queue went over its limit a while ago: if it is still
-    /// full after the stall timeout, apply the realm's policy.
-    fn check_stall(&mut self, session: Id, ctx: &mut Context<Self>) {
-        let Some(peer) = self.peers.get(&session) else { return };
-        let timeout = self.flow.stall_timeout;
-        match peer.outbound.check_stall(timeout) {
-            Stall::Cleared => {}
-            Stall::Pending(left) => Self::arm_stall_timer(session, left, ctx),
-            Stall::Stalled => match self.flow.stall_policy {
-                StallPolicy::Close => {
-                    let explanation = format!(
-                        "the session stopped reading: its outbound queue stayed over {} bytes for {}s",
-                        self.flow.max_queued_bytes,
-                        timeout.as_secs_f64()
-                    );
-                    self.end_stalled(session, explanation, ctx);
-                }
-                StallPolicy::Drop => {
-                    tracing::warn!(
-                        realm = %self.core.name(),
-                        session,
-                        "dropping events for a session whose queue stayed full for {timeout:?}"
-                    );
-                    peer.outbound.start_dropping();
-                }
-            },
-        }
+        self.routing.borrow_mut().timer_at = Some(deadline);
     }
 }
 
@@ -451,7 +345,8 @@ impl Actor for RealmActor {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         // Nothing may keep talking into a realm that is gone.
-        for (_, peer) in self.peers.drain() {
+        let mut routing = self.routing.borrow_mut();
+        for (_, peer) in routing.peers.drain() {
             peer.outbound.release_producers();
             let close = ToPeer::Close {
                 reason: errors::CLOSE_SYSTEM_SHUTDOWN.into(),
@@ -459,11 +354,11 @@ impl Actor for RealmActor {
             };
             peer.outbound.push(close, 0, None);
         }
-        tracing::info!(realm = %self.core.name(), "realm stopped");
+        tracing::info!(realm = %routing.name(), "realm stopped");
     }
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        tracing::info!(realm = %self.core.name(), "realm started");
+        tracing::info!(realm = %self.routing.borrow().name(), "realm started");
         if let Some(timeout) = self.idle_timeout {
             ctx.run_later(timeout, Self::stop_if_idle);
         }
@@ -474,48 +369,32 @@ impl Handler<Join> for RealmActor {
     type Result = MessageResult<Join>;
 
     fn handle(&mut self, msg: Join, ctx: &mut Self::Context) -> Self::Result {
-        let id = self.core.join(msg.info, &mut self.outbox);
-        let direct = msg.direct.and_then(|offer| offer.claim(&self.local));
-        msg.outbound.configure(id, self.flow.max_queued_bytes);
-        self.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
+        let id = {
+            let mut routing = self.routing.borrow_mut();
+            let (core, outbox) = routing.outbox();
+            let id = core.join(msg.info, outbox);
+            let direct = msg.direct.and_then(|offer| offer.claim(&self.local));
+            msg.outbound.configure(id, routing.flow.max_queued_bytes);
+            routing.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
+            // The on_join event, to the sessions that asked for it.
+            routing.deliver(None);
+            id
+        };
         self.idle_since = None;
-        // The on_join event, to the sessions that asked for it.
-        self.deliver(None, ctx);
+        self.do_chores(ctx);
         MessageResult(id)
     }
 }
 
 impl StreamHandler<RealmInput> for RealmActor {
     fn handle(&mut self, input: RealmInput, ctx: &mut Self::Context) {
-        match input {
-            RealmInput::Inbound { session, message, size } => {
-                // Only a call reads the time (for its deadline), and only
-                // a call can bring the next deadline forward: other inputs
-                // spare the clock and the timer.
-                let now = self.core.reads_clock(&message).then(|| self.tick_clock_for_input());
-                // Only a CALL can bring the next deadline forward.
-                let now = now.filter(|_| matches!(message, Message::Call { .. }));
-                self.core.handle(session, message, &mut self.outbox);
-                self.deliver(Some(session), ctx);
-                if size > 0 {
-                    if let Some(gate) = self.peers.get(&session).and_then(|p| p.gate.as_ref()) {
-                        gate.routed(size);
-                    }
-                }
-                if let Some(now) = now {
-                    self.arm_deadline_timer(now, ctx);
-                }
-            }
-            RealmInput::Leave { session } => {
-                if let Some(peer) = self.peers.remove(&session) {
-                    peer.outbound.release_producers();
-                }
-                self.core.leave(session, &mut self.outbox);
-                self.deliver(None, ctx);
-            }
-        }
-        if self.peers.is_empty() {
-            self.note_idle(ctx);
+        let chores = {
+            let mut routing = self.routing.borrow_mut();
+            routing.route(input);
+            routing.has_chores()
+        };
+        if chores {
+            self.do_chores(ctx);
         }
     }
 
@@ -525,16 +404,28 @@ impl StreamHandler<RealmInput> for RealmActor {
     }
 }
 
+impl StreamHandler<Chores> for RealmActor {
+    fn handle(&mut self, _: Chores, ctx: &mut Self::Context) {
+        self.do_chores(ctx);
+    }
+
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        // Never ends while the actor runs (it holds the local input).
+    }
+}
+
 impl Handler<Shutdown> for RealmActor {
     type Result = usize;
 
     fn handle(&mut self, _msg: Shutdown, ctx: &mut Self::Context) -> usize {
-        let closed = self.core.close_all(
-            errors::CLOSE_SYSTEM_SHUTDOWN,
-            "the router is shutting down",
-            &mut self.outbox,
-        );
-        self.deliver(None, ctx);
+        let closed = {
+            let mut routing = self.routing.borrow_mut();
+            let (core, outbox) = routing.outbox();
+            let closed = core.close_all(errors::CLOSE_SYSTEM_SHUTDOWN, "the router is shutting down", outbox);
+            routing.deliver(None);
+            closed
+        };
+        self.do_chores(ctx);
         closed
     }
 }

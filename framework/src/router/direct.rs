@@ -10,6 +10,14 @@
 //! turn. A delivery never re-enters the realm: the session's answer waits
 //! in the queue until the delivery returns.
 //!
+//! Even so, a queued call costs two task switches: the realm's task wakes
+//! to route it, and the caller's to take the answer. A session on the
+//! realm's thread that makes a call therefore routes it itself when the
+//! realm's state is free ([`LocalInput::flush`]): the callee runs, its
+//! answer is routed in the same pass, and the caller finds it before it
+//! waits. Within limits that keep it safe (never inside a delivery) and
+//! fair (a turn for the realm's task every [`ROUTED_AT_ONCE`] calls).
+//!
 //! A WebSocket connection on the realm's thread gains the same way on its
 //! way in: it offers no peer ([`DirectOffer::input_only`]) and sends
 //! through the realm's [`LocalInput`]; its deliveries still go through its
@@ -24,13 +32,13 @@
 //! takes the exchange ([`DirectOffer::finish`]), which also withdraws an
 //! unclaimed offer.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use super::actor::{RealmInput, ToPeer};
+use super::actor::{RealmInput, Routing, ToPeer};
 use super::FastMap;
 
 /// A session that takes its deliveries as calls on the realm's thread.
@@ -47,6 +55,36 @@ pub trait DirectPeer {
     fn deliver(&self, to_peer: ToPeer);
 }
 
+/// How many times sessions may route at once (see
+/// [`LocalInput::flush`]) before the realm's task has had a turn: a
+/// session that never waits for its calls would otherwise keep the thread
+/// to itself, and the realm's other inputs (from other threads, timers)
+/// would wait.
+const ROUTED_AT_ONCE: u32 = 64;
+
+thread_local! {
+    /// How many deliveries to sessions are under way on this thread.
+    static DELIVERING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks a delivery to a session (its handlers running) on this thread:
+/// while one is under way, nothing is routed at once, so a session never
+/// takes a delivery inside another of its own.
+pub(crate) struct Delivering(());
+
+impl Delivering {
+    pub(crate) fn enter() -> Self {
+        DELIVERING.with(|d| d.set(d.get() + 1));
+        Delivering(())
+    }
+}
+
+impl Drop for Delivering {
+    fn drop(&mut self) {
+        DELIVERING.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
 /// What sessions on the realm's thread send it, in order.
 #[derive(Default)]
 pub struct LocalInput {
@@ -56,17 +94,102 @@ pub struct LocalInput {
     /// Whether the realm waits for input. While it works it reads the
     /// queue again before it waits, so a send then needs no wake-up.
     waiting: Cell<bool>,
+    /// The realm's routing, to route a session's input at once.
+    routing: OnceCell<Weak<RefCell<Routing>>>,
+    /// Inputs routed at once since the realm's task last looked.
+    routed_at_once: Cell<u32>,
+    /// Routing done at once left chores for the realm's task.
+    chores: Cell<bool>,
+    /// The realm's task, waiting for chores.
+    chores_waker: RefCell<Option<Waker>>,
 }
 
 impl LocalInput {
     /// Queues an input for the realm.
     pub fn send(&self, input: RealmInput) {
         self.queue.borrow_mut().push_back(input);
+        self.wake();
+    }
+
+    fn wake(&self) {
         if self.waiting.replace(false) {
             if let Some(waker) = &*self.waker.borrow() {
                 waker.wake_by_ref();
             }
         }
+    }
+
+    /// The realm's routing, which [`LocalInput::flush`] uses.
+    pub(crate) fn attach(&self, routing: Weak<RefCell<Routing>>) {
+        let _ = self.routing.set(routing);
+    }
+
+    /// Queues an input without waking the realm: [`LocalInput::flush`]
+    /// must follow.
+    pub(crate) fn push(&self, input: RealmInput) {
+        self.queue.borrow_mut().push_back(input);
+    }
+
+    /// Routes what is queued at once, when the realm's state is free: no
+    /// delivery is under way on this thread (the sender is not inside a
+    /// handler), the realm is not routing, and fewer than
+    /// [`ROUTED_AT_ONCE`] inputs went this way since the realm's task last
+    /// had a turn. Otherwise wakes the realm's task for it, as
+    /// [`LocalInput::send`] does.
+    ///
+    /// A call sent this way is answered before its sender waits: an
+    /// in-process call costs no task switch, where a queued input costs
+    /// the realm's task a wake-up and a turn, and its sender another.
+    pub fn flush(&self) {
+        if !self.route_queued() {
+            self.wake();
+        }
+    }
+
+    fn route_queued(&self) -> bool {
+        if DELIVERING.with(Cell::get) > 0 || self.routed_at_once.get() >= ROUTED_AT_ONCE {
+            return false;
+        }
+        let Some(routing) = self.routing.get().and_then(Weak::upgrade) else { return false };
+        let Ok(mut routing) = routing.try_borrow_mut() else { return false };
+        self.routed_at_once.set(self.routed_at_once.get() + 1);
+        // What handlers send meanwhile is routed here too, without waking
+        // the realm's task for it.
+        let waiting = self.waiting.replace(false);
+        routing.forget_clock();
+        loop {
+            let next = self.queue.borrow_mut().pop_front();
+            let Some(input) = next else { break };
+            routing.route(input);
+        }
+        let chores = routing.has_chores();
+        drop(routing);
+        self.waiting.set(waiting);
+        if chores && !self.chores.replace(true) {
+            if let Some(waker) = self.chores_waker.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+        true
+    }
+
+    /// The realm's task takes a turn: sessions may route at once again.
+    #[inline]
+    pub(crate) fn realm_turn(&self) {
+        self.routed_at_once.set(0);
+    }
+
+    /// Ready when routing done at once left the realm chores (timers to
+    /// arm, an idle check), which only its task can do.
+    pub(crate) fn poll_chores(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.chores.replace(false) {
+            return Poll::Ready(());
+        }
+        let mut waker = self.chores_waker.borrow_mut();
+        if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
     }
 
     /// The next input, or `Pending` (waking the realm's task on the next

@@ -11,6 +11,7 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
     if effects.is_empty() {
         return false;
     }
+    let _delivering = crate::router::direct::Delivering::enter();
     let link = handle.shared.link.borrow();
     let link = link.as_ref();
     let mut violation = None;
