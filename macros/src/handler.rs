@@ -257,8 +257,14 @@ impl Target<'_> {
         let mover = self.mover(movable);
         let closure = self.on_worker(method, locals);
         let fut = Ident::new("offloaded", Span::mixed_site());
+        // On the pool a method has the state to itself. A `&self` method
+        // runs on its thread beside the `&self` methods holding the state
+        // instead: one of them may be waiting for this very run (a method
+        // calling a procedure of its own component), and would wait
+        // forever for a run that waits for it to let go.
+        let shared = (!method.mutable).then(|| quote!(&& !#state.read_held()));
         quote! {
-            if #placement.moved() {
+            if #placement.moved() #shared {
                 let #fut = {
                     #mover.offload(&#state, ::std::rc::Rc::clone(&#placement), #name, #closure)
                 };
@@ -591,6 +597,8 @@ impl Target<'_> {
                 let mover = self.mover(&movable);
                 let closure = self.on_worker(method, &locals);
                 let flag = Ident::new("__WAMP_PLACEMENT", Span::mixed_site());
+                // As for procedures (`moved_call`).
+                let shared = (!method.mutable).then(|| quote!(&& !#state.read_held()));
                 let name = match method.params.iter().find_map(|p| match p {
                     Param::Arg { ty, .. } => Some(ty),
                     _ => None,
@@ -601,7 +609,7 @@ impl Target<'_> {
                 (
                     quote! {
                         static #flag: #private::Placement = #private::Placement::new();
-                        if #flag.moved() {
+                        if #flag.moved() #shared {
                             let #ret = match { #mover.offload(&#state, &#flag, #name, #closure) }.await {
                                 ::core::result::Result::Ok(value) => value,
                                 ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),

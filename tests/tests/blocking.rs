@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::component::{ComponentHandle, HostConfig};
+use wamp::Session;
 use wamp_tests::TestRouter;
 
 /// Not `Default` (made with its arguments, as a component given a pool
@@ -65,6 +66,27 @@ impl Cruncher {
     fn runs(&self, fail: bool) -> u64 {
         assert!(!fail, "asked to fail");
         self.runs
+    }
+}
+
+/// Asks one of its own procedures while it holds the state.
+#[derive(Default)]
+struct Lookup;
+
+#[wamp::component(prefix = "com.test.lookup", inventory = false)]
+impl Lookup {
+    /// Holds its thread for `ms`: slow once, it moves to the pool.
+    #[wamp::procedure("find")]
+    fn find(&self, ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    /// Calls `find` through the router, holding the state (`&self`) until
+    /// the answer comes.
+    #[wamp::procedure("ask")]
+    async fn ask(&self, ms: u64, session: &Session) -> Result<u64, wamp::Error> {
+        session.call("com.test.lookup.find", (ms,)).await
     }
 }
 
@@ -252,5 +274,36 @@ async fn remote() {
     let running = host(config).start().unwrap();
     running.joined().await.unwrap();
     check(&router.url, running.component::<Cruncher>().unwrap()).await;
+    running.shutdown().await;
+}
+
+/// A `&self` method that moved runs beside a `&self` method of its own
+/// component that holds the state and waits for it, instead of waiting
+/// for the state to itself (which would never come).
+async fn ask_itself(url: &str) {
+    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
+    let client = Client::connect(options).await.unwrap();
+    let moved: u64 = wamp_tests::call_when_registered(&client, "com.test.lookup.find", (300,)).await;
+    assert_eq!(moved, 300, "slow once: moved");
+    let asked = tokio::time::timeout(Duration::from_secs(5), client.call::<u64>("com.test.lookup.ask", (1,)));
+    assert_eq!(asked.await.expect("answered, not stuck").unwrap(), 1);
+    client.leave().await;
+}
+
+#[actix_web::test]
+async fn a_moved_method_answers_its_own_component_embedded() {
+    let running = wamp::Host::new(wamp_tests::embedded()).add_component(Lookup).start().unwrap();
+    let url = wamp_tests::serve(&running).await;
+    ask_itself(&url).await;
+    running.shutdown().await;
+}
+
+#[actix_web::test]
+async fn a_moved_method_answers_its_own_component_remote() {
+    let router = TestRouter::start();
+    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let running = wamp::Host::new(config).add_component(Lookup).start().unwrap();
+    running.joined().await.unwrap();
+    ask_itself(&router.url).await;
     running.shutdown().await;
 }

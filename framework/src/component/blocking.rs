@@ -33,6 +33,12 @@
 //! `slow_handler_ms` goes back to its thread. One that is slow there
 //! again moves for good: an unmarked handler holds its thread too long
 //! at most twice ([`Placement`]).
+//!
+//! On the pool a handler has the state to itself. A moved `&self` handler
+//! therefore runs on its thread after all while `&self` methods hold the
+//! state (the generated code asks [`StateLock::read_held`]): one of them
+//! may be a method of the component waiting for this very run, which
+//! would wait forever for the state to be free.
 
 use std::marker::PhantomData;
 use std::ops::Deref;

@@ -51,6 +51,11 @@ impl<T> StateLock<T> {
         }
     }
 
+    /// Whether `&self` methods hold the lock now.
+    pub fn read_held(&self) -> bool {
+        self.readers.get() > 0
+    }
+
     /// Read access now, if no writer holds the lock or waits for it.
     pub fn try_read(&self) -> Option<ReadGuard<'_, T>> {
         if self.writer.get() || !self.queue.borrow().is_empty() {
