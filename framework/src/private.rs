@@ -117,3 +117,20 @@ pub async fn within<T>(
         .of_kind(crate::ErrorKind::Timeout)),
     }
 }
+
+/// Read access for a `&self` procedure or event handler now: as
+/// [`StateLock::try_read`], and past waiting writers while a `&self` method
+/// of the same component waits for one of its own procedures (see
+/// `SessionState::reads_owed`).
+pub fn try_read_owed<'a, T>(
+    state: &'a StateLock<T>,
+    ctx: &crate::Session,
+) -> Option<crate::component::state::ReadGuard<'a, T>> {
+    state.try_read().or_else(|| {
+        if ctx.shared.reads_owed.get() > 0 {
+            state.try_read_past_waiting_writers()
+        } else {
+            None
+        }
+    })
+}

@@ -298,11 +298,12 @@ impl Target<'_> {
         note: &TokenStream,
         then: TokenStream,
     ) -> TokenStream {
-        let Names { state, guard, ret, .. } = self.names;
+        let Names { state, guard, ret, ctx, .. } = self.names;
+        let private = self.private();
         let (binding, lock, receiver) = if method.mutable {
             (quote!(mut #guard), quote!(#state.try_write()), quote!(&mut *#guard))
         } else {
-            (quote!(#guard), quote!(#state.try_read()), quote!(&*#guard))
+            (quote!(#guard), quote!(#private::try_read_owed(&#state, &#ctx)), quote!(&*#guard))
         };
         let call = self.marked_call(method, locals, receiver);
         quote! {

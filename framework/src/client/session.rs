@@ -102,6 +102,13 @@ pub(crate) struct SessionState {
     /// The procedures this session registered for its component's methods,
     /// and how each takes the component's state.
     pub(crate) methods: RefCell<crate::router::FastMap<String, StateAccess>>,
+    /// Calls in flight from a `&self` method of this session's component
+    /// (holding its state) to a `&self` procedure of the same component:
+    /// while there are any, that procedure's read goes past waiting
+    /// writers ([`StateLock::try_read_past_waiting_writers`]).
+    ///
+    /// [`StateLock::try_read_past_waiting_writers`]: crate::component::state::StateLock::try_read_past_waiting_writers
+    pub(crate) reads_owed: std::cell::Cell<u32>,
     /// What the session runs for, if anything (a component's state).
     pub(crate) attached: std::cell::OnceCell<Rc<dyn std::any::Any>>,
     /// Handler tasks still running: past a limit the session takes no
@@ -213,6 +220,7 @@ impl SessionState {
             info: RefCell::new(None),
             call_timeout,
             methods: RefCell::default(),
+            reads_owed: std::cell::Cell::new(0),
             attached: std::cell::OnceCell::new(),
             handlers: HandlerGate::default(),
             partials: RefCell::default(),
@@ -316,11 +324,16 @@ impl Session {
     /// Fails a call that could never be answered: one from a method of this
     /// session's component to a procedure of the same component, when the
     /// caller holds the state in a way the procedure must wait for.
-    fn refuse_self_deadlock(&self, procedure: &str) -> Result<(), Error> {
-        let Some(held) = holding::held_by(self) else { return Ok(()) };
-        let Some(needs) = self.shared.methods.borrow().get(procedure).copied() else { return Ok(()) };
-        if !held.excludes(needs) || !self.shared.core.borrow().holds_registration(procedure) {
-            return Ok(());
+    /// `Ok(true)` for a call between two `&self` methods of the component,
+    /// whose read the caller's hold must let through ([`OwedRead`]).
+    fn refuse_self_deadlock(&self, procedure: &str) -> Result<bool, Error> {
+        let Some(held) = holding::held_by(self) else { return Ok(false) };
+        let Some(needs) = self.shared.methods.borrow().get(procedure).copied() else { return Ok(false) };
+        if !self.shared.core.borrow().holds_registration(procedure) {
+            return Ok(false);
+        }
+        if !held.excludes(needs) {
+            return Ok(true);
         }
         Err(Error::new(
             errors::CANCELED,
@@ -464,7 +477,7 @@ impl Session {
     ) -> Result<Arguments, Error> {
         let payload = args.into_payload()?;
         self.not_connected()?;
-        self.refuse_self_deadlock(procedure)?;
+        let _owed = self.refuse_self_deadlock(procedure)?.then(|| OwedRead::new(&self.shared));
         let (dict, timeout) = self.call_options(&options);
         let (tx, rx) = reply::slot();
         let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
@@ -562,6 +575,8 @@ impl Session {
     /// Starts a call whose answers come as a stream (and whose input is
     /// progressive if `input`).
     fn start_call(&self, procedure: &str, payload: Payload, options: CallOptions, input: bool) -> CallStream {
+        // A stream's reads owed are not tracked: progressive calls between
+        // two `&self` methods of one component wait their turn.
         if let Err(e) = self.not_connected().and_then(|()| self.refuse_self_deadlock(procedure)) {
             return CallStream::failed(e);
         }
@@ -776,6 +791,23 @@ pub(crate) fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
 /// A call of this session waiting for its answer; dropped before the
 /// answer came (a timeout, or the caller's future dropped), it gives the
 /// call up.
+/// Counts a call between two `&self` methods of one component while it is
+/// in flight ([`SessionState::reads_owed`]).
+struct OwedRead(Rc<SessionState>);
+
+impl OwedRead {
+    fn new(shared: &Rc<SessionState>) -> Self {
+        shared.reads_owed.set(shared.reads_owed.get() + 1);
+        OwedRead(shared.clone())
+    }
+}
+
+impl Drop for OwedRead {
+    fn drop(&mut self) {
+        self.0.reads_owed.set(self.0.reads_owed.get().saturating_sub(1));
+    }
+}
+
 struct InFlight<'a> {
     ctx: &'a Session,
     request: Id,

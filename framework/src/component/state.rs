@@ -56,6 +56,18 @@ impl<T> StateLock<T> {
         self.readers.get() > 0
     }
 
+    /// Read access now if no writer holds the lock, even if one waits for
+    /// it: for a `&self` method that a `&self` method holding the lock is
+    /// waiting for (a component calling its own procedure), which would
+    /// otherwise wait behind the writer, which waits for the holder.
+    pub fn try_read_past_waiting_writers(&self) -> Option<ReadGuard<'_, T>> {
+        if self.writer.get() {
+            return None;
+        }
+        self.readers.set(self.readers.get() + 1);
+        Some(ReadGuard::new(self))
+    }
+
     /// Read access now, if no writer holds the lock or waits for it.
     pub fn try_read(&self) -> Option<ReadGuard<'_, T>> {
         if self.writer.get() || !self.queue.borrow().is_empty() {

@@ -1,0 +1,83 @@
+//! A `&self` method that calls a `&self` procedure of its own component
+//! holds the state while it waits; the procedure shares it. A `&mut self`
+//! call that arrives meanwhile waits for the state to itself, and the
+//! lock is fair: a read asked after that write waits behind it. The
+//! procedure's read must not, or it would wait for the write, which waits
+//! for the caller, which waits for the procedure. Embedded and remote.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
+
+use std::time::Duration;
+
+use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
+use wamp::component::HostConfig;
+use wamp::prelude::*;
+use wamp_tests::TestRouter;
+
+#[derive(Default)]
+struct Ledger {
+    entries: u64,
+}
+
+#[wamp::component(prefix = "com.test.ledger", inventory = false)]
+impl Ledger {
+    /// The number of entries.
+    #[wamp::procedure("count")]
+    fn count(&self) -> u64 {
+        self.entries
+    }
+
+    /// Waits a while (a write arrives meanwhile), then asks `count`
+    /// through the router, holding the state (`&self`) all along.
+    #[wamp::procedure("audit")]
+    async fn audit(&self, session: &Session) -> Result<u64, Error> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        session.call("com.test.ledger.count", ()).await
+    }
+
+    /// Adds an entry: needs the state to itself.
+    #[wamp::procedure("add")]
+    fn add(&mut self) -> u64 {
+        self.entries += 1;
+        self.entries
+    }
+}
+
+async fn check(url: &str) {
+    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
+    let auditor = Client::connect(options.clone()).await.unwrap();
+    let writer = Client::connect(options).await.unwrap();
+    let _: u64 = wamp_tests::call_when_registered(&writer, "com.test.ledger.count", ()).await;
+
+    let audit = auditor.call::<u64>("com.test.ledger.audit", ());
+    let add = async {
+        // While `audit` holds the state and sleeps: this write waits.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        writer.call::<u64>("com.test.ledger.add", ()).await
+    };
+    let both = futures_util::future::join(audit, add);
+    let (audited, added) = tokio::time::timeout(Duration::from_secs(5), both).await.expect("no one stuck");
+    assert_eq!(audited.unwrap(), 0, "the audit read the state before the write");
+    assert_eq!(added.unwrap(), 1, "the write came after");
+
+    auditor.leave().await;
+    writer.leave().await;
+}
+
+#[actix_web::test]
+async fn embedded() {
+    let running = wamp::Host::new(wamp_tests::embedded()).add_component(Ledger::default()).start().unwrap();
+    let url = wamp_tests::serve(&running).await;
+    check(&url).await;
+    running.shutdown().await;
+}
+
+#[actix_web::test]
+async fn remote() {
+    let router = TestRouter::start();
+    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let running = wamp::Host::new(config).add_component(Ledger::default()).start().unwrap();
+    running.joined().await.unwrap();
+    check(&router.url).await;
+    running.shutdown().await;
+}
