@@ -239,10 +239,10 @@ impl Target<'_> {
         }
     }
 
-    /// For a method that could move: while its `placement` says it moved,
-    /// runs it on the blocking pool, then `finish` (with its result bound
-    /// to `ret`) or `failed` (with the error bound to `err`) in a task, out
-    /// of line (`run_moved`).
+    /// For a method that could move: while its `placement` puts it on the
+    /// pool (on trial, or moved after a slow run), runs it there, then
+    /// `finish` (with its result bound to `ret`) or `failed` (with the
+    /// error bound to `err`) in a task, out of line (`run_moved`).
     fn moved_call(
         &self,
         method: &Method,
@@ -252,7 +252,7 @@ impl Target<'_> {
         finish: TokenStream,
         failed: TokenStream,
     ) -> TokenStream {
-        let Names { state, ret, err, placement, .. } = self.names;
+        let Names { state, ret, err, placement, movable: can, .. } = self.names;
         let private = self.private();
         let mover = self.mover(movable);
         let closure = self.on_worker(method, locals);
@@ -264,7 +264,7 @@ impl Target<'_> {
         // forever for a run that waits for it to let go.
         let shared = (!method.mutable).then(|| quote!(&& !#state.read_held()));
         quote! {
-            if #placement.moved() #shared {
+            if #placement.on_pool(#can) #shared {
                 let #fut = {
                     #mover.offload(&#state, ::std::rc::Rc::clone(&#placement), #name, #closure)
                 };
@@ -610,7 +610,7 @@ impl Target<'_> {
                 (
                     quote! {
                         static #flag: #private::Placement = #private::Placement::new();
-                        if #flag.moved() #shared {
+                        if #flag.on_pool({ #mover.movable() }) #shared {
                             let #ret = match { #mover.offload(&#state, &#flag, #name, #closure) }.await {
                                 ::core::result::Result::Ok(value) => value,
                                 ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
@@ -706,10 +706,11 @@ fn session_ref() -> Ident {
 }
 
 /// The types of a method that is not `async` that could move to the
-/// blocking pool after a slow run: it takes no `Session` or details, and
-/// its arguments and result are owned types the generated code can name.
-/// Whether it can (the component and the types `Send`) is
-/// decided by the compiler through `Mover`.
+/// blocking pool (on trial, or after a slow run): it takes no `Session`
+/// or call details (event details it may), and its arguments and result
+/// are owned types the generated code can name. Whether it can (the
+/// component and the types `Send`) is decided by the compiler through
+/// `Mover`.
 pub(crate) struct Movable {
     /// The arguments' types, in order.
     args: Vec<TokenStream>,
@@ -727,6 +728,9 @@ impl Movable {
             let ty = match param {
                 Param::Arg { ty, .. } | Param::Kwargs { ty } => ty.to_token_stream(),
                 Param::Data { inner } => quote!(#krate::Data<#inner>),
+                // An event's details are plain data; a call's answer to
+                // their session, as does the session itself.
+                Param::Injected { what: Injected::EventDetails, .. } => quote!(#krate::client::EventDetails),
                 Param::Injected { .. } => return None,
             };
             if !owned(ty.clone()) {

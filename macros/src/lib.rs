@@ -264,10 +264,11 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   the blocking thread pool, with the state moved there and back (the
 ///   component must be `Send`), so the component's thread,
 ///   and an embedded router's, keeps going; it takes no `Session` or
-///   `CallDetails`. Without it, a method that is not `async` moves there
-///   by itself after one run that held its thread past `slow_handler_ms`,
-///   when the types allow it, and back after 32 quick runs there, once
-///   (docs/components.md, "Handlers that take long").
+///   `CallDetails`. Without it, a method that is not `async` starts
+///   there, on trial, when the types allow it: after 32 quick runs it runs
+///   on the component's thread, and a slow run (past `slow_handler_ms`)
+///   sends it back to the pool (docs/components.md, "Handlers that take
+///   long").
 ///
 /// See the [crate documentation](crate) for the parameters and results.
 ///

@@ -380,23 +380,43 @@ async fn a_handler_that_is_not_async_runs_at_once_unless_it_must_wait_for_the_lo
     use wamp::__private::Completion;
     let (state, d) = describe(Calc::default());
     let greet = d.procedures.iter().find(|p| p.uri == "com.example.calc.greet").unwrap();
-    let now = (greet.handler)(payload(vec!["Ada".into()], &[]), CallDetails::default(), Session::detached());
+    let greet =
+        || (greet.handler)(payload(vec!["Ada".into()], &[]), CallDetails::default(), Session::detached());
+    // The component can move to another thread, so the handler's first 32
+    // runs are on trial on the blocking pool (docs/components.md)...
+    for run in 0..32 {
+        let Completion::Later(on_pool) = greet() else { panic!("run {run} is on trial, on the pool") };
+        // Its place at the state was taken as it was sent: a `&self`
+        // method arriving now comes after it.
+        assert!(state.try_read().is_none(), "run {run} holds its place");
+        assert_eq!(on_pool.await.unwrap().args_list(), [Value::from("Hello, Ada!")]);
+    }
+    // ...then, quick throughout, it runs on its thread, at once.
+    let now = greet();
     let Completion::Now(Ok(hi)) = now else { panic!("a free lock, yet not finished at once: {now:?}") };
     assert_eq!(hi.args_list(), [Value::from("Hello, Ada!")]);
 
     // A `&mut self` handler finds the state read-locked: it waits, then runs.
     let on_log = d.subscriptions.iter().find(|s| s.uri == "com.example.calc.log").unwrap();
+    let log = |id| {
+        (on_log.handler)(
+            payload(vec!["later".into()], &[]),
+            EventDetails::new(id, Dict::new()),
+            Session::detached(),
+        )
+    };
+    for id in 0..32 {
+        let Completion::Later(on_pool) = log(id) else { panic!("event {id} is on trial, on the pool") };
+        on_pool.await;
+    }
     let reader = state.read().await;
-    let later = (on_log.handler)(
-        payload(vec!["later".into()], &[]),
-        EventDetails::new(7, Dict::new()),
-        Session::detached(),
-    );
+    let later = log(32);
     let Completion::Later(waiting) = later else { panic!("ran while the state was read-locked") };
-    assert!(reader.log.is_empty());
+    assert_eq!(reader.log.len(), 32);
     drop(reader);
     waiting.await;
-    assert_eq!(state.read().await.log, ["later@7"]);
+    assert_eq!(state.read().await.log.last().map(String::as_str), Some("later@32"));
+    assert_eq!(state.read().await.log.len(), 33);
 }
 
 /// Filters of a search, taken from the keyword arguments as one struct.

@@ -1,17 +1,20 @@
 //! `blocking = true`: a sync handler that blocks runs on a worker thread,
-//! so the realm keeps routing other sessions' calls meanwhile; the same
-//! handler without the option holds everyone up once (the control), and
-//! runs on a worker thread from then on, as does an event handler, until
-//! its runs there have been quick for a while; a handler whose component
-//! cannot move to another thread holds everyone up each time. Embedded
-//! and remote.
+//! so the realm keeps routing other sessions' calls meanwhile. Without
+//! the option, a handler that can move starts on trial on a worker thread:
+//! slow there, it stays, so it never holds anyone up (procedures, event
+//! and message handlers); quick, it comes to its own thread after 32 runs,
+//! where a slow run holds everyone up once and moves it back, until its
+//! runs there have been quick for a while; slow on its thread a second
+//! time, it moves for good. A handler whose component cannot move to
+//! another thread holds everyone up each time (the control). Embedded and
+//! remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
+use wamp::client::{Client, ConnectOptions, EventDetails, PublishOptions, ReconnectPolicy};
 use wamp::component::{ComponentHandle, HostConfig};
 use wamp::Session;
 use wamp_tests::TestRouter;
@@ -20,6 +23,8 @@ use wamp_tests::TestRouter;
 /// would be): it moves all the same.
 struct Cruncher {
     runs: u64,
+    /// The thread `noted` last ran on, and its event's publication.
+    noted: Option<(String, u64)>,
 }
 
 #[wamp::component(prefix = "com.test.cruncher", inventory = false)]
@@ -58,6 +63,26 @@ impl Cruncher {
     #[wamp::procedure("thread")]
     fn thread(&mut self, ms: u64) -> String {
         std::thread::sleep(Duration::from_millis(ms));
+        format!("{:?}", std::thread::current().id())
+    }
+
+    /// Notes the thread it runs on and its event's publication: the
+    /// details go along to the pool.
+    #[wamp::subscribe("noted")]
+    fn noted(&mut self, details: &EventDetails) {
+        self.noted = Some((format!("{:?}", std::thread::current().id()), details.publication));
+    }
+
+    /// What `noted` noted last.
+    #[wamp::procedure("last_noted")]
+    fn last_noted(&self, _session: &Session) -> Option<(String, u64)> {
+        self.noted.clone()
+    }
+
+    /// Names the component's own thread (taking the session, it cannot
+    /// move).
+    #[wamp::procedure("home")]
+    fn home(&self, _session: &Session) -> String {
         format!("{:?}", std::thread::current().id())
     }
 
@@ -198,43 +223,64 @@ async fn check(url: &str, handle: ComponentHandle<Cruncher>) {
         "kept after a panic"
     );
 
-    // Without the option: the first run holds everyone up; having held
-    // its thread past `slow_handler_ms`, the handler moves to the worker
-    // threads, with the state.
-    assert_eq!(first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await, "long call");
-    assert_eq!(first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await, "ping", "moved");
-    assert_eq!(
-        first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await,
-        "ping",
-        "stays moved"
-    );
+    // Without the option: slow on its trial on the pool, the handler stays
+    // there, with the state; nobody is held up.
+    assert_eq!(first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await, "ping", "on trial");
+    assert_eq!(first_answer(&client, &pinger, "com.test.cruncher.crunch_inline").await, "ping", "stays");
     assert_eq!(
         client.call::<u64>("com.test.cruncher.runs", (false,)).await.unwrap(),
-        4,
+        3,
         "one state throughout"
     );
 
     // The same for an event handler.
-    let held = ping_after_event(&client, &pinger).await;
-    assert!(held >= Duration::from_millis(650), "the first run holds the ping up: {held:?}");
-    let moved = ping_after_event(&client, &pinger).await;
-    assert!(moved < Duration::from_millis(450), "later runs do not: {moved:?}");
+    for run in 0..2 {
+        let took = ping_after_event(&client, &pinger).await;
+        assert!(took < Duration::from_millis(450), "run {run} holds nobody up: {took:?}");
+    }
 
     // The same for a message handler.
-    assert_eq!(first_of_message(&handle, &pinger).await, "message");
-    assert_eq!(first_of_message(&handle, &pinger).await, "ping", "the message handler moved");
+    for run in 0..2 {
+        assert_eq!(first_of_message(&handle, &pinger).await, "ping", "run {run} of the message handler");
+    }
     assert_eq!(
         client.call::<u64>("com.test.cruncher.runs", (false,)).await.unwrap(),
-        6,
+        5,
         "one state throughout"
     );
 
-    // A handler that was slow once (a first run that fills a cache, a
-    // pause of the machine) comes back to its thread after its runs on the
-    // pool have been quick for a while; slow there again, it stays on the
-    // pool. `BACK_AFTER` is 32 (docs/components.md).
+    // An event handler taking its details moves: they are plain data.
+    let home: String = client.call("com.test.cruncher.home", ()).await.unwrap();
+    let publication = client
+        .publish_with(
+            "com.test.cruncher.noted",
+            (),
+            PublishOptions { acknowledge: true, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    let noted = loop {
+        let noted: Option<(String, u64)> = client.call("com.test.cruncher.last_noted", ()).await.unwrap();
+        if let Some(noted) = noted {
+            break noted;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_ne!(noted.0, home, "on trial on the pool");
+    assert_eq!(Some(noted.1), publication, "with its details");
+
+    // Quick on its trial, a handler comes to its own thread after 32 runs.
+    // Slow there once (a first run that fills a cache, a pause of the
+    // machine), it holds everyone up that once and moves to the pool; back
+    // on its thread after its runs there have been quick for a while
+    // (`BACK_AFTER`, 32; docs/components.md), and slow there again, it
+    // stays on the pool.
     let thread = |ms: u64| client.call::<String>("com.test.cruncher.thread", (ms,));
-    let home = thread(300).await.unwrap();
+    for run in 0..32 {
+        assert_ne!(thread(0).await.unwrap(), home, "run {run} is on trial on the pool");
+    }
+    assert_eq!(thread(0).await.unwrap(), home, "trusted: on its thread");
+    assert_eq!(thread(300).await.unwrap(), home, "slow on its thread");
     for run in 0..32 {
         assert_ne!(thread(0).await.unwrap(), home, "run {run} after the move is on the pool");
     }
@@ -254,7 +300,7 @@ async fn check(url: &str, handle: ComponentHandle<Cruncher>) {
 
 fn host(config: HostConfig) -> wamp::Host {
     wamp::Host::new(config)
-        .add_component(Cruncher { runs: 0 })
+        .add_component(Cruncher { runs: 0, noted: None })
         .add_component(Pinger)
         .add_component(Pinned { runs: Default::default() })
 }

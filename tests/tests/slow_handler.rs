@@ -2,19 +2,24 @@
 //! warning (a sync handler's run, the poll of an `async` handler that
 //! blocks after its first await, a message handler, a closure given to a
 //! component's handle), embedded and remote; a handler that returns in
-//! time is not.
+//! time is not. A sync handler that can move starts on trial on the
+//! blocking pool: slow there, it stays, and the log says so instead.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::io::Write;
+use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use wamp::client::{Client, ConnectOptions, PublishOptions};
 use wamp::component::HostConfig;
 
+/// Not `Send` (as a component holding an `Rc` is): its sync handlers
+/// cannot move to another thread, so they run on its own from the first.
 #[derive(Default)]
-struct Slow;
+struct Slow(PhantomData<Rc<()>>);
 
 #[wamp::component(prefix = "com.test.slow", inventory = false)]
 impl Slow {
@@ -49,6 +54,20 @@ impl Slow {
 
 /// A message for [`Slow::hold`].
 struct Hold(u64);
+
+/// `Send`: its sync handler starts on trial on the blocking pool.
+#[derive(Default)]
+struct Trial;
+
+#[wamp::component(prefix = "com.test.trial", inventory = false)]
+impl Trial {
+    /// Blocks its thread for `ms` milliseconds.
+    #[wamp::procedure("sync")]
+    fn sync(&self, ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+}
 
 /// Everything logged in this test binary.
 static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -89,6 +108,15 @@ async fn warned(handler: &str) -> String {
     }
 }
 
+/// The number a log line gives for `key`.
+fn field(line: &str, key: &str) -> u64 {
+    line.split(&format!("{key}="))
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+}
+
 /// Runs the three slow handlers through `client` and checks each is
 /// named, with a plausible duration; a quick run is not.
 async fn check(client: &Client) {
@@ -97,23 +125,32 @@ async fn check(client: &Client) {
     let held: u64 = client.call("com.test.slow.sync", (200,)).await.unwrap();
     assert_eq!(held, 200);
     let line = warned("com.test.slow.sync").await;
-    let held_ms: u64 = line
-        .split("held_ms=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no held_ms in {line}"));
+    let held_ms = field(&line, "held_ms");
     assert!((100..=2_000).contains(&held_ms), "held 200 ms, reported {held_ms}: {line}");
     assert!(line.contains("blocking = true"), "the warning says what to do: {line}");
     assert_eq!(warnings_for("com.test.slow.sync").len(), 1, "the quick run is not reported");
-    // The handler can move (the component is `Send`): it does,
-    // and says so.
-    let log = String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned();
-    assert!(
-        log.lines().any(|line| line.contains("later runs go to the blocking thread pool")
-            && line.ends_with("handler=com.test.slow.sync")),
-        "the move is logged: {log}"
-    );
+
+    // A handler that can move (its component is `Send`) is slow on its
+    // trial on the pool: it stays there, and says so; it never held its
+    // thread, so the watchdog has nothing to say.
+    let held: u64 = client.call("com.test.trial.sync", (200,)).await.unwrap();
+    assert_eq!(held, 200);
+    let began = Instant::now();
+    let stays = loop {
+        let log = String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned();
+        let line = log.lines().find(|line| {
+            line.contains("a run of the handler on trial took longer than slow_handler_ms")
+                && line.contains("handler=com.test.trial.sync")
+        });
+        if let Some(line) = line {
+            break line.to_owned();
+        }
+        assert!(began.elapsed() < Duration::from_secs(5), "the stay on the pool is logged: {log}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let took_ms = field(&stays, "took_ms");
+    assert!(stays.contains("WARN") && (150..=2_000).contains(&took_ms), "ran 200 ms: {stays}");
+    assert!(warnings_for("com.test.trial.sync").is_empty(), "it held no thread");
 
     let _: u64 = client.call("com.test.slow.after_await", (200,)).await.unwrap();
     warned("com.test.slow.after_await").await;
@@ -133,7 +170,8 @@ async fn check(client: &Client) {
 async fn a_handler_that_holds_its_thread_is_named_embedded_and_remote() {
     capture_logs();
     let config = HostConfig { slow_handler_ms: 40, ..wamp_tests::embedded() };
-    let running = wamp::Host::new(config).add_component(Slow).start().unwrap();
+    let running =
+        wamp::Host::new(config).add_component(Slow::default()).add_component(Trial).start().unwrap();
     let url = wamp_tests::serve(&running).await;
     let client = Client::connect(ConnectOptions::new(&url, "realm1")).await.unwrap();
     check(&client).await;
@@ -150,7 +188,7 @@ async fn a_handler_that_holds_its_thread_is_named_embedded_and_remote() {
     let router = wamp::Host::new(wamp_tests::embedded()).start().unwrap();
     let url = wamp_tests::serve(&router).await;
     let config = HostConfig { url: Some(url.clone()), slow_handler_ms: 40, ..HostConfig::default() };
-    let remote = wamp::Host::new(config).add_component(Slow).start().unwrap();
+    let remote = wamp::Host::new(config).add_component(Slow::default()).add_component(Trial).start().unwrap();
     remote.joined().await.unwrap();
     let client = Client::connect(ConnectOptions::new(&url, "realm1")).await.unwrap();
     check(&client).await;

@@ -12,27 +12,30 @@
 //! `&self`. A job the pool drops without running it (its runtime shutting
 //! down) sends the state back as it drops.
 //!
-//! A handler that is not `async` and not marked runs on the component's
-//! thread, inside the realm's turn for an embedded component. If one of
-//! its runs holds that thread past `slow_handler_ms` (the watchdog marks
-//! the run), its later runs go the way of a `blocking` handler, when it
-//! can: the component is `Send` (`MovesToWorker`), its arguments and
-//! result are `Send + 'static`, and it takes no `Session` or details.
-//! Whether it can is decided at compile time by [`Mover`]: the generated
-//! code calls
+//! A handler that is not `async` and not marked starts on the pool too,
+//! on trial, when it can move: the component is `Send`
+//! (`MovesToWorker`), its arguments and result are `Send + 'static`, and
+//! it takes no `Session` or call details. Whether it can is decided at
+//! compile time by [`Mover`]: the generated code calls
 //! `(&&Mover::<Self, Args, Result>::new()).movable()`, which finds
 //! [`MoveToPool`] on `&Mover` when its bounds hold and falls back to
 //! [`StayOnThread`] on `Mover` otherwise (method lookup tries `&&Mover`
-//! before `&Mover`). A handler that cannot move stays on its thread and
-//! is reported by the watchdog at each slow run, as before.
+//! before `&Mover`). A handler that cannot move runs on its thread, and
+//! is reported by the watchdog at each slow run.
 //!
-//! A slow run may be the machine's fault (a pause of the host) or a
-//! first run's (a cache filled, a connection opened), and a handler on
-//! the pool pays two thread hand-overs per run. So a moved handler whose
-//! last [`BACK_AFTER`] runs on the pool each took less than half of
-//! `slow_handler_ms` goes back to its thread. One that is slow there
-//! again moves for good: an unmarked handler holds its thread too long
-//! at most twice ([`Placement`]).
+//! The pool times each run. After [`BACK_AFTER`] runs that each took
+//! less than half of `slow_handler_ms`, the handler is trusted and runs
+//! on its thread, inside the realm's turn for an embedded component; one
+//! slow run on trial keeps it on the pool. A trusted handler whose run
+//! holds its thread past `slow_handler_ms` (the watchdog marks the run)
+//! goes to the pool for its later runs. A slow run may be the machine's
+//! fault (a pause of the host) or a first run's (a cache filled, a
+//! connection opened), and a handler on the pool pays two thread
+//! hand-overs per run. So a moved handler whose last [`BACK_AFTER`] runs
+//! on the pool each took less than half of `slow_handler_ms` goes back to
+//! its thread. One that is slow there again moves for good: an unmarked
+//! handler holds its thread too long at most twice, and never before its
+//! trial is over ([`Placement`]).
 //!
 //! On the pool a handler has the state to itself. A moved `&self` handler
 //! therefore runs on its thread after all while `&self` methods hold the
@@ -97,18 +100,23 @@ where
 }
 
 /// [`blocking`], also answering how long `f` ran on its worker thread.
-async fn on_pool<T, R>(
+///
+/// The run's place in the state's queue is taken when this is called,
+/// not when the answer is first awaited: a `&self` method that arrives in
+/// between waits behind the run, instead of holding it up for as long as
+/// it holds the state (the caller checked that nobody held it).
+fn on_pool<T, R>(
     state: &Rc<StateLock<T>>,
     f: impl FnOnce(&mut T) -> R + Send + 'static,
-) -> Result<(R, Duration), Error>
+) -> impl std::future::Future<Output = Result<(R, Duration), Error>> + 'static
 where
     T: MovesToWorker,
     R: Send + 'static,
 {
-    let state = Rc::clone(state);
+    let mut ticket = state.queue_write();
     let (tx, rx) = tokio::sync::oneshot::channel();
     actix::spawn(async move {
-        let guard = state.write().await;
+        let guard = ticket.write().await;
         if tx.is_closed() {
             // Nobody waits for the answer any more (the call was canceled).
             return;
@@ -142,8 +150,11 @@ where
         };
         let _ = tx.send(result);
     });
-    rx.await
-        .unwrap_or_else(|_| Err(Error::new(errors::CANCELED, "the component stopped while the handler ran")))
+    async move {
+        rx.await.unwrap_or_else(|_| {
+            Err(Error::new(errors::CANCELED, "the component stopped while the handler ran"))
+        })
+    }
 }
 
 /// Whether a handler of `S` taking the arguments `A` (a tuple) and
@@ -205,9 +216,9 @@ impl<S: MovesToWorker, A: Send + 'static, R: Send + 'static> MoveToPool for &Mov
         F: FnOnce(&mut S) -> R + Send + 'static,
         P: Deref<Target = Placement> + 'static,
     {
-        let state = Rc::clone(state);
+        let run = on_pool(state, f);
         Box::pin(async move {
-            let (value, took) = on_pool(&state, f).await?;
+            let (value, took) = run.await?;
             placement.note_pool_run(took, handler);
             Ok(value)
         })
@@ -263,8 +274,8 @@ impl<S, A, R: 'static> StayOnThread for Mover<S, A, R> {
     }
 }
 
-/// How many runs in a row on the pool, each quick, bring a moved handler
-/// back to its thread.
+/// How many runs in a row on the pool, each quick, bring a handler on
+/// trial or a moved one to its thread.
 pub const BACK_AFTER: u32 = 32;
 
 /// How many times a handler moves to the pool: after the second it stays.
@@ -275,15 +286,18 @@ const MOVES_AT_MOST: u32 = 2;
 /// Packed into one atomic word, so that a message handler's placement can
 /// be a `static` shared by every component of its type (on any thread)
 /// and a procedure's or event handler's is the same type: bit 0 says the
-/// handler runs on the pool, bits 1-2 count its moves, bits 8 and up the
-/// quick runs in a row on the pool. Reading it is one relaxed load, the
-/// only cost on a handler's usual path.
+/// handler runs on the pool, bits 1-2 count its moves, bit 3 says its
+/// first run has placed it, bit 4 that it is on trial, bits 8 and up
+/// count the quick runs in a row on the pool. Reading it is one relaxed
+/// load, the only cost on a handler's usual path.
 #[derive(Debug, Default)]
 pub struct Placement(AtomicU32);
 
 const ON_POOL: u32 = 1;
 const MOVE: u32 = 1 << 1;
 const MOVES: u32 = 0b11 << 1;
+const STARTED: u32 = 1 << 3;
+const TRIAL: u32 = 1 << 4;
 const QUICK: u32 = 1 << 8;
 
 /// What a run changed.
@@ -292,6 +306,20 @@ enum Turn {
     Stays,
     ToPool,
     BackToThread,
+    /// A run on trial was slow: the handler stays on the pool, as moved.
+    SlowOnTrial,
+    /// The trial's runs were quick: the handler runs on its thread.
+    Trusted,
+}
+
+/// Where a handler's first run places it: a handler that can move starts
+/// on the pool, on trial, while slow runs are looked for at all.
+fn first_placement(movable: bool, watched: bool) -> u32 {
+    if movable && watched {
+        STARTED | ON_POOL | TRIAL
+    } else {
+        STARTED
+    }
 }
 
 /// After a run on the handler's thread that held it too long.
@@ -301,7 +329,7 @@ fn after_slow_run(word: u32) -> (u32, Turn) {
     }
     // The move count saturates at its limit (it reaches it only here).
     let moves = (word & MOVES).saturating_add(MOVE).min(MOVES_AT_MOST * MOVE);
-    (moves | ON_POOL, Turn::ToPool)
+    (STARTED | moves | ON_POOL, Turn::ToPool)
 }
 
 /// After a run on the pool; `quick`: it took less than half the threshold.
@@ -310,21 +338,50 @@ fn after_pool_run(word: u32, quick: bool) -> (u32, Turn) {
     if word & ON_POOL == 0 || moves >= MOVES_AT_MOST * MOVE {
         return (word, Turn::Stays);
     }
+    let trial = word & TRIAL != 0;
     if !quick {
-        return (moves | ON_POOL, Turn::Stays);
+        return match trial {
+            // Slow from the start: it stays, and counts as moved once.
+            true => (STARTED | MOVE | ON_POOL, Turn::SlowOnTrial),
+            false => (STARTED | moves | ON_POOL, Turn::Stays),
+        };
     }
     let streak = word / QUICK + 1;
     if streak >= BACK_AFTER {
-        (moves, Turn::BackToThread)
+        (STARTED | moves, if trial { Turn::Trusted } else { Turn::BackToThread })
     } else {
-        ((streak * QUICK) | moves | ON_POOL, Turn::Stays)
+        ((streak * QUICK) | (word & TRIAL) | STARTED | moves | ON_POOL, Turn::Stays)
     }
 }
 
 impl Placement {
-    /// On its thread, never moved.
+    /// Not placed yet: its first run places it.
     pub const fn new() -> Self {
         Placement(AtomicU32::new(0))
+    }
+
+    /// Whether the handler's next run goes to the blocking pool; its first
+    /// call places it (`movable`: whether it can move at all).
+    #[inline]
+    pub fn on_pool(&self, movable: bool) -> bool {
+        let word = self.0.load(Relaxed);
+        if word & STARTED != 0 {
+            word & ON_POOL != 0
+        } else {
+            self.start(movable)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start(&self, movable: bool) -> bool {
+        let first = first_placement(movable, crate::client::watchdog::threshold().is_some());
+        // Two threads may start one message handler at once: the first wins.
+        let word = match self.0.compare_exchange(0, first, Relaxed, Relaxed) {
+            Ok(_) => first,
+            Err(placed) => placed,
+        };
+        word & ON_POOL != 0
     }
 
     /// Whether the handler runs on the blocking pool now.
@@ -340,19 +397,19 @@ impl Placement {
     #[inline]
     pub fn note_run(&self, handler: &str) {
         if !self.moved() && crate::client::watchdog::run_held_too_long() {
-            self.turn(handler, after_slow_run);
+            self.turn(handler, Duration::ZERO, after_slow_run);
         }
     }
 
     /// Called when a run on the pool is done, with how long it took.
     pub fn note_pool_run(&self, took: Duration, handler: &str) {
         let quick = crate::client::watchdog::threshold().is_some_and(|limit| took < limit / 2);
-        self.turn(handler, |word| after_pool_run(word, quick));
+        self.turn(handler, took, |word| after_pool_run(word, quick));
     }
 
     #[cold]
     #[inline(never)]
-    fn turn(&self, handler: &str, step: impl Fn(u32) -> (u32, Turn)) {
+    fn turn(&self, handler: &str, took: Duration, step: impl Fn(u32) -> (u32, Turn)) {
         let mut turn = Turn::Stays;
         // Two threads may note runs of one message handler at once.
         let _ = self.0.fetch_update(Relaxed, Relaxed, |word| {
@@ -367,6 +424,18 @@ impl Placement {
                 handler = %handler,
                 "the handler's last {BACK_AFTER} runs on the blocking thread pool were quick; it runs on \
                  its own thread again (if it holds it too long once more, it moves for good)"
+            ),
+            Turn::SlowOnTrial => tracing::warn!(
+                handler = %handler,
+                took_ms = took.as_millis(),
+                "a run of the handler on trial took longer than slow_handler_ms / 2; its runs stay on the \
+                 blocking thread pool (one at a time, with the component's state to themselves), so that \
+                 its thread (for an embedded component: the realm's) goes on meanwhile"
+            ),
+            Turn::Trusted => tracing::debug!(
+                handler = %handler,
+                "the handler's first {BACK_AFTER} runs, on the blocking thread pool, were quick; it runs \
+                 on its own thread from now on"
             ),
         }
     }
@@ -455,13 +524,48 @@ mod tests {
     #[test]
     fn a_placement_reads_as_moved_only_on_the_pool() {
         let placement = Placement::new();
-        assert!(!placement.moved());
-        placement.turn("h", after_slow_run);
+        assert!(!placement.on_pool(false), "cannot move: placed on its thread");
+        placement.turn("h", Duration::ZERO, after_slow_run);
         assert!(placement.moved());
         for _ in 0..BACK_AFTER {
-            placement.turn("h", |word| after_pool_run(word, true));
+            placement.turn("h", Duration::ZERO, |word| after_pool_run(word, true));
         }
         assert!(!placement.moved());
+        assert!(!placement.on_pool(true), "placed once, by its first run");
+    }
+
+    #[test]
+    fn a_handler_that_can_move_starts_on_trial_on_the_pool() {
+        assert_eq!(first_placement(false, true) & ON_POOL, 0, "cannot move");
+        assert_eq!(first_placement(true, false) & ON_POOL, 0, "slow runs are not looked for");
+        let word = first_placement(true, true);
+        assert_ne!(word & ON_POOL, 0);
+
+        // Quick throughout: trusted, back on its thread, never moved.
+        let (trusted, turns) = quick_runs(word, BACK_AFTER);
+        assert_eq!(turns.last(), Some(&Turn::Trusted));
+        assert!(turns[..turns.len() - 1].iter().all(|t| *t == Turn::Stays));
+        assert_eq!(trusted & (ON_POOL | TRIAL | MOVES), 0);
+        // Slow later on its thread: moved, then back, then for good.
+        let (word, turn) = after_slow_run(trusted);
+        assert_eq!(turn, Turn::ToPool);
+        let (word, _) = quick_runs(word, BACK_AFTER);
+        assert_eq!(word & ON_POOL, 0);
+        let (word, _) = after_slow_run(word);
+        let (word, _) = quick_runs(word, 4 * BACK_AFTER);
+        assert_ne!(word & ON_POOL, 0, "the second move is for good");
+
+        // Slow on trial, even after quick runs: stays on the pool, moved once.
+        let (word, _) = quick_runs(first_placement(true, true), BACK_AFTER - 1);
+        let (word, turn) = after_pool_run(word, false);
+        assert_eq!(turn, Turn::SlowOnTrial);
+        assert_eq!(word & (ON_POOL | TRIAL | MOVES), ON_POOL | MOVE);
+        let (word, turns) = quick_runs(word, BACK_AFTER);
+        assert_eq!(turns.last(), Some(&Turn::BackToThread), "a moved handler's way back");
+        let (word, turn) = after_slow_run(word);
+        assert_eq!(turn, Turn::ToPool);
+        let (word, _) = quick_runs(word, 4 * BACK_AFTER);
+        assert_ne!(word & ON_POOL, 0, "slow from the start, then once more: for good");
     }
 
     #[test]

@@ -63,10 +63,13 @@ pub struct HostConfig {
     /// WELCOME (see [`ConnectOptions::connect_timeout`]).
     pub connect_timeout_ms: u64,
     /// Milliseconds a handler may hold its thread (a sync handler's run,
-    /// or one poll of an `async` one) before a warning names it; a sync
-    /// handler that can move to the blocking pool runs there from then on,
-    /// until 32 runs in a row there took less than half of it
-    /// (docs/components.md, "Handlers that take long"); 0: never.
+    /// or one poll of an `async` one) before a warning names it. A sync
+    /// handler that can move to the blocking pool starts there, on trial:
+    /// after 32 runs that each took less than half of it, it runs on its
+    /// thread; a slow run keeps it on the pool. A slow run on its thread
+    /// sends it back there, until 32 runs in a row there were quick again
+    /// (docs/components.md, "Handlers that take long"). 0: no warnings,
+    /// no trials, no moves.
     /// For the whole process: the last host started sets it.
     pub slow_handler_ms: u64,
     /// How remote sessions authenticate (the `[auth]` table; see

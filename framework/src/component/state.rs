@@ -96,6 +96,17 @@ impl<T> StateLock<T> {
         Acquire { lock: self, waiter: None }
     }
 
+    /// Exclusive access, its place in the queue taken now, before anyone
+    /// awaits it: for a run handed to another task, which must come before
+    /// the readers and writers that arrive meanwhile.
+    pub fn queue_write(self: &Rc<Self>) -> WriteTicket<T> {
+        let waiter = self.take_or_queue(true, None).unwrap_or_else(|| {
+            // Taken at once: a waiter already granted.
+            Rc::new(Waiter { write: true, granted: Cell::new(true), waker: RefCell::new(None) })
+        });
+        WriteTicket { lock: Rc::clone(self), waiter: Some(waiter) }
+    }
+
     /// Gives a released lock to the waiters at the front of the queue: one
     /// writer, or every reader up to the next writer.
     fn hand_over(&self) {
@@ -121,6 +132,24 @@ impl<T> StateLock<T> {
                 break;
             }
         }
+    }
+
+    /// Takes the lock now if it is free and nobody waits for it
+    /// (`None`), else queues a waiter, woken by `waker` once granted.
+    fn take_or_queue(&self, write: bool, waker: Option<Waker>) -> Option<Rc<Waiter>> {
+        let free =
+            !self.writer.get() && (!write || self.readers.get() == 0) && self.queue.borrow().is_empty();
+        if free {
+            if write {
+                self.writer.set(true);
+            } else {
+                self.readers.set(self.readers.get() + 1);
+            }
+            return None;
+        }
+        let waiter = Rc::new(Waiter { write, granted: Cell::new(false), waker: RefCell::new(waker) });
+        self.queue.borrow_mut().push_back(Rc::clone(&waiter));
+        Some(waiter)
     }
 
     fn release(&self, write: bool) {
@@ -167,28 +196,13 @@ impl<'a, T, const WRITE: bool> Acquire<'a, T, WRITE> {
                 *waiter.waker.borrow_mut() = Some(cx.waker().clone());
                 false
             }
-            None => {
-                let lock = self.lock;
-                let free = !lock.writer.get()
-                    && (!WRITE || lock.readers.get() == 0)
-                    && lock.queue.borrow().is_empty();
-                if free {
-                    if WRITE {
-                        lock.writer.set(true);
-                    } else {
-                        lock.readers.set(lock.readers.get() + 1);
-                    }
-                    return true;
+            None => match self.lock.take_or_queue(WRITE, Some(cx.waker().clone())) {
+                None => true,
+                Some(waiter) => {
+                    self.waiter = Some(waiter);
+                    false
                 }
-                let waiter = Rc::new(Waiter {
-                    write: WRITE,
-                    granted: Cell::new(false),
-                    waker: RefCell::new(Some(cx.waker().clone())),
-                });
-                lock.queue.borrow_mut().push_back(waiter.clone());
-                self.waiter = Some(waiter);
-                false
-            }
+            },
         }
     }
 }
@@ -231,6 +245,27 @@ impl<T, const WRITE: bool> Drop for Acquire<'_, T, WRITE> {
                 self.lock.hand_over();
             }
         }
+    }
+}
+
+/// A place in a [`StateLock`]'s queue for exclusive access
+/// ([`StateLock::queue_write`]); given up if dropped unused.
+pub struct WriteTicket<T> {
+    lock: Rc<StateLock<T>>,
+    waiter: Option<Rc<Waiter>>,
+}
+
+impl<T> WriteTicket<T> {
+    /// Waits for the access the ticket stands for.
+    pub fn write(&mut self) -> Acquire<'_, T, true> {
+        Acquire { lock: &self.lock, waiter: self.waiter.take() }
+    }
+}
+
+impl<T> Drop for WriteTicket<T> {
+    fn drop(&mut self) {
+        // Unused: leave the queue, or release the lock if already granted.
+        drop(self.write());
     }
 }
 
@@ -463,6 +498,41 @@ mod tests {
             Poll::Ready(guard) => assert_eq!(*guard, "state, changed away"),
             Poll::Pending => panic!("the lock is free again"),
         };
+    }
+
+    #[test]
+    fn a_queued_write_comes_before_later_readers_and_an_unused_ticket_gives_way() {
+        let lock = Rc::new(StateLock::new(0));
+        let first = lock.try_read().unwrap();
+        let mut ticket = lock.queue_write();
+        assert!(lock.try_read().is_none(), "a writer waits");
+        let mut later = lock.read();
+        assert!(poll(&mut later).is_pending());
+        drop(first);
+        {
+            let mut write = ticket.write();
+            let Poll::Ready(mut guard) = poll(&mut write) else { panic!("the ticket's turn") };
+            *guard += 1;
+            assert!(poll(&mut later).is_pending(), "the reader comes after");
+        }
+        match poll(&mut later) {
+            Poll::Ready(guard) => assert_eq!(*guard, 1),
+            Poll::Pending => panic!("the writer is done"),
+        };
+        drop(later);
+
+        // Taken at once on a free lock, given back unused.
+        let ticket = lock.queue_write();
+        assert!(lock.try_read().is_none(), "held by the ticket");
+        drop(ticket);
+        // Queued, given up unused: the reader behind it goes in.
+        let reader = lock.try_read().unwrap();
+        let ticket = lock.queue_write();
+        let mut behind = lock.read();
+        assert!(poll(&mut behind).is_pending());
+        drop(ticket);
+        assert!(poll(&mut behind).is_ready(), "the queue moved on");
+        drop(reader);
     }
 
     #[test]
