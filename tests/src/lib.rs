@@ -335,6 +335,19 @@ pub fn embedded() -> wamp::component::HostConfig {
     config
 }
 
+/// A host configuration whose components join the router at `url` (a
+/// [`TestRouter`]'s), with every other setting at its default.
+pub fn remote(url: &str) -> wamp::component::HostConfig {
+    wamp::component::HostConfig { url: Some(url.to_owned()), ..wamp::component::HostConfig::default() }
+}
+
+/// Starts `host` and waits until all its components have joined.
+pub async fn start_joined(host: wamp::Host) -> wamp::component::RunningHost {
+    let running = host.start().expect("the host starts");
+    running.joined().await.expect("every component joined");
+    running
+}
+
 /// Serves the WebSocket endpoint of `running`, a host with an embedded
 /// router whose `listen` address is set (`127.0.0.1:0` in tests), on the
 /// current actix system, and waits until all its components have joined:

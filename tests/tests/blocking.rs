@@ -316,9 +316,7 @@ async fn embedded() {
 #[actix_web::test]
 async fn remote() {
     let router = TestRouter::start();
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
-    let running = host(config).start().unwrap();
-    running.joined().await.unwrap();
+    let running = wamp_tests::start_joined(host(wamp_tests::remote(&router.url))).await;
     check(&router.url, running.component::<Cruncher>().unwrap()).await;
     running.shutdown().await;
 }
@@ -347,9 +345,9 @@ async fn a_moved_method_answers_its_own_component_embedded() {
 #[actix_web::test]
 async fn a_moved_method_answers_its_own_component_remote() {
     let router = TestRouter::start();
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
-    let running = wamp::Host::new(config).add_component(Lookup).start().unwrap();
-    running.joined().await.unwrap();
+    let running =
+        wamp_tests::start_joined(wamp::Host::new(wamp_tests::remote(&router.url)).add_component(Lookup))
+            .await;
     ask_itself(&router.url).await;
     running.shutdown().await;
 }

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy, MAX_HANDLERS_IN_FLIGHT};
-use wamp::component::HostConfig;
 use wamp::prelude::*;
 use wamp::RouterConfig;
 use wamp_tests::TestRouter;
@@ -99,7 +98,7 @@ async fn remote() {
         max_calls_per_session: CALLS_PER_SESSION,
         ..Default::default()
     });
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let config = wamp_tests::remote(&router.url);
     let running =
         wamp::Host::new(config).add_component(Backend).add_component(Relay::default()).start().unwrap();
     running.joined().await.unwrap();

@@ -102,9 +102,8 @@ async fn embedded() {
 #[actix_web::test]
 async fn remote() {
     let router = TestRouter::start();
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
-    let running = wamp::Host::new(config).add_component(Shop).start().unwrap();
-    running.joined().await.unwrap();
+    let running =
+        wamp_tests::start_joined(wamp::Host::new(wamp_tests::remote(&router.url)).add_component(Shop)).await;
     check(&router.url).await;
     running.shutdown().await;
 }
@@ -147,7 +146,7 @@ impl Counter {
 async fn application_data_is_shared_by_the_host_with_every_component() {
     let router = TestRouter::start();
     let hits = Data::new(Hits::default());
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let config = wamp_tests::remote(&router.url);
     let running = wamp::Host::new(config)
         .app_data(Data::new(Greeting("Hello".into())))
         .app_data(hits.clone())
@@ -204,7 +203,7 @@ impl Priced {
 #[actix_web::test]
 async fn a_component_without_default_joins_the_inventory_through_its_factory() {
     let router = TestRouter::start();
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let config = wamp_tests::remote(&router.url);
     // Every other component of this test binary stays out of the inventory.
     let running = wamp::Host::new(config).add_registered().start().unwrap();
     assert_eq!(running.clients().len(), 1);

@@ -168,7 +168,7 @@ async fn embedded() {
 #[actix_web::test]
 async fn remote() {
     let router = TestRouter::start();
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
+    let config = wamp_tests::remote(&router.url);
     let count = Data::new(TickCount::default());
     let running = wamp::Host::new(config).app_data(count.clone()).add_component(Ledger::default()).start();
     check(running.unwrap(), count).await;

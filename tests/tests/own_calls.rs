@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
-use wamp::component::HostConfig;
 use wamp::prelude::*;
 use wamp_tests::TestRouter;
 
@@ -75,9 +74,10 @@ async fn embedded() {
 #[actix_web::test]
 async fn remote() {
     let router = TestRouter::start();
-    let config = HostConfig { url: Some(router.url.clone()), ..HostConfig::default() };
-    let running = wamp::Host::new(config).add_component(Ledger::default()).start().unwrap();
-    running.joined().await.unwrap();
+    let running = wamp_tests::start_joined(
+        wamp::Host::new(wamp_tests::remote(&router.url)).add_component(Ledger::default()),
+    )
+    .await;
     check(&router.url).await;
     running.shutdown().await;
 }

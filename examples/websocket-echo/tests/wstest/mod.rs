@@ -123,9 +123,25 @@ pub fn read_results(reports: &Path, agent: &str) -> Results {
     results(index.get(agent).expect("results for our agent"))
 }
 
+/// Cases whose grade depends on timing, with the other grade they may
+/// get. 3.4 sends a text message, a frame with reserved bits set and a
+/// ping in one go: the connection fails on the second frame, and whether
+/// the echo of the first is out before the close depends on which task
+/// runs first (under load the close can win). The suite grades that
+/// `NON-STRICT`, a pass; every other difference still fails.
+const TIMING_DEPENDENT: &[(&str, &str)] = &[("3.4", "NON-STRICT")];
+
+/// Whether `have` differs from `want` only as [`TIMING_DEPENDENT`] allows.
+fn tolerated(case: &str, want: &(String, String), have: &(String, String)) -> bool {
+    TIMING_DEPENDENT
+        .iter()
+        .any(|(c, grade)| *c == case && want.0 == "OK" && have.0 == *grade && have.1 == want.1)
+}
+
 /// Fails, naming every case of `selection` whose result differs from
 /// those recorded in `tests/autobahn/NAME` (better or worse: an
-/// improvement is recorded by updating the file).
+/// improvement is recorded by updating the file), but for the grades
+/// [`TIMING_DEPENDENT`] allows.
 pub fn compare(got: &Results, name: &str, selection: &Selection, scratch: &Path) {
     let expected_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/autobahn").join(name);
     let mut expected =
@@ -135,7 +151,7 @@ pub fn compare(got: &Results, name: &str, selection: &Selection, scratch: &Path)
     let mut changes = Vec::new();
     for (case, want) in &expected {
         match got.get(case) {
-            Some(have) if have == want => {}
+            Some(have) if have == want || tolerated(case, want, have) => {}
             Some(have) => changes.push(format!("{case}: expected {want:?}, got {have:?}")),
             None => changes.push(format!("{case}: expected {want:?}, not run")),
         }
@@ -153,4 +169,14 @@ pub fn compare(got: &Results, name: &str, selection: &Selection, scratch: &Path)
         scratch.display(),
         changes.join("\n")
     );
+}
+
+#[test]
+fn only_the_listed_cases_may_differ_and_only_as_listed() {
+    let grades = |b: &str, c: &str| (b.to_owned(), c.to_owned());
+    let ok = grades("OK", "OK");
+    assert!(tolerated("3.4", &ok, &grades("NON-STRICT", "OK")));
+    assert!(!tolerated("3.4", &ok, &grades("FAILED", "OK")), "a failure is never tolerated");
+    assert!(!tolerated("3.4", &ok, &grades("NON-STRICT", "FAILED")), "nor another closing behaviour");
+    assert!(!tolerated("3.5", &ok, &grades("NON-STRICT", "OK")), "other cases must match");
 }
