@@ -9,7 +9,7 @@ pub use crate::client::holding::{holding, Holding, StateAccess};
 pub use crate::client::session::{Completion, EventFn, ProcedureFn};
 pub use crate::component::args::ParameterReader;
 pub use crate::component::blocking::{
-    blocking, moves_to_worker, run_moved, MoveToPool, Mover, MovesToWorker, Placement, StayOnThread,
+    blocking, run_moved, MoveToPool, Mover, MovesToWorker, Placement, StayOnThread,
 };
 pub use crate::component::registry::{launcher, registered, ComponentEntry, Launch};
 pub use crate::component::state::StateLock;

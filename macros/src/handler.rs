@@ -205,11 +205,11 @@ impl Target<'_> {
         let private = self.private();
         let closure = self.on_worker(method, locals);
         // A component that cannot move to a worker thread is where the
-        // error points.
-        let check = quote_spanned!(span=> #private::moves_to_worker::<Self>(););
+        // error points: the option.
+        let path = respan(&private, span);
+        let run = quote_spanned!(span=> #path::blocking::<Self, _>(&#state, #closure).await);
         quote! {
-            #check
-            let #ret = match #private::blocking(&#state, #closure).await {
+            let #ret = match #run {
                 ::core::result::Result::Ok(value) => value,
                 ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
             };

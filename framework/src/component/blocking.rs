@@ -83,20 +83,17 @@ impl<T> Drop for Carried<T> {
     }
 }
 
-/// Checks, where the option is written, that `T` can run `blocking`
-/// handlers.
-pub fn moves_to_worker<T: MovesToWorker>() {}
-
 /// Runs `f` with the state on the blocking pool; see the module docs.
-pub async fn blocking<T, R>(
+pub fn blocking<T, R>(
     state: &Rc<StateLock<T>>,
     f: impl FnOnce(&mut T) -> R + Send + 'static,
-) -> Result<R, Error>
+) -> impl std::future::Future<Output = Result<R, Error>> + 'static
 where
     T: MovesToWorker,
     R: Send + 'static,
 {
-    on_pool(state, f).await.map(|(value, _)| value)
+    let run = on_pool(state, f);
+    async move { run.await.map(|(value, _)| value) }
 }
 
 /// [`blocking`], also answering how long `f` ran on its worker thread.
