@@ -118,6 +118,18 @@ pub async fn within<T>(
     }
 }
 
+/// Read access for a `&self` method: at once as [`try_read_owed`] gives
+/// it, else once the writers ahead are done.
+pub async fn read_owed<'a, T>(
+    state: &'a StateLock<T>,
+    ctx: &crate::Session,
+) -> crate::component::state::ReadGuard<'a, T> {
+    match try_read_owed(state, ctx) {
+        Some(guard) => guard,
+        None => state.read().await,
+    }
+}
+
 /// Read access for a `&self` procedure or event handler now: as
 /// [`StateLock::try_read`], and past waiting writers while a `&self` method
 /// of the same component waits for one of its own procedures (see

@@ -181,11 +181,12 @@ impl Target<'_> {
     /// Waits for the lock and calls the method, binding its result to
     /// `ret`; the lock is released before the result is converted.
     fn call(&self, method: &Method, locals: &[Ident], note: &TokenStream) -> TokenStream {
-        let Names { state, guard, ret, .. } = self.names;
+        let Names { state, guard, ret, ctx, .. } = self.names;
+        let private = self.private();
         let (binding, lock, receiver) = if method.mutable {
             (quote!(mut #guard), quote!(#state.write().await), quote!(&mut *#guard))
         } else {
-            (quote!(#guard), quote!(#state.read().await), quote!(&*#guard))
+            (quote!(#guard), quote!(#private::read_owed(&#state, &#ctx).await), quote!(&*#guard))
         };
         let call = self.marked_call(method, locals, receiver);
         quote! {

@@ -3,7 +3,9 @@
 //! call that arrives meanwhile waits for the state to itself, and the
 //! lock is fair: a read asked after that write waits behind it. The
 //! procedure's read must not, or it would wait for the write, which waits
-//! for the caller, which waits for the procedure. Embedded and remote.
+//! for the caller, which waits for the procedure. The same for an `async`
+//! procedure, a `&self` message handler reached through the component's
+//! handle, and the handle's `read`. Embedded and remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -34,6 +36,37 @@ impl Ledger {
         session.call("com.test.ledger.count", ()).await
     }
 
+    /// The number of entries, from an `async` method.
+    #[wamp::procedure("count_async")]
+    async fn count_async(&self) -> u64 {
+        self.entries
+    }
+
+    /// As `audit`, through `count_async`.
+    #[wamp::procedure("audit_async")]
+    async fn audit_async(&self, session: &Session) -> Result<u64, Error> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        session.call("com.test.ledger.count_async", ()).await
+    }
+
+    /// The number of entries, for the application's own message.
+    #[wamp::message]
+    fn counted(&self, _: Count) -> u64 {
+        self.entries
+    }
+
+    /// As `audit`, through the component's handle: a message, then a
+    /// `read` (both must agree).
+    #[wamp::procedure("audit_by_handle")]
+    async fn audit_by_handle(&self, session: &Session) -> Result<u64, Error> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let own = session.component::<Ledger>().ok_or_else(|| Error::new("com.test.no_handle", "none"))?;
+        let counted = own.send(Count).await?;
+        let read = own.read(|ledger| ledger.entries).await?;
+        assert_eq!(counted, read);
+        Ok(counted)
+    }
+
     /// Adds an entry: needs the state to itself.
     #[wamp::procedure("add")]
     fn add(&mut self) -> u64 {
@@ -42,22 +75,35 @@ impl Ledger {
     }
 }
 
+/// A message for [`Ledger::counted`].
+struct Count;
+
 async fn check(url: &str) {
+    for audit in ["com.test.ledger.audit", "com.test.ledger.audit_async", "com.test.ledger.audit_by_handle"] {
+        check_one(url, audit).await;
+    }
+}
+
+/// Runs the audit `procedure` while a write arrives; the audit reads 0 and the write
+/// comes after, the first time only (each round adds one).
+async fn check_one(url: &str, procedure: &str) {
     let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
     let auditor = Client::connect(options.clone()).await.unwrap();
     let writer = Client::connect(options).await.unwrap();
-    let _: u64 = wamp_tests::call_when_registered(&writer, "com.test.ledger.count", ()).await;
+    let before: u64 = wamp_tests::call_when_registered(&writer, "com.test.ledger.count", ()).await;
 
-    let audit = auditor.call::<u64>("com.test.ledger.audit", ());
+    let audit = auditor.call::<u64>(procedure, ());
     let add = async {
         // While `audit` holds the state and sleeps: this write waits.
         tokio::time::sleep(Duration::from_millis(100)).await;
         writer.call::<u64>("com.test.ledger.add", ()).await
     };
     let both = futures_util::future::join(audit, add);
-    let (audited, added) = tokio::time::timeout(Duration::from_secs(5), both).await.expect("no one stuck");
-    assert_eq!(audited.unwrap(), 0, "the audit read the state before the write");
-    assert_eq!(added.unwrap(), 1, "the write came after");
+    let (audited, added) = tokio::time::timeout(Duration::from_secs(5), both)
+        .await
+        .unwrap_or_else(|_| panic!("{procedure} stuck"));
+    assert_eq!(audited.unwrap(), before, "{procedure} read the state before the write");
+    assert_eq!(added.unwrap(), before + 1, "the write came after");
 
     auditor.leave().await;
     writer.leave().await;

@@ -788,15 +788,13 @@ pub(crate) fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
     }
 }
 
-/// A call of this session waiting for its answer; dropped before the
-/// answer came (a timeout, or the caller's future dropped), it gives the
-/// call up.
-/// Counts a call between two `&self` methods of one component while it is
-/// in flight ([`SessionState::reads_owed`]).
-struct OwedRead(Rc<SessionState>);
+/// Counts a request between two `&self` methods of one component (a call
+/// of its own procedure, a message to itself, a `read` of its own state)
+/// while it is in flight ([`SessionState::reads_owed`]).
+pub(crate) struct OwedRead(Rc<SessionState>);
 
 impl OwedRead {
-    fn new(shared: &Rc<SessionState>) -> Self {
+    pub(crate) fn new(shared: &Rc<SessionState>) -> Self {
         shared.reads_owed.set(shared.reads_owed.get() + 1);
         OwedRead(shared.clone())
     }

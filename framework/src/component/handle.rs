@@ -9,6 +9,7 @@ use futures_util::future::LocalBoxFuture;
 use super::{Component, ComponentState};
 use crate::client::driver::effects::{contained, contained_future};
 use crate::client::holding::{self, StateAccess};
+use crate::client::session::OwedRead;
 use crate::client::watchdog::{watched, OwnHandler, Watched};
 use crate::client::{Client, Session};
 use crate::protocol::errors;
@@ -71,8 +72,10 @@ impl<C: Component> ComponentHandle<C> {
 
     /// Fails a request that a method of this same component makes and
     /// waits for, when the method holds the state in a way the request
-    /// must wait for: it could never be answered.
-    fn refuse_self_deadlock(&self, needs: StateAccess, what: impl FnOnce() -> String) -> Result<(), Error> {
+    /// must wait for: it could never be answered. `Ok(true)` for a request
+    /// between two `&self` sides, whose read the method's hold must let
+    /// through ([`OwedRead`]).
+    fn refuse_self_deadlock(&self, needs: StateAccess, what: impl FnOnce() -> String) -> Result<bool, Error> {
         match holding::held_by_session(self.client.identity()) {
             Some(held) if held.excludes(needs) => Err(Error::new(
                 errors::CANCELED,
@@ -88,7 +91,8 @@ impl<C: Component> ComponentHandle<C> {
                 ),
             )
             .of_kind(crate::ErrorKind::Invalid)),
-            _ => Ok(()),
+            Some(_) => Ok(true),
+            None => Ok(false),
         }
     }
 
@@ -126,8 +130,18 @@ impl<C: Component> ComponentHandle<C> {
         M: Send + 'static,
         <C as Receive<M>>::Reply: Send + 'static,
     {
-        self.refuse_self_deadlock(C::ACCESS, || format!("the message `{}`", std::any::type_name::<M>()))?;
-        self.client.with_context(move |ctx| receive::<C, M>(ctx, message)).await?
+        let owed =
+            self.refuse_self_deadlock(C::ACCESS, || format!("the message `{}`", std::any::type_name::<M>()))?;
+        self.client
+            .with_context(move |ctx| {
+                let owed = owed.then(|| OwedRead::new(&ctx.shared));
+                Box::pin(async move {
+                    let answer = receive::<C, M>(ctx, message).await;
+                    drop(owed);
+                    answer
+                })
+            })
+            .await?
     }
 
     /// Sends `message` without waiting for the answer, as `Addr::do_send`
@@ -152,12 +166,14 @@ impl<C: Component> ComponentHandle<C> {
         &self,
         f: impl FnOnce(&C) -> R + Send + 'static,
     ) -> Result<R, Error> {
-        self.refuse_self_deadlock(StateAccess::Read, || "`read`".to_owned())?;
+        let owed = self.refuse_self_deadlock(StateAccess::Read, || "`read`".to_owned())?;
         self.client
             .with_context(move |ctx| {
+                let owed = owed.then(|| OwedRead::new(&ctx.shared));
                 Box::pin(async move {
                     let state = state_of::<C>(&ctx)?;
-                    let guard = state.read().await;
+                    let guard = crate::__private::read_owed(&state, &ctx).await;
+                    drop(owed);
                     let name = OwnHandler { component: C::name(), what: "ComponentHandle::read" };
                     watched(&name, || contained(|| f(&guard)))
                 })
@@ -170,6 +186,7 @@ impl<C: Component> ComponentHandle<C> {
         &self,
         f: impl FnOnce(&mut C) -> R + Send + 'static,
     ) -> Result<R, Error> {
+        // `Ok(true)` cannot come for a write.
         self.refuse_self_deadlock(StateAccess::Write, || "`write`".to_owned())?;
         self.client
             .with_context(move |ctx| {
