@@ -4,8 +4,9 @@
 //! lock is fair: a read asked after that write waits behind it. The
 //! procedure's read must not, or it would wait for the write, which waits
 //! for the caller, which waits for the procedure. The same for an `async`
-//! procedure, a `&self` message handler reached through the component's
-//! handle, and the handle's `read`. Embedded and remote.
+//! procedure, a call taking progressive results, a `&self` message handler
+//! reached through the component's handle, and the handle's `read`.
+//! Embedded and remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -49,6 +50,15 @@ impl Ledger {
         session.call("com.test.ledger.count_async", ()).await
     }
 
+    /// As `audit`, as a call taking progressive results.
+    #[wamp::procedure("audit_progressive")]
+    async fn audit_progressive(&self, session: &Session) -> Result<u64, Error> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let answer =
+            session.call_progressive("com.test.ledger.count", (), Default::default()).finish().await?;
+        answer.get(0)
+    }
+
     /// The number of entries, for the application's own message.
     #[wamp::message]
     fn counted(&self, _: Count) -> u64 {
@@ -79,7 +89,13 @@ impl Ledger {
 struct Count;
 
 async fn check(url: &str) {
-    for audit in ["com.test.ledger.audit", "com.test.ledger.audit_async", "com.test.ledger.audit_by_handle"] {
+    let audits = [
+        "com.test.ledger.audit",
+        "com.test.ledger.audit_async",
+        "com.test.ledger.audit_progressive",
+        "com.test.ledger.audit_by_handle",
+    ];
+    for audit in audits {
         check_one(url, audit).await;
     }
 }

@@ -14,7 +14,7 @@ use super::core::Outcome;
 use super::payload::Arguments;
 use super::queue::CallQueue;
 use super::reply::ReplyReceiver;
-use super::session::{failure, Session};
+use super::session::{failure, OwedRead, Session};
 use super::IntoArguments;
 use crate::protocol::{errors, Id, Payload};
 use crate::{Error, ErrorKind};
@@ -66,6 +66,9 @@ struct Running {
     partials: Rc<CallQueue<Payload>>,
     reply: ReplyReceiver<Outcome>,
     deadline: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
+    /// For a call between two `&self` methods of one component: counted
+    /// while it runs (see `Session::call_with`).
+    _owed: Option<OwedRead>,
 }
 
 impl CallStream {
@@ -79,12 +82,12 @@ impl CallStream {
         partials: Rc<CallQueue<Payload>>,
         reply: ReplyReceiver<Outcome>,
         timeout: Option<Duration>,
+        owed: Option<OwedRead>,
     ) -> Self {
         let session = ctx.session_id();
         let deadline = timeout.map(|limit| (limit, Box::pin(tokio::time::sleep(limit))));
-        CallStream {
-            state: State::Running(Box::new(Running { ctx, request, session, partials, reply, deadline })),
-        }
+        let running = Running { ctx, request, session, partials, reply, deadline, _owed: owed };
+        CallStream { state: State::Running(Box::new(running)) }
     }
 
     /// Waits for the final result, skipping partial ones.

@@ -575,11 +575,10 @@ impl Session {
     /// Starts a call whose answers come as a stream (and whose input is
     /// progressive if `input`).
     fn start_call(&self, procedure: &str, payload: Payload, options: CallOptions, input: bool) -> CallStream {
-        // A stream's reads owed are not tracked: progressive calls between
-        // two `&self` methods of one component wait their turn.
-        if let Err(e) = self.not_connected().and_then(|()| self.refuse_self_deadlock(procedure)) {
-            return CallStream::failed(e);
-        }
+        let owed = match self.not_connected().and_then(|()| self.refuse_self_deadlock(procedure)) {
+            Ok(owed) => owed.then(|| OwedRead::new(&self.shared)),
+            Err(e) => return CallStream::failed(e),
+        };
         let (mut dict, timeout) = self.call_options(&options);
         dict.insert("receive_progress".into(), Value::Bool(true));
         if input {
@@ -594,7 +593,7 @@ impl Session {
             self.shared.partials.borrow_mut().remove(&request);
             return CallStream::failed(e);
         }
-        CallStream::running(self.clone(), request, partials, rx, timeout)
+        CallStream::running(self.clone(), request, partials, rx, timeout, owed)
     }
 
     /// Publishes an event (not acknowledged; the publisher is excluded).
