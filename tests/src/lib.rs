@@ -360,6 +360,89 @@ pub async fn serve(running: &wamp::component::RunningHost) -> String {
     url
 }
 
+/// Where a test runs its components.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Beside an embedded router, whose endpoint the host serves.
+    Embedded,
+    /// Joined over WebSocket to a [`TestRouter`] in a thread of its own.
+    Remote,
+}
+
+/// Declares two tests that run `run(mode)`, an `async fn` taking a
+/// [`Mode`]: `embedded` and `remote`, or the two names given after `=>`.
+///
+/// ```ignore
+/// wamp_tests::embedded_and_remote!(check);
+/// wamp_tests::embedded_and_remote!(check_again => again_embedded, again_remote);
+/// ```
+#[macro_export]
+macro_rules! embedded_and_remote {
+    ($run:path) => {
+        $crate::embedded_and_remote!($run => embedded, remote);
+    };
+    ($run:path => $embedded:ident, $remote:ident) => {
+        #[actix_web::test]
+        async fn $embedded() {
+            $run($crate::Mode::Embedded).await;
+        }
+
+        #[actix_web::test]
+        async fn $remote() {
+            $run($crate::Mode::Remote).await;
+        }
+    };
+}
+
+/// A running host whose components have all joined, and the URL a client
+/// reaches them at, for a test that runs the same checks embedded and
+/// remote.
+pub struct TestHost {
+    /// The host.
+    pub running: wamp::component::RunningHost,
+    /// The `ws://` URL of the router the components joined.
+    pub url: String,
+    /// The router of a remote host; it stops when dropped.
+    router: Option<TestRouter>,
+}
+
+impl TestHost {
+    /// Starts the host `make` builds from the settings for `mode` (see
+    /// [`embedded`] and [`remote`]), with a router at default settings.
+    pub async fn start(mode: Mode, make: impl FnOnce(wamp::component::HostConfig) -> wamp::Host) -> Self {
+        Self::with_router(mode, RouterConfig::default(), make).await
+    }
+
+    /// The same with `router` as the router's settings (its `listen` is
+    /// replaced by a free loopback port), embedded or not.
+    pub async fn with_router(
+        mode: Mode,
+        router: RouterConfig,
+        make: impl FnOnce(wamp::component::HostConfig) -> wamp::Host,
+    ) -> Self {
+        match mode {
+            Mode::Embedded => {
+                let mut config = embedded();
+                config.router = RouterConfig { listen: config.router.listen, ..router };
+                let running = make(config).start().expect("the host starts");
+                let url = serve(&running).await;
+                TestHost { running, url, router: None }
+            }
+            Mode::Remote => {
+                let router = TestRouter::with_config(router);
+                let running = start_joined(make(remote(&router.url))).await;
+                TestHost { running, url: router.url.clone(), router: Some(router) }
+            }
+        }
+    }
+
+    /// Shuts the host down, then stops a remote host's router.
+    pub async fn shutdown(self) {
+        self.running.shutdown().await;
+        drop(self.router);
+    }
+}
+
 /// Calls `procedure` until its callee has registered it (retrying on
 /// `wamp.error.no_such_procedure` for up to five seconds), for tests where
 /// a callee is still joining or reconnecting.

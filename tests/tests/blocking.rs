@@ -17,7 +17,7 @@ use futures_util::future::{select, Either};
 use wamp::client::{Client, ConnectOptions, EventDetails, PublishOptions, ReconnectPolicy};
 use wamp::component::{ComponentHandle, HostConfig};
 use wamp::Session;
-use wamp_tests::TestRouter;
+use wamp_tests::{Mode, TestHost};
 
 /// Not `Default` (made with its arguments, as a component given a pool
 /// would be): it moves all the same.
@@ -305,49 +305,31 @@ fn host(config: HostConfig) -> wamp::Host {
         .add_component(Pinned { runs: Default::default() })
 }
 
-#[actix_web::test]
-async fn embedded() {
-    let running = host(wamp_tests::embedded()).start().unwrap();
-    let url = wamp_tests::serve(&running).await;
-    check(&url, running.component::<Cruncher>().unwrap()).await;
-    running.shutdown().await;
-}
+wamp_tests::embedded_and_remote!(run);
 
-#[actix_web::test]
-async fn remote() {
-    let router = TestRouter::start();
-    let running = wamp_tests::start_joined(host(wamp_tests::remote(&router.url))).await;
-    check(&router.url, running.component::<Cruncher>().unwrap()).await;
-    running.shutdown().await;
+async fn run(mode: Mode) {
+    let host = TestHost::start(mode, host).await;
+    check(&host.url, host.running.component::<Cruncher>().unwrap()).await;
+    host.shutdown().await;
 }
 
 /// A `&self` method that moved runs beside a `&self` method of its own
 /// component that holds the state and waits for it, instead of waiting
 /// for the state to itself (which would never come).
-async fn ask_itself(url: &str) {
-    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
+async fn ask_itself(mode: Mode) {
+    let host = TestHost::start(mode, |config| wamp::Host::new(config).add_component(Lookup)).await;
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&host.url, "realm1") };
     let client = Client::connect(options).await.unwrap();
     let moved: u64 = wamp_tests::call_when_registered(&client, "com.test.lookup.find", (300,)).await;
     assert_eq!(moved, 300, "slow once: moved");
     let asked = tokio::time::timeout(Duration::from_secs(5), client.call::<u64>("com.test.lookup.ask", (1,)));
     assert_eq!(asked.await.expect("answered, not stuck").unwrap(), 1);
     client.leave().await;
+    host.shutdown().await;
 }
 
-#[actix_web::test]
-async fn a_moved_method_answers_its_own_component_embedded() {
-    let running = wamp::Host::new(wamp_tests::embedded()).add_component(Lookup).start().unwrap();
-    let url = wamp_tests::serve(&running).await;
-    ask_itself(&url).await;
-    running.shutdown().await;
-}
-
-#[actix_web::test]
-async fn a_moved_method_answers_its_own_component_remote() {
-    let router = TestRouter::start();
-    let running =
-        wamp_tests::start_joined(wamp::Host::new(wamp_tests::remote(&router.url)).add_component(Lookup))
-            .await;
-    ask_itself(&router.url).await;
-    running.shutdown().await;
-}
+wamp_tests::embedded_and_remote!(
+    ask_itself => a_moved_method_answers_its_own_component_embedded,
+    a_moved_method_answers_its_own_component_remote
+);

@@ -15,7 +15,7 @@ use futures_util::future::join_all;
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy, MAX_HANDLERS_IN_FLIGHT};
 use wamp::prelude::*;
 use wamp::RouterConfig;
-use wamp_tests::TestRouter;
+use wamp_tests::{Mode, TestHost};
 
 #[derive(Default)]
 struct Backend;
@@ -81,27 +81,14 @@ async fn check(url: &str) {
 /// Enough calls in flight per session for every handler to make one.
 const CALLS_PER_SESSION: usize = 4 * MAX_HANDLERS_IN_FLIGHT;
 
-#[actix_web::test]
-async fn embedded() {
-    let mut config = wamp_tests::embedded();
-    config.router.max_calls_per_session = CALLS_PER_SESSION;
-    let running =
-        wamp::Host::new(config).add_component(Backend).add_component(Relay::default()).start().unwrap();
-    let url = wamp_tests::serve(&running).await;
-    check(&url).await;
-    running.shutdown().await;
-}
+wamp_tests::embedded_and_remote!(run);
 
-#[actix_web::test]
-async fn remote() {
-    let router = TestRouter::with_config(RouterConfig {
-        max_calls_per_session: CALLS_PER_SESSION,
-        ..Default::default()
-    });
-    let config = wamp_tests::remote(&router.url);
-    let running =
-        wamp::Host::new(config).add_component(Backend).add_component(Relay::default()).start().unwrap();
-    running.joined().await.unwrap();
-    check(&router.url).await;
-    running.shutdown().await;
+async fn run(mode: Mode) {
+    let router = RouterConfig { max_calls_per_session: CALLS_PER_SESSION, ..Default::default() };
+    let host = TestHost::with_router(mode, router, |config| {
+        wamp::Host::new(config).add_component(Backend).add_component(Relay::default())
+    })
+    .await;
+    check(&host.url).await;
+    host.shutdown().await;
 }

@@ -11,7 +11,7 @@ use wamp::component::HostConfig;
 use wamp::prelude::*;
 use wamp::protocol::errors;
 use wamp::Data;
-use wamp_tests::TestRouter;
+use wamp_tests::{Mode, TestHost, TestRouter};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct Filter {
@@ -90,22 +90,12 @@ async fn check(url: &str) {
     caller.leave().await;
 }
 
-#[actix_web::test]
-async fn embedded() {
-    let config = wamp_tests::embedded();
-    let running = wamp::Host::new(config).add_component(Shop).start().unwrap();
-    let url = wamp_tests::serve(&running).await;
-    check(&url).await;
-    running.shutdown().await;
-}
+wamp_tests::embedded_and_remote!(run);
 
-#[actix_web::test]
-async fn remote() {
-    let router = TestRouter::start();
-    let running =
-        wamp_tests::start_joined(wamp::Host::new(wamp_tests::remote(&router.url)).add_component(Shop)).await;
-    check(&router.url).await;
-    running.shutdown().await;
+async fn run(mode: Mode) {
+    let host = TestHost::start(mode, |config| wamp::Host::new(config).add_component(Shop)).await;
+    check(&host.url).await;
+    host.shutdown().await;
 }
 
 /// What two components share through the host: the number of calls made.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::prelude::*;
-use wamp_tests::TestRouter;
+use wamp_tests::{Mode, TestHost};
 
 #[derive(Default)]
 struct Worker {
@@ -104,22 +104,10 @@ async fn check(url: &str) {
     caller.leave().await;
 }
 
-#[actix_web::test]
-async fn embedded() {
-    let config = wamp_tests::embedded();
-    let running = wamp::Host::new(config).add_component(Worker::default()).start().unwrap();
-    let url = wamp_tests::serve(&running).await;
-    check(&url).await;
-    running.shutdown().await;
-}
+wamp_tests::embedded_and_remote!(run);
 
-#[actix_web::test]
-async fn remote() {
-    let router = TestRouter::start();
-    let running = wamp_tests::start_joined(
-        wamp::Host::new(wamp_tests::remote(&router.url)).add_component(Worker::default()),
-    )
-    .await;
-    check(&router.url).await;
-    running.shutdown().await;
+async fn run(mode: Mode) {
+    let host = TestHost::start(mode, |config| wamp::Host::new(config).add_component(Worker::default())).await;
+    check(&host.url).await;
+    host.shutdown().await;
 }

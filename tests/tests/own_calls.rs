@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::prelude::*;
-use wamp_tests::TestRouter;
+use wamp_tests::{Mode, TestHost};
 
 #[derive(Default)]
 struct Ledger {
@@ -125,21 +125,10 @@ async fn check_one(url: &str, procedure: &str) {
     writer.leave().await;
 }
 
-#[actix_web::test]
-async fn embedded() {
-    let running = wamp::Host::new(wamp_tests::embedded()).add_component(Ledger::default()).start().unwrap();
-    let url = wamp_tests::serve(&running).await;
-    check(&url).await;
-    running.shutdown().await;
-}
+wamp_tests::embedded_and_remote!(run);
 
-#[actix_web::test]
-async fn remote() {
-    let router = TestRouter::start();
-    let running = wamp_tests::start_joined(
-        wamp::Host::new(wamp_tests::remote(&router.url)).add_component(Ledger::default()),
-    )
-    .await;
-    check(&router.url).await;
-    running.shutdown().await;
+async fn run(mode: Mode) {
+    let host = TestHost::start(mode, |config| wamp::Host::new(config).add_component(Ledger::default())).await;
+    check(&host.url).await;
+    host.shutdown().await;
 }
