@@ -238,12 +238,15 @@ fn collect(
                     ),
                 ));
             }
-            if method.params.iter().any(|p| matches!(p, signature::Param::Injected { .. })) {
+            let takes_session = |p: &signature::Param| {
+                matches!(p, signature::Param::Injected { what: signature::Injected::Session, .. })
+            };
+            if method.params.iter().any(takes_session) {
                 errors.push(syn::Error::new_spanned(
                     blocking,
                     format!(
-                        "`{}` takes a `Session`, `CallDetails` or `EventDetails`, which stay on the component's \
-                         thread: a `blocking` method takes only its arguments and `Data<T>`",
+                        "`{}` takes the `Session`, which stays on the component's thread: a `blocking` \
+                         method takes its arguments, `Data<T>`, `CallDetails` and `EventDetails`",
                         f.sig.ident
                     ),
                 ));

@@ -208,8 +208,11 @@ impl Target<'_> {
         // A component that cannot move to a worker thread is where the
         // error points: the option.
         let path = respan(&private, span);
-        let run = quote_spanned!(span=> #path::blocking::<Self, _>(&#state, #closure).await);
+        let run = quote_spanned!(span=> #path::blocking::<Self, _>(&#state, #closure));
+        let (to_pool, run) = self.relayed(method, run);
+        let run = quote_spanned!(span=> #run.await);
         quote! {
+            #to_pool
             let #ret = match #run {
                 ::core::result::Result::Ok(value) => value,
                 ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
@@ -218,14 +221,38 @@ impl Target<'_> {
     }
 
     /// The method as a closure over the state, to run on a worker thread.
+    /// Call details go there as the copy [`Self::relayed`] made, and are
+    /// details again on the worker.
     fn on_worker(&self, method: &Method, locals: &[Ident]) -> TokenStream {
-        let this = &self.names.this;
+        let Names { this, details, .. } = self.names;
         let ident = self.ident;
         let receiver = if method.mutable { quote!(#this) } else { quote!(&*#this) };
         let arguments = self.arguments(method, locals);
+        let details =
+            uses(method, Injected::CallDetails).then(|| quote!(let #details = #details.into_details();));
         quote! {
-            move |#this: &mut Self| Self::#ident(#receiver, #(#arguments),*)
+            move |#this: &mut Self| {
+                #details
+                Self::#ident(#receiver, #(#arguments),*)
+            }
         }
+    }
+
+    /// For a run on a worker thread (`run`, a future) of a method taking
+    /// call details: the statement that splits the details into the copy
+    /// that goes and the relay that stays, and the run with the relay
+    /// beside it. Other methods' runs are left as they are.
+    fn relayed(&self, method: &Method, run: TokenStream) -> (TokenStream, TokenStream) {
+        if !uses(method, Injected::CallDetails) {
+            return (quote!(), run);
+        }
+        let details = &self.names.details;
+        let private = self.private();
+        let relay = Ident::new("relay", Span::mixed_site());
+        (
+            quote!(let (#details, #relay) = #private::to_pool(#details);),
+            quote!(#private::relayed(#relay, #run)),
+        )
     }
 
     /// For a method that is not `async` and could move to the blocking pool
@@ -264,11 +291,16 @@ impl Target<'_> {
         // calling a procedure of its own component), and would wait
         // forever for a run that waits for it to let go.
         let shared = (!method.mutable).then(|| quote!(&& !#state.read_held()));
+        let offload = quote!({ #mover.offload(&#state, ::std::rc::Rc::clone(&#placement), #name, #closure) });
+        let (to_pool, offload) = self.relayed(method, offload);
+        let offload = match to_pool.is_empty() {
+            true => offload,
+            false => quote!(::std::boxed::Box::pin(#offload)),
+        };
         quote! {
             if #placement.on_pool(#can) #shared {
-                let #fut = {
-                    #mover.offload(&#state, ::std::rc::Rc::clone(&#placement), #name, #closure)
-                };
+                #to_pool
+                let #fut = #offload;
                 return #private::run_moved(#fut, move |#ret| #finish, move |#err| #failed);
             }
         }
@@ -708,7 +740,8 @@ fn session_ref() -> Ident {
 
 /// The types of a method that is not `async` that could move to the
 /// blocking pool (on trial, or after a slow run): it takes no `Session`
-/// or call details (event details it may), and its arguments and result
+/// (event details it may, and call details, which go as a `Send` copy
+/// with a relay on the session's thread), and its arguments and result
 /// are owned types the generated code can name. Whether it can (the
 /// component and the types `Send`) is decided by the compiler through
 /// `Mover`.
@@ -729,10 +762,11 @@ impl Movable {
             let ty = match param {
                 Param::Arg { ty, .. } | Param::Kwargs { ty } => ty.to_token_stream(),
                 Param::Data { inner } => quote!(#krate::Data<#inner>),
-                // An event's details are plain data; a call's answer to
-                // their session, as does the session itself.
+                // An event's details are plain data; a call's go as a copy
+                // that is `Send` by construction. The session stays.
                 Param::Injected { what: Injected::EventDetails, .. } => quote!(#krate::client::EventDetails),
-                Param::Injected { .. } => return None,
+                Param::Injected { what: Injected::CallDetails, .. } => continue,
+                Param::Injected { what: Injected::Session, .. } => return None,
             };
             if !owned(ty.clone()) {
                 return None;

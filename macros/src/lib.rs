@@ -262,13 +262,14 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   `wamp.error.timeout`;
 /// * `blocking = true` (methods that are not `async`): the method runs on
 ///   the blocking thread pool, with the state moved there and back (the
-///   component must be `Send`), so the component's thread,
-///   and an embedded router's, keeps going; it takes no `Session` or
-///   `CallDetails`. Without it, a method that is not `async` starts
-///   there, on trial, when the types allow it: after 32 quick runs it runs
-///   on the component's thread, and a slow run (past `slow_handler_ms`)
-///   sends it back to the pool (docs/components.md, "Handlers that take
-///   long").
+///   component must be `Send`), so the component's thread, and an
+///   embedded router's, keeps going; it does not take the `Session` (its
+///   `CallDetails` it may: partial results and the interruption go
+///   through a relay on the component's thread). Without it, a method
+///   that is not `async` starts there, on trial, when the types allow it:
+///   after 32 quick runs it runs on the component's thread, and a slow
+///   run (past `slow_handler_ms`) sends it back to the pool
+///   (docs/components.md, "Handlers that take long").
 ///
 /// See the [crate documentation](crate) for the parameters and results.
 ///

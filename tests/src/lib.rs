@@ -372,7 +372,7 @@ pub enum Mode {
 /// Declares two tests that run `run(mode)`, an `async fn` taking a
 /// [`Mode`]: `embedded` and `remote`, or the two names given after `=>`.
 ///
-/// ```ignore
+/// ```text
 /// wamp_tests::embedded_and_remote!(check);
 /// wamp_tests::embedded_and_remote!(check_again => again_embedded, again_remote);
 /// ```

@@ -14,8 +14,12 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use wamp::client::{Client, ConnectOptions, EventDetails, PublishOptions, ReconnectPolicy};
+use futures_util::StreamExt as _;
+use wamp::client::{
+    CallDetails, CallOptions, Client, ConnectOptions, EventDetails, PublishOptions, ReconnectPolicy,
+};
 use wamp::component::{ComponentHandle, HostConfig};
+use wamp::Error;
 use wamp::Session;
 use wamp_tests::{Mode, TestHost};
 
@@ -112,6 +116,65 @@ impl Lookup {
     #[wamp::procedure("ask")]
     async fn ask(&self, ms: u64, session: &Session) -> Result<u64, wamp::Error> {
         session.call("com.test.lookup.find", (ms,)).await
+    }
+}
+
+/// Reports on its call from a worker thread: its details go along.
+#[derive(Default)]
+struct Reporter {
+    /// The interruption `wait` saw last.
+    seen: Option<String>,
+}
+
+#[wamp::component(prefix = "com.test.reporter", inventory = false)]
+impl Reporter {
+    /// Counts to `n` on a worker thread: 1 .. n-1 as partial results (more
+    /// than wait for the session's thread at once), `n` as the result.
+    #[wamp::procedure("count", blocking = true)]
+    fn count(&self, n: u64, details: CallDetails) -> Result<u64, Error> {
+        for i in 1..n {
+            details.send_progress(i)?;
+        }
+        Ok(n)
+    }
+
+    /// Names its thread and its caller, after a partial result: on trial
+    /// on the pool, with its details.
+    #[wamp::procedure("who", disclose_caller = true)]
+    fn who(&self, details: &CallDetails) -> Result<(String, Option<u64>), Error> {
+        details.send_progress("on the way")?;
+        Ok((format!("{:?}", std::thread::current().id()), details.caller))
+    }
+
+    /// Says it started, then waits on a worker thread until its call is
+    /// interrupted (five seconds at most), and keeps the interruption.
+    #[wamp::procedure("wait", blocking = true)]
+    fn wait(&mut self, details: CallDetails) -> Result<(), Error> {
+        details.send_progress("started")?;
+        let began = std::time::Instant::now();
+        while began.elapsed() < Duration::from_secs(5) {
+            if let Some(why) = details.interruption() {
+                let refused = details.send_progress("after").is_err();
+                self.seen = Some(format!("{} {} refused={refused}", why.mode, why.reason));
+                return Err(why.to_error());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.seen = Some("not interrupted".into());
+        Ok(())
+    }
+
+    /// What `wait` saw last.
+    #[wamp::procedure("seen")]
+    fn seen(&self) -> Option<String> {
+        self.seen.clone()
+    }
+
+    /// Names the component's own thread (taking the session, it cannot
+    /// move).
+    #[wamp::procedure("home")]
+    fn home(&self, _session: &Session) -> String {
+        format!("{:?}", std::thread::current().id())
     }
 }
 
@@ -332,4 +395,63 @@ async fn ask_itself(mode: Mode) {
 wamp_tests::embedded_and_remote!(
     ask_itself => a_moved_method_answers_its_own_component_embedded,
     a_moved_method_answers_its_own_component_remote
+);
+
+/// A handler on a worker thread, `blocking` or on trial, takes its call
+/// details: it sends partial results, which reach the caller before the
+/// result and in order, also more of them than the queue to the
+/// session's thread holds; it sees who called; it learns that the caller
+/// canceled, and a partial result it sends then fails.
+async fn details_go_along(mode: Mode) {
+    let host =
+        TestHost::start(mode, |config| wamp::Host::new(config).add_component(Reporter::default())).await;
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&host.url, "realm1") };
+    let client = Client::connect(options).await.unwrap();
+    let home: String = wamp_tests::call_when_registered(&client, "com.test.reporter.home", ()).await;
+
+    let count = |n: u64| client.call_progressive("com.test.reporter.count", (n,), CallOptions::default());
+    let answers: Vec<(bool, u64)> = count(40)
+        .map(|answer| {
+            let answer = answer.expect("an answer");
+            (answer.is_final(), answer.into_result().get::<u64>(0).unwrap())
+        })
+        .collect()
+        .await;
+    let expected: Vec<(bool, u64)> = (1..=40).map(|i| (i == 40, i)).collect();
+    assert_eq!(answers, expected, "every partial result, in order, then the result");
+    let plain: u64 = client.call("com.test.reporter.count", (40,)).await.unwrap();
+    assert_eq!(plain, 40, "a caller that takes no partial results gets the result alone");
+
+    let mut answers = client.call_progressive("com.test.reporter.who", (), CallOptions::default());
+    let first = answers.next().await.unwrap().unwrap();
+    assert!(!first.is_final());
+    assert_eq!(first.into_result().get::<String>(0).unwrap(), "on the way");
+    let last = answers.next().await.unwrap().unwrap();
+    assert!(last.is_final());
+    let (thread, caller) = last.into_result().get::<(String, Option<u64>)>(0).unwrap();
+    assert_ne!(thread, home, "on trial on the pool");
+    let me = client.joined().await.unwrap().id;
+    assert_eq!(caller, Some(me), "the caller, disclosed");
+
+    let mut answers = client.call_progressive("com.test.reporter.wait", (), CallOptions::default());
+    let first = answers.next().await.unwrap().unwrap();
+    assert_eq!(first.into_result().get::<String>(0).unwrap(), "started");
+    drop(answers);
+    let seen = loop {
+        let seen: Option<String> = client.call("com.test.reporter.seen", ()).await.unwrap();
+        if let Some(seen) = seen {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_eq!(seen, format!("killnowait {} refused=true", wamp::protocol::errors::CANCELED));
+
+    client.leave().await;
+    host.shutdown().await;
+}
+
+wamp_tests::embedded_and_remote!(
+    details_go_along => call_details_go_along_to_the_pool_embedded,
+    call_details_go_along_to_the_pool_remote
 );

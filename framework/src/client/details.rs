@@ -117,7 +117,9 @@ impl CallDetails {
     }
 
     /// The next input of a progressive call invocation, converted as call
-    /// results are; `None` after the last one (at once for other calls).
+    /// results are; `None` after the last one (at once for other calls,
+    /// and in a handler running on the blocking pool: one that is not
+    /// `async` could not wait for it).
     pub async fn next_input<T: DeserializeOwned>(&self) -> Option<Result<T, Error>> {
         self.call.next_input().await.map(from_payload)
     }

@@ -12,9 +12,11 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use super::core::yield_progress;
+use super::pool_call::PoolSide;
 use super::queue::CallQueue;
 use super::session::SessionState;
 use crate::protocol::{errors, Id, Payload};
@@ -109,7 +111,21 @@ impl InvocationState {
 /// What a [`CallDetails`](super::CallDetails) can do about its call. Empty
 /// (every action a no-op) for details built by hand, as in unit tests.
 #[derive(Clone, Default)]
-pub struct CallControl(Option<Control>);
+pub struct CallControl(Reach);
+
+/// Where the handler holding a [`CallControl`] runs, and so how it
+/// reaches its call.
+#[derive(Clone, Default)]
+enum Reach {
+    /// Details built by hand.
+    #[default]
+    Detached,
+    /// On the session's thread, through the session's state.
+    Local(Control),
+    /// On a worker thread of the blocking pool, through the relay on the
+    /// session's thread (see [`super::pool_call`]).
+    Pool(Arc<PoolSide>),
+}
 
 #[derive(Clone)]
 struct Control {
@@ -153,19 +169,38 @@ impl Control {
 
 impl CallControl {
     pub(crate) fn new(request: Id, session: Id, receive_progress: bool, shared: Rc<SessionState>) -> Self {
-        CallControl(Some(Control { request, session, receive_progress, shared }))
+        CallControl(Reach::Local(Control { request, session, receive_progress, shared }))
+    }
+
+    /// The control of a handler running on the blocking pool.
+    pub(crate) fn pool(side: Arc<PoolSide>) -> Self {
+        CallControl(Reach::Pool(side))
+    }
+
+    fn local(&self) -> Option<&Control> {
+        match &self.0 {
+            Reach::Local(control) => Some(control),
+            Reach::Detached | Reach::Pool(_) => None,
+        }
     }
 
     /// Whether the caller takes partial results.
     pub fn receives_progress(&self) -> bool {
-        self.0.as_ref().is_some_and(|c| c.receive_progress)
+        match &self.0 {
+            Reach::Detached => false,
+            Reach::Local(control) => control.receive_progress,
+            Reach::Pool(side) => side.receives_progress(),
+        }
     }
 
     /// Sends a partial result, if the caller takes them (`Ok(false)` if it
     /// does not: the call's final result must then carry everything).
     /// Fails once the call was interrupted or its session ended.
     pub fn send_progress(&self, payload: Payload) -> Result<bool, Error> {
-        let Some(control) = self.0.as_ref().filter(|c| c.receive_progress) else { return Ok(false) };
+        if let Reach::Pool(side) = &self.0 {
+            return side.send_progress(payload);
+        }
+        let Some(control) = self.local().filter(|c| c.receive_progress) else { return Ok(false) };
         let interrupted = control.with_state(|state| state.interrupted.clone());
         match interrupted {
             None => return Err(Interruption::session_ended().to_error()),
@@ -181,7 +216,23 @@ impl CallControl {
 
     /// The interruption, if the router interrupted the call.
     pub fn interruption(&self) -> Option<Interruption> {
-        self.0.as_ref()?.with_state(|state| state.interrupted.clone()).flatten()
+        match &self.0 {
+            Reach::Detached => None,
+            Reach::Local(control) => control.with_state(|state| state.interrupted.clone()).flatten(),
+            Reach::Pool(side) => side.interruption(),
+        }
+    }
+
+    /// The interruption, without marking the call as watched (a call
+    /// nobody watches is still dropped at the interruption): for the relay
+    /// of a run on the blocking pool. Never ready for details built by
+    /// hand.
+    pub(crate) fn poll_interruption(&self, cx: &mut TaskContext<'_>) -> Poll<Interruption> {
+        match &self.0 {
+            Reach::Local(control) => control.poll_interrupted(cx, false),
+            Reach::Pool(side) => side.poll_interrupted(cx),
+            Reach::Detached => Poll::Pending,
+        }
     }
 
     /// Resolves when the router interrupts the call, or the session's
@@ -191,23 +242,28 @@ impl CallControl {
     /// is dropped at the interruption instead and the call answered with
     /// the interruption's error.
     pub fn interrupted(&self) -> Interrupted {
-        if let Some(control) = &self.0 {
+        if let Some(control) = self.local() {
             control.with_state(|state| state.watched = true);
         }
-        Interrupted { control: self.0.clone() }
+        Interrupted { reach: self.0.clone() }
     }
 
     /// The next input of a progressive call invocation; `None` after the
-    /// last (or at once, for a call that is not one).
+    /// last (or at once, for a call that is not one, and for a handler on
+    /// the blocking pool: it is not `async`, and could not wait for it).
     pub async fn next_input(&self) -> Option<Payload> {
-        let queue = self.0.as_ref()?.with_state(|state| state.inputs.clone()).flatten()?;
+        let queue = self.local()?.with_state(|state| state.inputs.clone()).flatten()?;
         std::future::poll_fn(|cx| queue.poll_next(cx)).await
     }
 
     /// Whether this call is a progressive call invocation (more input may
     /// follow the first).
     pub fn takes_input(&self) -> bool {
-        self.0.as_ref().and_then(|c| c.with_state(|state| state.inputs.is_some())).unwrap_or(false)
+        match &self.0 {
+            Reach::Detached => false,
+            Reach::Local(control) => control.with_state(|state| state.inputs.is_some()).unwrap_or(false),
+            Reach::Pool(side) => side.takes_input(),
+        }
     }
 
     /// Runs a handler's future unless the call is interrupted first while
@@ -220,7 +276,7 @@ impl CallControl {
         future: F,
         timeout: Option<std::time::Duration>,
     ) -> F::Output {
-        let Some(control) = self.0.clone() else { return future.await };
+        let Some(control) = self.local().cloned() else { return future.await };
         let mut future = std::pin::pin!(future);
         let mut deadline = timeout.map(|limit| Box::pin(tokio::time::sleep(limit)));
         std::future::poll_fn(move |cx| {
@@ -251,10 +307,11 @@ impl CallControl {
 impl PartialEq for CallControl {
     fn eq(&self, other: &Self) -> bool {
         match (&self.0, &other.0) {
-            (Some(a), Some(b)) => {
+            (Reach::Local(a), Reach::Local(b)) => {
                 (a.request, a.session) == (b.request, b.session) && Rc::ptr_eq(&a.shared, &b.shared)
             }
-            (None, None) => true,
+            (Reach::Pool(a), Reach::Pool(b)) => Arc::ptr_eq(a, b),
+            (Reach::Detached, Reach::Detached) => true,
             _ => false,
         }
     }
@@ -263,13 +320,14 @@ impl PartialEq for CallControl {
 impl std::fmt::Debug for CallControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
-            None => f.write_str("CallControl(detached)"),
-            Some(c) => f
+            Reach::Detached => f.write_str("CallControl(detached)"),
+            Reach::Local(c) => f
                 .debug_struct("CallControl")
                 .field("request", &c.request)
                 .field("session", &c.session)
                 .field("receive_progress", &c.receive_progress)
                 .finish(),
+            Reach::Pool(side) => f.debug_tuple("CallControl").field(side).finish(),
         }
     }
 }
@@ -277,16 +335,17 @@ impl std::fmt::Debug for CallControl {
 /// Resolves when the router interrupts the call (see
 /// [`CallControl::interrupted`]); never, for a detached call.
 pub struct Interrupted {
-    control: Option<Control>,
+    reach: Reach,
 }
 
 impl Future for Interrupted {
     type Output = Interruption;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Interruption> {
-        match &self.control {
-            Some(control) => control.poll_interrupted(cx, true),
-            None => Poll::Pending,
+        match &self.reach {
+            Reach::Local(control) => control.poll_interrupted(cx, true),
+            Reach::Pool(side) => side.poll_interrupted(cx),
+            Reach::Detached => Poll::Pending,
         }
     }
 }

@@ -29,6 +29,7 @@ mod invocation;
 pub(crate) mod link;
 mod options;
 pub(crate) mod payload;
+pub(crate) mod pool_call;
 mod progressive;
 mod queue;
 mod reply;

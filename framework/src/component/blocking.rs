@@ -15,7 +15,9 @@
 //! A handler that is not `async` and not marked starts on the pool too,
 //! on trial, when it can move: the component is `Send`
 //! (`MovesToWorker`), its arguments and result are `Send + 'static`, and
-//! it takes no `Session` or call details. Whether it can is decided at
+//! it does not take the `Session` (call details go as a copy whose control
+//! reaches the call through a relay, `client::pool_call`). Whether it can
+//! is decided at
 //! compile time by [`Mover`]: the generated code calls
 //! `(&&Mover::<Self, Args, Result>::new()).movable()`, which finds
 //! [`MoveToPool`] on `&Mover` when its bounds hold and falls back to
