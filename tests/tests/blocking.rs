@@ -6,8 +6,9 @@
 //! where a slow run holds everyone up once and moves it back, until its
 //! runs there have been quick for a while; slow on its thread a second
 //! time, it moves for good. A handler whose component cannot move to
-//! another thread holds everyone up each time (the control). Embedded and
-//! remote.
+//! another thread holds everyone up each time (the control). A handler on
+//! the pool takes its call's details (partial results, the caller, the
+//! interruption) or its event's. Embedded and remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -124,6 +125,8 @@ impl Lookup {
 struct Reporter {
     /// The interruption `wait` saw last.
     seen: Option<String>,
+    /// The thread `told` ran on, and its event's publication.
+    told: Option<(String, u64)>,
 }
 
 #[wamp::component(prefix = "com.test.reporter", inventory = false)]
@@ -168,6 +171,18 @@ impl Reporter {
     #[wamp::procedure("seen")]
     fn seen(&self) -> Option<String> {
         self.seen.clone()
+    }
+
+    /// Notes its thread and its event's publication, on a worker thread.
+    #[wamp::subscribe("told", blocking = true)]
+    fn told(&mut self, details: EventDetails) {
+        self.told = Some((format!("{:?}", std::thread::current().id()), details.publication));
+    }
+
+    /// What `told` noted.
+    #[wamp::procedure("last_told")]
+    fn last_told(&self) -> Option<(String, u64)> {
+        self.told.clone()
     }
 
     /// Names the component's own thread (taking the session, it cannot
@@ -401,7 +416,8 @@ wamp_tests::embedded_and_remote!(
 /// details: it sends partial results, which reach the caller before the
 /// result and in order, also more of them than the queue to the
 /// session's thread holds; it sees who called; it learns that the caller
-/// canceled, and a partial result it sends then fails.
+/// canceled, and a partial result it sends then fails. A `blocking` event
+/// handler takes its event's details along.
 async fn details_go_along(mode: Mode) {
     let host =
         TestHost::start(mode, |config| wamp::Host::new(config).add_component(Reporter::default())).await;
@@ -446,6 +462,18 @@ async fn details_go_along(mode: Mode) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
     assert_eq!(seen, format!("killnowait {} refused=true", wamp::protocol::errors::CANCELED));
+
+    let acknowledged = PublishOptions { acknowledge: true, ..Default::default() };
+    let publication = client.publish_with("com.test.reporter.told", (), acknowledged).await.unwrap();
+    let told = loop {
+        let told: Option<(String, u64)> = client.call("com.test.reporter.last_told", ()).await.unwrap();
+        if let Some(told) = told {
+            break told;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_ne!(told.0, home, "a blocking event handler runs on the pool");
+    assert_eq!(Some(told.1), publication, "with its details");
 
     client.leave().await;
     host.shutdown().await;
