@@ -223,6 +223,17 @@ impl Pinger {
     }
 }
 
+/// Calls `procedure` every 5 ms until it answers something: what a
+/// handler running elsewhere noted, once it has run.
+async fn once_noted<T: serde::de::DeserializeOwned + Send + 'static>(client: &Client, procedure: &str) -> T {
+    loop {
+        if let Some(noted) = client.call::<Option<T>>(procedure, ()).await.unwrap() {
+            return noted;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Which finishes first: `long` (a run of 700 ms), or a ping sent 150 ms
 /// after it started; `done` names the first.
 async fn first_of<T, E: std::fmt::Debug>(
@@ -337,13 +348,7 @@ async fn check(url: &str, handle: ComponentHandle<Cruncher>) {
         )
         .await
         .unwrap();
-    let noted = loop {
-        let noted: Option<(String, u64)> = client.call("com.test.cruncher.last_noted", ()).await.unwrap();
-        if let Some(noted) = noted {
-            break noted;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let noted: (String, u64) = once_noted(&client, "com.test.cruncher.last_noted").await;
     assert_ne!(noted.0, home, "on trial on the pool");
     assert_eq!(Some(noted.1), publication, "with its details");
 
@@ -454,24 +459,12 @@ async fn details_go_along(mode: Mode) {
     let first = answers.next().await.unwrap().unwrap();
     assert_eq!(first.into_result().get::<String>(0).unwrap(), "started");
     drop(answers);
-    let seen = loop {
-        let seen: Option<String> = client.call("com.test.reporter.seen", ()).await.unwrap();
-        if let Some(seen) = seen {
-            break seen;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let seen: String = once_noted(&client, "com.test.reporter.seen").await;
     assert_eq!(seen, format!("killnowait {} refused=true", wamp::protocol::errors::CANCELED));
 
     let acknowledged = PublishOptions { acknowledge: true, ..Default::default() };
     let publication = client.publish_with("com.test.reporter.told", (), acknowledged).await.unwrap();
-    let told = loop {
-        let told: Option<(String, u64)> = client.call("com.test.reporter.last_told", ()).await.unwrap();
-        if let Some(told) = told {
-            break told;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let told: (String, u64) = once_noted(&client, "com.test.reporter.last_told").await;
     assert_ne!(told.0, home, "a blocking event handler runs on the pool");
     assert_eq!(Some(told.1), publication, "with its details");
 
