@@ -293,10 +293,6 @@ impl Target<'_> {
         let shared = (!method.mutable).then(|| quote!(&& !#state.read_held()));
         let offload = quote!({ #mover.offload(&#state, ::std::rc::Rc::clone(&#placement), #name, #closure) });
         let (to_pool, offload) = self.relayed(method, offload);
-        let offload = match to_pool.is_empty() {
-            true => offload,
-            false => quote!(::std::boxed::Box::pin(#offload)),
-        };
         quote! {
             if #placement.on_pool(#can) #shared {
                 #to_pool

@@ -466,7 +466,7 @@ fn log_move(handler: &str, for_good: bool) {
 #[cold]
 #[inline(never)]
 pub fn run_moved<R: 'static, O: 'static>(
-    offloaded: LocalBoxFuture<'static, Result<R, Error>>,
+    offloaded: impl std::future::Future<Output = Result<R, Error>> + 'static,
     finish: impl FnOnce(R) -> O + 'static,
     failed: impl FnOnce(Error) -> O + 'static,
 ) -> crate::client::session::Completion<O> {
