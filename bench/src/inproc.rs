@@ -92,29 +92,36 @@ where
 
 /// What the in-process comparison measured.
 pub struct Figures {
-    /// `(window, bare Addr::send round trips/s, component calls/s)`.
-    pub rows: Vec<(usize, f64, f64)>,
+    /// `(window, bare Addr::send round trips/s if measured, component
+    /// calls/s)`.
+    pub rows: Vec<(usize, Option<f64>, f64)>,
 }
 
 /// Calls in flight, in both modes.
 pub const WINDOWS: [usize; 2] = [1, 16];
 
-/// Runs the in-process comparison on a fresh actix system on this thread.
-pub fn run(warmup: Duration, duration: Duration) -> Result<Figures, BoxError> {
+/// Runs the in-process comparison on a fresh actix system on this thread;
+/// without `baseline`, only the component calls.
+pub fn run(warmup: Duration, duration: Duration, baseline: bool) -> Result<Figures, BoxError> {
     actix::System::new().block_on(async move {
         let adder = Adder.start();
         let config = HostConfig { call_timeout_secs: 0, ..HostConfig::default() };
         let mut rows = Vec::new();
         for window in WINDOWS {
             let addr = Rc::new(adder.clone());
-            let bare = rate(warmup, duration, window, move || {
-                let addr = addr.clone();
-                async move {
-                    let sum = addr.send(Add(2, 3)).await.map_err(|e| e.to_string())?;
-                    (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
-                }
-            })
-            .await?;
+            let bare = if baseline {
+                let bare = rate(warmup, duration, window, move || {
+                    let addr = addr.clone();
+                    async move {
+                        let sum = addr.send(Add(2, 3)).await.map_err(|e| e.to_string())?;
+                        (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
+                    }
+                })
+                .await?;
+                Some(bare)
+            } else {
+                None
+            };
             let component = component_rate(config.clone(), warmup, duration, window).await?;
             rows.push((window, bare, component));
         }

@@ -68,6 +68,11 @@ struct Cli {
     /// the same load; the echo server and the load stay this executable's.
     #[arg(long, value_name = "PATH")]
     router_exe: Option<std::path::PathBuf>,
+    /// With `--suite local`: component calls only, without the
+    /// `Addr::send` baseline (for profiles of the component path, e.g.
+    /// `bench/scripts/local-hot-code.sh`); no ratio is printed.
+    #[arg(long)]
+    no_baseline: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -176,18 +181,30 @@ fn main() -> Result<(), BoxError> {
     }
     let mut local_rows = Vec::new();
     if matches!(cli.suite, Suite::All | Suite::Local) {
-        let figures = inproc::run(Duration::from_secs(cli.warmup), Duration::from_secs(cli.duration))?;
+        let figures = inproc::run(
+            Duration::from_secs(cli.warmup),
+            Duration::from_secs(cli.duration),
+            !cli.no_baseline,
+        )?;
         for (window, bare, component) in figures.rows {
-            eprintln!(
-                "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s"
-            );
-            local_rows.push(Row {
-                name: format!("in-process component calls/s via the embedded router, {window} in flight"),
-                value: format!("{component:.0}"),
-                baseline: format!("{bare:.0} (Addr::send round trips/s)"),
-                ratio: Some(component / bare),
-                target: if window == 1 { "≥ 30%" } else { "" },
-            });
+            let name = format!("in-process component calls/s via the embedded router, {window} in flight");
+            let value = format!("{component:.0}");
+            let row = match bare {
+                Some(bare) => {
+                    eprintln!(
+                        "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s"
+                    );
+                    Row {
+                        name,
+                        value,
+                        baseline: format!("{bare:.0} (Addr::send round trips/s)"),
+                        ratio: Some(component / bare),
+                        target: if window == 1 { "≥ 30%" } else { "" },
+                    }
+                }
+                None => Row { name, value, baseline: "not measured".into(), ratio: None, target: "" },
+            };
+            local_rows.push(row);
         }
         if cli.suite == Suite::Local {
             print_rows(local_rows);
