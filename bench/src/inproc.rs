@@ -36,7 +36,9 @@ impl Handler<Add> for Adder {
     }
 }
 
-/// The component under test: the same addition as a procedure.
+/// The component under test: the same addition as a procedure, run on
+/// the component's thread (the realm's), and once more on the blocking
+/// pool, as every sync handler would run if none could hold the realm up.
 #[derive(Default)]
 struct BenchAdder;
 
@@ -44,6 +46,11 @@ struct BenchAdder;
 impl BenchAdder {
     #[wamp::procedure("bench.add2")]
     fn add2(&self, x: i64, y: i64) -> i64 {
+        x + y
+    }
+
+    #[wamp::procedure("bench.add2_pooled", blocking = true)]
+    fn add2_pooled(&self, x: i64, y: i64) -> i64 {
         x + y
     }
 }
@@ -90,18 +97,32 @@ where
     Ok(done as f64 / elapsed)
 }
 
+/// What the in-process comparison measured for one number of calls in
+/// flight.
+pub struct Row {
+    /// Calls in flight.
+    pub window: usize,
+    /// Bare `Addr::send` round trips/s, if measured.
+    pub bare: Option<f64>,
+    /// Component calls/s.
+    pub component: f64,
+    /// Component calls/s to the procedure on the blocking pool, if
+    /// measured.
+    pub pooled: Option<f64>,
+}
+
 /// What the in-process comparison measured.
 pub struct Figures {
-    /// `(window, bare Addr::send round trips/s if measured, component
-    /// calls/s)`.
-    pub rows: Vec<(usize, Option<f64>, f64)>,
+    /// One row per number of calls in flight.
+    pub rows: Vec<Row>,
 }
 
 /// Calls in flight, in both modes.
 pub const WINDOWS: [usize; 2] = [1, 16];
 
 /// Runs the in-process comparison on a fresh actix system on this thread;
-/// without `baseline`, only the component calls.
+/// without `baseline`, only the component calls on the realm's thread
+/// (not the baseline, nor the calls to the procedure on the pool).
 pub fn run(warmup: Duration, duration: Duration, baseline: bool) -> Result<Figures, BoxError> {
     actix::System::new().block_on(async move {
         let adder = Adder.start();
@@ -122,8 +143,13 @@ pub fn run(warmup: Duration, duration: Duration, baseline: bool) -> Result<Figur
             } else {
                 None
             };
-            let component = component_rate(config.clone(), warmup, duration, window).await?;
-            rows.push((window, bare, component));
+            let component = component_rate(config.clone(), warmup, duration, window, "bench.add2").await?;
+            let pooled = if baseline {
+                Some(component_rate(config.clone(), warmup, duration, window, "bench.add2_pooled").await?)
+            } else {
+                None
+            };
+            rows.push(Row { window, bare, component, pooled });
         }
         Ok(Figures { rows })
     })
@@ -140,16 +166,17 @@ pub fn run_remote(
 ) -> Result<f64, BoxError> {
     let config =
         HostConfig { url: Some(url.to_owned()), serializer, call_timeout_secs: 0, ..HostConfig::default() };
-    actix::System::new().block_on(component_rate(config, warmup, duration, window))
+    actix::System::new().block_on(component_rate(config, warmup, duration, window, "bench.add2"))
 }
 
 /// Starts the two components as `config` says and measures `BenchCaller`
-/// calling `bench.add2` of `BenchAdder`, `window` calls in flight.
+/// calling `procedure` of `BenchAdder`, `window` calls in flight.
 async fn component_rate(
     config: HostConfig,
     warmup: Duration,
     duration: Duration,
     window: usize,
+    procedure: &'static str,
 ) -> Result<f64, BoxError> {
     let running = wamp::Host::new(config).add_component(BenchAdder).add_component(BenchCaller).start()?;
     running.joined().await?;
@@ -162,7 +189,7 @@ async fn component_rate(
                 rate(warmup, duration, window, move || {
                     let ctx = ctx.clone();
                     async move {
-                        let sum: i64 = ctx.call("bench.add2", (2, 3)).await.map_err(|e| e.to_string())?;
+                        let sum: i64 = ctx.call(procedure, (2, 3)).await.map_err(|e| e.to_string())?;
                         (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
                     }
                 })

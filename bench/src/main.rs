@@ -68,9 +68,10 @@ struct Cli {
     /// the same load; the echo server and the load stay this executable's.
     #[arg(long, value_name = "PATH")]
     router_exe: Option<std::path::PathBuf>,
-    /// With `--suite local`: component calls only, without the
-    /// `Addr::send` baseline (for profiles of the component path, e.g.
-    /// `bench/scripts/local-hot-code.sh`); no ratio is printed.
+    /// With `--suite local`: only the component calls routed on the
+    /// realm's thread, without the `Addr::send` baseline or the calls to
+    /// the procedure on the blocking pool (for profiles of the component
+    /// path, e.g. `bench/scripts/local-hot-code.sh`); no ratio is printed.
     #[arg(long)]
     no_baseline: bool,
 }
@@ -186,25 +187,42 @@ fn main() -> Result<(), BoxError> {
             Duration::from_secs(cli.duration),
             !cli.no_baseline,
         )?;
-        for (window, bare, component) in figures.rows {
+        for inproc::Row { window, bare, component, pooled } in figures.rows {
             let name = format!("in-process component calls/s via the embedded router, {window} in flight");
             let value = format!("{component:.0}");
-            let row = match bare {
-                Some(bare) => {
-                    eprintln!(
-                        "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s"
-                    );
-                    Row {
-                        name,
-                        value,
-                        baseline: format!("{bare:.0} (Addr::send round trips/s)"),
-                        ratio: Some(component / bare),
-                        target: if window == 1 { "≥ 30%" } else { "" },
-                    }
-                }
-                None => Row { name, value, baseline: "not measured".into(), ratio: None, target: "" },
+            let Some(bare) = bare else {
+                local_rows.push(Row {
+                    name,
+                    value,
+                    baseline: "not measured".into(),
+                    ratio: None,
+                    target: "",
+                });
+                continue;
             };
-            local_rows.push(row);
+            eprintln!(
+                "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s"
+            );
+            let baseline = format!("{bare:.0} (Addr::send round trips/s)");
+            local_rows.push(Row {
+                name,
+                value,
+                baseline: baseline.clone(),
+                ratio: Some(component / bare),
+                target: if window == 1 { "≥ 30%" } else { "" },
+            });
+            if let Some(pooled) = pooled {
+                local_rows.push(Row {
+                    name: format!(
+                        "in-process calls/s to the same procedure on the blocking pool (`blocking = true`), \
+                         {window} in flight"
+                    ),
+                    value: format!("{pooled:.0}"),
+                    baseline,
+                    ratio: Some(pooled / bare),
+                    target: "",
+                });
+            }
         }
         if cli.suite == Suite::Local {
             print_rows(local_rows);
