@@ -11,7 +11,9 @@
 #   processors) must hold for the loop to run from it, and the functions
 #   that take the most of them;
 # - misses per call of a simulated 32 KiB, 8-way level-1 instruction
-#   cache.
+#   cache;
+# - the ratio of component calls to `Addr::send` round trips when every
+#   instruction costs the same (both rates measured under callgrind).
 #
 # Figures that do not move with the machine's load, to compare two builds
 # (docs/benchmarks.md, "Hot code of an in-process call").
@@ -19,7 +21,7 @@
 #   bench/scripts/local-hot-code.sh [BENCH_EXE]
 #
 # BENCH_EXE defaults to this checkout's release build. Needs valgrind and
-# python3. About a minute.
+# python3. About two minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bench=$(realpath "${1:-target/release/wamp-bench}")
@@ -94,3 +96,10 @@ print("largest shares of the hot code (lines, function):")
 for function, held in sorted(lines.items(), key=lambda kv: -len(kv[1]))[:15]:
     print(f"  {len(held):4d}  {function[:110]}")
 PY
+# The ratio to `Addr::send` under callgrind's model, where time follows
+# instructions: both measured in one run under callgrind, as on a machine
+# on which every instruction costs the same.
+echo "ratio to Addr::send round trips under callgrind (1 in flight, 16 in flight):"
+valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$bench" --suite local --duration 4 --warmup 1 --rounds 1 2>/dev/null \
+    | grep "via the embedded router" | awk -F'|' '{print " " $5}'
