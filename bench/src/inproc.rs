@@ -104,8 +104,8 @@ pub struct Row {
     pub window: usize,
     /// Bare `Addr::send` round trips/s, if measured.
     pub bare: Option<f64>,
-    /// Component calls/s.
-    pub component: f64,
+    /// Component calls/s, if measured.
+    pub component: Option<f64>,
     /// Component calls/s to the procedure on the blocking pool, if
     /// measured.
     pub pooled: Option<f64>,
@@ -120,10 +120,25 @@ pub struct Figures {
 /// Calls in flight, in both modes.
 pub const WINDOWS: [usize; 2] = [1, 16];
 
-/// Runs the in-process comparison on a fresh actix system on this thread;
-/// without `baseline`, only the component calls on the realm's thread
-/// (not the baseline, nor the calls to the procedure on the pool).
-pub fn run(warmup: Duration, duration: Duration, baseline: bool) -> Result<Figures, BoxError> {
+/// Which in-process measurements to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Measure {
+    /// All three, for the ratios.
+    All,
+    /// Only the component calls routed on the realm's thread.
+    Component,
+    /// Only the `Addr::send` baseline.
+    Baseline,
+}
+
+/// Runs the in-process comparison (or the part `measure` names) on a
+/// fresh actix system on this thread.
+pub fn run(warmup: Duration, duration: Duration, measure: Measure) -> Result<Figures, BoxError> {
+    let (baseline, components) = match measure {
+        Measure::All => (true, true),
+        Measure::Component => (false, true),
+        Measure::Baseline => (true, false),
+    };
     actix::System::new().block_on(async move {
         let adder = Adder.start();
         let config = HostConfig { call_timeout_secs: 0, ..HostConfig::default() };
@@ -143,8 +158,12 @@ pub fn run(warmup: Duration, duration: Duration, baseline: bool) -> Result<Figur
             } else {
                 None
             };
-            let component = component_rate(config.clone(), warmup, duration, window, "bench.add2").await?;
-            let pooled = if baseline {
+            let component = if components {
+                Some(component_rate(config.clone(), warmup, duration, window, "bench.add2").await?)
+            } else {
+                None
+            };
+            let pooled = if measure == Measure::All {
                 Some(component_rate(config.clone(), warmup, duration, window, "bench.add2_pooled").await?)
             } else {
                 None

@@ -68,12 +68,11 @@ struct Cli {
     /// the same load; the echo server and the load stay this executable's.
     #[arg(long, value_name = "PATH")]
     router_exe: Option<std::path::PathBuf>,
-    /// With `--suite local`: only the component calls routed on the
-    /// realm's thread, without the `Addr::send` baseline or the calls to
-    /// the procedure on the blocking pool (for profiles of the component
-    /// path, e.g. `bench/scripts/local-hot-code.sh`); no ratio is printed.
-    #[arg(long)]
-    no_baseline: bool,
+    /// With `--suite local`: which of its measurements to run. One alone
+    /// is for profiles (e.g. `bench/scripts/local-hot-code.sh`), and
+    /// prints no ratio.
+    #[arg(long, value_enum, default_value_t = inproc::Measure::All)]
+    measure: inproc::Measure,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -182,24 +181,23 @@ fn main() -> Result<(), BoxError> {
     }
     let mut local_rows = Vec::new();
     if matches!(cli.suite, Suite::All | Suite::Local) {
-        let figures = inproc::run(
-            Duration::from_secs(cli.warmup),
-            Duration::from_secs(cli.duration),
-            !cli.no_baseline,
-        )?;
+        let figures =
+            inproc::run(Duration::from_secs(cli.warmup), Duration::from_secs(cli.duration), cli.measure)?;
         for inproc::Row { window, bare, component, pooled } in figures.rows {
             let name = format!("in-process component calls/s via the embedded router, {window} in flight");
-            let value = format!("{component:.0}");
-            let Some(bare) = bare else {
+            let (Some(bare), Some(component)) = (bare, component) else {
+                let measured =
+                    |rate: Option<f64>| rate.map_or("not measured".to_owned(), |r| format!("{r:.0}"));
                 local_rows.push(Row {
                     name,
-                    value,
-                    baseline: "not measured".into(),
+                    value: measured(component),
+                    baseline: format!("{} (Addr::send round trips/s)", measured(bare)),
                     ratio: None,
                     target: "",
                 });
                 continue;
             };
+            let value = format!("{component:.0}");
             eprintln!(
                 "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s"
             );

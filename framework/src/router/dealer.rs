@@ -103,6 +103,9 @@ pub struct Dealer {
     deadlines: Deadlines,
     /// The time, as its driver last told it.
     now: Duration,
+    /// How far the driver's clock may be off between two readings: added
+    /// to every deadline.
+    clock_resolution: Duration,
     /// Progressive call invocations whose caller may send more: by
     /// invocation id, where the next chunks go.
     streams: HashMap<Id, Stream>,
@@ -140,6 +143,12 @@ impl Dealer {
     /// the driver's choosing).
     pub fn set_clock(&mut self, now: Duration) {
         self.now = now;
+    }
+
+    /// How far the driver's clock may be off between two readings (see
+    /// [`RealmCore::set_clock_resolution`](super::realm::RealmCore::set_clock_resolution)).
+    pub fn set_clock_resolution(&mut self, resolution: Duration) {
+        self.clock_resolution = resolution;
     }
 
     /// When [`Dealer::expire`] should next run: when the earliest pending
@@ -431,7 +440,8 @@ impl Dealer {
         let own = Schema::count(&options, "timeout").filter(|ms| *ms > 0).map(Duration::from_millis);
         let caller_timeout = own.is_some_and(|own| self.call_timeout.map_or(true, |router| own < router));
         let timeout = if caller_timeout { own } else { self.call_timeout };
-        let deadline = timeout.map(|timeout| tick_at(self.now.saturating_add(timeout)));
+        let deadline = timeout
+            .map(|timeout| tick_at(self.now.saturating_add(timeout).saturating_add(self.clock_resolution)));
         let receive_progress = Schema::flag(&options, "receive_progress", false);
         let call = PendingCall {
             caller,

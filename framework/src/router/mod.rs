@@ -14,6 +14,7 @@
 
 pub(crate) mod actor;
 pub(crate) mod broker;
+pub(crate) mod clock;
 pub(crate) mod dealer;
 pub(crate) mod direct;
 pub(crate) mod flow;

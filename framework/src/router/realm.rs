@@ -266,6 +266,14 @@ impl RealmCore {
         self.broker.set_clock(now);
     }
 
+    /// Tells the realm how far the time between two readings of its
+    /// driver's clock may be from the time that passed (a coarse clock's
+    /// update period; zero by default): call deadlines add it, so that no
+    /// call times out before its timeout.
+    pub fn set_clock_resolution(&mut self, resolution: Duration) {
+        self.dealer.set_clock_resolution(resolution);
+    }
+
     /// Tells the realm the wall-clock time at the origin of
     /// [`RealmCore::set_clock`] (without it, creation times count from
     /// 1970).

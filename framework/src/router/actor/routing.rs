@@ -10,10 +10,11 @@
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Peer, RealmInput, ToPeer};
 use crate::protocol::{Id, Message};
+use crate::router::clock::Clock;
 use crate::router::flow::{weight, FlowSettings, Gate, Queued, Stall, StallPolicy};
 use crate::router::outbox::{Effect, Outbox};
 use crate::router::realm::RealmCore;
@@ -48,8 +49,8 @@ pub(crate) struct Routing {
     pub(super) peers: HashMap<Id, Peer>,
     outbox: Outbox,
     pub(super) flow: FlowSettings,
-    /// The origin of the core's clock.
-    origin: Instant,
+    /// The core's clock.
+    origin: Clock,
     /// The core's clock, as last read.
     clock: Duration,
     /// How many times the realm had waited for input when the clock was
@@ -67,12 +68,14 @@ impl Routing {
     pub(super) fn new(mut core: RealmCore, flow: FlowSettings, waits: Rc<Cell<u64>>) -> Self {
         // The core's clock starts now (`origin`).
         core.set_wall_origin(std::time::SystemTime::now());
+        let origin = Clock::start();
+        core.set_clock_resolution(origin.resolution());
         Routing {
             core,
             peers: HashMap::default(),
             outbox: Outbox::new(),
             flow,
-            origin: Instant::now(),
+            origin,
             clock: Duration::ZERO,
             clock_read_after: (u64::MAX, 0),
             waits,
@@ -99,7 +102,7 @@ impl Routing {
 
     /// Tells the core the time, as read now.
     pub(super) fn tick_clock(&mut self) -> Duration {
-        self.clock = self.origin.elapsed();
+        self.clock = self.origin.now();
         self.clock_read_after = (self.waits.get(), 0);
         self.core.set_clock(self.clock);
         self.clock
@@ -114,8 +117,8 @@ impl Routing {
 
     /// Tells the core the time for an input that needs it: read again
     /// once the realm has waited for input since the last reading, or
-    /// after [`CLOCK_READING_USES`] inputs. Reading the clock costs about
-    /// 1% of routing a small call, and timeouts are counted in
+    /// after [`CLOCK_READING_USES`] inputs. Reading even the coarse clock
+    /// (see [`Clock`]) costs something, and timeouts are counted in
     /// milliseconds: a busy realm reuses a reading for a run of inputs it
     /// routes without a pause, so a call's timeout may start that run's
     /// routing time early.

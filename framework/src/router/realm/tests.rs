@@ -590,6 +590,29 @@ fn a_call_not_answered_within_the_call_timeout_fails_with_timeout() {
 }
 
 #[test]
+fn a_coarse_clock_moves_deadlines_later_by_its_resolution() {
+    let call_timeout = Some(std::time::Duration::from_secs(5));
+    let mut h = Harness::with(RealmSettings { call_timeout, ..Default::default() });
+    // Readings of a clock updated every 4 ms: the call may have been
+    // routed up to 4 ms after the reading before it.
+    h.realm.set_clock_resolution(std::time::Duration::from_millis(4));
+    let (caller, callee) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "p.slow")));
+    let millis = std::time::Duration::from_millis;
+    h.realm.set_clock(millis(100_000));
+    h.feed(caller, call(1, "p.slow", Payload::default()));
+    // 105.004 s, rounded up to the next tenth of a second.
+    assert_eq!(h.realm.next_deadline(), Some(millis(105_100)));
+    h.realm.set_clock(millis(105_099));
+    h.realm.expire(&mut h.out);
+    assert!(h.out.is_empty(), "not early");
+    h.realm.set_clock(millis(105_100));
+    h.realm.expire(&mut h.out);
+    let effects: Vec<Effect> = h.out.drain().collect();
+    assert_eq!(only_error(&effects).0, errors::TIMEOUT);
+}
+
+#[test]
 fn answered_calls_leave_no_deadline_behind() {
     let call_timeout = Some(std::time::Duration::from_secs(5));
     let mut h = Harness::with(RealmSettings { call_timeout, ..Default::default() });
