@@ -38,21 +38,22 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use super::actor::{RealmInput, Routing, ToPeer};
+use super::actor::{RealmInput, Routing};
 use super::FastMap;
+use crate::protocol::Message;
 
 /// A session that takes its deliveries as calls on the realm's thread.
 pub trait DirectPeer {
-    /// Whether the session takes a delivery now. If not, the realm queues
-    /// it (and everything after it, until the queue is empty) in the
-    /// session's bounded outbound queue instead.
-    fn ready(&self) -> bool {
-        true
-    }
-
-    /// Takes one delivery, in order. It may send to the realm (through the
-    /// realm's [`LocalInput`]) but must not wait for it.
-    fn deliver(&self, to_peer: ToPeer);
+    /// Takes one message, in order, or gives it back if the session takes
+    /// no delivery now: the realm then queues it (and everything after
+    /// it, until the queue is empty) in the session's bounded outbound
+    /// queue instead. One call, not a question and a delivery: each is an
+    /// indirect call on the path of every in-process message.
+    ///
+    /// It may send to the realm (through the realm's [`LocalInput`]) but
+    /// must not wait for it. Closings never come this way: they go through
+    /// the session's queue.
+    fn deliver(&self, message: Message) -> Result<(), Message>;
 }
 
 /// How many times sessions may route at once (see
@@ -291,13 +292,14 @@ mod tests {
     struct Counter(Cell<usize>);
 
     impl DirectPeer for Counter {
-        fn deliver(&self, _to_peer: ToPeer) {
+        fn deliver(&self, _message: Message) -> Result<(), Message> {
             self.0.set(self.0.get() + 1);
+            Ok(())
         }
     }
 
-    fn close() -> ToPeer {
-        ToPeer::Close { reason: "r".into(), message: String::new() }
+    fn goodbye() -> Message {
+        Message::Goodbye { details: crate::protocol::Dict::new(), reason: "r".into() }
     }
 
     #[test]
@@ -306,7 +308,7 @@ mod tests {
         let input = Rc::new(LocalInput::default());
         let offer = DirectOffer::new(peer.clone());
         let claimed = offer.claim(&input).expect("offered on this thread");
-        claimed.deliver(close());
+        assert!(claimed.deliver(goodbye()).is_ok());
         assert_eq!(peer.0.get(), 1);
         assert!(offer.claim(&input).is_none(), "a second claim finds nothing");
         let answered = offer.finish().expect("the realm left its input");

@@ -1,6 +1,7 @@
 //! An in-process session's end of direct delivery from its realm.
 
 use super::*;
+use crate::protocol::Message;
 
 /// An in-process session's end of direct delivery: the realm, on this
 /// session's thread, hands it each message to handle at once. A closing
@@ -11,26 +12,20 @@ pub(super) struct DirectSession {
 }
 
 impl DirectPeer for DirectSession {
-    fn ready(&self) -> bool {
-        self.handle.shared.handlers.has_room()
-    }
-
-    fn deliver(&self, to_peer: ToPeer) {
-        match to_peer {
-            ToPeer::Message(message) => {
-                // Deliveries never nest (the session answers through the
-                // realm's queue), but a spare buffer keeps that harmless.
-                let mut effects = self.effects.take();
-                self.handle.shared.core.borrow_mut().receive(message, &mut effects);
-                if apply(&self.handle, &mut effects) {
-                    // The session left; the realm drops this peer, which
-                    // closes the actor's queue and stops it.
-                    tracing::debug!("in-process session left after a protocol violation");
-                }
-                *self.effects.borrow_mut() = effects;
-            }
-            // The realm sends the closing through the session's queue.
-            ToPeer::Close { .. } => {}
+    fn deliver(&self, message: Message) -> Result<(), Message> {
+        if !self.handle.shared.handlers.has_room() {
+            return Err(message);
         }
+        // Deliveries never nest (the session answers through the realm's
+        // queue), but a spare buffer keeps that harmless.
+        let mut effects = self.effects.take();
+        self.handle.shared.core.borrow_mut().receive(message, &mut effects);
+        if apply(&self.handle, &mut effects) {
+            // The session left; the realm drops this peer, which closes
+            // the actor's queue and stops it.
+            tracing::debug!("in-process session left after a protocol violation");
+        }
+        *self.effects.borrow_mut() = effects;
+        Ok(())
     }
 }

@@ -33,14 +33,16 @@ fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
         tx,
     );
     let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
-    session.deliver(ToPeer::Message(Message::Registered { request, registration: 3 }));
+    assert!(session.deliver(Message::Registered { request, registration: 3 }).is_ok());
     let payload = Payload::args(vec![crate::protocol::Value::from(5)]);
-    session.deliver(ToPeer::Message(Message::Invocation {
-        request: 11,
-        registration: 3,
-        details: Dict::new(),
-        payload: payload.clone(),
-    }));
+    assert!(session
+        .deliver(Message::Invocation {
+            request: 11,
+            registration: 3,
+            details: Dict::new(),
+            payload: payload.clone(),
+        })
+        .is_ok());
     match next_input(&input) {
         Some(RealmInput::Inbound {
             session: 7,
@@ -58,7 +60,7 @@ fn a_direct_delivery_that_breaks_the_protocol_says_goodbye_and_leaves() {
     let input = Rc::new(LocalInput::default());
     let session = direct_session(&input);
     // A router never sends HELLO.
-    session.deliver(ToPeer::Message(Message::Hello { realm: "realm1".into(), details: Dict::new() }));
+    assert!(session.deliver(Message::Hello { realm: "realm1".into(), details: Dict::new() }).is_ok());
     match next_input(&input) {
         Some(RealmInput::Inbound { session: 7, message: Message::Goodbye { reason, .. }, .. }) => {
             assert_eq!(reason, errors::PROTOCOL_VIOLATION)
@@ -78,18 +80,18 @@ fn register(session: &DirectSession, handler: super::super::ProcedureFn) {
         tx,
     );
     let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
-    session.deliver(ToPeer::Message(Message::Registered { request, registration: 3 }));
+    assert!(session.deliver(Message::Registered { request, registration: 3 }).is_ok());
 }
 
 fn invoke(session: &DirectSession, request: Id) {
     let message =
         Message::Invocation { request, registration: 3, details: Dict::new(), payload: Payload::default() };
-    session.deliver(ToPeer::Message(message));
+    assert!(session.deliver(message).is_ok());
 }
 
 fn interrupt(session: &DirectSession, request: Id) {
     let options = Dict::from([("mode".to_owned(), Value::from("kill"))]);
-    session.deliver(ToPeer::Message(Message::Interrupt { request, options }));
+    assert!(session.deliver(Message::Interrupt { request, options }).is_ok());
 }
 
 /// Lets the spawned handler tasks run.
@@ -188,12 +190,9 @@ async fn a_timeout_passed_on_to_the_callee_interrupts_the_procedure() {
         }),
     );
     let details = Dict::from([("timeout".to_owned(), Value::from(30))]);
-    session.deliver(ToPeer::Message(Message::Invocation {
-        request: 14,
-        registration: 3,
-        details,
-        payload: Payload::default(),
-    }));
+    assert!(session
+        .deliver(Message::Invocation { request: 14, registration: 3, details, payload: Payload::default() })
+        .is_ok());
     settle().await;
     assert!(next_input(&input).is_none(), "no answer before the timeout");
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;

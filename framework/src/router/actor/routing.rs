@@ -196,14 +196,15 @@ impl Routing {
             match effect {
                 Effect::Send { to, message } => {
                     let Some(peer) = self.peers.get(&to) else { continue };
-                    if let Some(direct) = &peer.direct {
-                        // Straight in, unless earlier deliveries wait in
-                        // the queue or the session is too busy.
-                        if peer.outbound.is_idle() && direct.ready() {
-                            direct.deliver(ToPeer::Message(message));
-                            continue;
-                        }
-                    }
+                    // Straight in, unless earlier deliveries wait in the
+                    // queue or the session is too busy.
+                    let message = match &peer.direct {
+                        Some(direct) if peer.outbound.is_idle() => match direct.deliver(message) {
+                            Ok(()) => continue,
+                            Err(message) => message,
+                        },
+                        _ => message,
+                    };
                     let weight = weight(&message);
                     let producer = holder.get_or_insert_with(|| {
                         producer.and_then(|id| Some((id, self.peers.get(&id)?.gate.clone()?)))
