@@ -10,6 +10,7 @@
 //! answer its waiter (a reply slot; a label in tests), and `H`, the
 //! handler of a subscription or registration.
 
+use std::collections::hash_map::Entry as Slot;
 use std::collections::BTreeMap;
 
 use crate::router::FastMap as HashMap;
@@ -216,12 +217,23 @@ impl<R, H: Clone> ClientCore<R, H> {
         }
     }
 
+    /// A new request waiting for its answer as `pending`: one hash map
+    /// operation where [`ClientCore::next_request`] and an insert are two.
+    fn add_pending(&mut self, pending: Pending<R>) -> Id {
+        loop {
+            let id = self.requests.next_id();
+            if let Slot::Vacant(slot) = self.pending.entry(id) {
+                slot.insert(pending);
+                return id;
+            }
+        }
+    }
+
     /// Starts a CALL. With `receive_progress` in `options`, progressive
     /// results come as [`ClientEffect::Progress`] before the final one.
     pub fn call(&mut self, procedure: &str, options: Dict, payload: Payload, reply: R) -> (Id, Message) {
-        let request = self.next_request();
         let progressive = !options.is_empty() && options::Schema::flag(&options, "receive_progress", false);
-        self.pending.insert(request, Pending::Call { reply, progressive });
+        let request = self.add_pending(Pending::Call { reply, progressive });
         (request, Message::Call { request, options, procedure: procedure.into(), payload })
     }
 
@@ -269,15 +281,13 @@ impl<R, H: Clone> ClientCore<R, H> {
         payload: Payload,
         reply: R,
     ) -> (Message, Option<R>) {
-        let request = self.next_request();
         let acknowledge = options.get("acknowledge").and_then(Value::as_bool).unwrap_or(false);
-        let message = Message::Publish { request, options, topic: topic.into(), payload };
-        if acknowledge {
-            self.pending.insert(request, Pending::Publish(reply));
-            (message, None)
+        let (request, reply) = if acknowledge {
+            (self.add_pending(Pending::Publish(reply)), None)
         } else {
-            (message, Some(reply))
-        }
+            (self.next_request(), Some(reply))
+        };
+        (Message::Publish { request, options, topic: topic.into(), payload }, reply)
     }
 
     /// Starts a SUBSCRIBE. If the session already holds this subscription
@@ -337,14 +347,13 @@ impl<R, H: Clone> ClientCore<R, H> {
                 return Ok(None);
             }
         }
-        let request = self.next_request();
+        let request =
+            self.add_pending(Pending::Add { key: key.clone(), waiters: vec![reply], restoring: false });
         let message = if subscription {
             Message::Subscribe { request, options: options.clone(), topic: uri.into() }
         } else {
             Message::Register { request, options: options.clone(), procedure: uri.into() }
         };
-        self.pending
-            .insert(request, Pending::Add { key: key.clone(), waiters: vec![reply], restoring: false });
         if let Some(handler) = handler {
             self.order.push(key.clone());
             self.entries.insert(key, Entry { options, handler, id: None });
@@ -365,8 +374,7 @@ impl<R, H: Clone> ClientCore<R, H> {
             return Err((reply, not_held(errors::NO_SUCH_SUBSCRIPTION, "subscription", subscription)));
         };
         self.forget(&key);
-        let request = self.next_request();
-        self.pending.insert(request, Pending::Unsubscribe(reply));
+        let request = self.add_pending(Pending::Unsubscribe(reply));
         Ok(Message::Unsubscribe { request, subscription })
     }
 
@@ -376,8 +384,7 @@ impl<R, H: Clone> ClientCore<R, H> {
             return Err((reply, not_held(errors::NO_SUCH_REGISTRATION, "registration", registration)));
         };
         self.forget(&key);
-        let request = self.next_request();
-        self.pending.insert(request, Pending::Unregister(reply));
+        let request = self.add_pending(Pending::Unregister(reply));
         Ok(Message::Unregister { request, registration })
     }
 
@@ -609,9 +616,8 @@ impl<R, H: Clone> ClientCore<R, H> {
         let keys = self.order.clone();
         for key in keys {
             let Some(options) = self.entries.get(&key).map(|e| e.options.clone()) else { continue };
-            let request = self.next_request();
-            self.pending
-                .insert(request, Pending::Add { key: key.clone(), waiters: Vec::new(), restoring: true });
+            let request =
+                self.add_pending(Pending::Add { key: key.clone(), waiters: Vec::new(), restoring: true });
             let message = if key.subscription {
                 Message::Subscribe { request, options, topic: key.uri.clone() }
             } else {

@@ -38,7 +38,13 @@ impl CallOptions {
     /// The options dictionary on the wire (without the timeout, which
     /// depends on the router's features).
     pub fn to_dict(&self) -> Dict {
-        let mut d = self.extra.clone();
+        self.clone().into_dict()
+    }
+
+    /// [`CallOptions::to_dict`], taking the options: `extra` becomes the
+    /// dictionary, with nothing to copy and nothing left to drop.
+    pub(crate) fn into_dict(self) -> Dict {
+        let mut d = self.extra;
         if self.disclose_me {
             d.insert("disclose_me".into(), Value::Bool(true));
         }

@@ -417,9 +417,9 @@ impl Session {
     /// itself waits. When the router times the call, its answer
     /// (`wamp.error.timeout`, the callee interrupted) decides; the session
     /// gives up [`ROUTER_TIMEOUT_GRACE`] later, should that answer not come.
-    fn call_options(&self, options: &CallOptions) -> (Dict, Option<Duration>) {
-        let mut dict = options.to_dict();
+    fn call_options(&self, options: CallOptions) -> (Dict, Option<Duration>) {
         let timeout = options.timeout.or(self.shared.call_timeout);
+        let mut dict = options.into_dict();
         match timeout {
             Some(limit) if self.router_offers("dealer", "call_timeout") => {
                 let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -478,7 +478,7 @@ impl Session {
         let payload = args.into_payload()?;
         self.not_connected()?;
         let _owed = self.refuse_self_deadlock(procedure)?.then(|| OwedRead::new(&self.shared));
-        let (dict, timeout) = self.call_options(&options);
+        let (dict, timeout) = self.call_options(options);
         let (tx, rx) = reply::slot();
         let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
         // The session id before the call is routed: a call routed at once
@@ -579,7 +579,7 @@ impl Session {
             Ok(owed) => owed.then(|| OwedRead::new(&self.shared)),
             Err(e) => return CallStream::failed(e),
         };
-        let (mut dict, timeout) = self.call_options(&options);
+        let (mut dict, timeout) = self.call_options(options);
         dict.insert("receive_progress".into(), Value::Bool(true));
         if input {
             dict.insert("progress".into(), Value::Bool(true));
