@@ -422,7 +422,10 @@ impl Dealer {
                 out,
             );
         }
-        let busy = self.invocations_of(callee);
+        // The callee's entry is found once, to count its invocations and
+        // to add this one.
+        let callee_owned = self.by_session.entry(callee).or_default();
+        let busy = callee_owned.invocations.len();
         if busy >= self.limits.invocations {
             let message = format!(
                 "the callee of '{procedure}' has {busy} calls to answer, the router's limit \
@@ -459,8 +462,8 @@ impl Dealer {
                 break id;
             }
         };
+        callee_owned.invocations.insert(invocation);
         self.by_session.entry(caller).or_default().calls.insert(request, invocation);
-        self.by_session.entry(callee).or_default().invocations.insert(invocation);
         if let Some(tick) = deadline {
             self.deadlines.push(tick, invocation);
         }
@@ -692,7 +695,8 @@ impl Dealer {
     }
 
     /// How many invocations `session` has to answer.
-    pub fn invocations_of(&self, session: Id) -> usize {
+    #[cfg(test)]
+    pub(crate) fn invocations_of(&self, session: Id) -> usize {
         self.by_session.get(&session).map_or(0, |owned| owned.invocations.len())
     }
 }
