@@ -516,7 +516,7 @@ impl Dealer {
     }
 
     /// Handles YIELD (its options checked against `YIELD.Options`): the
-    /// RESULT goes to the caller, if it is still `joined`; a YIELD for a
+    /// RESULT goes to the caller, if it is still joined; a YIELD for a
     /// call that no longer exists is dropped. A progressive result
     /// (`progress: true`) goes on as one and leaves the call pending, if
     /// the caller asked for them; otherwise it is dropped.
@@ -526,7 +526,6 @@ impl Dealer {
         invocation: Id,
         options: Dict,
         payload: Payload,
-        joined: impl Fn(Id) -> bool,
         out: &mut Outbox,
     ) {
         // Empty options go on as the details: no map to make, and none to
@@ -540,7 +539,7 @@ impl Dealer {
                     Some(call) if call.callee == callee => *call,
                     _ => return,
                 };
-                if call.receive_progress && joined(call.caller) {
+                if call.receive_progress && self.by_session.contains_key(&call.caller) {
                     details.insert("progress".into(), Value::Bool(true));
                     out.send(call.caller, Message::Result { request: call.caller_request, details, payload });
                 } else {
@@ -553,14 +552,13 @@ impl Dealer {
                 return;
             }
         }
-        if let Some(call) = self.take_pending(callee, invocation).filter(|call| joined(call.caller)) {
+        if let Some((call, true)) = self.take_pending(callee, invocation) {
             out.send(call.caller, Message::Result { request: call.caller_request, details, payload });
         }
     }
 
     /// Handles ERROR for an INVOCATION: the error goes to the caller with
     /// the callee's URI, args and kwargs.
-    #[allow(clippy::too_many_arguments)]
     pub fn invocation_error(
         &mut self,
         callee: Id,
@@ -568,10 +566,9 @@ impl Dealer {
         details: Dict,
         error: String,
         payload: Payload,
-        joined: impl Fn(Id) -> bool,
         out: &mut Outbox,
     ) {
-        if let Some(call) = self.take_pending(callee, invocation).filter(|call| joined(call.caller)) {
+        if let Some((call, true)) = self.take_pending(callee, invocation) {
             out.send(
                 call.caller,
                 Message::Error {
@@ -585,7 +582,9 @@ impl Dealer {
         }
     }
 
-    fn take_pending(&mut self, callee: Id, invocation: Id) -> Option<PendingCall> {
+    /// Takes the call `invocation` of `callee` out of the pending ones,
+    /// and says whether its caller is still joined.
+    fn take_pending(&mut self, callee: Id, invocation: Id) -> Option<(PendingCall, bool)> {
         let call = match self.pending.entry(invocation) {
             Entry::Occupied(entry) if entry.get().callee == callee => entry.remove(),
             _ => return None,
@@ -593,8 +592,8 @@ impl Dealer {
         if let Some(owned) = self.by_session.get_mut(&callee) {
             owned.invocations.remove(&invocation);
         }
-        self.settle(invocation, &call);
-        Some(call)
+        let joined = self.settle(invocation, &call);
+        Some((call, joined))
     }
 
     /// Ends a pending call without its callee's answer: it is counted out
@@ -610,21 +609,27 @@ impl Dealer {
     /// Removes a pending call and counts it out of its caller's calls.
     fn forget_call(&mut self, invocation: Id) -> Option<PendingCall> {
         let call = self.pending.remove(&invocation)?;
-        self.settle(invocation, &call);
+        let _joined = self.settle(invocation, &call);
         Some(call)
     }
 
     /// Counts a call that left `pending` out of its caller's calls and its
-    /// deadline out of the heap.
-    fn settle(&mut self, invocation: Id, call: &PendingCall) {
+    /// deadline out of the heap; says whether the caller is still joined
+    /// (the caller of a pending call has its entry in `by_session` until
+    /// it leaves).
+    fn settle(&mut self, invocation: Id, call: &PendingCall) -> bool {
         if call.deadline.is_some() {
             self.sweep_deadlines(invocation);
         }
         if !self.streams.is_empty() {
             self.streams.remove(&invocation);
         }
-        if let Some(owned) = self.by_session.get_mut(&call.caller) {
-            owned.calls.remove(&call.caller_request);
+        match self.by_session.get_mut(&call.caller) {
+            Some(owned) => {
+                owned.calls.remove(&call.caller_request);
+                true
+            }
+            None => false,
         }
     }
 

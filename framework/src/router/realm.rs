@@ -442,22 +442,12 @@ impl RealmCore {
             }
             Message::Yield { request, options, payload } => {
                 options::YIELD.check(&options)?;
-                let sessions = &self.sessions;
-                self.dealer.yield_result(
-                    session,
-                    request,
-                    options,
-                    payload,
-                    |s| sessions.contains_key(&s),
-                    out,
-                );
+                self.dealer.yield_result(session, request, options, payload, out);
                 Ok(())
             }
             Message::Error { request_type: code::INVOCATION, request, details, error, payload } => {
                 options::ERROR.check(&details)?;
-                let sessions = &self.sessions;
-                let joined = |s| sessions.contains_key(&s);
-                self.dealer.invocation_error(session, request, details, error, payload, joined, out);
+                self.dealer.invocation_error(session, request, details, error, payload, out);
                 Ok(())
             }
             Message::Error { request_type, .. } => Err(Violation(format!(

@@ -421,10 +421,15 @@ impl Kind {
 impl RealmCore {
     /// Publishes the meta events of the subscriptions and registrations
     /// that changed since the last call.
+    #[inline]
     pub(super) fn announce_changes(&mut self, out: &mut Outbox) {
-        if self.broker.changes.is_empty() && self.dealer.changes_mut().is_empty() {
-            return;
+        // Checked after every message; rarely any.
+        if !(self.broker.changes.is_empty() && self.dealer.changes_mut().is_empty()) {
+            self.publish_changes(out);
         }
+    }
+
+    fn publish_changes(&mut self, out: &mut Outbox) {
         for kind in [Kind::Subscription, Kind::Registration] {
             let changes = match kind {
                 Kind::Subscription => std::mem::take(&mut self.broker.changes),
