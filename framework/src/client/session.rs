@@ -452,8 +452,7 @@ impl Session {
         procedure: &str,
         args: impl IntoArguments,
     ) -> Result<T, Error> {
-        let result = self.call_with(procedure, args, CallOptions::default()).await?;
-        from_payload(result.into_payload())
+        from_payload(self.call_payload(procedure, args, CallOptions::default()).await?)
     }
 
     /// Calls a procedure with options; the result comes with all its
@@ -475,6 +474,16 @@ impl Session {
         args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Arguments, Error> {
+        self.call_payload(procedure, args, options).await.map(Arguments::from_payload)
+    }
+
+    /// [`Session::call_with`], the result as its payload.
+    async fn call_payload(
+        &self,
+        procedure: &str,
+        args: impl IntoArguments,
+        options: CallOptions,
+    ) -> Result<Payload, Error> {
         let payload = args.into_payload()?;
         self.not_connected()?;
         let _owed = self.refuse_self_deadlock(procedure)?.then(|| OwedRead::new(&self.shared));
@@ -508,7 +517,7 @@ impl Session {
         };
         in_flight.answered = true;
         match outcome {
-            Ok(Outcome::Result { payload, .. }) => Ok(Arguments::from_payload(payload)),
+            Ok(Outcome::Result { payload, .. }) => Ok(payload),
             other => Err(failure(other)),
         }
     }

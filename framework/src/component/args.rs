@@ -42,7 +42,7 @@ impl ParameterReader {
     pub fn next<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
         let (value, from) = match self.args.next() {
             Some(v) => {
-                if self.kwargs.contains_key(name) {
+                if !self.kwargs.is_empty() && self.kwargs.contains_key(name) {
                     return Err(Error::invalid_argument(format!(
                         "argument '{name}' is given both by position and by name"
                     )));
@@ -96,8 +96,12 @@ impl ParameterReader {
                 self.positional
             )));
         }
-        if let Some(name) = self.kwargs.keys().next() {
-            return Err(Error::invalid_argument(format!("unexpected keyword argument '{name}'")));
+        // An empty map is the usual case, told apart without setting up an
+        // iteration.
+        if !self.kwargs.is_empty() {
+            if let Some(name) = self.kwargs.keys().next() {
+                return Err(Error::invalid_argument(format!("unexpected keyword argument '{name}'")));
+            }
         }
         Ok(())
     }
