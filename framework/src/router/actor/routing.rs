@@ -49,8 +49,8 @@ pub(crate) struct Routing {
     pub(super) peers: HashMap<Id, Peer>,
     outbox: Outbox,
     pub(super) flow: FlowSettings,
-    /// The core's clock.
-    origin: Clock,
+    /// The clock the core's time is read from.
+    source: Clock,
     /// The core's clock, as last read.
     clock: Duration,
     /// How many times the realm had waited for input when the clock was
@@ -66,16 +66,16 @@ pub(crate) struct Routing {
 
 impl Routing {
     pub(super) fn new(mut core: RealmCore, flow: FlowSettings, waits: Rc<Cell<u64>>) -> Self {
-        // The core's clock starts now (`origin`).
+        // The core's clock starts now (`source`).
         core.set_wall_origin(std::time::SystemTime::now());
-        let origin = Clock::start();
-        core.set_clock_resolution(origin.resolution());
+        let source = Clock::start();
+        core.set_clock_resolution(source.resolution());
         Routing {
             core,
             peers: HashMap::default(),
             outbox: Outbox::new(),
             flow,
-            origin,
+            source,
             clock: Duration::ZERO,
             clock_read_after: (u64::MAX, 0),
             waits,
@@ -102,7 +102,7 @@ impl Routing {
 
     /// Tells the core the time, as read now.
     pub(super) fn tick_clock(&mut self) -> Duration {
-        self.clock = self.origin.now();
+        self.clock = self.source.now();
         self.clock_read_after = (self.waits.get(), 0);
         self.core.set_clock(self.clock);
         self.clock
