@@ -13,7 +13,7 @@
 use std::collections::hash_map::Entry as Slot;
 use std::collections::BTreeMap;
 
-use crate::router::FastMap as HashMap;
+use crate::router::IdMap;
 
 use crate::protocol::id::SequentialIds;
 use crate::protocol::{code, errors, options, Dict, Id, Message, Payload, Value};
@@ -167,15 +167,15 @@ struct Entry<H> {
 #[derive(Debug)]
 pub struct ClientCore<R, H> {
     requests: SequentialIds,
-    pending: HashMap<Id, Pending<R>>,
+    pending: IdMap<Pending<R>>,
     /// What the application subscribed to and registered, in the order
     /// made (restored in that order).
     entries: BTreeMap<Key, Entry<H>>,
     order: Vec<Key>,
     /// The confirmed subscriptions and registrations by router id, with
     /// their handlers at hand for each EVENT and INVOCATION.
-    by_subscription: HashMap<Id, Live<H>>,
-    by_registration: HashMap<Id, Live<H>>,
+    by_subscription: IdMap<Live<H>>,
+    by_registration: IdMap<Live<H>>,
     /// Progressive call invocations that take more input: their
     /// INVOCATION request ids.
     inputs: crate::router::FastSet<Id>,
@@ -185,11 +185,11 @@ impl<R, H> Default for ClientCore<R, H> {
     fn default() -> Self {
         ClientCore {
             requests: SequentialIds::default(),
-            pending: HashMap::default(),
+            pending: IdMap::default(),
             entries: BTreeMap::new(),
             order: Vec::new(),
-            by_subscription: HashMap::default(),
-            by_registration: HashMap::default(),
+            by_subscription: IdMap::default(),
+            by_registration: IdMap::default(),
             inputs: Default::default(),
         }
     }

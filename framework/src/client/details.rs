@@ -50,6 +50,12 @@ pub struct CallDetails {
 impl CallDetails {
     /// Reads the details of an INVOCATION.
     pub fn new(request: Id, details: Dict) -> Self {
+        CallDetails::for_call(request, details, CallControl::default())
+    }
+
+    /// Reads the details of the INVOCATION that `call` controls (made in
+    /// place: the struct is large enough that moving it costs a copy).
+    pub(crate) fn for_call(request: Id, details: Dict, call: CallControl) -> Self {
         CallDetails {
             request,
             procedure: string(&details, "procedure"),
@@ -57,14 +63,8 @@ impl CallDetails {
             caller_authid: string(&details, "caller_authid"),
             caller_authrole: string(&details, "caller_authrole"),
             details,
-            call: CallControl::default(),
+            call,
         }
-    }
-
-    /// The same details, for the call `call` controls.
-    pub(crate) fn with_call(mut self, call: CallControl) -> Self {
-        self.call = call;
-        self
     }
 
     /// Whether the caller takes partial results

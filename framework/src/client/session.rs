@@ -116,7 +116,7 @@ pub(crate) struct SessionState {
     pub(crate) handlers: HandlerGate,
     /// Where the partial results of this session's progressive calls go,
     /// by CALL request id.
-    pub(crate) partials: RefCell<crate::router::FastMap<Id, Rc<CallQueue<Payload>>>>,
+    pub(crate) partials: RefCell<crate::router::IdMap<Rc<CallQueue<Payload>>>>,
     /// The invocations this session's procedures are still answering, by
     /// INVOCATION request id (only those that did not finish at once).
     pub(crate) invocations: RefCell<crate::router::FastMap<Id, InvocationState>>,

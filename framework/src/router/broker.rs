@@ -24,7 +24,7 @@ use super::outbox::Outbox;
 use super::patterns::{MatchPolicy, Patterns};
 use super::realm::meta::Change;
 use super::realm::{Member, RequestError, SessionLimits, Violation};
-use super::FastSet;
+use super::{IdMap, IdSet};
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::Schema;
 use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
@@ -60,7 +60,7 @@ const PUBLISH_REFUSED: &[(&str, &str)] = &[
 #[derive(Debug, Default)]
 struct Subscribers {
     list: Vec<Id>,
-    index: HashMap<Id, usize>,
+    index: IdMap<usize>,
 }
 
 impl Subscribers {
@@ -111,10 +111,10 @@ pub struct Broker {
     by_topic: HashMap<String, Id>,
     prefixes: Patterns,
     wildcards: Patterns,
-    subscriptions: HashMap<Id, Subscription>,
+    subscriptions: IdMap<Subscription>,
     /// The subscriptions each session holds, so a session leaving costs
     /// time in proportion to what it held.
-    by_session: HashMap<Id, FastSet<Id>>,
+    by_session: IdMap<IdSet>,
     limits: SessionLimits,
     /// The time, as the realm last told it.
     now: Duration,
@@ -136,7 +136,7 @@ impl Broker {
     pub fn subscribe(
         &mut self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, Member>,
+        sessions: &IdMap<Member>,
         session: Id,
         request: Id,
         options: &Dict,
@@ -215,7 +215,7 @@ impl Broker {
 
     /// Sends `session` the retained events its subscription `id` covers
     /// and it would have received when they were published.
-    fn send_retained(&self, session: Id, id: Id, sessions: &HashMap<Id, Member>, out: &mut Outbox) {
+    fn send_retained(&self, session: Id, id: Id, sessions: &IdMap<Member>, out: &mut Outbox) {
         let (Some(sub), Some(info)) = (self.subscriptions.get(&id), sessions.get(&session)) else { return };
         let mut events: Vec<(&str, &RetainedEvent)> = match sub.policy {
             MatchPolicy::Exact => {
@@ -313,7 +313,7 @@ impl Broker {
     pub fn publish(
         &mut self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, Member>,
+        sessions: &IdMap<Member>,
         session: Id,
         request: Id,
         options: &Dict,
@@ -431,7 +431,7 @@ impl Broker {
     pub fn publish_from_router(
         &self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, Member>,
+        sessions: &IdMap<Member>,
         topic: &str,
         payload: Payload,
         out: &mut Outbox,
@@ -509,7 +509,7 @@ struct Fanout<'a> {
     publication: Id,
     exclude_me: bool,
     audience: &'a Option<Audience<'a>>,
-    sessions: &'a HashMap<Id, Member>,
+    sessions: &'a IdMap<Member>,
 }
 
 impl Fanout<'_> {

@@ -7,6 +7,7 @@
 //! ERROR, so no call waits forever for a peer that is gone.
 
 use super::FastMap as HashMap;
+use super::{IdMap, IdSet};
 use std::collections::hash_map::Entry;
 use std::time::Duration;
 
@@ -14,7 +15,6 @@ use super::broker::{unsupported, RESERVED_PREFIX};
 use super::outbox::Outbox;
 use super::patterns::MatchPolicy;
 use super::realm::{Member, RequestError, SessionLimits, Violation};
-use super::FastSet;
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::InvokePolicy;
 use crate::protocol::options::{Schema, PASSTHRU_KEYS};
@@ -76,9 +76,9 @@ fn tick_at(time: Duration) -> u64 {
 /// time would otherwise insert and remove it on every call.
 #[derive(Debug, Default)]
 struct Owned {
-    registrations: FastSet<Id>,
+    registrations: IdSet,
     /// Invocations this session has to answer.
-    invocations: FastSet<Id>,
+    invocations: IdSet,
     /// Calls this session made that wait for their answer: the CALL
     /// request id, and the invocation it became.
     calls: HashMap<Id, Id>,
@@ -91,8 +91,8 @@ pub struct Dealer {
     /// Keyed by the INVOCATION request id (unique in the realm). A call
     /// whose caller left stays until its callee answers or leaves (the
     /// answer is then dropped), so a caller leaving scans nothing.
-    pending: HashMap<Id, PendingCall>,
-    by_session: HashMap<Id, Owned>,
+    pending: IdMap<PendingCall>,
+    by_session: IdMap<Owned>,
     limits: SessionLimits,
     /// How long the dealer lets a call wait for its callee.
     call_timeout: Option<Duration>,
@@ -108,7 +108,7 @@ pub struct Dealer {
     clock_resolution: Duration,
     /// Progressive call invocations whose caller may send more: by
     /// invocation id, where the next chunks go.
-    streams: HashMap<Id, Stream>,
+    streams: IdMap<Stream>,
 }
 
 /// A progressive call invocation (`CALL.Options.progress`) still taking
@@ -187,7 +187,7 @@ impl Dealer {
     /// Fails every call whose deadline has passed with
     /// `wamp.error.timeout` (to callers still joined), earliest deadline
     /// first; their callees get INTERRUPT if they can take it.
-    pub fn expire(&mut self, sessions: &HashMap<Id, Member>, out: &mut Outbox) {
+    pub fn expire(&mut self, sessions: &IdMap<Member>, out: &mut Outbox) {
         // Whole ticks passed: a deadline is due once its tick has begun.
         let now = u64::try_from(self.now.as_nanos() / TICK.as_nanos()).unwrap_or(u64::MAX);
         let mut expired = Vec::new();
@@ -235,7 +235,7 @@ impl Dealer {
     /// A CANCEL for a call already answered is ignored.
     pub fn cancel(
         &mut self,
-        sessions: &HashMap<Id, Member>,
+        sessions: &IdMap<Member>,
         caller: Id,
         request: Id,
         options: &Dict,
@@ -337,7 +337,7 @@ impl Dealer {
     pub fn call(
         &mut self,
         ids: &mut IdAllocator,
-        sessions: &HashMap<Id, Member>,
+        sessions: &IdMap<Member>,
         caller: Id,
         request: Id,
         options: Dict,
@@ -707,7 +707,7 @@ impl Dealer {
 }
 
 /// Whether `callee` announced that it takes INTERRUPT.
-fn interruptible(sessions: &HashMap<Id, Member>, callee: Id) -> bool {
+fn interruptible(sessions: &IdMap<Member>, callee: Id) -> bool {
     sessions.get(&callee).is_some_and(|info| info.roles.supports(Role::Callee, "call_canceling"))
 }
 

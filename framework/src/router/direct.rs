@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use super::actor::{RealmInput, Routing};
-use super::FastMap;
+use super::IdMap;
 use crate::protocol::Message;
 
 /// A session that takes its deliveries as calls on the realm's thread.
@@ -227,7 +227,7 @@ enum Exchange {
 }
 
 thread_local! {
-    static OFFERS: RefCell<FastMap<u64, Exchange>> = RefCell::new(FastMap::default());
+    static OFFERS: RefCell<IdMap<Exchange>> = RefCell::new(IdMap::default());
 }
 
 /// Tokens are unique across threads, so a claim on the wrong thread finds

@@ -27,7 +27,7 @@ use futures_util::task::AtomicWaker;
 use serde::{Deserialize, Serialize};
 
 use super::actor::ToPeer;
-use super::FastMap;
+use super::IdMap;
 use crate::protocol::{Dict, Id, Message, Payload, Value};
 
 /// How many bytes one connection may have on their way into its realm
@@ -371,7 +371,7 @@ struct State {
     /// The realm ended the session for stalling.
     stalled: Option<String>,
     /// Producers held by this queue.
-    holding: FastMap<Id, Arc<Gate>>,
+    holding: IdMap<Arc<Gate>>,
     /// When the queue went over its limit, if it is over it.
     full_since: Option<Instant>,
     timer_armed: bool,
@@ -482,7 +482,7 @@ pub fn outbound(limit: usize) -> (Outbound, OutboundReceiver) {
         consumer: None,
         gone: false,
         stalled: None,
-        holding: FastMap::default(),
+        holding: IdMap::default(),
         full_since: None,
         timer_armed: false,
         dropping: false,

@@ -18,6 +18,7 @@ pub(crate) mod clock;
 pub(crate) mod dealer;
 pub(crate) mod direct;
 pub(crate) mod flow;
+mod id_map;
 pub(crate) mod outbox;
 pub(crate) mod patterns;
 pub(crate) mod realm;
@@ -37,13 +38,15 @@ use realm::RealmCore;
 use crate::auth::{AuthError, Authenticator, FailureLimit};
 use crate::config::RouterConfig;
 
-/// A hash map with a fast, randomly seeded hasher, for the routing state
-/// (ids and URIs chosen by peers: seeded, so they cannot be picked to
-/// collide).
+/// A hash map with a fast, randomly seeded hasher, for keys a peer
+/// chooses (URIs, its request ids): seeded, so they cannot be picked to
+/// collide. Ids this side chose go in an [`IdMap`].
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// A hash set with the same hasher as [`FastMap`].
 pub(crate) type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
+
+pub(crate) use id_map::{IdMap, IdSet};
 
 /// A handle to a router; cheap to clone, shared by every connection.
 ///

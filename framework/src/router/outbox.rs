@@ -47,6 +47,7 @@ impl Outbox {
     }
 
     /// Queues a message for a session.
+    #[inline]
     pub fn send(&mut self, to: Id, message: Message) {
         self.effects.push(Effect::Send { to, message });
     }

@@ -5,7 +5,7 @@
 //! clocks, and handles every input completely before the next, so the
 //! order in which it sees messages is the order in which it routes them.
 
-use super::FastMap as HashMap;
+use super::IdMap;
 use std::time::{Duration, SystemTime};
 
 use super::broker::retained::RetentionLimits;
@@ -135,7 +135,7 @@ pub const DEFAULT_TESTAMENT_BYTES: usize = 64 * 1024;
 pub struct RealmCore {
     name: String,
     settings: RealmSettings,
-    sessions: HashMap<Id, Member>,
+    sessions: IdMap<Member>,
     broker: Broker,
     dealer: Dealer,
     ids: IdAllocator,
@@ -143,7 +143,7 @@ pub struct RealmCore {
     /// the creation times the meta API reports.
     wall_origin: SystemTime,
     /// The testaments of the sessions that left some.
-    testaments: HashMap<Id, testament::Testaments>,
+    testaments: IdMap<testament::Testaments>,
     /// What each role may do; `None`: everybody may do everything.
     roles: Option<Roles>,
 }
@@ -160,12 +160,12 @@ impl RealmCore {
         RealmCore {
             name: name.into(),
             settings,
-            sessions: HashMap::default(),
+            sessions: IdMap::default(),
             broker: Broker::new(settings.limits, settings.retention),
             dealer: Dealer::new(settings.limits, settings.call_timeout),
             ids,
             wall_origin: SystemTime::UNIX_EPOCH,
-            testaments: HashMap::default(),
+            testaments: IdMap::default(),
             roles: None,
         }
     }

@@ -62,7 +62,7 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                 // the call is interrupted first). A panic answers the call
                 // and goes no further.
                 let control = CallControl::new(request, session, receive_progress, handle.shared.clone());
-                let details = CallDetails::new(request, details).with_call(control);
+                let details = CallDetails::for_call(request, details, control);
                 handle.shared.first_run.set(Some((request, session)));
                 let outcome = watched(&name, || contained(|| procedure(payload, details, handle.clone())));
                 handle.shared.first_run.set(None);

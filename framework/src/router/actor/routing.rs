@@ -18,7 +18,7 @@ use crate::router::clock::Clock;
 use crate::router::flow::{weight, FlowSettings, Gate, Queued, Stall, StallPolicy};
 use crate::router::outbox::{Effect, Outbox};
 use crate::router::realm::RealmCore;
-use crate::router::FastMap as HashMap;
+use crate::router::IdMap;
 
 /// How many inputs in a row, routed without a pause, may use one clock
 /// reading.
@@ -46,7 +46,7 @@ impl Chores {
 /// One realm's routing state.
 pub(crate) struct Routing {
     pub(super) core: RealmCore,
-    pub(super) peers: HashMap<Id, Peer>,
+    pub(super) peers: IdMap<Peer>,
     outbox: Outbox,
     pub(super) flow: FlowSettings,
     /// The clock the core's time is read from.
@@ -72,7 +72,7 @@ impl Routing {
         core.set_clock_resolution(source.resolution());
         Routing {
             core,
-            peers: HashMap::default(),
+            peers: IdMap::default(),
             outbox: Outbox::new(),
             flow,
             source,

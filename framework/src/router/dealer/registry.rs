@@ -15,6 +15,7 @@ use crate::router::patterns::{MatchPolicy, Patterns};
 use crate::router::realm::meta::Change;
 use crate::router::realm::RequestError;
 use crate::router::FastMap as HashMap;
+use crate::router::IdMap;
 
 /// One callee of a registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub struct Registry {
     exact: HashMap<String, Route>,
     prefixes: Patterns,
     wildcards: Patterns,
-    registrations: HashMap<Id, Registration>,
+    registrations: IdMap<Registration>,
     /// Callees added and removed since the realm last took them, for the
     /// registration meta events.
     pub(crate) changes: Vec<Change>,
