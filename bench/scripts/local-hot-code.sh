@@ -33,7 +33,7 @@ work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] && echo "callgrind output kept in $work" >&2 || rm -rf "$work"' EXIT
 # Two runs of different lengths of each measurement: the difference between
 # them is the calls alone, without starting the host and the components.
-for measure in component baseline; do
+for measure in component typed baseline; do
     for seconds in 2 6; do
         valgrind --tool=callgrind --dump-instr=yes --compress-strings=no --compress-pos=no \
             --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 --LL=33554432,16,64 \
@@ -95,6 +95,7 @@ def per_call(measure, counted):
 
 
 component, calls, (_, total_calls, runs, owner) = per_call("component", "dealer::Dealer::call")
+typed, typed_calls, _ = per_call("typed", "dealer::Dealer::call")
 baseline, round_trips, _ = per_call("baseline", "AddressSender<A>::send")
 lines = collections.defaultdict(set)
 for address, count in runs.items():
@@ -104,6 +105,8 @@ hot = set().union(*lines.values())
 print(f"{component['Ir']:.0f} instructions per call ({calls} calls between the two runs)")
 print(f"{baseline['Ir']:.0f} instructions per Addr::send round trip ({round_trips} between the two runs)")
 print(f"ratio of the instructions (round trip / call): {baseline['Ir'] / component['Ir']:.1%}")
+print(f"{typed['Ir']:.0f} instructions per call through the generated client ({typed_calls} calls)")
+print(f"ratio of the instructions (round trip / call through the client): {baseline['Ir'] / typed['Ir']:.1%}")
 print(f"hot code: {len(hot)} lines of 64 bytes ({len(hot) * 64 / 1024:.1f} KiB)")
 print(f"simulated 32 KiB L1i: {component['I1mr']:.0f} misses per call")
 print("largest shares of the hot code (lines, function):")

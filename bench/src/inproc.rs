@@ -39,10 +39,12 @@ impl Handler<Add> for Adder {
 /// The component under test: the same addition as a procedure, run on
 /// the component's thread (the realm's), and once more on the blocking
 /// pool, as every sync handler would run if none could hold the realm up.
+/// Called through `Session::call` (arguments as WAMP values) and through
+/// its generated client (arguments and result kept Rust values).
 #[derive(Default)]
 struct BenchAdder;
 
-#[wamp::component(inventory = false)]
+#[wamp::component(inventory = false, client = "BenchAdderClient")]
 impl BenchAdder {
     #[wamp::procedure("bench.add2")]
     fn add2(&self, x: i64, y: i64) -> i64 {
@@ -104,8 +106,10 @@ pub struct Row {
     pub window: usize,
     /// Bare `Addr::send` round trips/s, if measured.
     pub bare: Option<f64>,
-    /// Component calls/s, if measured.
+    /// Component calls/s through `Session::call`, if measured.
     pub component: Option<f64>,
+    /// Component calls/s through the generated client, if measured.
+    pub typed: Option<f64>,
     /// Component calls/s to the procedure on the blocking pool, if
     /// measured.
     pub pooled: Option<f64>,
@@ -123,10 +127,13 @@ pub const WINDOWS: [usize; 2] = [1, 16];
 /// Which in-process measurements to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Measure {
-    /// All three, for the ratios.
+    /// All four, for the ratios.
     All,
-    /// Only the component calls routed on the realm's thread.
+    /// Only the component calls routed on the realm's thread, through
+    /// `Session::call`.
     Component,
+    /// Only the same calls through the component's generated client.
+    Typed,
     /// Only the `Addr::send` baseline.
     Baseline,
 }
@@ -134,10 +141,11 @@ pub enum Measure {
 /// Runs the in-process comparison (or the part `measure` names) on a
 /// fresh actix system on this thread.
 pub fn run(warmup: Duration, duration: Duration, measure: Measure) -> Result<Figures, BoxError> {
-    let (baseline, components) = match measure {
-        Measure::All => (true, true),
-        Measure::Component => (false, true),
-        Measure::Baseline => (true, false),
+    let (baseline, components, typed) = match measure {
+        Measure::All => (true, true, true),
+        Measure::Component => (false, true, false),
+        Measure::Typed => (false, false, true),
+        Measure::Baseline => (true, false, false),
     };
     actix::System::new().block_on(async move {
         let adder = Adder.start();
@@ -159,16 +167,25 @@ pub fn run(warmup: Duration, duration: Duration, measure: Measure) -> Result<Fig
                 None
             };
             let component = if components {
-                Some(component_rate(config.clone(), warmup, duration, window, "bench.add2").await?)
+                Some(
+                    component_rate(config.clone(), warmup, duration, window, Via::Session("bench.add2"))
+                        .await?,
+                )
+            } else {
+                None
+            };
+            let typed = if typed {
+                Some(component_rate(config.clone(), warmup, duration, window, Via::Client).await?)
             } else {
                 None
             };
             let pooled = if measure == Measure::All {
-                Some(component_rate(config.clone(), warmup, duration, window, "bench.add2_pooled").await?)
+                let via = Via::Session("bench.add2_pooled");
+                Some(component_rate(config.clone(), warmup, duration, window, via).await?)
             } else {
                 None
             };
-            rows.push(Row { window, bare, component, pooled });
+            rows.push(Row { window, bare, component, typed, pooled });
         }
         Ok(Figures { rows })
     })
@@ -185,17 +202,33 @@ pub fn run_remote(
 ) -> Result<f64, BoxError> {
     let config =
         HostConfig { url: Some(url.to_owned()), serializer, call_timeout_secs: 0, ..HostConfig::default() };
-    actix::System::new().block_on(component_rate(config, warmup, duration, window, "bench.add2"))
+    actix::System::new().block_on(component_rate(
+        config,
+        warmup,
+        duration,
+        window,
+        Via::Session("bench.add2"),
+    ))
+}
+
+/// How the calling component calls `BenchAdder`.
+#[derive(Clone, Copy)]
+enum Via {
+    /// `Session::call` of this procedure, with `(2, 3)`.
+    Session(&'static str),
+    /// `BenchAdderClient::add2(2, 3)`.
+    Client,
 }
 
 /// Starts the two components as `config` says and measures `BenchCaller`
-/// calling `procedure` of `BenchAdder`, `window` calls in flight.
+/// calling a procedure of `BenchAdder` as `via` says, `window` calls in
+/// flight.
 async fn component_rate(
     config: HostConfig,
     warmup: Duration,
     duration: Duration,
     window: usize,
-    procedure: &'static str,
+    via: Via,
 ) -> Result<f64, BoxError> {
     let running = wamp::Host::new(config).add_component(BenchAdder).add_component(BenchCaller).start()?;
     running.joined().await?;
@@ -208,7 +241,11 @@ async fn component_rate(
                 rate(warmup, duration, window, move || {
                     let ctx = ctx.clone();
                     async move {
-                        let sum: i64 = ctx.call(procedure, (2, 3)).await.map_err(|e| e.to_string())?;
+                        let sum: i64 = match via {
+                            Via::Session(procedure) => ctx.call(procedure, (2, 3)).await,
+                            Via::Client => BenchAdderClient::new(ctx).add2(2, 3).await,
+                        }
+                        .map_err(|e| e.to_string())?;
                         (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
                     }
                 })

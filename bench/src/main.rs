@@ -183,23 +183,30 @@ fn main() -> Result<(), BoxError> {
     if matches!(cli.suite, Suite::All | Suite::Local) {
         let figures =
             inproc::run(Duration::from_secs(cli.warmup), Duration::from_secs(cli.duration), cli.measure)?;
-        for inproc::Row { window, bare, component, pooled } in figures.rows {
+        for inproc::Row { window, bare, component, typed, pooled } in figures.rows {
             let name = format!("in-process component calls/s via the embedded router, {window} in flight");
-            let (Some(bare), Some(component)) = (bare, component) else {
+            let typed_name = format!(
+                "in-process component calls/s through the generated client (Rust values end to end), \
+                 {window} in flight"
+            );
+            let (Some(bare), Some(component), Some(typed)) = (bare, component, typed) else {
                 let measured =
                     |rate: Option<f64>| rate.map_or("not measured".to_owned(), |r| format!("{r:.0}"));
-                local_rows.push(Row {
-                    name,
-                    value: measured(component),
-                    baseline: format!("{} (Addr::send round trips/s)", measured(bare)),
-                    ratio: None,
-                    target: "",
-                });
+                for (name, rate) in [(name, component), (typed_name, typed)] {
+                    local_rows.push(Row {
+                        name,
+                        value: measured(rate),
+                        baseline: format!("{} (Addr::send round trips/s)", measured(bare)),
+                        ratio: None,
+                        target: "",
+                    });
+                }
                 continue;
             };
             let value = format!("{component:.0}");
             eprintln!(
-                "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s"
+                "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s, \
+                 {typed:.0} through the generated client"
             );
             let baseline = format!("{bare:.0} (Addr::send round trips/s)");
             local_rows.push(Row {
@@ -207,6 +214,13 @@ fn main() -> Result<(), BoxError> {
                 value,
                 baseline: baseline.clone(),
                 ratio: Some(component / bare),
+                target: if window == 1 { "≥ 30%" } else { "" },
+            });
+            local_rows.push(Row {
+                name: typed_name,
+                value: format!("{typed:.0}"),
+                baseline: baseline.clone(),
+                ratio: Some(typed / bare),
                 target: if window == 1 { "≥ 30%" } else { "" },
             });
             if let Some(pooled) = pooled {

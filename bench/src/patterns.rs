@@ -33,7 +33,10 @@ fn realm() -> RealmCore {
 }
 
 fn join(realm: &mut RealmCore) -> Id {
-    realm.join(Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC }, &mut Outbox::new())
+    realm.join(
+        Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC, in_process: false },
+        &mut Outbox::new(),
+    )
 }
 
 fn feed(realm: &mut RealmCore, out: &mut Outbox, session: Id, message: Message) -> Vec<Effect> {

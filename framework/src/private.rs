@@ -147,3 +147,111 @@ pub fn try_read_owed<'a, T>(
         }
     })
 }
+
+/// The arguments of a call as the handler's parameter types (the tuple
+/// `T`): taken as they are if the caller sent that very tuple from this
+/// process ([`Payload::Native`]), else the payload as values for
+/// [`ParameterReader`].
+#[inline(always)]
+pub fn native_arguments<T: 'static>(payload: Payload) -> Result<Result<T, Payload>, Error> {
+    match payload {
+        Payload::Native(native) => match native.take_spread::<T>() {
+            Ok(tuple) => Ok(Ok(tuple)),
+            Err(native) => Ok(Err(Payload::Native(native).materialize()?)),
+        },
+        other => Ok(Err(other)),
+    }
+}
+
+/// A typed client's result, read as the procedure's return type: taken as
+/// it is if the procedure returned a `T` in this process, else converted.
+#[inline(always)]
+pub fn typed_payload_result<T: DeserializeOwned + 'static>(payload: Payload) -> Result<T, Error> {
+    match payload {
+        Payload::Native(native) => match native.take_single::<T>() {
+            Ok(value) => Ok(value),
+            Err(native) => crate::client::from_payload(Payload::Native(native).materialize()?),
+        },
+        other => crate::client::from_payload(other),
+    }
+}
+
+/// A value on its way into a payload, kept as a Rust value when it can be
+/// ([`AsNative`], for `Send + Sync` types: it may cross to another thread
+/// of the process), and given back for conversion otherwise
+/// ([`AsValues`]). The generated code calls `(&&Probe::new(value))`'s
+/// methods: method lookup tries `&&Probe` before `&Probe`, so `AsNative`
+/// wins when its bounds hold. `AsValues` asks for nothing, so a type that
+/// cannot be sent at all is reported by the conversion, at its own span.
+pub struct Probe<T>(std::cell::Cell<Option<T>>);
+
+impl<T> Probe<T> {
+    /// Holds `value` for one of the methods to take.
+    pub fn new(value: T) -> Self {
+        Probe(std::cell::Cell::new(Some(value)))
+    }
+}
+
+/// What a probe's method gives: the payload holding the value, or the
+/// value back to be converted.
+pub type Probed<T> = Result<Payload, Option<T>>;
+
+/// A value that can stay a Rust value.
+pub trait AsNative {
+    /// The value's type.
+    type Value;
+    /// A procedure's result (one positional argument, none for `()`),
+    /// kept a Rust value if `native` (the caller sent one).
+    fn result(&self, native: bool) -> Probed<Self::Value>;
+    /// A typed client's arguments: a tuple, one positional argument per
+    /// element.
+    fn arguments(&self) -> Probed<Self::Value>;
+}
+
+impl<T: Serialize + Send + Sync + 'static> AsNative for &Probe<T> {
+    type Value = T;
+
+    fn result(&self, native: bool) -> Probed<T> {
+        match self.0.take() {
+            Some(value) if native => Ok(Payload::Native(crate::protocol::NativePayload::single(value))),
+            other => Err(other),
+        }
+    }
+
+    fn arguments(&self) -> Probed<T> {
+        self.0.take().map(|tuple| Payload::Native(crate::protocol::NativePayload::spread(tuple))).ok_or(None)
+    }
+}
+
+/// A value that cannot stay a Rust value (it is not `Send + Sync`): it is
+/// given back, to go as WAMP values.
+pub trait AsValues {
+    /// The value's type.
+    type Value;
+    /// As [`AsNative::result`]: the value back.
+    fn result(&self, native: bool) -> Probed<Self::Value>;
+    /// As [`AsNative::arguments`]: the value back.
+    fn arguments(&self) -> Probed<Self::Value>;
+}
+
+impl<T> AsValues for Probe<T> {
+    type Value = T;
+
+    fn result(&self, _native: bool) -> Probed<T> {
+        Err(self.0.take())
+    }
+
+    fn arguments(&self) -> Probed<T> {
+        Err(self.0.take())
+    }
+}
+
+/// A procedure's result as a payload: the one a probe made, or the value
+/// converted.
+pub fn probed_result<T: Serialize>(probed: Probed<T>) -> Result<Payload, Error> {
+    match probed {
+        Ok(payload) => Ok(payload),
+        Err(Some(value)) => result_payload(&value),
+        Err(None) => Ok(Payload::default()),
+    }
+}

@@ -229,7 +229,8 @@ fn receive(message: Message) -> Result<(), String> {
         }
         request => {
             let mut realm = RealmCore::new("realm1", RealmSettings::default());
-            let info = Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC };
+            let info =
+                Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC, in_process: false };
             let mut out = Outbox::new();
             let session = realm.join(info, &mut out);
             realm.handle(session, request, &mut out);

@@ -193,7 +193,7 @@ impl Harness {
             }
         };
         let members = self.realm.session_count();
-        let session = self.realm.join(Member { identity, roles }, &mut self.outbox);
+        let session = self.realm.join(Member { identity, roles, in_process: false }, &mut self.outbox);
         assert!(id::is_valid(session), "session id {session} is outside [1, 2^53]");
         assert_eq!(self.realm.session_count(), members + 1, "join gave out the id of a member");
         client.machine.joined();

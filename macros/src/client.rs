@@ -73,6 +73,10 @@ pub(crate) fn generate(
     let functions = methods.iter().map(|m| {
         let mut params = Vec::new();
         let mut pushes = Vec::new();
+        // The positional parameters, as (local, type): with no keyword
+        // parameter, a procedure's arguments go as one tuple.
+        let mut positional = Vec::new();
+        let mut keywords = false;
         for (index, param) in m.method.params.iter().enumerate() {
             match param {
                 Param::Arg { name, ty } => {
@@ -86,6 +90,7 @@ pub(crate) fn generate(
                     pushes.push(quote_spanned! {span=>
                         let #args = #krate::client::Arguments::arg(#args, &#local)?;
                     });
+                    positional.push((local, ty));
                 }
                 Param::Kwargs { ty } => {
                     let span = ty.span();
@@ -93,6 +98,7 @@ pub(crate) fn generate(
                     let ty = without_self(ty.to_token_stream(), self_ty);
                     params.push(quote!(#local: #ty));
                     pushes.push(quote_spanned! {span=> let #args = #private::with_kwargs(#args, &#local)?; });
+                    keywords = true;
                 }
                 Param::Data { .. } | Param::Injected { .. } => {}
             }
@@ -107,24 +113,49 @@ pub(crate) fn generate(
                 Output::Plain(v) | Output::Result { ok: v, .. } => v,
             };
             let (ok, read) = match ok {
-                Value::Unit => (quote!(()), quote!(#private::typed_result::<()>(result))),
-                Value::Arguments => {
-                    (quote!(#krate::client::Arguments), quote!(::core::result::Result::Ok(result)))
-                }
+                Value::Unit => (quote!(()), quote!(#private::typed_payload_result::<()>(result))),
+                Value::Arguments => (
+                    quote!(#krate::client::Arguments),
+                    quote!(::core::result::Result::Ok(#krate::client::Arguments::from_payload(result))),
+                ),
                 Value::Other(ty) => {
                     let ok = without_self(owned(ty).to_token_stream(), self_ty);
                     // A type that cannot be read back is where the error points.
-                    let read = quote_spanned! {ty.span()=> #private::typed_result::<#ok>(result) };
+                    let read = quote_spanned! {ty.span()=> #private::typed_payload_result::<#ok>(result) };
                     (ok, read)
+                }
+            };
+            // Positional arguments only: one tuple, kept a Rust value when
+            // it can be (`Send + Sync`) for a callee in this process to take
+            // as it is. Otherwise the arguments are built one by one.
+            let payload = if keywords {
+                quote! {
+                    let #args = #krate::client::Arguments::new();
+                    #(#pushes)*
+                    let payload = #krate::client::Arguments::into_payload(#args);
+                }
+            } else {
+                let (locals, types): (Vec<_>, Vec<_>) = positional.into_iter().unzip();
+                quote! {
+                    #[allow(unused_imports)]
+                    use #private::{AsNative as _, AsValues as _};
+                    let payload = match (&&#private::Probe::<(#(#types,)*)>::new((#(#locals,)*))).arguments() {
+                        ::core::result::Result::Ok(payload) => payload,
+                        ::core::result::Result::Err(::core::option::Option::Some((#(#locals,)*))) => {
+                            let #args = #krate::client::Arguments::new();
+                            #(#pushes)*
+                            #krate::client::Arguments::into_payload(#args)
+                        }
+                        ::core::result::Result::Err(::core::option::Option::None) => #krate::protocol::Payload::default(),
+                    };
                 }
             };
             quote! {
                 #(#cfgs)*
                 #docs
                 pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ok, #krate::Error> {
-                    let #args = #krate::client::Arguments::new();
-                    #(#pushes)*
-                    let result = #krate::client::Caller::call_arguments(&self.#session, #uri, #args).await?;
+                    #payload
+                    let result = #krate::client::Caller::call_payload(&self.#session, #uri, payload).await?;
                     #read
                 }
             }

@@ -29,6 +29,9 @@ pub(crate) struct Names {
     placement: Ident,
     movable: Ident,
     this: Ident,
+    /// Whether the arguments came as a Rust value (the result then goes
+    /// as one too).
+    native: Ident,
 }
 
 impl Names {
@@ -48,6 +51,7 @@ impl Names {
             placement: name("placement"),
             movable: name("movable"),
             this: name("this"),
+            native: name("_native"),
         }
     }
 }
@@ -79,7 +83,7 @@ impl Target<'_> {
     /// Reads the payload's arguments into one local per parameter, then
     /// checks nothing is left over; errors leave with `?`.
     fn read_arguments(&self, method: &Method) -> (TokenStream, Vec<Ident>) {
-        let Names { payload, args, .. } = self.names;
+        let Names { payload, args, native, .. } = self.names;
         let private = self.private();
         let mut locals = Vec::new();
         let mut reads = Vec::new();
@@ -111,11 +115,49 @@ impl Target<'_> {
                 Param::Injected { .. } => {}
             }
         }
+        let positional: Vec<_> = method
+            .params
+            .iter()
+            .enumerate()
+            .filter_map(|(index, param)| match param {
+                Param::Arg { ty, .. } => Some((format_ident!("arg{}", index, span = Span::mixed_site()), ty)),
+                _ => None,
+            })
+            .collect();
+        if rest.is_some() {
+            let code = quote! {
+                let #native = false;
+                let mut #args = #private::ParameterReader::new(#payload);
+                #(#reads)*
+                #rest
+                #private::ParameterReader::finish(#args)?;
+            };
+            return (code, locals);
+        }
+        // Positional parameters only: a caller in this process that sent
+        // this very tuple (a typed client) hands it over as it is, and is
+        // answered in kind; any other payload is read argument by
+        // argument. `Data` parameters come after, from the session.
+        let (arg_locals, arg_types): (Vec<_>, Vec<_>) = positional.into_iter().unzip();
+        let (arg_reads, other_reads): (Vec<_>, Vec<_>) = method
+            .params
+            .iter()
+            .filter(|param| !matches!(param, Param::Injected { .. }))
+            .zip(reads)
+            .partition(|(param, _)| matches!(param, Param::Arg { .. }));
+        let arg_reads = arg_reads.into_iter().map(|(_, read)| read);
+        let other_reads = other_reads.into_iter().map(|(_, read)| read);
         let code = quote! {
-            let mut #args = #private::ParameterReader::new(#payload);
-            #(#reads)*
-            #rest
-            #private::ParameterReader::finish(#args)?;
+            let ((#(#arg_locals,)*), #native) = match #private::native_arguments::<(#(#arg_types,)*)>(#payload)? {
+                ::core::result::Result::Ok(tuple) => (tuple, true),
+                ::core::result::Result::Err(#payload) => {
+                    let mut #args = #private::ParameterReader::new(#payload);
+                    #(#arg_reads)*
+                    #private::ParameterReader::finish(#args)?;
+                    ((#(#arg_locals,)*), false)
+                }
+            };
+            #(#other_reads)*
         };
         (code, locals)
     }
@@ -348,15 +390,15 @@ impl Target<'_> {
     /// Reads the arguments into their locals, or runs `failed` (which
     /// returns) with the error bound to `err`.
     fn read_or(&self, method: &Method, failed: TokenStream) -> (TokenStream, Vec<Ident>) {
-        let Names { err, .. } = self.names;
+        let Names { err, native, .. } = self.names;
         let krate = self.krate;
         let (read, locals) = self.read_arguments(method);
         let (ctx, session) = (&self.names.ctx, session_ref());
         let code = quote! {
             let #session = &#ctx;
-            let (#(#locals,)*) = match (move || -> ::core::result::Result<_, #krate::Error> {
+            let (#(#locals,)* #native,) = match (move || -> ::core::result::Result<_, #krate::Error> {
                 #read
-                ::core::result::Result::Ok((#(#locals,)*))
+                ::core::result::Result::Ok((#(#locals,)* #native,))
             })() {
                 ::core::result::Result::Ok(read) => read,
                 ::core::result::Result::Err(#err) => #failed,
@@ -374,9 +416,18 @@ impl Target<'_> {
             Value::Arguments => quote! {
                 ::core::result::Result::Ok(#krate::client::Arguments::into_payload(#of))
             },
-            Value::Other(ty) => quote_spanned! {ty.span()=>
-                #private::result_payload::<#ty>(&#of)
-            },
+            // For a caller that sent a Rust value, kept one when it can
+            // be (`Send + Sync`), for the caller to take as it is.
+            Value::Other(ty) => {
+                let native = &self.names.native;
+                quote_spanned! {ty.span()=>
+                    {
+                        #[allow(unused_imports)]
+                        use #private::{AsNative as _, AsValues as _};
+                        #private::probed_result::<#ty>((&&#private::Probe::<#ty>::new(#of)).result(#native))
+                    }
+                }
+            }
         }
     }
 

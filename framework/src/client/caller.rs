@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use super::{Arguments, CallOptions, Client, Session};
+use crate::protocol::Payload;
 use crate::Error;
 
 /// A session a typed client calls and publishes through: a [`Session`]
@@ -19,6 +20,20 @@ pub trait Caller {
 
     /// Publishes `args` to `topic`, as [`Session::publish`] does.
     fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>>;
+
+    /// Calls `procedure` with a payload the typed client made, which may
+    /// hold its arguments as a Rust value; the result as its payload. A
+    /// [`Session`] passes such values on to a callee in this process;
+    /// anything else sends them as WAMP values.
+    #[doc(hidden)]
+    fn call_payload(
+        &self,
+        procedure: &str,
+        payload: Payload,
+    ) -> impl Future<Output = Result<Payload, Error>> {
+        let args = payload.materialize().map(Arguments::from_payload);
+        async move { self.call_arguments(procedure, args?).await.map(Arguments::into_payload) }
+    }
 }
 
 impl Caller for Session {
@@ -32,6 +47,14 @@ impl Caller for Session {
 
     fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>> {
         self.publish(topic, args)
+    }
+
+    fn call_payload(
+        &self,
+        procedure: &str,
+        payload: Payload,
+    ) -> impl Future<Output = Result<Payload, Error>> {
+        self.call_payload(procedure, payload, CallOptions::default())
     }
 }
 
@@ -60,5 +83,13 @@ impl<T: Caller + ?Sized> Caller for &T {
 
     fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>> {
         (**self).publish_arguments(topic, args)
+    }
+
+    fn call_payload(
+        &self,
+        procedure: &str,
+        payload: Payload,
+    ) -> impl Future<Output = Result<Payload, Error>> {
+        (**self).call_payload(procedure, payload)
     }
 }

@@ -279,7 +279,11 @@ impl SessionActor {
                     handle: self.handle.clone(),
                     effects: Default::default(),
                 }));
-                let info = Member { identity: identity.clone(), roles: super::features::client_roles() };
+                let info = Member {
+                    identity: identity.clone(),
+                    roles: super::features::client_roles(),
+                    in_process: true,
+                };
                 // What the session publishes counts in its gate until
                 // the realm has routed it; a destination that fills up
                 // holds the gate, as it holds a connection's.

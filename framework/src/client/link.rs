@@ -87,6 +87,12 @@ pub enum LinkSender {
 }
 
 impl LinkSender {
+    /// Whether the router is in this process (its realm then takes
+    /// arguments held as Rust values, [`Payload::Native`](crate::protocol::Payload::Native)).
+    pub fn in_process(&self) -> bool {
+        !matches!(self, LinkSender::Remote { .. })
+    }
+
     /// Sends a message; `false` if the link is gone.
     pub fn send(&self, message: Message) -> bool {
         match self {

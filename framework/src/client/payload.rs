@@ -151,8 +151,5 @@ pub fn from_payload<T: DeserializeOwned>(payload: Payload) -> Result<T, Error> {
 /// Serializes a procedure's return value into a YIELD payload: `()` is
 /// nothing, anything else one positional argument.
 pub fn result_payload<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
-    Ok(match to_value(value)? {
-        Value::Null => Payload::default(),
-        other => Payload::args(vec![other]),
-    })
+    Ok(Payload::args(crate::protocol::native::single_values(value)?))
 }

@@ -477,14 +477,19 @@ impl Session {
         self.call_payload(procedure, args, options).await.map(Arguments::from_payload)
     }
 
-    /// [`Session::call_with`], the result as its payload.
-    async fn call_payload(
+    /// [`Session::call_with`], the result as its payload. Arguments held
+    /// as a Rust value ([`Payload::Native`]) go as they are only on a link
+    /// within this process.
+    pub(crate) async fn call_payload(
         &self,
         procedure: &str,
         args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Payload, Error> {
-        let payload = args.into_payload()?;
+        let mut payload = args.into_payload()?;
+        if payload.is_native() && !self.shared.link.borrow().as_ref().is_some_and(LinkSender::in_process) {
+            payload = payload.materialize()?;
+        }
         self.not_connected()?;
         let _owed = self.refuse_self_deadlock(procedure)?.then(|| OwedRead::new(&self.shared));
         let (dict, timeout) = self.call_options(options);

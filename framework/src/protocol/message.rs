@@ -10,9 +10,10 @@ use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
 use super::id::{self, Id};
+use super::native::NativePayload;
 use super::raw::RawPayload;
 use super::value::{Dict, List, Value};
-use super::DecodeError;
+use super::{ConvertError, DecodeError};
 
 /// The numeric message type codes.
 #[allow(missing_docs)]
@@ -70,6 +71,10 @@ pub enum Payload {
     /// Arguments as the serialized bytes they arrived in (see
     /// [`RawPayload`]); the router forwards them without decoding.
     Raw(RawPayload),
+    /// Arguments as a Rust value, passed between sessions of this process
+    /// without conversion (see [`NativePayload`]); converted to values
+    /// where values are read.
+    Native(NativePayload),
 }
 
 impl PartialEq for Payload {
@@ -80,6 +85,7 @@ impl PartialEq for Payload {
             match p {
                 Payload::Values { args, kwargs } => Some((args, kwargs)),
                 Payload::Raw(raw) => raw.values().ok().map(|(a, k)| (a.as_slice(), k)),
+                Payload::Native(native) => native.values().ok().map(|(a, k)| (a.as_slice(), k)),
                 Payload::Transparent(_) => None,
             }
         }
@@ -116,6 +122,9 @@ impl Payload {
             Payload::Raw(raw) => {
                 raw.values().is_ok_and(|(args, kwargs)| args.is_empty() && kwargs.is_empty())
             }
+            Payload::Native(native) => {
+                native.values().is_ok_and(|(args, kwargs)| args.is_empty() && kwargs.is_empty())
+            }
         }
     }
 
@@ -125,6 +134,7 @@ impl Payload {
             Payload::Values { args, .. } => args,
             Payload::Transparent(_) => &[],
             Payload::Raw(raw) => raw.values().map(|(args, _)| args.as_slice()).unwrap_or_default(),
+            Payload::Native(native) => native.values().map(|(args, _)| args.as_slice()).unwrap_or_default(),
         }
     }
 
@@ -134,6 +144,7 @@ impl Payload {
             Payload::Values { kwargs, .. } => Some(kwargs),
             Payload::Transparent(_) => None,
             Payload::Raw(raw) => raw.values().ok().map(|(_, kwargs)| kwargs),
+            Payload::Native(native) => native.values().ok().map(|(_, kwargs)| kwargs),
         }
     }
 
@@ -161,6 +172,10 @@ impl Payload {
                     (List::new(), Dict::new())
                 }
             },
+            Payload::Native(native) => native.into_values().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "a Rust value could not be converted to arguments");
+                (List::new(), Dict::new())
+            }),
         }
     }
 
@@ -175,6 +190,24 @@ impl Payload {
             }
             other => Ok(other),
         }
+    }
+
+    /// The payload with a Rust value ([`Payload::Native`]) converted to
+    /// values, for a reader outside this process or one that expects
+    /// other types; any other payload as it is.
+    pub(crate) fn materialize(self) -> Result<Payload, ConvertError> {
+        match self {
+            Payload::Native(native) => {
+                let (args, kwargs) = native.into_values()?;
+                Ok(Payload::Values { args, kwargs })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Whether the arguments are a Rust value ([`Payload::Native`]).
+    pub(crate) fn is_native(&self) -> bool {
+        matches!(self, Payload::Native(_))
     }
 }
 
@@ -501,6 +534,15 @@ fn serialize_payload<S: SerializeSeq>(seq: &mut S, payload: &Payload) -> Result<
                 seq.serialize_element(kwargs)?;
             }
         }
+        Payload::Native(native) => {
+            let (args, kwargs) = native.values().map_err(serde::ser::Error::custom)?;
+            if !args.is_empty() || !kwargs.is_empty() {
+                seq.serialize_element(args)?;
+            }
+            if !kwargs.is_empty() {
+                seq.serialize_element(kwargs)?;
+            }
+        }
     }
     Ok(())
 }
@@ -521,6 +563,13 @@ fn payload_len(payload: &Payload) -> usize {
         Payload::Values { .. } => 2,
         Payload::Transparent(_) => 1,
         Payload::Raw(raw) => usize::from(raw.elements()),
+        Payload::Native(native) => match native.values() {
+            Ok((args, kwargs)) if args.is_empty() && kwargs.is_empty() => 0,
+            Ok((_, kwargs)) if kwargs.is_empty() => 1,
+            Ok(_) => 2,
+            // Serializing fails with the conversion's error.
+            Err(_) => 0,
+        },
     }
 }
 

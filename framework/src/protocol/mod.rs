@@ -2,7 +2,9 @@
 //!
 //! Messages ([`Message`]), their payload values ([`Value`]), identifiers
 //! ([`id`]), URI rules ([`UriPolicy`]), the error URIs ([`errors`]) and the
-//! two wire serializers ([`Serializer`]). Nothing here touches sockets,
+//! two wire serializers ([`Serializer`]). A payload may also hold its
+//! arguments as the bytes they arrived in ([`raw`]) or, between sessions
+//! of one process, as a Rust value ([`native`]). Nothing here touches sockets,
 //! actors or clocks: the router, the client and the tests all drive the same
 //! code.
 
@@ -12,6 +14,7 @@ pub mod id;
 mod json;
 mod message;
 mod msgpack;
+pub mod native;
 pub mod options;
 pub mod raw;
 pub mod roles;
@@ -23,6 +26,7 @@ mod writer;
 pub use convert::{from_value, to_value, ConvertError};
 pub use id::Id;
 pub use message::{code, type_name, Message, Payload};
+pub use native::NativePayload;
 pub use raw::RawPayload;
 pub use serializer::Serializer;
 pub(crate) use serializer::Spliced;

@@ -24,7 +24,7 @@ use registry::{Callee, Registry, Target};
 
 mod deadlines;
 pub mod registry;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
+use crate::protocol::{code, errors, ConvertError, Dict, Id, Message, Payload, UriRules, Value};
 
 /// What the dealer refuses in REGISTER.Options (`match` and `invoke` are
 /// handled apart).
@@ -55,6 +55,8 @@ struct PendingCall {
     receive_progress: bool,
     /// INTERRUPT (mode `kill`) was sent: the callee's answer ends the call.
     interrupted: bool,
+    /// The caller runs in this process: it takes results as Rust values.
+    caller_in_process: bool,
 }
 
 /// Call deadlines are kept to this granularity: a call times out within
@@ -273,7 +275,7 @@ impl Dealer {
     pub fn register(
         &mut self,
         ids: &mut IdAllocator,
-        session: Id,
+        (session, in_process): (Id, bool),
         request: Id,
         options: &Dict,
         procedure: String,
@@ -305,7 +307,8 @@ impl Dealer {
             );
             return reply(RequestError::new(errors::TOO_MANY_REGISTRATIONS, message), out);
         }
-        let callee = Callee { session, disclose_caller: Schema::flag(options, "disclose_caller", false) };
+        let callee =
+            Callee { session, disclose_caller: Schema::flag(options, "disclose_caller", false), in_process };
         match self.registry.add(ids, procedure, policy, invoke, callee, self.now) {
             Ok(id) => {
                 self.by_session.entry(session).or_default().registrations.insert(id);
@@ -338,7 +341,7 @@ impl Dealer {
         &mut self,
         ids: &mut IdAllocator,
         sessions: &IdMap<Member>,
-        caller: Id,
+        (caller, caller_in_process): (Id, bool),
         request: Id,
         options: Dict,
         procedure: &str,
@@ -395,7 +398,8 @@ impl Dealer {
                 target
             }
         };
-        let Target { registration, callee: Callee { session: callee, disclose_caller }, pattern } = target;
+        let Target { registration, callee: Callee { session: callee, disclose_caller, in_process }, pattern } =
+            target;
         if in_flight >= self.limits.calls {
             let message = format!(
                 "this session has {in_flight} calls in flight, the router's limit (max_calls_per_session)"
@@ -422,6 +426,21 @@ impl Dealer {
                 out,
             );
         }
+        // Arguments held as a Rust value stay one only for a callee in
+        // this process.
+        let payload = match payload_for(in_process, payload) {
+            Ok(payload) => payload,
+            Err(e) => {
+                let message =
+                    format!("the arguments of the call to '{procedure}' cannot be sent as WAMP values: {e}");
+                return RequestError::new(errors::INVALID_ARGUMENT, message).reply(
+                    caller,
+                    code::CALL,
+                    request,
+                    out,
+                );
+            }
+        };
         // The callee's entry is found once, to count its invocations and
         // to add this one.
         let callee_owned = self.by_session.entry(callee).or_default();
@@ -454,6 +473,7 @@ impl Dealer {
             caller_timeout,
             receive_progress,
             interrupted: false,
+            caller_in_process,
         };
         let invocation = loop {
             let id = ids.scoped();
@@ -541,7 +561,20 @@ impl Dealer {
                 };
                 if call.receive_progress && self.by_session.contains_key(&call.caller) {
                     details.insert("progress".into(), Value::Bool(true));
-                    out.send(call.caller, Message::Result { request: call.caller_request, details, payload });
+                    // A partial result that cannot be sent is left out
+                    // (the final one still ends the call).
+                    match payload_for(call.caller_in_process, payload) {
+                        Ok(payload) => out.send(
+                            call.caller,
+                            Message::Result { request: call.caller_request, details, payload },
+                        ),
+                        Err(e) => tracing::warn!(
+                            callee,
+                            invocation,
+                            error = %e,
+                            "partial result dropped: it cannot be sent as WAMP values"
+                        ),
+                    }
                 } else {
                     tracing::debug!(
                         callee,
@@ -553,7 +586,7 @@ impl Dealer {
             }
         }
         if let Some((call, true)) = self.take_pending(callee, invocation) {
-            out.send(call.caller, Message::Result { request: call.caller_request, details, payload });
+            send_result(call, details, payload, out);
         }
     }
 
@@ -707,6 +740,35 @@ impl Dealer {
 }
 
 /// Whether `callee` announced that it takes INTERRUPT.
+/// `payload` as a session takes it: arguments held as a Rust value
+/// ([`Payload::Native`]) stay one for a session in this process
+/// (`in_process`) and are converted to values for any other.
+fn payload_for(in_process: bool, payload: Payload) -> Result<Payload, ConvertError> {
+    if payload.is_native() && !in_process {
+        return payload.materialize();
+    }
+    Ok(payload)
+}
+
+/// Sends a callee's final result to the caller; one that cannot reach it
+/// as WAMP values ends the call with an ERROR instead.
+fn send_result(call: PendingCall, details: Dict, payload: Payload, out: &mut Outbox) {
+    match payload_for(call.caller_in_process, payload) {
+        Ok(payload) => {
+            out.send(call.caller, Message::Result { request: call.caller_request, details, payload })
+        }
+        Err(e) => {
+            let message = format!("the callee's result cannot be sent as WAMP values: {e}");
+            let _ = RequestError::new(errors::INVALID_ARGUMENT, message).reply(
+                call.caller,
+                code::CALL,
+                call.caller_request,
+                out,
+            );
+        }
+    }
+}
+
 fn interruptible(sessions: &IdMap<Member>, callee: Id) -> bool {
     sessions.get(&callee).is_some_and(|info| info.roles.supports(Role::Callee, "call_canceling"))
 }

@@ -710,6 +710,13 @@ pub(crate) fn payload_weight(payload: &Payload) -> usize {
         // Shared by every receiver, but each may hold it alone by the
         // time it is written: counted in full for each.
         Payload::Raw(raw) => raw.len(),
+        // Counted as the values it becomes (converted once, and kept for
+        // whoever reads it as values later); a value that cannot convert
+        // counts its Rust size.
+        Payload::Native(native) => match native.values() {
+            Ok((args, kwargs)) => args.iter().map(value_weight).sum::<usize>() + dict_weight(kwargs),
+            Err(_) => std::mem::size_of::<Payload>(),
+        },
     }
 }
 

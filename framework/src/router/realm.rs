@@ -74,6 +74,11 @@ pub struct Member {
     pub identity: Identity,
     /// The roles and features it announced.
     pub roles: ClientRoles,
+    /// The session runs in this process (a component, or a client of
+    /// the embedded router): it takes arguments as Rust values
+    /// ([`Payload::Native`](crate::protocol::Payload::Native)), which
+    /// the dealer converts for every other session.
+    pub in_process: bool,
 }
 
 /// What one session may make its realm hold.
@@ -346,12 +351,13 @@ impl RealmCore {
     /// Routes one message from a joined session. A message the session was
     /// not allowed to send removes the session and queues its closing.
     pub fn handle(&mut self, session: Id, message: Message, out: &mut Outbox) {
-        if !self.sessions.contains_key(&session) {
+        let Some(member) = self.sessions.get(&session) else {
             // The session left (or was closed) while this message was on its
             // way; it belongs to nobody now.
             return;
-        }
-        match self.route(session, message, out) {
+        };
+        let in_process = member.in_process;
+        match self.route(session, in_process, message, out) {
             Ok(()) => self.announce_changes(out),
             Err(Violation(reason)) => {
                 tracing::debug!(realm = %self.name, session, %reason, "protocol violation");
@@ -361,7 +367,15 @@ impl RealmCore {
         }
     }
 
-    fn route(&mut self, session: Id, message: Message, out: &mut Outbox) -> Result<(), Violation> {
+    /// Routes `message` from `session` (`in_process`: one that takes
+    /// arguments as Rust values).
+    fn route(
+        &mut self,
+        session: Id,
+        in_process: bool,
+        message: Message,
+        out: &mut Outbox,
+    ) -> Result<(), Violation> {
         let uris = self.settings.uris;
         match message {
             Message::Publish { request, options, topic, payload } => {
@@ -420,7 +434,7 @@ impl RealmCore {
                 self.dealer.call(
                     &mut self.ids,
                     sessions,
-                    session,
+                    (session, in_process),
                     request,
                     options,
                     &procedure,
@@ -434,7 +448,15 @@ impl RealmCore {
                 if let Err(e) = self.authorize(session, Action::Register, &procedure, &options) {
                     return e.reply(session, code::REGISTER, request, out);
                 }
-                self.dealer.register(&mut self.ids, session, request, &options, procedure, uris, out)
+                self.dealer.register(
+                    &mut self.ids,
+                    (session, in_process),
+                    request,
+                    &options,
+                    procedure,
+                    uris,
+                    out,
+                )
             }
             Message::Unregister { request, registration } => {
                 self.dealer.unregister(session, request, registration, out);

@@ -814,7 +814,7 @@ impl Connection {
             };
             // The realm sets the queue's limit when the session joins.
             let (outbound, receiver) = flow::outbound(usize::MAX);
-            let info = Member { identity: identity.clone(), roles };
+            let info = Member { identity: identity.clone(), roles, in_process: false };
             let offer = DirectOffer::input_only();
             let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: Some(offer) };
             let joined = realm.addr().send(join).await;

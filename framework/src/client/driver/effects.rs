@@ -151,6 +151,15 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
     true
 }
 
+/// A result held as a Rust value, as WAMP values for a router in another
+/// process.
+#[cold]
+fn as_values(payload: Payload) -> Result<Payload, Error> {
+    payload.materialize().map_err(|e| {
+        Error::new(errors::INVALID_ARGUMENT, format!("the result cannot be sent as WAMP values: {e}"))
+    })
+}
+
 /// The invocation `request` of `session` has been answered: its state
 /// goes (its input ends, anything waiting on it wakes).
 pub(super) fn answered(shared: &SessionState, request: Id, session: Id) {
@@ -189,7 +198,14 @@ pub(crate) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
 }
 
 /// Sends the YIELD or ERROR for an invocation on the link it came from.
+#[inline]
 pub(super) fn answer(link: &LinkSender, request: Id, result: Result<Payload, Error>) {
+    // A result held as a Rust value goes as it is only to a router in
+    // this process.
+    let result = match result {
+        Ok(payload) if payload.is_native() && !link.in_process() => as_values(payload),
+        other => other,
+    };
     let message = match result {
         Ok(payload) => crate::protocol::Message::Yield { request, options: Dict::new(), payload },
         Err(e) => {

@@ -24,6 +24,8 @@ pub struct Callee {
     pub session: Id,
     /// It asked to learn who calls (`disclose_caller`).
     pub disclose_caller: bool,
+    /// It runs in this process: it takes arguments as Rust values.
+    pub in_process: bool,
 }
 
 /// A procedure or pattern and the callees that answer it.
@@ -185,6 +187,7 @@ impl Registry {
     }
 
     /// Where a call to `procedure` goes if it is registered exactly.
+    #[inline]
     pub fn exact_target(&mut self, procedure: &str, ids: &mut IdAllocator) -> Option<Target> {
         let route = *self.exact.get(procedure)?;
         let callee = match route.single {
@@ -262,7 +265,7 @@ mod tests {
     use super::*;
 
     fn callee(session: Id) -> Callee {
-        Callee { session, disclose_caller: false }
+        Callee { session, disclose_caller: false, in_process: false }
     }
 
     #[test]

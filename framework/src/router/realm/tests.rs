@@ -18,7 +18,12 @@ impl Harness {
     }
 
     fn join(&mut self) -> Id {
-        self.join_with(Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC }).0
+        self.join_with(Member {
+            identity: Identity::anonymous(),
+            roles: ClientRoles::BASIC,
+            in_process: false,
+        })
+        .0
     }
 
     /// Joins a session; returns its id and what the realm produced (the
@@ -460,7 +465,10 @@ fn a_realm_given_seeded_ids_repeats_exactly() {
         let ids = IdAllocator::new(Box::new(SeededRandom::new(42)));
         let mut realm = RealmCore::with_ids("realm1", RealmSettings::default(), ids);
         let mut out = Outbox::new();
-        let s = realm.join(Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC }, &mut out);
+        let s = realm.join(
+            Member { identity: Identity::anonymous(), roles: ClientRoles::BASIC, in_process: false },
+            &mut out,
+        );
         let options = opts(&[("acknowledge", Value::from(true))]);
         realm.handle(s, publish(1, options, "com.topic", Payload::default()), &mut out);
         (s, out.drain().collect::<Vec<_>>())
@@ -652,3 +660,4 @@ fn answered_calls_leave_no_deadline_behind() {
 mod advanced;
 mod authorization;
 mod meta;
+mod native;

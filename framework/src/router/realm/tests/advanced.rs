@@ -5,7 +5,7 @@ use super::*;
 impl Harness {
     fn join_as(&mut self, authid: &str, authrole: &str) -> Id {
         let identity = Identity { authid: authid.into(), authrole: authrole.into(), ..Identity::anonymous() };
-        self.join_with(Member { identity, roles: ClientRoles::BASIC }).0
+        self.join_with(Member { identity, roles: ClientRoles::BASIC, in_process: false }).0
     }
 }
 
@@ -308,7 +308,7 @@ fn join_interruptible(h: &mut Harness) -> Id {
     let callee = opts(&[("features", Value::Dict(features))]);
     let details = opts(&[("roles", Value::Dict(opts(&[("callee", Value::Dict(callee))])))]);
     let roles = ClientRoles::from_hello(&details).unwrap();
-    h.join_with(Member { identity: Identity::anonymous(), roles }).0
+    h.join_with(Member { identity: Identity::anonymous(), roles, in_process: false }).0
 }
 
 fn cancel(request: Id, mode: Option<&str>) -> Message {
@@ -687,7 +687,7 @@ fn join_announcing(h: &mut Harness, role: &str, features: &[&str]) -> Id {
     let entry = opts(&[("features", Value::Dict(features))]);
     let details = opts(&[("roles", Value::Dict(opts(&[(role, Value::Dict(entry))])))]);
     let roles = ClientRoles::from_hello(&details).unwrap();
-    h.join_with(Member { identity: Identity::anonymous(), roles }).0
+    h.join_with(Member { identity: Identity::anonymous(), roles, in_process: false }).0
 }
 
 fn chunk(request: Id, progress: bool, options: &[(&str, Value)], value: i64) -> Message {

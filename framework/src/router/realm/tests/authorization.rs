@@ -7,7 +7,7 @@ use crate::protocol::options::MatchPolicy;
 
 fn as_role(authrole: &str) -> Member {
     let identity = Identity { authrole: authrole.into(), ..Identity::anonymous() };
-    Member { identity, roles: ClientRoles::BASIC }
+    Member { identity, roles: ClientRoles::BASIC, in_process: false }
 }
 
 fn harness() -> Harness {

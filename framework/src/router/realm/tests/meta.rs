@@ -4,7 +4,7 @@ use super::*;
 
 fn as_who(authid: &str, authrole: &str) -> Member {
     let identity = Identity { authid: authid.into(), authrole: authrole.into(), ..Identity::anonymous() };
-    Member { identity, roles: ClientRoles::BASIC }
+    Member { identity, roles: ClientRoles::BASIC, in_process: false }
 }
 
 fn meta(request: Id, procedure: &str, args: Vec<Value>, kwargs: Dict) -> Message {
