@@ -81,12 +81,19 @@ impl Target<'_> {
     }
 
     /// Reads the payload's arguments into one local per parameter, then
-    /// checks nothing is left over; errors leave with `?`.
+    /// checks nothing is left over; errors leave with `?`. A method with
+    /// positional parameters only first tries to take the caller's tuple
+    /// as it is (a typed client in this process sends one); the local
+    /// `_native` says whether it did, so that the result goes back in
+    /// kind.
     fn read_arguments(&self, method: &Method) -> (TokenStream, Vec<Ident>) {
         let Names { payload, args, native, .. } = self.names;
         let private = self.private();
         let mut locals = Vec::new();
-        let mut reads = Vec::new();
+        // Positional parameters (local, type, read), then `Data` ones,
+        // which come from the session.
+        let mut positional = Vec::new();
+        let mut data = Vec::new();
         // The keyword arguments' parameter takes what the others left, so
         // it is read last.
         let mut rest = None;
@@ -94,9 +101,10 @@ impl Target<'_> {
             let local = format_ident!("arg{}", index, span = Span::mixed_site());
             match param {
                 Param::Arg { name, ty } => {
-                    reads.push(quote_spanned! {ty.span()=>
+                    let read = quote_spanned! {ty.span()=>
                         let #local = #private::ParameterReader::next::<#ty>(&mut #args, #name)?;
-                    });
+                    };
+                    positional.push((local.clone(), ty, read));
                     locals.push(local);
                 }
                 Param::Kwargs { ty } => {
@@ -107,7 +115,7 @@ impl Target<'_> {
                 }
                 Param::Data { inner } => {
                     let session = session_ref();
-                    reads.push(quote_spanned! {inner.span()=>
+                    data.push(quote_spanned! {inner.span()=>
                         let #local = #private::app_data::<#inner>(#session)?;
                     });
                     locals.push(local);
@@ -115,49 +123,30 @@ impl Target<'_> {
                 Param::Injected { .. } => {}
             }
         }
-        let positional: Vec<_> = method
-            .params
-            .iter()
-            .enumerate()
-            .filter_map(|(index, param)| match param {
-                Param::Arg { ty, .. } => Some((format_ident!("arg{}", index, span = Span::mixed_site()), ty)),
-                _ => None,
-            })
-            .collect();
-        if rest.is_some() {
-            let code = quote! {
+        let arg_locals: Vec<_> = positional.iter().map(|(local, ..)| local).collect();
+        let arg_types = positional.iter().map(|(_, ty, _)| ty);
+        let arg_reads: Vec<_> = positional.iter().map(|(.., read)| read).collect();
+        let code = match rest {
+            Some(rest) => quote! {
                 let #native = false;
                 let mut #args = #private::ParameterReader::new(#payload);
-                #(#reads)*
+                #(#arg_reads)*
                 #rest
                 #private::ParameterReader::finish(#args)?;
-            };
-            return (code, locals);
-        }
-        // Positional parameters only: a caller in this process that sent
-        // this very tuple (a typed client) hands it over as it is, and is
-        // answered in kind; any other payload is read argument by
-        // argument. `Data` parameters come after, from the session.
-        let (arg_locals, arg_types): (Vec<_>, Vec<_>) = positional.into_iter().unzip();
-        let (arg_reads, other_reads): (Vec<_>, Vec<_>) = method
-            .params
-            .iter()
-            .filter(|param| !matches!(param, Param::Injected { .. }))
-            .zip(reads)
-            .partition(|(param, _)| matches!(param, Param::Arg { .. }));
-        let arg_reads = arg_reads.into_iter().map(|(_, read)| read);
-        let other_reads = other_reads.into_iter().map(|(_, read)| read);
-        let code = quote! {
-            let ((#(#arg_locals,)*), #native) = match #private::native_arguments::<(#(#arg_types,)*)>(#payload)? {
-                ::core::result::Result::Ok(tuple) => (tuple, true),
-                ::core::result::Result::Err(#payload) => {
-                    let mut #args = #private::ParameterReader::new(#payload);
-                    #(#arg_reads)*
-                    #private::ParameterReader::finish(#args)?;
-                    ((#(#arg_locals,)*), false)
-                }
-            };
-            #(#other_reads)*
+                #(#data)*
+            },
+            None => quote! {
+                let ((#(#arg_locals,)*), #native) = match #private::native_arguments::<(#(#arg_types,)*)>(#payload)? {
+                    ::core::result::Result::Ok(tuple) => (tuple, true),
+                    ::core::result::Result::Err(#payload) => {
+                        let mut #args = #private::ParameterReader::new(#payload);
+                        #(#arg_reads)*
+                        #private::ParameterReader::finish(#args)?;
+                        ((#(#arg_locals,)*), false)
+                    }
+                };
+                #(#data)*
+            },
         };
         (code, locals)
     }

@@ -739,7 +739,6 @@ impl Dealer {
     }
 }
 
-/// Whether `callee` announced that it takes INTERRUPT.
 /// `payload` as a session takes it: arguments held as a Rust value
 /// ([`Payload::Native`]) stay one for a session in this process
 /// (`in_process`) and are converted to values for any other.
@@ -769,6 +768,7 @@ fn send_result(call: PendingCall, details: Dict, payload: Payload, out: &mut Out
     }
 }
 
+/// Whether `callee` announced that it takes INTERRUPT.
 fn interruptible(sessions: &IdMap<Member>, callee: Id) -> bool {
     sessions.get(&callee).is_some_and(|info| info.roles.supports(Role::Callee, "call_canceling"))
 }
