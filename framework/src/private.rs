@@ -84,11 +84,6 @@ pub fn with_kwargs<T: Serialize + ?Sized>(
     }
 }
 
-/// A typed client's result, read as the procedure's return type.
-pub fn typed_result<T: DeserializeOwned>(result: crate::client::Arguments) -> Result<T, Error> {
-    crate::client::from_payload(result.into_payload())
-}
-
 /// The gate of a handler with `concurrency = N`: at most `N` of its runs
 /// at once, the others waiting in arrival order.
 pub fn concurrency_gate(permits: usize) -> std::rc::Rc<tokio::sync::Semaphore> {
@@ -166,7 +161,7 @@ pub fn native_arguments<T: 'static>(payload: Payload) -> Result<Result<T, Payloa
 /// A typed client's result, read as the procedure's return type: taken as
 /// it is if the procedure returned a `T` in this process, else converted.
 #[inline(always)]
-pub fn typed_payload_result<T: DeserializeOwned + 'static>(payload: Payload) -> Result<T, Error> {
+pub fn typed_result<T: DeserializeOwned + 'static>(payload: Payload) -> Result<T, Error> {
     match payload {
         Payload::Native(native) => match native.take_single::<T>() {
             Ok(value) => Ok(value),

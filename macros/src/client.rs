@@ -113,7 +113,7 @@ pub(crate) fn generate(
                 Output::Plain(v) | Output::Result { ok: v, .. } => v,
             };
             let (ok, read) = match ok {
-                Value::Unit => (quote!(()), quote!(#private::typed_payload_result::<()>(result))),
+                Value::Unit => (quote!(()), quote!(#private::typed_result::<()>(result))),
                 Value::Arguments => (
                     quote!(#krate::client::Arguments),
                     quote!(::core::result::Result::Ok(#krate::client::Arguments::from_payload(result))),
@@ -121,7 +121,7 @@ pub(crate) fn generate(
                 Value::Other(ty) => {
                     let ok = without_self(owned(ty).to_token_stream(), self_ty);
                     // A type that cannot be read back is where the error points.
-                    let read = quote_spanned! {ty.span()=> #private::typed_payload_result::<#ok>(result) };
+                    let read = quote_spanned! {ty.span()=> #private::typed_result::<#ok>(result) };
                     (ok, read)
                 }
             };
