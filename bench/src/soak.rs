@@ -232,7 +232,7 @@ pub async fn run(
                     let crowd = Message::Publish {
                         request: u64::MAX >> 12,
                         options: Dict::new(),
-                        topic: format!("soak.crowd.{crowd_topic}"),
+                        topic: format!("soak.crowd.{crowd_topic}").into(),
                         payload: Payload::args(vec![Value::from(next)]),
                     };
                     publisher.send(&crowd).await?;

@@ -5,6 +5,7 @@
 pub use futures_util::future::LocalBoxFuture;
 pub use inventory;
 
+pub use crate::client::details::IncomingCall;
 pub use crate::client::holding::{holding, Holding, StateAccess};
 pub use crate::client::pool_call::{relayed, to_pool, PooledCallDetails, Relay};
 pub use crate::client::session::{Completion, EventFn, ProcedureFn};

@@ -66,7 +66,7 @@ fn message() -> impl Strategy<Value = Message> {
         (id(), dict(), uri(), payload()).prop_map(|(request, options, topic, payload)| Message::Publish {
             request,
             options,
-            topic,
+            topic: topic.into(),
             payload
         }),
         (id(), id()).prop_map(|(request, publication)| Message::Published { request, publication }),
@@ -85,7 +85,7 @@ fn message() -> impl Strategy<Value = Message> {
         (id(), dict(), uri(), payload()).prop_map(|(request, options, procedure, payload)| Message::Call {
             request,
             options,
-            procedure,
+            procedure: procedure.into(),
             payload
         }),
         (id(), dict()).prop_map(|(request, options)| Message::Cancel { request, options }),

@@ -105,7 +105,7 @@ fn attributes(msg: &Message) -> BTreeMap<&'static str, Value> {
         Message::Publish { request, options, topic, payload: p } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
-            a.insert("topic", topic.as_str().into());
+            a.insert("topic", topic.as_ref().into());
             payload(&mut a, p);
         }
         Message::Published { request, publication } => {
@@ -136,7 +136,7 @@ fn attributes(msg: &Message) -> BTreeMap<&'static str, Value> {
         Message::Call { request, options, procedure, payload: p } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
-            a.insert("procedure", procedure.as_str().into());
+            a.insert("procedure", procedure.as_ref().into());
             payload(&mut a, p);
         }
         Message::Cancel { request, options } | Message::Interrupt { request, options } => {
@@ -234,10 +234,8 @@ fn receive(message: Message) -> Result<(), String> {
             let mut out = Outbox::new();
             let session = realm.join(info, &mut out);
             realm.handle(session, request, &mut out);
-            let closed = out.effects().iter().find_map(|effect| match effect {
-                Effect::Close { to, reason, message } if *to == session => {
-                    Some((reason.clone(), message.clone()))
-                }
+            let closed = out.drain().find_map(|effect| match effect {
+                Effect::Close { to, reason, message } if to == session => Some((reason, message)),
                 _ => None,
             });
             match closed {

@@ -510,16 +510,20 @@ impl Target<'_> {
         };
         let (setup, clone, run) = self.limited(limits, quote! { #call #finish });
         let (move_setup, move_clone) = self.move_setup(movable.as_ref());
-        let details_param = unused_unless(details, uses(method, Injected::CallDetails));
+        // The details are read only for a method that takes them.
+        let takes_details = uses(method, Injected::CallDetails);
+        let details_param = unused_unless(details, takes_details);
+        let read_details = takes_details.then(|| quote!(let #details = #details.into_details(&#ctx);));
         quote! {{
             let #state = ::std::rc::Rc::clone(&#state);
             #setup
             #move_setup
             ::std::rc::Rc::new(move |
                 #payload: #krate::protocol::Payload,
-                #details_param: #krate::client::CallDetails,
+                #details_param: #krate::__private::IncomingCall,
                 #ctx: #krate::Session,
             | -> #completion<::core::result::Result<#krate::protocol::Payload, #krate::Error>> {
+                #read_details
                 #read
                 #moved_call
                 #now

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use wamp::__private::{registered, Description};
+use wamp::__private::{registered, Description, IncomingCall};
 use wamp::client::{InvokePolicy, MatchPolicy};
 use wamp::component::Component;
 use wamp::prelude::*;
@@ -149,14 +149,14 @@ fn describe<C: Component>(component: C) -> (Rc<wamp::__private::StateLock<C>>, D
 }
 
 async fn call(description: &Description, uri: &str, payload: Payload) -> Result<Payload, Error> {
-    call_with(description, uri, payload, CallDetails::default()).await
+    call_with(description, uri, payload, IncomingCall::default()).await
 }
 
 async fn call_with(
     description: &Description,
     uri: &str,
     payload: Payload,
-    details: CallDetails,
+    details: IncomingCall,
 ) -> Result<Payload, Error> {
     let Some(spec) = description.procedures.iter().find(|p| p.uri == uri) else {
         panic!("no procedure {uri}");
@@ -297,8 +297,10 @@ async fn results_become_payloads() {
     let nothing = call(&d, "com.example.calc.nothing", Payload::default()).await.unwrap();
     assert!(nothing.is_empty());
 
-    let details =
-        CallDetails::new(7, Dict::from([("procedure".to_owned(), Value::from("com.example.calc.split.x"))]));
+    let details = IncomingCall::detached(
+        7,
+        Dict::from([("procedure".to_owned(), Value::from("com.example.calc.split.x"))]),
+    );
     let split =
         call_with(&d, "com.example.calc.split", payload(vec!["a b  c".into()], &[]), details).await.unwrap();
     assert_eq!(split.args_list(), [Value::from("a"), Value::from("b"), Value::from("c")]);
@@ -361,7 +363,7 @@ async fn read_handlers_share_the_state_and_write_handlers_wait() {
     assert_eq!(bad.uri, errors::INVALID_ARGUMENT);
     let add = (d.procedures[0].handler)(
         payload(vec![1.into(), 2.into()], &[]),
-        CallDetails::default(),
+        IncomingCall::default(),
         Session::detached(),
     );
     let waiting = tokio::time::timeout(std::time::Duration::from_millis(20), add).await;
@@ -369,7 +371,7 @@ async fn read_handlers_share_the_state_and_write_handlers_wait() {
     drop(reader);
     let add = (d.procedures[0].handler)(
         payload(vec![1.into(), 2.into()], &[]),
-        CallDetails::default(),
+        IncomingCall::default(),
         Session::detached(),
     );
     assert_eq!(add.await.unwrap().args_list(), [Value::from(3)]);
@@ -381,7 +383,7 @@ async fn a_handler_that_is_not_async_runs_at_once_unless_it_must_wait_for_the_lo
     let (state, d) = describe(Calc::default());
     let greet = d.procedures.iter().find(|p| p.uri == "com.example.calc.greet").unwrap();
     let greet =
-        || (greet.handler)(payload(vec!["Ada".into()], &[]), CallDetails::default(), Session::detached());
+        || (greet.handler)(payload(vec!["Ada".into()], &[]), IncomingCall::default(), Session::detached());
     // The component can move to another thread, so the handler's first 32
     // runs are on trial on the blocking pool (docs/components.md)...
     for run in 0..32 {

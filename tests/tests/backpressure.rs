@@ -93,7 +93,7 @@ async fn publish(client: &mut RawClient, topic: &str, seq: u64, size: usize, ack
         .send(&Message::Publish {
             request: seq + 1,
             options,
-            topic: topic.into(),
+            topic: topic.to_owned().into(),
             payload: numbered(seq, size),
         })
         .await;

@@ -27,7 +27,7 @@ async fn router_still_works(url: &str) {
             .send(&Message::Call {
                 request: 1,
                 options: Dict::new(),
-                procedure,
+                procedure: procedure.into(),
                 payload: Payload::args(vec![Value::from(21)]),
             })
             .await;

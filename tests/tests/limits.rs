@@ -47,7 +47,12 @@ fn register(request: u64, procedure: &str) -> Message {
 }
 
 fn call(request: u64, procedure: &str) -> Message {
-    Message::Call { request, options: Dict::new(), procedure: procedure.into(), payload: Payload::default() }
+    Message::Call {
+        request,
+        options: Dict::new(),
+        procedure: procedure.to_owned().into(),
+        payload: Payload::default(),
+    }
 }
 
 /// A fresh caller and callee complete a call on `realm`.

@@ -21,14 +21,15 @@ pub trait Caller {
     /// Publishes `args` to `topic`, as [`Session::publish`] does.
     fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>>;
 
-    /// Calls `procedure` with a payload the typed client made, which may
-    /// hold its arguments as a Rust value; the result as its payload. A
-    /// [`Session`] passes such values on to a callee in this process;
-    /// anything else sends them as WAMP values.
+    /// Calls `procedure` (the component's URI, known when compiled) with a
+    /// payload the typed client made, which may hold its arguments as a
+    /// Rust value; the result as its payload. A [`Session`] passes such
+    /// values on to a callee in this process; anything else sends them as
+    /// WAMP values.
     #[doc(hidden)]
     fn call_payload(
         &self,
-        procedure: &str,
+        procedure: &'static str,
         payload: Payload,
     ) -> impl Future<Output = Result<Payload, Error>> {
         let args = payload.materialize().map(Arguments::from_payload);
@@ -51,10 +52,10 @@ impl Caller for Session {
 
     fn call_payload(
         &self,
-        procedure: &str,
+        procedure: &'static str,
         payload: Payload,
     ) -> impl Future<Output = Result<Payload, Error>> {
-        self.call_payload(procedure, payload, CallOptions::default())
+        self.call_payload(procedure.into(), payload, CallOptions::default())
     }
 }
 
@@ -87,7 +88,7 @@ impl<T: Caller + ?Sized> Caller for &T {
 
     fn call_payload(
         &self,
-        procedure: &str,
+        procedure: &'static str,
         payload: Payload,
     ) -> impl Future<Output = Result<Payload, Error>> {
         (**self).call_payload(procedure, payload)

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use crate::router::IdMap;
 
 use crate::protocol::id::SequentialIds;
-use crate::protocol::{code, errors, options, Dict, Id, Message, Payload, Value};
+use crate::protocol::{code, errors, options, Dict, Id, Message, Payload, Uri, Value};
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,7 +231,13 @@ impl<R, H: Clone> ClientCore<R, H> {
 
     /// Starts a CALL. With `receive_progress` in `options`, progressive
     /// results come as [`ClientEffect::Progress`] before the final one.
-    pub fn call(&mut self, procedure: &str, options: Dict, payload: Payload, reply: R) -> (Id, Message) {
+    pub fn call(
+        &mut self,
+        procedure: impl Into<Uri>,
+        options: Dict,
+        payload: Payload,
+        reply: R,
+    ) -> (Id, Message) {
         let progressive = !options.is_empty() && options::Schema::flag(&options, "receive_progress", false);
         let request = self.add_pending(Pending::Call { reply, progressive });
         (request, Message::Call { request, options, procedure: procedure.into(), payload })
@@ -243,7 +249,7 @@ impl<R, H: Clone> ClientCore<R, H> {
     pub fn call_chunk(
         &self,
         request: Id,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         progress: bool,
         payload: Payload,
     ) -> Option<Message> {
@@ -276,7 +282,7 @@ impl<R, H: Clone> ClientCore<R, H> {
     /// is returned.
     pub fn publish(
         &mut self,
-        topic: &str,
+        topic: impl Into<Uri>,
         options: Dict,
         payload: Payload,
         reply: R,

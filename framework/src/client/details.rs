@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::invocation::{CallControl, Interrupted, Interruption};
 use super::payload::{from_payload, result_payload};
+use super::Session;
 use crate::protocol::{Dict, Id, Value};
 use crate::Error;
 
@@ -122,6 +123,49 @@ impl CallDetails {
     /// `async` could not wait for it).
     pub async fn next_input<T: DeserializeOwned>(&self) -> Option<Result<T, Error>> {
         self.call.next_input().await.map(from_payload)
+    }
+}
+
+/// An INVOCATION as a procedure's handler receives it. Most handlers
+/// never look at the details: they are read into [`CallDetails`] (four
+/// lookups, three strings, a handle on the session's state) only for a
+/// handler that takes them.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct IncomingCall {
+    request: Id,
+    details: Dict,
+    /// The router session the call came in on; `None` for a call made by
+    /// hand.
+    session: Option<Id>,
+    receive_progress: bool,
+}
+
+impl IncomingCall {
+    /// The invocation `request` that came in on the router session
+    /// `session`.
+    #[inline]
+    pub(crate) fn new(request: Id, details: Dict, session: Id, receive_progress: bool) -> Self {
+        IncomingCall { request, details, session: Some(session), receive_progress }
+    }
+
+    /// An invocation made by hand, as in tests of handlers: its details
+    /// control nothing, as [`CallDetails::new`]'s do.
+    pub fn detached(request: Id, details: Dict) -> Self {
+        IncomingCall { request, details, session: None, receive_progress: false }
+    }
+
+    /// The call's details, controlling the call through `session` (the
+    /// session the handler runs in).
+    pub fn into_details(self, session: &Session) -> CallDetails {
+        let IncomingCall { request, details, session: router_session, receive_progress } = self;
+        let control = match router_session {
+            Some(router_session) => {
+                CallControl::new(request, router_session, receive_progress, session.shared.clone())
+            }
+            None => CallControl::default(),
+        };
+        CallDetails::for_call(request, details, control)
     }
 }
 

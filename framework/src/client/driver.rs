@@ -17,7 +17,7 @@ use futures_util::{FutureExt as _, Stream};
 use tokio::sync::{mpsc, oneshot};
 
 use super::core::ClientEffect;
-use super::details::{CallDetails, EventDetails, SessionInfo};
+use super::details::{EventDetails, IncomingCall, SessionInfo};
 use super::invocation::{CallControl, Interruption, InvocationState};
 use super::link::{LinkEvent, LinkSender, Outgoing, RemoteEvent};
 use super::queue::CallQueue;

@@ -21,7 +21,7 @@
 mod caller;
 pub(crate) mod core;
 mod credentials;
-mod details;
+pub(crate) mod details;
 pub(crate) mod driver;
 mod features;
 pub(crate) mod holding;

@@ -229,8 +229,12 @@ impl InputCall {
                 Error::new(errors::CANCELED, "the call has already ended").of_kind(ErrorKind::Canceled)
             );
         };
-        let message =
-            running.ctx.shared.core.borrow().call_chunk(running.request, &self.procedure, more, payload);
+        let message = running.ctx.shared.core.borrow().call_chunk(
+            running.request,
+            self.procedure.clone(),
+            more,
+            payload,
+        );
         match message {
             Some(message) if running.session == running.ctx.session_id() => running.ctx.send(message),
             _ => Err(Error::new(errors::CANCELED, "the call has already been answered")

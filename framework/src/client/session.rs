@@ -11,7 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::core::{ClientCore, Outcome};
-use super::details::{CallDetails, EventDetails, SessionInfo};
+use super::details::{CallDetails, EventDetails, IncomingCall, SessionInfo};
 use super::holding::{self, StateAccess};
 use super::invocation::InvocationState;
 use super::link::LinkSender;
@@ -21,11 +21,11 @@ use super::progressive::{CallStream, InputCall};
 use super::queue::CallQueue;
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
 use super::IntoArguments;
-use crate::protocol::{errors, Dict, Id, Message, Payload, Value};
+use crate::protocol::{errors, Dict, Id, Message, Payload, Uri, Value};
 use crate::{Error, ErrorKind};
 
 /// A registered procedure's handler.
-pub type ProcedureFn = Rc<dyn Fn(Payload, CallDetails, Session) -> Completion<Result<Payload, Error>>>;
+pub type ProcedureFn = Rc<dyn Fn(Payload, IncomingCall, Session) -> Completion<Result<Payload, Error>>>;
 
 /// A subscription's handler.
 pub type EventFn = Rc<dyn Fn(Payload, EventDetails, Session) -> Completion<()>>;
@@ -452,7 +452,7 @@ impl Session {
         procedure: &str,
         args: impl IntoArguments,
     ) -> Result<T, Error> {
-        from_payload(self.call_payload(procedure, args, CallOptions::default()).await?)
+        from_payload(self.call_payload(procedure.to_owned().into(), args, CallOptions::default()).await?)
     }
 
     /// Calls a procedure with options; the result comes with all its
@@ -474,15 +474,16 @@ impl Session {
         args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Arguments, Error> {
-        self.call_payload(procedure, args, options).await.map(Arguments::from_payload)
+        self.call_payload(procedure.to_owned().into(), args, options).await.map(Arguments::from_payload)
     }
 
     /// [`Session::call_with`], the result as its payload. Arguments held
     /// as a Rust value ([`Payload::Native`]) go as they are only on a link
-    /// within this process.
+    /// within this process; a procedure named by a `&'static str` goes
+    /// without a copy.
     pub(crate) async fn call_payload(
         &self,
-        procedure: &str,
+        procedure: Uri,
         args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Payload, Error> {
@@ -491,7 +492,7 @@ impl Session {
             payload = payload.materialize()?;
         }
         self.not_connected()?;
-        let _owed = self.refuse_self_deadlock(procedure)?.then(|| OwedRead::new(&self.shared));
+        let _owed = self.refuse_self_deadlock(&procedure)?.then(|| OwedRead::new(&self.shared));
         let (dict, timeout) = self.call_options(options);
         let (tx, rx) = reply::slot();
         let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
@@ -599,7 +600,7 @@ impl Session {
             dict.insert("progress".into(), Value::Bool(true));
         }
         let (tx, rx) = reply::slot();
-        let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
+        let (request, message) = self.shared.core.borrow_mut().call(procedure.to_owned(), dict, payload, tx);
         let partials = Rc::new(CallQueue::new(self.shared.clone()));
         self.shared.partials.borrow_mut().insert(request, partials.clone());
         if let Err(e) = self.send(message) {
@@ -637,7 +638,7 @@ impl Session {
         self.room().await?;
         let (tx, rx) = reply::slot();
         let (message, unacknowledged) =
-            self.shared.core.borrow_mut().publish(topic, options.to_dict(), payload, tx);
+            self.shared.core.borrow_mut().publish(topic.to_owned(), options.to_dict(), payload, tx);
         self.send_counted(message)?;
         if unacknowledged.is_some() {
             return Ok(None);
@@ -699,8 +700,8 @@ impl Session {
         F: Fn(Arguments, CallDetails) -> Fut + 'static,
         Fut: Future<Output = Result<Arguments, Error>> + 'static,
     {
-        let handler: ProcedureFn = Rc::new(move |payload, details, _ctx| {
-            let fut = handler(Arguments::from_payload(payload), details);
+        let handler: ProcedureFn = Rc::new(move |payload, call: IncomingCall, ctx| {
+            let fut = handler(Arguments::from_payload(payload), call.into_details(&ctx));
             Completion::of(async move { fut.await.map(Arguments::into_payload) })
         });
         self.register_handler(procedure, options, handler).await

@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 use super::id::{self, Id};
 use super::native::NativePayload;
 use super::raw::RawPayload;
+use super::uri::Uri;
 use super::value::{Dict, List, Value};
 use super::{ConvertError, DecodeError};
 
@@ -226,7 +227,7 @@ pub enum Message {
     Authenticate { signature: String, extra: Dict },
     Goodbye { details: Dict, reason: String },
     Error { request_type: u64, request: Id, details: Dict, error: String, payload: Payload },
-    Publish { request: Id, options: Dict, topic: String, payload: Payload },
+    Publish { request: Id, options: Dict, topic: Uri, payload: Payload },
     Published { request: Id, publication: Id },
     Subscribe { request: Id, options: Dict, topic: String },
     Subscribed { request: Id, subscription: Id },
@@ -234,7 +235,7 @@ pub enum Message {
     Unsubscribed { request: Id },
     Event { subscription: Id, publication: Id, details: Dict, payload: Payload },
     EventReceived { publication: Id },
-    Call { request: Id, options: Dict, procedure: String, payload: Payload },
+    Call { request: Id, options: Dict, procedure: Uri, payload: Payload },
     Cancel { request: Id, options: Dict },
     Result { request: Id, details: Dict, payload: Payload },
     Register { request: Id, options: Dict, procedure: String },
@@ -324,7 +325,7 @@ impl Message {
             code::PUBLISH => Publish {
                 request: r.id("Request")?,
                 options: r.dict("Options")?,
-                topic: r.string("Topic")?,
+                topic: r.string("Topic")?.into(),
                 payload: r.payload()?,
             },
             code::PUBLISHED => Published { request: r.id("Request")?, publication: r.id("Publication")? },
@@ -352,7 +353,7 @@ impl Message {
             code::CALL => Call {
                 request: r.id("Request")?,
                 options: r.dict("Options")?,
-                procedure: r.string("Procedure")?,
+                procedure: r.string("Procedure")?.into(),
                 payload: r.payload()?,
             },
             code::CANCEL => Cancel { request: r.id("Request")?, options: r.dict("Options")? },

@@ -31,7 +31,7 @@ pub use raw::RawPayload;
 pub use serializer::Serializer;
 pub(crate) use serializer::Spliced;
 pub(crate) use serializer::SHARED_ENCODING;
-pub use uri::{UriPolicy, UriProblem, UriRules, DEFAULT_MAX_URI_LENGTH};
+pub use uri::{Uri, UriPolicy, UriProblem, UriRules, DEFAULT_MAX_URI_LENGTH};
 pub use value::{Dict, List, Value};
 
 /// Why bytes from a peer are not a valid WAMP message.

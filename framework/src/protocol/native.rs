@@ -16,7 +16,7 @@
 //! constructor would let a publication reach many subscribers as one
 //! shared value); sessions outside the process never receive them.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -39,8 +39,9 @@ trait Native: Send + Sync + 'static {
     fn convert(&self) -> Result<(List, Dict), ConvertError>;
     /// The Rust type held, for `Debug`.
     fn type_name(&self) -> &'static str;
-    fn as_any(&self) -> &dyn Any;
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// The value, if it is of the type `wanted`; otherwise itself back.
+    /// One type check where `Any`'s `is` and `downcast` would make two.
+    fn take_if(self: Box<Self>, wanted: TypeId) -> Result<Box<dyn Any>, Box<dyn Native>>;
 }
 
 /// A tuple whose elements are the positional arguments.
@@ -83,12 +84,12 @@ macro_rules! native {
                 $name
             }
 
-            fn as_any(&self) -> &dyn Any {
-                self
-            }
-
-            fn into_any(self: Box<Self>) -> Box<dyn Any> {
-                self
+            fn take_if(self: Box<Self>, wanted: TypeId) -> Result<Box<dyn Any>, Box<dyn Native>> {
+                if TypeId::of::<Self>() == wanted {
+                    Ok(self)
+                } else {
+                    Err(self)
+                }
             }
         }
     };
@@ -106,12 +107,9 @@ impl Native for Converted {
         "converted"
     }
 
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        self
+    fn take_if(self: Box<Self>, _: TypeId) -> Result<Box<dyn Any>, Box<dyn Native>> {
+        // Nothing takes the values a clone holds as a Rust value.
+        Err(self)
     }
 }
 
@@ -146,13 +144,12 @@ impl NativePayload {
     }
 
     fn take<S: 'static>(self) -> Result<S, Self> {
-        if !self.value.as_any().is::<S>() {
-            return Err(self);
-        }
-        match self.value.into_any().downcast::<S>() {
-            Ok(value) => Ok(*value),
-            // Checked above: this cannot happen.
-            Err(_) => Err(NativePayload::spread(())),
+        let NativePayload { value, values } = self;
+        match value.take_if(TypeId::of::<S>()) {
+            // `take_if` checked the type: `downcast` cannot fail (if it
+            // did, the payload would read as no arguments).
+            Ok(value) => value.downcast::<S>().map(|value| *value).map_err(|_| NativePayload::spread(())),
+            Err(value) => Err(NativePayload { value, values }),
         }
     }
 

@@ -1,10 +1,23 @@
-//! URI validation.
+//! URIs in messages, and their validation.
 //!
 //! WAMP URIs are dot-separated components. The **loose** rule (the default)
 //! forbids only whitespace, `#` and empty components; the **strict** rule
 //! allows only lower-case letters, digits and `_`. Patterns for prefix and
 //! wildcard matching may have empty components; they are checked with
 //! [`UriPolicy::check_pattern`].
+
+/// A URI in a message ([`Message::Call`](super::Message::Call)'s
+/// procedure): borrowed when the sender knows it when compiled, as a
+/// generated client does, so calling it allocates nothing; owned when it
+/// was read off the wire or built at run time.
+///
+/// ```
+/// use wamp::protocol::Uri;
+/// let known: Uri = "com.example.add2".into();
+/// let read: Uri = String::from("com.example.add2").into();
+/// assert_eq!(known, read);
+/// ```
+pub type Uri = std::borrow::Cow<'static, str>;
 
 /// How strictly URIs are checked at the router's entry points.
 ///

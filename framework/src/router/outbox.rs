@@ -7,6 +7,7 @@
 //! shape.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 
 use crate::protocol::{Id, Message};
 
@@ -33,11 +34,13 @@ pub enum Effect {
     },
 }
 
-/// An ordered list of effects, reused between inputs so the hot path does
-/// not allocate.
+/// An ordered queue of effects, reused between inputs so the hot path
+/// does not allocate. A queue rather than a list: the driver takes effects
+/// one at a time ([`Outbox::pop`]), which costs less than a draining
+/// iterator for the one or two effects an input usually has.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    effects: Vec<Effect>,
+    effects: VecDeque<Effect>,
 }
 
 impl Outbox {
@@ -49,27 +52,28 @@ impl Outbox {
     /// Queues a message for a session.
     #[inline]
     pub fn send(&mut self, to: Id, message: Message) {
-        self.effects.push(Effect::Send { to, message });
+        self.effects.push_back(Effect::Send { to, message });
     }
 
     /// Queues the closing of a session.
     pub fn close(&mut self, to: Id, reason: impl Into<Cow<'static, str>>, message: impl Into<String>) {
-        self.effects.push(Effect::Close { to, reason: reason.into(), message: message.into() });
+        self.effects.push_back(Effect::Close { to, reason: reason.into(), message: message.into() });
+    }
+
+    /// Takes the next effect, in order.
+    #[inline]
+    pub fn pop(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
     }
 
     /// Takes every queued effect, in order, leaving the outbox empty (its
     /// capacity is kept).
-    pub fn drain(&mut self) -> std::vec::Drain<'_, Effect> {
+    pub fn drain(&mut self) -> impl Iterator<Item = Effect> + '_ {
         self.effects.drain(..)
     }
 
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.effects.is_empty()
-    }
-
-    /// The queued effects.
-    pub fn effects(&self) -> &[Effect] {
-        &self.effects
     }
 }

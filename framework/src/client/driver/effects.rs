@@ -61,10 +61,9 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                 // (which answers on the link the call came from, unless
                 // the call is interrupted first). A panic answers the call
                 // and goes no further.
-                let control = CallControl::new(request, session, receive_progress, handle.shared.clone());
-                let details = CallDetails::for_call(request, details, control);
+                let call = IncomingCall::new(request, details, session, receive_progress);
                 handle.shared.first_run.set(Some((request, session)));
-                let outcome = watched(&name, || contained(|| procedure(payload, details, handle.clone())));
+                let outcome = watched(&name, || contained(|| procedure(payload, call, handle.clone())));
                 handle.shared.first_run.set(None);
                 match outcome {
                     Ok(Completion::Later(fut)) => {

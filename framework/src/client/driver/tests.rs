@@ -156,7 +156,8 @@ async fn a_procedure_that_watches_answers_its_interrupt_itself() {
     let session = direct_session(&input);
     register(
         &session,
-        Rc::new(|_payload, details: CallDetails, _ctx| {
+        Rc::new(|_payload, call: IncomingCall, ctx| {
+            let details = call.into_details(&ctx);
             Completion::Later(Box::pin(async move {
                 let why = details.interrupted().await;
                 Ok(Payload::args(vec![Value::from(format!("stopped: {}", why.mode))]))

@@ -192,7 +192,7 @@ impl Routing {
         // (a delivery by direct call never needs it).
         let mut holder: Option<Option<(Id, Arc<Gate>)>> = None;
         let mut overflowed = Vec::new();
-        for effect in self.outbox.drain() {
+        while let Some(effect) = self.outbox.pop() {
             match effect {
                 Effect::Send { to, message } => {
                     let Some(peer) = self.peers.get(&to) else { continue };

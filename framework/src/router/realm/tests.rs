@@ -62,11 +62,11 @@ fn register(request: Id, procedure: &str) -> Message {
 }
 
 fn call(request: Id, procedure: &str, payload: Payload) -> Message {
-    Message::Call { request, options: Dict::new(), procedure: procedure.into(), payload }
+    Message::Call { request, options: Dict::new(), procedure: procedure.to_owned().into(), payload }
 }
 
 fn publish(request: Id, options: Dict, topic: &str, payload: Payload) -> Message {
-    Message::Publish { request, options, topic: topic.into(), payload }
+    Message::Publish { request, options, topic: topic.to_owned().into(), payload }
 }
 
 fn sent(to: Id, message: Message) -> Effect {

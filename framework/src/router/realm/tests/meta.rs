@@ -11,7 +11,7 @@ fn meta(request: Id, procedure: &str, args: Vec<Value>, kwargs: Dict) -> Message
     Message::Call {
         request,
         options: Dict::new(),
-        procedure: procedure.into(),
+        procedure: procedure.to_owned().into(),
         payload: Payload::new(args, kwargs),
     }
 }
