@@ -420,6 +420,8 @@ impl<R, H: Clone> ClientCore<R, H> {
             out.push(ClientEffect::Violation(e.to_string()));
             return;
         }
+        // The messages of calls and events here; the others apart, so that
+        // this stays small enough to enter and leave cheaply.
         match message {
             Message::Result { request, details, payload } => match self.pending.remove(&request) {
                 Some(Pending::Call { reply, progressive })
@@ -439,6 +441,55 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
                 other => self.unexpected(request, other, "RESULT", out),
             },
+            Message::Event { subscription, publication, details, payload } => {
+                match self.by_subscription.get(&subscription) {
+                    Some(live) => out.push(ClientEffect::Deliver {
+                        handler: live.handler.clone(),
+                        publication,
+                        details,
+                        payload,
+                    }),
+                    None => tracing::debug!(subscription, "EVENT for a subscription no longer held"),
+                }
+            }
+            Message::Invocation { request, registration, details, payload } => {
+                let progress = !details.is_empty() && options::Schema::flag(&details, "progress", false);
+                if !self.inputs.is_empty() && self.inputs.contains(&request) {
+                    if !progress {
+                        self.inputs.remove(&request);
+                    }
+                    out.push(ClientEffect::Input { request, progress, payload });
+                    return;
+                }
+                match self.by_registration.get(&registration) {
+                    Some(live) => {
+                        if progress {
+                            self.inputs.insert(request);
+                        }
+                        out.push(ClientEffect::Invoke {
+                            handler: live.handler.clone(),
+                            request,
+                            details,
+                            payload,
+                        })
+                    }
+                    None => out.push(ClientEffect::Send(self.yield_error(
+                        request,
+                        errors::NO_SUCH_REGISTRATION.into(),
+                        Dict::new(),
+                        Payload::args(vec![Value::from("this session no longer holds the registration")]),
+                    ))),
+                }
+            }
+            other => self.receive_other(other, out),
+        }
+    }
+
+    /// [`ClientCore::receive`] for the messages that are not calls'
+    /// results, invocations or events.
+    #[inline(never)]
+    fn receive_other(&mut self, message: Message, out: &mut Vec<ClientEffect<R, H>>) {
+        match message {
             Message::Published { request, publication } => match self.pending.remove(&request) {
                 Some(Pending::Publish(r)) => {
                     out.push(ClientEffect::Complete(r, Outcome::Published(publication)))
@@ -495,46 +546,6 @@ impl<R, H: Clone> ClientCore<R, H> {
                         | Pending::Unregister(r),
                     ) => out.push(ClientEffect::Complete(r, Outcome::Error { error, details, payload })),
                     None => tracing::debug!(request_type, request, %error, "ERROR for an unknown request"),
-                }
-            }
-            Message::Event { subscription, publication, details, payload } => {
-                match self.by_subscription.get(&subscription) {
-                    Some(live) => out.push(ClientEffect::Deliver {
-                        handler: live.handler.clone(),
-                        publication,
-                        details,
-                        payload,
-                    }),
-                    None => tracing::debug!(subscription, "EVENT for a subscription no longer held"),
-                }
-            }
-            Message::Invocation { request, registration, details, payload } => {
-                let progress = !details.is_empty() && options::Schema::flag(&details, "progress", false);
-                if !self.inputs.is_empty() && self.inputs.contains(&request) {
-                    if !progress {
-                        self.inputs.remove(&request);
-                    }
-                    out.push(ClientEffect::Input { request, progress, payload });
-                    return;
-                }
-                match self.by_registration.get(&registration) {
-                    Some(live) => {
-                        if progress {
-                            self.inputs.insert(request);
-                        }
-                        out.push(ClientEffect::Invoke {
-                            handler: live.handler.clone(),
-                            request,
-                            details,
-                            payload,
-                        })
-                    }
-                    None => out.push(ClientEffect::Send(self.yield_error(
-                        request,
-                        errors::NO_SUCH_REGISTRATION.into(),
-                        Dict::new(),
-                        Payload::args(vec![Value::from("this session no longer holds the registration")]),
-                    ))),
                 }
             }
             Message::Interrupt { request, options } => {

@@ -326,8 +326,18 @@ impl Session {
     /// caller holds the state in a way the procedure must wait for.
     /// `Ok(true)` for a call between two `&self` methods of the component,
     /// whose read the caller's hold must let through ([`OwedRead`]).
+    #[inline]
     fn refuse_self_deadlock(&self, procedure: &str) -> Result<bool, Error> {
-        let Some(held) = holding::held_by(self) else { return Ok(false) };
+        match holding::held_by(self) {
+            None => Ok(false),
+            Some(held) => self.call_while_holding(held, procedure),
+        }
+    }
+
+    /// [`Session::refuse_self_deadlock`] for a call made while this
+    /// session's state is held (rarely: out of line).
+    #[inline(never)]
+    fn call_while_holding(&self, held: StateAccess, procedure: &str) -> Result<bool, Error> {
         let Some(needs) = self.shared.methods.borrow().get(procedure).copied() else { return Ok(false) };
         if !self.shared.core.borrow().holds_registration(procedure) {
             return Ok(false);

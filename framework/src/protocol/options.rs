@@ -158,17 +158,33 @@ impl Schema {
 
     /// A boolean key, `default` when absent (or, unchecked, of another
     /// type).
+    ///
+    /// This and the other readers are inlined as far as the emptiness
+    /// check: most messages carry no options, and a lookup in an empty
+    /// map still costs a call.
+    #[inline]
     pub fn flag(dict: &Dict, key: &str, default: bool) -> bool {
+        if dict.is_empty() {
+            return default;
+        }
         dict.get(key).and_then(Value::as_bool).unwrap_or(default)
     }
 
     /// A string key, if present.
+    #[inline]
     pub fn text<'a>(dict: &'a Dict, key: &str) -> Option<&'a str> {
+        if dict.is_empty() {
+            return None;
+        }
         dict.get(key).and_then(Value::as_str)
     }
 
     /// A non-negative integer key, if present.
+    #[inline]
     pub fn count(dict: &Dict, key: &str) -> Option<u64> {
+        if dict.is_empty() {
+            return None;
+        }
         dict.get(key).and_then(Value::as_u64)
     }
 }

@@ -36,7 +36,11 @@ use retained::{Retained, RetainedEvent, RetentionLimits};
 pub const RESERVED_PREFIX: &str = "wamp.";
 
 /// The first option of `options` the router does not implement, and why.
+#[inline]
 pub(super) fn unsupported<'a>(options: &Dict, refused: &[(&'a str, &'a str)]) -> Option<RequestError> {
+    if options.is_empty() {
+        return None;
+    }
     refused.iter().find(|(key, _)| options.get(*key).is_some_and(|v| *v != Value::Bool(false))).map(
         |(key, why)| {
             RequestError::new(errors::OPTION_NOT_ALLOWED, format!("the option '{key}' is not offered: {why}"))

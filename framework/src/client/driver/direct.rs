@@ -18,14 +18,18 @@ impl DirectPeer for DirectSession {
         }
         // Deliveries never nest (the session answers through the realm's
         // queue), but a spare buffer keeps that harmless.
-        let mut effects = self.effects.take();
-        self.handle.shared.core.borrow_mut().receive(message, &mut effects);
-        if apply(&self.handle, &mut effects) {
+        let mut kept = self.effects.try_borrow_mut();
+        let mut spare = Vec::new();
+        let effects = match kept.as_deref_mut() {
+            Ok(kept) => kept,
+            Err(_) => &mut spare,
+        };
+        self.handle.shared.core.borrow_mut().receive(message, effects);
+        if apply(&self.handle, effects) {
             // The session left; the realm drops this peer, which closes
             // the actor's queue and stops it.
             tracing::debug!("in-process session left after a protocol violation");
         }
-        *self.effects.borrow_mut() = effects;
         Ok(())
     }
 }
