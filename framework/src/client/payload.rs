@@ -145,7 +145,15 @@ pub fn from_payload<T: DeserializeOwned>(payload: Payload) -> Result<T, Error> {
         (1, _) => args.pop().unwrap_or_default(),
         _ => Value::List(args),
     };
-    from_value(value).map_err(|e| Error::invalid(format!("the result does not fit the expected type: {e}")))
+    from_value(value).map_err(misfit)
+}
+
+/// The error for a result that does not fit (out of line, apart from the
+/// hot path).
+#[cold]
+#[inline(never)]
+fn misfit(e: crate::protocol::ConvertError) -> Error {
+    Error::invalid(format!("the result does not fit the expected type: {e}"))
 }
 
 /// Serializes a procedure's return value into a YIELD payload: `()` is

@@ -40,24 +40,22 @@ impl ParameterReader {
     /// a.finish().unwrap();
     /// ```
     pub fn next<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
-        let (value, from) = match self.args.next() {
+        let (value, missing) = match self.args.next() {
             Some(v) => {
                 if !self.kwargs.is_empty() && self.kwargs.contains_key(name) {
-                    return Err(Error::invalid_argument(format!(
-                        "argument '{name}' is given both by position and by name"
-                    )));
+                    return Err(misfit(name, Misfit::Twice));
                 }
-                (v, "")
+                (v, false)
             }
             None => match self.kwargs.remove(name) {
-                Some(v) => (v, ""),
-                None => (Value::Null, "missing"),
+                Some(v) => (v, false),
+                None => (Value::Null, true),
             },
         };
         match from_value::<T>(value) {
             Ok(v) => Ok(v),
-            Err(_) if from == "missing" => Err(Error::invalid_argument(format!("missing argument '{name}'"))),
-            Err(e) => Err(Error::invalid_argument(format!("argument '{name}': {e}"))),
+            Err(_) if missing => Err(misfit(name, Misfit::Missing)),
+            Err(e) => Err(misfit(name, Misfit::Type(e))),
         }
     }
 
@@ -105,6 +103,25 @@ impl ParameterReader {
         }
         Ok(())
     }
+}
+
+/// Why a parameter could not be read.
+enum Misfit {
+    Twice,
+    Missing,
+    Type(crate::protocol::ConvertError),
+}
+
+/// The error for parameter `name` (out of line: reading a parameter that
+/// fits is the hot path, and the formatting made it pay for this).
+#[cold]
+#[inline(never)]
+fn misfit(name: &str, why: Misfit) -> Error {
+    Error::invalid_argument(match why {
+        Misfit::Twice => format!("argument '{name}' is given both by position and by name"),
+        Misfit::Missing => format!("missing argument '{name}'"),
+        Misfit::Type(e) => format!("argument '{name}': {e}"),
+    })
 }
 
 #[cfg(test)]

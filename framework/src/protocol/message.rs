@@ -162,7 +162,18 @@ impl Payload {
     /// payload is one bytes argument; raw bytes are decoded (they were
     /// checked with the same parser on arrival, so this cannot fail; if it
     /// did, the failure is logged and the arguments are empty).
+    #[inline]
     pub fn into_parts(self) -> (List, Dict) {
+        match self {
+            Payload::Values { args, kwargs } => (args, kwargs),
+            other => other.converted_parts(),
+        }
+    }
+
+    /// [`Payload::into_parts`] of the payloads that are not values yet
+    /// (out of line: the values' case is the hot one).
+    #[inline(never)]
+    fn converted_parts(self) -> (List, Dict) {
         match self {
             Payload::Values { args, kwargs } => (args, kwargs),
             Payload::Transparent(bytes) => (vec![Value::Bytes(bytes)], Dict::new()),
