@@ -90,6 +90,14 @@ async fn values_stay_rust_values_only_within_the_process() {
         "through the embedded router, the arguments and the result are handed over as they are"
     );
     assert_eq!(pairs.unwrap(), 1, "what WAMP cannot hold still reaches a callee through the embedded router");
+
+    // The same through the cross-thread handle, from outside any session:
+    // the values cross to the session's thread as they are.
+    let before = SERIALIZED.load(Ordering::SeqCst);
+    let meter = MeterClient::new(running.clients()[0].clone());
+    assert_eq!(meter.double(Reading(5), "volts".into()).await.unwrap(), (Reading(10), "VOLTS".to_owned()));
+    assert_eq!(meter.pairs(BTreeMap::from([((1, 2), 3), ((4, 5), 6)])).await.unwrap(), 2);
+    assert_eq!(SERIALIZED.load(Ordering::SeqCst) - before, 0, "a `Client` hands Rust values over too");
     running.shutdown().await;
 
     let router = TestRouter::start();
@@ -102,5 +110,12 @@ async fn values_stay_rust_values_only_within_the_process() {
     let error = pairs.unwrap_err();
     assert_eq!(error.uri, "wamp.error.invalid_argument");
     assert!(error.to_string().contains("key"), "the error says why: {error}");
+
+    let before = SERIALIZED.load(Ordering::SeqCst);
+    let meter = MeterClient::new(running.clients()[0].clone());
+    assert_eq!(meter.double(Reading(5), "volts".into()).await.unwrap(), (Reading(10), "VOLTS".to_owned()));
+    assert_eq!(SERIALIZED.load(Ordering::SeqCst) - before, 2, "a `Client` over WebSocket sends values");
+    let error = meter.pairs(BTreeMap::from([((1, 2), 3)])).await.unwrap_err();
+    assert_eq!(error.uri, "wamp.error.invalid_argument");
     running.shutdown().await;
 }

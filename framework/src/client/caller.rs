@@ -23,9 +23,9 @@ pub trait Caller {
 
     /// Calls `procedure` (the component's URI, known when compiled) with a
     /// payload the typed client made, which may hold its arguments as a
-    /// Rust value; the result as its payload. A [`Session`] passes such
-    /// values on to a callee in this process; anything else sends them as
-    /// WAMP values.
+    /// Rust value; the result as its payload. A [`Session`], and a
+    /// [`Client`] through its session, pass such values on to a callee in
+    /// this process; anything else sends them as WAMP values.
     #[doc(hidden)]
     fn call_payload(
         &self,
@@ -37,41 +37,37 @@ pub trait Caller {
     }
 }
 
-impl Caller for Session {
-    fn call_arguments(
-        &self,
-        procedure: &str,
-        args: Arguments,
-    ) -> impl Future<Output = Result<Arguments, Error>> {
-        self.call_with(procedure, args, CallOptions::default())
-    }
+/// `Session` and `Client` have the same inherent methods, with the same
+/// meaning (a `Client` runs them in its session): one implementation for
+/// both. A payload holding Rust values crosses to the session's thread as
+/// it is, and the session decides whether it leaves the process as values.
+macro_rules! caller_through_inherent_methods {
+    ($($caller:ty),*) => {$(
+        impl Caller for $caller {
+            fn call_arguments(
+                &self,
+                procedure: &str,
+                args: Arguments,
+            ) -> impl Future<Output = Result<Arguments, Error>> {
+                self.call_with(procedure, args, CallOptions::default())
+            }
 
-    fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>> {
-        self.publish(topic, args)
-    }
+            fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>> {
+                self.publish(topic, args)
+            }
 
-    fn call_payload(
-        &self,
-        procedure: &'static str,
-        payload: Payload,
-    ) -> impl Future<Output = Result<Payload, Error>> {
-        self.call_payload(procedure.into(), payload, CallOptions::default())
-    }
+            fn call_payload(
+                &self,
+                procedure: &'static str,
+                payload: Payload,
+            ) -> impl Future<Output = Result<Payload, Error>> {
+                self.call_payload(procedure.into(), payload, CallOptions::default())
+            }
+        }
+    )*};
 }
 
-impl Caller for Client {
-    fn call_arguments(
-        &self,
-        procedure: &str,
-        args: Arguments,
-    ) -> impl Future<Output = Result<Arguments, Error>> {
-        self.call_with(procedure, args, CallOptions::default())
-    }
-
-    fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>> {
-        self.publish(topic, args)
-    }
-}
+caller_through_inherent_methods!(Session, Client);
 
 impl<T: Caller + ?Sized> Caller for &T {
     fn call_arguments(

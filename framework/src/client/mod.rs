@@ -179,8 +179,9 @@ impl Client {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        let result = self.call_with(procedure, args, CallOptions::default()).await?;
-        payload::from_payload(result.into_payload())
+        let payload = args.into_payload()?;
+        let result = self.call_payload(procedure.to_owned().into(), payload, CallOptions::default()).await?;
+        payload::from_payload(result)
     }
 
     /// Calls a procedure with full control (see [`Session::call_with`]).
@@ -193,11 +194,22 @@ impl Client {
         options: CallOptions,
     ) -> Result<Arguments, Error> {
         let payload = args.into_payload()?;
-        let procedure = procedure.to_owned();
+        self.call_payload(procedure.to_owned().into(), payload, options).await.map(Arguments::from_payload)
+    }
+
+    /// [`Client::call_with`], the arguments and the result as payloads:
+    /// arguments held as a Rust value go on as they are to a session in
+    /// this process (see [`Session::call_with`]), and so may the result.
+    pub(crate) async fn call_payload(
+        &self,
+        procedure: crate::protocol::Uri,
+        payload: crate::protocol::Payload,
+        options: CallOptions,
+    ) -> Result<crate::protocol::Payload, Error> {
         let (mut tx, rx) = tokio::sync::oneshot::channel();
         let run = driver::WithContext::new(move |ctx: Session| -> LocalBoxFuture<'static, ()> {
             Box::pin(async move {
-                let call = std::pin::pin!(ctx.call_with(&procedure, payload, options));
+                let call = std::pin::pin!(ctx.call_payload(procedure, payload, options));
                 let outcome = match select(call, std::pin::pin!(tx.closed())).await {
                     Either::Left((outcome, _)) => Some(outcome),
                     // Nobody waits any more: dropping the call gives it up.
