@@ -110,10 +110,8 @@ impl LinkSender {
     #[inline(never)]
     fn send_queued(&self, message: Message) -> bool {
         match self {
-            LinkSender::Direct { input, session, .. } => {
-                input.send(RealmInput::Inbound { session: *session, message, size: 0 });
-                true
-            }
+            // Not queued: `send` takes this case itself.
+            LinkSender::Direct { .. } => self.send(message),
             LinkSender::Local { realm, session, .. } => realm.send(*session, message, 0),
             LinkSender::Remote { commands, generation, .. } => {
                 commands.send(Outgoing::Message(*generation, message, None)).is_ok()
