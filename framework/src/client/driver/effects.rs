@@ -61,6 +61,12 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                 // (which answers on the link the call came from, unless
                 // the call is interrupted first). A panic answers the call
                 // and goes no further.
+                // Empty details go on as the answer's options: the handler
+                // rarely reads them, and dropping even an empty map costs a
+                // call (a fresh one for the answer, and this one dropped,
+                // cost two).
+                let (details, options) =
+                    if details.is_empty() { (None, details) } else { (Some(details), Dict::new()) };
                 let call = IncomingCall::new(request, details, session, receive_progress);
                 handle.shared.first_run.set(Some((request, session)));
                 let outcome = watched(&name, || contained(|| procedure(payload, call, handle.clone())));
@@ -82,18 +88,18 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                                 contained_future(Watched::new(name, fut)).await.unwrap_or_else(Err)
                             };
                             let result = control.run(handler, timeout).await;
-                            answer(&link, request, result);
+                            answer(&link, request, options, result);
                             answered(&shared, request, session);
                             drop(running);
                         });
                     }
                     Ok(Completion::Now(result)) => {
                         answered(&handle.shared, request, session);
-                        answer(link, request, result);
+                        answer(link, request, options, result);
                     }
                     Err(panic) => {
                         answered(&handle.shared, request, session);
-                        answer(link, request, Err(panic));
+                        answer(link, request, options, Err(panic));
                     }
                 }
             }
@@ -134,7 +140,8 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
             ClientEffect::Invoke { request, .. } => {
                 // A subscription id named in an INVOCATION: answer, do not hang.
                 if let Some(link) = link {
-                    answer(link, request, Err(Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure")));
+                    let error = Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure");
+                    answer(link, request, Dict::new(), Err(error));
                 }
             }
             ClientEffect::Deliver { .. } => {}
@@ -196,9 +203,10 @@ pub(crate) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
     Error::new(errors::RUNTIME_ERROR, format!("the handler panicked: {text}"))
 }
 
-/// Sends the YIELD or ERROR for an invocation on the link it came from.
+/// Sends the YIELD or ERROR for an invocation on the link it came from,
+/// with `options` (empty) as its options or details.
 #[inline]
-pub(super) fn answer(link: &LinkSender, request: Id, result: Result<Payload, Error>) {
+pub(super) fn answer(link: &LinkSender, request: Id, options: Dict, result: Result<Payload, Error>) {
     // A result held as a Rust value goes as it is only to a router in
     // this process.
     let result = match result {
@@ -206,13 +214,13 @@ pub(super) fn answer(link: &LinkSender, request: Id, result: Result<Payload, Err
         other => other,
     };
     let message = match result {
-        Ok(payload) => crate::protocol::Message::Yield { request, options: Dict::new(), payload },
+        Ok(payload) => crate::protocol::Message::Yield { request, options, payload },
         Err(e) => {
             let (error, payload) = e.into_parts();
             crate::protocol::Message::Error {
                 request_type: crate::protocol::code::INVOCATION,
                 request,
-                details: Dict::new(),
+                details: options,
                 error,
                 payload,
             }
