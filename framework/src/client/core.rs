@@ -238,7 +238,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         payload: Payload,
         reply: R,
     ) -> (Id, Message) {
-        let progressive = !options.is_empty() && options::Schema::flag(&options, "receive_progress", false);
+        let progressive = options::Schema::flag(&options, "receive_progress", false);
         let request = self.add_pending(Pending::Call { reply, progressive });
         (request, Message::Call { request, options, procedure: procedure.into(), payload })
     }
@@ -425,7 +425,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         match message {
             Message::Result { request, details, payload } => match self.pending.remove(&request) {
                 Some(Pending::Call { reply, progressive })
-                    if !details.is_empty() && options::Schema::flag(&details, "progress", false) =>
+                    if options::Schema::flag(&details, "progress", false) =>
                 {
                     self.pending.insert(request, Pending::Call { reply, progressive });
                     if progressive {
@@ -453,7 +453,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
             }
             Message::Invocation { request, registration, details, payload } => {
-                let progress = !details.is_empty() && options::Schema::flag(&details, "progress", false);
+                let progress = options::Schema::flag(&details, "progress", false);
                 if !self.inputs.is_empty() && self.inputs.contains(&request) {
                     if !progress {
                         self.inputs.remove(&request);

@@ -36,19 +36,13 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
                 // for a call that takes input), and goes when the call has
                 // been answered.
                 let session = handle.session_id().unwrap_or_default();
-                let (receive_progress, takes_input, timeout) = if details.is_empty() {
-                    (false, false, None)
-                } else {
-                    (
-                        Schema::flag(&details, "receive_progress", false),
-                        Schema::flag(&details, "progress", false),
-                        // A router that does not time calls may pass the
-                        // caller's timeout on: the callee keeps it.
-                        Schema::count(&details, "timeout")
-                            .filter(|ms| *ms > 0)
-                            .map(std::time::Duration::from_millis),
-                    )
-                };
+                let receive_progress = Schema::flag(&details, "receive_progress", false);
+                let takes_input = Schema::flag(&details, "progress", false);
+                // A router that does not time calls may pass the caller's
+                // timeout on: the callee keeps it.
+                let timeout = Schema::count(&details, "timeout")
+                    .filter(|ms| *ms > 0)
+                    .map(std::time::Duration::from_millis);
                 if takes_input {
                     let inputs = Rc::new(CallQueue::new(handle.shared.clone()));
                     handle
