@@ -21,6 +21,9 @@
 //! * [`component`](mod@component): components and the [`Host`] that runs them beside the
 //!   embedded router or against a remote one;
 //! * [`config`]: layered settings (defaults, a TOML file, `WAMP_*` variables);
+//! * `logging` (feature `logging`, on by default): `logging::init()`, the
+//!   one call an application's `main` makes to print the framework's
+//!   `tracing` records, filtered by `RUST_LOG`;
 //! * [`prelude`]: what a component module usually imports (it can be
 //!   glob-imported beside `actix::prelude`);
 //! * [`guide`]: the long-form guides, with tested examples.

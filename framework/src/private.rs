@@ -13,10 +13,10 @@ pub use crate::component::args::ParameterReader;
 pub use crate::component::blocking::{
     blocking, run_moved, MoveToPool, Mover, MovesToWorker, Placement, StayOnThread,
 };
+pub use crate::component::data::DataNeed;
+pub use crate::component::description::{ComponentState, Description, ProcedureSpec, SubscriptionSpec};
 pub use crate::component::registry::{launcher, registered, ComponentEntry, Launch};
 pub use crate::component::state::StateLock;
-pub use crate::component::DataNeed;
-pub use crate::component::{ComponentState, Description, ProcedureSpec, SubscriptionSpec};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -2,6 +2,7 @@
 //! component, which parameters come from the payload and which are
 //! injected, and what its result becomes.
 
+use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
 use syn::{FnArg, GenericArgument, Pat, PathArguments, ReturnType, Signature, Type};
 
@@ -478,6 +479,20 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
                 continue;
             }
         };
+        if params.iter().any(|p| matches!(p, Param::Arg { name: taken, .. } if *taken == name)) {
+            let place = match &options.name {
+                Some(lit) => lit.to_token_stream(),
+                None => typed.pat.to_token_stream(),
+            };
+            errors.push(error(
+                place,
+                format!(
+                    "two parameters take the keyword argument `{name}`: give each its own wire name \
+                     (`#[wamp(name = \"...\")]`)"
+                ),
+            ));
+            continue;
+        }
         if by_ref {
             let owned = match plain(ty) {
                 Type::Path(p) if p.path.is_ident("str") => "`String`".to_owned(),

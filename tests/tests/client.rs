@@ -276,8 +276,17 @@ async fn an_in_process_session_on_another_thread_than_its_realm_works_through_qu
     elsewhere.stop();
 }
 
-#[actix_web::test]
-async fn calls_and_publications_with_options_take_plain_values() {
+/// A component that offers nothing: its session serves a test as a plain
+/// client, in-process beside an embedded router or over WebSocket.
+#[derive(Default)]
+struct Bare;
+
+#[wamp::component(inventory = false)]
+impl Bare {}
+
+wamp_tests::embedded_and_remote!(plain_values => plain_values_embedded, plain_values_remote);
+
+async fn plain_values(mode: wamp_tests::Mode) {
     // Options never force a hand-built payload: a tuple, a struct or an
     // `Arguments` goes as it is, with `call_with`, `publish_with` and the
     // plain forms alike.
@@ -286,11 +295,13 @@ async fn calls_and_publications_with_options_take_plain_values() {
         x: i64,
         factor: i64,
     }
-    let router = TestRouter::start();
-    let callee = Client::connect(options(&router.url, Serializer::Json)).await.unwrap();
+    let host = wamp_tests::TestHost::start(mode, |config| {
+        wamp::Host::new(config).add_instance("callee", None, Bare).add_instance("caller", None, Bare)
+    })
+    .await;
+    let (callee, caller) = (host.running.clients()[0].clone(), host.running.clients()[1].clone());
     let echo = |args: Arguments, _details: wamp::client::CallDetails| async move { Ok(args) };
     callee.register("com.test.echo", RegisterOptions::default(), echo).await.unwrap();
-    let caller = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
 
     let timed = CallOptions { timeout: Some(Duration::from_secs(5)), ..CallOptions::default() };
     let positional = caller.call_with("com.test.echo", (1, "two"), timed.clone()).await.unwrap();
@@ -320,4 +331,5 @@ async fn calls_and_publications_with_options_take_plain_values() {
     assert_eq!(first.get::<String>(0).unwrap(), "hello");
     let second = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
     assert_eq!(second, both);
+    host.shutdown().await;
 }

@@ -8,9 +8,11 @@
 use serde::{Deserialize, Serialize};
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::component::HostConfig;
+use wamp::config::RealmConfig;
 use wamp::prelude::*;
 use wamp::protocol::errors;
 use wamp::Data;
+use wamp::RouterConfig;
 use wamp_tests::{Mode, TestHost, TestRouter};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -190,21 +192,23 @@ impl Priced {
     }
 }
 
-#[actix_web::test]
-async fn a_component_without_default_joins_the_inventory_through_its_factory() {
-    let router = TestRouter::start();
-    let config = wamp_tests::remote(&router.url);
+wamp_tests::embedded_and_remote!(made_by_its_factory => factory_made_embedded, factory_made_remote);
+
+async fn made_by_its_factory(mode: Mode) {
     // Every other component of this test binary stays out of the inventory.
-    let running = wamp::Host::new(config).add_registered().start().unwrap();
-    assert_eq!(running.clients().len(), 1);
-    running.joined().await.unwrap();
-    let options =
-        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
-    let caller = Client::connect(options).await.unwrap();
+    let host = TestHost::start(mode, |config| wamp::Host::new(config).add_registered()).await;
+    assert_eq!(host.running.clients().len(), 1);
+    let caller = join(&host.url, "realm1").await;
     let rate: u64 = wamp_tests::call_when_registered(&caller, "com.test.priced.rate", ()).await;
     assert_eq!(rate, 7, "made by the factory");
     caller.leave().await;
-    running.shutdown().await;
+    host.shutdown().await;
+}
+
+/// A caller joining `realm` at `url`.
+async fn join(url: &str, realm: &str) -> Client {
+    let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, realm) };
+    Client::connect(options).await.unwrap()
 }
 
 /// A till per shop: two instances of one type, one per realm.
@@ -222,35 +226,39 @@ impl Till {
     }
 }
 
-#[actix_web::test]
-async fn named_instances_of_one_component_type_run_side_by_side() {
-    let config = wamp_tests::embedded();
-    let running = wamp::Host::new(config)
-        .add_instance("till-eu", Some("eu"), Till::default())
-        .add_instance("till-us", Some("us"), Till { sales: 100 })
-        .start()
-        .unwrap();
-    let url = wamp_tests::serve(&running).await;
+wamp_tests::embedded_and_remote!(side_by_side => named_instances_embedded, named_instances_remote);
 
-    let join = |realm: &str| {
-        Client::connect(ConnectOptions {
-            reconnect: ReconnectPolicy::off(),
-            ..ConnectOptions::new(&url, realm)
-        })
+async fn side_by_side(mode: Mode) {
+    let realms = RouterConfig {
+        realms: vec![RealmConfig::named("eu"), RealmConfig::named("us")],
+        ..RouterConfig::default()
     };
-    let (eu, us) = (join("eu").await.unwrap(), join("us").await.unwrap());
+    let host = TestHost::with_router(mode, realms, |config| {
+        wamp::Host::new(config).add_instance("till-eu", Some("eu"), Till::default()).add_instance(
+            "till-us",
+            Some("us"),
+            Till { sales: 100 },
+        )
+    })
+    .await;
+    let (eu, us) = (join(&host.url, "eu").await, join(&host.url, "us").await);
     assert_eq!(wamp_tests::call_when_registered::<u64>(&eu, "com.test.till.sell", ()).await, 1);
     assert_eq!(eu.call::<u64>("com.test.till.sell", ()).await.unwrap(), 2);
     assert_eq!(wamp_tests::call_when_registered::<u64>(&us, "com.test.till.sell", ()).await, 101);
 
+    let running = &host.running;
     let till_eu = running.component_named::<Till>("till-eu").expect("named");
     let till_us = running.component_named::<Till>("till-us").expect("named");
     assert_eq!(till_eu.read(|t| t.sales).await.unwrap(), 2);
     assert_eq!(till_us.read(|t| t.sales).await.unwrap(), 101);
     assert!(running.component_named::<Till>("Till").is_none(), "instances go by their own names");
     let me = till_eu.client().joined().await.unwrap();
-    assert_eq!((me.realm.as_str(), me.authid.as_str()), ("eu", "till-eu"));
+    assert_eq!(me.realm, "eu");
+    if mode == Mode::Embedded {
+        // A remote router gives the authid its authentication decides.
+        assert_eq!(me.authid, "till-eu");
+    }
     eu.leave().await;
     us.leave().await;
-    running.shutdown().await;
+    host.shutdown().await;
 }

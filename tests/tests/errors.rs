@@ -137,7 +137,7 @@ async fn each_failure_has_its_kind() {
 
     // The router times the call and says so.
     let timed = CallOptions { timeout: Some(Duration::from_millis(100)), ..CallOptions::default() };
-    let slow = caller.call_with("com.test.bank.slow", wamp::client::to_payload(&()).unwrap(), timed).await;
+    let slow = caller.call_with("com.test.bank.slow", (), timed).await;
     let slow = slow.unwrap_err();
     assert_eq!((slow.uri.as_str(), slow.kind()), (errors::TIMEOUT, ErrorKind::Timeout));
 

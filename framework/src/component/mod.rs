@@ -15,12 +15,12 @@
 //! time, in the order their calls arrived. A call from a method into its
 //! own component that would wait for the lock the caller holds (from a
 //! `&mut self` method, or to a `&mut self` procedure) fails at once with
-//! `wamp.error.canceled` instead of waiting for itself (see
-//! [`StateAccess`]).
+//! `wamp.error.canceled` instead of waiting for itself.
 
 pub(crate) mod args;
 pub(crate) mod blocking;
 pub(crate) mod data;
+pub(crate) mod description;
 mod handle;
 mod host;
 pub(crate) mod registry;
@@ -30,61 +30,21 @@ use std::rc::Rc;
 
 use futures_util::future::LocalBoxFuture;
 
-pub use data::{Data, DataNeed};
+pub use data::Data;
+use data::DataNeed;
+pub(crate) use description::{ComponentState, Description};
 pub use handle::{ComponentHandle, Receive};
 pub use host::{Host, HostConfig, RunningHost};
 use state::StateLock;
 
 use crate::auth::Identity;
 use crate::client::driver::{HookFn, Hooks, SessionActor, Start};
-use crate::client::{EventFn, ProcedureFn, RegisterOptions, Session, StateAccess, SubscribeOptions};
+use crate::client::Session;
 use crate::Error;
 
-/// A component's state as its handlers share it.
-pub type ComponentState<C> = Rc<StateLock<C>>;
-
-/// A procedure a component offers.
-pub struct ProcedureSpec {
-    /// The procedure URI.
-    pub uri: String,
-    /// REGISTER options.
-    pub options: RegisterOptions,
-    /// How the method takes the component's state.
-    pub access: StateAccess,
-    /// The handler.
-    pub handler: ProcedureFn,
-}
-
-/// A topic a component subscribes to.
-pub struct SubscriptionSpec {
-    /// The topic URI.
-    pub uri: String,
-    /// SUBSCRIBE options.
-    pub options: SubscribeOptions,
-    /// The handler.
-    pub handler: EventFn,
-}
-
-/// What a component offers, as handlers over its shared state.
-#[derive(Default)]
-pub struct Description {
-    /// Its procedures.
-    pub procedures: Vec<ProcedureSpec>,
-    /// Its subscriptions.
-    pub subscriptions: Vec<SubscriptionSpec>,
-    /// Runs once, when the component starts, before it joins.
-    pub on_start: Option<HookFn>,
-    /// Runs after each join, once the procedures and subscriptions are in
-    /// place.
-    pub on_join: Option<HookFn>,
-    /// Runs when the session ends.
-    pub on_leave: Option<HookFn>,
-    /// Runs when the connection is lost (a reconnect follows).
-    pub on_disconnect: Option<HookFn>,
-}
-
-/// A WAMP component. Implemented by `#[wamp::component]`; implement it by
-/// hand only for full control.
+/// A WAMP component: what `#[wamp::component]` implements for the type of
+/// its impl block, and what the [`Host`] runs. Its hidden methods belong
+/// to the macro; implementing the trait by hand is not supported.
 pub trait Component: Sized + 'static {
     /// The component's name, for logs.
     fn name() -> &'static str;

@@ -52,4 +52,4 @@ pub use crate::transport::ws::{Compression, ConnectError};
 pub use client::{connect, ClientConnection, ClientOptions};
 pub use connection::{endpoint, Settings};
 pub use handler::{Accept, Closed, WebSocketHandler, WebSocketMessage};
-pub use socket::{SendError, Socket, SocketHandle, TrySendError};
+pub use socket::{Socket, SocketClosed, SocketHandle, TrySendError};

@@ -13,7 +13,7 @@ pub(super) const HANDLE_QUEUE: usize = 64;
 /// The connection is closing or gone: nothing more is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the WebSocket connection is closing or gone")]
-pub struct SendError;
+pub struct SocketClosed;
 
 /// What a [`SocketHandle`] asks its connection to do.
 #[derive(Debug)]
@@ -35,21 +35,21 @@ pub struct Socket {
 impl Socket {
     /// Sends a message. It is queued at once; the connection reads no
     /// more of its peer until the queue has drained.
-    pub fn send(&mut self, message: WebSocketMessage) -> Result<(), SendError> {
+    pub fn send(&mut self, message: WebSocketMessage) -> Result<(), SocketClosed> {
         if self.closing {
-            return Err(SendError);
+            return Err(SocketClosed);
         }
         match message {
             WebSocketMessage::Text(text) => self.writer.data(true, Bytes::from(text)),
             WebSocketMessage::Binary(data) => self.writer.data(false, data),
         }
-        .map_err(|_| SendError)
+        .map_err(|_| SocketClosed)
     }
 
     /// Sends a ping (at most 125 bytes of `payload` are sent).
-    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SocketClosed> {
         if self.closing {
-            return Err(SendError);
+            return Err(SocketClosed);
         }
         self.writer.ping(payload);
         Ok(())
@@ -91,8 +91,8 @@ pub struct SocketHandle {
 impl SocketHandle {
     /// Sends a message, waiting while the connection is behind (its queue
     /// full, or its peer slow to read).
-    pub async fn send(&self, message: WebSocketMessage) -> Result<(), SendError> {
-        self.commands.send(Command::Send(message)).await.map_err(|_| SendError)
+    pub async fn send(&self, message: WebSocketMessage) -> Result<(), SocketClosed> {
+        self.commands.send(Command::Send(message)).await.map_err(|_| SocketClosed)
     }
 
     /// Sends a message if the connection can take it now.
@@ -104,13 +104,13 @@ impl SocketHandle {
     }
 
     /// Sends a ping.
-    pub async fn ping(&self, payload: Bytes) -> Result<(), SendError> {
-        self.commands.send(Command::Ping(payload)).await.map_err(|_| SendError)
+    pub async fn ping(&self, payload: Bytes) -> Result<(), SocketClosed> {
+        self.commands.send(Command::Ping(payload)).await.map_err(|_| SocketClosed)
     }
 
     /// Starts the closing handshake (see [`Socket::close`]).
-    pub async fn close(&self, code: u16, reason: impl Into<String>) -> Result<(), SendError> {
-        self.commands.send(Command::Close(code, reason.into())).await.map_err(|_| SendError)
+    pub async fn close(&self, code: u16, reason: impl Into<String>) -> Result<(), SocketClosed> {
+        self.commands.send(Command::Close(code, reason.into())).await.map_err(|_| SocketClosed)
     }
 
     /// Whether the connection has ended.

@@ -19,4 +19,21 @@ impl Sink {
     fn sink(&self, _value: OnlyIn) {}
 }
 
+/// Sent by the component, but a caller cannot read it.
+#[derive(serde::Serialize)]
+struct OnlyOut {
+    x: u32,
+}
+
+#[derive(Default)]
+struct Source;
+
+#[wamp::component(inventory = false, client = "SourceClient")]
+impl Source {
+    #[wamp::procedure("com.example.source")]
+    fn source(&self) -> OnlyOut {
+        OnlyOut { x: 1 }
+    }
+}
+
 fn main() {}

@@ -30,6 +30,9 @@ impl Player {
     fn again(&mut self, _ping: Ping) {}
 
     #[wamp::message]
+    fn with_options(&self, #[wamp(name = "p")] _pong: Pong) {}
+
+    #[wamp::message]
     fn reference(&self, _pong: Pong) -> &str {
         "pong"
     }

@@ -26,6 +26,16 @@ impl Search {
         let _ = a;
     }
 
+    #[wamp::procedure("com.example.same_name")]
+    fn same_name(&self, #[wamp(name = "x")] a: i64, x: i64) {
+        let _ = (a, x);
+    }
+
+    #[wamp::procedure("com.example.renamed_alike")]
+    fn renamed_alike(&self, first: i64, #[wamp(name = "first")] second: i64) {
+        let _ = (first, second);
+    }
+
     #[wamp::procedure("com.example.unknown")]
     fn unknown(&self, #[wamp(rename = "x")] a: i64) {
         let _ = a;
