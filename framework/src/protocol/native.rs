@@ -143,12 +143,19 @@ impl NativePayload {
         self.take::<Single<T>>().map(|Single(value)| value)
     }
 
+    #[inline(always)]
     fn take<S: 'static>(self) -> Result<S, Self> {
         let NativePayload { value, values } = self;
         match value.take_if(TypeId::of::<S>()) {
-            // `take_if` checked the type: `downcast` cannot fail (if it
-            // did, the payload would read as no arguments).
-            Ok(value) => value.downcast::<S>().map(|value| *value).map_err(|_| NativePayload::spread(())),
+            Ok(value) => {
+                // Nothing read the value as WAMP values yet, as a rule:
+                // taking the cache out is one check, where dropping the
+                // cell is a call.
+                drop(values.into_inner());
+                // `take_if` checked the type: `downcast` cannot fail (if
+                // it did, the payload would read as no arguments).
+                value.downcast::<S>().map(|value| *value).map_err(|_| NativePayload::spread(()))
+            }
             Err(value) => Err(NativePayload { value, values }),
         }
     }
