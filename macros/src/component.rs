@@ -495,7 +495,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
         quote! {
             #(#cfgs)*
             {
-                #description.#field = ::core::option::Option::Some(#closure);
+                #description.hooks.#field = ::core::option::Option::Some(#closure);
             }
         }
     });

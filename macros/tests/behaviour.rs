@@ -194,7 +194,7 @@ fn names_realms_uris_and_options() {
     );
     let topics: Vec<&str> = d.subscriptions.iter().map(|s| s.uri.as_str()).collect();
     assert_eq!(topics, ["com.example.calc.log", "com.example.calc.audit..done"]);
-    assert!(d.on_join.is_some() && d.on_leave.is_some() && d.on_disconnect.is_some());
+    assert!(d.hooks.on_join.is_some() && d.hooks.on_leave.is_some() && d.hooks.on_disconnect.is_some());
 
     let split = &d.procedures[3].options;
     assert_eq!(split.match_policy, Some(MatchPolicy::Prefix));
@@ -214,10 +214,10 @@ fn names_realms_uris_and_options() {
 
     let (_, d) = describe(Plain { base: 1 });
     assert_eq!(d.procedures[0].uri, "com.example.plain.base");
-    assert!(d.subscriptions.is_empty() && d.on_join.is_none());
+    assert!(d.subscriptions.is_empty() && d.hooks.on_join.is_none());
 
     let (_, d) = describe(Empty);
-    assert!(d.procedures.is_empty() && d.subscriptions.is_empty() && d.on_leave.is_none());
+    assert!(d.procedures.is_empty() && d.subscriptions.is_empty() && d.hooks.on_leave.is_none());
 }
 
 #[test]
@@ -337,7 +337,9 @@ async fn events_reach_their_handlers_and_failures_are_contained() {
 #[actix::test]
 async fn hooks_run_over_the_state() {
     let (state, d) = describe(Calc::default());
-    let (Some(join), Some(leave), Some(disconnect)) = (&d.on_join, &d.on_leave, &d.on_disconnect) else {
+    let (Some(join), Some(leave), Some(disconnect)) =
+        (&d.hooks.on_join, &d.hooks.on_leave, &d.hooks.on_disconnect)
+    else {
         panic!("hooks missing");
     };
     // The publish fails on a detached context; the hook returns that.

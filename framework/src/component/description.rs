@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::state::StateLock;
-use crate::client::driver::HookFn;
+use crate::client::driver::Hooks;
 use crate::client::{EventFn, ProcedureFn, RegisterOptions, StateAccess, SubscribeOptions};
 
 /// A component's state as its handlers share it.
@@ -40,13 +40,8 @@ pub struct Description {
     pub procedures: Vec<ProcedureSpec>,
     /// Its subscriptions.
     pub subscriptions: Vec<SubscriptionSpec>,
-    /// Runs once, when the component starts, before it joins.
-    pub on_start: Option<HookFn>,
-    /// Runs after each join, once the procedures and subscriptions are in
-    /// place.
-    pub on_join: Option<HookFn>,
-    /// Runs when the session ends.
-    pub on_leave: Option<HookFn>,
-    /// Runs when the connection is lost (a reconnect follows).
-    pub on_disconnect: Option<HookFn>,
+    /// Its lifecycle hooks (`on_start`, `on_join`, `on_leave`,
+    /// `on_disconnect`); the host adds the `setup` that registers and
+    /// subscribes the above.
+    pub hooks: Hooks,
 }

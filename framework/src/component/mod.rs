@@ -81,7 +81,7 @@ pub(crate) fn session<C: Component>(
 /// declared procedure and subscription (a repeat after a reconnect finds
 /// them restored); the component's own hooks follow.
 fn hooks(name: &'static str, description: Description) -> Hooks {
-    let Description { procedures, subscriptions, on_start, on_join, on_leave, on_disconnect } = description;
+    let Description { procedures, subscriptions, hooks } = description;
     let procedures = Rc::new(procedures);
     let subscriptions = Rc::new(subscriptions);
     let setup: HookFn = Rc::new(move |ctx: Session| -> LocalBoxFuture<'static, Result<(), Error>> {
@@ -106,7 +106,7 @@ fn hooks(name: &'static str, description: Description) -> Hooks {
             Ok(())
         })
     });
-    Hooks { setup: Some(setup), on_start, on_join, on_leave, on_disconnect }
+    Hooks { setup: Some(setup), ..hooks }
 }
 
 /// How an in-process component identifies itself to the realm.
