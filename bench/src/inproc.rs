@@ -113,6 +113,9 @@ pub struct Row {
     /// Component calls/s to the procedure on the blocking pool, if
     /// measured.
     pub pooled: Option<f64>,
+    /// Component calls/s to the same procedure of a component on a thread
+    /// of its own (`own_thread`), if measured.
+    pub own_thread: Option<f64>,
 }
 
 /// What the in-process comparison measured.
@@ -127,7 +130,7 @@ pub const WINDOWS: [usize; 2] = [1, 16];
 /// Which in-process measurements to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Measure {
-    /// All four, for the ratios.
+    /// All five, for the ratios.
     All,
     /// Only the component calls routed on the realm's thread, through
     /// `Session::call`.
@@ -185,7 +188,13 @@ pub fn run(warmup: Duration, duration: Duration, measure: Measure) -> Result<Fig
             } else {
                 None
             };
-            rows.push(Row { window, bare, component, typed, pooled });
+            let own_thread = if measure == Measure::All {
+                let config = HostConfig { own_thread: vec!["BenchAdder".into()], ..config.clone() };
+                Some(component_rate(config, warmup, duration, window, Via::Session("bench.add2")).await?)
+            } else {
+                None
+            };
+            rows.push(Row { window, bare, component, typed, pooled, own_thread });
         }
         Ok(Figures { rows })
     })

@@ -183,7 +183,7 @@ fn main() -> Result<(), BoxError> {
     if matches!(cli.suite, Suite::All | Suite::Local) {
         let figures =
             inproc::run(Duration::from_secs(cli.warmup), Duration::from_secs(cli.duration), cli.measure)?;
-        for inproc::Row { window, bare, component, typed, pooled } in figures.rows {
+        for inproc::Row { window, bare, component, typed, pooled, own_thread } in figures.rows {
             let name = format!("in-process component calls/s via the embedded router, {window} in flight");
             let typed_name = format!(
                 "in-process component calls/s through the generated client (Rust values end to end), \
@@ -230,8 +230,20 @@ fn main() -> Result<(), BoxError> {
                          {window} in flight"
                     ),
                     value: format!("{pooled:.0}"),
-                    baseline,
+                    baseline: baseline.clone(),
                     ratio: Some(pooled / bare),
+                    target: "",
+                });
+            }
+            if let Some(own_thread) = own_thread {
+                local_rows.push(Row {
+                    name: format!(
+                        "in-process calls/s to the same procedure of a component on a thread of its own \
+                         (`own_thread`), {window} in flight"
+                    ),
+                    value: format!("{own_thread:.0}"),
+                    baseline,
+                    ratio: Some(own_thread / bare),
                     target: "",
                 });
             }

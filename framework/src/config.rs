@@ -349,6 +349,7 @@ pub(crate) fn environment() -> config::Environment {
         .list_separator(",")
         .with_list_parse_key("allowed_origins")
         .with_list_parse_key("tls_pins")
+        .with_list_parse_key("own_thread")
 }
 
 impl RouterConfig {

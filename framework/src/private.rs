@@ -15,7 +15,9 @@ pub use crate::component::blocking::{
 };
 pub use crate::component::data::DataNeed;
 pub use crate::component::description::{ComponentState, Description, ProcedureSpec, SubscriptionSpec};
-pub use crate::component::registry::{launcher, registered, ComponentEntry, Launch};
+pub use crate::component::registry::{
+    launcher, made_by, registered, ComponentEntry, Launch, SendProbe, Starter, StartsAnywhere, StartsHere,
+};
 pub use crate::component::state::StateLock;
 
 use serde::de::DeserializeOwned;

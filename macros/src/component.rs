@@ -544,13 +544,13 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
             let create = quote_spanned! {factory.span()=>
                 {
                     let create: fn() -> #self_ty = #factory;
-                    create()
+                    create
                 }
             };
             return quote! {
                 const _: () = {
                     fn #make() -> #krate::__private::Launch {
-                        #krate::__private::launcher(#create)
+                        #krate::__private::made_by::<#self_ty>(#create)
                     }
                     #krate::__private::inventory::submit! {
                         #krate::__private::ComponentEntry { name: #name, make: #make }
@@ -560,7 +560,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
         }
         let create = Ident::new("DefaultForInventory", Span::mixed_site());
         let default = quote_spanned! {self_ty.span()=>
-            <#self_ty as #create>::create()
+            <#self_ty as #create>::create
         };
         let message = format!(
             "`{name}` has no `Default`, which #[wamp::component] needs to list it in the component inventory"
@@ -582,7 +582,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                     }
                 }
                 fn #make() -> #krate::__private::Launch {
-                    #krate::__private::launcher(#default)
+                    #krate::__private::made_by::<#self_ty>(#default)
                 }
                 #krate::__private::inventory::submit! {
                     #krate::__private::ComponentEntry { name: #name, make: #make }
@@ -672,6 +672,11 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                 #(#hooks)*
                 #keep_state
                 #description
+            }
+
+            fn starter(self) -> #krate::__private::Starter {
+                use #krate::__private::{StartsAnywhere as _, StartsHere as _};
+                (&&#krate::__private::SendProbe::<Self>::new()).starter(self)
             }
         }
 

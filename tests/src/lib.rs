@@ -466,6 +466,50 @@ where
     panic!("{procedure} was not registered within five seconds")
 }
 
+/// A component answering `"pong"` to `com.test.pinger.ping`, at once: the
+/// ping of [`first_of`].
+#[derive(Default)]
+pub struct Pinger;
+
+#[wamp::component(prefix = "com.test.pinger", inventory = false)]
+impl Pinger {
+    /// Answers `"pong"`.
+    #[wamp::procedure("ping")]
+    fn ping(&self) -> &'static str {
+        "pong"
+    }
+}
+
+/// Which finishes first: `long` (a run of 700 ms), or a call to
+/// [`Pinger`]'s `com.test.pinger.ping` made 150 ms after it started;
+/// `done` names `long`, `"ping"` the ping. A ping that comes first shows
+/// that the long run holds up neither the router nor the pinger.
+pub async fn first_of<T, E: std::fmt::Debug>(
+    long: impl std::future::Future<Output = Result<T, E>>,
+    pinger: &wamp::client::Client,
+    done: &'static str,
+) -> &'static str {
+    use futures_util::future::{select, Either};
+    let long = std::pin::pin!(long);
+    let ping = std::pin::pin!(async {
+        // The long run is under way by now.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        pinger.call::<String>("com.test.pinger.ping", ()).await
+    });
+    match select(long, ping).await {
+        Either::Left((outcome, ping)) => {
+            outcome.expect("the long run");
+            assert_eq!(ping.await.expect("the ping"), "pong");
+            done
+        }
+        Either::Right((pong, long)) => {
+            assert_eq!(pong.expect("the ping"), "pong");
+            long.await.expect("the long run");
+            "ping"
+        }
+    }
+}
+
 /// Certificates made at test time: a CA, and certificates it signs, as PEM
 /// files in a temporary folder.
 pub mod certs {

@@ -14,7 +14,6 @@
 
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use futures_util::StreamExt as _;
 use wamp::client::{
     CallDetails, CallOptions, Client, ConnectOptions, EventDetails, PublishOptions, ReconnectPolicy,
@@ -22,7 +21,7 @@ use wamp::client::{
 use wamp::component::{ComponentHandle, HostConfig};
 use wamp::Error;
 use wamp::Session;
-use wamp_tests::{Mode, TestHost};
+use wamp_tests::{first_of, Mode, Pinger, TestHost};
 
 /// Not `Default` (made with its arguments, as a component given a pool
 /// would be): it moves all the same.
@@ -212,17 +211,6 @@ impl Pinned {
     }
 }
 
-#[derive(Default)]
-struct Pinger;
-
-#[wamp::component(prefix = "com.test.pinger", inventory = false)]
-impl Pinger {
-    #[wamp::procedure("ping")]
-    fn ping(&self) -> &'static str {
-        "pong"
-    }
-}
-
 /// Calls `procedure` every 5 ms until it answers something: what a
 /// handler running elsewhere noted, once it has run.
 async fn once_noted<T: serde::de::DeserializeOwned + Send + 'static>(client: &Client, procedure: &str) -> T {
@@ -231,33 +219,6 @@ async fn once_noted<T: serde::de::DeserializeOwned + Send + 'static>(client: &Cl
             return noted;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// Which finishes first: `long` (a run of 700 ms), or a ping sent 150 ms
-/// after it started; `done` names the first.
-async fn first_of<T, E: std::fmt::Debug>(
-    long: impl std::future::Future<Output = Result<T, E>>,
-    pinger: &Client,
-    done: &'static str,
-) -> &'static str {
-    let long = std::pin::pin!(long);
-    let ping = std::pin::pin!(async {
-        // The long run is under way by now.
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        pinger.call::<String>("com.test.pinger.ping", ()).await
-    });
-    match select(long, ping).await {
-        Either::Left((outcome, ping)) => {
-            outcome.unwrap();
-            assert_eq!(ping.await.unwrap(), "pong");
-            done
-        }
-        Either::Right((pong, long)) => {
-            assert_eq!(pong.unwrap(), "pong");
-            long.await.unwrap();
-            "ping"
-        }
     }
 }
 

@@ -9,7 +9,7 @@ use config::Source as _;
 use serde::{Deserialize, Serialize};
 
 use super::data::AppData;
-use super::registry::{self, Launch};
+use super::registry::{self, Launch, Starter};
 use super::ComponentHandle;
 use super::{local_identity, Component};
 use crate::client::driver::Start;
@@ -30,6 +30,7 @@ use crate::Error;
 /// | `call_timeout_secs` | `60` (0: none) | `WAMP_CALL_TIMEOUT_SECS` |
 /// | `connect_timeout_ms` | `10000` | `WAMP_CONNECT_TIMEOUT_MS` |
 /// | `slow_handler_ms` | `50` (0: never) | `WAMP_SLOW_HANDLER_MS` |
+/// | `own_thread` | none | `WAMP_OWN_THREAD` (comma-separated) |
 /// | `reconnect.*` | on, 250 ms doubling to 30 s, 20% jitter | `WAMP_RECONNECT__ENABLED`, ... |
 /// | `tls_ca` | none (the system's roots only) | `WAMP_TLS_CA` |
 /// | `tls_pins` | none | `WAMP_TLS_PINS` (comma-separated) |
@@ -72,6 +73,18 @@ pub struct HostConfig {
     /// no trials, no moves.
     /// For the whole process: the last host started sets it.
     pub slow_handler_ms: u64,
+    /// The components, by name (as in `component_roles`), that run on a
+    /// thread of their own instead of the host's. Nothing such a
+    /// component does holds up the embedded router's realms or the other
+    /// components, whatever its handlers take, at the cost of two thread
+    /// hand-overs per call to it or from it (docs/components.md, "Handlers
+    /// that take long"). A component can leave the host's thread if the
+    /// host makes it (`add_registered`) or if it is `Send`.
+    ///
+    /// ```toml
+    /// own_thread = ["Reports"]
+    /// ```
+    pub own_thread: Vec<String>,
     /// How remote sessions authenticate (the `[auth]` table; see
     /// [`CredentialSettings`]). Embedded components need none: they join
     /// with the role `trusted`.
@@ -103,6 +116,7 @@ impl Default for HostConfig {
             tls_pins: Vec::new(),
             connect_timeout_ms: 10_000,
             slow_handler_ms: crate::client::DEFAULT_SLOW_HANDLER_MS,
+            own_thread: Vec::new(),
             auth: CredentialSettings::default(),
             component_roles: Default::default(),
             router: RouterConfig::default(),
@@ -134,7 +148,8 @@ impl HostConfig {
             let known = defaults.collect()?;
             let in_file = config::Config::builder().add_source(source.clone()).build()?.collect()?;
             if let Some(key) = in_file.keys().find(|k| {
-                !known.contains_key(*k) && !["url", "auth", "component_roles"].contains(&k.as_str())
+                !known.contains_key(*k)
+                    && !["url", "auth", "component_roles", "own_thread"].contains(&k.as_str())
             }) {
                 return Err(ConfigError::UnknownKey { key: key.clone(), file: file.display().to_string() });
             }
@@ -147,6 +162,11 @@ impl HostConfig {
     /// The role `component_roles` gives the component `name`, if any.
     pub fn role_of(&self, name: &str) -> Option<&str> {
         self.component_roles.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, role)| role.as_str())
+    }
+
+    /// Whether `own_thread` names the component `name`.
+    pub fn runs_on_own_thread(&self, name: &str) -> bool {
+        self.own_thread.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 
     fn call_timeout(&self) -> Option<Duration> {
@@ -299,9 +319,29 @@ impl Host {
                     .of_kind(crate::ErrorKind::Invalid));
             }
         }
+        if let Some(unknown) =
+            config.own_thread.iter().find(|n| !components.iter().any(|c| c.name.eq_ignore_ascii_case(n)))
+        {
+            let text = format!("own_thread names {unknown}, which is not a component of this host");
+            return Err(Error::new(crate::protocol::errors::INVALID_ARGUMENT, text)
+                .of_kind(crate::ErrorKind::Invalid));
+        }
+        let pinned = components
+            .iter()
+            .find(|c| config.runs_on_own_thread(&c.name) && matches!(c.start, Starter::Here(_)));
+        if let Some(pinned) = pinned {
+            let text = format!(
+                "own_thread names the component {}, which cannot leave the thread it was made on: it is not \
+                 Send. Make its fields Send (an Arc for an Rc), or let the host make it on its own thread \
+                 (with Default or a factory, through Host::add_registered)",
+                pinned.name
+            );
+            return Err(Error::new(crate::protocol::errors::INVALID_ARGUMENT, text)
+                .of_kind(crate::ErrorKind::Invalid));
+        }
         crate::client::watchdog::set_threshold(config.slow_handler_ms);
         let timeout = config.call_timeout();
-        let mut clients = Vec::new();
+        let mut starts = Vec::new();
         let types = components.iter().map(|c| (c.type_id, c.name.clone())).collect();
         let router = match config.url.clone() {
             Some(url) => {
@@ -311,7 +351,7 @@ impl Host {
                         format!("the [auth] settings: {e}"),
                     )
                 })?;
-                for Launch { name, realm, start: launch, .. } in components {
+                for Launch { name, realm, start: starter, .. } in components {
                     let realm = realm.unwrap_or_else(|| config.realm.clone());
                     tracing::info!(component = %name, %url, %realm, "starting remote component");
                     let options = ConnectOptions {
@@ -325,9 +365,7 @@ impl Host {
                         credentials: credentials.clone(),
                         ..ConnectOptions::new(url.clone(), realm)
                     };
-                    clients.push(Client::start(
-                        launch(Start::Remote(options), timeout).with_app_data(data.clone()),
-                    ));
+                    starts.push((name, starter, Start::Remote(options)));
                 }
                 None
             }
@@ -341,7 +379,7 @@ impl Host {
                     }
                 }
                 let router = Router::new(config.router.clone());
-                for Launch { name, realm, start: launch, .. } in components {
+                for Launch { name, realm, start: starter, .. } in components {
                     let realm_name = realm.unwrap_or_else(|| config.realm.clone());
                     let realm = router
                         .realm(&realm_name)
@@ -352,13 +390,19 @@ impl Host {
                         identity.authrole = role.to_owned();
                     }
                     tracing::debug!(component = %name, role = %identity.authrole, "embedded component's role");
-                    let start = Start::Local { realm, realm_name, identity };
-                    clients.push(Client::start(launch(start, timeout).with_app_data(data.clone())));
+                    starts.push((name, starter, Start::Local { realm, realm_name, identity }));
                 }
                 Some(router)
             }
         };
-        Ok(RunningHost { config, router, clients, types })
+        // Every component's place is known: nothing has started yet.
+        let mut clients = Vec::new();
+        let mut threads = OwnThreads::default();
+        for (name, starter, start) in starts {
+            let own_thread = config.runs_on_own_thread(&name);
+            clients.push(start_component(&name, starter, start, timeout, &data, own_thread, &mut threads)?);
+        }
+        Ok(RunningHost { config, router, clients, types, threads: threads.keep() })
     }
 
     /// Starts everything and serves until SIGINT or SIGTERM: embedded, the
@@ -390,6 +434,8 @@ pub struct RunningHost {
     clients: Vec<Client>,
     /// The type of each component, in the order of `clients`.
     types: Vec<(std::any::TypeId, String)>,
+    /// The threads of the components that run on one of their own.
+    threads: Vec<actix::ArbiterHandle>,
 }
 
 impl RunningHost {
@@ -473,9 +519,13 @@ impl RunningHost {
 
     fn leave_all(&self) -> impl std::future::Future<Output = ()> + 'static {
         let clients = self.clients.clone();
+        let threads = self.threads.clone();
         async move {
             for client in clients {
                 client.leave().await;
+            }
+            for thread in threads {
+                thread.stop();
             }
         }
     }
@@ -486,6 +536,63 @@ impl RunningHost {
         self.leave_all().await;
         if let Some(router) = &self.router {
             router.shutdown(self.config.router.shutdown_grace()).await;
+        }
+    }
+}
+
+/// Starts a component's session on this thread or, for a component
+/// `own_thread` names, on a thread of its own (an actix arbiter, stopped
+/// when the host's components leave).
+fn start_component(
+    name: &str,
+    starter: Starter,
+    start: Start,
+    call_timeout: Option<Duration>,
+    data: &AppData,
+    own_thread: bool,
+    threads: &mut OwnThreads,
+) -> Result<Client, Error> {
+    let launch = match starter {
+        Starter::Anywhere(launch) if own_thread => launch,
+        // `Host::start` refused a component that cannot leave this thread
+        // and should.
+        starter => return Ok(Client::start(starter.start(start, call_timeout).with_app_data(data.clone()))),
+    };
+    let thread = actix::Arbiter::new();
+    let (started, client) = std::sync::mpsc::sync_channel(1);
+    let data = data.clone();
+    let spawned = thread.spawn_fn(move || {
+        let _ = started.send(Client::start(launch(start, call_timeout).with_app_data(data)));
+    });
+    // The new thread runs nothing else: the wait is as long as building the
+    // session takes.
+    let client = client.recv().ok().filter(|_| spawned).ok_or_else(|| {
+        Error::new(
+            crate::protocol::errors::CANCELED,
+            format!("the thread of the component {name} ended before its session started"),
+        )
+    })?;
+    tracing::info!(component = %name, "the component runs on a thread of its own");
+    threads.0.push(thread.handle());
+    Ok(client)
+}
+
+/// The threads of the components started so far that run on one of their
+/// own: stopped if the host fails to start, unless kept.
+#[derive(Default)]
+struct OwnThreads(Vec<actix::ArbiterHandle>);
+
+impl OwnThreads {
+    /// The threads, to stop when the components leave.
+    fn keep(mut self) -> Vec<actix::ArbiterHandle> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl Drop for OwnThreads {
+    fn drop(&mut self) {
+        for thread in &self.0 {
+            thread.stop();
         }
     }
 }
@@ -517,5 +624,24 @@ mod tests {
         assert_eq!(config.role_of("Other"), None);
         assert_eq!(config.auth.method, Some(crate::auth::AuthMethod::Ticket));
         assert_eq!(config.auth.secret.secret_env.as_deref(), Some("ALICE_TICKET"));
+    }
+
+    #[test]
+    fn own_threads_come_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wamp.toml");
+        std::fs::write(&file, "own_thread = [\"Reports\"]\n").unwrap();
+        let env = |vars: &[(&str, &str)]| {
+            let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            crate::config::environment().prefix_separator("_").separator("__").source(Some(vars))
+        };
+        let config = HostConfig::load_from(Some(&file), env(&[])).unwrap();
+        assert!(config.runs_on_own_thread("reports"), "whatever its case");
+        assert!(!config.runs_on_own_thread("Billing"));
+        let config =
+            HostConfig::load_from(Some(&file), env(&[("WAMP_OWN_THREAD", "Billing,Audit")])).unwrap();
+        assert_eq!(config.own_thread, ["Billing", "Audit"], "the environment's list replaces the file's");
+        let config = HostConfig::load_from(None, env(&[])).unwrap();
+        assert!(config.own_thread.is_empty(), "none by default");
     }
 }

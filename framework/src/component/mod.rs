@@ -63,6 +63,13 @@ pub trait Component: Sized + 'static {
     /// Describes the component over its shared state (generated).
     #[doc(hidden)]
     fn describe(state: ComponentState<Self>) -> Description;
+
+    /// How the host builds the component's session: on any thread if the
+    /// component is `Send` (generated, see `registry::SendProbe`).
+    #[doc(hidden)]
+    fn starter(self) -> registry::Starter {
+        registry::Starter::Here(Box::new(move |start, timeout| session(self, start, timeout)))
+    }
 }
 
 /// Builds the session actor that runs `component` over `start` (where the
