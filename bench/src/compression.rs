@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use wamp::internals::Wire;
-use wamp::protocol::{Dict, List, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, List, Payload, Serializer, Value, WampMessage};
 use wamp::websocket::Compression;
 
 /// One kind of message and how it is sent.
@@ -16,7 +16,7 @@ pub struct Sample {
     pub name: &'static str,
     pub serializer: Serializer,
     /// The `i`th message of its stream: values change, the shape stays.
-    make: fn(u64) -> Message,
+    make: fn(u64) -> WampMessage,
 }
 
 /// A compression setting measured.
@@ -51,12 +51,12 @@ fn records(i: u64, n: u64) -> List {
     (0..n).map(|k| Value::Dict(reading(i * n + k))).collect()
 }
 
-fn event(i: u64, payload: Payload) -> Message {
-    Message::Event { subscription: 4_211_987, publication: 1_000_000 + i, details: Dict::new(), payload }
+fn event(i: u64, payload: Payload) -> WampMessage {
+    WampMessage::Event { subscription: 4_211_987, publication: 1_000_000 + i, details: Dict::new(), payload }
 }
 
-fn result(i: u64, payload: Payload) -> Message {
-    Message::Result { request: i + 1, details: Dict::new(), payload }
+fn result(i: u64, payload: Payload) -> WampMessage {
+    WampMessage::Result { request: i + 1, details: Dict::new(), payload }
 }
 
 /// Bytes that do not compress (a xorshift stream).
@@ -132,7 +132,7 @@ pub fn settings() -> Vec<Setting> {
 /// Measures `sample` under `setting` for about `duration`.
 pub fn measure(sample: &Sample, setting: &Setting, duration: Duration) -> Result<Figures, String> {
     // The messages are made before the clock starts.
-    let messages: Vec<Message> = (0..256).map(sample.make).collect();
+    let messages: Vec<WampMessage> = (0..256).map(sample.make).collect();
     let mut wire = Wire::new(&setting.compression, setting.offer);
     if setting.offer.is_some() && !wire.compressing() {
         return Err(format!("{}: compression was not agreed", setting.name));

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 
 use crate::wire;
 
@@ -163,15 +163,15 @@ impl Session {
             .map(|r| (r.to_owned(), Value::Dict(Dict::new())))
             .collect();
         let details = Dict::from([("roles".to_owned(), Value::Dict(roles))]);
-        session.send(&Message::Hello { realm: "realm1".into(), details }).await?;
+        session.send(&WampMessage::Hello { realm: "realm1".into(), details }).await?;
         match session.recv().await? {
-            Message::Welcome { .. } => Ok(session),
+            WampMessage::Welcome { .. } => Ok(session),
             other => Err(format!("expected WELCOME, got {other:?}").into()),
         }
     }
 
     /// Queues a message (sent when `recv` waits).
-    pub async fn send(&mut self, message: &Message) -> Result<(), BoxError> {
+    pub async fn send(&mut self, message: &WampMessage) -> Result<(), BoxError> {
         let data = self.serializer.encode(message)?;
         let frame = if self.serializer.is_binary() {
             Frame::binary(data)
@@ -213,7 +213,7 @@ impl Session {
     }
 
     /// The next message.
-    pub async fn recv(&mut self) -> Result<Message, BoxError> {
+    pub async fn recv(&mut self) -> Result<WampMessage, BoxError> {
         loop {
             match next_frame(&mut self.socket).await {
                 Some(Ok(Frame::Text(text))) => return Ok(self.serializer.decode(text.as_bytes())?),
@@ -302,19 +302,19 @@ pub async fn rpc(
 ) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
     let mut callee = Session::join(&url, serializer).await?;
     callee
-        .send(&Message::Register { request: 1, options: Dict::new(), procedure: "bench.echo".into() })
+        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: "bench.echo".into() })
         .await?;
     match callee.recv().await? {
-        Message::Registered { .. } => {}
+        WampMessage::Registered { .. } => {}
         other => return Err(format!("expected REGISTERED, got {other:?}").into()),
     }
-    let call = wire::Template::new(serializer, |request| Message::Call {
+    let call = wire::Template::new(serializer, |request| WampMessage::Call {
         request,
         options: Dict::new(),
         procedure: "bench.echo".into(),
         payload: payload(size),
     })?;
-    let answer = wire::Template::new(serializer, |request| Message::Yield {
+    let answer = wire::Template::new(serializer, |request| WampMessage::Yield {
         request,
         options: Dict::new(),
         payload: payload(size),
@@ -382,7 +382,7 @@ pub async fn pubsub(
         .collect::<Vec<_>>()
         .await;
     let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
-    let publish = Rc::new(wire::Template::new(serializer, |request| Message::Publish {
+    let publish = Rc::new(wire::Template::new(serializer, |request| WampMessage::Publish {
         request,
         options: options.clone(),
         topic: "bench.topic".into(),
@@ -391,10 +391,10 @@ pub async fn pubsub(
     for subscriber in joined {
         let mut subscriber = subscriber?;
         subscriber
-            .send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "bench.topic".into() })
+            .send(&WampMessage::Subscribe { request: 1, options: Dict::new(), topic: "bench.topic".into() })
             .await?;
         match subscriber.recv().await? {
-            Message::Subscribed { .. } => {}
+            WampMessage::Subscribed { .. } => {}
             other => return Err(format!("expected SUBSCRIBED, got {other:?}").into()),
         }
         let meter = meter.clone();

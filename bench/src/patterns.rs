@@ -11,7 +11,7 @@ use bytes::Bytes;
 use wamp::auth::Identity;
 use wamp::internals::{Effect, Member, Outbox, RealmCore, RealmSettings, SessionLimits};
 use wamp::protocol::roles::ClientRoles;
-use wamp::protocol::{Dict, Id, Message, Serializer, Value};
+use wamp::protocol::{Dict, Id, Serializer, Value, WampMessage};
 
 use crate::BoxError;
 
@@ -39,7 +39,7 @@ fn join(realm: &mut RealmCore) -> Id {
     )
 }
 
-fn feed(realm: &mut RealmCore, out: &mut Outbox, session: Id, message: Message) -> Vec<Effect> {
+fn feed(realm: &mut RealmCore, out: &mut Outbox, session: Id, message: WampMessage) -> Vec<Effect> {
     realm.handle(session, message, out);
     out.drain().collect()
 }
@@ -49,7 +49,7 @@ fn with_match(policy: &str) -> Dict {
 }
 
 /// A message as the router gets it off the wire (its payload kept raw).
-fn decoded(json: &str) -> Result<Message, BoxError> {
+fn decoded(json: &str) -> Result<WampMessage, BoxError> {
     Ok(Serializer::Json.decode_shared(&Bytes::copy_from_slice(json.as_bytes()))?)
 }
 
@@ -62,7 +62,7 @@ struct Bench {
     caller: Id,
     callee: Id,
     request: Id,
-    publish: Message,
+    publish: WampMessage,
 }
 
 impl Bench {
@@ -72,10 +72,10 @@ impl Bench {
         let (publisher, subscriber, caller, callee, noise) =
             (join(&mut realm), join(&mut realm), join(&mut realm), join(&mut realm), join(&mut realm));
         let subscribe =
-            Message::Subscribe { request: 1, options: Dict::new(), topic: "com.bench.topic".into() };
+            WampMessage::Subscribe { request: 1, options: Dict::new(), topic: "com.bench.topic".into() };
         feed(&mut realm, &mut out, subscriber, subscribe);
         let register =
-            Message::Register { request: 1, options: Dict::new(), procedure: "com.bench.proc".into() };
+            WampMessage::Register { request: 1, options: Dict::new(), procedure: "com.bench.proc".into() };
         feed(&mut realm, &mut out, callee, register);
         if unrelated {
             for i in 0..UNRELATED {
@@ -87,7 +87,7 @@ impl Bench {
                     _ => ("wildcard", format!("com..x{i}.y")),
                 };
                 let subscribe =
-                    Message::Subscribe { request: 2 + i as Id, options: with_match(policy), topic };
+                    WampMessage::Subscribe { request: 2 + i as Id, options: with_match(policy), topic };
                 feed(&mut realm, &mut out, noise, subscribe);
                 let (policy, procedure) = match i % 3 {
                     0 => ("exact", format!("com.bench.proc{i}")),
@@ -95,9 +95,12 @@ impl Bench {
                     _ => ("wildcard", format!("com.bench..w{i}")),
                 };
                 let register =
-                    Message::Register { request: 2 + i as Id, options: with_match(policy), procedure };
+                    WampMessage::Register { request: 2 + i as Id, options: with_match(policy), procedure };
                 let effects = feed(&mut realm, &mut out, noise, register);
-                if !matches!(effects.as_slice(), [Effect::Send { message: Message::Registered { .. }, .. }]) {
+                if !matches!(
+                    effects.as_slice(),
+                    [Effect::Send { message: WampMessage::Registered { .. }, .. }]
+                ) {
                     return Err(format!("setting up the unrelated registrations: {effects:?}").into());
                 }
             }
@@ -123,11 +126,11 @@ impl Bench {
         let call = decoded(&format!(r#"[48, {}, {{}}, "com.bench.proc", ["hello"]]"#, self.request))?;
         self.realm.handle(self.caller, call, &mut self.out);
         let invocation = match self.out.drain().next() {
-            Some(Effect::Send { message: Message::Invocation { request, .. }, .. }) => request,
+            Some(Effect::Send { message: WampMessage::Invocation { request, .. }, .. }) => request,
             other => return Err(format!("expected an INVOCATION, got {other:?}").into()),
         };
         let answer =
-            Message::Yield { request: invocation, options: Dict::new(), payload: Default::default() };
+            WampMessage::Yield { request: invocation, options: Dict::new(), payload: Default::default() };
         self.realm.handle(self.callee, answer, &mut self.out);
         if self.out.drain().count() != 1 {
             return Err("a YIELD did not make one RESULT".into());

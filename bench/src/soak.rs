@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 
 use crate::load::Session;
 
@@ -83,7 +83,7 @@ pub async fn run(
                 let wait =
                     if target.get().is_some() { Duration::from_secs(10) } else { Duration::from_millis(200) };
                 match tokio::time::timeout(wait, session.recv()).await {
-                    Ok(Ok(Message::Event { payload, .. })) => {
+                    Ok(Ok(WampMessage::Event { payload, .. })) => {
                         let seq = payload.args_list().first().and_then(Value::as_u64).unwrap_or(u64::MAX);
                         gaps += seq.saturating_sub(next);
                         next = seq + 1;
@@ -131,7 +131,7 @@ pub async fn run(
                 let events = events.clone();
                 let task = tokio::task::spawn_local(async move {
                     while let Ok(message) = session.recv().await {
-                        if matches!(message, Message::Event { .. }) {
+                        if matches!(message, WampMessage::Event { .. }) {
                             events.set(events.get() + 1);
                         }
                     }
@@ -148,15 +148,15 @@ pub async fn run(
     // The callee answers every call with its argument.
     let mut callee = Session::join(url, SERIALIZER).await?;
     callee
-        .send(&Message::Register { request: 1, options: Dict::new(), procedure: "soak.echo".into() })
+        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: "soak.echo".into() })
         .await?;
-    if !matches!(callee.recv().await?, Message::Registered { .. }) {
+    if !matches!(callee.recv().await?, WampMessage::Registered { .. }) {
         return Err("the soak callee could not register".into());
     }
     let callee_task = tokio::task::spawn_local(async move {
         while let Ok(message) = callee.recv().await {
-            if let Message::Invocation { request, payload, .. } = message {
-                let _ = callee.send(&Message::Yield { request, options: Dict::new(), payload }).await;
+            if let WampMessage::Invocation { request, payload, .. } = message {
+                let _ = callee.send(&WampMessage::Yield { request, options: Dict::new(), payload }).await;
             }
         }
     });
@@ -169,7 +169,7 @@ pub async fn run(
         let (stop, answered) = (stop.clone(), answered.clone());
         callers.push(tokio::task::spawn_local(async move {
             let (mut sent, mut failed, mut next) = (0u64, 0u64, 1u64);
-            let call = |request: u64| Message::Call {
+            let call = |request: u64| WampMessage::Call {
                 request,
                 options: Dict::new(),
                 procedure: "soak.echo".into(),
@@ -187,13 +187,13 @@ pub async fn run(
                     Err(_) => break,
                 };
                 match message {
-                    Message::Result { request, payload, .. } => {
+                    WampMessage::Result { request, payload, .. } => {
                         if payload.args_list().first().and_then(Value::as_u64) != Some(request) {
                             failed += 1;
                         }
                         answered.set(answered.get() + 1);
                     }
-                    Message::Error { .. } => failed += 1,
+                    WampMessage::Error { .. } => failed += 1,
                     _ => continue,
                 }
                 outstanding -= 1;
@@ -218,7 +218,7 @@ pub async fn run(
         let mut crowd_topic = 0usize;
         loop {
             while in_flight < WINDOW && !publisher_stop.get() {
-                let publish = Message::Publish {
+                let publish = WampMessage::Publish {
                     request: next + 1,
                     options: ack.clone(),
                     topic: "soak.checked".into(),
@@ -229,7 +229,7 @@ pub async fn run(
                 in_flight += 1;
                 if next % 16 == 0 {
                     crowd_topic = (crowd_topic + 1) % CROWD_TOPICS;
-                    let crowd = Message::Publish {
+                    let crowd = WampMessage::Publish {
                         request: u64::MAX >> 12,
                         options: Dict::new(),
                         topic: format!("soak.crowd.{crowd_topic}").into(),
@@ -242,7 +242,7 @@ pub async fn run(
                 break;
             }
             match tokio::time::timeout(Duration::from_secs(30), publisher.recv()).await {
-                Ok(Ok(Message::Published { .. })) => {
+                Ok(Ok(WampMessage::Published { .. })) => {
                     acknowledged += 1;
                     in_flight -= 1;
                 }
@@ -302,9 +302,9 @@ pub async fn run(
 
 async fn subscribed(url: &str, topic: &str) -> Result<Session, BoxError> {
     let mut session = Session::join(url, SERIALIZER).await?;
-    session.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: topic.into() }).await?;
+    session.send(&WampMessage::Subscribe { request: 1, options: Dict::new(), topic: topic.into() }).await?;
     match session.recv().await? {
-        Message::Subscribed { .. } => Ok(session),
+        WampMessage::Subscribed { .. } => Ok(session),
         other => Err(format!("expected SUBSCRIBED, got {other:?}").into()),
     }
 }

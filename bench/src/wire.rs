@@ -11,7 +11,7 @@
 //! the bytes that were sent ([`Template::carried_by`]), which checks more
 //! than decoding did and costs a comparison.
 
-use wamp::protocol::{Message, Payload, Serializer, Value};
+use wamp::protocol::{Payload, Serializer, Value, WampMessage};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -40,12 +40,12 @@ impl Template {
     /// Encodes the message `message` builds for a placeholder request id,
     /// and remembers how its payload's arguments end a message: every
     /// message the load receives in answer ends with them.
-    pub fn new(serializer: Serializer, message: impl Fn(u64) -> Message) -> Result<Template, BoxError> {
+    pub fn new(serializer: Serializer, message: impl Fn(u64) -> WampMessage) -> Result<Template, BoxError> {
         let encoded = serializer.encode(&message(PLACEHOLDER))?;
         let args = match message(0) {
-            Message::Call { payload, .. }
-            | Message::Publish { payload, .. }
-            | Message::Yield { payload, .. } => payload_args(payload)?,
+            WampMessage::Call { payload, .. }
+            | WampMessage::Publish { payload, .. }
+            | WampMessage::Yield { payload, .. } => payload_args(payload)?,
             other => return Err(format!("no template for {other:?}").into()),
         };
         let mut payload = Vec::new();
@@ -187,8 +187,8 @@ mod tests {
     use super::*;
     use wamp::protocol::Dict;
 
-    fn call(request: u64) -> Message {
-        Message::Call {
+    fn call(request: u64) -> WampMessage {
+        WampMessage::Call {
             request,
             options: Dict::new(),
             procedure: "bench.echo".into(),
@@ -217,8 +217,8 @@ mod tests {
     fn a_result_carries_the_arguments_of_the_call() {
         for serializer in [Serializer::Json, Serializer::MsgPack] {
             let template = Template::new(serializer, call).unwrap();
-            let Message::Call { payload, .. } = call(0) else { unreachable!() };
-            let result = Message::Result { request: 7, details: Dict::new(), payload };
+            let WampMessage::Call { payload, .. } = call(0) else { unreachable!() };
+            let result = WampMessage::Result { request: 7, details: Dict::new(), payload };
             let data = serializer.encode(&result).unwrap();
             assert_eq!(head(serializer, &data), Some((50, 7)));
             assert!(template.carried_by(&data));

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use tokio::process::Command;
-use wamp::protocol::{Dict, Message, Serializer, Value};
+use wamp::protocol::{Dict, Serializer, Value, WampMessage};
 use wamp_tests::{Process, RawClient};
 
 /// Starts `wamp router` and returns it with the URL it logged.
@@ -110,14 +110,14 @@ async fn the_example_authentication_settings_serve_both_realms() {
     let (_child, url) = start(&["--config", example.to_str().unwrap(), "--listen", "127.0.0.1:0"], &[]).await;
     let (_anonymous, _) = RawClient::join(&url, Serializer::Json, "realm1").await;
     let mut client = RawClient::connect(&url, Serializer::Json).await;
-    let Message::Hello { realm, mut details } = wamp_tests::hello("authrealm") else { unreachable!() };
+    let WampMessage::Hello { realm, mut details } = wamp_tests::hello("authrealm") else { unreachable!() };
     details.insert("authmethods".into(), Value::List(vec!["ticket".into()]));
     details.insert("authid".into(), "ticket-user".into());
-    client.send(&Message::Hello { realm, details }).await;
-    assert!(matches!(client.recv().await, Message::Challenge { ref method, .. } if method == "ticket"));
-    client.send(&Message::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
+    client.send(&WampMessage::Hello { realm, details }).await;
+    assert!(matches!(client.recv().await, WampMessage::Challenge { ref method, .. } if method == "ticket"));
+    client.send(&WampMessage::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
     match client.recv().await {
-        Message::Welcome { details, .. } => {
+        WampMessage::Welcome { details, .. } => {
             assert_eq!(details.get("authrole").and_then(Value::as_str), Some("full"));
             assert_eq!(details.get("authmethod").and_then(Value::as_str), Some("ticket"));
         }

@@ -61,7 +61,7 @@ impl Wire {
     pub fn write(
         &mut self,
         serializer: crate::protocol::Serializer,
-        message: &crate::protocol::Message,
+        message: &crate::protocol::WampMessage,
     ) -> Result<bytes::BytesMut, String> {
         use futures_util::Stream as _;
         self.writer.message(serializer, message).map_err(|e| e.to_string())?;

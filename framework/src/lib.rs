@@ -181,11 +181,13 @@ pub mod internals;
 /// No name here is also a name in `actix::prelude`, so a module can glob
 /// both and write an actor and a component side by side: `Context`,
 /// `Handler` and `Message` are actix's, [`Session`] is the WAMP session a
-/// handler runs in.
+/// handler runs in. The same holds for the wire layer's names
+/// ([`protocol`]): its message type is `WampMessage`.
 ///
 /// ```
 /// use actix::prelude::*;
 /// use wamp::prelude::*;
+/// use wamp::protocol::*;
 ///
 /// // An actix actor, with actix's names.
 /// struct Counter(u64);
@@ -220,6 +222,10 @@ pub mod internals;
 /// }
 ///
 /// let _host: Host = Host::new(wamp::component::HostConfig::default()).add_component(Greeter);
+///
+/// // A WAMP message, as the wire layer has it.
+/// let goodbye = WampMessage::Goodbye { details: Dict::new(), reason: "wamp.close.normal".into() };
+/// assert_eq!(Serializer::Json.encode(&goodbye).unwrap(), br#"[6,{},"wamp.close.normal"]"#);
 /// # let system = System::new();
 /// # let total = system.block_on(async { Counter(1).start().send(Add(2)).await.unwrap() });
 /// # assert_eq!(total, 3);

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use wamp::protocol::id::MAX_ID;
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 
 fn value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -46,16 +46,17 @@ fn payload() -> impl Strategy<Value = Payload> {
     ]
 }
 
-fn message() -> impl Strategy<Value = Message> {
+fn message() -> impl Strategy<Value = WampMessage> {
     prop_oneof![
-        (uri(), dict()).prop_map(|(realm, details)| Message::Hello { realm, details }),
-        (id(), dict()).prop_map(|(session, details)| Message::Welcome { session, details }),
-        (dict(), uri()).prop_map(|(details, reason)| Message::Abort { details, reason }),
-        (dict(), uri()).prop_map(|(details, reason)| Message::Goodbye { details, reason }),
-        ("[a-z]{1,9}", dict()).prop_map(|(method, extra)| Message::Challenge { method, extra }),
-        ("[^\u{0}]{0,20}", dict()).prop_map(|(signature, extra)| Message::Authenticate { signature, extra }),
+        (uri(), dict()).prop_map(|(realm, details)| WampMessage::Hello { realm, details }),
+        (id(), dict()).prop_map(|(session, details)| WampMessage::Welcome { session, details }),
+        (dict(), uri()).prop_map(|(details, reason)| WampMessage::Abort { details, reason }),
+        (dict(), uri()).prop_map(|(details, reason)| WampMessage::Goodbye { details, reason }),
+        ("[a-z]{1,9}", dict()).prop_map(|(method, extra)| WampMessage::Challenge { method, extra }),
+        ("[^\u{0}]{0,20}", dict())
+            .prop_map(|(signature, extra)| WampMessage::Authenticate { signature, extra }),
         (prop::sample::select(vec![16u64, 32, 34, 48, 64, 66, 68]), id(), dict(), uri(), payload()).prop_map(
-            |(request_type, request, details, error, payload)| Message::Error {
+            |(request_type, request, details, error, payload)| WampMessage::Error {
                 request_type,
                 request,
                 details,
@@ -63,50 +64,44 @@ fn message() -> impl Strategy<Value = Message> {
                 payload
             }
         ),
-        (id(), dict(), uri(), payload()).prop_map(|(request, options, topic, payload)| Message::Publish {
-            request,
-            options,
-            topic: topic.into(),
-            payload
+        (id(), dict(), uri(), payload()).prop_map(|(request, options, topic, payload)| {
+            WampMessage::Publish { request, options, topic: topic.into(), payload }
         }),
-        (id(), id()).prop_map(|(request, publication)| Message::Published { request, publication }),
-        (id(), dict(), uri()).prop_map(|(request, options, topic)| Message::Subscribe {
+        (id(), id()).prop_map(|(request, publication)| WampMessage::Published { request, publication }),
+        (id(), dict(), uri()).prop_map(|(request, options, topic)| WampMessage::Subscribe {
             request,
             options,
             topic
         }),
-        (id(), id()).prop_map(|(request, subscription)| Message::Subscribed { request, subscription }),
-        (id(), id()).prop_map(|(request, subscription)| Message::Unsubscribe { request, subscription }),
-        id().prop_map(|request| Message::Unsubscribed { request }),
+        (id(), id()).prop_map(|(request, subscription)| WampMessage::Subscribed { request, subscription }),
+        (id(), id()).prop_map(|(request, subscription)| WampMessage::Unsubscribe { request, subscription }),
+        id().prop_map(|request| WampMessage::Unsubscribed { request }),
         (id(), id(), dict(), payload()).prop_map(|(subscription, publication, details, payload)| {
-            Message::Event { subscription, publication, details, payload }
+            WampMessage::Event { subscription, publication, details, payload }
         }),
-        id().prop_map(|publication| Message::EventReceived { publication }),
-        (id(), dict(), uri(), payload()).prop_map(|(request, options, procedure, payload)| Message::Call {
-            request,
-            options,
-            procedure: procedure.into(),
-            payload
+        id().prop_map(|publication| WampMessage::EventReceived { publication }),
+        (id(), dict(), uri(), payload()).prop_map(|(request, options, procedure, payload)| {
+            WampMessage::Call { request, options, procedure: procedure.into(), payload }
         }),
-        (id(), dict()).prop_map(|(request, options)| Message::Cancel { request, options }),
-        (id(), dict(), payload()).prop_map(|(request, details, payload)| Message::Result {
+        (id(), dict()).prop_map(|(request, options)| WampMessage::Cancel { request, options }),
+        (id(), dict(), payload()).prop_map(|(request, details, payload)| WampMessage::Result {
             request,
             details,
             payload
         }),
-        (id(), dict(), uri()).prop_map(|(request, options, procedure)| Message::Register {
+        (id(), dict(), uri()).prop_map(|(request, options, procedure)| WampMessage::Register {
             request,
             options,
             procedure
         }),
-        (id(), id()).prop_map(|(request, registration)| Message::Registered { request, registration }),
-        (id(), id()).prop_map(|(request, registration)| Message::Unregister { request, registration }),
-        id().prop_map(|request| Message::Unregistered { request }),
+        (id(), id()).prop_map(|(request, registration)| WampMessage::Registered { request, registration }),
+        (id(), id()).prop_map(|(request, registration)| WampMessage::Unregister { request, registration }),
+        id().prop_map(|request| WampMessage::Unregistered { request }),
         (id(), id(), dict(), payload()).prop_map(|(request, registration, details, payload)| {
-            Message::Invocation { request, registration, details, payload }
+            WampMessage::Invocation { request, registration, details, payload }
         }),
-        (id(), dict()).prop_map(|(request, options)| Message::Interrupt { request, options }),
-        (id(), dict(), payload()).prop_map(|(request, options, payload)| Message::Yield {
+        (id(), dict()).prop_map(|(request, options)| WampMessage::Interrupt { request, options }),
+        (id(), dict(), payload()).prop_map(|(request, options, payload)| WampMessage::Yield {
             request,
             options,
             payload

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use wamp::auth::Identity;
 use wamp::internals::{ClientCore, ClientEffect, Effect, Member, Outbox, RealmCore, RealmSettings};
 use wamp::protocol::roles::ClientRoles;
-use wamp::protocol::{errors, Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{errors, Dict, Payload, Serializer, Value, WampMessage};
 
 const UNIMPLEMENTED_SERIALIZERS: &[&str] = &["cbor", "ubjson", "flatbuffers"];
 
@@ -62,7 +62,7 @@ fn args_value(p: &Payload) -> (Value, Value, Value) {
 }
 
 /// The message's attributes, named as the test vectors name them.
-fn attributes(msg: &Message) -> BTreeMap<&'static str, Value> {
+fn attributes(msg: &WampMessage) -> BTreeMap<&'static str, Value> {
     let mut a = BTreeMap::new();
     a.insert("message_type", Value::from(msg.code()));
     let payload = |a: &mut BTreeMap<_, _>, p: &Payload| {
@@ -73,97 +73,99 @@ fn attributes(msg: &Message) -> BTreeMap<&'static str, Value> {
     };
     let d = |d: &Dict| Value::Dict(d.clone());
     match msg {
-        Message::Hello { realm, details } => {
+        WampMessage::Hello { realm, details } => {
             a.insert("realm", realm.as_str().into());
             a.insert("roles", details.get("roles").cloned().unwrap_or_default());
             a.insert("details", d(details));
         }
-        Message::Welcome { session, details } => {
+        WampMessage::Welcome { session, details } => {
             a.insert("session_id", (*session).into());
             a.insert("roles", details.get("roles").cloned().unwrap_or_default());
             a.insert("details", d(details));
         }
-        Message::Abort { details, reason } | Message::Goodbye { details, reason } => {
+        WampMessage::Abort { details, reason } | WampMessage::Goodbye { details, reason } => {
             a.insert("details", d(details));
             a.insert("reason", reason.as_str().into());
         }
-        Message::Challenge { method, extra } => {
+        WampMessage::Challenge { method, extra } => {
             a.insert("method", method.as_str().into());
             a.insert("extra", d(extra));
         }
-        Message::Authenticate { signature, extra } => {
+        WampMessage::Authenticate { signature, extra } => {
             a.insert("signature", signature.as_str().into());
             a.insert("extra", d(extra));
         }
-        Message::Error { request_type, request, details, error, payload: p } => {
+        WampMessage::Error { request_type, request, details, error, payload: p } => {
             a.insert("request_type", (*request_type).into());
             a.insert("request_id", (*request).into());
             a.insert("details", d(details));
             a.insert("error", error.as_str().into());
             payload(&mut a, p);
         }
-        Message::Publish { request, options, topic, payload: p } => {
+        WampMessage::Publish { request, options, topic, payload: p } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
             a.insert("topic", topic.as_ref().into());
             payload(&mut a, p);
         }
-        Message::Published { request, publication } => {
+        WampMessage::Published { request, publication } => {
             a.insert("request_id", (*request).into());
             a.insert("publication_id", (*publication).into());
         }
-        Message::Subscribe { request, options, topic } => {
+        WampMessage::Subscribe { request, options, topic } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
             a.insert("topic", topic.as_str().into());
         }
-        Message::Subscribed { request, subscription } | Message::Unsubscribe { request, subscription } => {
+        WampMessage::Subscribed { request, subscription }
+        | WampMessage::Unsubscribe { request, subscription } => {
             a.insert("request_id", (*request).into());
             a.insert("subscription_id", (*subscription).into());
         }
-        Message::Unsubscribed { request } | Message::Unregistered { request } => {
+        WampMessage::Unsubscribed { request } | WampMessage::Unregistered { request } => {
             a.insert("request_id", (*request).into());
         }
-        Message::Event { subscription, publication, details, payload: p } => {
+        WampMessage::Event { subscription, publication, details, payload: p } => {
             a.insert("subscription", (*subscription).into());
             a.insert("publication", (*publication).into());
             a.insert("details", d(details));
             payload(&mut a, p);
         }
-        Message::EventReceived { publication } => {
+        WampMessage::EventReceived { publication } => {
             a.insert("publication_id", (*publication).into());
         }
-        Message::Call { request, options, procedure, payload: p } => {
+        WampMessage::Call { request, options, procedure, payload: p } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
             a.insert("procedure", procedure.as_ref().into());
             payload(&mut a, p);
         }
-        Message::Cancel { request, options } | Message::Interrupt { request, options } => {
+        WampMessage::Cancel { request, options } | WampMessage::Interrupt { request, options } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
         }
-        Message::Result { request, details, payload: p } => {
+        WampMessage::Result { request, details, payload: p } => {
             a.insert("request_id", (*request).into());
             a.insert("details", d(details));
             payload(&mut a, p);
         }
-        Message::Register { request, options, procedure } => {
+        WampMessage::Register { request, options, procedure } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
             a.insert("procedure", procedure.as_str().into());
         }
-        Message::Registered { request, registration } | Message::Unregister { request, registration } => {
+        WampMessage::Registered { request, registration }
+        | WampMessage::Unregister { request, registration } => {
             a.insert("request_id", (*request).into());
             a.insert("registration_id", (*registration).into());
         }
-        Message::Invocation { request, registration, details, payload: p } => {
+        WampMessage::Invocation { request, registration, details, payload: p } => {
             a.insert("request_id", (*request).into());
             a.insert("registration_id", (*registration).into());
             a.insert("details", d(details));
             payload(&mut a, p);
         }
-        Message::Yield { request, options, payload: p } => {
+        WampMessage::Yield { request, options, payload: p } => {
             a.insert("request_id", (*request).into());
             a.insert("options", d(options));
             payload(&mut a, p);
@@ -216,9 +218,9 @@ fn samples() -> Vec<(String, Dict)> {
 
 /// How the receiver of `message` took it: `Err` with the explanation if it
 /// ended the session for a protocol violation.
-fn receive(message: Message) -> Result<(), String> {
+fn receive(message: WampMessage) -> Result<(), String> {
     match message {
-        Message::Event { .. } => {
+        WampMessage::Event { .. } => {
             let mut core = ClientCore::<(), ()>::new();
             let mut out = Vec::new();
             core.receive(message, &mut out);
@@ -266,7 +268,7 @@ fn options_and_details_samples_end_the_session_exactly_when_invalid() {
             let bytes = hex(text);
             *list.last_mut().unwrap() = Value::Bytes(bytes);
         }
-        let message = Message::from_list(list).unwrap_or_else(|e| panic!("{file}: {desc}: {e}"));
+        let message = WampMessage::from_list(list).unwrap_or_else(|e| panic!("{file}: {desc}: {e}"));
         let outcome = receive(message);
         match sample.get("expected_error").and_then(Value::as_dict) {
             None => assert!(outcome.is_ok(), "{file}: {desc}: taken for a violation: {outcome:?}"),

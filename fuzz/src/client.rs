@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use wamp::internals::PeerSession;
-use wamp::protocol::{code, Id, Message, UriPolicy, Value};
+use wamp::protocol::{code, Id, WampMessage, UriPolicy, Value};
 
 use crate::script::Held;
 
@@ -101,20 +101,20 @@ impl Client {
     }
 
     /// Notes a message the realm is about to route for this client.
-    pub fn sent(&mut self, message: &Message) {
+    pub fn sent(&mut self, message: &WampMessage) {
         let (request, kind) = match message {
-            Message::Subscribe { request, .. } => (*request, Request::Subscribe),
-            Message::Unsubscribe { request, subscription } => (*request, Request::Unsubscribe(*subscription)),
-            Message::Publish { request, options, .. }
+            WampMessage::Subscribe { request, .. } => (*request, Request::Subscribe),
+            WampMessage::Unsubscribe { request, subscription } => (*request, Request::Unsubscribe(*subscription)),
+            WampMessage::Publish { request, options, .. }
                 if options.get("acknowledge") == Some(&Value::Bool(true)) =>
             {
                 (*request, Request::Publish)
             }
-            Message::Register { request, .. } => (*request, Request::Register),
-            Message::Unregister { request, registration } => (*request, Request::Unregister(*registration)),
-            Message::Call { request, .. } => (*request, Request::Call),
-            Message::Yield { request, .. }
-            | Message::Error { request_type: code::INVOCATION, request, .. } => {
+            WampMessage::Register { request, .. } => (*request, Request::Register),
+            WampMessage::Unregister { request, registration } => (*request, Request::Unregister(*registration)),
+            WampMessage::Call { request, .. } => (*request, Request::Call),
+            WampMessage::Yield { request, .. }
+            | WampMessage::Error { request_type: code::INVOCATION, request, .. } => {
                 self.invocations.remove(request);
                 return;
             }
@@ -137,13 +137,13 @@ impl Client {
 
     /// Checks a message the router delivers to this client against what
     /// the client did, and learns the ids it carries.
-    pub fn received(&mut self, message: &Message) -> Result<(), String> {
+    pub fn received(&mut self, message: &WampMessage) -> Result<(), String> {
         match message {
-            Message::Subscribed { request, subscription } => {
+            WampMessage::Subscribed { request, subscription } => {
                 self.answer(*request, code::SUBSCRIBE)?;
                 self.subscriptions.insert(*subscription);
             }
-            Message::Unsubscribed { request } => {
+            WampMessage::Unsubscribed { request } => {
                 if let Some(Request::Unsubscribe(subscription)) = self.answer(*request, code::UNSUBSCRIBE)? {
                     if !self.subscriptions.remove(&subscription) {
                         return Err(format!(
@@ -152,16 +152,16 @@ impl Client {
                     }
                 }
             }
-            Message::Published { request, .. } => {
+            WampMessage::Published { request, .. } => {
                 self.answer(*request, code::PUBLISH)?;
             }
-            Message::Registered { request, registration } => {
+            WampMessage::Registered { request, registration } => {
                 self.answer(*request, code::REGISTER)?;
                 if !self.registrations.insert(*registration) && !self.untracked {
                     return Err(format!("registration {registration} handed out twice"));
                 }
             }
-            Message::Unregistered { request } => {
+            WampMessage::Unregistered { request } => {
                 if let Some(Request::Unregister(registration)) = self.answer(*request, code::UNREGISTER)? {
                     if !self.registrations.remove(&registration) {
                         return Err(format!(
@@ -170,20 +170,20 @@ impl Client {
                     }
                 }
             }
-            Message::Error { request_type, request, .. } => {
+            WampMessage::Error { request_type, request, .. } => {
                 self.answer(*request, *request_type)?;
             }
-            Message::Result { request, .. } => {
+            WampMessage::Result { request, .. } => {
                 self.answer(*request, code::CALL)?;
             }
-            Message::Event { subscription, .. } => {
+            WampMessage::Event { subscription, .. } => {
                 if !self.untracked && !self.subscriptions.contains(subscription) {
                     return Err(format!(
                         "EVENT for subscription {subscription}, which this client does not hold"
                     ));
                 }
             }
-            Message::Invocation { request, registration, .. } => {
+            WampMessage::Invocation { request, registration, .. } => {
                 if !self.untracked && !self.registrations.contains(registration) {
                     return Err(format!(
                         "INVOCATION for registration {registration}, which this client does not hold"
@@ -226,8 +226,8 @@ mod tests {
 
     use super::*;
 
-    fn subscribe(request: Id) -> Message {
-        Message::Subscribe { request, options: Dict::new(), topic: "com.a".into() }
+    fn subscribe(request: Id) -> WampMessage {
+        WampMessage::Subscribe { request, options: Dict::new(), topic: "com.a".into() }
     }
 
     #[test]
@@ -235,18 +235,18 @@ mod tests {
         let mut client = Client::new();
         client.sent(&subscribe(1));
         assert_eq!(client.unanswered(), Some((1, Request::Subscribe)));
-        let result = Message::Result { request: 1, details: Dict::new(), payload: Payload::default() };
+        let result = WampMessage::Result { request: 1, details: Dict::new(), payload: Payload::default() };
         assert!(client.received(&result).is_err());
-        assert!(client.received(&Message::Subscribed { request: 2, subscription: 5 }).is_err());
-        assert!(client.received(&Message::Subscribed { request: 1, subscription: 5 }).is_ok());
-        assert!(client.received(&Message::Subscribed { request: 1, subscription: 5 }).is_err());
+        assert!(client.received(&WampMessage::Subscribed { request: 2, subscription: 5 }).is_err());
+        assert!(client.received(&WampMessage::Subscribed { request: 1, subscription: 5 }).is_ok());
+        assert!(client.received(&WampMessage::Subscribed { request: 1, subscription: 5 }).is_err());
         assert_eq!(client.unanswered(), None);
     }
 
     #[test]
     fn events_and_invocations_must_name_what_the_client_holds() {
         let mut client = Client::new();
-        let event = Message::Event {
+        let event = WampMessage::Event {
             subscription: 5,
             publication: 9,
             details: Dict::new(),
@@ -254,9 +254,9 @@ mod tests {
         };
         assert!(client.received(&event).is_err());
         client.sent(&subscribe(1));
-        client.received(&Message::Subscribed { request: 1, subscription: 5 }).unwrap();
+        client.received(&WampMessage::Subscribed { request: 1, subscription: 5 }).unwrap();
         assert!(client.received(&event).is_ok());
-        let invocation = Message::Invocation {
+        let invocation = WampMessage::Invocation {
             request: 3,
             registration: 7,
             details: Dict::new(),
@@ -271,12 +271,12 @@ mod tests {
         client.sent(&subscribe(1));
         client.sent(&subscribe(1));
         assert_eq!(client.unanswered(), None);
-        assert!(client.received(&Message::Published { request: 1, publication: 2 }).is_ok());
+        assert!(client.received(&WampMessage::Published { request: 1, publication: 2 }).is_ok());
     }
 
     #[test]
     fn router_only_messages_to_a_router_are_errors() {
         let mut client = Client::new();
-        assert!(client.received(&Message::Hello { realm: "realm1".into(), details: Dict::new() }).is_err());
+        assert!(client.received(&WampMessage::Hello { realm: "realm1".into(), details: Dict::new() }).is_err());
     }
 }

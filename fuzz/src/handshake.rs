@@ -7,7 +7,7 @@
 //! compressed messages a client inflates back to what was sent.
 
 use wamp::internals::{client_handshake_answer, Wire};
-use wamp::protocol::{Message, Payload, Serializer, Value};
+use wamp::protocol::{WampMessage, Payload, Serializer, Value};
 use wamp::websocket::Compression;
 
 /// The request key of RFC 6455's example, and its accept value.
@@ -76,7 +76,7 @@ pub fn check_offer(offer: &str) {
         return;
     }
     for text in ["a first message, long enough to be compressed", "and a second one, much like the first"] {
-        let message = Message::Publish {
+        let message = WampMessage::Publish {
             request: 1,
             options: Default::default(),
             topic: "com.example.topic".into(),

@@ -26,7 +26,7 @@ use wamp::internals::{
 };
 use wamp::protocol::id::{self, IdAllocator, SeededRandom};
 use wamp::protocol::roles::ClientRoles;
-use wamp::protocol::{errors, Dict, Id, Message, Serializer, UriPolicy, UriRules, Value};
+use wamp::protocol::{errors, Dict, Id, WampMessage, Serializer, UriPolicy, UriRules, Value};
 
 use crate::client::Client;
 use crate::script::{Act, Action, Auth, Data, Flag, Invoke, Matching, Op, RealmName, Script, Uri, CLIENTS};
@@ -165,7 +165,7 @@ impl Harness {
                 // The transport routes only while it is a member.
                 let Some(session) = client.session else { return };
                 client.sent(&message);
-                if let Message::Publish { options, .. } = &message {
+                if let WampMessage::Publish { options, .. } = &message {
                     if options.get("exclude_me") != Some(&Value::Bool(false)) {
                         context.excluded = Some(session);
                     }
@@ -224,7 +224,7 @@ impl Harness {
                     assert!(context.members.contains(&to), "{name} for {to}, not a member during the step");
                     assert!(!closed.contains(&to), "{name} for {to} after the realm closed it");
                     if context.excluded == Some(to) {
-                        assert!(!matches!(message, Message::Event { .. }), "{to} got its own event");
+                        assert!(!matches!(message, WampMessage::Event { .. }), "{to} got its own event");
                     }
                     self.remember_ids(&message);
                     if let Some(slot) = self.slot_of(to) {
@@ -272,12 +272,12 @@ impl Harness {
         }
     }
 
-    fn remember_ids(&mut self, message: &Message) {
+    fn remember_ids(&mut self, message: &WampMessage) {
         let id = match message {
-            Message::Subscribed { subscription, .. } => *subscription,
-            Message::Registered { registration, .. } => *registration,
-            Message::Published { publication, .. } => *publication,
-            Message::Invocation { request, .. } => *request,
+            WampMessage::Subscribed { subscription, .. } => *subscription,
+            WampMessage::Registered { registration, .. } => *registration,
+            WampMessage::Published { publication, .. } => *publication,
+            WampMessage::Invocation { request, .. } => *request,
             _ => return,
         };
         if self.seen.len() == SEEN {

@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 use wamp::protocol::raw::MAX_DEPTH;
-use wamp::protocol::{DecodeError, Message, Serializer, Value};
+use wamp::protocol::{DecodeError, WampMessage, Serializer, Value};
 
 /// Decodes `data` with both decoders of `serializer` and checks that they
 /// agree, and that what they accept round-trips (see [`round_trip`]).
@@ -80,8 +80,8 @@ pub fn check_reference(serializer: Serializer, data: &[u8]) {
 /// turning into `0.0`.
 pub fn round_trip(
     serializer: Serializer,
-    message: &Message,
-    decode: impl Fn(&[u8]) -> Result<Message, DecodeError>,
+    message: &WampMessage,
+    decode: impl Fn(&[u8]) -> Result<WampMessage, DecodeError>,
 ) {
     let encoded = encode(serializer, message);
     let again = match decode(&encoded) {
@@ -125,7 +125,7 @@ pub fn check_msgpack_to_json(data: &[u8]) {
 /// `rmp-serde`) would: our writer is written for speed, they are the
 /// reference. (A payload kept as bytes is spliced in as it came, which
 /// they cannot do.)
-fn encode(serializer: Serializer, message: &Message) -> Vec<u8> {
+fn encode(serializer: Serializer, message: &WampMessage) -> Vec<u8> {
     let bytes = match serializer.encode(message) {
         Ok(bytes) => bytes,
         Err(e) => panic!("{serializer}: a decoded message does not encode: {e}\n{message:?}"),

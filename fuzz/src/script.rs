@@ -8,7 +8,7 @@
 //! through a decoder, as the transport would.
 
 use arbitrary::Arbitrary;
-use wamp::protocol::{code, Dict, Id, Message, Payload, Value};
+use wamp::protocol::{code, Dict, Id, WampMessage, Payload, Value};
 
 /// How many clients a script can use.
 pub const CLIENTS: usize = 4;
@@ -327,55 +327,55 @@ pub struct Held {
 
 impl Op {
     /// The message, with `request` as its request id if it needs a new one.
-    pub fn message(&self, request: Id, held: &Held, seen: &[Id]) -> Message {
+    pub fn message(&self, request: Id, held: &Held, seen: &[Id]) -> WampMessage {
         match self {
             Op::Hello { realm, auth } => {
-                Message::Hello { realm: realm.text().into(), details: auth.details() }
+                WampMessage::Hello { realm: realm.text().into(), details: auth.details() }
             }
-            Op::Goodbye => Message::Goodbye { details: Dict::new(), reason: "wamp.close.normal".into() },
-            Op::Abort => Message::Abort { details: Dict::new(), reason: "wamp.error.canceled".into() },
+            Op::Goodbye => WampMessage::Goodbye { details: Dict::new(), reason: "wamp.close.normal".into() },
+            Op::Abort => WampMessage::Abort { details: Dict::new(), reason: "wamp.error.canceled".into() },
             Op::Subscribe { topic, matching } => {
-                Message::Subscribe { request, options: matching.options(), topic: topic.text().into() }
+                WampMessage::Subscribe { request, options: matching.options(), topic: topic.text().into() }
             }
             Op::Unsubscribe(pick) => {
-                Message::Unsubscribe { request, subscription: pick.resolve(&held.subscriptions, seen) }
+                WampMessage::Unsubscribe { request, subscription: pick.resolve(&held.subscriptions, seen) }
             }
             Op::Publish { topic, acknowledge, exclude_me, payload } => {
                 let mut options = Dict::new();
                 acknowledge.put(&mut options, "acknowledge");
                 exclude_me.put(&mut options, "exclude_me");
-                Message::Publish { request, options, topic: topic.text().into(), payload: payload.payload() }
+                WampMessage::Publish { request, options, topic: topic.text().into(), payload: payload.payload() }
             }
             Op::Register { procedure, matching, invoke } => {
                 let mut options = matching.options();
                 invoke.put(&mut options);
-                Message::Register { request, options, procedure: procedure.text().into() }
+                WampMessage::Register { request, options, procedure: procedure.text().into() }
             }
             Op::Unregister(pick) => {
-                Message::Unregister { request, registration: pick.resolve(&held.registrations, seen) }
+                WampMessage::Unregister { request, registration: pick.resolve(&held.registrations, seen) }
             }
-            Op::Call { procedure, payload } => Message::Call {
+            Op::Call { procedure, payload } => WampMessage::Call {
                 request,
                 options: Dict::new(),
                 procedure: procedure.text().into(),
                 payload: payload.payload(),
             },
             Op::Cancel(pick) => {
-                Message::Cancel { request: pick.resolve(&held.calls, seen), options: Dict::new() }
+                WampMessage::Cancel { request: pick.resolve(&held.calls, seen), options: Dict::new() }
             }
-            Op::Yield { invocation, payload } => Message::Yield {
+            Op::Yield { invocation, payload } => WampMessage::Yield {
                 request: invocation.resolve(&held.invocations, seen),
                 options: Dict::new(),
                 payload: payload.payload(),
             },
-            Op::Fail { invocation, error, payload } => Message::Error {
+            Op::Fail { invocation, error, payload } => WampMessage::Error {
                 request_type: code::INVOCATION,
                 request: invocation.resolve(&held.invocations, seen),
                 details: Dict::new(),
                 error: error.text().into(),
                 payload: payload.payload(),
             },
-            Op::StrayError { request_type, request: pick } => Message::Error {
+            Op::StrayError { request_type, request: pick } => WampMessage::Error {
                 request_type: u64::from(*request_type),
                 request: pick.resolve(&[], seen),
                 details: Dict::new(),
@@ -387,15 +387,15 @@ impl Op {
     }
 }
 
-fn router_only(which: u8, id: Id) -> Message {
+fn router_only(which: u8, id: Id) -> WampMessage {
     let details = Dict::new();
     match which % 6 {
-        0 => Message::Welcome { session: id, details },
-        1 => Message::Event { subscription: id, publication: id, details, payload: Payload::default() },
-        2 => Message::Result { request: id, details, payload: Payload::default() },
-        3 => Message::Invocation { request: id, registration: id, details, payload: Payload::default() },
-        4 => Message::Subscribed { request: id, subscription: id },
-        _ => Message::Challenge { method: "ticket".into(), extra: details },
+        0 => WampMessage::Welcome { session: id, details },
+        1 => WampMessage::Event { subscription: id, publication: id, details, payload: Payload::default() },
+        2 => WampMessage::Result { request: id, details, payload: Payload::default() },
+        3 => WampMessage::Invocation { request: id, registration: id, details, payload: Payload::default() },
+        4 => WampMessage::Subscribed { request: id, subscription: id },
+        _ => WampMessage::Challenge { method: "ticket".into(), extra: details },
     }
 }
 

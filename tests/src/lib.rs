@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use wamp::protocol::{Dict, Id, Message, Serializer, Value};
+use wamp::protocol::{Dict, Id, Serializer, Value, WampMessage};
 use wamp::{Router, RouterConfig};
 
 /// How long a test waits for any single expected frame.
@@ -168,13 +168,13 @@ impl RawClient {
         let mut client = Self::connect(url, serializer).await;
         client.send(&hello(realm)).await;
         match client.recv().await {
-            Message::Welcome { session, .. } => (client, session),
+            WampMessage::Welcome { session, .. } => (client, session),
             other => panic!("expected WELCOME, got {other:?}"),
         }
     }
 
     /// Sends a message.
-    pub async fn send(&mut self, message: &Message) {
+    pub async fn send(&mut self, message: &WampMessage) {
         let data = self.serializer.encode(message).expect("encode");
         if self.serializer.is_binary() {
             self.send_binary(data).await;
@@ -201,7 +201,7 @@ impl RawClient {
 
     /// Sends a message; `false` if the socket did not take it within
     /// `within` (the router stopped reading).
-    pub async fn try_send(&mut self, message: &Message, within: Duration) -> bool {
+    pub async fn try_send(&mut self, message: &WampMessage, within: Duration) -> bool {
         let data = self.serializer.encode(message).expect("encode");
         let frame = if self.serializer.is_binary() {
             Frame::binary(data)
@@ -248,7 +248,7 @@ impl RawClient {
     }
 
     /// The next WAMP message; panics on anything else.
-    pub async fn recv(&mut self) -> Message {
+    pub async fn recv(&mut self) -> WampMessage {
         match self.next_frame().await {
             Some(Frame::Text(text)) => {
                 self.serializer.decode(text.as_bytes()).expect("valid WAMP from the router")
@@ -273,17 +273,17 @@ impl RawClient {
     pub async fn answer_shutdown(&mut self) {
         use wamp::protocol::errors::{CLOSE_SYSTEM_SHUTDOWN, GOODBYE_AND_OUT};
         match self.recv().await {
-            Message::Goodbye { reason, .. } => assert_eq!(reason, CLOSE_SYSTEM_SHUTDOWN),
+            WampMessage::Goodbye { reason, .. } => assert_eq!(reason, CLOSE_SYSTEM_SHUTDOWN),
             other => panic!("expected GOODBYE, got {other:?}"),
         }
-        self.send(&Message::Goodbye { details: Dict::new(), reason: GOODBYE_AND_OUT.into() }).await;
+        self.send(&WampMessage::Goodbye { details: Dict::new(), reason: GOODBYE_AND_OUT.into() }).await;
         self.expect_closed().await;
     }
 
     /// Expects an ABORT or GOODBYE with `reason`, then the close.
     pub async fn expect_ended_with(&mut self, reason: &str) {
         match self.recv().await {
-            Message::Abort { reason: r, .. } | Message::Goodbye { reason: r, .. } => {
+            WampMessage::Abort { reason: r, .. } | WampMessage::Goodbye { reason: r, .. } => {
                 assert_eq!(r, reason, "close reason")
             }
             other => panic!("expected ABORT or GOODBYE ({reason}), got {other:?}"),
@@ -293,11 +293,14 @@ impl RawClient {
 }
 
 /// A HELLO announcing all four client roles.
-pub fn hello(realm: &str) -> Message {
+pub fn hello(realm: &str) -> WampMessage {
     let role = || Value::Dict(Dict::new());
     let roles: Dict =
         ["caller", "callee", "publisher", "subscriber"].into_iter().map(|r| (r.to_owned(), role())).collect();
-    Message::Hello { realm: realm.into(), details: Dict::from([("roles".to_owned(), Value::Dict(roles))]) }
+    WampMessage::Hello {
+        realm: realm.into(),
+        details: Dict::from([("roles".to_owned(), Value::Dict(roles))]),
+    }
 }
 
 /// The workspace root.

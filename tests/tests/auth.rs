@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use wamp::client::{Client, ConnectOptions, Credentials, ReconnectPolicy};
 use wamp::component::HostConfig;
-use wamp::protocol::{errors, Dict, Message, Serializer, Value};
+use wamp::protocol::{errors, Dict, Serializer, Value, WampMessage};
 use wamp::RouterConfig;
 use wamp_tests::{python_checks, workspace_root, RawClient, TestRouter};
 
@@ -36,16 +36,16 @@ async fn a_brute_force_loop_is_refused_once_the_address_failed_too_often() {
     python_checks("auth_peer.py", &router.url, &[("BRUTE_FORCE", "5")], 1).await;
     // Anonymous realms are not affected: nothing there can fail.
     let (mut client, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
-    client.send(&Message::Goodbye { details: Dict::new(), reason: errors::CLOSE_NORMAL.into() }).await;
+    client.send(&WampMessage::Goodbye { details: Dict::new(), reason: errors::CLOSE_NORMAL.into() }).await;
 }
 
-fn ticket_hello(authid: &str) -> Message {
-    let Message::Hello { realm, mut details } = wamp_tests::hello("authrealm") else {
+fn ticket_hello(authid: &str) -> WampMessage {
+    let WampMessage::Hello { realm, mut details } = wamp_tests::hello("authrealm") else {
         unreachable!("hello() makes a HELLO")
     };
     details.insert("authmethods".into(), Value::List(vec!["ticket".into()]));
     details.insert("authid".into(), authid.into());
-    Message::Hello { realm, details }
+    WampMessage::Hello { realm, details }
 }
 
 #[actix_web::test]
@@ -53,7 +53,7 @@ async fn a_peer_that_never_answers_its_challenge_is_closed_after_the_hello_timeo
     let router = TestRouter::with_config(RouterConfig { hello_timeout_secs: 1, ..example() });
     let mut client = RawClient::connect(&router.url, Serializer::Json).await;
     client.send(&ticket_hello("ticket-user")).await;
-    assert!(matches!(client.recv().await, Message::Challenge { .. }));
+    assert!(matches!(client.recv().await, WampMessage::Challenge { .. }));
     let started = std::time::Instant::now();
     client.expect_ended_with(errors::TIMEOUT).await;
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -63,12 +63,12 @@ async fn a_peer_that_never_answers_its_challenge_is_closed_after_the_hello_timeo
 async fn authenticate_out_of_turn_is_a_protocol_violation() {
     let router = TestRouter::with_config(example());
     let mut client = RawClient::connect(&router.url, Serializer::MsgPack).await;
-    client.send(&Message::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
+    client.send(&WampMessage::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
     client.expect_ended_with(errors::PROTOCOL_VIOLATION).await;
     // After a CHALLENGE, anything but AUTHENTICATE is one too.
     let mut client = RawClient::connect(&router.url, Serializer::MsgPack).await;
     client.send(&ticket_hello("ticket-user")).await;
-    assert!(matches!(client.recv().await, Message::Challenge { .. }));
+    assert!(matches!(client.recv().await, WampMessage::Challenge { .. }));
     client.send(&wamp_tests::hello("authrealm")).await;
     client.expect_ended_with(errors::PROTOCOL_VIOLATION).await;
 }
@@ -501,9 +501,9 @@ async fn a_session_that_reads_none_of_its_refusals_is_read_no_more_and_closed_af
         .unwrap();
     let mut refused = RawClient::connect(&router.url, Serializer::Json).await;
     refused.send(&ticket_hello("ticket-user")).await;
-    assert!(matches!(refused.recv().await, Message::Challenge { .. }));
-    refused.send(&Message::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
-    assert!(matches!(refused.recv().await, Message::Welcome { .. }));
+    assert!(matches!(refused.recv().await, WampMessage::Challenge { .. }));
+    refused.send(&WampMessage::Authenticate { signature: "ticket-secret".into(), extra: Dict::new() }).await;
+    assert!(matches!(refused.recv().await, WampMessage::Welcome { .. }));
     // Each CALL is refused by the connection itself (the authorizer's
     // answer is cached), with an ERROR the peer never reads. Once the
     // socket buffers are full, the connection keeps a bounded number of
@@ -512,7 +512,7 @@ async fn a_session_that_reads_none_of_its_refusals_is_read_no_more_and_closed_af
     let mut sent = 0u64;
     let mut stopped = false;
     while sent < 2_000_000 {
-        let call = Message::Call {
+        let call = WampMessage::Call {
             request: sent + 1,
             options: Dict::new(),
             procedure: "com.secret.thing".into(),

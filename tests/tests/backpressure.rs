@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wamp::config::{RealmConfig, StallPolicy};
-use wamp::protocol::{Dict, Id, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Id, Payload, Serializer, Value, WampMessage};
 use wamp::RouterConfig;
 use wamp_tests::{RawClient, TestRouter};
 
@@ -63,16 +63,18 @@ impl Drop for PeakMemory {
 }
 
 async fn subscribe(client: &mut RawClient, topic: &str) -> Id {
-    client.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: topic.into() }).await;
+    client.send(&WampMessage::Subscribe { request: 1, options: Dict::new(), topic: topic.into() }).await;
     match client.recv().await {
-        Message::Subscribed { subscription, .. } => subscription,
+        WampMessage::Subscribed { subscription, .. } => subscription,
         other => panic!("expected SUBSCRIBED, got {other:?}"),
     }
 }
 
 async fn register(client: &mut RawClient, procedure: &str) {
-    client.send(&Message::Register { request: 1, options: Dict::new(), procedure: procedure.into() }).await;
-    assert!(matches!(client.recv().await, Message::Registered { .. }), "REGISTERED");
+    client
+        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: procedure.into() })
+        .await;
+    assert!(matches!(client.recv().await, WampMessage::Registered { .. }), "REGISTERED");
 }
 
 /// A payload of a sequence number and `size` bytes.
@@ -90,7 +92,7 @@ async fn publish(client: &mut RawClient, topic: &str, seq: u64, size: usize, ack
         options.insert("acknowledge".into(), Value::from(true));
     }
     client
-        .send(&Message::Publish {
+        .send(&WampMessage::Publish {
             request: seq + 1,
             options,
             topic: topic.to_owned().into(),
@@ -109,7 +111,7 @@ fn call_many(
 ) -> tokio::task::JoinHandle<RawClient> {
     tokio::spawn(async move {
         for seq in 0..count {
-            let call = Message::Call {
+            let call = WampMessage::Call {
                 request: seq + 1,
                 options: Dict::new(),
                 procedure: procedure.into(),
@@ -125,7 +127,7 @@ fn call_many(
 async fn receive_all_in_order(mut client: RawClient, count: u64) -> RawClient {
     for expected in 0..count {
         match client.recv().await {
-            Message::Event { payload, .. } => {
+            WampMessage::Event { payload, .. } => {
                 assert_eq!(seq_of(&payload), expected, "events in order, none lost")
             }
             other => panic!("expected EVENT {expected}, got {other:?}"),
@@ -193,7 +195,7 @@ async fn a_stalled_subscriber_costs_bounded_memory_and_the_fast_ones_get_every_e
     drop(stalled);
     // And the publisher runs at full speed again.
     publish(&mut publisher, topic, count, 16, true).await;
-    assert!(matches!(publisher.recv().await, Message::Published { .. }), "PUBLISHED");
+    assert!(matches!(publisher.recv().await, WampMessage::Published { .. }), "PUBLISHED");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,17 +221,19 @@ async fn a_callee_that_stops_reading_does_not_slow_a_healthy_caller_and_callee()
     // Meanwhile the healthy pair goes on: 200 calls, one at a time.
     let started = Instant::now();
     for seq in 0..200u64 {
-        let call = Message::Call {
+        let call = WampMessage::Call {
             request: seq + 1,
             options: Dict::new(),
             procedure: "com.test.healthy".into(),
             payload: numbered(seq, 100),
         };
         caller.send(&call).await;
-        let Message::Invocation { request, payload, .. } = callee.recv().await else { panic!("INVOCATION") };
-        callee.send(&Message::Yield { request, options: Dict::new(), payload }).await;
+        let WampMessage::Invocation { request, payload, .. } = callee.recv().await else {
+            panic!("INVOCATION")
+        };
+        callee.send(&WampMessage::Yield { request, options: Dict::new(), payload }).await;
         match caller.recv().await {
-            Message::Result { request, payload, .. } => {
+            WampMessage::Result { request, payload, .. } => {
                 assert_eq!((request, seq_of(&payload)), (seq + 1, seq))
             }
             other => panic!("expected RESULT, got {other:?}"),
@@ -245,7 +249,7 @@ async fn a_callee_that_stops_reading_does_not_slow_a_healthy_caller_and_callee()
     let mut answered = 0;
     while answered < 1024 {
         match flooder.recv().await {
-            Message::Error { .. } => answered += 1,
+            WampMessage::Error { .. } => answered += 1,
             other => panic!("expected ERROR, got {other:?}"),
         }
     }
@@ -278,7 +282,7 @@ async fn under_the_drop_policy_a_callee_that_reads_nothing_is_closed_once_its_ca
     // that, no such procedure.
     for _ in 0..count {
         match caller.recv().await {
-            Message::Error { error, .. } => {
+            WampMessage::Error { error, .. } => {
                 assert!(error == "wamp.error.canceled" || error == "wamp.error.no_such_procedure", "{error}")
             }
             other => panic!("expected ERROR, got {other:?}"),
@@ -298,9 +302,12 @@ async fn a_caller_that_reads_none_of_its_results_is_closed_and_costs_bounded_mem
     let answering = tokio::spawn(async move {
         while let Some(frame) = callee.next_frame().await {
             let tokio_tungstenite::tungstenite::Message::Binary(data) = frame else { continue };
-            if let Ok(Message::Invocation { request, .. }) = MSGPACK.decode(&data) {
-                let answer =
-                    Message::Yield { request, options: Dict::new(), payload: numbered(request, 64 * 1024) };
+            if let Ok(WampMessage::Invocation { request, .. }) = MSGPACK.decode(&data) {
+                let answer = WampMessage::Yield {
+                    request,
+                    options: Dict::new(),
+                    payload: numbered(request, 64 * 1024),
+                };
                 callee.send(&answer).await;
             }
         }
@@ -311,7 +318,7 @@ async fn a_caller_that_reads_none_of_its_results_is_closed_and_costs_bounded_mem
     // 2,000 calls whose results (125 MiB) the caller never reads: they stay
     // in its queue, counted, instead of piling up behind its socket.
     for request in 1..=2000u64 {
-        let call = Message::Call {
+        let call = WampMessage::Call {
             request,
             options: Dict::new(),
             procedure: "com.test.big".into(),
@@ -354,7 +361,7 @@ async fn a_stalled_peer_is_closed_by_keepalive_while_its_writes_wait() {
     assert!(closed_after >= Duration::from_secs(2), "not before ping interval + timeout: {closed_after:?}");
     // The held publisher was not taken for silent, and works.
     publish(&mut publisher, topic, 512, 16, true).await;
-    assert!(matches!(publisher.recv().await, Message::Published { .. }), "PUBLISHED");
+    assert!(matches!(publisher.recv().await, WampMessage::Published { .. }), "PUBLISHED");
     drop(stalled);
 }
 
@@ -379,11 +386,11 @@ async fn a_peer_that_pings_and_reads_no_pongs_costs_one_pong() {
     let topic = "com.test.still.working";
     subscribe(&mut healthy, topic).await;
     publish(&mut healthy, topic, 0, 16, true).await;
-    assert!(matches!(healthy.recv().await, Message::Published { .. }), "PUBLISHED");
+    assert!(matches!(healthy.recv().await, WampMessage::Published { .. }), "PUBLISHED");
     // The pinger is still a session: its last ping is answered once it
     // reads.
     publish(&mut pinger, topic, 1, 16, true).await;
-    assert!(matches!(pinger.recv().await, Message::Published { .. }), "PUBLISHED to the pinger");
+    assert!(matches!(pinger.recv().await, WampMessage::Published { .. }), "PUBLISHED to the pinger");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -418,7 +425,7 @@ async fn the_drop_policy_keeps_a_stalled_subscriber_and_counts_what_it_missed() 
         let mut received = 0;
         loop {
             match stalled.recv().await {
-                Message::Event { payload, .. } => {
+                WampMessage::Event { payload, .. } => {
                     let seq = seq_of(&payload);
                     assert!(last.is_none_or(|l| seq > l), "in order");
                     last = Some(seq);
@@ -435,7 +442,7 @@ async fn the_drop_policy_keeps_a_stalled_subscriber_and_counts_what_it_missed() 
     while !reader.is_finished() {
         assert!(seq < count + 200, "the stalled subscriber never got events again");
         publish(&mut publisher, topic, seq, 16, true).await;
-        assert!(matches!(publisher.recv().await, Message::Published { .. }), "PUBLISHED");
+        assert!(matches!(publisher.recv().await, WampMessage::Published { .. }), "PUBLISHED");
         seq += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -486,5 +493,5 @@ async fn four_huge_messages_of_tiny_values_cost_memory_in_proportion_to_their_si
     assert!(grown < 250 * MIB as u64, "grew by {} MiB", grown / MIB as u64);
     // The subscriber got nothing and is fine.
     publish(&mut subscriber, "com.nils", 0, 16, true).await;
-    assert!(matches!(subscriber.recv().await, Message::Event { .. } | Message::Published { .. }));
+    assert!(matches!(subscriber.recv().await, WampMessage::Event { .. } | WampMessage::Published { .. }));
 }

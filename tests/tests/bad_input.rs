@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use wamp::protocol::errors::{CANCELED, INVALID_URI, NO_SUCH_REALM, PROTOCOL_VIOLATION};
-use wamp::protocol::{code, Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{code, Dict, Payload, Serializer, Value, WampMessage};
 use wamp::RouterConfig;
 use wamp_tests::{hello, open_socket, RawClient, TestRouter};
 
@@ -20,28 +20,32 @@ async fn router_still_works(url: &str) {
         let (mut caller, _) = RawClient::join(url, serializer, "realm1").await;
         let procedure = format!("com.test.after.{}", serializer.name().to_lowercase());
         callee
-            .send(&Message::Register { request: 1, options: Dict::new(), procedure: procedure.clone() })
+            .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: procedure.clone() })
             .await;
-        assert!(matches!(callee.recv().await, Message::Registered { request: 1, .. }));
+        assert!(matches!(callee.recv().await, WampMessage::Registered { request: 1, .. }));
         caller
-            .send(&Message::Call {
+            .send(&WampMessage::Call {
                 request: 1,
                 options: Dict::new(),
                 procedure: procedure.into(),
                 payload: Payload::args(vec![Value::from(21)]),
             })
             .await;
-        let Message::Invocation { request, payload, .. } = callee.recv().await else { panic!("INVOCATION") };
+        let WampMessage::Invocation { request, payload, .. } = callee.recv().await else {
+            panic!("INVOCATION")
+        };
         let doubled = payload.args_list()[0].as_i64().unwrap() * 2;
         callee
-            .send(&Message::Yield {
+            .send(&WampMessage::Yield {
                 request,
                 options: Dict::new(),
                 payload: Payload::args(vec![Value::from(doubled)]),
             })
             .await;
         match caller.recv().await {
-            Message::Result { request: 1, payload, .. } => assert_eq!(payload.args_list(), [Value::from(42)]),
+            WampMessage::Result { request: 1, payload, .. } => {
+                assert_eq!(payload.args_list(), [Value::from(42)])
+            }
             other => panic!("expected RESULT, got {other:?}"),
         }
     }
@@ -90,7 +94,7 @@ async fn an_unknown_message_type_ends_the_session() {
 async fn call_before_hello_aborts() {
     let router = TestRouter::start();
     let mut c = RawClient::connect(&router.url, MSGPACK).await;
-    c.send(&Message::Call {
+    c.send(&WampMessage::Call {
         request: 1,
         options: Dict::new(),
         procedure: "a.b".into(),
@@ -98,7 +102,7 @@ async fn call_before_hello_aborts() {
     })
     .await;
     match c.recv().await {
-        Message::Abort { reason, details } => {
+        WampMessage::Abort { reason, details } => {
             assert_eq!(reason, PROTOCOL_VIOLATION);
             let text = details.get("message").and_then(Value::as_str).unwrap_or_default();
             assert!(text.contains("expected HELLO"), "{text}");
@@ -115,7 +119,7 @@ async fn a_second_hello_ends_the_session_with_goodbye() {
     let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
     c.send(&hello("realm1")).await;
     match c.recv().await {
-        Message::Goodbye { reason, .. } => assert_eq!(reason, PROTOCOL_VIOLATION),
+        WampMessage::Goodbye { reason, .. } => assert_eq!(reason, PROTOCOL_VIOLATION),
         other => panic!("expected GOODBYE, got {other:?}"),
     }
     c.expect_closed().await;
@@ -171,7 +175,7 @@ async fn a_message_over_the_size_limit_closes_the_connection() {
     let big = "x".repeat(65 * 1024);
     c.send_text(format!("[16, 1, {{}}, \"com.test.big\", [\"{big}\"]]")).await;
     match c.recv().await {
-        Message::Goodbye { reason, details } => {
+        WampMessage::Goodbye { reason, details } => {
             assert_eq!(reason, PROTOCOL_VIOLATION);
             let text = details.get("message").and_then(Value::as_str).unwrap_or_default();
             assert!(text.contains("limit of 65536 bytes"), "{text}");
@@ -183,7 +187,7 @@ async fn a_message_over_the_size_limit_closes_the_connection() {
     let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
     let fits = "y".repeat(60 * 1024);
     c.send_text(format!("[16, 1, {{\"acknowledge\": true}}, \"com.test.big\", [\"{fits}\"]]")).await;
-    assert!(matches!(c.recv().await, Message::Published { request: 1, .. }));
+    assert!(matches!(c.recv().await, WampMessage::Published { request: 1, .. }));
     router_still_works(&router.url).await;
 }
 
@@ -195,7 +199,7 @@ async fn a_fragmented_message_over_the_size_limit_closes_the_connection() {
     // Every fragment is small; together they are over the limit.
     let big = "x".repeat(65 * 1024);
     c.send_fragmented(format!("[16, 1, {{}}, \"com.test.big\", [\"{big}\"]]").as_bytes(), 4096).await;
-    assert!(matches!(c.recv().await, Message::Goodbye { .. }), "GOODBYE");
+    assert!(matches!(c.recv().await, WampMessage::Goodbye { .. }), "GOODBYE");
     assert_eq!(c.expect_closed().await, Some(1009), "close code 1009 (message too big)");
     router_still_works(&router.url).await;
 }
@@ -221,7 +225,7 @@ async fn text_that_is_not_utf8_closes_with_1007() {
         let (mut c, _) = RawClient::join(&router.url, JSON, "realm1").await;
         c.send_fragmented(message, chunk).await;
         match c.recv().await {
-            Message::Goodbye { reason, details } => {
+            WampMessage::Goodbye { reason, details } => {
                 assert_eq!(reason, PROTOCOL_VIOLATION);
                 let text = details.get("message").and_then(Value::as_str).unwrap_or_default();
                 assert!(text.contains("UTF-8"), "{text}");
@@ -242,7 +246,7 @@ async fn text_that_breaks_utf8_is_refused_at_that_fragment() {
     c.send_fragment(b"[16, 1, {}, \"com.test.bad\", [\"caf\xc3", true, false).await;
     c.send_fragment(b"\xa9 \xff", false, false).await;
     match c.recv().await {
-        Message::Goodbye { reason, .. } => assert_eq!(reason, PROTOCOL_VIOLATION),
+        WampMessage::Goodbye { reason, .. } => assert_eq!(reason, PROTOCOL_VIOLATION),
         other => panic!("expected GOODBYE, got {other:?}"),
     }
     assert_eq!(c.expect_closed().await, Some(1007), "close code 1007 (invalid payload data)");
@@ -256,7 +260,7 @@ async fn fragments_are_joined_before_utf8_is_checked() {
     // Chunks of 1 byte split every multi-byte character between frames.
     let text = "[16, 7, {\"acknowledge\": true}, \"com.test.fragments\", [\"h\u{e9}llo \u{1f600}\"]]";
     c.send_fragmented(text.as_bytes(), 1).await;
-    assert!(matches!(c.recv().await, Message::Published { request: 7, .. }), "PUBLISHED");
+    assert!(matches!(c.recv().await, WampMessage::Published { request: 7, .. }), "PUBLISHED");
     router_still_works(&router.url).await;
 }
 
@@ -266,21 +270,21 @@ async fn an_abrupt_disconnect_mid_call_fails_the_call() {
     let (mut callee, _) = RawClient::join(&router.url, MSGPACK, "realm1").await;
     let (mut caller, _) = RawClient::join(&router.url, JSON, "realm1").await;
     callee
-        .send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.test.slow".into() })
+        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: "com.test.slow".into() })
         .await;
-    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Registered { .. }));
     caller
-        .send(&Message::Call {
+        .send(&WampMessage::Call {
             request: 7,
             options: Dict::new(),
             procedure: "com.test.slow".into(),
             payload: Payload::default(),
         })
         .await;
-    assert!(matches!(callee.recv().await, Message::Invocation { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Invocation { .. }));
     drop(callee); // the TCP connection goes away without GOODBYE or close frame
     match caller.recv().await {
-        Message::Error { request_type, request, error, .. } => {
+        WampMessage::Error { request_type, request, error, .. } => {
             assert_eq!((request_type, request, error.as_str()), (code::CALL, 7, CANCELED));
         }
         other => panic!("expected ERROR, got {other:?}"),

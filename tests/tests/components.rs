@@ -602,7 +602,7 @@ async fn a_burst_to_slow_async_handlers_waits_in_the_bounded_queue_and_nothing_i
     let burst = limit * 2 + 500;
     let (mut publisher, _) = wamp_tests::RawClient::join(&url, Serializer::MsgPack, "realm1").await;
     for seq in 0..burst {
-        let publish = wamp::protocol::Message::Publish {
+        let publish = wamp::protocol::WampMessage::Publish {
             request: seq + 1,
             options: Dict::new(),
             topic: "com.test.gated.tick".into(),

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 use wamp_tests::crossbar::CrossbarRouter;
 use wamp_tests::RawClient;
 
@@ -28,15 +28,17 @@ async fn call_through(router: &CrossbarRouter, serializer: Serializer) {
     let (mut caller, caller_session) = RawClient::join(&router.url, serializer, &router.realm).await;
     assert_ne!(callee_session, caller_session, "each session has its own id");
 
-    callee.send(&Message::Register { request: 1, options: Dict::new(), procedure: PROCEDURE.into() }).await;
+    callee
+        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: PROCEDURE.into() })
+        .await;
     let registration = match callee.recv().await {
-        Message::Registered { request: 1, registration } => registration,
+        WampMessage::Registered { request: 1, registration } => registration,
         other => panic!("{serializer:?}: expected REGISTERED, got {other:?}"),
     };
 
     let sum_of = Payload::args(vec![Value::from(2), Value::from(3)]);
     caller
-        .send(&Message::Call {
+        .send(&WampMessage::Call {
             request: 7,
             options: Dict::new(),
             procedure: PROCEDURE.into(),
@@ -45,7 +47,7 @@ async fn call_through(router: &CrossbarRouter, serializer: Serializer) {
         .await;
 
     let invocation = match callee.recv().await {
-        Message::Invocation { request, registration: r, payload, .. } => {
+        WampMessage::Invocation { request, registration: r, payload, .. } => {
             assert_eq!(r, registration, "{serializer:?}: invocation of our registration");
             assert_eq!(args(&payload), [Value::from(2), Value::from(3)], "{serializer:?}: call arguments");
             request
@@ -53,10 +55,10 @@ async fn call_through(router: &CrossbarRouter, serializer: Serializer) {
         other => panic!("{serializer:?}: expected INVOCATION, got {other:?}"),
     };
     let five = Payload::args(vec![Value::from(5)]);
-    callee.send(&Message::Yield { request: invocation, options: Dict::new(), payload: five }).await;
+    callee.send(&WampMessage::Yield { request: invocation, options: Dict::new(), payload: five }).await;
 
     match caller.recv().await {
-        Message::Result { request: 7, payload, .. } => {
+        WampMessage::Result { request: 7, payload, .. } => {
             assert_eq!(args(&payload), [Value::from(5)], "{serializer:?}: result")
         }
         other => panic!("{serializer:?}: expected RESULT, got {other:?}"),

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use wamp::protocol::errors::{CLOSE_NORMAL, GOODBYE_AND_OUT};
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 use wamp::RouterConfig;
 use wamp_tests::{RawClient, TestRouter};
 
@@ -14,7 +14,7 @@ use wamp_tests::{RawClient, TestRouter};
 async fn client_goodbye_is_answered_and_the_connection_closes() {
     let router = TestRouter::start();
     let (mut c, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
-    c.send(&Message::Goodbye { details: Dict::new(), reason: CLOSE_NORMAL.into() }).await;
+    c.send(&WampMessage::Goodbye { details: Dict::new(), reason: CLOSE_NORMAL.into() }).await;
     c.expect_ended_with(GOODBYE_AND_OUT).await;
 }
 
@@ -57,21 +57,23 @@ async fn a_session_that_never_answers_pings_is_closed() {
     // A session that reads stays open across several ping intervals.
     let (mut alive, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
-    alive.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "com.test.t".into() }).await;
-    assert!(matches!(alive.recv().await, Message::Subscribed { .. }));
+    alive
+        .send(&WampMessage::Subscribe { request: 1, options: Dict::new(), topic: "com.test.t".into() })
+        .await;
+    assert!(matches!(alive.recv().await, WampMessage::Subscribed { .. }));
     let mut request = 2;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
         alive
-            .send(&Message::Publish {
+            .send(&WampMessage::Publish {
                 request,
                 options,
                 topic: "com.test.x".into(),
                 payload: Payload::default(),
             })
             .await;
-        assert!(matches!(alive.recv().await, Message::Published { .. }));
+        assert!(matches!(alive.recv().await, WampMessage::Published { .. }));
         request += 1;
     }
 }
@@ -82,9 +84,9 @@ async fn payloads_cross_between_json_and_msgpack_sessions() {
     let (mut callee, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
     let (mut caller, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
     callee
-        .send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.test.echo".into() })
+        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: "com.test.echo".into() })
         .await;
-    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Registered { .. }));
     let args = vec![
         Value::Bytes(vec![0, 1, 2, 254, 255]),
         Value::from("Grüße 🚀"),
@@ -97,18 +99,18 @@ async fn payloads_cross_between_json_and_msgpack_sessions() {
         Dict::from([("nested".to_owned(), Value::List(vec![Value::Bytes(vec![9]), Value::Bool(true)]))]);
     let sent = Payload::new(args, kwargs);
     caller
-        .send(&Message::Call {
+        .send(&WampMessage::Call {
             request: 3,
             options: Dict::new(),
             procedure: "com.test.echo".into(),
             payload: sent.clone(),
         })
         .await;
-    let Message::Invocation { request, payload, .. } = callee.recv().await else { panic!("INVOCATION") };
+    let WampMessage::Invocation { request, payload, .. } = callee.recv().await else { panic!("INVOCATION") };
     assert_eq!(payload, sent, "msgpack → json");
-    callee.send(&Message::Yield { request, options: Dict::new(), payload }).await;
+    callee.send(&WampMessage::Yield { request, options: Dict::new(), payload }).await;
     match caller.recv().await {
-        Message::Result { request: 3, payload, .. } => assert_eq!(payload, sent, "json → msgpack"),
+        WampMessage::Result { request: 3, payload, .. } => assert_eq!(payload, sent, "json → msgpack"),
         other => panic!("expected RESULT, got {other:?}"),
     }
 }
@@ -119,14 +121,15 @@ async fn events_reach_every_subscriber_across_serializers_in_order() {
     let mut subscribers = Vec::new();
     for serializer in [Serializer::Json, Serializer::MsgPack, Serializer::Json, Serializer::MsgPack] {
         let (mut s, _) = RawClient::join(&router.url, serializer, "realm1").await;
-        s.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: "com.test.feed".into() }).await;
-        assert!(matches!(s.recv().await, Message::Subscribed { .. }));
+        s.send(&WampMessage::Subscribe { request: 1, options: Dict::new(), topic: "com.test.feed".into() })
+            .await;
+        assert!(matches!(s.recv().await, WampMessage::Subscribed { .. }));
         subscribers.push(s);
     }
     let (mut publisher, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
     for i in 0..500i64 {
         publisher
-            .send(&Message::Publish {
+            .send(&WampMessage::Publish {
                 request: (i + 1) as u64,
                 options: Dict::new(),
                 topic: "com.test.feed".into(),
@@ -137,7 +140,7 @@ async fn events_reach_every_subscriber_across_serializers_in_order() {
     for s in &mut subscribers {
         for i in 0..500i64 {
             match s.recv().await {
-                Message::Event { payload, .. } => assert_eq!(payload.args_list(), [Value::from(i)]),
+                WampMessage::Event { payload, .. } => assert_eq!(payload.args_list(), [Value::from(i)]),
                 other => panic!("expected EVENT {i}, got {other:?}"),
             }
         }
@@ -152,28 +155,30 @@ async fn what_a_session_sent_before_its_connection_dropped_is_routed_before_it_l
         let router = TestRouter::with_config(RouterConfig { workers, ..RouterConfig::default() });
         let (mut subscriber, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
         let topic = "com.test.last.words";
-        subscriber.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: topic.into() }).await;
-        assert!(matches!(subscriber.recv().await, Message::Subscribed { .. }));
+        subscriber
+            .send(&WampMessage::Subscribe { request: 1, options: Dict::new(), topic: topic.into() })
+            .await;
+        assert!(matches!(subscriber.recv().await, WampMessage::Subscribed { .. }));
         let (mut callee, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
         let procedure = "com.test.answer.and.go";
         callee
-            .send(&Message::Register { request: 1, options: Dict::new(), procedure: procedure.into() })
+            .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: procedure.into() })
             .await;
-        assert!(matches!(callee.recv().await, Message::Registered { .. }));
+        assert!(matches!(callee.recv().await, WampMessage::Registered { .. }));
         let (mut caller, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;
         caller
-            .send(&Message::Call {
+            .send(&WampMessage::Call {
                 request: 9,
                 options: Dict::new(),
                 procedure: procedure.into(),
                 payload: Payload::default(),
             })
             .await;
-        let Message::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
+        let WampMessage::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
         let (mut publisher, _) = RawClient::join(&router.url, Serializer::MsgPack, "realm1").await;
         for i in 0..200i64 {
             let payload = Payload::args(vec![Value::from(i)]);
-            let publish = Message::Publish {
+            let publish = WampMessage::Publish {
                 request: (i + 1) as u64,
                 options: Dict::new(),
                 topic: topic.into(),
@@ -182,20 +187,22 @@ async fn what_a_session_sent_before_its_connection_dropped_is_routed_before_it_l
             publisher.send(&publish).await;
         }
         let answer = Payload::args(vec![Value::from(42)]);
-        callee.send(&Message::Yield { request, options: Dict::new(), payload: answer }).await;
+        callee.send(&WampMessage::Yield { request, options: Dict::new(), payload: answer }).await;
         // Both go without a word.
         drop(publisher);
         drop(callee);
         for i in 0..200i64 {
             match subscriber.recv().await {
-                Message::Event { payload, .. } => {
+                WampMessage::Event { payload, .. } => {
                     assert_eq!(payload.args_list(), [Value::from(i)], "{workers}")
                 }
                 other => panic!("expected EVENT {i}, got {other:?} ({workers} workers)"),
             }
         }
         match caller.recv().await {
-            Message::Result { request: 9, payload, .. } => assert_eq!(payload.args_list(), [Value::from(42)]),
+            WampMessage::Result { request: 9, payload, .. } => {
+                assert_eq!(payload.args_list(), [Value::from(42)])
+            }
             other => panic!("expected the RESULT, got {other:?} ({workers} workers)"),
         }
     }
@@ -209,7 +216,7 @@ async fn fragmented_messages_are_reassembled_and_count_toward_the_limit() {
         let (mut c, _) = RawClient::join(&router.url, serializer, "realm1").await;
         let text = "z".repeat(40 * 1024);
         let options = Dict::from([("acknowledge".to_owned(), Value::Bool(true))]);
-        let publish = Message::Publish {
+        let publish = WampMessage::Publish {
             request: 5,
             options,
             topic: "com.test.parts".into(),
@@ -217,9 +224,9 @@ async fn fragmented_messages_are_reassembled_and_count_toward_the_limit() {
         };
         // 40 KiB in 4 KiB frames: reassembled into one message.
         c.send_fragmented(&serializer.encode(&publish).unwrap(), 4096).await;
-        assert!(matches!(c.recv().await, Message::Published { request: 5, .. }), "{serializer}");
+        assert!(matches!(c.recv().await, WampMessage::Published { request: 5, .. }), "{serializer}");
         // 80 KiB in 4 KiB frames, no frame above the limit: still too big.
-        let big = Message::Publish {
+        let big = WampMessage::Publish {
             request: 6,
             options: Dict::new(),
             topic: "com.test.parts".into(),
@@ -227,7 +234,9 @@ async fn fragmented_messages_are_reassembled_and_count_toward_the_limit() {
         };
         c.send_fragmented(&serializer.encode(&big).unwrap(), 4096).await;
         match c.recv().await {
-            Message::Goodbye { reason, .. } => assert_eq!(reason, wamp::protocol::errors::PROTOCOL_VIOLATION),
+            WampMessage::Goodbye { reason, .. } => {
+                assert_eq!(reason, wamp::protocol::errors::PROTOCOL_VIOLATION)
+            }
             other => panic!("expected GOODBYE, got {other:?}"),
         }
         c.expect_closed().await;
@@ -240,15 +249,18 @@ async fn realms_are_created_on_demand_only_when_configured() {
         TestRouter::with_config(RouterConfig { auto_create_realms: true, ..RouterConfig::default() });
     let (mut a, _) = RawClient::join(&router.url, Serializer::Json, "com.any.realm").await;
     let (mut b, _) = RawClient::join(&router.url, Serializer::MsgPack, "com.any.realm").await;
-    a.send(&Message::Register { request: 1, options: Dict::new(), procedure: "com.p".into() }).await;
-    assert!(matches!(a.recv().await, Message::Registered { .. }));
-    b.send(&Message::Call {
+    a.send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: "com.p".into() }).await;
+    assert!(matches!(a.recv().await, WampMessage::Registered { .. }));
+    b.send(&WampMessage::Call {
         request: 1,
         options: Dict::new(),
         procedure: "com.p".into(),
         payload: Payload::default(),
     })
     .await;
-    assert!(matches!(a.recv().await, Message::Invocation { .. }), "both sessions share the created realm");
+    assert!(
+        matches!(a.recv().await, WampMessage::Invocation { .. }),
+        "both sessions share the created realm"
+    );
     assert!(router.router().realm_names().contains(&"com.any.realm".to_owned()));
 }

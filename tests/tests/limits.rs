@@ -10,7 +10,7 @@ use wamp::protocol::errors::{
     CALLEE_OVERLOADED, INVALID_URI, NO_AUTH_METHOD, NO_SUCH_REALM, TIMEOUT, TOO_MANY_CALLS,
     TOO_MANY_REGISTRATIONS, TOO_MANY_SUBSCRIPTIONS,
 };
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 use wamp::RouterConfig;
 use wamp_tests::{hello, open_socket, RawClient, TestRouter};
 
@@ -19,7 +19,7 @@ const JSON: Serializer = Serializer::Json;
 /// The URI and explanation of the ERROR answering a request.
 async fn expect_error(client: &mut RawClient) -> (String, String) {
     match client.recv().await {
-        Message::Error { error, payload, .. } => {
+        WampMessage::Error { error, payload, .. } => {
             (error, payload.args_list().first().and_then(Value::as_str).unwrap_or_default().to_owned())
         }
         other => panic!("expected ERROR, got {other:?}"),
@@ -29,7 +29,7 @@ async fn expect_error(client: &mut RawClient) -> (String, String) {
 /// The reason and explanation of the ABORT that ends a connection.
 async fn expect_abort(client: &mut RawClient) -> (String, String) {
     let ended = match client.recv().await {
-        Message::Abort { reason, details } => {
+        WampMessage::Abort { reason, details } => {
             (reason, details.get("message").and_then(Value::as_str).unwrap_or_default().to_owned())
         }
         other => panic!("expected ABORT, got {other:?}"),
@@ -38,16 +38,16 @@ async fn expect_abort(client: &mut RawClient) -> (String, String) {
     ended
 }
 
-fn subscribe(request: u64, topic: &str) -> Message {
-    Message::Subscribe { request, options: Dict::new(), topic: topic.into() }
+fn subscribe(request: u64, topic: &str) -> WampMessage {
+    WampMessage::Subscribe { request, options: Dict::new(), topic: topic.into() }
 }
 
-fn register(request: u64, procedure: &str) -> Message {
-    Message::Register { request, options: Dict::new(), procedure: procedure.into() }
+fn register(request: u64, procedure: &str) -> WampMessage {
+    WampMessage::Register { request, options: Dict::new(), procedure: procedure.into() }
 }
 
-fn call(request: u64, procedure: &str) -> Message {
-    Message::Call {
+fn call(request: u64, procedure: &str) -> WampMessage {
+    WampMessage::Call {
         request,
         options: Dict::new(),
         procedure: procedure.to_owned().into(),
@@ -60,11 +60,11 @@ async fn router_still_works(url: &str, realm: &str) {
     let (mut callee, _) = RawClient::join(url, JSON, realm).await;
     let (mut caller, _) = RawClient::join(url, JSON, realm).await;
     callee.send(&register(1, "com.test.healthy")).await;
-    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Registered { .. }));
     caller.send(&call(1, "com.test.healthy")).await;
-    let Message::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
-    callee.send(&Message::Yield { request, options: Dict::new(), payload: Payload::default() }).await;
-    assert!(matches!(caller.recv().await, Message::Result { request: 1, .. }));
+    let WampMessage::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
+    callee.send(&WampMessage::Yield { request, options: Dict::new(), payload: Payload::default() }).await;
+    assert!(matches!(caller.recv().await, WampMessage::Result { request: 1, .. }));
 }
 
 #[tokio::test]
@@ -81,7 +81,7 @@ async fn a_connection_that_sends_no_hello_is_aborted_after_the_hello_timeout() {
     let (mut joined, _) = RawClient::join(&router.url, JSON, "realm1").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     joined.send(&subscribe(1, "com.test.topic")).await;
-    assert!(matches!(joined.recv().await, Message::Subscribed { .. }));
+    assert!(matches!(joined.recv().await, WampMessage::Subscribed { .. }));
 }
 
 #[tokio::test]
@@ -114,7 +114,7 @@ async fn subscriptions_and_registrations_per_session_are_limited() {
     let (mut client, _) = RawClient::join(&router.url, JSON, "realm1").await;
     for i in 0..3 {
         client.send(&subscribe(i + 1, &format!("com.test.t{i}"))).await;
-        assert!(matches!(client.recv().await, Message::Subscribed { .. }));
+        assert!(matches!(client.recv().await, WampMessage::Subscribed { .. }));
     }
     client.send(&subscribe(10, "com.test.one_more")).await;
     let (uri, text) = expect_error(&mut client).await;
@@ -122,7 +122,7 @@ async fn subscriptions_and_registrations_per_session_are_limited() {
     assert!(text.contains("max_subscriptions_per_session"), "{text}");
     for i in 0..2 {
         client.send(&register(20 + i, &format!("com.test.p{i}"))).await;
-        assert!(matches!(client.recv().await, Message::Registered { .. }));
+        assert!(matches!(client.recv().await, WampMessage::Registered { .. }));
     }
     client.send(&register(30, "com.test.one_more")).await;
     let (uri, text) = expect_error(&mut client).await;
@@ -130,7 +130,7 @@ async fn subscriptions_and_registrations_per_session_are_limited() {
     assert!(text.contains("max_registrations_per_session"), "{text}");
     // The session itself goes on, and so do others.
     client.send(&call(40, "com.test.p0")).await;
-    assert!(matches!(client.recv().await, Message::Invocation { .. }));
+    assert!(matches!(client.recv().await, WampMessage::Invocation { .. }));
     router_still_works(&router.url, "realm1").await;
 }
 
@@ -141,7 +141,7 @@ async fn calls_in_flight_are_limited_per_caller_and_per_callee() {
     let router = TestRouter::with_config(config);
     let (mut callee, _) = RawClient::join(&router.url, JSON, "realm1").await;
     callee.send(&register(1, "com.test.slow")).await;
-    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Registered { .. }));
     let (mut greedy, _) = RawClient::join(&router.url, JSON, "realm1").await;
     greedy.send(&call(1, "com.test.slow")).await;
     greedy.send(&call(2, "com.test.slow")).await;
@@ -158,15 +158,19 @@ async fn calls_in_flight_are_limited_per_caller_and_per_callee() {
     // Answering makes room again, in the order the calls came.
     let mut invocations = Vec::new();
     for _ in 0..3 {
-        let Message::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
+        let WampMessage::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
         invocations.push(request);
     }
     callee
-        .send(&Message::Yield { request: invocations[0], options: Dict::new(), payload: Payload::default() })
+        .send(&WampMessage::Yield {
+            request: invocations[0],
+            options: Dict::new(),
+            payload: Payload::default(),
+        })
         .await;
-    assert!(matches!(greedy.recv().await, Message::Result { request: 1, .. }));
+    assert!(matches!(greedy.recv().await, WampMessage::Result { request: 1, .. }));
     greedy.send(&call(4, "com.test.slow")).await;
-    assert!(matches!(callee.recv().await, Message::Invocation { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Invocation { .. }));
 }
 
 #[tokio::test]
@@ -174,13 +178,13 @@ async fn a_call_the_callee_never_answers_fails_after_the_call_timeout() {
     let router = TestRouter::with_config(RouterConfig { call_timeout_ms: 300, ..Default::default() });
     let (mut callee, _) = RawClient::join(&router.url, JSON, "realm1").await;
     callee.send(&register(1, "com.test.silent")).await;
-    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Registered { .. }));
     let (mut caller, _) = RawClient::join(&router.url, JSON, "realm1").await;
     let started = Instant::now();
     caller.send(&call(7, "com.test.silent")).await;
-    let Message::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
+    let WampMessage::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
     match caller.recv().await {
-        Message::Error { request: 7, error, payload, .. } => {
+        WampMessage::Error { request: 7, error, payload, .. } => {
             assert_eq!(error, TIMEOUT);
             assert!(payload.args_list()[0].as_str().unwrap_or_default().contains("call_timeout"));
         }
@@ -188,11 +192,11 @@ async fn a_call_the_callee_never_answers_fails_after_the_call_timeout() {
     }
     assert!(started.elapsed() >= Duration::from_millis(300), "not early: {:?}", started.elapsed());
     // The late answer goes nowhere; the next call works.
-    callee.send(&Message::Yield { request, options: Dict::new(), payload: Payload::default() }).await;
+    callee.send(&WampMessage::Yield { request, options: Dict::new(), payload: Payload::default() }).await;
     caller.send(&call(8, "com.test.silent")).await;
-    let Message::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
-    callee.send(&Message::Yield { request, options: Dict::new(), payload: Payload::default() }).await;
-    assert!(matches!(caller.recv().await, Message::Result { request: 8, .. }));
+    let WampMessage::Invocation { request, .. } = callee.recv().await else { panic!("INVOCATION") };
+    callee.send(&WampMessage::Yield { request, options: Dict::new(), payload: Payload::default() }).await;
+    assert!(matches!(caller.recv().await, WampMessage::Result { request: 8, .. }));
 }
 
 #[tokio::test]
@@ -203,22 +207,22 @@ async fn calls_with_ever_shorter_timeouts_each_fail_at_their_own_deadline() {
     let router = TestRouter::with_config(RouterConfig { call_timeout_ms: 60_000, ..Default::default() });
     let (mut callee, _) = RawClient::join(&router.url, JSON, "realm1").await;
     callee.send(&register(1, "com.test.silent")).await;
-    assert!(matches!(callee.recv().await, Message::Registered { .. }));
+    assert!(matches!(callee.recv().await, WampMessage::Registered { .. }));
     let (mut caller, _) = RawClient::join(&router.url, JSON, "realm1").await;
     let started = Instant::now();
     // (request, timeout in ms): 1,600 ms, 1,400 ms, ... 200 ms.
     let calls: Vec<(u64, u64)> = (1..=8).map(|request| (request, (9 - request) * 200)).collect();
     for &(request, timeout) in &calls {
         let mut message = call(request, "com.test.silent");
-        if let Message::Call { options, .. } = &mut message {
+        if let WampMessage::Call { options, .. } = &mut message {
             options.insert("timeout".into(), Value::from(timeout));
         }
         caller.send(&message).await;
-        assert!(matches!(callee.recv().await, Message::Invocation { .. }));
+        assert!(matches!(callee.recv().await, WampMessage::Invocation { .. }));
     }
     for &(request, timeout) in calls.iter().rev() {
         match caller.recv().await {
-            Message::Error { request: failed, error, .. } => {
+            WampMessage::Error { request: failed, error, .. } => {
                 assert_eq!((failed, error.as_str()), (request, TIMEOUT), "the shortest timeout fails first");
             }
             other => panic!("expected ERROR timeout, got {other:?}"),
@@ -250,7 +254,7 @@ async fn realms_created_on_demand_are_capped_and_removed_when_idle() {
     // Authentication comes before a realm is created.
     let mut stranger = RawClient::connect(&router.url, JSON).await;
     let mut hello = hello("com.demand.d");
-    if let Message::Hello { details, .. } = &mut hello {
+    if let WampMessage::Hello { details, .. } = &mut hello {
         details.insert("authmethods".into(), Value::List(vec![Value::from("ticket")]));
     }
     stranger.send(&hello).await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::config::RealmConfig;
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 use wamp::RouterConfig;
 use wamp_tests::{RawClient, TestRouter};
 
@@ -47,8 +47,8 @@ fn realm() -> RealmConfig {
 /// A raw subscriber that reads nothing until told to.
 async fn stalled_subscriber(url: &str) -> RawClient {
     let (mut client, _) = RawClient::join(url, Serializer::MsgPack, "realm1").await;
-    client.send(&Message::Subscribe { request: 1, options: Dict::new(), topic: TOPIC.into() }).await;
-    assert!(matches!(client.recv().await, Message::Subscribed { .. }), "SUBSCRIBED");
+    client.send(&WampMessage::Subscribe { request: 1, options: Dict::new(), topic: TOPIC.into() }).await;
+    assert!(matches!(client.recv().await, WampMessage::Subscribed { .. }), "SUBSCRIBED");
     client
 }
 
@@ -70,7 +70,7 @@ async fn check_slowed(mut subscriber: RawClient, published: &AtomicU64) {
         let message =
             tokio::time::timeout(Duration::from_secs(30), subscriber.recv()).await.expect("in time");
         match message {
-            Message::Event { payload, .. } => {
+            WampMessage::Event { payload, .. } => {
                 assert_eq!(payload.args_list()[0].as_u64(), Some(expected), "in order, none lost")
             }
             other => panic!("expected EVENT {expected}, got {other:?}"),

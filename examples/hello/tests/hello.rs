@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use wamp::protocol::{Dict, Message, Payload, Serializer, Value};
+use wamp::protocol::{Dict, Payload, Serializer, Value, WampMessage};
 use wamp_tests::{app_command, Process, RawClient, TestRouter};
 
 /// Starts `hello` (embedded on a free port unless `env` says otherwise).
@@ -13,7 +13,7 @@ fn start(env: &[(&str, &str)]) -> Process {
 
 async fn add2_answers(url: &str) {
     let (mut c, _) = RawClient::join(url, Serializer::Json, "realm1").await;
-    let call = Message::Call {
+    let call = WampMessage::Call {
         request: 1,
         options: Dict::new(),
         procedure: "com.myapp.add2".into(),
@@ -21,7 +21,7 @@ async fn add2_answers(url: &str) {
     };
     c.send(&call).await;
     match c.recv().await {
-        Message::Result { payload, .. } => assert_eq!(payload.args_list(), [Value::from(42)]),
+        WampMessage::Result { payload, .. } => assert_eq!(payload.args_list(), [Value::from(42)]),
         other => panic!("expected RESULT, got {other:?}"),
     }
 }

@@ -18,7 +18,7 @@ use super::settings::{AuthMethod, Principal, DEFAULT_ANONYMOUS_ROLE};
 use super::wampcra::{self, Salting};
 use super::{hex, AuthError, Identity};
 use crate::config::RealmConfig;
-use crate::protocol::{Dict, Message, Value};
+use crate::protocol::{Dict, Value, WampMessage};
 
 /// Who vouches for identities found in the configuration.
 pub const STATIC_PROVIDER: &str = "static";
@@ -139,7 +139,7 @@ pub enum Next {
     /// `pending`.
     Challenge {
         /// The CHALLENGE message.
-        challenge: Message,
+        challenge: WampMessage,
         /// What the answer is checked against.
         pending: Box<Pending>,
     },
@@ -529,7 +529,7 @@ impl Authenticator {
         proof: Proof,
     ) -> Next {
         Next::Challenge {
-            challenge: Message::Challenge { method: method.name().into(), extra },
+            challenge: WampMessage::Challenge { method: method.name().into(), extra },
             pending: Box::new(Pending {
                 ask: None,
                 dynamic: false,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::{Action, Identity, Query};
-use crate::protocol::{Dict, Id, Message, Value};
+use crate::protocol::{Dict, Id, Value, WampMessage};
 
 /// Answers cached per session at most; past it, expired answers are
 /// dropped, then all of them.
@@ -29,12 +29,12 @@ pub struct AuthorizerSettings {
 }
 
 /// The action and URI of a message that needs authorization.
-pub fn action_of(message: &Message) -> Option<(Action, &str, &Dict)> {
+pub fn action_of(message: &WampMessage) -> Option<(Action, &str, &Dict)> {
     match message {
-        Message::Call { procedure, options, .. } => Some((Action::Call, procedure, options)),
-        Message::Register { procedure, options, .. } => Some((Action::Register, procedure, options)),
-        Message::Publish { topic, options, .. } => Some((Action::Publish, topic, options)),
-        Message::Subscribe { topic, options, .. } => Some((Action::Subscribe, topic, options)),
+        WampMessage::Call { procedure, options, .. } => Some((Action::Call, procedure, options)),
+        WampMessage::Register { procedure, options, .. } => Some((Action::Register, procedure, options)),
+        WampMessage::Publish { topic, options, .. } => Some((Action::Publish, topic, options)),
+        WampMessage::Subscribe { topic, options, .. } => Some((Action::Subscribe, topic, options)),
         _ => None,
     }
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use crate::router::IdMap;
 
 use crate::protocol::id::SequentialIds;
-use crate::protocol::{code, errors, options, Dict, Id, Message, Payload, Uri, Value};
+use crate::protocol::{code, errors, options, Dict, Id, Payload, Uri, Value, WampMessage};
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +55,7 @@ pub enum Outcome {
 #[derive(Debug)]
 pub enum ClientEffect<R, H> {
     /// Send this message to the router.
-    Send(Message),
+    Send(WampMessage),
     /// Answer the waiter of a request.
     Complete(R, Outcome),
     /// Run a registered procedure; answer with YIELD, or with
@@ -237,10 +237,10 @@ impl<R, H: Clone> ClientCore<R, H> {
         options: Dict,
         payload: Payload,
         reply: R,
-    ) -> (Id, Message) {
+    ) -> (Id, WampMessage) {
         let progressive = options::Schema::flag(&options, "receive_progress", false);
         let request = self.add_pending(Pending::Call { reply, progressive });
-        (request, Message::Call { request, options, procedure: procedure.into(), payload })
+        (request, WampMessage::Call { request, options, procedure: procedure.into(), payload })
     }
 
     /// A further CALL of the progressive call invocation `request` (which
@@ -252,7 +252,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         procedure: impl Into<Uri>,
         progress: bool,
         payload: Payload,
-    ) -> Option<Message> {
+    ) -> Option<WampMessage> {
         if !matches!(self.pending.get(&request), Some(Pending::Call { .. })) {
             return None;
         }
@@ -260,7 +260,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         if progress {
             options.insert("progress".into(), Value::Bool(true));
         }
-        Some(Message::Call { request, options, procedure: procedure.into(), payload })
+        Some(WampMessage::Call { request, options, procedure: procedure.into(), payload })
     }
 
     /// Forgets a CALL whose waiter gave up (timeout or drop); a late answer
@@ -286,14 +286,14 @@ impl<R, H: Clone> ClientCore<R, H> {
         options: Dict,
         payload: Payload,
         reply: R,
-    ) -> (Message, Option<R>) {
+    ) -> (WampMessage, Option<R>) {
         let acknowledge = options.get("acknowledge").and_then(Value::as_bool).unwrap_or(false);
         let (request, reply) = if acknowledge {
             (self.add_pending(Pending::Publish(reply)), None)
         } else {
             (self.next_request(), Some(reply))
         };
-        (Message::Publish { request, options, topic: topic.into(), payload }, reply)
+        (WampMessage::Publish { request, options, topic: topic.into(), payload }, reply)
     }
 
     /// Starts a SUBSCRIBE. If the session already holds this subscription
@@ -307,7 +307,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         options: Dict,
         handler: H,
         reply: R,
-    ) -> Result<Option<Message>, (R, Outcome)> {
+    ) -> Result<Option<WampMessage>, (R, Outcome)> {
         self.add(true, topic, options, handler, reply)
     }
 
@@ -318,7 +318,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         options: Dict,
         handler: H,
         reply: R,
-    ) -> Result<Option<Message>, (R, Outcome)> {
+    ) -> Result<Option<WampMessage>, (R, Outcome)> {
         self.add(false, procedure, options, handler, reply)
     }
 
@@ -329,7 +329,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         options: Dict,
         handler: H,
         reply: R,
-    ) -> Result<Option<Message>, (R, Outcome)> {
+    ) -> Result<Option<WampMessage>, (R, Outcome)> {
         let key = Key::new(subscription, uri, &options);
         let mut handler = Some(handler);
         if let Some(entry) = self.entries.get_mut(&key) {
@@ -356,9 +356,9 @@ impl<R, H: Clone> ClientCore<R, H> {
         let request =
             self.add_pending(Pending::Add { key: key.clone(), waiters: vec![reply], restoring: false });
         let message = if subscription {
-            Message::Subscribe { request, options: options.clone(), topic: uri.into() }
+            WampMessage::Subscribe { request, options: options.clone(), topic: uri.into() }
         } else {
-            Message::Register { request, options: options.clone(), procedure: uri.into() }
+            WampMessage::Register { request, options: options.clone(), procedure: uri.into() }
         };
         if let Some(handler) = handler {
             self.order.push(key.clone());
@@ -375,23 +375,23 @@ impl<R, H: Clone> ClientCore<R, H> {
     }
 
     /// Starts an UNSUBSCRIBE of a router subscription id.
-    pub fn unsubscribe(&mut self, subscription: Id, reply: R) -> Result<Message, (R, Outcome)> {
+    pub fn unsubscribe(&mut self, subscription: Id, reply: R) -> Result<WampMessage, (R, Outcome)> {
         let Some(Live { key, .. }) = self.by_subscription.remove(&subscription) else {
             return Err((reply, not_held(errors::NO_SUCH_SUBSCRIPTION, "subscription", subscription)));
         };
         self.forget(&key);
         let request = self.add_pending(Pending::Unsubscribe(reply));
-        Ok(Message::Unsubscribe { request, subscription })
+        Ok(WampMessage::Unsubscribe { request, subscription })
     }
 
     /// Starts an UNREGISTER of a router registration id.
-    pub fn unregister(&mut self, registration: Id, reply: R) -> Result<Message, (R, Outcome)> {
+    pub fn unregister(&mut self, registration: Id, reply: R) -> Result<WampMessage, (R, Outcome)> {
         let Some(Live { key, .. }) = self.by_registration.remove(&registration) else {
             return Err((reply, not_held(errors::NO_SUCH_REGISTRATION, "registration", registration)));
         };
         self.forget(&key);
         let request = self.add_pending(Pending::Unregister(reply));
-        Ok(Message::Unregister { request, registration })
+        Ok(WampMessage::Unregister { request, registration })
     }
 
     fn forget(&mut self, key: &Key) {
@@ -400,20 +400,20 @@ impl<R, H: Clone> ClientCore<R, H> {
     }
 
     /// The ERROR answering an INVOCATION.
-    pub fn yield_error(&self, request: Id, error: String, details: Dict, payload: Payload) -> Message {
-        Message::Error { request_type: code::INVOCATION, request, details, error, payload }
+    pub fn yield_error(&self, request: Id, error: String, details: Dict, payload: Payload) -> WampMessage {
+        WampMessage::Error { request_type: code::INVOCATION, request, details, error, payload }
     }
 
     /// Handles a message from the router.
-    pub fn receive(&mut self, message: Message, out: &mut Vec<ClientEffect<R, H>>) {
+    pub fn receive(&mut self, message: WampMessage, out: &mut Vec<ClientEffect<R, H>>) {
         // A defined detail of the wrong type is the router's protocol
         // violation, named before anything reads the details.
         let details = match &message {
-            Message::Event { details, .. } => Some((&options::EVENT, details)),
-            Message::Invocation { details, .. } => Some((&options::INVOCATION, details)),
-            Message::Result { details, .. } => Some((&options::RESULT, details)),
-            Message::Error { details, .. } => Some((&options::ERROR, details)),
-            Message::Interrupt { options, .. } => Some((&options::INTERRUPT, options)),
+            WampMessage::Event { details, .. } => Some((&options::EVENT, details)),
+            WampMessage::Invocation { details, .. } => Some((&options::INVOCATION, details)),
+            WampMessage::Result { details, .. } => Some((&options::RESULT, details)),
+            WampMessage::Error { details, .. } => Some((&options::ERROR, details)),
+            WampMessage::Interrupt { options, .. } => Some((&options::INTERRUPT, options)),
             _ => None,
         };
         if let Some(Err(e)) = details.map(|(schema, dict)| schema.check(dict)) {
@@ -423,7 +423,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         // The messages of calls and events here; the others apart, so that
         // this stays small enough to enter and leave cheaply.
         match message {
-            Message::Result { request, details, payload } => match self.pending.remove(&request) {
+            WampMessage::Result { request, details, payload } => match self.pending.remove(&request) {
                 Some(Pending::Call { reply, progressive })
                     if options::Schema::flag(&details, "progress", false) =>
                 {
@@ -441,7 +441,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
                 other => self.unexpected(request, other, "RESULT", out),
             },
-            Message::Event { subscription, publication, details, payload } => {
+            WampMessage::Event { subscription, publication, details, payload } => {
                 match self.by_subscription.get(&subscription) {
                     Some(live) => out.push(ClientEffect::Deliver {
                         handler: live.handler.clone(),
@@ -452,7 +452,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                     None => tracing::debug!(subscription, "EVENT for a subscription no longer held"),
                 }
             }
-            Message::Invocation { request, registration, details, payload } => {
+            WampMessage::Invocation { request, registration, details, payload } => {
                 let progress = options::Schema::flag(&details, "progress", false);
                 if !self.inputs.is_empty() && self.inputs.contains(&request) {
                     if !progress {
@@ -488,15 +488,15 @@ impl<R, H: Clone> ClientCore<R, H> {
     /// [`ClientCore::receive`] for the messages that are not calls'
     /// results, invocations or events.
     #[inline(never)]
-    fn receive_other(&mut self, message: Message, out: &mut Vec<ClientEffect<R, H>>) {
+    fn receive_other(&mut self, message: WampMessage, out: &mut Vec<ClientEffect<R, H>>) {
         match message {
-            Message::Published { request, publication } => match self.pending.remove(&request) {
+            WampMessage::Published { request, publication } => match self.pending.remove(&request) {
                 Some(Pending::Publish(r)) => {
                     out.push(ClientEffect::Complete(r, Outcome::Published(publication)))
                 }
                 other => self.unexpected(request, other, "PUBLISHED", out),
             },
-            Message::Subscribed { request, subscription } => match self.pending.remove(&request) {
+            WampMessage::Subscribed { request, subscription } => match self.pending.remove(&request) {
                 Some(Pending::Add { key, waiters, .. }) if key.subscription => {
                     self.confirm(&key, subscription);
                     for r in waiters {
@@ -505,7 +505,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
                 other => self.unexpected(request, other, "SUBSCRIBED", out),
             },
-            Message::Registered { request, registration } => match self.pending.remove(&request) {
+            WampMessage::Registered { request, registration } => match self.pending.remove(&request) {
                 Some(Pending::Add { key, waiters, .. }) if !key.subscription => {
                     self.confirm(&key, registration);
                     for r in waiters {
@@ -514,16 +514,16 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
                 other => self.unexpected(request, other, "REGISTERED", out),
             },
-            Message::Unsubscribed { request } => match self.pending.remove(&request) {
+            WampMessage::Unsubscribed { request } => match self.pending.remove(&request) {
                 Some(Pending::Unsubscribe(r)) => out.push(ClientEffect::Complete(r, Outcome::Unsubscribed)),
                 // A router-initiated revocation carries no request of ours.
                 other => self.unexpected(request, other, "UNSUBSCRIBED", out),
             },
-            Message::Unregistered { request } => match self.pending.remove(&request) {
+            WampMessage::Unregistered { request } => match self.pending.remove(&request) {
                 Some(Pending::Unregister(r)) => out.push(ClientEffect::Complete(r, Outcome::Unregistered)),
                 other => self.unexpected(request, other, "UNREGISTERED", out),
             },
-            Message::Error { request_type, request, details, error, payload } => {
+            WampMessage::Error { request_type, request, details, error, payload } => {
                 match self.pending.remove(&request) {
                     Some(Pending::Add { key, waiters, restoring }) => {
                         if restoring {
@@ -548,7 +548,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                     None => tracing::debug!(request_type, request, %error, "ERROR for an unknown request"),
                 }
             }
-            Message::Interrupt { request, options } => {
+            WampMessage::Interrupt { request, options } => {
                 self.inputs.remove(&request);
                 let text = |key: &str, default: &str| {
                     options.get(key).and_then(Value::as_str).unwrap_or(default).to_owned()
@@ -636,9 +636,9 @@ impl<R, H: Clone> ClientCore<R, H> {
             let request =
                 self.add_pending(Pending::Add { key: key.clone(), waiters: Vec::new(), restoring: true });
             let message = if key.subscription {
-                Message::Subscribe { request, options, topic: key.uri.clone() }
+                WampMessage::Subscribe { request, options, topic: key.uri.clone() }
             } else {
-                Message::Register { request, options, procedure: key.uri.clone() }
+                WampMessage::Register { request, options, procedure: key.uri.clone() }
             };
             out.push(ClientEffect::Send(message));
         }
@@ -653,8 +653,8 @@ impl<R, H: Clone> ClientCore<R, H> {
 
 /// A progressive YIELD: a partial result of the INVOCATION `request`,
 /// more to follow.
-pub fn yield_progress(request: Id, payload: Payload) -> Message {
-    Message::Yield { request, options: Dict::from([("progress".to_owned(), Value::Bool(true))]), payload }
+pub fn yield_progress(request: Id, payload: Payload) -> WampMessage {
+    WampMessage::Yield { request, options: Dict::from([("progress".to_owned(), Value::Bool(true))]), payload }
 }
 
 fn not_held(uri: &str, what: &str, id: Id) -> Outcome {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::protocol::{Dict, Id, Message};
+use crate::protocol::{Dict, Id, WampMessage};
 use crate::router::actor::{RealmHandle, RealmInput};
 use crate::router::direct::LocalInput;
 use crate::router::flow::{weight, Credit, Gate};
@@ -26,7 +26,7 @@ pub enum LinkEvent {
         sender: LinkSender,
     },
     /// A message from the router.
-    Message(Message),
+    Message(WampMessage),
     /// The session ended.
     Left {
         /// Why (a WAMP reason URI or a transport error).
@@ -49,7 +49,7 @@ pub enum Outgoing {
     /// Send this message on the session of that generation (dropped if the
     /// session has since been replaced). A counted message holds its
     /// credit in the session's gate until it is written or dropped.
-    Message(u64, Message, Option<Credit>),
+    Message(u64, WampMessage, Option<Credit>),
     /// Say GOODBYE and stop for good.
     Leave,
 }
@@ -95,7 +95,7 @@ impl LinkSender {
 
     /// Sends a message; `false` if the link is gone.
     #[inline]
-    pub fn send(&self, message: Message) -> bool {
+    pub fn send(&self, message: WampMessage) -> bool {
         match self {
             LinkSender::Direct { input, session, .. } => {
                 input.send(RealmInput::Inbound { session: *session, message, size: 0 });
@@ -108,7 +108,7 @@ impl LinkSender {
     /// [`LinkSender::send`] through a synchronised queue: apart, so that
     /// the same-thread case inlines without it.
     #[inline(never)]
-    fn send_queued(&self, message: Message) -> bool {
+    fn send_queued(&self, message: WampMessage) -> bool {
         match self {
             // Not queued: `send` takes this case itself.
             LinkSender::Direct { .. } => self.send(message),
@@ -124,7 +124,7 @@ impl LinkSender {
     /// whose [`LocalInput::flush`] the sender calls once it holds nothing
     /// of the session borrowed (the routing may deliver to it). Sends as
     /// [`LinkSender::send`] does otherwise. `None` if the link is gone.
-    pub fn send_to_flush(&self, message: Message) -> Option<Option<std::rc::Rc<LocalInput>>> {
+    pub fn send_to_flush(&self, message: WampMessage) -> Option<Option<std::rc::Rc<LocalInput>>> {
         match self {
             LinkSender::Direct { input, session, .. } => {
                 input.push(RealmInput::Inbound { session: *session, message, size: 0 });
@@ -139,7 +139,7 @@ impl LinkSender {
     /// (remote); `false` if the link is gone. What a session produces on
     /// its own (publications) goes this way, so that it waits for the
     /// gate ([`LinkSender::gate`]) instead of queueing without bound.
-    pub fn send_counted(&self, message: Message) -> bool {
+    pub fn send_counted(&self, message: WampMessage) -> bool {
         let size = weight(&message);
         match self {
             LinkSender::Direct { input, session, gate } => {

@@ -21,7 +21,7 @@ use super::progressive::{CallStream, InputCall};
 use super::queue::CallQueue;
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
 use super::IntoArguments;
-use crate::protocol::{errors, Dict, Id, Message, Payload, Uri, Value};
+use crate::protocol::{errors, Dict, Id, Payload, Uri, Value, WampMessage};
 use crate::{Error, ErrorKind};
 
 /// A registered procedure's handler.
@@ -358,7 +358,7 @@ impl Session {
         ))
     }
 
-    pub(crate) fn send(&self, message: Message) -> Result<(), Error> {
+    pub(crate) fn send(&self, message: WampMessage) -> Result<(), Error> {
         match self.shared.link.borrow().as_ref() {
             Some(link) if link.send(message) => Ok(()),
             _ => Err(Error::transport("the session is not connected to a router")),
@@ -367,7 +367,7 @@ impl Session {
 
     /// Sends what the session produces on its own (a publication),
     /// counted in the link's gate (see [`Session::room`]).
-    fn send_counted(&self, message: Message) -> Result<(), Error> {
+    fn send_counted(&self, message: WampMessage) -> Result<(), Error> {
         match self.shared.link.borrow().as_ref() {
             Some(link) if link.send_counted(message) => Ok(()),
             _ => Err(Error::transport("the session is not connected to a router")),
@@ -406,7 +406,7 @@ impl Session {
         let options = Dict::from([("mode".to_owned(), Value::from("killnowait"))]);
         if let Ok(link) = self.shared.link.try_borrow() {
             if let Some(link) = link.as_ref() {
-                link.send(Message::Cancel { request, options });
+                link.send(WampMessage::Cancel { request, options });
             }
         }
     }
@@ -789,7 +789,7 @@ impl Session {
 /// answered at once) and waits for its outcome.
 async fn exchange(
     ctx: &Session,
-    started: Result<Option<Message>, (Reply, Outcome)>,
+    started: Result<Option<WampMessage>, (Reply, Outcome)>,
     rx: ReplyReceiver<Outcome>,
 ) -> Result<Outcome, Error> {
     match started {

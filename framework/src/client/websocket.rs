@@ -7,7 +7,7 @@ use actix_http::ws::{CloseCode, CloseReason};
 use tokio::sync::mpsc;
 
 use super::link::{LinkEvent, LinkSender, Outgoing, RemoteEvent};
-use crate::protocol::{errors, Dict, Message, Serializer, Value};
+use crate::protocol::{errors, Dict, Serializer, Value, WampMessage};
 use crate::router::flow::{Credit, Gate};
 use crate::router::session::goodbye;
 use crate::transport::ws::client::{self, ClientReader, Dial};
@@ -141,13 +141,13 @@ impl ConnectOptions {
 
 /// The HELLO a client sends: all four client roles, with the features of
 /// [`super::features::CLIENT_FEATURES`].
-fn hello(options: &ConnectOptions) -> Message {
+fn hello(options: &ConnectOptions) -> WampMessage {
     let roles = super::features::hello_roles();
     let mut details = options.hello_details.clone();
     options.credentials.write_hello(&mut details);
     details.insert("roles".into(), Value::Dict(roles));
     details.insert("agent".into(), Value::from(concat!("actix-wamp/", env!("CARGO_PKG_VERSION"))));
-    Message::Hello { realm: options.realm.clone(), details }
+    WampMessage::Hello { realm: options.realm.clone(), details }
 }
 
 /// Why a connection attempt or session ended.
@@ -284,13 +284,13 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
     let mut challenged = false;
     loop {
         match receive(&mut socket, options.serializer).await {
-            Ok(Some(Message::Welcome { session, details })) => return Ok((socket, session, details)),
-            Ok(Some(Message::Abort { reason, details })) => {
+            Ok(Some(WampMessage::Welcome { session, details })) => return Ok((socket, session, details)),
+            Ok(Some(WampMessage::Abort { reason, details })) => {
                 let message = details.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
                 return Err(Ended::Fatal(Error::new(reason, message).of_kind(ErrorKind::Aborted)));
             }
             // One challenge per join: a router that asks again is broken.
-            Ok(Some(Message::Challenge { method, extra })) if !challenged => {
+            Ok(Some(WampMessage::Challenge { method, extra })) if !challenged => {
                 challenged = true;
                 let signature = options.credentials.answer(&method, &extra).map_err(|reason| {
                     Ended::Fatal(
@@ -298,7 +298,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
                             .of_kind(ErrorKind::Aborted),
                     )
                 })?;
-                let answer = Message::Authenticate { signature, extra: Dict::new() };
+                let answer = WampMessage::Authenticate { signature, extra: Dict::new() };
                 send(&mut socket, options.serializer, &answer).map_err(|e| retry(&e))?;
             }
             Ok(Some(other)) => return Err(Ended::Retry(format!("expected WELCOME, got {}", other.name()))),
@@ -314,7 +314,7 @@ async fn connect(options: &ConnectOptions) -> Result<(Socket, crate::protocol::I
 /// while the socket is busy, so messages queued together go out together;
 /// [`pump`] takes no more from the application while it is over its
 /// high-water mark.
-fn send(socket: &mut Socket, serializer: Serializer, message: &Message) -> Result<(), String> {
+fn send(socket: &mut Socket, serializer: Serializer, message: &WampMessage) -> Result<(), String> {
     socket.writer.message(serializer, message).map_err(|e| e.to_string())
 }
 
@@ -323,7 +323,7 @@ async fn leave(mut socket: Socket, serializer: Serializer) -> Ended {
     let _ = send(&mut socket, serializer, &goodbye(errors::CLOSE_NORMAL, "leaving"));
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         while let Ok(Some(message)) = receive(&mut socket, serializer).await {
-            if matches!(message, Message::Goodbye { .. }) {
+            if matches!(message, WampMessage::Goodbye { .. }) {
                 break;
             }
         }
@@ -345,7 +345,7 @@ async fn close(mut socket: Socket, code: CloseCode, reason: &str) {
 
 /// The next WAMP message; `Ok(None)` when the connection closed. Pings
 /// are answered on the way.
-async fn receive(socket: &mut Socket, serializer: Serializer) -> Result<Option<Message>, String> {
+async fn receive(socket: &mut Socket, serializer: Serializer) -> Result<Option<WampMessage>, String> {
     loop {
         let frame = std::future::poll_fn(|cx| socket.reader.poll_next(cx)).await;
         if let Some(message) = decode(socket, serializer, frame)? {
@@ -361,7 +361,7 @@ fn decode(
     socket: &mut Socket,
     serializer: Serializer,
     frame: Option<Result<Incoming, ReadError>>,
-) -> Result<Option<Option<Message>>, String> {
+) -> Result<Option<Option<WampMessage>>, String> {
     match frame {
         None => Ok(Some(None)),
         Some(Ok(Incoming::Close(reason))) => {
@@ -453,12 +453,12 @@ async fn pump(
                     }
                 }
             }
-            Event::Received(Ok(Some(Message::Goodbye { reason, .. })), _) => {
+            Event::Received(Ok(Some(WampMessage::Goodbye { reason, .. })), _) => {
                 let _ = send(&mut socket, serializer, &goodbye(errors::GOODBYE_AND_OUT, "goodbye"));
                 close(socket, CloseCode::Normal, "").await;
                 return Ended::Retry(format!("the router said goodbye ({reason})"));
             }
-            Event::Received(Ok(Some(Message::Abort { reason, .. })), _) => {
+            Event::Received(Ok(Some(WampMessage::Abort { reason, .. })), _) => {
                 close(socket, CloseCode::Normal, "").await;
                 return Ended::Retry(format!("the router aborted ({reason})"));
             }
@@ -482,7 +482,7 @@ async fn pump(
 enum Event {
     Command(Option<Outgoing>),
     /// A message (or the end, or an error) and its size on the wire.
-    Received(Result<Option<Message>, String>, usize),
+    Received(Result<Option<WampMessage>, String>, usize),
 }
 
 #[cfg(test)]
@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn hello_announces_every_role_and_the_features_the_client_reads() {
-        let Message::Hello { details, .. } = hello(&ConnectOptions::new("ws://127.0.0.1:1/ws", "realm1"))
+        let WampMessage::Hello { details, .. } = hello(&ConnectOptions::new("ws://127.0.0.1:1/ws", "realm1"))
         else {
             panic!("not a HELLO");
         };

@@ -1,7 +1,7 @@
 //! Every WAMP v2 message as a typed value.
 //!
-//! [`Message`] has one variant per message type. Decoding goes from a
-//! [`Value`] list (what a serializer produced) to a `Message` and checks
+//! [`WampMessage`] has one variant per message type. Decoding goes from a
+//! [`Value`] list (what a serializer produced) to a `WampMessage` and checks
 //! every field, so the router only ever sees well-formed messages; encoding
 //! writes the list form directly through serde, omitting empty trailing
 //! `args`/`kwargs` as the specification asks.
@@ -225,12 +225,14 @@ impl Payload {
 
 /// A WAMP v2 message.
 ///
-/// Field names follow the specification. `request` is the request id chosen
+/// Named `WampMessage`, not plain `Message`, so that it never meets
+/// `actix::Message` (a trait every actor message implements) in a module
+/// that imports both. Field names follow the specification. `request` is the request id chosen
 /// by the sender of the request the message belongs to.
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum Message {
+pub enum WampMessage {
     Hello { realm: String, details: Dict },
     Welcome { session: Id, details: Dict },
     Abort { details: Dict, reason: String },
@@ -258,10 +260,10 @@ pub enum Message {
     Yield { request: Id, options: Dict, payload: Payload },
 }
 
-impl Message {
+impl WampMessage {
     /// The message's type code.
     pub fn code(&self) -> u64 {
-        use Message::*;
+        use WampMessage::*;
         match self {
             Hello { .. } => code::HELLO,
             Welcome { .. } => code::WELCOME,
@@ -299,18 +301,18 @@ impl Message {
     /// Decodes a message from the list a serializer produced.
     ///
     /// ```
-    /// use wamp::protocol::{Message, Value};
+    /// use wamp::protocol::{WampMessage, Value};
     /// let list = vec![Value::from(32), Value::from(1), Value::Dict(Default::default()), Value::from("a.b")];
-    /// let msg = Message::from_list(list).unwrap();
-    /// assert!(matches!(msg, Message::Subscribe { request: 1, .. }));
+    /// let msg = WampMessage::from_list(list).unwrap();
+    /// assert!(matches!(msg, WampMessage::Subscribe { request: 1, .. }));
     /// ```
-    pub fn from_list(list: List) -> Result<Message, DecodeError> {
+    pub fn from_list(list: List) -> Result<WampMessage, DecodeError> {
         Self::from_parts(list, None)
     }
 
     /// Decodes a message whose payload elements were kept as bytes: `list`
     /// holds the fields before the payload.
-    pub(crate) fn from_parts(list: List, raw: Option<RawPayload>) -> Result<Message, DecodeError> {
+    pub(crate) fn from_parts(list: List, raw: Option<RawPayload>) -> Result<WampMessage, DecodeError> {
         let mut fields = list.into_iter();
         let code = match fields.next() {
             None => return Err(DecodeError::Empty),
@@ -318,7 +320,7 @@ impl Message {
         };
         let name = type_name(code).ok_or(DecodeError::UnknownType(code))?;
         let mut r = Fields { name, fields, index: 1, raw };
-        use Message::*;
+        use WampMessage::*;
         let msg = match code {
             code::HELLO => Hello { realm: r.string("Realm")?, details: r.dict("Details")? },
             code::WELCOME => Welcome { session: r.id("Session")?, details: r.dict("Details")? },
@@ -587,7 +589,7 @@ fn payload_len(payload: &Payload) -> usize {
 
 /// A message without its payload elements: what a serializer writes before
 /// splicing in a raw payload.
-pub(crate) struct Envelope<'a>(pub(crate) &'a Message);
+pub(crate) struct Envelope<'a>(pub(crate) &'a WampMessage);
 
 impl Serialize for Envelope<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -595,16 +597,16 @@ impl Serialize for Envelope<'_> {
     }
 }
 
-impl Serialize for Message {
+impl Serialize for WampMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.serialize_with(serializer, true)
     }
 }
 
-impl Message {
+impl WampMessage {
     /// The message's payload, if its type has one.
     pub fn payload(&self) -> Option<&Payload> {
-        use Message::*;
+        use WampMessage::*;
         match self {
             Error { payload, .. }
             | Publish { payload, .. }
@@ -622,7 +624,7 @@ impl Message {
         serializer: S,
         with_payload: bool,
     ) -> std::result::Result<S::Ok, S::Error> {
-        use Message::*;
+        use WampMessage::*;
         let payload_len = |p: &Payload| if with_payload { payload_len(p) } else { 0 };
         let serialize_payload = |seq: &mut S::SerializeSeq, p: &Payload| {
             if with_payload {

@@ -1,6 +1,6 @@
 //! The WAMP v2 protocol, free of I/O.
 //!
-//! Messages ([`Message`]), their payload values ([`Value`]), identifiers
+//! Messages ([`WampMessage`]), their payload values ([`Value`]), identifiers
 //! ([`id`]), URI rules ([`UriPolicy`]), the error URIs ([`errors`]) and the
 //! two wire serializers ([`Serializer`]). A payload may also hold its
 //! arguments as the bytes they arrived in ([`raw`]) or, between sessions
@@ -25,7 +25,7 @@ mod writer;
 
 pub use convert::{from_value, to_value, ConvertError};
 pub use id::Id;
-pub use message::{code, type_name, Message, Payload};
+pub use message::{code, type_name, Payload, WampMessage};
 pub use native::NativePayload;
 pub use raw::RawPayload;
 pub use serializer::Serializer;

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::de::DeserializeSeed as _;
 
-use super::message::{code, Envelope, Message};
+use super::message::{code, Envelope, WampMessage};
 use super::msgpack;
 use super::raw::{Budget, Check, RawPayload, Shape, MAX_DEPTH};
 use super::value::{List, Value};
@@ -14,8 +14,8 @@ use super::{DecodeError, EncodeError};
 /// A WAMP serializer, chosen per connection by WebSocket subprotocol.
 ///
 /// ```
-/// use wamp::protocol::{Message, Serializer};
-/// let msg = Message::Goodbye { details: Default::default(), reason: "wamp.close.normal".into() };
+/// use wamp::protocol::{WampMessage, Serializer};
+/// let msg = WampMessage::Goodbye { details: Default::default(), reason: "wamp.close.normal".into() };
 /// for s in [Serializer::Json, Serializer::MsgPack] {
 ///     let bytes = s.encode(&msg).unwrap();
 ///     assert_eq!(s.decode(&bytes).unwrap(), msg);
@@ -63,7 +63,7 @@ impl Serializer {
     }
 
     /// Encodes a message.
-    pub fn encode(self, msg: &Message) -> Result<Vec<u8>, EncodeError> {
+    pub fn encode(self, msg: &WampMessage) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::with_capacity(128);
         self.encode_into(msg, &mut out)?;
         Ok(out)
@@ -72,7 +72,7 @@ impl Serializer {
     /// Encodes a message, appending to `out`. A payload kept as bytes is
     /// spliced in as it is (converted once if it is in the other
     /// serializer).
-    pub fn encode_into(self, msg: &Message, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_into(self, msg: &WampMessage, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         if let Some(crate::protocol::Payload::Raw(raw)) = msg.payload() {
             return self.encode_spliced(msg, raw, out);
         }
@@ -83,7 +83,7 @@ impl Serializer {
     /// kept as bytes and is at least 16 KiB long is encoded
     /// once per serializer and envelope, then shared: every subscriber of
     /// a publication gets the same bytes.
-    pub fn encode_shared(self, msg: &Message) -> Result<Bytes, EncodeError> {
+    pub fn encode_shared(self, msg: &WampMessage) -> Result<Bytes, EncodeError> {
         if let Some(crate::protocol::Payload::Raw(raw)) = msg.payload() {
             if raw.len() >= SHARED_ENCODING {
                 let mut envelope = Vec::with_capacity(64);
@@ -119,7 +119,12 @@ impl Serializer {
 
     /// The envelope (every field before the payload), then the payload's
     /// bytes as they are.
-    fn encode_spliced(self, msg: &Message, raw: &RawPayload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode_spliced(
+        self,
+        msg: &WampMessage,
+        raw: &RawPayload,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let Spliced { head, body, tail } = self.encode_parts(msg, raw)?;
         out.extend_from_slice(&head);
         out.extend_from_slice(&body);
@@ -131,7 +136,7 @@ impl Serializer {
     /// write one after the other, so that the payload is not copied into
     /// a buffer of the whole message (the WebSocket layer hands it to the
     /// connection as it is).
-    pub(crate) fn encode_parts(self, msg: &Message, raw: &RawPayload) -> Result<Spliced, EncodeError> {
+    pub(crate) fn encode_parts(self, msg: &WampMessage, raw: &RawPayload) -> Result<Spliced, EncodeError> {
         let (data, elements) = raw.encoded_for(self)?;
         let mut head = Vec::with_capacity(64);
         self.encode_serde(&Envelope(msg), &mut head)?;
@@ -165,7 +170,7 @@ impl Serializer {
     /// number of values, so a message costs memory in proportion to its
     /// size), and the arguments of a message that carries them are kept as
     /// bytes ([`RawPayload`]) instead of being decoded.
-    pub fn decode_shared(self, data: &Bytes) -> Result<Message, DecodeError> {
+    pub fn decode_shared(self, data: &Bytes) -> Result<WampMessage, DecodeError> {
         let malformed = |reason: String| DecodeError::Malformed { serializer: self.name(), reason };
         let budget = Budget::default();
         // A small message that goes to one receiver is cheaper to decode in
@@ -230,7 +235,7 @@ impl Serializer {
         // bytes of its own.
         let payload = if payload.len() < data.len() / 2 { Bytes::copy_from_slice(&payload) } else { payload };
         let raw = RawPayload::new(self, payload, count);
-        Message::from_parts(envelope, Some(raw))
+        WampMessage::from_parts(envelope, Some(raw))
     }
 
     /// How many bytes of `data` could open a list or a dictionary (more
@@ -275,9 +280,9 @@ impl Serializer {
     }
 
     /// Decodes one message. Never panics; every problem is a [`DecodeError`].
-    pub fn decode(self, data: &[u8]) -> Result<Message, DecodeError> {
+    pub fn decode(self, data: &[u8]) -> Result<WampMessage, DecodeError> {
         match self.decode_value(data)? {
-            Value::List(list) => Message::from_list(list),
+            Value::List(list) => WampMessage::from_list(list),
             other => Err(DecodeError::NotAList(other.kind())),
         }
     }
@@ -498,7 +503,7 @@ mod tests {
     use super::*;
     use crate::protocol::{Dict, Payload};
 
-    fn raw(message: &Message) -> &RawPayload {
+    fn raw(message: &WampMessage) -> &RawPayload {
         match message.payload() {
             Some(Payload::Raw(raw)) => raw,
             other => panic!("expected a raw payload, got {other:?}"),
@@ -517,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_msgpack_payload_is_kept_and_written_back_byte_for_byte() {
-        let full = Message::Publish {
+        let full = WampMessage::Publish {
             request: 3,
             options: Dict::new(),
             topic: "com.a".into(),
@@ -563,18 +568,19 @@ mod tests {
     #[test]
     fn the_events_of_one_publication_share_one_encoding_per_serializer() {
         let big = "x".repeat(SHARED_ENCODING);
-        let publish = Message::Publish {
+        let publish = WampMessage::Publish {
             request: 3,
             options: Dict::new(),
             topic: "com.a".into(),
             payload: Payload::args(vec![Value::from(big.as_str())]),
         };
         let data = Serializer::MsgPack.encode(&publish).unwrap();
-        let Message::Publish { payload, .. } = Serializer::MsgPack.decode_shared(&Bytes::from(data)).unwrap()
+        let WampMessage::Publish { payload, .. } =
+            Serializer::MsgPack.decode_shared(&Bytes::from(data)).unwrap()
         else {
             panic!("PUBLISH")
         };
-        let event = |subscription: u64| Message::Event {
+        let event = |subscription: u64| WampMessage::Event {
             subscription,
             publication: 9,
             details: Dict::new(),
@@ -601,8 +607,11 @@ mod tests {
         let bytes = Value::Bytes(vec![0, 1, 2, 255]);
         let mut kwargs = Dict::new();
         kwargs.insert("blob".into(), bytes.clone());
-        let full =
-            Message::Yield { request: 9, options: Dict::new(), payload: Payload::new(vec![bytes], kwargs) };
+        let full = WampMessage::Yield {
+            request: 9,
+            options: Dict::new(),
+            payload: Payload::new(vec![bytes], kwargs),
+        };
         for (from, to) in [(Serializer::Json, Serializer::MsgPack), (Serializer::MsgPack, Serializer::Json)] {
             let data = from.encode(&full).unwrap();
             let message = from.decode_shared(&Bytes::from(data)).unwrap();
@@ -614,7 +623,7 @@ mod tests {
 
     #[test]
     fn small_messages_for_one_receiver_are_decoded_in_full_and_publications_kept() {
-        let call = |size: usize| Message::Call {
+        let call = |size: usize| WampMessage::Call {
             request: 1,
             options: Dict::new(),
             procedure: "com.a".into(),
@@ -633,8 +642,8 @@ mod tests {
     fn messages_without_a_payload_or_with_a_transparent_one_are_decoded_in_full() {
         let subscribe = br#"[32,1,{},"com.a"]"#;
         let message = Serializer::Json.decode_shared(&Bytes::from_static(subscribe)).unwrap();
-        assert!(matches!(message, Message::Subscribe { .. }));
-        let transparent = Message::Call {
+        assert!(matches!(message, WampMessage::Subscribe { .. }));
+        let transparent = WampMessage::Call {
             request: 1,
             options: Dict::new(),
             procedure: "com.a".into(),
@@ -690,7 +699,7 @@ mod tests {
 
     #[test]
     fn a_small_payload_in_a_large_message_does_not_keep_the_message() {
-        let inside = |message: &Message, data: &Bytes| {
+        let inside = |message: &WampMessage, data: &Bytes| {
             let (bytes, _) = raw(message).encoded_for(Serializer::Json).unwrap();
             let range = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
             range.contains(&(bytes.as_ptr() as usize))

@@ -6,7 +6,7 @@
 //! wildcard matching may have empty components; they are checked with
 //! [`UriPolicy::check_pattern`].
 
-/// A URI in a message ([`Message::Call`](super::Message::Call)'s
+/// A URI in a message ([`WampMessage::Call`](super::WampMessage::Call)'s
 /// procedure): borrowed when the sender knows it when compiled, as a
 /// generated client does, so calling it allocates nothing; owned when it
 /// was read off the wire or built at run time.

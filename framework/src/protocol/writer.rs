@@ -1,5 +1,5 @@
 //! One serde serializer for both wire formats, for our own types
-//! ([`Message`](super::Message), [`Value`](super::Value)).
+//! ([`WampMessage`](super::WampMessage), [`Value`](super::Value)).
 //!
 //! `serde_json` escapes strings one byte at a time and `rmp-serde` goes
 //! through a generic compound writer for every list: for a small call, a
@@ -359,20 +359,20 @@ mod tests {
 
     #[test]
     fn messages_are_written_as_serde_json_and_rmp_serde_write_them() {
-        use crate::protocol::{Message, Payload};
+        use crate::protocol::{Payload, WampMessage};
         let mut details = Dict::new();
         details.insert("progress".into(), Value::Bool(true));
         details.insert("caller".into(), Value::Int(7));
         let messages = [
-            Message::Call {
+            WampMessage::Call {
                 request: 1,
                 options: Dict::new(),
                 procedure: "com.example.add".into(),
                 payload: Payload::args(vec![Value::from(1), Value::from("two \"quoted\"")]),
             },
-            Message::Result { request: u64::MAX >> 11, details, payload: Payload::default() },
-            Message::Hello { realm: "realm1".into(), details: Dict::new() },
-            Message::Abort { details: Dict::new(), reason: "wamp.error.no_such_realm".into() },
+            WampMessage::Result { request: u64::MAX >> 11, details, payload: Payload::default() },
+            WampMessage::Hello { realm: "realm1".into(), details: Dict::new() },
+            WampMessage::Abort { details: Dict::new(), reason: "wamp.error.no_such_realm".into() },
         ];
         for message in &messages {
             writes_as_the_reference(message);

@@ -11,15 +11,15 @@
 //! the two apart).
 
 use actix::{
-    Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message as ActixMessage,
-    MessageResult, SpawnHandle, StreamHandler,
+    Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message, MessageResult, SpawnHandle,
+    StreamHandler,
 };
 use tokio::sync::mpsc;
 
 use super::direct::{DirectOffer, DirectPeer, LocalInput};
 use super::flow::{FlowSettings, Gate, Outbound};
 use super::realm::{Member, RealmCore};
-use crate::protocol::{errors, Id, Message};
+use crate::protocol::{errors, Id, WampMessage};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -34,7 +34,7 @@ pub(crate) use routing::Routing;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToPeer {
     /// A message to deliver.
-    Message(Message),
+    Message(WampMessage),
     /// The realm closed the session: send GOODBYE with this reason and end
     /// the connection.
     Close {
@@ -46,7 +46,7 @@ pub enum ToPeer {
 }
 
 /// Join the realm. The reply is the new session id.
-#[derive(ActixMessage)]
+#[derive(Message)]
 #[rtype(result = "Id")]
 pub struct Join {
     /// Who the session is.
@@ -73,7 +73,7 @@ pub enum RealmInput {
         /// The sending session.
         session: Id,
         /// The message.
-        message: Message,
+        message: WampMessage,
         /// Its size on the wire, counted in the sender's [`Gate`] until
         /// it is routed (0 for senders without a gate).
         size: usize,
@@ -131,7 +131,7 @@ impl RealmHandle {
 
     /// Routes a message of a joined session; `false` if the realm is gone.
     /// `size` is what the sender counted in its [`Gate`] (0 if none).
-    pub fn send(&self, session: Id, message: Message, size: usize) -> bool {
+    pub fn send(&self, session: Id, message: WampMessage, size: usize) -> bool {
         self.inner.input.send(RealmInput::Inbound { session, message, size }).is_ok()
     }
 
@@ -228,7 +228,7 @@ impl futures_util::Stream for InputStream {
 
 /// Close every session with GOODBYE `wamp.close.system_shutdown`. The reply
 /// is how many sessions were told.
-#[derive(ActixMessage)]
+#[derive(Message)]
 #[rtype(result = "usize")]
 pub struct Shutdown;
 

@@ -27,7 +27,7 @@ use super::realm::{Member, RequestError, SessionLimits, Violation};
 use super::{IdMap, IdSet};
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::Schema;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriRules, Value};
+use crate::protocol::{code, errors, Dict, Id, Payload, UriRules, Value, WampMessage};
 use audience::Audience;
 use retained::{Retained, RetainedEvent, RetentionLimits};
 
@@ -210,7 +210,7 @@ impl Broker {
             sub.subscribers.insert(session);
             self.by_session.entry(session).or_default().insert(id);
         }
-        out.send(session, Message::Subscribed { request, subscription: id });
+        out.send(session, WampMessage::Subscribed { request, subscription: id });
         if Schema::flag(options, "get_retained", false) {
             self.send_retained(session, id, sessions, out);
         }
@@ -234,7 +234,7 @@ impl Broker {
             if sub.policy != MatchPolicy::Exact {
                 details.insert("topic".into(), Value::from(topic));
             }
-            let message = Message::Event {
+            let message = WampMessage::Event {
                 subscription: id,
                 publication: event.publication,
                 details,
@@ -262,7 +262,7 @@ impl Broker {
                     self.by_session.remove(&session);
                 }
             }
-            out.send(session, Message::Unsubscribed { request });
+            out.send(session, WampMessage::Unsubscribed { request });
         } else {
             let _ = RequestError::new(
                 errors::NO_SUCH_SUBSCRIPTION,
@@ -378,7 +378,7 @@ impl Broker {
             self.dispatch(&fan_out, topic, exact, matched, details, payload, out);
         }
         if acknowledge {
-            out.send(session, Message::Published { request, publication });
+            out.send(session, WampMessage::Published { request, publication });
         }
         Ok(())
     }
@@ -526,7 +526,8 @@ impl Fanout<'_> {
         out: &mut Outbox,
     ) {
         let publication = self.publication;
-        let event = |payload| Message::Event { subscription, publication, details: details.clone(), payload };
+        let event =
+            |payload| WampMessage::Event { subscription, publication, details: details.clone(), payload };
         let admitted = |s: &Id| match self.audience {
             None => true,
             Some(audience) => self.sessions.get(s).is_some_and(|info| audience.admits(*s, &info.identity)),

@@ -24,7 +24,7 @@ use registry::{Callee, Registry, Target};
 
 mod deadlines;
 pub mod registry;
-use crate::protocol::{code, errors, ConvertError, Dict, Id, Message, Payload, UriRules, Value};
+use crate::protocol::{code, errors, ConvertError, Dict, Id, Payload, UriRules, Value, WampMessage};
 
 /// What the dealer refuses in REGISTER.Options (`match` and `invoke` are
 /// handled apart).
@@ -312,7 +312,7 @@ impl Dealer {
         match self.registry.add(ids, procedure, policy, invoke, callee, self.now) {
             Ok(id) => {
                 self.by_session.entry(session).or_default().registrations.insert(id);
-                out.send(session, Message::Registered { request, registration: id });
+                out.send(session, WampMessage::Registered { request, registration: id });
                 Ok(())
             }
             Err(refused) => reply(refused, out),
@@ -324,7 +324,7 @@ impl Dealer {
         let held =
             self.by_session.get_mut(&session).is_some_and(|owned| owned.registrations.remove(&registration));
         if held && self.registry.remove_callee(registration, session) {
-            out.send(session, Message::Unregistered { request });
+            out.send(session, WampMessage::Unregistered { request });
         } else {
             let _ = RequestError::new(
                 errors::NO_SUCH_REGISTRATION,
@@ -502,7 +502,7 @@ impl Dealer {
             self.streams.insert(invocation, Stream { registration, details: details.clone() });
             details.insert("progress".into(), Value::Bool(true));
         }
-        out.send(callee, Message::Invocation { request: invocation, registration, details, payload });
+        out.send(callee, WampMessage::Invocation { request: invocation, registration, details, payload });
         Ok(())
     }
 
@@ -531,7 +531,7 @@ impl Dealer {
         } else {
             self.streams.remove(&invocation);
         }
-        out.send(callee, Message::Invocation { request: invocation, registration, details, payload });
+        out.send(callee, WampMessage::Invocation { request: invocation, registration, details, payload });
         Ok(())
     }
 
@@ -566,7 +566,7 @@ impl Dealer {
                     match payload_for(call.caller_in_process, payload) {
                         Ok(payload) => out.send(
                             call.caller,
-                            Message::Result { request: call.caller_request, details, payload },
+                            WampMessage::Result { request: call.caller_request, details, payload },
                         ),
                         Err(e) => tracing::warn!(
                             callee,
@@ -604,7 +604,7 @@ impl Dealer {
         if let Some((call, true)) = self.take_pending(callee, invocation) {
             out.send(
                 call.caller,
-                Message::Error {
+                WampMessage::Error {
                     request_type: code::CALL,
                     request: call.caller_request,
                     details,
@@ -754,7 +754,7 @@ fn payload_for(in_process: bool, payload: Payload) -> Result<Payload, ConvertErr
 fn send_result(call: PendingCall, details: Dict, payload: Payload, out: &mut Outbox) {
     match payload_for(call.caller_in_process, payload) {
         Ok(payload) => {
-            out.send(call.caller, Message::Result { request: call.caller_request, details, payload })
+            out.send(call.caller, WampMessage::Result { request: call.caller_request, details, payload })
         }
         Err(e) => {
             let message = format!("the callee's result cannot be sent as WAMP values: {e}");
@@ -774,10 +774,10 @@ fn interruptible(sessions: &IdMap<Member>, callee: Id) -> bool {
 }
 
 /// An INTERRUPT for `invocation`.
-fn interrupt(invocation: Id, mode: &str, reason: &str) -> Message {
+fn interrupt(invocation: Id, mode: &str, reason: &str) -> WampMessage {
     let options =
         Dict::from([("mode".to_owned(), Value::from(mode)), ("reason".to_owned(), Value::from(reason))]);
-    Message::Interrupt { request: invocation, options }
+    WampMessage::Interrupt { request: invocation, options }
 }
 
 /// Copies the payload passthru keys of `options` into `details`.

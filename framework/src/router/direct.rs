@@ -40,7 +40,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::actor::{RealmInput, Routing};
 use super::IdMap;
-use crate::protocol::Message;
+use crate::protocol::WampMessage;
 
 /// A session that takes its deliveries as calls on the realm's thread.
 pub trait DirectPeer {
@@ -53,7 +53,7 @@ pub trait DirectPeer {
     /// It may send to the realm (through the realm's [`LocalInput`]) but
     /// must not wait for it. Closings never come this way: they go through
     /// the session's queue.
-    fn deliver(&self, message: Message) -> Result<(), Message>;
+    fn deliver(&self, message: WampMessage) -> Result<(), WampMessage>;
 }
 
 /// How many times sessions may route at once (see
@@ -292,14 +292,14 @@ mod tests {
     struct Counter(Cell<usize>);
 
     impl DirectPeer for Counter {
-        fn deliver(&self, _message: Message) -> Result<(), Message> {
+        fn deliver(&self, _message: WampMessage) -> Result<(), WampMessage> {
             self.0.set(self.0.get() + 1);
             Ok(())
         }
     }
 
-    fn goodbye() -> Message {
-        Message::Goodbye { details: crate::protocol::Dict::new(), reason: "r".into() }
+    fn goodbye() -> WampMessage {
+        WampMessage::Goodbye { details: crate::protocol::Dict::new(), reason: "r".into() }
     }
 
     #[test]

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::actor::ToPeer;
 use super::IdMap;
-use crate::protocol::{Dict, Id, Message, Payload, Value};
+use crate::protocol::{Dict, Id, Payload, Value, WampMessage};
 
 /// How many bytes one connection may have on their way into its realm
 /// (read from the socket, not yet routed) before it stops reading. One
@@ -344,16 +344,16 @@ fn is_answer(to_peer: &ToPeer) -> bool {
 
 /// Whether a message to a client answers one of its requests and starts
 /// no work there (see [`is_answer`]).
-pub(crate) fn answers(message: &Message) -> bool {
+pub(crate) fn answers(message: &WampMessage) -> bool {
     match message {
-        Message::Result { details, .. } => !matches!(details.get("progress"), Some(Value::Bool(true))),
-        Message::Error { .. }
-        | Message::Published { .. }
-        | Message::Subscribed { .. }
-        | Message::Unsubscribed { .. }
-        | Message::Registered { .. }
-        | Message::Unregistered { .. }
-        | Message::Interrupt { .. } => true,
+        WampMessage::Result { details, .. } => !matches!(details.get("progress"), Some(Value::Bool(true))),
+        WampMessage::Error { .. }
+        | WampMessage::Published { .. }
+        | WampMessage::Subscribed { .. }
+        | WampMessage::Unsubscribed { .. }
+        | WampMessage::Registered { .. }
+        | WampMessage::Unregistered { .. }
+        | WampMessage::Interrupt { .. } => true,
         _ => false,
     }
 }
@@ -511,7 +511,7 @@ impl Outbound {
         }
         let over = state.bytes >= state.limit;
         if over && state.dropping {
-            if matches!(to_peer, ToPeer::Message(Message::Event { .. })) {
+            if matches!(to_peer, ToPeer::Message(WampMessage::Event { .. })) {
                 state.dropped += 1;
                 return Queued::Dropped;
             }
@@ -684,19 +684,19 @@ impl Drop for OutboundReceiver {
 }
 
 /// About how many bytes of memory a message holds while queued.
-pub fn weight(message: &Message) -> usize {
+pub fn weight(message: &WampMessage) -> usize {
     const BASE: usize = 64;
     BASE + match message {
-        Message::Event { details, payload, .. }
-        | Message::Result { details, payload, .. }
-        | Message::Invocation { details, payload, .. }
-        | Message::Error { details, payload, .. } => dict_weight(details) + payload_weight(payload),
-        Message::Publish { options, payload, .. }
-        | Message::Call { options, payload, .. }
-        | Message::Yield { options, payload, .. } => dict_weight(options) + payload_weight(payload),
-        Message::Welcome { details, .. }
-        | Message::Goodbye { details, .. }
-        | Message::Abort { details, .. } => dict_weight(details),
+        WampMessage::Event { details, payload, .. }
+        | WampMessage::Result { details, payload, .. }
+        | WampMessage::Invocation { details, payload, .. }
+        | WampMessage::Error { details, payload, .. } => dict_weight(details) + payload_weight(payload),
+        WampMessage::Publish { options, payload, .. }
+        | WampMessage::Call { options, payload, .. }
+        | WampMessage::Yield { options, payload, .. } => dict_weight(options) + payload_weight(payload),
+        WampMessage::Welcome { details, .. }
+        | WampMessage::Goodbye { details, .. }
+        | WampMessage::Abort { details, .. } => dict_weight(details),
         _ => 0,
     }
 }
@@ -741,7 +741,7 @@ mod tests {
     use crate::test_support::WakeCounter;
 
     fn event(bytes: usize) -> ToPeer {
-        ToPeer::Message(Message::Event {
+        ToPeer::Message(WampMessage::Event {
             subscription: 1,
             publication: 2,
             details: Dict::new(),
@@ -868,11 +868,11 @@ mod tests {
             if progress {
                 details.insert("progress".into(), Value::Bool(true));
             }
-            ToPeer::Message(Message::Result { request, details, payload: Payload::args(vec![]) })
+            ToPeer::Message(WampMessage::Result { request, details, payload: Payload::args(vec![]) })
         };
         let request_of = |next: Option<Next>| match next {
-            Some(Next::Deliver(ToPeer::Message(Message::Result { request, .. }))) => Some(request),
-            Some(Next::Deliver(ToPeer::Message(Message::Event { .. }))) => Some(0),
+            Some(Next::Deliver(ToPeer::Message(WampMessage::Result { request, .. }))) => Some(request),
+            Some(Next::Deliver(ToPeer::Message(WampMessage::Event { .. }))) => Some(0),
             _ => None,
         };
         let waker = futures_util::task::noop_waker();
@@ -915,7 +915,7 @@ mod tests {
     fn a_consumer_without_room_still_takes_a_closing_that_comes_next() {
         let waker = futures_util::task::noop_waker();
         let closing = || ToPeer::Close { reason: "wamp.close.killed".into(), message: String::new() };
-        let answer = || ToPeer::Message(Message::Published { request: 1, publication: 2 });
+        let answer = || ToPeer::Message(WampMessage::Published { request: 1, publication: 2 });
         let (queue, mut receiver) = outbound(1 << 20);
         queue.push(closing(), 10, None);
         let next = receiver.poll_next(&mut Context::from_waker(&waker), Room::Closing);
@@ -927,7 +927,7 @@ mod tests {
         queue2.push(closing(), 10, None);
         assert!(receiver.poll_next(&mut Context::from_waker(&waker), Room::Closing).is_pending());
         let next = receiver.poll_next(&mut Context::from_waker(&waker), Room::Any);
-        assert!(matches!(next, Poll::Ready(Next::Deliver(ToPeer::Message(Message::Published { .. })))));
+        assert!(matches!(next, Poll::Ready(Next::Deliver(ToPeer::Message(WampMessage::Published { .. })))));
         drop(queue);
     }
 
@@ -1004,7 +1004,7 @@ mod tests {
         queue.start_dropping();
         assert!(gate.is_open(), "producers run again");
         assert_eq!(queue.push(event(1), 50, Some((3, &gate))), Queued::Dropped);
-        let result = ToPeer::Message(Message::Result {
+        let result = ToPeer::Message(WampMessage::Result {
             request: 1,
             details: Dict::new(),
             payload: Payload::default(),

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
-use crate::protocol::{Id, Message};
+use crate::protocol::{Id, WampMessage};
 
 /// One thing the driver must do, in the order the core produced it.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +19,7 @@ pub enum Effect {
         /// The receiving session.
         to: Id,
         /// The message.
-        message: Message,
+        message: WampMessage,
     },
     /// End the session `to`: it broke the protocol or was removed. The
     /// driver sends GOODBYE (or ABORT) with `reason` and closes the
@@ -51,7 +51,7 @@ impl Outbox {
 
     /// Queues a message for a session.
     #[inline]
-    pub fn send(&mut self, to: Id, message: Message) {
+    pub fn send(&mut self, to: Id, message: WampMessage) {
         self.effects.push_back(Effect::Send { to, message });
     }
 

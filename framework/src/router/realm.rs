@@ -16,7 +16,7 @@ use crate::auth::{Action, Denied, Identity, Roles};
 use crate::protocol::id::IdAllocator;
 use crate::protocol::options::{self, OptionError};
 use crate::protocol::roles::ClientRoles;
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, UriProblem, UriRules, Value};
+use crate::protocol::{code, errors, Dict, Id, Payload, UriProblem, UriRules, Value, WampMessage};
 
 /// A session broke the protocol; it is closed with
 /// `wamp.error.protocol_violation` and this explanation.
@@ -55,7 +55,7 @@ impl RequestError {
     pub fn reply(self, to: Id, request_type: u64, request: Id, out: &mut Outbox) -> Result<(), Violation> {
         out.send(
             to,
-            Message::Error {
+            WampMessage::Error {
                 request_type,
                 request,
                 details: Dict::new(),
@@ -297,10 +297,10 @@ impl RealmCore {
     /// can time out (the router's `call_timeout` or the call's own), to
     /// set its deadline; SUBSCRIBE and REGISTER do, for the creation time
     /// of what they create. Nothing else does.
-    pub fn reads_clock(&self, message: &Message) -> bool {
+    pub fn reads_clock(&self, message: &WampMessage) -> bool {
         match message {
-            Message::Call { options, .. } => self.dealer.times_calls() || options.contains_key("timeout"),
-            Message::Subscribe { .. } | Message::Register { .. } => true,
+            WampMessage::Call { options, .. } => self.dealer.times_calls() || options.contains_key("timeout"),
+            WampMessage::Subscribe { .. } | WampMessage::Register { .. } => true,
             _ => false,
         }
     }
@@ -350,7 +350,7 @@ impl RealmCore {
 
     /// Routes one message from a joined session. A message the session was
     /// not allowed to send removes the session and queues its closing.
-    pub fn handle(&mut self, session: Id, message: Message, out: &mut Outbox) {
+    pub fn handle(&mut self, session: Id, message: WampMessage, out: &mut Outbox) {
         let Some(member) = self.sessions.get(&session) else {
             // The session left (or was closed) while this message was on its
             // way; it belongs to nobody now.
@@ -373,12 +373,12 @@ impl RealmCore {
         &mut self,
         session: Id,
         in_process: bool,
-        message: Message,
+        message: WampMessage,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
         let uris = self.settings.uris;
         match message {
-            Message::Publish { request, options, topic, payload } => {
+            WampMessage::Publish { request, options, topic, payload } => {
                 options::PUBLISH.check(&options)?;
                 if let Err(e) = self.authorize(session, Action::Publish, &topic, &options) {
                     // Only an acknowledged publication hears of it.
@@ -401,7 +401,7 @@ impl RealmCore {
                     out,
                 )
             }
-            Message::Subscribe { request, options, topic } => {
+            WampMessage::Subscribe { request, options, topic } => {
                 options::SUBSCRIBE.check(&options)?;
                 if let Err(e) = self.authorize(session, Action::Subscribe, &topic, &options) {
                     return e.reply(session, code::SUBSCRIBE, request, out);
@@ -417,11 +417,11 @@ impl RealmCore {
                     out,
                 )
             }
-            Message::Unsubscribe { request, subscription } => {
+            WampMessage::Unsubscribe { request, subscription } => {
                 self.broker.unsubscribe(session, request, subscription, out);
                 Ok(())
             }
-            Message::Call { request, options, procedure, payload } => {
+            WampMessage::Call { request, options, procedure, payload } => {
                 options::CALL.check(&options)?;
                 if let Err(e) = self.authorize(session, Action::Call, &procedure, &options) {
                     return e.reply(session, code::CALL, request, out);
@@ -443,7 +443,7 @@ impl RealmCore {
                     out,
                 )
             }
-            Message::Register { request, options, procedure } => {
+            WampMessage::Register { request, options, procedure } => {
                 options::REGISTER.check(&options)?;
                 if let Err(e) = self.authorize(session, Action::Register, &procedure, &options) {
                     return e.reply(session, code::REGISTER, request, out);
@@ -458,24 +458,24 @@ impl RealmCore {
                     out,
                 )
             }
-            Message::Unregister { request, registration } => {
+            WampMessage::Unregister { request, registration } => {
                 self.dealer.unregister(session, request, registration, out);
                 Ok(())
             }
-            Message::Yield { request, options, payload } => {
+            WampMessage::Yield { request, options, payload } => {
                 options::YIELD.check(&options)?;
                 self.dealer.yield_result(session, request, options, payload, out);
                 Ok(())
             }
-            Message::Error { request_type: code::INVOCATION, request, details, error, payload } => {
+            WampMessage::Error { request_type: code::INVOCATION, request, details, error, payload } => {
                 options::ERROR.check(&details)?;
                 self.dealer.invocation_error(session, request, details, error, payload, out);
                 Ok(())
             }
-            Message::Error { request_type, .. } => Err(Violation(format!(
+            WampMessage::Error { request_type, .. } => Err(Violation(format!(
                 "a client may send ERROR only for an INVOCATION, not for message type {request_type}"
             ))),
-            Message::Cancel { request, options } => {
+            WampMessage::Cancel { request, options } => {
                 options::CANCEL.check(&options)?;
                 self.dealer.cancel(&self.sessions, session, request, &options, out);
                 Ok(())

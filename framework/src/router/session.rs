@@ -16,7 +16,7 @@
 use crate::protocol::roles::ClientRoles;
 #[cfg(test)]
 use crate::protocol::UriPolicy;
-use crate::protocol::{errors, options, Dict, Message, UriRules};
+use crate::protocol::{errors, options, Dict, UriRules, WampMessage};
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,16 +55,16 @@ pub enum Step {
         signature: String,
     },
     /// Hand the message to the realm.
-    Route(Message),
+    Route(WampMessage),
     /// The client said GOODBYE: leave the realm, send `reply`, close.
     Leave {
         /// The GOODBYE to answer with.
-        reply: Option<Message>,
+        reply: Option<WampMessage>,
     },
     /// Send `message` (ABORT or GOODBYE), leave the realm if joined, close.
     Fail {
         /// The ABORT (before WELCOME) or GOODBYE (after) to send.
-        message: Message,
+        message: WampMessage,
     },
     /// The closing handshake is complete: close the connection.
     Close,
@@ -84,13 +84,13 @@ fn details_with_message(message: &str) -> Dict {
 }
 
 /// An ABORT with a reason and explanation.
-pub fn abort(reason: &str, message: &str) -> Message {
-    Message::Abort { details: details_with_message(message), reason: reason.into() }
+pub fn abort(reason: &str, message: &str) -> WampMessage {
+    WampMessage::Abort { details: details_with_message(message), reason: reason.into() }
 }
 
 /// A GOODBYE with a reason and explanation.
-pub fn goodbye(reason: &str, message: &str) -> Message {
-    Message::Goodbye { details: details_with_message(message), reason: reason.into() }
+pub fn goodbye(reason: &str, message: &str) -> WampMessage {
+    WampMessage::Goodbye { details: details_with_message(message), reason: reason.into() }
 }
 
 impl PeerSession {
@@ -151,10 +151,10 @@ impl PeerSession {
     }
 
     /// Decides what a received message means in the current phase.
-    pub fn receive(&mut self, message: Message) -> Step {
+    pub fn receive(&mut self, message: WampMessage) -> Step {
         match self.phase {
             Phase::Opening => match message {
-                Message::Hello { realm, details } => {
+                WampMessage::Hello { realm, details } => {
                     if let Err(problem) = self.uris.check(&realm) {
                         self.phase = Phase::Closed;
                         let text = UriRules::explain(problem, "realm", &realm);
@@ -172,7 +172,7 @@ impl PeerSession {
                         Err(text) => self.violation(&text),
                     }
                 }
-                Message::Abort { .. } => {
+                WampMessage::Abort { .. } => {
                     self.phase = Phase::Closed;
                     Step::Close
                 }
@@ -180,39 +180,41 @@ impl PeerSession {
             },
             Phase::Joining => self.violation(&format!("{} received before WELCOME", message.name())),
             Phase::Challenging => match message {
-                Message::Authenticate { signature, .. } => {
+                WampMessage::Authenticate { signature, .. } => {
                     self.phase = Phase::Joining;
                     Step::Authenticate { signature }
                 }
-                Message::Abort { .. } => {
+                WampMessage::Abort { .. } => {
                     self.phase = Phase::Closed;
                     Step::Close
                 }
                 other => self.violation(&format!("expected AUTHENTICATE, got {}", other.name())),
             },
             Phase::Open => match message {
-                Message::Goodbye { .. } => {
+                WampMessage::Goodbye { .. } => {
                     self.phase = Phase::Closed;
                     Step::Leave { reply: Some(goodbye(errors::GOODBYE_AND_OUT, "goodbye")) }
                 }
-                Message::Abort { .. } => {
+                WampMessage::Abort { .. } => {
                     self.phase = Phase::Closed;
                     Step::Leave { reply: None }
                 }
-                Message::Hello { .. } => self.violation("HELLO received on a session that is already open"),
-                m @ (Message::Publish { .. }
-                | Message::Subscribe { .. }
-                | Message::Unsubscribe { .. }
-                | Message::Call { .. }
-                | Message::Cancel { .. }
-                | Message::Register { .. }
-                | Message::Unregister { .. }
-                | Message::Yield { .. }
-                | Message::Error { .. }) => Step::Route(m),
+                WampMessage::Hello { .. } => {
+                    self.violation("HELLO received on a session that is already open")
+                }
+                m @ (WampMessage::Publish { .. }
+                | WampMessage::Subscribe { .. }
+                | WampMessage::Unsubscribe { .. }
+                | WampMessage::Call { .. }
+                | WampMessage::Cancel { .. }
+                | WampMessage::Register { .. }
+                | WampMessage::Unregister { .. }
+                | WampMessage::Yield { .. }
+                | WampMessage::Error { .. }) => Step::Route(m),
                 other => self.violation(&format!("a router does not accept {} messages", other.name())),
             },
             Phase::Closing => match message {
-                Message::Goodbye { .. } | Message::Abort { .. } => {
+                WampMessage::Goodbye { .. } | WampMessage::Abort { .. } => {
                     self.phase = Phase::Closed;
                     Step::Close
                 }
@@ -228,8 +230,8 @@ mod tests {
     use super::*;
     use crate::protocol::Payload;
 
-    fn hello(realm: &str) -> Message {
-        Message::Hello { realm: realm.into(), details: caller_details() }
+    fn hello(realm: &str) -> WampMessage {
+        WampMessage::Hello { realm: realm.into(), details: caller_details() }
     }
 
     fn caller_details() -> Dict {
@@ -237,8 +239,8 @@ mod tests {
         Dict::from([("roles".to_owned(), roles.into())])
     }
 
-    fn call() -> Message {
-        Message::Call {
+    fn call() -> WampMessage {
+        WampMessage::Call {
             request: 1,
             options: Dict::new(),
             procedure: "a.b".into(),
@@ -248,7 +250,9 @@ mod tests {
 
     fn reason(step: &Step) -> &str {
         match step {
-            Step::Fail { message: Message::Abort { reason, .. } | Message::Goodbye { reason, .. } } => reason,
+            Step::Fail {
+                message: WampMessage::Abort { reason, .. } | WampMessage::Goodbye { reason, .. },
+            } => reason,
             other => panic!("not a failure: {other:?}"),
         }
     }
@@ -269,7 +273,7 @@ mod tests {
     fn call_before_hello_aborts() {
         let mut s = PeerSession::new(UriPolicy::Loose);
         let step = s.receive(call());
-        assert!(matches!(step, Step::Fail { message: Message::Abort { .. } }));
+        assert!(matches!(step, Step::Fail { message: WampMessage::Abort { .. } }));
         assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
         assert_eq!(s.phase(), Phase::Closed);
     }
@@ -286,15 +290,18 @@ mod tests {
             Dict::from([("roles".to_owned(), "caller".into())]),
         ] {
             let mut s = PeerSession::new(UriPolicy::Loose);
-            let step = s.receive(Message::Hello { realm: "realm1".into(), details: details.clone() });
-            assert!(matches!(step, Step::Fail { message: Message::Abort { .. } }), "{details:?}: {step:?}");
+            let step = s.receive(WampMessage::Hello { realm: "realm1".into(), details: details.clone() });
+            assert!(
+                matches!(step, Step::Fail { message: WampMessage::Abort { .. } }),
+                "{details:?}: {step:?}"
+            );
             assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
             assert_eq!(s.phase(), Phase::Closed);
         }
         let mut s = PeerSession::new(UriPolicy::Loose);
         let mut details = caller_details();
         details.insert("authid".into(), 7.into());
-        let step = s.receive(Message::Hello { realm: "realm1".into(), details });
+        let step = s.receive(WampMessage::Hello { realm: "realm1".into(), details });
         assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION, "a defined key of the wrong type");
     }
 
@@ -310,7 +317,7 @@ mod tests {
         s.receive(hello("realm1"));
         s.joined();
         let step = s.receive(hello("realm1"));
-        assert!(matches!(step, Step::Fail { message: Message::Goodbye { .. } }));
+        assert!(matches!(step, Step::Fail { message: WampMessage::Goodbye { .. } }));
         assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
     }
 
@@ -319,7 +326,7 @@ mod tests {
         let mut s = PeerSession::new(UriPolicy::Loose);
         s.receive(hello("realm1"));
         s.joined();
-        let step = s.receive(Message::Welcome { session: 1, details: Dict::new() });
+        let step = s.receive(WampMessage::Welcome { session: 1, details: Dict::new() });
         assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
     }
 
@@ -328,8 +335,8 @@ mod tests {
         let mut s = PeerSession::new(UriPolicy::Loose);
         s.receive(hello("realm1"));
         s.joined();
-        match s.receive(Message::Goodbye { details: Dict::new(), reason: errors::CLOSE_NORMAL.into() }) {
-            Step::Leave { reply: Some(Message::Goodbye { reason, .. }) } => {
+        match s.receive(WampMessage::Goodbye { details: Dict::new(), reason: errors::CLOSE_NORMAL.into() }) {
+            Step::Leave { reply: Some(WampMessage::Goodbye { reason, .. }) } => {
                 assert_eq!(reason, errors::GOODBYE_AND_OUT)
             }
             other => panic!("{other:?}"),
@@ -344,13 +351,13 @@ mod tests {
         s.joined();
         s.closing();
         assert_eq!(s.receive(call()), Step::Ignore);
-        let reply = Message::Goodbye { details: Dict::new(), reason: errors::GOODBYE_AND_OUT.into() };
+        let reply = WampMessage::Goodbye { details: Dict::new(), reason: errors::GOODBYE_AND_OUT.into() };
         assert_eq!(s.receive(reply), Step::Close);
     }
 
     #[test]
     fn a_challenge_is_answered_by_authenticate_only() {
-        let authenticate = Message::Authenticate { signature: "sig".into(), extra: Dict::new() };
+        let authenticate = WampMessage::Authenticate { signature: "sig".into(), extra: Dict::new() };
         let mut s = PeerSession::new(UriPolicy::Loose);
         s.receive(hello("realm1"));
         let unasked = s.receive(authenticate.clone());
@@ -366,7 +373,7 @@ mod tests {
         s.receive(hello("realm1"));
         s.challenged();
         let step = s.receive(call());
-        assert!(matches!(step, Step::Fail { message: Message::Abort { .. } }), "{step:?}");
+        assert!(matches!(step, Step::Fail { message: WampMessage::Abort { .. } }), "{step:?}");
         assert_eq!(reason(&step), errors::PROTOCOL_VIOLATION);
     }
 
@@ -374,6 +381,6 @@ mod tests {
     fn messages_while_joining_are_violations() {
         let mut s = PeerSession::new(UriPolicy::Loose);
         s.receive(hello("realm1"));
-        assert!(matches!(s.receive(call()), Step::Fail { message: Message::Abort { .. } }));
+        assert!(matches!(s.receive(call()), Step::Fail { message: WampMessage::Abort { .. } }));
     }
 }

@@ -9,7 +9,7 @@
 //!   no channel between the connection and its socket), shared with the
 //!   plain endpoints of [`crate::websocket`].
 //!
-//! Every transport decodes frames into [`Message`](crate::protocol::Message)s,
+//! Every transport decodes frames into [`WampMessage`](crate::protocol::WampMessage)s,
 //! runs the session's state machine
 //! (the router's `PeerSession`) and talks to the realm
 //! actor; the realm cannot tell transports apart.

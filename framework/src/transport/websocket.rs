@@ -36,7 +36,7 @@ use super::ws::{self, Incoming, ReadError, Reader, Writer};
 
 use crate::auth;
 use crate::protocol::roles::{router_roles, ClientRoles};
-use crate::protocol::{errors, Dict, Id, Message, Serializer, Value};
+use crate::protocol::{errors, Dict, Id, Serializer, Value, WampMessage};
 use crate::router::actor::{Join, RealmHandle, RealmInput, ToPeer};
 use crate::router::direct::{DirectOffer, LocalInput};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver, Room};
@@ -148,7 +148,7 @@ struct Membership {
 impl Membership {
     /// Sends the realm a message of the session; `false` if the realm is
     /// gone (a realm on this thread says so by closing the session).
-    fn send(&self, message: Message, size: usize) -> bool {
+    fn send(&self, message: WampMessage, size: usize) -> bool {
         match &self.local {
             Some(local) => {
                 local.send(RealmInput::Inbound { session: self.session, message, size });
@@ -191,7 +191,7 @@ const OWN_QUEUE_LIMIT: usize = 64;
 /// A frame of the connection's own.
 enum Own {
     /// WELCOME, GOODBYE or ABORT.
-    Wamp(Message),
+    Wamp(WampMessage),
     Ping,
     Pong(Bytes),
 }
@@ -243,7 +243,7 @@ struct Connection {
 
 /// A message waiting for the dynamic authorizer's answer.
 struct Question {
-    message: Message,
+    message: WampMessage,
     size: usize,
     asked: std::time::Instant,
     /// (allowed, may be cached).
@@ -430,7 +430,7 @@ impl Connection {
 
     /// Queues a WAMP message of the connection's own (WELCOME, GOODBYE,
     /// ABORT) ahead of the realm's deliveries.
-    fn send_own(&mut self, message: Message) {
+    fn send_own(&mut self, message: WampMessage) {
         self.control.push_back(Own::Wamp(message));
     }
 
@@ -539,12 +539,12 @@ impl Connection {
 
     /// Queues `message` (ABORT or GOODBYE) and ends the connection with
     /// `code`.
-    fn fail(&mut self, message: Message, code: CloseCode) -> End {
+    fn fail(&mut self, message: WampMessage, code: CloseCode) -> End {
         let description = match &message {
-            Message::Abort { reason, .. } | Message::Goodbye { reason, .. } => reason.clone(),
+            WampMessage::Abort { reason, .. } | WampMessage::Goodbye { reason, .. } => reason.clone(),
             _ => String::new(),
         };
-        if matches!(message, Message::Goodbye { .. }) {
+        if matches!(message, WampMessage::Goodbye { .. }) {
             self.joined = None;
         }
         self.send_own(message);
@@ -612,7 +612,7 @@ impl Connection {
     }
 
     /// Hands a message to the realm.
-    fn route(&mut self, message: Message, size: usize) -> Option<End> {
+    fn route(&mut self, message: WampMessage, size: usize) -> Option<End> {
         let membership = self.joined.as_ref()?;
         self.gate.admit(size);
         if membership.send(message, size) {
@@ -627,7 +627,7 @@ impl Connection {
     /// Routes `message` if the realm's dynamic authorizer (or its cached
     /// answer) lets the session send it, answers it with an ERROR if not,
     /// or asks the authorizer and routes it once the answer is in.
-    fn authorize_then_route(&mut self, message: Message, size: usize) -> Option<End> {
+    fn authorize_then_route(&mut self, message: WampMessage, size: usize) -> Option<End> {
         let Some(dynamic) = self.authorized_by.as_mut() else { return self.route(message, size) };
         let Some((action, uri, options)) = auth::authorizer::action_of(&message) else {
             return self.route(message, size);
@@ -681,7 +681,7 @@ impl Connection {
     /// Answers a request the authorizer refused with ERROR
     /// `wamp.error.not_authorized` (a PUBLISH only if it asked for
     /// `acknowledge`).
-    fn refuse_request(&mut self, message: &Message) {
+    fn refuse_request(&mut self, message: &WampMessage) {
         let (Some(dynamic), Some((action, uri, _))) =
             (self.authorized_by.as_ref(), auth::authorizer::action_of(message))
         else {
@@ -691,10 +691,10 @@ impl Connection {
             format!("the authorizer does not let '{}' {} '{uri}'", dynamic.identity.authrole, action.name());
         tracing::debug!(%text, "request refused");
         let (request_type, request) = match message {
-            Message::Call { request, .. } => (crate::protocol::code::CALL, *request),
-            Message::Register { request, .. } => (crate::protocol::code::REGISTER, *request),
-            Message::Subscribe { request, .. } => (crate::protocol::code::SUBSCRIBE, *request),
-            Message::Publish { request, options, .. } => {
+            WampMessage::Call { request, .. } => (crate::protocol::code::CALL, *request),
+            WampMessage::Register { request, .. } => (crate::protocol::code::REGISTER, *request),
+            WampMessage::Subscribe { request, .. } => (crate::protocol::code::SUBSCRIBE, *request),
+            WampMessage::Publish { request, options, .. } => {
                 if options.get("acknowledge").and_then(Value::as_bool) != Some(true) {
                     return;
                 }
@@ -702,7 +702,7 @@ impl Connection {
             }
             _ => return,
         };
-        self.send_own(Message::Error {
+        self.send_own(WampMessage::Error {
             request_type,
             request,
             details: Dict::new(),
@@ -851,7 +851,7 @@ impl Connection {
         identity.write_details(&mut welcome);
         welcome.insert("agent".into(), Value::from(concat!("actix-wamp/", env!("CARGO_PKG_VERSION"))));
         tracing::debug!("session joined");
-        self.send_own(Message::Welcome { session, details: welcome });
+        self.send_own(WampMessage::Welcome { session, details: welcome });
         None
     }
 }

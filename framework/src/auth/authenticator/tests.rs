@@ -60,7 +60,7 @@ fn hello(methods: &[&str], authid: Option<&str>, authextra: Option<Dict>) -> Dic
 
 fn challenge(next: Next) -> (String, Dict, Pending) {
     match next {
-        Next::Challenge { challenge: Message::Challenge { method, extra }, pending } => {
+        Next::Challenge { challenge: WampMessage::Challenge { method, extra }, pending } => {
             (method, extra, *pending)
         }
         other => panic!("expected a challenge, got {other:?}"),

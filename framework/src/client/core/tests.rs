@@ -4,20 +4,20 @@ use super::*;
 
 type Core = ClientCore<&'static str, &'static str>;
 
-fn run(core: &mut Core, message: Message) -> Vec<ClientEffect<&'static str, &'static str>> {
+fn run(core: &mut Core, message: WampMessage) -> Vec<ClientEffect<&'static str, &'static str>> {
     let mut out = Vec::new();
     core.receive(message, &mut out);
     out
 }
 
-fn request_of(message: &Message) -> Id {
+fn request_of(message: &WampMessage) -> Id {
     match message {
-        Message::Call { request, .. }
-        | Message::Publish { request, .. }
-        | Message::Subscribe { request, .. }
-        | Message::Register { request, .. }
-        | Message::Unsubscribe { request, .. }
-        | Message::Unregister { request, .. } => *request,
+        WampMessage::Call { request, .. }
+        | WampMessage::Publish { request, .. }
+        | WampMessage::Subscribe { request, .. }
+        | WampMessage::Register { request, .. }
+        | WampMessage::Unsubscribe { request, .. }
+        | WampMessage::Unregister { request, .. } => *request,
         other => panic!("not a request: {other:?}"),
     }
 }
@@ -28,7 +28,8 @@ fn call_then_result_completes_the_caller() {
     let (request, message) = core.call("com.add", Dict::new(), Payload::args(vec![1.into()]), "call");
     assert_eq!(request_of(&message), request);
     let payload = Payload::args(vec![2.into()]);
-    let effects = run(&mut core, Message::Result { request, details: Dict::new(), payload: payload.clone() });
+    let effects =
+        run(&mut core, WampMessage::Result { request, details: Dict::new(), payload: payload.clone() });
     assert!(
         matches!(effects.as_slice(), [ClientEffect::Complete("call", Outcome::Result { payload: p, .. })] if *p == payload)
     );
@@ -39,7 +40,7 @@ fn call_then_result_completes_the_caller() {
 fn errors_complete_the_request_with_uri_and_payload() {
     let mut core = Core::new();
     let (request, _) = core.call("com.fail", Dict::new(), Payload::default(), "call");
-    let error = Message::Error {
+    let error = WampMessage::Error {
         request_type: code::CALL,
         request,
         details: Dict::new(),
@@ -68,11 +69,12 @@ fn requests_get_sequential_ids() {
 fn invocations_and_events_reach_their_handlers() {
     let mut core = Core::new();
     let register = core.register("com.proc", Dict::new(), "proc-handler", "reg").unwrap().unwrap();
-    let effects = run(&mut core, Message::Registered { request: request_of(&register), registration: 77 });
+    let effects =
+        run(&mut core, WampMessage::Registered { request: request_of(&register), registration: 77 });
     assert!(matches!(effects.as_slice(), [ClientEffect::Complete("reg", Outcome::Registered(77))]));
     let effects = run(
         &mut core,
-        Message::Invocation {
+        WampMessage::Invocation {
             request: 5,
             registration: 77,
             details: Dict::new(),
@@ -82,10 +84,15 @@ fn invocations_and_events_reach_their_handlers() {
     assert!(matches!(effects.as_slice(), [ClientEffect::Invoke { handler: "proc-handler", request: 5, .. }]));
 
     let subscribe = core.subscribe("com.topic", Dict::new(), "topic-handler", "sub").unwrap().unwrap();
-    run(&mut core, Message::Subscribed { request: request_of(&subscribe), subscription: 9 });
+    run(&mut core, WampMessage::Subscribed { request: request_of(&subscribe), subscription: 9 });
     let effects = run(
         &mut core,
-        Message::Event { subscription: 9, publication: 3, details: Dict::new(), payload: Payload::default() },
+        WampMessage::Event {
+            subscription: 9,
+            publication: 3,
+            details: Dict::new(),
+            payload: Payload::default(),
+        },
     );
     assert!(matches!(
         effects.as_slice(),
@@ -98,7 +105,7 @@ fn an_invocation_for_an_unknown_registration_is_answered_with_an_error() {
     let mut core = Core::new();
     let effects = run(
         &mut core,
-        Message::Invocation {
+        WampMessage::Invocation {
             request: 5,
             registration: 1,
             details: Dict::new(),
@@ -107,7 +114,7 @@ fn an_invocation_for_an_unknown_registration_is_answered_with_an_error() {
     );
     assert!(matches!(
         effects.as_slice(),
-        [ClientEffect::Send(Message::Error { request_type: code::INVOCATION, request: 5, .. })]
+        [ClientEffect::Send(WampMessage::Error { request_type: code::INVOCATION, request: 5, .. })]
     ));
 }
 
@@ -115,14 +122,19 @@ fn an_invocation_for_an_unknown_registration_is_answered_with_an_error() {
 fn repeating_a_held_subscription_reuses_it() {
     let mut core = Core::new();
     let subscribe = core.subscribe("com.topic", Dict::new(), "first", "sub1").unwrap().unwrap();
-    run(&mut core, Message::Subscribed { request: request_of(&subscribe), subscription: 9 });
+    run(&mut core, WampMessage::Subscribed { request: request_of(&subscribe), subscription: 9 });
     match core.subscribe("com.topic", Dict::new(), "second", "sub2") {
         Err(("sub2", Outcome::Subscribed(9))) => {}
         other => panic!("{other:?}"),
     }
     let effects = run(
         &mut core,
-        Message::Event { subscription: 9, publication: 3, details: Dict::new(), payload: Payload::default() },
+        WampMessage::Event {
+            subscription: 9,
+            publication: 3,
+            details: Dict::new(),
+            payload: Payload::default(),
+        },
     );
     assert!(matches!(effects.as_slice(), [ClientEffect::Deliver { handler: "second", .. }]));
 }
@@ -131,9 +143,9 @@ fn repeating_a_held_subscription_reuses_it() {
 fn disconnect_fails_waiters_and_rejoin_restores_in_order() {
     let mut core = Core::new();
     let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap().unwrap();
-    run(&mut core, Message::Registered { request: request_of(&reg), registration: 1 });
+    run(&mut core, WampMessage::Registered { request: request_of(&reg), registration: 1 });
     let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap().unwrap();
-    run(&mut core, Message::Subscribed { request: request_of(&sub), subscription: 2 });
+    run(&mut core, WampMessage::Subscribed { request: request_of(&sub), subscription: 2 });
     let (_, _) = core.call("com.other", Dict::new(), Payload::default(), "call");
     let mut out = Vec::new();
     core.disconnected(&mut out);
@@ -141,26 +153,31 @@ fn disconnect_fails_waiters_and_rejoin_restores_in_order() {
     // Old ids are gone.
     let effects = run(
         &mut core,
-        Message::Event { subscription: 2, publication: 3, details: Dict::new(), payload: Payload::default() },
+        WampMessage::Event {
+            subscription: 2,
+            publication: 3,
+            details: Dict::new(),
+            payload: Payload::default(),
+        },
     );
     assert!(effects.is_empty());
     let mut out = Vec::new();
     core.rejoined(&mut out);
-    let sent: Vec<&Message> = out
+    let sent: Vec<&WampMessage> = out
         .iter()
         .map(|e| match e {
             ClientEffect::Send(m) => m,
             other => panic!("{other:?}"),
         })
         .collect();
-    assert!(matches!(sent[0], Message::Register { procedure, .. } if procedure == "com.proc"));
-    assert!(matches!(sent[1], Message::Subscribe { topic, .. } if topic == "com.topic"));
+    assert!(matches!(sent[0], WampMessage::Register { procedure, .. } if procedure == "com.proc"));
+    assert!(matches!(sent[1], WampMessage::Subscribe { topic, .. } if topic == "com.topic"));
     // New ids from the new session route to the same handlers.
-    run(&mut core, Message::Registered { request: request_of(sent[0]), registration: 10 });
-    run(&mut core, Message::Subscribed { request: request_of(sent[1]), subscription: 20 });
+    run(&mut core, WampMessage::Registered { request: request_of(sent[0]), registration: 10 });
+    run(&mut core, WampMessage::Subscribed { request: request_of(sent[1]), subscription: 20 });
     let effects = run(
         &mut core,
-        Message::Event {
+        WampMessage::Event {
             subscription: 20,
             publication: 4,
             details: Dict::new(),
@@ -174,9 +191,9 @@ fn disconnect_fails_waiters_and_rejoin_restores_in_order() {
 fn unsubscribe_forgets_the_subscription() {
     let mut core = Core::new();
     let sub = core.subscribe("com.topic", Dict::new(), "t", "sub").unwrap().unwrap();
-    run(&mut core, Message::Subscribed { request: request_of(&sub), subscription: 2 });
+    run(&mut core, WampMessage::Subscribed { request: request_of(&sub), subscription: 2 });
     let unsub = core.unsubscribe(2, "unsub").unwrap();
-    let effects = run(&mut core, Message::Unsubscribed { request: request_of(&unsub) });
+    let effects = run(&mut core, WampMessage::Unsubscribed { request: request_of(&unsub) });
     assert!(matches!(effects.as_slice(), [ClientEffect::Complete("unsub", Outcome::Unsubscribed)]));
     assert!(matches!(core.unsubscribe(2, "again"), Err(("again", Outcome::Error { .. }))));
     let mut out = Vec::new();
@@ -188,7 +205,7 @@ fn unsubscribe_forgets_the_subscription() {
 fn a_failed_registration_is_not_restored() {
     let mut core = Core::new();
     let reg = core.register("com.proc", Dict::new(), "p", "reg").unwrap().unwrap();
-    let error = Message::Error {
+    let error = WampMessage::Error {
         request_type: code::REGISTER,
         request: request_of(&reg),
         details: Dict::new(),
@@ -207,7 +224,7 @@ fn a_failed_registration_is_not_restored() {
 #[test]
 fn router_only_messages_are_violations() {
     let mut core = Core::new();
-    let effects = run(&mut core, Message::Hello { realm: "x".into(), details: Dict::new() });
+    let effects = run(&mut core, WampMessage::Hello { realm: "x".into(), details: Dict::new() });
     assert!(matches!(effects.as_slice(), [ClientEffect::Violation(_)]));
 }
 
@@ -215,7 +232,7 @@ fn router_only_messages_are_violations() {
 fn registering_again_while_a_restore_is_in_flight_joins_it() {
     let mut core = Core::new();
     let reg = core.register("com.proc", Dict::new(), "p", "first").unwrap().unwrap();
-    run(&mut core, Message::Registered { request: request_of(&reg), registration: 1 });
+    run(&mut core, WampMessage::Registered { request: request_of(&reg), registration: 1 });
     let mut out = Vec::new();
     core.disconnected(&mut out);
     core.rejoined(&mut out);
@@ -224,11 +241,11 @@ fn registering_again_while_a_restore_is_in_flight_joins_it() {
     // The application registers the same procedure again before the
     // restore is confirmed: nothing new is sent, it waits for the restore.
     assert!(matches!(core.register("com.proc", Dict::new(), "p2", "again"), Ok(None)));
-    let effects = run(&mut core, Message::Registered { request: restore, registration: 9 });
+    let effects = run(&mut core, WampMessage::Registered { request: restore, registration: 9 });
     assert!(matches!(effects.as_slice(), [ClientEffect::Complete("again", Outcome::Registered(9))]));
     let effects = run(
         &mut core,
-        Message::Invocation {
+        WampMessage::Invocation {
             request: 3,
             registration: 9,
             details: Dict::new(),
@@ -247,8 +264,11 @@ fn progressive_results_of_a_call_that_asked_for_them_keep_it_pending() {
     let mut core = Core::new();
     let (request, _) = core.call("com.count", flag("receive_progress"), Payload::default(), "call");
     for n in 1..=2 {
-        let partial =
-            Message::Result { request, details: flag("progress"), payload: Payload::args(vec![n.into()]) };
+        let partial = WampMessage::Result {
+            request,
+            details: flag("progress"),
+            payload: Payload::args(vec![n.into()]),
+        };
         match run(&mut core, partial).as_slice() {
             [ClientEffect::Progress { request: r, payload, .. }] => {
                 assert_eq!((*r, payload.args_list()), (request, &[Value::from(n)][..]))
@@ -257,7 +277,7 @@ fn progressive_results_of_a_call_that_asked_for_them_keep_it_pending() {
         }
     }
     assert_eq!(core.pending_count(), 1);
-    let last = Message::Result { request, details: Dict::new(), payload: Payload::args(vec![3.into()]) };
+    let last = WampMessage::Result { request, details: Dict::new(), payload: Payload::args(vec![3.into()]) };
     assert!(matches!(
         run(&mut core, last).as_slice(),
         [ClientEffect::Complete("call", Outcome::Result { .. })]
@@ -269,7 +289,7 @@ fn progressive_results_of_a_call_that_asked_for_them_keep_it_pending() {
 fn a_progressive_result_nobody_asked_for_is_the_routers_violation() {
     let mut core = Core::new();
     let (request, _) = core.call("com.count", Dict::new(), Payload::default(), "call");
-    let partial = Message::Result { request, details: flag("progress"), payload: Payload::default() };
+    let partial = WampMessage::Result { request, details: flag("progress"), payload: Payload::default() };
     assert!(matches!(run(&mut core, partial).as_slice(), [ClientEffect::Violation(_)]));
 }
 
@@ -277,8 +297,8 @@ fn a_progressive_result_nobody_asked_for_is_the_routers_violation() {
 fn further_invocations_of_a_progressive_call_are_input_for_the_running_handler() {
     let mut core = Core::new();
     let Ok(Some(register)) = core.register("com.sum", Dict::new(), "sum", "reg") else { panic!() };
-    run(&mut core, Message::Registered { request: request_of(&register), registration: 5 });
-    let invocation = |details: Dict, n: i64| Message::Invocation {
+    run(&mut core, WampMessage::Registered { request: request_of(&register), registration: 5 });
+    let invocation = |details: Dict, n: i64| WampMessage::Invocation {
         request: 40,
         registration: 5,
         details,
@@ -304,8 +324,8 @@ fn further_invocations_of_a_progressive_call_are_input_for_the_running_handler()
 fn interrupt_names_its_mode_and_reason_and_ends_the_input() {
     let mut core = Core::new();
     let Ok(Some(register)) = core.register("com.sum", Dict::new(), "sum", "reg") else { panic!() };
-    run(&mut core, Message::Registered { request: request_of(&register), registration: 5 });
-    let first = Message::Invocation {
+    run(&mut core, WampMessage::Registered { request: request_of(&register), registration: 5 });
+    let first = WampMessage::Invocation {
         request: 9,
         registration: 5,
         details: flag("progress"),
@@ -316,19 +336,19 @@ fn interrupt_names_its_mode_and_reason_and_ends_the_input() {
         ("mode".to_owned(), Value::from("killnowait")),
         ("reason".to_owned(), Value::from(errors::TIMEOUT)),
     ]);
-    match run(&mut core, Message::Interrupt { request: 9, options }).as_slice() {
+    match run(&mut core, WampMessage::Interrupt { request: 9, options }).as_slice() {
         [ClientEffect::Interrupt { request: 9, mode, reason }] => {
             assert_eq!((mode.as_str(), reason.as_str()), ("killnowait", errors::TIMEOUT))
         }
         other => panic!("{other:?}"),
     }
-    match run(&mut core, Message::Interrupt { request: 9, options: Dict::new() }).as_slice() {
+    match run(&mut core, WampMessage::Interrupt { request: 9, options: Dict::new() }).as_slice() {
         [ClientEffect::Interrupt { mode, reason, .. }] => {
             assert_eq!((mode.as_str(), reason.as_str()), ("kill", errors::CANCELED), "the defaults")
         }
         other => panic!("{other:?}"),
     }
-    let late = Message::Invocation {
+    let late = WampMessage::Invocation {
         request: 9,
         registration: 5,
         details: Dict::new(),
@@ -344,17 +364,18 @@ fn interrupt_names_its_mode_and_reason_and_ends_the_input() {
 fn chunks_of_a_progressive_call_go_out_while_it_is_pending() {
     let mut core = Core::new();
     let (request, _) = core.call("com.sum", flag("progress"), Payload::default(), "call");
-    let Some(Message::Call { request: r, options, .. }) =
+    let Some(WampMessage::Call { request: r, options, .. }) =
         core.call_chunk(request, "com.sum", true, Payload::default())
     else {
         panic!("a CALL")
     };
     assert_eq!((r, options.get("progress")), (request, Some(&Value::Bool(true))));
-    let Some(Message::Call { options, .. }) = core.call_chunk(request, "com.sum", false, Payload::default())
+    let Some(WampMessage::Call { options, .. }) =
+        core.call_chunk(request, "com.sum", false, Payload::default())
     else {
         panic!("a CALL")
     };
     assert!(options.is_empty(), "the last chunk has no progress flag");
-    run(&mut core, Message::Result { request, details: Dict::new(), payload: Payload::default() });
+    run(&mut core, WampMessage::Result { request, details: Dict::new(), payload: Payload::default() });
     assert!(core.call_chunk(request, "com.sum", true, Payload::default()).is_none());
 }

@@ -1,7 +1,7 @@
 //! An in-process session's end of direct delivery from its realm.
 
 use super::*;
-use crate::protocol::Message;
+use crate::protocol::WampMessage;
 
 /// An in-process session's end of direct delivery: the realm, on this
 /// session's thread, hands it each message to handle at once. A closing
@@ -12,7 +12,7 @@ pub(super) struct DirectSession {
 }
 
 impl DirectPeer for DirectSession {
-    fn deliver(&self, message: Message) -> Result<(), Message> {
+    fn deliver(&self, message: WampMessage) -> Result<(), WampMessage> {
         if !self.handle.shared.handlers.has_room() {
             return Err(message);
         }

@@ -208,10 +208,10 @@ pub(super) fn answer(link: &LinkSender, request: Id, options: Dict, result: Resu
         other => other,
     };
     let message = match result {
-        Ok(payload) => crate::protocol::Message::Yield { request, options, payload },
+        Ok(payload) => crate::protocol::WampMessage::Yield { request, options, payload },
         Err(e) => {
             let (error, payload) = e.into_parts();
-            crate::protocol::Message::Error {
+            crate::protocol::WampMessage::Error {
                 request_type: crate::protocol::code::INVOCATION,
                 request,
                 details: options,

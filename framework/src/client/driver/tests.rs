@@ -1,5 +1,5 @@
 use super::*;
-use crate::protocol::Message;
+use crate::protocol::WampMessage;
 use crate::router::actor::RealmInput;
 use crate::router::direct::LocalInput;
 
@@ -32,11 +32,11 @@ fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
         Handler::Procedure(handler, "test.procedure".into()),
         tx,
     );
-    let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
-    assert!(session.deliver(Message::Registered { request, registration: 3 }).is_ok());
+    let Ok(Some(WampMessage::Register { request, .. })) = register else { panic!("a REGISTER to send") };
+    assert!(session.deliver(WampMessage::Registered { request, registration: 3 }).is_ok());
     let payload = Payload::args(vec![crate::protocol::Value::from(5)]);
     assert!(session
-        .deliver(Message::Invocation {
+        .deliver(WampMessage::Invocation {
             request: 11,
             registration: 3,
             details: Dict::new(),
@@ -46,7 +46,7 @@ fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
     match next_input(&input) {
         Some(RealmInput::Inbound {
             session: 7,
-            message: Message::Yield { request: 11, payload: p, .. },
+            message: WampMessage::Yield { request: 11, payload: p, .. },
             ..
         }) => {
             assert_eq!(p, payload)
@@ -60,9 +60,9 @@ fn a_direct_delivery_that_breaks_the_protocol_says_goodbye_and_leaves() {
     let input = Rc::new(LocalInput::default());
     let session = direct_session(&input);
     // A router never sends HELLO.
-    assert!(session.deliver(Message::Hello { realm: "realm1".into(), details: Dict::new() }).is_ok());
+    assert!(session.deliver(WampMessage::Hello { realm: "realm1".into(), details: Dict::new() }).is_ok());
     match next_input(&input) {
-        Some(RealmInput::Inbound { session: 7, message: Message::Goodbye { reason, .. }, .. }) => {
+        Some(RealmInput::Inbound { session: 7, message: WampMessage::Goodbye { reason, .. }, .. }) => {
             assert_eq!(reason, errors::PROTOCOL_VIOLATION)
         }
         other => panic!("expected GOODBYE, got {other:?}"),
@@ -79,19 +79,23 @@ fn register(session: &DirectSession, handler: super::super::ProcedureFn) {
         Handler::Procedure(handler, "test.procedure".into()),
         tx,
     );
-    let Ok(Some(Message::Register { request, .. })) = register else { panic!("a REGISTER to send") };
-    assert!(session.deliver(Message::Registered { request, registration: 3 }).is_ok());
+    let Ok(Some(WampMessage::Register { request, .. })) = register else { panic!("a REGISTER to send") };
+    assert!(session.deliver(WampMessage::Registered { request, registration: 3 }).is_ok());
 }
 
 fn invoke(session: &DirectSession, request: Id) {
-    let message =
-        Message::Invocation { request, registration: 3, details: Dict::new(), payload: Payload::default() };
+    let message = WampMessage::Invocation {
+        request,
+        registration: 3,
+        details: Dict::new(),
+        payload: Payload::default(),
+    };
     assert!(session.deliver(message).is_ok());
 }
 
 fn interrupt(session: &DirectSession, request: Id) {
     let options = Dict::from([("mode".to_owned(), Value::from("kill"))]);
-    assert!(session.deliver(Message::Interrupt { request, options }).is_ok());
+    assert!(session.deliver(WampMessage::Interrupt { request, options }).is_ok());
 }
 
 /// Lets the spawned handler tasks run.
@@ -107,7 +111,10 @@ fn a_call_answered_at_once_leaves_no_state_behind() {
     let session = direct_session(&input);
     register(&session, Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload))));
     invoke(&session, 11);
-    assert!(matches!(next_input(&input), Some(RealmInput::Inbound { message: Message::Yield { .. }, .. })));
+    assert!(matches!(
+        next_input(&input),
+        Some(RealmInput::Inbound { message: WampMessage::Yield { .. }, .. })
+    ));
     assert!(session.handle.shared.invocations.borrow().is_empty());
 }
 
@@ -141,7 +148,7 @@ async fn an_interrupt_drops_a_procedure_that_does_not_watch_and_answers_with_can
     interrupt(&session, 12);
     settle().await;
     match next_input(&input) {
-        Some(RealmInput::Inbound { message: Message::Error { request: 12, error, .. }, .. }) => {
+        Some(RealmInput::Inbound { message: WampMessage::Error { request: 12, error, .. }, .. }) => {
             assert_eq!(error, errors::CANCELED)
         }
         other => panic!("expected ERROR canceled, got {other:?}"),
@@ -169,7 +176,7 @@ async fn a_procedure_that_watches_answers_its_interrupt_itself() {
     interrupt(&session, 13);
     settle().await;
     match next_input(&input) {
-        Some(RealmInput::Inbound { message: Message::Yield { request: 13, payload, .. }, .. }) => {
+        Some(RealmInput::Inbound { message: WampMessage::Yield { request: 13, payload, .. }, .. }) => {
             assert_eq!(payload.args_list(), [Value::from("stopped: kill")])
         }
         other => panic!("expected the procedure's own YIELD, got {other:?}"),
@@ -192,14 +199,19 @@ async fn a_timeout_passed_on_to_the_callee_interrupts_the_procedure() {
     );
     let details = Dict::from([("timeout".to_owned(), Value::from(30))]);
     assert!(session
-        .deliver(Message::Invocation { request: 14, registration: 3, details, payload: Payload::default() })
+        .deliver(WampMessage::Invocation {
+            request: 14,
+            registration: 3,
+            details,
+            payload: Payload::default()
+        })
         .is_ok());
     settle().await;
     assert!(next_input(&input).is_none(), "no answer before the timeout");
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     settle().await;
     match next_input(&input) {
-        Some(RealmInput::Inbound { message: Message::Error { request: 14, error, .. }, .. }) => {
+        Some(RealmInput::Inbound { message: WampMessage::Error { request: 14, error, .. }, .. }) => {
             assert_eq!(error, errors::TIMEOUT)
         }
         other => panic!("expected ERROR timeout, got {other:?}"),

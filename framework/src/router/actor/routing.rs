@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Peer, RealmInput, ToPeer};
-use crate::protocol::{Id, Message};
+use crate::protocol::{Id, WampMessage};
 use crate::router::clock::Clock;
 use crate::router::flow::{weight, FlowSettings, Gate, Queued, Stall, StallPolicy};
 use crate::router::outbox::{Effect, Outbox};
@@ -142,7 +142,7 @@ impl Routing {
                 // a call can bring the next deadline forward: other inputs
                 // spare the clock and the timer.
                 let now = self.core.reads_clock(&message).then(|| self.tick_clock_for_input());
-                let now = now.filter(|_| matches!(message, Message::Call { .. }));
+                let now = now.filter(|_| matches!(message, WampMessage::Call { .. }));
                 self.core.handle(session, message, &mut self.outbox);
                 self.deliver(Some(session));
                 if size > 0 {

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use super::testament::scope;
 use super::{Member, RealmCore, RequestError};
-use crate::protocol::{code, errors, Dict, Id, Message, Payload, Value};
+use crate::protocol::{code, errors, Dict, Id, Payload, Value, WampMessage};
 use crate::router::outbox::Outbox;
 use crate::router::patterns::MatchPolicy;
 
@@ -299,7 +299,7 @@ impl RealmCore {
                 } else {
                     Payload::args(vec![value])
                 };
-                out.send(caller, Message::Result { request, details: Dict::new(), payload });
+                out.send(caller, WampMessage::Result { request, details: Dict::new(), payload });
             }
             Err(e) => {
                 let _ = e.reply(caller, code::CALL, request, out);

@@ -34,7 +34,7 @@ impl Harness {
     }
 
     /// Feeds one message and returns what the realm produced.
-    fn feed(&mut self, session: Id, message: Message) -> Vec<Effect> {
+    fn feed(&mut self, session: Id, message: WampMessage) -> Vec<Effect> {
         self.realm.handle(session, message, &mut self.out);
         self.out.drain().collect()
     }
@@ -53,29 +53,29 @@ fn args(values: &[Value]) -> Payload {
     Payload::args(values.to_vec())
 }
 
-fn subscribe(request: Id, topic: &str) -> Message {
-    Message::Subscribe { request, options: Dict::new(), topic: topic.into() }
+fn subscribe(request: Id, topic: &str) -> WampMessage {
+    WampMessage::Subscribe { request, options: Dict::new(), topic: topic.into() }
 }
 
-fn register(request: Id, procedure: &str) -> Message {
-    Message::Register { request, options: Dict::new(), procedure: procedure.into() }
+fn register(request: Id, procedure: &str) -> WampMessage {
+    WampMessage::Register { request, options: Dict::new(), procedure: procedure.into() }
 }
 
-fn call(request: Id, procedure: &str, payload: Payload) -> Message {
-    Message::Call { request, options: Dict::new(), procedure: procedure.to_owned().into(), payload }
+fn call(request: Id, procedure: &str, payload: Payload) -> WampMessage {
+    WampMessage::Call { request, options: Dict::new(), procedure: procedure.to_owned().into(), payload }
 }
 
-fn publish(request: Id, options: Dict, topic: &str, payload: Payload) -> Message {
-    Message::Publish { request, options, topic: topic.to_owned().into(), payload }
+fn publish(request: Id, options: Dict, topic: &str, payload: Payload) -> WampMessage {
+    WampMessage::Publish { request, options, topic: topic.to_owned().into(), payload }
 }
 
-fn sent(to: Id, message: Message) -> Effect {
+fn sent(to: Id, message: WampMessage) -> Effect {
     Effect::Send { to, message }
 }
 
 fn error_uri(effects: &[Effect]) -> (Id, u64, Id, String) {
     match effects {
-        [Effect::Send { to, message: Message::Error { request_type, request, error, .. } }] => {
+        [Effect::Send { to, message: WampMessage::Error { request_type, request, error, .. } }] => {
             (*to, *request_type, *request, error.clone())
         }
         other => panic!("expected one ERROR, got {other:?}"),
@@ -84,14 +84,14 @@ fn error_uri(effects: &[Effect]) -> (Id, u64, Id, String) {
 
 fn subscribed(effects: &[Effect]) -> Id {
     match effects {
-        [Effect::Send { message: Message::Subscribed { subscription, .. }, .. }] => *subscription,
+        [Effect::Send { message: WampMessage::Subscribed { subscription, .. }, .. }] => *subscription,
         other => panic!("expected SUBSCRIBED, got {other:?}"),
     }
 }
 
 fn registered(effects: &[Effect]) -> Id {
     match effects {
-        [Effect::Send { message: Message::Registered { registration, .. }, .. }] => *registration,
+        [Effect::Send { message: WampMessage::Registered { registration, .. }, .. }] => *registration,
         other => panic!("expected REGISTERED, got {other:?}"),
     }
 }
@@ -116,7 +116,7 @@ fn publish_reaches_subscribers_but_not_the_publisher_by_default() {
     let s = subscribed(&h.feed(sub, subscribe(1, "com.topic")));
     subscribed(&h.feed(publisher, subscribe(1, "com.topic")));
     let effects = h.feed(publisher, publish(7, Dict::new(), "com.topic", args(&["hi".into()])));
-    let [Effect::Send { to, message: Message::Event { subscription, payload, .. } }] = effects.as_slice()
+    let [Effect::Send { to, message: WampMessage::Event { subscription, payload, .. } }] = effects.as_slice()
     else {
         panic!("expected exactly one EVENT, got {effects:?}");
     };
@@ -133,8 +133,8 @@ fn exclude_me_false_includes_the_publisher_and_acknowledge_answers() {
     let effects = h.feed(publisher, publish(9, options, "com.topic", Payload::default()));
     assert_eq!(effects.len(), 2);
     let (
-        Effect::Send { to: t1, message: Message::Event { publication: p1, .. } },
-        Effect::Send { to: t2, message: Message::Published { request, publication: p2 } },
+        Effect::Send { to: t1, message: WampMessage::Event { publication: p1, .. } },
+        Effect::Send { to: t2, message: WampMessage::Published { request, publication: p2 } },
     ) = (&effects[0], &effects[1])
     else {
         panic!("expected EVENT then PUBLISHED, got {effects:?}");
@@ -178,11 +178,11 @@ fn unsubscribe_stops_delivery_and_unknown_ids_error() {
     let (publisher, sub) = (h.join(), h.join());
     let s = subscribed(&h.feed(sub, subscribe(1, "com.topic")));
     assert_eq!(
-        h.feed(sub, Message::Unsubscribe { request: 2, subscription: s }),
-        [sent(sub, Message::Unsubscribed { request: 2 })]
+        h.feed(sub, WampMessage::Unsubscribe { request: 2, subscription: s }),
+        [sent(sub, WampMessage::Unsubscribed { request: 2 })]
     );
     assert!(h.feed(publisher, publish(1, Dict::new(), "com.topic", Payload::default())).is_empty());
-    let effects = h.feed(sub, Message::Unsubscribe { request: 3, subscription: s });
+    let effects = h.feed(sub, WampMessage::Unsubscribe { request: 3, subscription: s });
     assert_eq!(error_uri(&effects), (sub, code::UNSUBSCRIBE, 3, errors::NO_SUCH_SUBSCRIPTION.into()));
 }
 
@@ -194,7 +194,7 @@ fn call_invocation_yield_result() {
     let kwargs = opts(&[("c", 3.into())]);
     let payload = Payload::new(vec![1.into(), 2.into()], kwargs);
     let effects = h.feed(caller, call(5, "com.add2", payload.clone()));
-    let [Effect::Send { to, message: Message::Invocation { request: inv, registration, payload: p, .. } }] =
+    let [Effect::Send { to, message: WampMessage::Invocation { request: inv, registration, payload: p, .. } }] =
         effects.as_slice()
     else {
         panic!("expected INVOCATION, got {effects:?}");
@@ -202,10 +202,10 @@ fn call_invocation_yield_result() {
     assert_eq!((*to, *registration, p), (callee, reg, &payload));
     let result = args(&[3.into()]);
     let effects =
-        h.feed(callee, Message::Yield { request: *inv, options: Dict::new(), payload: result.clone() });
+        h.feed(callee, WampMessage::Yield { request: *inv, options: Dict::new(), payload: result.clone() });
     assert_eq!(
         effects,
-        [sent(caller, Message::Result { request: 5, details: Dict::new(), payload: result })]
+        [sent(caller, WampMessage::Result { request: 5, details: Dict::new(), payload: result })]
     );
     assert_eq!(h.realm.pending_calls(), 0);
 }
@@ -216,11 +216,12 @@ fn callee_error_reaches_the_caller_with_uri_args_and_kwargs() {
     let (caller, callee) = (h.join(), h.join());
     registered(&h.feed(callee, register(1, "com.fail")));
     let effects = h.feed(caller, call(8, "com.fail", Payload::default()));
-    let [Effect::Send { message: Message::Invocation { request: inv, .. }, .. }] = effects.as_slice() else {
+    let [Effect::Send { message: WampMessage::Invocation { request: inv, .. }, .. }] = effects.as_slice()
+    else {
         panic!()
     };
     let payload = Payload::new(vec!["bad".into()], opts(&[("code", 42.into())]));
-    let error = Message::Error {
+    let error = WampMessage::Error {
         request_type: code::INVOCATION,
         request: *inv,
         details: Dict::new(),
@@ -232,7 +233,7 @@ fn callee_error_reaches_the_caller_with_uri_args_and_kwargs() {
         effects,
         [sent(
             caller,
-            Message::Error {
+            WampMessage::Error {
                 request_type: code::CALL,
                 request: 8,
                 details: Dict::new(),
@@ -256,7 +257,7 @@ fn register_errors() {
     assert_eq!(error_uri(&effects), (b, code::CALL, 4, errors::NO_SUCH_PROCEDURE.into()));
     let effects = h.feed(b, call(5, "com..x", Payload::default()));
     assert_eq!(error_uri(&effects), (b, code::CALL, 5, errors::INVALID_URI.into()));
-    let limited = Message::Register {
+    let limited = WampMessage::Register {
         request: 6,
         options: opts(&[("concurrency", 1.into())]),
         procedure: "com".into(),
@@ -269,11 +270,11 @@ fn unregister_frees_the_procedure_and_only_the_owner_may() {
     let mut h = Harness::new();
     let (a, b) = (h.join(), h.join());
     let reg = registered(&h.feed(a, register(1, "com.proc")));
-    let effects = h.feed(b, Message::Unregister { request: 2, registration: reg });
+    let effects = h.feed(b, WampMessage::Unregister { request: 2, registration: reg });
     assert_eq!(error_uri(&effects), (b, code::UNREGISTER, 2, errors::NO_SUCH_REGISTRATION.into()));
     assert_eq!(
-        h.feed(a, Message::Unregister { request: 3, registration: reg }),
-        [sent(a, Message::Unregistered { request: 3 })]
+        h.feed(a, WampMessage::Unregister { request: 3, registration: reg }),
+        [sent(a, WampMessage::Unregistered { request: 3 })]
     );
     registered(&h.feed(b, register(4, "com.proc")));
 }
@@ -289,9 +290,10 @@ fn a_callee_leaving_mid_call_fails_the_call_with_canceled() {
     let failed: Vec<(Id, Id, String)> = effects
         .iter()
         .map(|e| match e {
-            Effect::Send { to, message: Message::Error { request, error, request_type: code::CALL, .. } } => {
-                (*to, *request, error.clone())
-            }
+            Effect::Send {
+                to,
+                message: WampMessage::Error { request, error, request_type: code::CALL, .. },
+            } => (*to, *request, error.clone()),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -307,7 +309,8 @@ fn a_caller_leaving_drops_its_calls_and_late_yields_are_ignored() {
     let (caller, callee) = (h.join(), h.join());
     registered(&h.feed(callee, register(1, "com.slow")));
     let effects = h.feed(caller, call(1, "com.slow", Payload::default()));
-    let [Effect::Send { message: Message::Invocation { request: inv, .. }, .. }] = effects.as_slice() else {
+    let [Effect::Send { message: WampMessage::Invocation { request: inv, .. }, .. }] = effects.as_slice()
+    else {
         panic!()
     };
     let inv = *inv;
@@ -316,7 +319,7 @@ fn a_caller_leaving_drops_its_calls_and_late_yields_are_ignored() {
     // then goes nowhere.
     assert_eq!(h.realm.pending_calls(), 1);
     assert!(h
-        .feed(callee, Message::Yield { request: inv, options: Dict::new(), payload: Payload::default() })
+        .feed(callee, WampMessage::Yield { request: inv, options: Dict::new(), payload: Payload::default() })
         .is_empty());
     assert_eq!(h.realm.pending_calls(), 0);
 }
@@ -349,7 +352,7 @@ fn a_session_leaving_takes_exactly_what_it_owned() {
     let effects = h.leave(a);
     // a's call fails; b keeps everything.
     assert!(
-        matches!(effects.as_slice(), [Effect::Send { to, message: Message::Error { request: 1, .. } }] if *to == caller)
+        matches!(effects.as_slice(), [Effect::Send { to, message: WampMessage::Error { request: 1, .. } }] if *to == caller)
     );
     assert_eq!((h.realm.broker.subscriptions_of(a), h.realm.dealer.registrations_of(a)), (0, 0));
     assert_eq!(h.realm.broker.subscriptions_of(b), 3);
@@ -392,16 +395,23 @@ fn only_the_callee_may_answer_an_invocation() {
     let (caller, callee, intruder) = (h.join(), h.join(), h.join());
     registered(&h.feed(callee, register(1, "com.proc")));
     let effects = h.feed(caller, call(1, "com.proc", Payload::default()));
-    let [Effect::Send { message: Message::Invocation { request: inv, .. }, .. }] = effects.as_slice() else {
+    let [Effect::Send { message: WampMessage::Invocation { request: inv, .. }, .. }] = effects.as_slice()
+    else {
         panic!()
     };
     let inv = *inv;
     assert!(h
-        .feed(intruder, Message::Yield { request: inv, options: Dict::new(), payload: Payload::default() })
+        .feed(
+            intruder,
+            WampMessage::Yield { request: inv, options: Dict::new(), payload: Payload::default() }
+        )
         .is_empty());
     assert_eq!(
-        h.feed(callee, Message::Yield { request: inv, options: Dict::new(), payload: Payload::default() })
-            .len(),
+        h.feed(
+            callee,
+            WampMessage::Yield { request: inv, options: Dict::new(), payload: Payload::default() }
+        )
+        .len(),
         1
     );
 }
@@ -420,7 +430,7 @@ fn leaving_removes_subscriptions() {
 fn client_only_errors_and_router_messages_are_violations() {
     let mut h = Harness::new();
     let s = h.join();
-    let error = Message::Error {
+    let error = WampMessage::Error {
         request_type: code::CALL,
         request: 1,
         details: Dict::new(),
@@ -432,8 +442,12 @@ fn client_only_errors_and_router_messages_are_violations() {
         [Effect::Close { reason, .. }] if reason == errors::PROTOCOL_VIOLATION
     ));
     let s = h.join();
-    let event =
-        Message::Event { subscription: 1, publication: 1, details: Dict::new(), payload: Payload::default() };
+    let event = WampMessage::Event {
+        subscription: 1,
+        publication: 1,
+        details: Dict::new(),
+        payload: Payload::default(),
+    };
     assert!(matches!(
         h.feed(s, event).as_slice(),
         [Effect::Close { reason, .. }] if reason == errors::PROTOCOL_VIOLATION
@@ -450,7 +464,7 @@ fn events_from_one_publisher_arrive_in_publishing_order() {
     for i in 0..100i64 {
         let topic = if i % 2 == 0 { "com.a" } else { "com.b" };
         for e in h.feed(publisher, publish(1, Dict::new(), topic, args(&[i.into()]))) {
-            if let Effect::Send { message: Message::Event { payload, .. }, .. } = e {
+            if let Effect::Send { message: WampMessage::Event { payload, .. }, .. } = e {
                 seen.push(payload.args_list()[0].as_i64().unwrap());
             }
         }
@@ -475,7 +489,7 @@ fn a_realm_given_seeded_ids_repeats_exactly() {
     };
     let (first, second) = (run(), run());
     assert_eq!(first, second);
-    assert!(matches!(first.1.as_slice(), [Effect::Send { message: Message::Published { .. }, .. }]));
+    assert!(matches!(first.1.as_slice(), [Effect::Send { message: WampMessage::Published { .. }, .. }]));
 }
 
 fn limited(limits: SessionLimits) -> Harness {
@@ -484,7 +498,7 @@ fn limited(limits: SessionLimits) -> Harness {
 
 fn only_error(effects: &[Effect]) -> (String, String) {
     match effects {
-        [Effect::Send { message: Message::Error { error, payload, .. }, .. }] => {
+        [Effect::Send { message: WampMessage::Error { error, payload, .. }, .. }] => {
             (error.clone(), payload.args_list()[0].as_str().unwrap_or_default().to_owned())
         }
         other => panic!("expected one ERROR, got {other:?}"),
@@ -505,10 +519,10 @@ fn a_session_may_hold_only_so_many_subscriptions() {
     // Another session is not affected, and unsubscribing makes room.
     subscribed(&h.feed(other, subscribe(1, "t.c")));
     let id = match h.feed(s, subscribe(5, "t.b")).as_slice() {
-        [Effect::Send { message: Message::Subscribed { subscription, .. }, .. }] => *subscription,
+        [Effect::Send { message: WampMessage::Subscribed { subscription, .. }, .. }] => *subscription,
         other => panic!("{other:?}"),
     };
-    h.feed(s, Message::Unsubscribe { request: 6, subscription: id });
+    h.feed(s, WampMessage::Unsubscribe { request: 6, subscription: id });
     subscribed(&h.feed(s, subscribe(7, "t.c")));
 }
 
@@ -533,17 +547,20 @@ fn calls_in_flight_are_limited_per_caller_and_per_callee() {
     assert_eq!(uri, errors::TOO_MANY_CALLS);
     assert!(text.contains("max_calls_per_session"), "{text}");
     let invocation = match h.feed(b, call(1, "p.slow", Payload::default())).as_slice() {
-        [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+        [Effect::Send { message: WampMessage::Invocation { request, .. }, .. }] => *request,
         other => panic!("{other:?}"),
     };
     let (uri, text) = only_error(&h.feed(b, call(2, "p.slow", Payload::default())));
     assert_eq!(uri, errors::CALLEE_OVERLOADED);
     assert!(text.contains("max_invocations_per_session"), "{text}");
     // An answer makes room again.
-    h.feed(callee, Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() });
+    h.feed(
+        callee,
+        WampMessage::Yield { request: invocation, options: Dict::new(), payload: Payload::default() },
+    );
     assert!(matches!(
         h.feed(b, call(3, "p.slow", Payload::default())).as_slice(),
-        [Effect::Send { message: Message::Invocation { .. }, .. }]
+        [Effect::Send { message: WampMessage::Invocation { .. }, .. }]
     ));
 }
 
@@ -571,7 +588,7 @@ fn a_call_not_answered_within_the_call_timeout_fails_with_timeout() {
     let secs = std::time::Duration::from_secs;
     h.realm.set_clock(secs(100));
     let first = match h.feed(caller, call(1, "p.slow", Payload::default())).as_slice() {
-        [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+        [Effect::Send { message: WampMessage::Invocation { request, .. }, .. }] => *request,
         other => panic!("{other:?}"),
     };
     h.realm.set_clock(secs(102));
@@ -587,11 +604,14 @@ fn a_call_not_answered_within_the_call_timeout_fails_with_timeout() {
     assert_eq!(uri, errors::TIMEOUT);
     assert!(text.contains("call_timeout"), "{text}");
     assert!(
-        matches!(effects.as_slice(), [Effect::Send { to, message: Message::Error { request: 1, .. } }] if *to == caller)
+        matches!(effects.as_slice(), [Effect::Send { to, message: WampMessage::Error { request: 1, .. } }] if *to == caller)
     );
     // The late answer goes nowhere; the second call is still pending.
     assert!(h
-        .feed(callee, Message::Yield { request: first, options: Dict::new(), payload: Payload::default() })
+        .feed(
+            callee,
+            WampMessage::Yield { request: first, options: Dict::new(), payload: Payload::default() }
+        )
         .is_empty());
     assert_eq!(h.realm.pending_calls(), 1);
     assert_eq!(h.realm.next_deadline(), Some(secs(107)));
@@ -633,14 +653,14 @@ fn answered_calls_leave_no_deadline_behind() {
     for request in 2..5_000 {
         h.realm.set_clock(secs(10 + request / 100));
         let invocation = match h.feed(caller, call(request, "p.echo", Payload::default())).as_slice() {
-            [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+            [Effect::Send { message: WampMessage::Invocation { request, .. }, .. }] => *request,
             other => panic!("{other:?}"),
         };
         let answer =
-            Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
+            WampMessage::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
         assert!(matches!(
             h.feed(callee, answer).as_slice(),
-            [Effect::Send { message: Message::Result { .. }, .. }]
+            [Effect::Send { message: WampMessage::Result { .. }, .. }]
         ));
         assert!(
             h.realm.deadline_entries() <= 2 * h.realm.pending_calls() + 64,
@@ -653,7 +673,10 @@ fn answered_calls_leave_no_deadline_behind() {
     h.realm.set_clock(secs(100));
     h.realm.expire(&mut h.out);
     let effects: Vec<Effect> = h.out.drain().collect();
-    assert!(matches!(effects.as_slice(), [Effect::Send { message: Message::Error { request: 1, .. }, .. }]));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Send { message: WampMessage::Error { request: 1, .. }, .. }]
+    ));
     assert_eq!(h.realm.next_deadline(), None);
 }
 

@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use super::deflate::Deflater;
 use super::frame::{unmask, write_header, MAX_CONTROL_PAYLOAD};
 use super::{Link, Role};
-use crate::protocol::{Message, Payload, Serializer, Spliced, SHARED_ENCODING};
+use crate::protocol::{Payload, Serializer, Spliced, WampMessage, SHARED_ENCODING};
 
 /// How many bytes the writer buffers before it waits for actix-web to
 /// take them (actix-web then buffers up to its own write buffer size).
@@ -88,7 +88,11 @@ impl Writer {
     /// Small frames are gathered into one buffer; a large one is handed
     /// over in the buffer it was encoded in, shared with the message's
     /// other receivers when its payload was kept as bytes.
-    pub(crate) fn message(&mut self, serializer: Serializer, message: &Message) -> Result<(), EncodeError> {
+    pub(crate) fn message(
+        &mut self,
+        serializer: Serializer,
+        message: &WampMessage,
+    ) -> Result<(), EncodeError> {
         let failed = |reason: String| EncodeError { message: message.name(), reason };
         let op = if serializer.is_binary() { OpCode::Binary } else { OpCode::Text };
         if let Some(Payload::Raw(raw)) = message.payload().filter(|_| self.deflater.is_none()) {
@@ -349,7 +353,7 @@ mod tests {
         let mut writer = Writer::new(link, None, Role::Server);
         let sizes = [5usize, 125, 126, 300, 65_535, 65_536, 70_000];
         for (i, size) in sizes.iter().enumerate() {
-            let message = Message::Publish {
+            let message = WampMessage::Publish {
                 request: i as u64 + 1,
                 options: Default::default(),
                 topic: "com.a".into(),
@@ -367,7 +371,7 @@ mod tests {
         for (i, size) in sizes.iter().enumerate() {
             let Ok(Some(Frame::Binary(data))) = codec.decode(&mut wire) else { panic!("frame {i}") };
             match Serializer::MsgPack.decode(&data).unwrap() {
-                Message::Publish { request, payload, .. } => {
+                WampMessage::Publish { request, payload, .. } => {
                     assert_eq!(request, i as u64 + 1);
                     assert_eq!(payload.args_list()[0].as_str().map(str::len), Some(*size));
                 }
@@ -389,20 +393,20 @@ mod tests {
         ] {
             let mut kwargs = crate::protocol::Dict::new();
             kwargs.insert("k".into(), "v".into());
-            let publish = Message::Publish {
+            let publish = WampMessage::Publish {
                 request: 1,
                 options: Default::default(),
                 topic: "com.a".into(),
                 payload: Payload::new(vec!["x".repeat(SHARED_ENCODING).into(), 7.into()], kwargs),
             };
-            let Message::Publish { payload, .. } =
+            let WampMessage::Publish { payload, .. } =
                 from.decode_shared(&Bytes::from(from.encode(&publish).unwrap())).unwrap()
             else {
                 panic!("a PUBLISH");
             };
             assert!(matches!(payload, Payload::Raw(_)), "kept as bytes");
             let event =
-                Message::Event { subscription: 5, publication: 6, details: Default::default(), payload };
+                WampMessage::Event { subscription: 5, publication: 6, details: Default::default(), payload };
             let link = Rc::new(RefCell::new(Link::default()));
             let mut body = Body::new(link.clone());
             let mut writer = Writer::new(link, None, Role::Server);
@@ -418,7 +422,7 @@ mod tests {
                 other => panic!("{other:?}"),
             };
             assert_eq!(&data[..], &to.encode_shared(&event).unwrap()[..], "{from:?} to {to:?}");
-            let Message::Event { publication: 6, payload, .. } = to.decode(&data).unwrap() else {
+            let WampMessage::Event { publication: 6, payload, .. } = to.decode(&data).unwrap() else {
                 panic!("an EVENT")
             };
             assert_eq!(payload.args_list()[0].as_str().map(str::len), Some(SHARED_ENCODING));

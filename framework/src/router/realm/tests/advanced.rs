@@ -13,7 +13,7 @@ fn events(effects: &[Effect]) -> Vec<(Id, Dict)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Send { to, message: Message::Event { details, .. } } => Some((*to, details.clone())),
+            Effect::Send { to, message: WampMessage::Event { details, .. } } => Some((*to, details.clone())),
             _ => None,
         })
         .collect()
@@ -32,7 +32,7 @@ fn sorted(mut ids: Vec<Id>) -> Vec<Id> {
 
 fn only_error(effects: &[Effect]) -> (String, String) {
     match effects {
-        [Effect::Send { message: Message::Error { error, payload, .. }, .. }] => (
+        [Effect::Send { message: WampMessage::Error { error, payload, .. }, .. }] => (
             error.clone(),
             payload.args_list().first().and_then(Value::as_str).unwrap_or_default().to_owned(),
         ),
@@ -42,7 +42,7 @@ fn only_error(effects: &[Effect]) -> (String, String) {
 
 fn invocation(effects: &[Effect]) -> (Id, Dict) {
     match effects {
-        [Effect::Send { message: Message::Invocation { request, details, .. }, .. }] => {
+        [Effect::Send { message: WampMessage::Invocation { request, details, .. }, .. }] => {
             (*request, details.clone())
         }
         other => panic!("expected one INVOCATION, got {other:?}"),
@@ -116,12 +116,12 @@ fn passthru_payloads_travel_with_their_keys() {
     let sealed = Payload::Transparent(vec![0xa1, 0x66, 0x6e]);
     let effects = h.feed(publisher, publish(1, enc.clone(), "com.secret", sealed.clone()));
     match effects.as_slice() {
-        [Effect::Send { message: Message::Event { details, payload, .. }, .. }] => {
+        [Effect::Send { message: WampMessage::Event { details, payload, .. }, .. }] => {
             assert_eq!((details, payload), (&enc, &sealed));
         }
         other => panic!("{other:?}"),
     }
-    let call = Message::Call {
+    let call = WampMessage::Call {
         request: 5,
         options: enc.clone(),
         procedure: "com.secret.call".into(),
@@ -129,10 +129,10 @@ fn passthru_payloads_travel_with_their_keys() {
     };
     let (request, details) = invocation(&h.feed(caller, call));
     assert_eq!(details, enc);
-    let answer = Message::Yield { request, options: enc.clone(), payload: sealed.clone() };
+    let answer = WampMessage::Yield { request, options: enc.clone(), payload: sealed.clone() };
     assert_eq!(
         h.feed(callee, answer),
-        vec![sent(caller, Message::Result { request: 5, details: enc, payload: sealed })]
+        vec![sent(caller, WampMessage::Result { request: 5, details: enc, payload: sealed })]
     );
 }
 
@@ -159,22 +159,22 @@ fn options_the_router_does_not_implement_are_refused_by_name() {
     let publish_hashed = opts(&[("acknowledge", true.into()), ("transaction_hash", "abc".into())]);
     let cases = [
         publish(2, publish_hashed, "com.t", Payload::default()),
-        Message::Subscribe {
+        WampMessage::Subscribe {
             request: 3,
             options: opts(&[("forward_for", Value::List(vec![]))]),
             topic: "com.t".into(),
         },
-        Message::Register {
+        WampMessage::Register {
             request: 4,
             options: opts(&[("concurrency", 2.into())]),
             procedure: "com.q".into(),
         },
-        Message::Register {
+        WampMessage::Register {
             request: 5,
             options: opts(&[("force_reregister", true.into())]),
             procedure: "com.r".into(),
         },
-        Message::Call {
+        WampMessage::Call {
             request: 6,
             options: opts(&[("forward_for", Value::List(vec![]))]),
             procedure: "com.p".into(),
@@ -203,7 +203,7 @@ fn options_the_router_does_not_implement_are_refused_by_name() {
         ),
     );
     assert!(
-        matches!(effects.as_slice(), [Effect::Send { message: Message::Published { .. }, .. }]),
+        matches!(effects.as_slice(), [Effect::Send { message: WampMessage::Published { .. }, .. }]),
         "{effects:?}"
     );
 }
@@ -215,7 +215,7 @@ fn the_caller_is_disclosed_when_it_or_the_registration_asks() {
     let callee = h.join();
     registered(&h.feed(callee, register(1, "com.plain")));
     let options = opts(&[("disclose_caller", true.into())]);
-    registered(&h.feed(callee, Message::Register { request: 2, options, procedure: "com.told".into() }));
+    registered(&h.feed(callee, WampMessage::Register { request: 2, options, procedure: "com.told".into() }));
     let expected = opts(&[
         ("caller", caller.into()),
         ("caller_authid", "alice".into()),
@@ -223,7 +223,7 @@ fn the_caller_is_disclosed_when_it_or_the_registration_asks() {
     ]);
     assert_eq!(invocation(&h.feed(caller, call(1, "com.plain", Payload::default()))).1, Dict::new());
     assert_eq!(invocation(&h.feed(caller, call(2, "com.told", Payload::default()))).1, expected);
-    let asked = Message::Call {
+    let asked = WampMessage::Call {
         request: 3,
         options: opts(&[("disclose_me", true.into())]),
         procedure: "com.plain".into(),
@@ -238,7 +238,7 @@ fn a_calls_own_timeout_ends_it_when_shorter_than_the_routers() {
     let mut h = Harness::with(RealmSettings { call_timeout: Some(secs(10)), ..Default::default() });
     let (caller, callee) = (h.join(), h.join());
     registered(&h.feed(callee, register(1, "com.slow")));
-    let timed = |request: Id, ms: i64| Message::Call {
+    let timed = |request: Id, ms: i64| WampMessage::Call {
         request,
         options: opts(&[("timeout", ms.into())]),
         procedure: "com.slow".into(),
@@ -256,12 +256,15 @@ fn a_calls_own_timeout_ends_it_when_shorter_than_the_routers() {
     let (uri, text) = only_error(&effects);
     assert_eq!(uri, errors::TIMEOUT);
     assert!(text.contains("call's timeout"), "{text}");
-    assert!(matches!(effects.as_slice(), [Effect::Send { message: Message::Error { request: 1, .. }, .. }]));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Send { message: WampMessage::Error { request: 1, .. }, .. }]
+    ));
     h.realm.set_clock(secs(110));
     h.realm.expire(&mut h.out);
     let late: Vec<Effect> = h.out.drain().collect();
     assert_eq!(late.len(), 2, "{late:?}");
-    assert!(late.iter().all(|e| matches!(e, Effect::Send { message: Message::Error { error, .. }, .. } if error == errors::TIMEOUT)));
+    assert!(late.iter().all(|e| matches!(e, Effect::Send { message: WampMessage::Error { error, .. }, .. } if error == errors::TIMEOUT)));
     // Without a router timeout, only calls with their own read the clock.
     let h = Harness::new();
     assert!(!h.realm.reads_clock(&call(1, "com.slow", Payload::default())));
@@ -274,7 +277,7 @@ fn progressive_results_reach_a_caller_that_asked_for_them() {
     let (caller, callee) = (h.join(), h.join());
     registered(&h.feed(callee, register(1, "com.count")));
     let progress = opts(&[("progress", true.into())]);
-    let asked = Message::Call {
+    let asked = WampMessage::Call {
         request: 7,
         options: opts(&[("receive_progress", true.into())]),
         procedure: "com.count".into(),
@@ -283,22 +286,23 @@ fn progressive_results_reach_a_caller_that_asked_for_them() {
     let (request, details) = invocation(&h.feed(caller, asked));
     assert_eq!(details, opts(&[("receive_progress", true.into())]));
     for n in 0..3 {
-        let step = Message::Yield { request, options: progress.clone(), payload: args(&[n.into()]) };
-        let expected = Message::Result { request: 7, details: progress.clone(), payload: args(&[n.into()]) };
+        let step = WampMessage::Yield { request, options: progress.clone(), payload: args(&[n.into()]) };
+        let expected =
+            WampMessage::Result { request: 7, details: progress.clone(), payload: args(&[n.into()]) };
         assert_eq!(h.feed(callee, step), vec![sent(caller, expected)]);
     }
     assert_eq!(h.realm.pending_calls(), 1);
-    let last = Message::Yield { request, options: Dict::new(), payload: args(&["done".into()]) };
-    let expected = Message::Result { request: 7, details: Dict::new(), payload: args(&["done".into()]) };
+    let last = WampMessage::Yield { request, options: Dict::new(), payload: args(&["done".into()]) };
+    let expected = WampMessage::Result { request: 7, details: Dict::new(), payload: args(&["done".into()]) };
     assert_eq!(h.feed(callee, last), vec![sent(caller, expected)]);
     assert_eq!(h.realm.pending_calls(), 0);
     // A caller that did not ask gets the final result only.
     let (request, details) = invocation(&h.feed(caller, call(8, "com.count", Payload::default())));
     assert_eq!(details, Dict::new());
     assert!(h
-        .feed(callee, Message::Yield { request, options: progress, payload: Payload::default() })
+        .feed(callee, WampMessage::Yield { request, options: progress, payload: Payload::default() })
         .is_empty());
-    let last = Message::Yield { request, options: Dict::new(), payload: Payload::default() };
+    let last = WampMessage::Yield { request, options: Dict::new(), payload: Payload::default() };
     assert_eq!(h.feed(callee, last).len(), 1);
 }
 
@@ -311,14 +315,14 @@ fn join_interruptible(h: &mut Harness) -> Id {
     h.join_with(Member { identity: Identity::anonymous(), roles, in_process: false }).0
 }
 
-fn cancel(request: Id, mode: Option<&str>) -> Message {
+fn cancel(request: Id, mode: Option<&str>) -> WampMessage {
     let options = mode.map(|m| opts(&[("mode", m.into())])).unwrap_or_default();
-    Message::Cancel { request, options }
+    WampMessage::Cancel { request, options }
 }
 
 fn interrupt_of(effect: &Effect) -> Option<(Id, Id, String)> {
     match effect {
-        Effect::Send { to, message: Message::Interrupt { request, options } } => {
+        Effect::Send { to, message: WampMessage::Interrupt { request, options } } => {
             Some((*to, *request, options.get("mode").and_then(Value::as_str).unwrap_or_default().to_owned()))
         }
         _ => None,
@@ -327,7 +331,7 @@ fn interrupt_of(effect: &Effect) -> Option<(Id, Id, String)> {
 
 fn canceled_call(effect: &Effect) -> Option<(Id, Id)> {
     match effect {
-        Effect::Send { to, message: Message::Error { request_type: code::CALL, request, error, .. } }
+        Effect::Send { to, message: WampMessage::Error { request_type: code::CALL, request, error, .. } }
             if error == errors::CANCELED =>
         {
             Some((*to, *request))
@@ -349,7 +353,7 @@ fn cancel_modes_against_a_callee_that_takes_interrupt() {
         assert_eq!(effects.len(), 2, "{effects:?}");
         assert_eq!(canceled_call(&effects[0]), Some((caller, request)));
         assert_eq!(interrupt_of(&effects[1]), Some((callee, invocation, "killnowait".into())));
-        let late = Message::Error {
+        let late = WampMessage::Error {
             request_type: code::INVOCATION,
             request: invocation,
             details: Dict::new(),
@@ -366,10 +370,13 @@ fn cancel_modes_against_a_callee_that_takes_interrupt() {
         vec![Some((callee, killed, "kill".into()))]
     );
     assert!(h.feed(caller, cancel(3, Some("kill"))).is_empty(), "interrupted once");
-    let answer =
-        Message::Yield { request: killed, options: Dict::new(), payload: args(&["finished anyway".into()]) };
+    let answer = WampMessage::Yield {
+        request: killed,
+        options: Dict::new(),
+        payload: args(&["finished anyway".into()]),
+    };
     let expected =
-        Message::Result { request: 3, details: Dict::new(), payload: args(&["finished anyway".into()]) };
+        WampMessage::Result { request: 3, details: Dict::new(), payload: args(&["finished anyway".into()]) };
     assert_eq!(h.feed(callee, answer), vec![sent(caller, expected)]);
     // skip: the caller hears at once, the callee is not told.
     invocation(&h.feed(caller, call(4, "com.slow", Payload::default())));
@@ -394,7 +401,8 @@ fn a_callee_without_call_canceling_is_never_interrupted() {
             vec![Some((caller, request))],
             "{mode}"
         );
-        let late = Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
+        let late =
+            WampMessage::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
         assert!(h.feed(callee, late).is_empty());
     }
     assert_eq!(h.realm.pending_calls(), 0);
@@ -414,7 +422,7 @@ fn a_timed_out_call_interrupts_a_callee_that_takes_it() {
     let effects: Vec<Effect> = h.out.drain().collect();
     assert_eq!(effects.len(), 2, "{effects:?}");
     assert!(
-        matches!(&effects[0], Effect::Send { to, message: Message::Error { error, .. } } if *to == caller && error == errors::TIMEOUT)
+        matches!(&effects[0], Effect::Send { to, message: WampMessage::Error { error, .. } } if *to == caller && error == errors::TIMEOUT)
     );
     assert_eq!(interrupt_of(&effects[1]), Some((callee, invocation, "killnowait".into())));
 }
@@ -432,12 +440,12 @@ fn a_request_id_in_use_by_a_call_in_flight_is_a_violation() {
     );
 }
 
-fn subscribe_with(request: Id, policy: &str, topic: &str) -> Message {
-    Message::Subscribe { request, options: opts(&[("match", policy.into())]), topic: topic.into() }
+fn subscribe_with(request: Id, policy: &str, topic: &str) -> WampMessage {
+    WampMessage::Subscribe { request, options: opts(&[("match", policy.into())]), topic: topic.into() }
 }
 
-fn register_with(request: Id, policy: &str, procedure: &str) -> Message {
-    Message::Register { request, options: opts(&[("match", policy.into())]), procedure: procedure.into() }
+fn register_with(request: Id, policy: &str, procedure: &str) -> WampMessage {
+    WampMessage::Register { request, options: opts(&[("match", policy.into())]), procedure: procedure.into() }
 }
 
 #[test]
@@ -457,7 +465,7 @@ fn pattern_subscriptions_receive_with_the_concrete_topic() {
     let mut got: Vec<(Id, Id, Option<String>)> = effects
         .iter()
         .map(|e| match e {
-            Effect::Send { to, message: Message::Event { subscription, details, payload, .. } } => {
+            Effect::Send { to, message: WampMessage::Event { subscription, details, payload, .. } } => {
                 assert_eq!(payload, &args(&[7.into()]));
                 (*to, *subscription, details.get("topic").and_then(Value::as_str).map(str::to_owned))
             }
@@ -479,7 +487,7 @@ fn pattern_subscriptions_receive_with_the_concrete_topic() {
     assert!(h.feed(publisher, publish(4, Dict::new(), "com.bank.order", Payload::default())).is_empty());
     // Unsubscribing the last subscriber removes the pattern.
     for (s, request) in [(a, 9), (b, 9)] {
-        h.feed(s, Message::Unsubscribe { request, subscription: prefix });
+        h.feed(s, WampMessage::Unsubscribe { request, subscription: prefix });
     }
     let effects = h.feed(publisher, publish(5, Dict::new(), "com.shop.stock", Payload::default()));
     assert_eq!(receivers(&effects), vec![b]);
@@ -518,7 +526,7 @@ fn calls_go_to_the_best_matching_registration() {
     let routed = |h: &mut Harness, request: Id, procedure: &str, expected: usize| {
         let effects = h.feed(caller, call(request, procedure, Payload::default()));
         match effects.as_slice() {
-            [Effect::Send { to, message: Message::Invocation { details, .. } }] => {
+            [Effect::Send { to, message: WampMessage::Invocation { details, .. } }] => {
                 assert_eq!(*to, callees[expected], "{procedure}");
                 let concrete = details.get("procedure").and_then(Value::as_str);
                 assert_eq!(concrete, (expected != 0).then_some(procedure), "{procedure}");
@@ -558,8 +566,12 @@ fn patterns_are_checked_as_patterns() {
     assert_eq!(uri, errors::INVALID_URI, "a call names a procedure, not a pattern");
 }
 
-fn register_shared(request: Id, invoke: &str, procedure: &str) -> Message {
-    Message::Register { request, options: opts(&[("invoke", invoke.into())]), procedure: procedure.into() }
+fn register_shared(request: Id, invoke: &str, procedure: &str) -> WampMessage {
+    WampMessage::Register {
+        request,
+        options: opts(&[("invoke", invoke.into())]),
+        procedure: procedure.into(),
+    }
 }
 
 #[test]
@@ -579,7 +591,7 @@ fn shared_registrations_spread_calls_and_survive_a_callee_leaving() {
     let mut served = Vec::new();
     for request in 1..=6 {
         match h.feed(caller, call(request, "com.work", Payload::default())).as_slice() {
-            [Effect::Send { to, message: Message::Invocation { registration, .. } }] => {
+            [Effect::Send { to, message: WampMessage::Invocation { registration, .. } }] => {
                 assert_eq!(*registration, id);
                 served.push(callees.iter().position(|c| c == to).unwrap());
             }
@@ -595,8 +607,8 @@ fn shared_registrations_spread_calls_and_survive_a_callee_leaving() {
         assert!(matches!(effects.as_slice(), [Effect::Send { to, .. }] if *to != callees[1]), "{effects:?}");
     }
     // Unregistering by a callee removes only that callee.
-    let effects = h.feed(callees[0], Message::Unregister { request: 5, registration: id });
-    assert!(matches!(effects.as_slice(), [Effect::Send { message: Message::Unregistered { .. }, .. }]));
+    let effects = h.feed(callees[0], WampMessage::Unregister { request: 5, registration: id });
+    assert!(matches!(effects.as_slice(), [Effect::Send { message: WampMessage::Unregistered { .. }, .. }]));
     let effects = h.feed(caller, call(9, "com.work", Payload::default()));
     assert!(matches!(effects.as_slice(), [Effect::Send { to, .. }] if *to == callees[2]), "{effects:?}");
     h.leave(callees[2]);
@@ -637,7 +649,7 @@ fn retained_events_reach_subscribers_that_ask_and_may_receive_them() {
     assert!(h.feed(publisher, retained(1, 20, &[])).is_empty(), "kept without subscribers");
     assert!(h.feed(publisher, retained(2, 21, &[])).is_empty(), "the newest replaces it");
     h.feed(publisher, retained(3, 5, &[("eligible_authrole", names(&["staff"]))]));
-    let get = |request, policy: &str, topic: &str| Message::Subscribe {
+    let get = |request, policy: &str, topic: &str| WampMessage::Subscribe {
         request,
         options: opts(&[("get_retained", true.into()), ("match", policy.into())]),
         topic: topic.into(),
@@ -645,7 +657,7 @@ fn retained_events_reach_subscribers_that_ask_and_may_receive_them() {
     // alice may receive the newest (staff only); bob may not, and gets nothing.
     let effects = h.feed(alice, get(1, "exact", "com.temp.room1"));
     match effects.as_slice() {
-        [Effect::Send { message: Message::Subscribed { .. }, .. }, Effect::Send { to, message: Message::Event { details, payload, .. } }] =>
+        [Effect::Send { message: WampMessage::Subscribed { .. }, .. }, Effect::Send { to, message: WampMessage::Event { details, payload, .. } }] =>
         {
             assert_eq!(*to, alice);
             assert_eq!(details.get("retained"), Some(&Value::Bool(true)));
@@ -674,7 +686,7 @@ fn retained_events_reach_subscribers_that_ask_and_may_receive_them() {
     assert_eq!(h.feed(carol, subscribe(1, "com.temp.room2")).len(), 1);
     // The publisher itself is excluded unless it published with exclude_me: false.
     assert_eq!(h.feed(publisher, get(9, "exact", "com.temp.room2")).len(), 1);
-    if let Message::Publish { options, .. } = &mut other {
+    if let WampMessage::Publish { options, .. } = &mut other {
         options.insert("exclude_me".into(), false.into());
     }
     h.feed(publisher, other);
@@ -690,12 +702,12 @@ fn join_announcing(h: &mut Harness, role: &str, features: &[&str]) -> Id {
     h.join_with(Member { identity: Identity::anonymous(), roles, in_process: false }).0
 }
 
-fn chunk(request: Id, progress: bool, options: &[(&str, Value)], value: i64) -> Message {
+fn chunk(request: Id, progress: bool, options: &[(&str, Value)], value: i64) -> WampMessage {
     let mut options = opts(options);
     if progress {
         options.insert("progress".into(), true.into());
     }
-    Message::Call { request, options, procedure: "com.upload".into(), payload: args(&[value.into()]) }
+    WampMessage::Call { request, options, procedure: "com.upload".into(), payload: args(&[value.into()]) }
 }
 
 #[test]
@@ -708,7 +720,7 @@ fn progressive_call_invocations_stream_to_one_callee() {
     for callee in &callees {
         registered(&h.feed(
             *callee,
-            Message::Register {
+            WampMessage::Register {
                 request: 1,
                 options: opts(&[("invoke", "roundrobin".into())]),
                 procedure: "com.upload".into(),
@@ -717,7 +729,7 @@ fn progressive_call_invocations_stream_to_one_callee() {
     }
     let effects = h.feed(caller, chunk(7, true, &[("disclose_me", true.into())], 1));
     let (to, invocation, details) = match effects.as_slice() {
-        [Effect::Send { to, message: Message::Invocation { request, details, .. } }] => {
+        [Effect::Send { to, message: WampMessage::Invocation { request, details, .. } }] => {
             (*to, *request, details.clone())
         }
         other => panic!("{other:?}"),
@@ -727,7 +739,7 @@ fn progressive_call_invocations_stream_to_one_callee() {
     // The next chunks go to the same callee, as the same invocation, with the first CALL's details.
     for (value, progress) in [(2, true), (3, false)] {
         match h.feed(caller, chunk(7, progress, &[], value)).as_slice() {
-            [Effect::Send { to: t, message: Message::Invocation { request, details, payload, .. } }] => {
+            [Effect::Send { to: t, message: WampMessage::Invocation { request, details, payload, .. } }] => {
                 assert_eq!((*t, *request), (to, invocation));
                 assert_eq!(details.get("caller"), Some(&Value::from(caller)), "frozen");
                 assert_eq!(details.contains_key("progress"), progress);
@@ -737,7 +749,7 @@ fn progressive_call_invocations_stream_to_one_callee() {
         }
     }
     // After the last chunk, the same id is a violation until the call ends.
-    let done = Message::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
+    let done = WampMessage::Yield { request: invocation, options: Dict::new(), payload: Payload::default() };
     assert_eq!(h.feed(to, done).len(), 1, "RESULT");
     invocation_of(&h.feed(caller, chunk(8, false, &[], 1)));
     let effects = h.feed(caller, chunk(8, true, &[], 2));
@@ -751,7 +763,7 @@ fn progressive_call_invocations_stream_to_one_callee() {
 
 fn invocation_of(effects: &[Effect]) -> Id {
     match effects {
-        [Effect::Send { message: Message::Invocation { request, .. }, .. }] => *request,
+        [Effect::Send { message: WampMessage::Invocation { request, .. }, .. }] => *request,
         other => panic!("expected one INVOCATION, got {other:?}"),
     }
 }

@@ -62,7 +62,7 @@ fn denied_actions_get_not_authorized_and_change_nothing() {
     subscribed(&h.feed(caller, subscribe(10, "com.app.events")));
     let effects = h.feed(caller, call(11, "com.app.add", args(&[1.into()])));
     assert!(
-        matches!(effects.as_slice(), [Effect::Send { to, message: Message::Invocation { .. } }] if *to == full)
+        matches!(effects.as_slice(), [Effect::Send { to, message: WampMessage::Invocation { .. } }] if *to == full)
     );
 }
 
@@ -72,7 +72,7 @@ fn the_error_names_the_action_and_the_uri() {
     let caller = h.join_with(as_role("caller")).0;
     let effects = h.feed(caller, register(1, "com.app.mine"));
     match effects.as_slice() {
-        [Effect::Send { message: Message::Error { payload, .. }, .. }] => {
+        [Effect::Send { message: WampMessage::Error { payload, .. }, .. }] => {
             let text = payload.args_list()[0].as_str().unwrap().to_owned();
             assert_eq!(text, "the role 'caller' may not register 'com.app.mine'");
         }
@@ -89,16 +89,17 @@ fn meta_api_and_disclosure_follow_the_role() {
         error_uri(&h.feed(caller, call(1, "wamp.session.count", args(&[])))).3,
         errors::NOT_AUTHORIZED
     );
-    let sub = Message::Subscribe { request: 2, options: Dict::new(), topic: "wamp.session.on_join".into() };
+    let sub =
+        WampMessage::Subscribe { request: 2, options: Dict::new(), topic: "wamp.session.on_join".into() };
     assert_eq!(error_uri(&h.feed(caller, sub)).3, errors::NOT_AUTHORIZED);
     let effects = h.feed(full, call(3, "wamp.session.count", args(&[])));
     assert!(
-        matches!(effects.as_slice(), [Effect::Send { message: Message::Result { .. }, .. }]),
+        matches!(effects.as_slice(), [Effect::Send { message: WampMessage::Result { .. }, .. }]),
         "{effects:?}"
     );
 
     registered(&h.feed(full, register(4, "com.app.add")));
-    let disclosed = Message::Call {
+    let disclosed = WampMessage::Call {
         request: 5,
         options: opts(&[("disclose_me", true.into())]),
         procedure: "com.app.add".into(),

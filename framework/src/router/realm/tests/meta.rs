@@ -7,8 +7,8 @@ fn as_who(authid: &str, authrole: &str) -> Member {
     Member { identity, roles: ClientRoles::BASIC, in_process: false }
 }
 
-fn meta(request: Id, procedure: &str, args: Vec<Value>, kwargs: Dict) -> Message {
-    Message::Call {
+fn meta(request: Id, procedure: &str, args: Vec<Value>, kwargs: Dict) -> WampMessage {
+    WampMessage::Call {
         request,
         options: Dict::new(),
         procedure: procedure.to_owned().into(),
@@ -19,7 +19,7 @@ fn meta(request: Id, procedure: &str, args: Vec<Value>, kwargs: Dict) -> Message
 /// The single value of a RESULT.
 fn result(effects: &[Effect]) -> Value {
     match effects {
-        [Effect::Send { message: Message::Result { payload, .. }, .. }] => {
+        [Effect::Send { message: WampMessage::Result { payload, .. }, .. }] => {
             payload.args_list().first().cloned().unwrap_or_default()
         }
         other => panic!("expected one RESULT, got {other:?}"),
@@ -28,7 +28,7 @@ fn result(effects: &[Effect]) -> Value {
 
 fn error(effects: &[Effect]) -> String {
     match effects {
-        [Effect::Send { message: Message::Error { error, .. }, .. }] => error.clone(),
+        [Effect::Send { message: WampMessage::Error { error, .. }, .. }] => error.clone(),
         other => panic!("expected one ERROR, got {other:?}"),
     }
 }
@@ -86,7 +86,7 @@ fn joins_and_leaves_are_published() {
     let on_leave = subscribed(&h.feed(watcher, subscribe(2, "wamp.session.on_leave")));
     let (alice, effects) = h.join_with(as_who("alice", "user"));
     match effects.as_slice() {
-        [Effect::Send { to, message: Message::Event { subscription, payload, .. } }] => {
+        [Effect::Send { to, message: WampMessage::Event { subscription, payload, .. } }] => {
             assert_eq!((*to, *subscription), (watcher, on_join));
             let details = payload.args_list()[0].as_dict().unwrap().clone();
             assert_eq!(details.get("session"), Some(&Value::from(alice)));
@@ -96,7 +96,7 @@ fn joins_and_leaves_are_published() {
     }
     let effects = h.leave(alice);
     match effects.as_slice() {
-        [Effect::Send { to, message: Message::Event { subscription, payload, .. } }] => {
+        [Effect::Send { to, message: WampMessage::Event { subscription, payload, .. } }] => {
             assert_eq!((*to, *subscription), (watcher, on_leave));
             assert_eq!(payload.args_list(), [Value::from(alice), "alice".into(), "user".into()]);
         }
@@ -132,11 +132,11 @@ fn kill_closes_another_session_with_the_reason_given() {
         "{effects:?}"
     );
     assert!(
-        matches!(&effects[1], Effect::Send { to, message: Message::Event { .. } } if *to == watcher),
+        matches!(&effects[1], Effect::Send { to, message: WampMessage::Event { .. } } if *to == watcher),
         "{effects:?}"
     );
     assert!(
-        matches!(&effects[2], Effect::Send { to, message: Message::Result { .. } } if *to == admin),
+        matches!(&effects[2], Effect::Send { to, message: WampMessage::Result { .. } } if *to == admin),
         "{effects:?}"
     );
     assert!(!h.realm.contains(victim));
@@ -185,7 +185,7 @@ fn meta_events(effects: &[Effect], to: Id) -> Vec<(Id, Vec<Value>)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Send { to: t, message: Message::Event { subscription, payload, .. } } if *t == to => {
+            Effect::Send { to: t, message: WampMessage::Event { subscription, payload, .. } } if *t == to => {
                 Some((*subscription, payload.args_list().to_vec()))
             }
             _ => None,
@@ -212,7 +212,7 @@ fn registration_meta_api_and_events() {
         .map(|(i, t)| subscribed(&h.feed(watcher, subscribe(i as Id + 1, t))))
         .collect();
     let (a, b) = (h.join(), h.join());
-    let shared = |request| Message::Register {
+    let shared = |request| WampMessage::Register {
         request,
         options: opts(&[("invoke", "first".into()), ("match", "prefix".into())]),
         procedure: "com.svc.".into(),
@@ -220,7 +220,7 @@ fn registration_meta_api_and_events() {
     let effects = h.feed(a, shared(1));
     // REGISTERED first, then the meta events.
     let id = match effects.first() {
-        Some(Effect::Send { message: Message::Registered { registration, .. }, .. }) => *registration,
+        Some(Effect::Send { message: WampMessage::Registered { registration, .. }, .. }) => *registration,
         other => panic!("{other:?}"),
     };
     let events = meta_events(&effects, watcher);
@@ -268,7 +268,7 @@ fn registration_meta_api_and_events() {
     // Leaving: on_unregister, and on_delete with the last callee.
     let events = meta_events(&h.leave(a), watcher);
     assert_eq!(events, vec![(subs[2], vec![Value::from(a), Value::from(id)])]);
-    let effects = h.feed(b, Message::Unregister { request: 2, registration: id });
+    let effects = h.feed(b, WampMessage::Unregister { request: 2, registration: id });
     let events = meta_events(&effects, watcher);
     assert_eq!(
         events,
@@ -289,7 +289,7 @@ fn subscription_meta_api_and_events() {
     let a = h.join();
     let effects = h.feed(a, subscribe(1, "com.news"));
     let id = match effects.first() {
-        Some(Effect::Send { message: Message::Subscribed { subscription, .. }, .. }) => *subscription,
+        Some(Effect::Send { message: WampMessage::Subscribed { subscription, .. }, .. }) => *subscription,
         other => panic!("{other:?}"),
     };
     let events = meta_events(&effects, watcher);
@@ -298,10 +298,14 @@ fn subscription_meta_api_and_events() {
     // A second subscription by pattern; `match` lists every one a topic reaches.
     let effects = h.feed(
         a,
-        Message::Subscribe { request: 2, options: opts(&[("match", "prefix".into())]), topic: "com.".into() },
+        WampMessage::Subscribe {
+            request: 2,
+            options: opts(&[("match", "prefix".into())]),
+            topic: "com.".into(),
+        },
     );
     let pattern = match effects.first() {
-        Some(Effect::Send { message: Message::Subscribed { subscription, .. }, .. }) => *subscription,
+        Some(Effect::Send { message: WampMessage::Subscribed { subscription, .. }, .. }) => *subscription,
         other => panic!("{other:?}"),
     };
     let mut both = vec![id, pattern];
@@ -358,7 +362,7 @@ fn testaments_are_published_when_their_session_goes_detached_first() {
         )
     };
     let done = |effects: Vec<Effect>| match effects.as_slice() {
-        [Effect::Send { message: Message::Result { payload, .. }, .. }] => {
+        [Effect::Send { message: WampMessage::Result { payload, .. }, .. }] => {
             assert!(payload.is_empty(), "returns nothing")
         }
         other => panic!("{other:?}"),
@@ -387,7 +391,7 @@ fn testaments_are_published_when_their_session_goes_detached_first() {
     let got: Vec<(Id, Value, Option<Value>)> = effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Send { to, message: Message::Event { subscription, details, payload, .. } }
+            Effect::Send { to, message: WampMessage::Event { subscription, details, payload, .. } }
                 if *subscription == last_words =>
             {
                 Some((*to, payload.args_list()[0].clone(), details.get("publisher").cloned()))
@@ -402,7 +406,7 @@ fn testaments_are_published_when_their_session_goes_detached_first() {
     ];
     assert_eq!(got, expected);
     assert!(
-        !effects.iter().any(|e| matches!(e, Effect::Send { message: Message::Published { .. }, .. })),
+        !effects.iter().any(|e| matches!(e, Effect::Send { message: WampMessage::Published { .. }, .. })),
         "never acknowledged"
     );
 }

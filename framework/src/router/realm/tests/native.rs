@@ -22,7 +22,7 @@ fn invoke(h: &mut Harness, caller: Id, payload: Payload) -> (Id, Payload) {
     // Taken by value: a clone of a payload holds values only.
     let mut effects = h.feed(caller, call(5, "com.add2", payload));
     match effects.pop() {
-        Some(Effect::Send { message: Message::Invocation { request, payload, .. }, .. })
+        Some(Effect::Send { message: WampMessage::Invocation { request, payload, .. }, .. })
             if effects.is_empty() =>
         {
             (request, payload)
@@ -57,8 +57,9 @@ fn a_result_goes_as_it_is_to_a_caller_in_this_process_and_as_values_to_others() 
         let (invocation, _) = invoke(&mut h, caller, args(&[2.into(), 3.into()]));
         let result = Payload::Native(NativePayload::single(5i64));
         let effects =
-            h.feed(callee, Message::Yield { request: invocation, options: Dict::new(), payload: result });
-        let [Effect::Send { to, message: Message::Result { request: 5, payload, .. } }] = effects.as_slice()
+            h.feed(callee, WampMessage::Yield { request: invocation, options: Dict::new(), payload: result });
+        let [Effect::Send { to, message: WampMessage::Result { request: 5, payload, .. } }] =
+            effects.as_slice()
         else {
             panic!("expected RESULT, got {effects:?}");
         };
@@ -85,7 +86,7 @@ fn arguments_that_cannot_become_values_fail_the_call_with_invalid_argument() {
     let (invocation, _) = invoke(&mut h, caller, Payload::default());
     let result = Payload::Native(NativePayload::single(unconvertible()));
     let effects =
-        h.feed(callee, Message::Yield { request: invocation, options: Dict::new(), payload: result });
+        h.feed(callee, WampMessage::Yield { request: invocation, options: Dict::new(), payload: result });
     assert_eq!(error_uri(&effects), (caller, code::CALL, 5, errors::INVALID_ARGUMENT.into()));
     assert_eq!(h.realm.pending_calls(), 0);
 }
