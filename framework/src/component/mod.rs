@@ -23,6 +23,7 @@ pub(crate) mod data;
 pub(crate) mod description;
 mod handle;
 mod host;
+mod host_config;
 pub(crate) mod registry;
 pub(crate) mod state;
 
@@ -34,7 +35,8 @@ pub use data::Data;
 use data::DataNeed;
 pub(crate) use description::{ComponentState, Description};
 pub use handle::{ComponentHandle, Receive};
-pub use host::{Host, HostConfig, RunningHost};
+pub use host::{Host, RunningHost};
+pub use host_config::HostConfig;
 use state::StateLock;
 
 use crate::auth::Identity;
