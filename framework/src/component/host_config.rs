@@ -49,10 +49,10 @@ pub struct HostConfig {
     /// besides the system's root certificates.
     pub tls_ca: Option<String>,
     /// SHA-256 fingerprints of the only certificates to trust for a
-    /// `wss://` router (see [`ConnectOptions::tls_pins`]).
+    /// `wss://` router (see [`ConnectOptions::tls_pins`](crate::client::ConnectOptions::tls_pins)).
     pub tls_pins: Vec<String>,
     /// Milliseconds one attempt to reach a remote router may take, up to
-    /// WELCOME (see [`ConnectOptions::connect_timeout`]).
+    /// WELCOME (see [`ConnectOptions::connect_timeout`](crate::client::ConnectOptions::connect_timeout)).
     pub connect_timeout_ms: u64,
     /// Milliseconds a handler may hold its thread (a sync handler's run,
     /// or one poll of an `async` one) before a warning names it. A sync
