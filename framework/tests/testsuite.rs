@@ -223,7 +223,8 @@ fn receive(message: WampMessage) -> Result<(), String> {
         WampMessage::Event { .. } => {
             let mut core = ClientCore::<(), ()>::new();
             let mut out = Vec::new();
-            core.receive(message, &mut out);
+            let effect = core.receive(message, &mut out);
+            out.extend(effect);
             match out.as_slice() {
                 [ClientEffect::Violation(text)] => Err(text.clone()),
                 _ => Ok(()),

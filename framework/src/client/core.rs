@@ -404,8 +404,17 @@ impl<R, H: Clone> ClientCore<R, H> {
         WampMessage::Error { request_type: code::INVOCATION, request, details, error, payload }
     }
 
-    /// Handles a message from the router.
-    pub fn receive(&mut self, message: WampMessage, out: &mut Vec<ClientEffect<R, H>>) {
+    /// Handles a message from the router. A message with one effect (a
+    /// call's result, an invocation or an event for a handler this
+    /// session holds: nearly every message) returns it, for the caller to
+    /// carry out without queuing it; the effects of the others are added
+    /// to `out`, in order.
+    #[must_use = "a message's only effect is returned, not added to `out`"]
+    pub fn receive(
+        &mut self,
+        message: WampMessage,
+        out: &mut Vec<ClientEffect<R, H>>,
+    ) -> Option<ClientEffect<R, H>> {
         // A defined detail of the wrong type is the router's protocol
         // violation, named before anything reads the details.
         let details = match &message {
@@ -418,7 +427,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         };
         if let Some(Err(e)) = details.map(|(schema, dict)| schema.check(dict)) {
             out.push(ClientEffect::Violation(e.to_string()));
-            return;
+            return None;
         }
         // The messages of calls and events here; the others apart, so that
         // this stays small enough to enter and leave cheaply.
@@ -437,18 +446,20 @@ impl<R, H: Clone> ClientCore<R, H> {
                     }
                 }
                 Some(Pending::Call { reply, .. }) => {
-                    out.push(ClientEffect::Complete(reply, Outcome::Result { details, payload }))
+                    return Some(ClientEffect::Complete(reply, Outcome::Result { details, payload }))
                 }
                 other => self.unexpected(request, other, "RESULT", out),
             },
             WampMessage::Event { subscription, publication, details, payload } => {
                 match self.by_subscription.get(&subscription) {
-                    Some(live) => out.push(ClientEffect::Deliver {
-                        handler: live.handler.clone(),
-                        publication,
-                        details,
-                        payload,
-                    }),
+                    Some(live) => {
+                        return Some(ClientEffect::Deliver {
+                            handler: live.handler.clone(),
+                            publication,
+                            details,
+                            payload,
+                        })
+                    }
                     None => tracing::debug!(subscription, "EVENT for a subscription no longer held"),
                 }
             }
@@ -459,19 +470,19 @@ impl<R, H: Clone> ClientCore<R, H> {
                         self.inputs.remove(&request);
                     }
                     out.push(ClientEffect::Input { request, progress, payload });
-                    return;
+                    return None;
                 }
                 match self.by_registration.get(&registration) {
                     Some(live) => {
                         if progress {
                             self.inputs.insert(request);
                         }
-                        out.push(ClientEffect::Invoke {
+                        return Some(ClientEffect::Invoke {
                             handler: live.handler.clone(),
                             request,
                             details,
                             payload,
-                        })
+                        });
                     }
                     None => out.push(ClientEffect::Send(self.yield_error(
                         request,
@@ -483,6 +494,7 @@ impl<R, H: Clone> ClientCore<R, H> {
             }
             other => self.receive_other(other, out),
         }
+        None
     }
 
     /// [`ClientCore::receive`] for the messages that are not calls'

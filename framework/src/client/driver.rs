@@ -275,10 +275,7 @@ impl SessionActor {
             Some(Start::Local { realm, realm_name, identity }) => {
                 // The realm sets the queue's limit when the session joins.
                 let (outbound, receiver) = flow::outbound(usize::MAX);
-                let direct = DirectOffer::new(Rc::new(DirectSession {
-                    handle: self.handle.clone(),
-                    effects: Default::default(),
-                }));
+                let direct = DirectOffer::new(Rc::new(DirectSession { handle: self.handle.clone() }));
                 let info = Member {
                     identity: identity.clone(),
                     roles: super::features::client_roles(),
@@ -336,7 +333,8 @@ impl StreamHandler<LinkEvent> for SessionActor {
     fn handle(&mut self, event: LinkEvent, ctx: &mut Self::Context) {
         match event {
             LinkEvent::Message(message) => {
-                self.shared.core.borrow_mut().receive(message, &mut self.effects);
+                let effect = self.shared.core.borrow_mut().receive(message, &mut self.effects);
+                self.effects.extend(effect);
                 self.apply(ctx);
             }
             LinkEvent::Joined { session, realm, details, sender } => {

@@ -33,12 +33,12 @@
 //! unclaimed offer.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use super::actor::{RealmInput, Routing};
+use super::slot_queue::SlotQueue;
 use super::IdMap;
 use crate::protocol::WampMessage;
 
@@ -89,7 +89,7 @@ impl Drop for Delivering {
 /// What sessions on the realm's thread send it, in order.
 #[derive(Default)]
 pub struct LocalInput {
-    queue: RefCell<VecDeque<RealmInput>>,
+    queue: RefCell<SlotQueue<RealmInput>>,
     /// The realm's task, kept between polls.
     waker: RefCell<Option<Waker>>,
     /// Whether the realm waits for input. While it works it reads the

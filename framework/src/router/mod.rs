@@ -23,6 +23,7 @@ pub(crate) mod outbox;
 pub(crate) mod patterns;
 pub(crate) mod realm;
 pub(crate) mod session;
+mod slot_queue;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -7,8 +7,8 @@
 //! shape.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 
+use super::slot_queue::SlotQueue;
 use crate::protocol::{Id, WampMessage};
 
 /// One thing the driver must do, in the order the core produced it.
@@ -37,10 +37,10 @@ pub enum Effect {
 /// An ordered queue of effects, reused between inputs so the hot path
 /// does not allocate. A queue rather than a list: the driver takes effects
 /// one at a time ([`Outbox::pop`]), which costs less than a draining
-/// iterator for the one or two effects an input usually has.
+/// iterator for the one effect an input usually has.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    effects: VecDeque<Effect>,
+    effects: SlotQueue<Effect>,
 }
 
 impl Outbox {
@@ -69,7 +69,7 @@ impl Outbox {
     /// Takes every queued effect, in order, leaving the outbox empty (its
     /// capacity is kept).
     pub fn drain(&mut self) -> impl Iterator<Item = Effect> + '_ {
-        self.effects.drain(..)
+        self.effects.drain()
     }
 
     /// Whether nothing is queued.

@@ -6,7 +6,9 @@ type Core = ClientCore<&'static str, &'static str>;
 
 fn run(core: &mut Core, message: WampMessage) -> Vec<ClientEffect<&'static str, &'static str>> {
     let mut out = Vec::new();
-    core.receive(message, &mut out);
+    if let Some(effect) = core.receive(message, &mut out) {
+        out.push(effect);
+    }
     out
 }
 

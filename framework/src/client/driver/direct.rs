@@ -8,7 +8,6 @@ use crate::protocol::WampMessage;
 /// goes through the session actor's queue, which ends the session.
 pub(super) struct DirectSession {
     pub(super) handle: Session,
-    pub(super) effects: std::cell::RefCell<Vec<ClientEffect<Reply, Handler>>>,
 }
 
 impl DirectPeer for DirectSession {
@@ -16,16 +15,17 @@ impl DirectPeer for DirectSession {
         if !self.handle.shared.handlers.has_room() {
             return Err(message);
         }
-        // Deliveries never nest (the session answers through the realm's
-        // queue), but a spare buffer keeps that harmless.
-        let mut kept = self.effects.try_borrow_mut();
-        let mut spare = Vec::new();
-        let effects = match kept.as_deref_mut() {
-            Ok(kept) => kept,
-            Err(_) => &mut spare,
+        // A message's only effect is carried out as it comes (see
+        // `ClientCore::receive`); the few messages with none or several
+        // fill a list, which allocates only then.
+        let mut effects = Vec::new();
+        // The core is free again before any handler runs.
+        let effect = self.handle.shared.core.borrow_mut().receive(message, &mut effects);
+        let left = match effect {
+            Some(effect) => apply_one(&self.handle, effect),
+            None => apply(&self.handle, &mut effects),
         };
-        self.handle.shared.core.borrow_mut().receive(message, effects);
-        if apply(&self.handle, effects) {
+        if left {
             // The session left; the realm drops this peer, which closes
             // the actor's queue and stops it.
             tracing::debug!("in-process session left after a protocol violation");

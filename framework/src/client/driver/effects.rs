@@ -16,136 +16,157 @@ pub(super) fn apply(handle: &Session, effects: &mut Vec<ClientEffect<Reply, Hand
     let link = link.as_ref();
     let mut violation = None;
     for effect in effects.drain(..) {
-        match effect {
-            ClientEffect::Send(message) => {
-                if let Some(link) = link {
-                    link.send(message);
-                }
+        carry_out(handle, link, effect, &mut violation);
+    }
+    violation.is_some_and(|text| leave_for(link, &text))
+}
+
+/// [`apply`] for one effect, the only one of its message.
+pub(super) fn apply_one(handle: &Session, effect: ClientEffect<Reply, Handler>) -> bool {
+    let _delivering = crate::router::direct::Delivering::enter();
+    let link = handle.shared.link.borrow();
+    let link = link.as_ref();
+    let mut violation = None;
+    carry_out(handle, link, effect, &mut violation);
+    violation.is_some_and(|text| leave_for(link, &text))
+}
+
+/// Carries out one effect; a protocol violation of the router's is left
+/// in `violation`.
+#[inline(always)]
+fn carry_out(
+    handle: &Session,
+    link: Option<&LinkSender>,
+    effect: ClientEffect<Reply, Handler>,
+    violation: &mut Option<String>,
+) {
+    match effect {
+        ClientEffect::Send(message) => {
+            if let Some(link) = link {
+                link.send(message);
             }
-            ClientEffect::Complete(reply, outcome) => {
-                let _ = reply.send(outcome);
+        }
+        ClientEffect::Complete(reply, outcome) => {
+            let _ = reply.send(outcome);
+        }
+        ClientEffect::Invoke { handler: Handler::Procedure(procedure, name), request, details, payload } => {
+            let Some(link) = link else { return };
+            // The call's state is made when first asked for (at once
+            // for a call that takes input), and goes when the call has
+            // been answered.
+            let session = handle.session_id().unwrap_or_default();
+            let receive_progress = Schema::flag(&details, "receive_progress", false);
+            let takes_input = Schema::flag(&details, "progress", false);
+            // A router that does not time calls may pass the caller's
+            // timeout on: the callee keeps it.
+            let timeout =
+                Schema::count(&details, "timeout").filter(|ms| *ms > 0).map(std::time::Duration::from_millis);
+            if takes_input {
+                let inputs = Rc::new(CallQueue::new(handle.shared.clone()));
+                handle
+                    .shared
+                    .invocations
+                    .borrow_mut()
+                    .insert(request, InvocationState::new(session, Some(inputs)));
             }
-            ClientEffect::Invoke {
-                handler: Handler::Procedure(procedure, name),
-                request,
-                details,
-                payload,
-            } => {
-                let Some(link) = link else { continue };
-                // The call's state is made when first asked for (at once
-                // for a call that takes input), and goes when the call has
-                // been answered.
-                let session = handle.session_id().unwrap_or_default();
-                let receive_progress = Schema::flag(&details, "receive_progress", false);
-                let takes_input = Schema::flag(&details, "progress", false);
-                // A router that does not time calls may pass the caller's
-                // timeout on: the callee keeps it.
-                let timeout = Schema::count(&details, "timeout")
-                    .filter(|ms| *ms > 0)
-                    .map(std::time::Duration::from_millis);
-                if takes_input {
-                    let inputs = Rc::new(CallQueue::new(handle.shared.clone()));
+            // Most handlers finish at once; only the others get a task
+            // (which answers on the link the call came from, unless
+            // the call is interrupted first). A panic answers the call
+            // and goes no further.
+            // Empty details go on as the answer's options: the handler
+            // rarely reads them, and dropping even an empty map costs a
+            // call (a fresh one for the answer, and this one dropped,
+            // cost two).
+            let (details, options) =
+                if details.is_empty() { (None, details) } else { (Some(details), Dict::new()) };
+            let call = IncomingCall::new(request, details, session, receive_progress);
+            handle.shared.first_run.set(Some((request, session)));
+            let outcome = watched(&name, || contained(|| procedure(payload, call, handle.clone())));
+            handle.shared.first_run.set(None);
+            match outcome {
+                Ok(Completion::Later(fut)) => {
                     handle
                         .shared
                         .invocations
                         .borrow_mut()
-                        .insert(request, InvocationState::new(session, Some(inputs)));
+                        .entry(request)
+                        .or_insert_with(|| InvocationState::new(session, None));
+                    let link = link.clone();
+                    let running = handle.shared.handler_started();
+                    let shared = handle.shared.clone();
+                    let control = CallControl::new(request, session, receive_progress, shared.clone());
+                    actix::spawn(async move {
+                        let handler = async move {
+                            contained_future(Watched::new(name, fut)).await.unwrap_or_else(Err)
+                        };
+                        let result = control.run(handler, timeout).await;
+                        answer(&link, request, options, result);
+                        answered(&shared, request, session);
+                        drop(running);
+                    });
                 }
-                // Most handlers finish at once; only the others get a task
-                // (which answers on the link the call came from, unless
-                // the call is interrupted first). A panic answers the call
-                // and goes no further.
-                // Empty details go on as the answer's options: the handler
-                // rarely reads them, and dropping even an empty map costs a
-                // call (a fresh one for the answer, and this one dropped,
-                // cost two).
-                let (details, options) =
-                    if details.is_empty() { (None, details) } else { (Some(details), Dict::new()) };
-                let call = IncomingCall::new(request, details, session, receive_progress);
-                handle.shared.first_run.set(Some((request, session)));
-                let outcome = watched(&name, || contained(|| procedure(payload, call, handle.clone())));
-                handle.shared.first_run.set(None);
-                match outcome {
-                    Ok(Completion::Later(fut)) => {
-                        handle
-                            .shared
-                            .invocations
-                            .borrow_mut()
-                            .entry(request)
-                            .or_insert_with(|| InvocationState::new(session, None));
-                        let link = link.clone();
-                        let running = handle.shared.handler_started();
-                        let shared = handle.shared.clone();
-                        let control = CallControl::new(request, session, receive_progress, shared.clone());
-                        actix::spawn(async move {
-                            let handler = async move {
-                                contained_future(Watched::new(name, fut)).await.unwrap_or_else(Err)
-                            };
-                            let result = control.run(handler, timeout).await;
-                            answer(&link, request, options, result);
-                            answered(&shared, request, session);
-                            drop(running);
-                        });
-                    }
-                    Ok(Completion::Now(result)) => {
-                        answered(&handle.shared, request, session);
-                        answer(link, request, options, result);
-                    }
-                    Err(panic) => {
-                        answered(&handle.shared, request, session);
-                        answer(link, request, options, Err(panic));
-                    }
+                Ok(Completion::Now(result)) => {
+                    answered(&handle.shared, request, session);
+                    answer(link, request, options, result);
+                }
+                Err(panic) => {
+                    answered(&handle.shared, request, session);
+                    answer(link, request, options, Err(panic));
                 }
             }
-            ClientEffect::Progress { request, payload, .. } => {
-                match handle.shared.partials.borrow().get(&request) {
-                    Some(partials) => partials.push(payload),
-                    None => tracing::debug!(request, "a partial result for a call given up"),
-                }
-            }
-            ClientEffect::Input { request, progress, payload } => {
-                match handle.shared.invocations.borrow().get(&request) {
-                    Some(invocation) => invocation.input(payload, progress),
-                    None => tracing::debug!(request, "input for a call already answered"),
-                }
-            }
-            ClientEffect::Interrupt { request, mode, reason } => {
-                match handle.shared.invocations.borrow_mut().get_mut(&request) {
-                    Some(invocation) => invocation.interrupt(Interruption { mode, reason }),
-                    None => tracing::debug!(request, "INTERRUPT for a call already answered"),
-                }
-            }
-            ClientEffect::Deliver { handler: Handler::Event(event, name), publication, details, payload } => {
-                let details = EventDetails::new(publication, details);
-                match watched(&name, || contained(|| event(payload, details, handle.clone()))) {
-                    Ok(Completion::Now(())) => {}
-                    Ok(Completion::Later(fut)) => {
-                        let running = handle.shared.handler_started();
-                        actix::spawn(async move {
-                            if let Err(panic) = contained_future(Watched::new(name, fut)).await {
-                                tracing::error!(error = %panic, "event handler panicked");
-                            }
-                            drop(running);
-                        });
-                    }
-                    Err(panic) => tracing::error!(error = %panic, "event handler panicked"),
-                }
-            }
-            ClientEffect::Invoke { request, .. } => {
-                // A subscription id named in an INVOCATION: answer, do not hang.
-                if let Some(link) = link {
-                    let error = Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure");
-                    answer(link, request, Dict::new(), Err(error));
-                }
-            }
-            ClientEffect::Deliver { .. } => {}
-            ClientEffect::Violation(text) => violation = Some(text),
         }
+        ClientEffect::Progress { request, payload, .. } => {
+            match handle.shared.partials.borrow().get(&request) {
+                Some(partials) => partials.push(payload),
+                None => tracing::debug!(request, "a partial result for a call given up"),
+            }
+        }
+        ClientEffect::Input { request, progress, payload } => {
+            match handle.shared.invocations.borrow().get(&request) {
+                Some(invocation) => invocation.input(payload, progress),
+                None => tracing::debug!(request, "input for a call already answered"),
+            }
+        }
+        ClientEffect::Interrupt { request, mode, reason } => {
+            match handle.shared.invocations.borrow_mut().get_mut(&request) {
+                Some(invocation) => invocation.interrupt(Interruption { mode, reason }),
+                None => tracing::debug!(request, "INTERRUPT for a call already answered"),
+            }
+        }
+        ClientEffect::Deliver { handler: Handler::Event(event, name), publication, details, payload } => {
+            let details = EventDetails::new(publication, details);
+            match watched(&name, || contained(|| event(payload, details, handle.clone()))) {
+                Ok(Completion::Now(())) => {}
+                Ok(Completion::Later(fut)) => {
+                    let running = handle.shared.handler_started();
+                    actix::spawn(async move {
+                        if let Err(panic) = contained_future(Watched::new(name, fut)).await {
+                            tracing::error!(error = %panic, "event handler panicked");
+                        }
+                        drop(running);
+                    });
+                }
+                Err(panic) => tracing::error!(error = %panic, "event handler panicked"),
+            }
+        }
+        ClientEffect::Invoke { request, .. } => {
+            // A subscription id named in an INVOCATION: answer, do not hang.
+            if let Some(link) = link {
+                let error = Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure");
+                answer(link, request, Dict::new(), Err(error));
+            }
+        }
+        ClientEffect::Deliver { .. } => {}
+        ClientEffect::Violation(text) => *violation = Some(text),
     }
-    let Some(text) = violation else { return false };
+}
+
+/// The router broke the protocol: the session says GOODBYE and leaves.
+#[cold]
+fn leave_for(link: Option<&LinkSender>, text: &str) -> bool {
     tracing::warn!(%text, "the router broke the protocol; leaving");
     if let Some(link) = link {
-        link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, &text));
+        link.send(crate::router::session::goodbye(errors::PROTOCOL_VIOLATION, text));
         link.leave();
     }
     true

@@ -8,7 +8,7 @@ fn direct_session(input: &Rc<LocalInput>) -> DirectSession {
     let handle = Session::detached();
     *handle.shared.link.borrow_mut() =
         Some(LinkSender::Direct { input: input.clone(), session: 7, gate: Gate::new() });
-    DirectSession { handle, effects: Default::default() }
+    DirectSession { handle }
 }
 
 fn next_input(input: &LocalInput) -> Option<RealmInput> {
