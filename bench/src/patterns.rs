@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use wamp::auth::Identity;
+use wamp::internals::Identity;
 use wamp::internals::{Effect, Member, Outbox, RealmCore, RealmSettings, SessionLimits};
 use wamp::protocol::roles::ClientRoles;
 use wamp::protocol::{Dict, Id, Serializer, Value, WampMessage};

@@ -4,6 +4,7 @@
 //! API, and free to change in any release.
 
 pub use crate::auth::authenticator::{Authenticator, Next};
+pub use crate::auth::identity::Identity;
 pub use crate::client::core::{ClientCore, ClientEffect};
 pub use crate::client::driver::{Hooks, SessionActor, Start};
 pub use crate::client::Client;
@@ -31,7 +32,7 @@ pub fn realm(router: &crate::Router, name: &str) -> Result<RealmHandle, crate::r
 }
 
 /// How an in-process component identifies itself to its realm.
-pub fn local_identity(name: &str) -> crate::auth::Identity {
+pub fn local_identity(name: &str) -> Identity {
     crate::component::local_identity(name)
 }
 

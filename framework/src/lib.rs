@@ -122,6 +122,10 @@
 //! |------------------------------------------------|-----|
 //! | start: the protocol, then a new app with `wamp new` | [`guide::wamp`], [`guide::quickstart`] |
 //! | write components: attributes, parameters, results, hooks | [`guide::components`], [`macro@component`] |
+//! | take keyword arguments as a struct (`#[wamp(kwargs)]`), rename a parameter (`#[wamp(name = "...")]`), answer with keyword arguments | [`guide::components`], [`client::Arguments`] |
+//! | call and publish with options (a timeout, `exclude_me`, acknowledgement) | [`Session::call_with`], [`Session::publish_with`], [`client::CallOptions`], [`client::PublishOptions`] |
+//! | make a component with arguments (`factory = "..."`); run several instances of one type | [`macro@component`], [`Host::add_instance`] |
+//! | handlers that take long: `blocking`, `concurrency`, `timeout_ms`, `own_thread` | [`guide::components`], [`component::HostConfig`] |
 //! | test components                                 | [`guide::testing`] |
 //! | fail with typed errors, and tell failures apart | [`Error`](struct@Error), [`ErrorKind`], [`derive(Error)`](macro@Error) |
 //! | reach a component from other code; timers       | [`ComponentHandle`](component::ComponentHandle), [`Session::run_interval`] |

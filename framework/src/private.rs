@@ -16,7 +16,8 @@ pub use crate::component::blocking::{
 pub use crate::component::data::DataNeed;
 pub use crate::component::description::{ComponentState, Description, ProcedureSpec, SubscriptionSpec};
 pub use crate::component::registry::{
-    launcher, made_by, registered, ComponentEntry, Launch, SendProbe, Starter, StartsAnywhere, StartsHere,
+    launcher, made_by, registered, ComponentEntry, Factory, Launch, SendProbe, Starter, StartsAnywhere,
+    StartsHere,
 };
 pub use crate::component::state::StateLock;
 

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use wamp::auth::Identity;
+use wamp::internals::Identity;
 use wamp::internals::{ClientCore, ClientEffect, Effect, Member, Outbox, RealmCore, RealmSettings};
 use wamp::protocol::roles::ClientRoles;
 use wamp::protocol::{errors, Dict, Payload, Serializer, Value, WampMessage};

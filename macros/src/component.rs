@@ -541,16 +541,13 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
         let make = Ident::new("make", Span::mixed_site());
         if let Some(factory) = &settings.factory {
             // The factory's own type errors point at the path.
-            let create = quote_spanned! {factory.span()=>
-                {
-                    let create: fn() -> #self_ty = #factory;
-                    create
-                }
+            let made_by = quote_spanned! {factory.span()=>
+                #krate::__private::made_by::<#self_ty>(#factory)
             };
             return quote! {
                 const _: () = {
                     fn #make() -> #krate::__private::Launch {
-                        #krate::__private::made_by::<#self_ty>(#create)
+                        #made_by
                     }
                     #krate::__private::inventory::submit! {
                         #krate::__private::ComponentEntry { name: #name, make: #make }
@@ -582,7 +579,7 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                     }
                 }
                 fn #make() -> #krate::__private::Launch {
-                    #krate::__private::made_by::<#self_ty>(#default)
+                    #krate::__private::made_by::<#self_ty>(|| #default())
                 }
                 #krate::__private::inventory::submit! {
                     #krate::__private::ComponentEntry { name: #name, make: #make }

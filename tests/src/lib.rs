@@ -469,6 +469,24 @@ where
     panic!("{procedure} was not registered within five seconds")
 }
 
+/// Asks `probe` every 10 ms, for up to ten seconds, until what it answers
+/// satisfies `done`; returns the last answer either way, for the test to
+/// assert on (so a failure shows what was seen).
+pub async fn poll_until<T, F>(mut probe: impl FnMut() -> F, done: impl Fn(&T) -> bool) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    let mut seen = probe().await;
+    for _ in 0..1000 {
+        if done(&seen) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        seen = probe().await;
+    }
+    seen
+}
+
 /// A component answering `"pong"` to `com.test.pinger.ping`, at once: the
 /// ping of [`first_of`].
 #[derive(Default)]

@@ -162,12 +162,10 @@ async fn leave_ends_the_session_even_while_it_reconnects() {
     let options = ConnectOptions { reconnect: slow, ..ConnectOptions::new(&router.url, "realm1") };
     let client = Client::connect(options).await.unwrap();
     drop(router);
-    for _ in 0..100 {
-        if client.call::<i64>("com.test.nothing", ()).await.is_err_and(|e| e.uri == errors::CANCELED) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let canceled = || async {
+        client.call::<i64>("com.test.nothing", ()).await.is_err_and(|e| e.uri == errors::CANCELED)
+    };
+    wamp_tests::poll_until(canceled, |canceled| *canceled).await;
     tokio::time::timeout(Duration::from_secs(5), client.leave())
         .await
         .expect("left without waiting a minute");

@@ -1,4 +1,4 @@
-//! The component API over the wire: a struct filled from keyword
+//! The component API over the wire: application data, a struct filled from keyword
 //! arguments, parameters with wire names of their own, results with
 //! keyword arguments, called with plain values, from a component running
 //! embedded and remote.
@@ -13,7 +13,7 @@ use wamp::prelude::*;
 use wamp::protocol::errors;
 use wamp::Data;
 use wamp::RouterConfig;
-use wamp_tests::{Mode, TestHost, TestRouter};
+use wamp_tests::{Mode, TestHost};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct Filter {
@@ -117,6 +117,12 @@ impl Greeter {
         hits.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("{} {name}", greeting.0)
     }
+
+    #[wamp::procedure("shout", blocking = true)]
+    fn shout(&self, name: String, greeting: Data<Greeting>, hits: Data<Hits>) -> String {
+        hits.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{} {name}", greeting.0).to_uppercase()
+    }
 }
 
 #[derive(Default)]
@@ -134,30 +140,31 @@ impl Counter {
     }
 }
 
-#[actix_web::test]
-async fn application_data_is_shared_by_the_host_with_every_component() {
-    let router = TestRouter::start();
+wamp_tests::embedded_and_remote!(data_for_all => application_data_embedded, application_data_remote);
+
+/// Application data is shared by the host with every component: in sync,
+/// `async` and `blocking` handlers, and through the session.
+async fn data_for_all(mode: Mode) {
     let hits = Data::new(Hits::default());
-    let config = wamp_tests::remote(&router.url);
-    let running = wamp::Host::new(config)
-        .app_data(Data::new(Greeting("Hello".into())))
-        .app_data(hits.clone())
-        .add_component(Greeter)
-        .add_component(Counter)
-        .start()
-        .unwrap();
-    running.joined().await.unwrap();
-    let options =
-        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
-    let caller = Client::connect(options).await.unwrap();
+    let given = hits.clone();
+    let host = TestHost::start(mode, move |config| {
+        wamp::Host::new(config)
+            .app_data(Data::new(Greeting("Hello".into())))
+            .app_data(given)
+            .add_component(Greeter)
+            .add_component(Counter)
+    })
+    .await;
+    let caller = join(&host.url, "realm1").await;
     let greeting: String = wamp_tests::call_when_registered(&caller, "com.test.data.greet", ("Ada",)).await;
     assert_eq!(greeting, "Hello Ada");
-    let _: String = caller.call("com.test.data.greet", ("Grace",)).await.unwrap();
+    let shout: String = caller.call("com.test.data.shout", ("Grace",)).await.unwrap();
+    assert_eq!(shout, "HELLO GRACE", "on the blocking pool too");
     let counted: u64 = wamp_tests::call_when_registered(&caller, "com.test.data.hits", ()).await;
     assert_eq!(counted, 2, "both components see the one value");
     assert_eq!(hits.0.load(std::sync::atomic::Ordering::Relaxed), 2, "and so does the application");
     caller.leave().await;
-    running.shutdown().await;
+    host.shutdown().await;
 }
 
 #[actix_web::test]

@@ -104,14 +104,11 @@ async fn exercise(url: &str, realm: &str, serializer: Serializer) {
 
     let ack = PublishOptions { acknowledge: true, ..PublishOptions::default() };
     peer.publish_with("com.test.geo.greet", Payload::args(vec![Value::from("Ada")]), ack).await.unwrap();
-    let mut seen = Vec::new();
-    for _ in 0..100 {
-        seen = peer.call::<Vec<String>>("com.test.geo.greetings", ()).await.unwrap();
-        if seen.contains(&"Ada".to_owned()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let seen = wamp_tests::poll_until(
+        || async { peer.call::<Vec<String>>("com.test.geo.greetings", ()).await.unwrap() },
+        |seen| seen.contains(&"Ada".to_owned()),
+    )
+    .await;
     assert!(seen.contains(&"Ada".to_owned()), "the event arrived: {seen:?}");
     peer.leave().await;
 }
@@ -217,14 +214,11 @@ async fn several_components_in_one_process_call_each_other_and_exchange_events()
         total = teller.call::<i64>("com.test.bank.deposit", (amount,)).await.unwrap();
     }
     assert_eq!(total, 42);
-    let mut heard = Vec::new();
-    for _ in 0..100 {
-        heard = teller.call::<Vec<i64>>("com.test.bank.announcements", ()).await.unwrap();
-        if heard.len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let heard = wamp_tests::poll_until(
+        || async { teller.call::<Vec<i64>>("com.test.bank.announcements", ()).await.unwrap() },
+        |heard| heard.len() == 3,
+    )
+    .await;
     assert_eq!(heard, vec![10, 20, 12]);
     // And across component types: the geometry component is there too.
     assert_eq!(teller.call::<i64>("com.test.geo.add2", (40, 2)).await.unwrap(), 42);
@@ -291,12 +285,8 @@ async fn hooks_run_on_join_disconnect_and_leave_and_dynamic_endpoints_survive_a_
     assert_eq!(wamp_tests::call_when_registered::<i64>(&peer, "com.test.watch.dynamic", (5,)).await, 50);
     let ack = PublishOptions { acknowledge: true, ..PublishOptions::default() };
     peer.publish_with("com.test.watch.topic", Payload::args(vec![Value::from("after")]), ack).await.unwrap();
-    for _ in 0..100 {
-        if log.lock().unwrap().iter().any(|l| l == "event after") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let after_reconnect = || std::future::ready(log.lock().unwrap().iter().any(|l| l == "event after"));
+    wamp_tests::poll_until(after_reconnect, |seen| *seen).await;
     running.shutdown().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let log = log.lock().unwrap().clone();
@@ -542,14 +532,11 @@ async fn a_panicking_handler_fails_its_call_and_everything_else_keeps_working() 
                 .await
                 .unwrap();
         }
-        let mut seen = 0;
-        for _ in 0..100 {
-            seen = client.call::<u64>("com.test.fragile.events", ()).await.unwrap();
-            if seen == 3 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let seen = wamp_tests::poll_until(
+            || async { client.call::<u64>("com.test.fragile.events", ()).await.unwrap() },
+            |seen| *seen == 3,
+        )
+        .await;
         assert_eq!(seen, 3, "all three events reached the handler, and it survived the second");
         // The state's lock was released by the panics: `&mut self` runs.
         let err = client.call::<i64>("com.test.fragile.boom_later", ()).await.unwrap_err();
@@ -611,22 +598,13 @@ async fn a_burst_to_slow_async_handlers_waits_in_the_bounded_queue_and_nothing_i
         publisher.send(&publish).await;
     }
     // The handlers fill up to the limit and no further.
-    for _ in 0..500 {
-        if started.lock().unwrap().len() as u64 >= limit {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let count = || std::future::ready(started.lock().unwrap().len() as u64);
+    wamp_tests::poll_until(count, |n| *n >= limit).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(started.lock().unwrap().len() as u64, limit, "no handler beyond the limit started");
     // Let them all finish: every event is handled, in order.
     gate.add_permits(burst as usize);
-    for _ in 0..1000 {
-        if started.lock().unwrap().len() as u64 == burst {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wamp_tests::poll_until(count, |n| *n == burst).await;
     assert_eq!(*started.lock().unwrap(), (0..burst).collect::<Vec<_>>());
     assert_eq!(most_running.load(SeqCst) as u64, limit);
     running.shutdown().await;

@@ -1,12 +1,17 @@
 //! Per-handler limits: `concurrency = N` keeps at most N runs of a handler
 //! going (the others wait their turn, none is lost), `timeout_ms = N`
 //! drops a run that takes longer and answers `wamp.error.timeout`,
-//! releasing the component's lock; embedded and remote.
+//! releasing the component's lock; an event handler's timeout drops its
+//! run the same way (nobody to answer); on a `blocking` handler the
+//! timeout answers at once and the state comes back when the worker
+//! finishes; embedded and remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::cell::Cell;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
@@ -21,6 +26,9 @@ struct Worker {
     events_most: Cell<usize>,
     events_seen: Cell<usize>,
     pokes: u64,
+    /// Runs of `hang` started, and those that got past their sleep (none
+    /// should).
+    hangs: Cell<(usize, usize)>,
 }
 
 impl Worker {
@@ -67,6 +75,58 @@ impl Worker {
     fn events(&self) -> (usize, usize) {
         (self.events_seen.get(), self.events_most.get())
     }
+
+    /// An event handler that never finishes by itself: dropped after
+    /// 50 ms, its lock released.
+    #[wamp::subscribe("hang", timeout_ms = 50)]
+    async fn hang(&mut self) {
+        let (started, finished) = self.hangs.get();
+        self.hangs.set((started + 1, finished));
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        self.hangs.set((self.hangs.get().0, finished + 1));
+    }
+
+    #[wamp::procedure("hangs")]
+    fn hangs(&self) -> (usize, usize) {
+        self.hangs.get()
+    }
+}
+
+/// Sync work on the blocking pool, with limits.
+#[derive(Default)]
+struct Grinder {
+    /// Runs of `grind` going at once (on worker threads), and the most.
+    running: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
+    ground: u64,
+}
+
+#[wamp::component(prefix = "com.test.grinder", inventory = false)]
+impl Grinder {
+    /// Sleeps `ms` on a worker thread; answers with the timeout after
+    /// 100 ms.
+    #[wamp::procedure("slow", blocking = true, timeout_ms = 100)]
+    fn slow(&mut self, ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        self.ground += 1;
+        self.ground
+    }
+
+    /// At most one run on the pool at a time (as every `blocking` run
+    /// with the state has), with a place to wait at its gate.
+    #[wamp::procedure("grind", blocking = true, concurrency = 1)]
+    fn grind(&self, ms: u64) -> usize {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(ms));
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.most.load(Ordering::SeqCst)
+    }
+
+    #[wamp::procedure("ground")]
+    fn ground(&self) -> u64 {
+        self.ground
+    }
 }
 
 async fn check(url: &str) {
@@ -92,22 +152,47 @@ async fn check(url: &str) {
     for _ in 0..4 {
         caller.publish("com.test.worker.job", (20,)).await.unwrap();
     }
-    let mut seen = (0, 0);
-    for _ in 0..300 {
-        seen = caller.call("com.test.worker.events", ()).await.unwrap();
-        if seen.0 == 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let events = || async { caller.call::<(usize, usize)>("com.test.worker.events", ()).await.unwrap() };
+    let seen = wamp_tests::poll_until(events, |seen| seen.0 == 4).await;
     assert_eq!(seen, (4, 1), "every event handled, one at a time");
+
+    // An event handler past its timeout is dropped: the lock it held is
+    // free again, and its run never gets past its sleep.
+    caller.publish("com.test.worker.hang", ()).await.unwrap();
+    let hangs = || async { caller.call::<(usize, usize)>("com.test.worker.hangs", ()).await.unwrap() };
+    let started = wamp_tests::poll_until(hangs, |hangs| hangs.0 == 1).await;
+    assert_eq!(started, (1, 0), "the handler ran, and a `&self` call got the lock after it");
+    assert_eq!(caller.call::<u64>("com.test.worker.poke", ()).await.unwrap(), 3, "so does a `&mut self` one");
+    assert_eq!(hangs().await, (1, 0));
+
+    let _: u64 = wamp_tests::call_when_registered(&caller, "com.test.grinder.ground", ()).await;
+    // A blocking run past its timeout is answered with the timeout at
+    // once; the state comes back when the worker is done with it, and
+    // the run's change stays.
+    let started = Instant::now();
+    let error = caller.call::<u64>("com.test.grinder.slow", (1500,)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert!(started.elapsed() < Duration::from_millis(1400), "answered before the run ended");
+    assert_eq!(caller.call::<u64>("com.test.grinder.ground", ()).await.unwrap(), 1, "the run finished");
+    assert!(started.elapsed() >= Duration::from_millis(1500), "the state came back only then");
+    // Within its timeout, a blocking run answers as usual.
+    assert_eq!(caller.call::<u64>("com.test.grinder.slow", (1,)).await.unwrap(), 2);
+
+    // `concurrency` on a blocking handler: every call answered, one run
+    // at a time.
+    let calls = (0..4).map(|_| caller.call::<usize>("com.test.grinder.grind", (20,)));
+    let answers: Vec<usize> = join_all(calls).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(answers, [1, 1, 1, 1]);
     caller.leave().await;
 }
 
 wamp_tests::embedded_and_remote!(run);
 
 async fn run(mode: Mode) {
-    let host = TestHost::start(mode, |config| wamp::Host::new(config).add_component(Worker::default())).await;
+    let host = TestHost::start(mode, |config| {
+        wamp::Host::new(config).add_component(Worker::default()).add_component(Grinder::default())
+    })
+    .await;
     check(&host.url).await;
     host.shutdown().await;
 }

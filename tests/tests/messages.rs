@@ -1,7 +1,7 @@
 //! A component as an actor: the application's own messages sent from any
 //! thread and answered, timers started in `on_start` and stopped with the
-//! component, a handler's handle on its own component for spawned work;
-//! embedded and remote.
+//! component and running across reconnects, a handler's handle on its
+//! own component for spawned work; embedded and remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -100,13 +100,8 @@ async fn until(
     what: &str,
     done: impl Fn(&Ledger) -> bool + Copy + Send + 'static,
 ) {
-    for _ in 0..500 {
-        if ledger.read(done).await.unwrap() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the ledger never got there: {what}");
+    let there = wamp_tests::poll_until(|| async { ledger.read(done).await.unwrap() }, |there| *there).await;
+    assert!(there, "the ledger never got there: {what}");
 }
 
 async fn check(running: RunningHost, count: Data<TickCount>) {
@@ -193,5 +188,80 @@ async fn a_component_whose_on_start_fails_does_not_join() {
     let error = running.joined().await.unwrap_err();
     assert_eq!(error.uri, "com.test.no_database", "{error}");
     assert_eq!(error.message(), Some("the database is unreachable"));
+    running.shutdown().await;
+}
+
+/// What the beacon did, seen from outside.
+#[derive(Default)]
+struct Beacons {
+    starts: AtomicU64,
+    ticks: AtomicU64,
+    disconnects: AtomicU64,
+    /// Runs of the delayed work, and the disconnects it had seen then.
+    later: std::sync::Mutex<Vec<u64>>,
+}
+
+/// Starts an interval and delayed work once, in `on_start`.
+struct Beacon(std::sync::Arc<Beacons>);
+
+#[wamp::component(prefix = "com.test.beacon", inventory = false)]
+impl Beacon {
+    #[wamp::procedure("ping")]
+    fn ping(&self) -> u64 {
+        self.0.disconnects.load(Ordering::SeqCst)
+    }
+
+    fn on_start(&self, session: &Session) {
+        self.0.starts.fetch_add(1, Ordering::SeqCst);
+        let ticks = self.0.clone();
+        session.run_interval(Duration::from_millis(10), move |_| {
+            ticks.ticks.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(())
+        });
+        let later = self.0.clone();
+        session.run_later(Duration::from_secs(3), move |_| async move {
+            let seen = later.disconnects.load(Ordering::SeqCst);
+            later.later.lock().unwrap().push(seen);
+        });
+    }
+
+    fn on_disconnect(&self) {
+        self.0.disconnects.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Waits until `done` holds (for up to ten seconds).
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let held = wamp_tests::poll_until(|| std::future::ready(done()), |held| *held).await;
+    assert!(held, "never happened: {what}");
+}
+
+#[actix_web::test]
+async fn timers_span_a_reconnect_and_on_start_runs_once() {
+    let mut router = TestRouter::start();
+    let beacons = std::sync::Arc::new(Beacons::default());
+    let running = wamp::Host::new(wamp_tests::remote(&router.url))
+        .add_component(Beacon(beacons.clone()))
+        .start()
+        .unwrap();
+    running.joined().await.unwrap();
+    eventually("three ticks", || beacons.ticks.load(Ordering::SeqCst) >= 3).await;
+
+    router.restart();
+    let options = wamp::client::ConnectOptions {
+        reconnect: wamp::client::ReconnectPolicy::off(),
+        ..wamp::client::ConnectOptions::new(&router.url, "realm1")
+    };
+    let peer = wamp::client::Client::connect(options).await.unwrap();
+    let disconnects: u64 = wamp_tests::call_when_registered(&peer, "com.test.beacon.ping", ()).await;
+    assert_eq!(disconnects, 1, "the component lost its router once and joined again");
+
+    let after_rejoin = beacons.ticks.load(Ordering::SeqCst);
+    eventually("ticks after the reconnect", || beacons.ticks.load(Ordering::SeqCst) >= after_rejoin + 3)
+        .await;
+    eventually("the delayed work", || !beacons.later.lock().unwrap().is_empty()).await;
+    assert_eq!(*beacons.later.lock().unwrap(), [1], "ran once, after the disconnect");
+    assert_eq!(beacons.starts.load(Ordering::SeqCst), 1, "on_start ran once, before the first join");
+    peer.leave().await;
     running.shutdown().await;
 }

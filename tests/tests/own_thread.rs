@@ -156,13 +156,8 @@ async fn check(mode: Mode) {
     client.leave().await;
     assert!(!dropped.load(Ordering::SeqCst));
     host.shutdown().await;
-    for _ in 0..100 {
-        if dropped.load(Ordering::SeqCst) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the component's thread did not end within five seconds of the host's shutdown");
+    let ended = wamp_tests::poll_until(|| std::future::ready(dropped.load(Ordering::SeqCst)), |d| *d).await;
+    assert!(ended, "the component's thread did not end within ten seconds of the host's shutdown");
 }
 
 wamp_tests::embedded_and_remote!(check);

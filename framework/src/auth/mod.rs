@@ -19,6 +19,7 @@ pub(crate) mod authorizer;
 pub(crate) mod cryptosign;
 pub(crate) mod dynamic;
 mod hex;
+pub(crate) mod identity;
 mod permissions;
 mod secret;
 mod settings;
@@ -27,6 +28,7 @@ pub(crate) mod wampcra;
 
 pub use authenticator::{AuthConfigError, DYNAMIC_PROVIDER, STATIC_PROVIDER};
 pub(crate) use authenticator::{Authenticator, Next, Pending, Query};
+pub(crate) use identity::Identity;
 pub(crate) use permissions::{Denied, Roles};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use settings::{
@@ -35,63 +37,16 @@ pub use settings::{
 };
 pub(crate) use throttle::FailureLimit;
 
-use crate::protocol::{errors, Dict, Value};
+use crate::protocol::errors;
 
 /// Lower-case hex digits of `bytes` (cryptosign keys and signatures).
-pub fn hex_encode(bytes: &[u8]) -> String {
+pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     hex::encode(bytes)
 }
 
 /// The bytes of hex `text`, or `None` if it is not hex.
-pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
     hex::decode(text)
-}
-
-/// The authenticated identity of a session, announced in WELCOME and used
-/// for authorization.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// The authentication id (a user name; random for anonymous sessions).
-    pub authid: String,
-    /// The role the session acts in.
-    pub authrole: String,
-    /// The method that authenticated the session (`anonymous`, ...).
-    pub authmethod: String,
-    /// Who vouched for the identity (`static` for the configuration).
-    pub authprovider: String,
-}
-
-impl Identity {
-    /// An anonymous identity with a random authid, as WAMP routers commonly
-    /// give (`XXXX-XXXX-...`).
-    pub fn anonymous() -> Self {
-        use rand::Rng as _;
-        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        let mut rng = rand::rng();
-        let mut authid = String::with_capacity(29);
-        for group in 0..6 {
-            if group > 0 {
-                authid.push('-');
-            }
-            for _ in 0..4 {
-                authid.push(char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]));
-            }
-        }
-        Identity {
-            authid,
-            authrole: DEFAULT_ANONYMOUS_ROLE.into(),
-            authmethod: "anonymous".into(),
-            authprovider: STATIC_PROVIDER.into(),
-        }
-    }
-
-    /// Writes the identity into WELCOME details.
-    pub fn write_details(&self, details: &mut Dict) {
-        details.insert("authid".into(), Value::from(self.authid.as_str()));
-        details.insert("authrole".into(), Value::from(self.authrole.as_str()));
-        details.insert("authmethod".into(), Value::from(self.authmethod.as_str()));
-        details.insert("authprovider".into(), Value::from(self.authprovider.as_str()));
-    }
 }
 
 /// Why a session could not join: the ABORT's reason ([`AuthError::uri`])

@@ -205,6 +205,12 @@ impl<C: Component> ComponentHandle<C> {
 /// `#[wamp::component]` for each `#[wamp::message]` method, whose
 /// parameter (besides `&Session` and `Data<T>`) is the message.
 /// [`ComponentHandle::send`] delivers one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `#[wamp::message]` method taking a `{M}`",
+    label = "`{Self}` does not handle `{M}`",
+    note = "add a method marked `#[wamp::message]` whose parameter (besides `&Session` and `Data<T>`) is \
+            the message, in the component's `#[wamp::component]` impl block"
+)]
 pub trait Receive<M>: Component {
     /// What the method returns.
     type Reply;

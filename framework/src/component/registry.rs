@@ -79,8 +79,31 @@ pub fn launcher<C: super::Component>(component: C) -> Launch {
 }
 
 /// A component that `make` makes on the thread its session starts on.
-pub fn made_by<C: super::Component>(make: fn() -> C) -> Launch {
-    described::<C>(Starter::Anywhere(Box::new(move |start, timeout| super::session(make(), start, timeout))))
+pub fn made_by<C: super::Component>(make: impl Factory<C>) -> Launch {
+    described::<C>(Starter::Anywhere(Box::new(move |start, timeout| {
+        super::session(make.make(), start, timeout)
+    })))
+}
+
+/// What `#[wamp::component(factory = "...")]` may name: a function that
+/// takes nothing and returns the component, called on the thread the
+/// component runs on.
+#[diagnostic::on_unimplemented(
+    message = "a component's factory takes no arguments and returns the component (`fn() -> {C}`)",
+    label = "not a `fn() -> {C}`",
+    note = "read what the factory needs inside it (settings, `std::env`), or keep the component out of \
+            the inventory with `inventory = false` and give it to the host by value: \
+            `host.add_component(...)`; a factory that can fail must decide there what to do"
+)]
+pub trait Factory<C>: Send + 'static {
+    /// Makes the component.
+    fn make(self) -> C;
+}
+
+impl<C, F: FnOnce() -> C + Send + 'static> Factory<C> for F {
+    fn make(self) -> C {
+        self()
+    }
 }
 
 fn described<C: super::Component>(start: Starter) -> Launch {

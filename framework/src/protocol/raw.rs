@@ -4,8 +4,9 @@
 //! A router only forwards the arguments of CALL, YIELD, PUBLISH and ERROR.
 //! Decoding them into a [`Value`] tree on arrival and encoding them again
 //! for every receiver costs time and, for a payload of many tiny elements,
-//! about thirty times its size in memory. So the router checks them (the
-//! [`Budget`]) without building anything and keeps the bytes
+//! about thirty times its size in memory. So the router checks them
+//! (nesting up to [`MAX_DEPTH`], at most [`MAX_ELEMENTS`] values) without
+//! building anything and keeps the bytes
 //! ([`RawPayload`]): a receiver that speaks the same serializer gets them
 //! spliced into its message unchanged, one that speaks the other gets them
 //! converted once per message (not once per receiver), and an in-process
@@ -34,7 +35,7 @@ pub const MAX_ELEMENTS: usize = 1 << 20;
 /// What a message may hold, counted while it is checked. One budget is
 /// shared by all the elements of a message.
 #[derive(Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     left: Cell<usize>,
 }
 
@@ -233,7 +234,7 @@ struct Inner {
 type EncodedMessage = (Box<[u8]>, Bytes);
 
 impl RawPayload {
-    /// Payload elements already checked against a [`Budget`].
+    /// Payload elements already checked against a budget of nesting and values.
     pub(crate) fn new(serializer: Serializer, data: Bytes, elements: u8) -> Self {
         RawPayload {
             inner: Arc::new(Inner {

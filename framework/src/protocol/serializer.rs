@@ -166,7 +166,7 @@ impl Serializer {
     }
 
     /// Decodes one message held in shared bytes, as a router does: the
-    /// message is first checked against the [`Budget`] (nesting depth and
+    /// message is first checked against a budget (nesting depth and
     /// number of values, so a message costs memory in proportion to its
     /// size), and the arguments of a message that carries them are kept as
     /// bytes ([`RawPayload`]) instead of being decoded.
