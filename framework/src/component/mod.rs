@@ -1,13 +1,13 @@
 //! Components: application code that joins a realm and offers procedures
 //! and subscriptions, written as annotated methods.
 //!
-//! A component is a type with a `#[wamp::component]` impl block (see the
-//! `wamp-macros` crate). The macro implements [`Component`], which
-//! [`describe`](Component::describe)s the component: its procedures and
-//! subscriptions as handlers over the component's shared state, and its
-//! lifecycle hooks. The [`Host`] runs each component in a session of its
-//! own (driven by an actor), in-process beside
-//! an embedded router or over WebSocket to any router: the component cannot
+//! A component is a type with a `#[wamp::component]` impl block (see
+//! [`macro@crate::component`]). The macro implements [`Component`], which
+//! tells the host the component's procedures and subscriptions (as
+//! handlers over the component's shared state) and its lifecycle hooks;
+//! nothing of it is written by hand. The [`Host`] runs each component in
+//! a session of its own (driven by an actor), in-process beside an
+//! embedded router or over WebSocket to any router: the component cannot
 //! tell which.
 //!
 //! The state sits behind an async read-write lock: methods
