@@ -22,13 +22,13 @@ fn value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
-            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..6).prop_map(Value::Dict),
+            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..6).prop_map(|map| Value::Dict(map.into())),
         ]
     })
 }
 
 fn dict() -> impl Strategy<Value = Dict> {
-    prop::collection::btree_map("[a-z_]{1,8}", value(), 0..4)
+    prop::collection::btree_map("[a-z_]{1,8}", value(), 0..4).prop_map(Dict::from)
 }
 
 fn id() -> impl Strategy<Value = u64> {

@@ -18,8 +18,9 @@
 //! sixteen bytes at a time (floats it leaves to `serde_json`).
 //! Tests and the `decode_json` fuzz target compare both with `serde_json`.
 
-use super::value::{Dict, List, Value, UNSIZED_LIST, UNSIZED_MESSAGE};
+use super::value::{List, Value, UNSIZED_LIST, UNSIZED_MESSAGE};
 use super::writer::{Error, Format};
+use super::Dict;
 
 /// Nesting past which the reading is left to `serde_json` (which refuses
 /// past 128 levels).
@@ -174,7 +175,7 @@ impl Reader<'_> {
             }
             // A repeated key takes the last value, as serde_json's reading
             // into a map does.
-            self.value(dict.entry(key).or_default(), nesting + 1)?;
+            self.value(dict.slot(key), nesting + 1)?;
             self.skip_space();
             if self.eat(b'}') {
                 return Some(());

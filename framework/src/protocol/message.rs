@@ -13,8 +13,8 @@ use super::id::{self, Id};
 use super::native::NativePayload;
 use super::raw::RawPayload;
 use super::uri::Uri;
-use super::value::{Dict, List, Value};
 use super::{ConvertError, DecodeError};
+use super::{Dict, List, Value};
 
 /// The numeric message type codes.
 #[allow(missing_docs)]

@@ -1,6 +1,6 @@
 //! The WAMP v2 protocol, free of I/O.
 //!
-//! Messages ([`WampMessage`]), their payload values ([`Value`]), identifiers
+//! Messages ([`WampMessage`]), their payload values ([`Value`], [`Dict`]), identifiers
 //! ([`id`]), URI rules ([`UriPolicy`]), the error URIs ([`errors`]) and the
 //! two wire serializers ([`Serializer`]). A payload may also hold its
 //! arguments as the bytes they arrived in ([`raw`]) or, between sessions
@@ -9,6 +9,7 @@
 //! code.
 
 mod convert;
+pub mod dict;
 pub mod errors;
 pub mod id;
 mod json;
@@ -24,6 +25,7 @@ mod value;
 mod writer;
 
 pub use convert::{from_value, to_value, ConvertError};
+pub use dict::Dict;
 pub use id::Id;
 pub use message::{code, type_name, Payload, WampMessage};
 pub use native::NativePayload;
@@ -32,7 +34,7 @@ pub use serializer::Serializer;
 pub(crate) use serializer::Spliced;
 pub(crate) use serializer::SHARED_ENCODING;
 pub use uri::{Uri, UriPolicy, UriProblem, UriRules, DEFAULT_MAX_URI_LENGTH};
-pub use value::{Dict, List, Value};
+pub use value::{List, Value};
 
 /// Why bytes from a peer are not a valid WAMP message.
 ///

@@ -20,8 +20,8 @@
 //! result (tests compare the two).
 
 use super::raw::{Budget, MAX_DEPTH};
-use super::value::{Dict, List, Value};
 use super::writer::{Error, Format};
+use super::{Dict, List, Value};
 
 /// What the next item inside a container is.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -296,7 +296,7 @@ impl<'a> Reader<'a> {
             let key = self.key()?;
             // A repeated key takes the last value, as rmp-serde's reading
             // into a map does.
-            self.value(dict.entry(key).or_default(), depth)?;
+            self.value(dict.slot(key), depth)?;
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::convert::{to_value, ConvertError};
-use super::value::{Dict, List, Value};
+use super::{Dict, List, Value};
 
 /// Arguments held as a Rust value (see the [module docs](self)). The
 /// arguments are converted to [`Value`]s when first read as values, and

@@ -5,7 +5,7 @@
 //! understands ([`ClientRoles`]). The router reads the latter to decide,
 //! for example, whether a callee can be sent INTERRUPT.
 
-use super::value::{Dict, Value};
+use super::{Dict, Value};
 
 /// Builds `{features: {name: true, ...}}`.
 fn features(names: &[&str]) -> Value {

@@ -4,7 +4,6 @@
 //! Typed Rust values convert to and from `Value` through serde, and the wire
 //! serializers encode `Value` directly.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine as _;
@@ -12,8 +11,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A dictionary of WAMP values: options, details and keyword arguments.
-pub type Dict = BTreeMap<String, Value>;
+use super::Dict;
 
 /// A list of WAMP values: positional arguments.
 pub type List = Vec<Value>;

@@ -4,7 +4,7 @@
 use serde::ser::{self, Impossible, Serialize};
 
 use super::ConvertError;
-use crate::protocol::value::{Dict, List, Value};
+use crate::protocol::{Dict, List, Value};
 
 /// The serializer behind [`to_value`].
 pub(super) struct ValueSerializer;
