@@ -6,8 +6,9 @@
 //! callers to the callee that registered the procedure).
 //!
 //! This crate holds:
-//! * [`protocol`]: every WAMP v2 message, the payload [`Value`](protocol::Value)
-//!   type and the JSON and MessagePack serializers, free of I/O;
+//! * [`protocol`]: every WAMP v2 message, the payload types
+//!   [`Value`](protocol::Value) and [`Dict`](protocol::Dict), and the JSON
+//!   and MessagePack serializers, free of I/O;
 //! * [`router`]: the embeddable [`Router`] (realms, broker, dealer), mounted
 //!   in any actix-web `App` with [`Router::websocket`];
 //! * [`transport`]: a standalone [`Server`](transport::Server) for the
