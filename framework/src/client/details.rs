@@ -134,8 +134,7 @@ impl CallDetails {
 #[derive(Debug, Default)]
 pub struct IncomingCall {
     request: Id,
-    /// `None` when empty (the invocation's answer takes the empty map).
-    details: Option<Dict>,
+    details: Dict,
     /// The router session the call came in on; `None` for a call made by
     /// hand.
     session: Option<Id>,
@@ -146,14 +145,14 @@ impl IncomingCall {
     /// The invocation `request` that came in on the router session
     /// `session`.
     #[inline]
-    pub(crate) fn new(request: Id, details: Option<Dict>, session: Id, receive_progress: bool) -> Self {
+    pub(crate) fn new(request: Id, details: Dict, session: Id, receive_progress: bool) -> Self {
         IncomingCall { request, details, session: Some(session), receive_progress }
     }
 
     /// An invocation made by hand, as in tests of handlers: its details
     /// control nothing, as [`CallDetails::new`]'s do.
     pub fn detached(request: Id, details: Dict) -> Self {
-        IncomingCall { request, details: Some(details), session: None, receive_progress: false }
+        IncomingCall { request, details, session: None, receive_progress: false }
     }
 
     /// The call's details, controlling the call through `session` (the
@@ -166,7 +165,7 @@ impl IncomingCall {
             }
             None => CallControl::default(),
         };
-        CallDetails::for_call(request, details.unwrap_or_default(), control)
+        CallDetails::for_call(request, details, control)
     }
 }
 

@@ -73,12 +73,6 @@ fn carry_out(
             // (which answers on the link the call came from, unless
             // the call is interrupted first). A panic answers the call
             // and goes no further.
-            // Empty details go on as the answer's options: the handler
-            // rarely reads them, and dropping even an empty map costs a
-            // call (a fresh one for the answer, and this one dropped,
-            // cost two).
-            let (details, options) =
-                if details.is_empty() { (None, details) } else { (Some(details), Dict::new()) };
             let call = IncomingCall::new(request, details, session, receive_progress);
             handle.shared.first_run.set(Some((request, session)));
             let outcome = watched(&name, || contained(|| procedure(payload, call, handle.clone())));
@@ -100,18 +94,18 @@ fn carry_out(
                             contained_future(Watched::new(name, fut)).await.unwrap_or_else(Err)
                         };
                         let result = control.run(handler, timeout).await;
-                        answer(&link, request, options, result);
+                        answer(&link, request, result);
                         answered(&shared, request, session);
                         drop(running);
                     });
                 }
                 Ok(Completion::Now(result)) => {
                     answered(&handle.shared, request, session);
-                    answer(link, request, options, result);
+                    answer(link, request, result);
                 }
                 Err(panic) => {
                     answered(&handle.shared, request, session);
-                    answer(link, request, options, Err(panic));
+                    answer(link, request, Err(panic));
                 }
             }
         }
@@ -153,7 +147,7 @@ fn carry_out(
             // A subscription id named in an INVOCATION: answer, do not hang.
             if let Some(link) = link {
                 let error = Error::new(errors::NO_SUCH_REGISTRATION, "not a procedure");
-                answer(link, request, Dict::new(), Err(error));
+                answer(link, request, Err(error));
             }
         }
         ClientEffect::Deliver { .. } => {}
@@ -219,9 +213,10 @@ pub(crate) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
 }
 
 /// Sends the YIELD or ERROR for an invocation on the link it came from,
-/// with `options` (empty) as its options or details.
+/// with empty options or details.
 #[inline]
-pub(super) fn answer(link: &LinkSender, request: Id, options: Dict, result: Result<Payload, Error>) {
+pub(super) fn answer(link: &LinkSender, request: Id, result: Result<Payload, Error>) {
+    let options = Dict::new();
     // A result held as a Rust value goes as it is only to a router in
     // this process.
     let result = match result {
