@@ -174,7 +174,7 @@ pub async fn call(args: CallArgs) -> Result<(), Failure> {
         timeout: (args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout)),
         ..CallOptions::default()
     };
-    let outcome = client.call_with(&args.procedure, args.payload.arguments()?, options).await;
+    let outcome = client.call_with(args.procedure.clone(), args.payload.arguments()?, options).await;
     client.leave().await;
     print_line(&arguments_json(&outcome?)?)
 }
@@ -194,7 +194,7 @@ pub struct PublishArgs {
 pub async fn publish(args: PublishArgs) -> Result<(), Failure> {
     let client = args.connection.join().await?;
     let options = PublishOptions { acknowledge: true, ..PublishOptions::default() };
-    let outcome = client.publish_with(&args.topic, args.payload.arguments()?, options).await;
+    let outcome = client.publish_with(args.topic.clone(), args.payload.arguments()?, options).await;
     client.leave().await;
     outcome?;
     Ok(())
@@ -229,7 +229,7 @@ pub async fn subscribe(args: SubscribeArgs) -> Result<(), Failure> {
     let (tx, mut events) = mpsc::unbounded_channel();
     let options = SubscribeOptions { match_policy: args.match_policy, ..SubscribeOptions::default() };
     let subscribed = client
-        .subscribe(&args.topic, options, move |arguments, details| {
+        .subscribe(args.topic.clone(), options, move |arguments, details| {
             let line = arguments_json(&arguments).map(|mut line| {
                 line["topic"] = serde_json::json!(details.topic);
                 line["publication"] = serde_json::json!(details.publication);
@@ -277,7 +277,7 @@ pub async fn register(args: RegisterArgs) -> Result<(), Failure> {
     let (tx, mut calls) = mpsc::unbounded_channel();
     let answer = args.answer.clone();
     let registered = client
-        .register(&args.procedure, RegisterOptions::default(), move |arguments, _details| {
+        .register(args.procedure.clone(), RegisterOptions::default(), move |arguments, _details| {
             let _ = tx.send(arguments_json(&arguments));
             let result = match &answer {
                 Some(value) => Arguments::new().arg(value),

@@ -167,7 +167,7 @@ pub(crate) fn generate(
                 pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<(), #krate::Error> {
                     let #args = #krate::client::Arguments::new();
                     #(#pushes)*
-                    #krate::client::Caller::publish_arguments(&self.#session, #uri, #args).await
+                    #krate::client::Caller::publish_arguments(&self.#session, #krate::protocol::Uri::Borrowed(#uri), #args).await
                 }
             }
         }

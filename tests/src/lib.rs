@@ -451,7 +451,7 @@ impl TestHost {
 /// a callee is still joining or reconnecting.
 pub async fn call_when_registered<T>(
     client: &wamp::client::Client,
-    procedure: &str,
+    procedure: &'static str,
     args: impl serde::Serialize + Clone,
 ) -> T
 where

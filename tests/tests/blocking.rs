@@ -213,7 +213,10 @@ impl Pinned {
 
 /// Calls `procedure` every 5 ms until it answers something: what a
 /// handler running elsewhere noted, once it has run.
-async fn once_noted<T: serde::de::DeserializeOwned + Send + 'static>(client: &Client, procedure: &str) -> T {
+async fn once_noted<T: serde::de::DeserializeOwned + Send + 'static>(
+    client: &Client,
+    procedure: &'static str,
+) -> T {
     loop {
         if let Some(noted) = client.call::<Option<T>>(procedure, ()).await.unwrap() {
             return noted;
@@ -223,7 +226,7 @@ async fn once_noted<T: serde::de::DeserializeOwned + Send + 'static>(client: &Cl
 }
 
 /// Which answer comes first: a 700 ms call's, or a ping sent while it runs.
-async fn first_answer(client: &Client, pinger: &Client, procedure: &str) -> &'static str {
+async fn first_answer(client: &Client, pinger: &Client, procedure: &'static str) -> &'static str {
     first_of(client.call::<u64>(procedure, (700,)), pinger, "long call").await
 }
 

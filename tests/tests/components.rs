@@ -323,13 +323,13 @@ impl Recursive {
     /// Holds the state exclusively while it calls `target`.
     #[wamp::procedure("exclusive_calls")]
     async fn exclusive_calls(&mut self, target: String, ctx: &Session) -> Result<u64, Error> {
-        ctx.call(&target, ()).await
+        ctx.call(target, ()).await
     }
 
     /// Shares the state while it calls `target`.
     #[wamp::procedure("shared_calls")]
     async fn shared_calls(&self, target: String, ctx: &Session) -> Result<u64, Error> {
-        ctx.call(&target, ()).await
+        ctx.call(target, ()).await
     }
 
     /// What the join hook's call into its own component gave.

@@ -99,7 +99,7 @@ type Heard = Arc<Mutex<Vec<(String, Option<u64>)>>>;
 
 /// Subscribes `client` to `topic`, recording each event's first argument
 /// and disclosed publisher.
-async fn listen(client: &Client, topic: &str, options: SubscribeOptions) -> Heard {
+async fn listen(client: &Client, topic: &'static str, options: SubscribeOptions) -> Heard {
     let heard = Heard::default();
     let sink = heard.clone();
     client

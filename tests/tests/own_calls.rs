@@ -102,7 +102,7 @@ async fn check(url: &str) {
 
 /// Runs the audit `procedure` while a write arrives; the audit reads 0 and the write
 /// comes after, the first time only (each round adds one).
-async fn check_one(url: &str, procedure: &str) {
+async fn check_one(url: &str, procedure: &'static str) {
     let options = ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(url, "realm1") };
     let auditor = Client::connect(options.clone()).await.unwrap();
     let writer = Client::connect(options).await.unwrap();

@@ -21,7 +21,7 @@ async fn start() -> (RunningHost, Client) {
 }
 
 async fn call(client: &Client, procedure: &str, args: Arguments) -> Result<Arguments, wamp::Error> {
-    client.call_with(&format!("com.example.calculator.{procedure}"), args, CallOptions::default()).await
+    client.call_with(format!("com.example.calculator.{procedure}"), args, CallOptions::default()).await
 }
 
 #[actix_web::test]

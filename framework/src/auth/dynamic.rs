@@ -37,7 +37,7 @@ impl std::fmt::Debug for AuthenticatorSessions {
 pub async fn ask(router: &Router, query: &Query, timeout: Duration) -> Result<Value, AuthError> {
     let client = session(router, &query.realm).await?;
     let options = CallOptions { timeout: Some(timeout), ..CallOptions::default() };
-    match client.call_with(&query.procedure, Payload::args(query.args.clone()), options).await {
+    match client.call_with(query.procedure.clone(), Payload::args(query.args.clone()), options).await {
         Ok(result) => Ok(result.args.into_iter().next().unwrap_or(Value::Null)),
         Err(e) => {
             if e.uri != crate::protocol::errors::NOT_AUTHORIZED

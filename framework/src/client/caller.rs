@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use super::{Arguments, CallOptions, Client, Session};
-use crate::protocol::Payload;
+use crate::protocol::{Payload, Uri};
 use crate::Error;
 
 /// A session a typed client calls and publishes through: a [`Session`]
@@ -14,12 +14,12 @@ pub trait Caller {
     /// Calls `procedure` with `args`; the result with all its arguments.
     fn call_arguments(
         &self,
-        procedure: &str,
+        procedure: Uri,
         args: Arguments,
     ) -> impl Future<Output = Result<Arguments, Error>>;
 
     /// Publishes `args` to `topic`, as [`Session::publish`] does.
-    fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>>;
+    fn publish_arguments(&self, topic: Uri, args: Arguments) -> impl Future<Output = Result<(), Error>>;
 
     /// Calls `procedure` (the component's URI, known when compiled) with a
     /// payload the typed client made, which may hold its arguments as a
@@ -33,7 +33,7 @@ pub trait Caller {
         payload: Payload,
     ) -> impl Future<Output = Result<Payload, Error>> {
         let args = payload.materialize().map(Arguments::from_payload);
-        async move { self.call_arguments(procedure, args?).await.map(Arguments::into_payload) }
+        async move { self.call_arguments(procedure.into(), args?).await.map(Arguments::into_payload) }
     }
 }
 
@@ -46,13 +46,13 @@ macro_rules! caller_through_inherent_methods {
         impl Caller for $caller {
             fn call_arguments(
                 &self,
-                procedure: &str,
+                procedure: Uri,
                 args: Arguments,
             ) -> impl Future<Output = Result<Arguments, Error>> {
                 self.call_with(procedure, args, CallOptions::default())
             }
 
-            fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>> {
+            fn publish_arguments(&self, topic: Uri, args: Arguments) -> impl Future<Output = Result<(), Error>> {
                 self.publish(topic, args)
             }
 
@@ -72,13 +72,13 @@ caller_through_inherent_methods!(Session, Client);
 impl<T: Caller + ?Sized> Caller for &T {
     fn call_arguments(
         &self,
-        procedure: &str,
+        procedure: Uri,
         args: Arguments,
     ) -> impl Future<Output = Result<Arguments, Error>> {
         (**self).call_arguments(procedure, args)
     }
 
-    fn publish_arguments(&self, topic: &str, args: Arguments) -> impl Future<Output = Result<(), Error>> {
+    fn publish_arguments(&self, topic: Uri, args: Arguments) -> impl Future<Output = Result<(), Error>> {
         (**self).publish_arguments(topic, args)
     }
 

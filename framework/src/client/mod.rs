@@ -61,7 +61,7 @@ pub(crate) use session::{EventFn, ProcedureFn};
 pub(crate) use watchdog::DEFAULT_SLOW_HANDLER_MS;
 pub use websocket::{ConnectOptions, ReconnectPolicy};
 
-use crate::protocol::Id;
+use crate::protocol::{Id, Uri};
 use crate::Error;
 
 /// A `Send` handle on a client session, usable from any thread.
@@ -175,12 +175,13 @@ impl Client {
     }
 
     /// Calls a procedure (see [`Session::call`]).
-    pub async fn call<T>(&self, procedure: &str, args: impl IntoArguments) -> Result<T, Error>
+    pub async fn call<T>(&self, procedure: impl Into<Uri>, args: impl IntoArguments) -> Result<T, Error>
     where
         T: DeserializeOwned + Send + 'static,
     {
+        let procedure = procedure.into();
         let payload = args.into_payload()?;
-        let result = self.call_payload(procedure.to_owned().into(), payload, CallOptions::default()).await?;
+        let result = self.call_payload(procedure, payload, CallOptions::default()).await?;
         payload::from_payload(result)
     }
 
@@ -189,12 +190,13 @@ impl Client {
     /// too (and cancels it at the router), as for [`Session::call_with`].
     pub async fn call_with(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Arguments, Error> {
+        let procedure = procedure.into();
         let payload = args.into_payload()?;
-        self.call_payload(procedure.to_owned().into(), payload, options).await.map(Arguments::from_payload)
+        self.call_payload(procedure, payload, options).await.map(Arguments::from_payload)
     }
 
     /// [`Client::call_with`], the arguments and the result as payloads:
@@ -202,7 +204,7 @@ impl Client {
     /// this process (see [`Session::call_with`]), and so may the result.
     pub(crate) async fn call_payload(
         &self,
-        procedure: crate::protocol::Uri,
+        procedure: Uri,
         payload: crate::protocol::Payload,
         options: CallOptions,
     ) -> Result<crate::protocol::Payload, Error> {
@@ -229,7 +231,7 @@ impl Client {
     /// usable on any thread. Dropping it before its end cancels the call.
     pub fn call_progressive(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         args: impl IntoArguments,
         options: CallOptions,
     ) -> RemoteCallStream {
@@ -242,12 +244,12 @@ impl Client {
                 return RemoteCallStream { receiver: rx };
             }
         };
-        let procedure = procedure.to_owned();
+        let procedure = procedure.into();
         let forward = driver::WithContext::new(
             move |ctx: Session| -> futures_util::future::LocalBoxFuture<'static, ()> {
                 Box::pin(async move {
                     use futures_util::StreamExt as _;
-                    let mut answers = ctx.call_progressive(&procedure, payload, options);
+                    let mut answers = ctx.call_progressive(procedure, payload, options);
                     loop {
                         let answer = tokio::select! {
                             answer = answers.next() => answer,
@@ -268,29 +270,27 @@ impl Client {
     }
 
     /// Publishes an event (see [`Session::publish`]).
-    pub async fn publish(&self, topic: &str, args: impl IntoArguments) -> Result<(), Error> {
+    pub async fn publish(&self, topic: impl Into<Uri>, args: impl IntoArguments) -> Result<(), Error> {
         self.publish_with(topic, args, PublishOptions::default()).await.map(|_| ())
     }
 
     /// Publishes with full control (see [`Session::publish_with`]).
     pub async fn publish_with(
         &self,
-        topic: &str,
+        topic: impl Into<Uri>,
         args: impl IntoArguments,
         options: PublishOptions,
     ) -> Result<Option<Id>, Error> {
+        let topic = topic.into();
         let payload = args.into_payload()?;
-        let topic = topic.to_owned();
-        self.with_context(move |ctx| {
-            Box::pin(async move { ctx.publish_with(&topic, payload, options).await })
-        })
-        .await?
+        self.with_context(move |ctx| Box::pin(async move { ctx.publish_with(topic, payload, options).await }))
+            .await?
     }
 
     /// Subscribes a handler that may run on any thread.
     pub async fn subscribe<F, Fut>(
         &self,
-        topic: &str,
+        topic: impl Into<Uri>,
         options: SubscribeOptions,
         handler: F,
     ) -> Result<Subscription, Error>
@@ -298,15 +298,15 @@ impl Client {
         F: Fn(Arguments, EventDetails) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + 'static,
     {
-        let topic = topic.to_owned();
-        self.with_context(move |ctx| Box::pin(async move { ctx.subscribe(&topic, options, handler).await }))
+        let topic = topic.into();
+        self.with_context(move |ctx| Box::pin(async move { ctx.subscribe(topic, options, handler).await }))
             .await?
     }
 
     /// Registers a procedure handler that may run on any thread.
     pub async fn register<F, Fut>(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         options: RegisterOptions,
         handler: F,
     ) -> Result<Registration, Error>
@@ -314,11 +314,9 @@ impl Client {
         F: Fn(Arguments, CallDetails) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<Arguments, Error>> + 'static,
     {
-        let procedure = procedure.to_owned();
-        self.with_context(move |ctx| {
-            Box::pin(async move { ctx.register(&procedure, options, handler).await })
-        })
-        .await?
+        let procedure = procedure.into();
+        self.with_context(move |ctx| Box::pin(async move { ctx.register(procedure, options, handler).await }))
+            .await?
     }
 
     /// Ends a subscription.

@@ -16,7 +16,7 @@ use super::queue::CallQueue;
 use super::reply::ReplyReceiver;
 use super::session::{failure, OwedRead, Session};
 use super::IntoArguments;
-use crate::protocol::{errors, Id, Payload};
+use crate::protocol::{errors, Id, Payload, Uri};
 use crate::{Error, ErrorKind};
 
 /// One answer of a progressive call.
@@ -194,13 +194,13 @@ impl std::fmt::Debug for CallStream {
 /// The callee may answer before the input ends; later pieces then fail.
 /// Dropping the call before its answer gives it up.
 pub struct InputCall {
-    procedure: String,
+    procedure: Uri,
     answers: CallStream,
 }
 
 impl InputCall {
-    pub(crate) fn new(procedure: &str, answers: CallStream) -> Self {
-        InputCall { procedure: procedure.to_owned(), answers }
+    pub(crate) fn new(procedure: Uri, answers: CallStream) -> Self {
+        InputCall { procedure, answers }
     }
 
     /// Sends one more piece of input.

@@ -452,17 +452,26 @@ impl Session {
     /// or map: keyword; [`Arguments`] for both; see [`IntoArguments`]) and
     /// converts the result to `T`.
     ///
+    /// The procedure, as every procedure or topic a session's methods
+    /// take, is anything that becomes a [`Uri`]: a string literal (any
+    /// `&'static str`) goes into the message as it is, without a copy; a
+    /// `String` moves in. A name borrowed for less than `'static` is
+    /// passed owned (`name.to_owned()`).
+    ///
     /// ```no_run
     /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// let sum: i64 = ctx.call("com.example.add2", (2, 3)).await?;
+    ///
+    /// let app = "example";
+    /// let product: i64 = ctx.call(format!("com.{app}.mul2"), (2, 3)).await?;
     /// # Ok(()) }
     /// ```
     pub async fn call<T: DeserializeOwned>(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         args: impl IntoArguments,
     ) -> Result<T, Error> {
-        from_payload(self.call_payload(procedure.to_owned().into(), args, CallOptions::default()).await?)
+        from_payload(self.call_payload(procedure.into(), args, CallOptions::default()).await?)
     }
 
     /// Calls a procedure with options; the result comes with all its
@@ -480,17 +489,16 @@ impl Session {
     /// ```
     pub async fn call_with(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         args: impl IntoArguments,
         options: CallOptions,
     ) -> Result<Arguments, Error> {
-        self.call_payload(procedure.to_owned().into(), args, options).await.map(Arguments::from_payload)
+        self.call_payload(procedure.into(), args, options).await.map(Arguments::from_payload)
     }
 
     /// [`Session::call_with`], the result as its payload. Arguments held
     /// as a Rust value ([`Payload::Native`]) go as they are only on a link
-    /// within this process; a procedure named by a `&'static str` goes
-    /// without a copy.
+    /// within this process.
     pub(crate) async fn call_payload(
         &self,
         procedure: Uri,
@@ -560,12 +568,12 @@ impl Session {
     /// ```
     pub fn call_progressive(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         args: impl IntoArguments,
         options: CallOptions,
     ) -> CallStream {
         match args.into_payload() {
-            Ok(payload) => self.start_call(procedure, payload, options, false),
+            Ok(payload) => self.start_call(procedure.into(), payload, options, false),
             Err(e) => CallStream::failed(e),
         }
     }
@@ -586,12 +594,13 @@ impl Session {
     /// ```
     pub fn call_with_input(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         first: impl IntoArguments,
         options: CallOptions,
     ) -> InputCall {
+        let procedure = procedure.into();
         let stream = match first.into_payload() {
-            Ok(payload) => self.start_call(procedure, payload, options, true),
+            Ok(payload) => self.start_call(procedure.clone(), payload, options, true),
             Err(e) => CallStream::failed(e),
         };
         InputCall::new(procedure, stream)
@@ -599,8 +608,8 @@ impl Session {
 
     /// Starts a call whose answers come as a stream (and whose input is
     /// progressive if `input`).
-    fn start_call(&self, procedure: &str, payload: Payload, options: CallOptions, input: bool) -> CallStream {
-        let owed = match self.not_connected().and_then(|()| self.refuse_self_deadlock(procedure)) {
+    fn start_call(&self, procedure: Uri, payload: Payload, options: CallOptions, input: bool) -> CallStream {
+        let owed = match self.not_connected().and_then(|()| self.refuse_self_deadlock(&procedure)) {
             Ok(owed) => owed.then(|| OwedRead::new(&self.shared)),
             Err(e) => return CallStream::failed(e),
         };
@@ -610,7 +619,7 @@ impl Session {
             dict.insert("progress".into(), Value::Bool(true));
         }
         let (tx, rx) = reply::slot();
-        let (request, message) = self.shared.core.borrow_mut().call(procedure.to_owned(), dict, payload, tx);
+        let (request, message) = self.shared.core.borrow_mut().call(procedure, dict, payload, tx);
         let partials = Rc::new(CallQueue::new(self.shared.clone()));
         self.shared.partials.borrow_mut().insert(request, partials.clone());
         if let Err(e) = self.send(message) {
@@ -622,7 +631,7 @@ impl Session {
     }
 
     /// Publishes an event (not acknowledged; the publisher is excluded).
-    pub async fn publish(&self, topic: &str, args: impl IntoArguments) -> Result<(), Error> {
+    pub async fn publish(&self, topic: impl Into<Uri>, args: impl IntoArguments) -> Result<(), Error> {
         self.publish_with(topic, args, PublishOptions::default()).await.map(|_| ())
     }
 
@@ -640,15 +649,16 @@ impl Session {
     /// ```
     pub async fn publish_with(
         &self,
-        topic: &str,
+        topic: impl Into<Uri>,
         args: impl IntoArguments,
         options: PublishOptions,
     ) -> Result<Option<Id>, Error> {
+        let topic = topic.into();
         let payload = args.into_payload()?;
         self.room().await?;
         let (tx, rx) = reply::slot();
         let (message, unacknowledged) =
-            self.shared.core.borrow_mut().publish(topic.to_owned(), options.to_dict(), payload, tx);
+            self.shared.core.borrow_mut().publish(topic, options.to_dict(), payload, tx);
         self.send_counted(message)?;
         if unacknowledged.is_some() {
             return Ok(None);
@@ -663,7 +673,7 @@ impl Session {
     /// arguments and details.
     pub async fn subscribe<F, Fut>(
         &self,
-        topic: &str,
+        topic: impl Into<Uri>,
         options: SubscribeOptions,
         handler: F,
     ) -> Result<Subscription, Error>
@@ -674,7 +684,7 @@ impl Session {
         let handler: EventFn = Rc::new(move |payload, details, _ctx| {
             Completion::of(handler(Arguments::from_payload(payload), details))
         });
-        self.subscribe_handler(topic, options, handler).await
+        self.subscribe_handler(&topic.into(), options, handler).await
     }
 
     /// Subscribes a raw handler (what the component macros generate).
@@ -702,7 +712,7 @@ impl Session {
     /// and details and answers with a [`Arguments`] or an [`Error`](struct@crate::Error).
     pub async fn register<F, Fut>(
         &self,
-        procedure: &str,
+        procedure: impl Into<Uri>,
         options: RegisterOptions,
         handler: F,
     ) -> Result<Registration, Error>
@@ -714,7 +724,7 @@ impl Session {
             let fut = handler(Arguments::from_payload(payload), call.into_details(&ctx));
             Completion::of(async move { fut.await.map(Arguments::into_payload) })
         });
-        self.register_handler(procedure, options, handler).await
+        self.register_handler(&procedure.into(), options, handler).await
     }
 
     /// Registers a raw handler (what the component macros generate).

@@ -7,9 +7,11 @@
 //! [`UriPolicy::check_pattern`].
 
 /// A URI in a message ([`WampMessage::Call`](super::WampMessage::Call)'s
-/// procedure): borrowed when the sender knows it when compiled, as a
-/// generated client does, so calling it allocates nothing; owned when it
-/// was read off the wire or built at run time.
+/// procedure): borrowed when the sender knows it when compiled (a string
+/// literal given to [`Session::call`](crate::Session::call), a generated
+/// client's), so calling it allocates nothing; owned when it was read off
+/// the wire or built at run time. The session's methods take
+/// `impl Into<Uri>` for every procedure and topic.
 ///
 /// ```
 /// use wamp::protocol::Uri;
