@@ -162,17 +162,19 @@ pub fn native_arguments<T: 'static>(payload: Payload) -> Result<Result<T, Payloa
     }
 }
 
+/// Whether a procedure's result may stay a Rust value: its session is
+/// joined to a router in this process, which hands the value to a caller
+/// in this process as it is and converts it for any other.
+#[inline(always)]
+pub fn in_process(session: &crate::Session) -> bool {
+    session.in_process()
+}
+
 /// A typed client's result, read as the procedure's return type: taken as
 /// it is if the procedure returned a `T` in this process, else converted.
 #[inline(always)]
 pub fn typed_result<T: DeserializeOwned + 'static>(payload: Payload) -> Result<T, Error> {
-    match payload {
-        Payload::Native(native) => match native.take_single::<T>() {
-            Ok(value) => Ok(value),
-            Err(native) => crate::client::from_payload(Payload::Native(native).materialize()?),
-        },
-        other => crate::client::from_payload(other),
-    }
+    crate::client::payload::result_as(payload)
 }
 
 /// A value on its way into a payload, kept as a Rust value when it can be

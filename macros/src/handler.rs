@@ -83,12 +83,14 @@ impl Target<'_> {
     /// Reads the payload's arguments into one local per parameter, then
     /// checks nothing is left over; errors leave with `?`. A method with
     /// positional parameters only first tries to take the caller's tuple
-    /// as it is (a typed client in this process sends one); the local
-    /// `_native` says whether it did, so that the result goes back in
-    /// kind.
+    /// as it is (a typed client in this process sends one). The local
+    /// `_native` says whether the result may stay a Rust value: the
+    /// caller sent one, or the session is joined to a router in this
+    /// process (which converts the result for a caller elsewhere).
     fn read_arguments(&self, method: &Method) -> (TokenStream, Vec<Ident>) {
         let Names { payload, args, native, .. } = self.names;
         let private = self.private();
+        let session = session_ref();
         let mut locals = Vec::new();
         // Positional parameters (local, type, read), then `Data` ones,
         // which come from the session.
@@ -114,7 +116,6 @@ impl Target<'_> {
                     locals.push(local);
                 }
                 Param::Data { inner } => {
-                    let session = session_ref();
                     data.push(quote_spanned! {inner.span()=>
                         let #local = #private::app_data::<#inner>(#session)?;
                     });
@@ -128,7 +129,7 @@ impl Target<'_> {
         let arg_reads: Vec<_> = positional.iter().map(|(.., read)| read).collect();
         let code = match rest {
             Some(rest) => quote! {
-                let #native = false;
+                let #native = #private::in_process(#session);
                 let mut #args = #private::ParameterReader::new(#payload);
                 #(#arg_reads)*
                 #rest
@@ -142,7 +143,7 @@ impl Target<'_> {
                         let mut #args = #private::ParameterReader::new(#payload);
                         #(#arg_reads)*
                         #private::ParameterReader::finish(#args)?;
-                        ((#(#arg_locals,)*), false)
+                        ((#(#arg_locals,)*), #private::in_process(#session))
                     }
                 };
                 #(#data)*

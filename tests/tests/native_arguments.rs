@@ -77,6 +77,24 @@ async fn call_from(client: &Client) -> ((Reading, String), u32, u32, Result<usiz
     (doubled, bumped, version, pairs, SERIALIZED.load(Ordering::SeqCst) - before)
 }
 
+/// Calls `double` with `Session::call` twice, asking for its own result
+/// type and for another one; returns both results and how many times a
+/// `Reading` was serialized meanwhile.
+async fn untyped_calls(client: &Client) -> ((Reading, String), (u32, String), usize) {
+    let before = SERIALIZED.load(Ordering::SeqCst);
+    let (same, other) = client
+        .with_context(|session| async move {
+            let same: (Reading, String) =
+                session.call("com.test.meter.double", (Reading(4), "amps")).await.unwrap();
+            let other: (u32, String) =
+                session.call("com.test.meter.double", (Reading(4), "amps")).await.unwrap();
+            (same, other)
+        })
+        .await
+        .unwrap();
+    (same, other, SERIALIZED.load(Ordering::SeqCst) - before)
+}
+
 #[actix_web::test]
 async fn values_stay_rust_values_only_within_the_process() {
     // One test, in sequence: the serialization count is shared.
@@ -98,6 +116,13 @@ async fn values_stay_rust_values_only_within_the_process() {
     assert_eq!(meter.double(Reading(5), "volts".into()).await.unwrap(), (Reading(10), "VOLTS".to_owned()));
     assert_eq!(meter.pairs(BTreeMap::from([((1, 2), 3), ((4, 5), 6)])).await.unwrap(), 2);
     assert_eq!(SERIALIZED.load(Ordering::SeqCst) - before, 0, "a `Client` hands Rust values over too");
+    let (same, other, serialized) = untyped_calls(&running.clients()[0]).await;
+    assert_eq!((same, other), ((Reading(8), "AMPS".to_owned()), (8, "AMPS".to_owned())));
+    assert_eq!(
+        serialized, 3,
+        "Session::call sends its arguments as values (once per call); the result comes as it is to the \
+         caller asking for its type, converted for the other"
+    );
     running.shutdown().await;
 
     let router = TestRouter::start();
@@ -115,6 +140,9 @@ async fn values_stay_rust_values_only_within_the_process() {
     let meter = MeterClient::new(running.clients()[0].clone());
     assert_eq!(meter.double(Reading(5), "volts".into()).await.unwrap(), (Reading(10), "VOLTS".to_owned()));
     assert_eq!(SERIALIZED.load(Ordering::SeqCst) - before, 2, "a `Client` over WebSocket sends values");
+    let (same, other, serialized) = untyped_calls(&running.clients()[0]).await;
+    assert_eq!((same, other), ((Reading(8), "AMPS".to_owned()), (8, "AMPS".to_owned())));
+    assert_eq!(serialized, 4, "over WebSocket: both arguments and both results");
     let error = meter.pairs(BTreeMap::from([((1, 2), 3)])).await.unwrap_err();
     assert_eq!(error.uri, "wamp.error.invalid_argument");
     running.shutdown().await;

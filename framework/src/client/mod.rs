@@ -182,7 +182,7 @@ impl Client {
         let procedure = procedure.into();
         let payload = args.into_payload()?;
         let result = self.call_payload(procedure, payload, CallOptions::default()).await?;
-        payload::from_payload(result)
+        payload::result_as(result)
     }
 
     /// Calls a procedure with full control (see [`Session::call_with`]).

@@ -148,6 +148,20 @@ pub fn from_payload<T: DeserializeOwned>(payload: Payload) -> Result<T, Error> {
     from_value(value).map_err(misfit)
 }
 
+/// A call's result as `T`: taken as it is when the procedure returned a
+/// `T` within this process ([`Payload::Native`]), converted otherwise, as
+/// [`from_payload`] does.
+#[inline(always)]
+pub(crate) fn result_as<T: DeserializeOwned + 'static>(payload: Payload) -> Result<T, Error> {
+    match payload {
+        Payload::Native(native) => match native.take_single::<T>() {
+            Ok(value) => Ok(value),
+            Err(native) => from_payload(Payload::Native(native).materialize()?),
+        },
+        other => from_payload(other),
+    }
+}
+
 /// The error for a result that does not fit (out of line, apart from the
 /// hot path).
 #[cold]

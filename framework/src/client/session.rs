@@ -16,7 +16,7 @@ use super::holding::{self, StateAccess};
 use super::invocation::InvocationState;
 use super::link::LinkSender;
 use super::options::{CallOptions, PublishOptions, RegisterOptions, SubscribeOptions};
-use super::payload::{from_payload, Arguments};
+use super::payload::{result_as, Arguments};
 use super::progressive::{CallStream, InputCall};
 use super::queue::CallQueue;
 use super::reply::{self, ReplyReceiver, ReplySender, Unanswered};
@@ -440,6 +440,12 @@ impl Session {
         }
     }
 
+    /// Whether the session is joined to a router in this process, which
+    /// takes Rust values as they are ([`Payload::Native`]).
+    pub(crate) fn in_process(&self) -> bool {
+        self.shared.link.borrow().as_ref().is_some_and(LinkSender::in_process)
+    }
+
     fn not_connected(&self) -> Result<(), Error> {
         if self.shared.link.borrow().is_some() {
             Ok(())
@@ -458,6 +464,10 @@ impl Session {
     /// `String` moves in. A name borrowed for less than `'static` is
     /// passed owned (`name.to_owned()`).
     ///
+    /// A procedure of a component in this process that returns exactly a
+    /// `T` hands its result over as it is, without converting it to WAMP
+    /// values and back (docs/components.md, "Within one process").
+    ///
     /// ```no_run
     /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
     /// let sum: i64 = ctx.call("com.example.add2", (2, 3)).await?;
@@ -466,12 +476,12 @@ impl Session {
     /// let product: i64 = ctx.call(format!("com.{app}.mul2"), (2, 3)).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn call<T: DeserializeOwned>(
+    pub async fn call<T: DeserializeOwned + 'static>(
         &self,
         procedure: impl Into<Uri>,
         args: impl IntoArguments,
     ) -> Result<T, Error> {
-        from_payload(self.call_payload(procedure.into(), args, CallOptions::default()).await?)
+        result_as(self.call_payload(procedure.into(), args, CallOptions::default()).await?)
     }
 
     /// Calls a procedure with options; the result comes with all its
@@ -506,7 +516,7 @@ impl Session {
         options: CallOptions,
     ) -> Result<Payload, Error> {
         let mut payload = args.into_payload()?;
-        if payload.is_native() && !self.shared.link.borrow().as_ref().is_some_and(LinkSender::in_process) {
+        if payload.is_native() && !self.in_process() {
             payload = payload.materialize()?;
         }
         self.not_connected()?;
