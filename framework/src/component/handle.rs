@@ -124,24 +124,31 @@ impl<C: Component> ComponentHandle<C> {
     /// let before: u64 = counter.send(Reset(0)).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send<M>(&self, message: M) -> Result<<C as Receive<M>>::Reply, Error>
+    pub fn send<M, R>(&self, message: M) -> MessageReply<R>
     where
-        C: Receive<M>,
+        C: Receive<M, Reply = R>,
         M: Send + 'static,
-        <C as Receive<M>>::Reply: Send + 'static,
+        R: Send + 'static,
     {
-        let owed =
-            self.refuse_self_deadlock(C::ACCESS, || format!("the message `{}`", std::any::type_name::<M>()))?;
-        self.client
-            .with_context(move |ctx| {
-                let owed = owed.then(|| OwedRead::new(&ctx.shared));
-                Box::pin(async move {
-                    let answer = receive::<C, M>(ctx, message).await;
-                    drop(owed);
-                    answer
+        // Checked when awaited, where the waiting happens (the future may
+        // be made in a method and awaited in work it spawns).
+        let handle = self.clone();
+        MessageReply(Box::pin(async move {
+            let owed = handle.refuse_self_deadlock(C::ACCESS, || {
+                format!("the message `{}`", std::any::type_name::<M>())
+            })?;
+            handle
+                .client
+                .with_context(move |ctx| {
+                    let owed = owed.then(|| OwedRead::new(&ctx.shared));
+                    Box::pin(async move {
+                        let answer = receive::<C, M>(ctx, message).await;
+                        drop(owed);
+                        answer
+                    })
                 })
-            })
-            .await?
+                .await?
+        }))
     }
 
     /// Sends `message` without waiting for the answer, as `Addr::do_send`
@@ -198,6 +205,30 @@ impl<C: Component> ComponentHandle<C> {
                 })
             })
             .await?
+    }
+}
+
+/// The answer of a component's message handler: the future
+/// [`ComponentHandle::send`] returns. It is `Send` and `'static` (spawn it,
+/// or keep it and await it later); nothing is sent until it is first
+/// polled.
+#[must_use = "the message is sent when the reply is awaited"]
+pub struct MessageReply<R>(std::pin::Pin<Box<dyn std::future::Future<Output = Result<R, Error>> + Send>>);
+
+impl<R> std::future::Future for MessageReply<R> {
+    type Output = Result<R, Error>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl<R> std::fmt::Debug for MessageReply<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageReply")
     }
 }
 

@@ -34,7 +34,7 @@ use futures_util::future::LocalBoxFuture;
 pub use data::Data;
 use data::DataNeed;
 pub(crate) use description::{ComponentState, Description};
-pub use handle::{ComponentHandle, Receive};
+pub use handle::{ComponentHandle, MessageReply, Receive};
 pub use host::{Host, RunningHost};
 pub use host_config::HostConfig;
 use state::StateLock;
