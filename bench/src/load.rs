@@ -290,46 +290,69 @@ pub async fn echo(
     Ok(tasks)
 }
 
-/// One callee answering `bench.echo` and `callers` callers keeping `window`
-/// calls with `size` bytes of arguments in flight each.
+/// Who answers the calls of [`rpc`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callee {
+    /// A session of the load registers `bench.echo` and answers each
+    /// INVOCATION with a YIELD of its arguments: a call is four messages.
+    Load,
+    /// The component the router embeds answers `bench.echo.embedded`
+    /// (`servers::EMBEDDED_ECHO`): a call is two messages on the wire.
+    Embedded,
+}
+
+impl Callee {
+    /// The procedure called.
+    pub fn procedure(self) -> &'static str {
+        match self {
+            Callee::Load => "bench.echo",
+            Callee::Embedded => crate::servers::EMBEDDED_ECHO,
+        }
+    }
+}
+
+/// Whether the router at `url` has `procedure` registered: one call with
+/// the payload of [`rpc`], answered by a RESULT (a router of an older
+/// build, given with `--router-exe`, may not embed the echo component).
+pub async fn answers(url: &str, serializer: Serializer, procedure: &'static str) -> Result<bool, BoxError> {
+    let mut caller = Session::join(url, serializer).await?;
+    let call = WampMessage::Call {
+        request: 1,
+        options: Dict::new(),
+        procedure: procedure.into(),
+        payload: payload(SMALL),
+    };
+    caller.send(&call).await?;
+    match caller.recv().await? {
+        WampMessage::Result { .. } => Ok(true),
+        WampMessage::Error { .. } => Ok(false),
+        other => Err(format!("expected RESULT or ERROR, got {other:?}").into()),
+    }
+}
+
+/// `callers` caller sessions keeping `window` calls of `size` bytes in
+/// flight each, answered by `callee`; counts RESULTs carrying the CALL's
+/// arguments back.
 pub async fn rpc(
     url: String,
     serializer: Serializer,
+    callee: Callee,
     callers: usize,
     window: usize,
     size: usize,
     meter: Meter,
 ) -> Result<Vec<tokio::task::JoinHandle<Result<(), String>>>, BoxError> {
-    let mut callee = Session::join(&url, serializer).await?;
-    callee
-        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: "bench.echo".into() })
-        .await?;
-    match callee.recv().await? {
-        WampMessage::Registered { .. } => {}
-        other => return Err(format!("expected REGISTERED, got {other:?}").into()),
+    let procedure = callee.procedure();
+    let mut tasks = Vec::new();
+    if callee == Callee::Load {
+        tasks.push(echo_callee(&url, serializer, procedure, size).await?);
     }
     let call = wire::Template::new(serializer, |request| WampMessage::Call {
         request,
         options: Dict::new(),
-        procedure: "bench.echo".into(),
+        procedure: procedure.into(),
         payload: payload(size),
     })?;
-    let answer = wire::Template::new(serializer, |request| WampMessage::Yield {
-        request,
-        options: Dict::new(),
-        payload: payload(size),
-    })?;
-    let mut tasks = vec![spawn(async move {
-        loop {
-            let (code, request, data) = callee.recv_raw().await?;
-            if code == INVOCATION {
-                if !answer.carried_by(&data) {
-                    return Err("an INVOCATION without the arguments of its CALL".into());
-                }
-                callee.send_frame(answer.frame(request)).await?;
-            }
-        }
-    })];
     let call = Rc::new(call);
     for _ in 0..callers {
         let mut caller = Session::join(&url, serializer).await?;
@@ -363,6 +386,40 @@ pub async fn rpc(
         }));
     }
     Ok(tasks)
+}
+
+/// A session that registers `procedure` and answers each INVOCATION with a
+/// YIELD of the `size`-byte payload its CALL carried.
+async fn echo_callee(
+    url: &str,
+    serializer: Serializer,
+    procedure: &'static str,
+    size: usize,
+) -> Result<tokio::task::JoinHandle<Result<(), String>>, BoxError> {
+    let mut callee = Session::join(url, serializer).await?;
+    callee
+        .send(&WampMessage::Register { request: 1, options: Dict::new(), procedure: procedure.into() })
+        .await?;
+    match callee.recv().await? {
+        WampMessage::Registered { .. } => {}
+        other => return Err(format!("expected REGISTERED, got {other:?}").into()),
+    }
+    let answer = wire::Template::new(serializer, |request| WampMessage::Yield {
+        request,
+        options: Dict::new(),
+        payload: payload(size),
+    })?;
+    Ok(spawn(async move {
+        loop {
+            let (code, request, data) = callee.recv_raw().await?;
+            if code == INVOCATION {
+                if !answer.carried_by(&data) {
+                    return Err("an INVOCATION without the arguments of its CALL".into());
+                }
+                callee.send_frame(answer.frame(request)).await?;
+            }
+        }
+    }))
 }
 
 /// One publisher keeping `window` acknowledged publications of `size`

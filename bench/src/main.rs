@@ -335,11 +335,30 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
         return Ok(());
     }
 
+    // The router as an application serves it, beside a component. A
+    // `wamp-bench` of an older build (`--router-exe`) may have no such
+    // server: its phases are then reported as not measured.
+    let host = match Server::start("host", core, cli.router_exe.as_deref()).await {
+        Ok(host) if load::answers(&host.url, Serializer::Json, servers::EMBEDDED_ECHO).await? => Some(host),
+        Ok(_) => {
+            eprintln!(
+                "the host server does not answer {}: its phases are not measured",
+                servers::EMBEDDED_ECHO
+            );
+            None
+        }
+        Err(error) => {
+            eprintln!("no host server ({error}): its phases are not measured");
+            None
+        }
+    };
     for window in [1usize, 64] {
         // Rounds interleave the echo and router phases, so drift of the
         // machine affects both sides alike; each figure is the median.
         let mut echo_runs = Vec::new();
         let mut rpc_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
+        // On the host server: [serializer][callee: the load's, the embedded component].
+        let mut host_runs: [[Vec<load::Outcome>; 2]; 2] = Default::default();
         let mut pubsub_runs: [Vec<load::Outcome>; 2] = [Vec::new(), Vec::new()];
         for round in 1..=cli.rounds.max(1) {
             let url = echo.url.clone();
@@ -351,11 +370,24 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
                 let url = router.url.clone();
                 let rpc = load::measure(warmup, duration, router.pid(), |m| {
-                    load::rpc(url, serializer, n, window, load::SMALL, m)
+                    load::rpc(url, serializer, load::Callee::Load, n, window, load::SMALL, m)
                 })
                 .await?;
                 eprintln!("round {round}: rpc {serializer}, {window} in flight: {:.0} calls/s", rpc.rate);
                 rpc_runs[i].push(rpc);
+                for (j, callee) in HOST_CALLEES.into_iter().enumerate() {
+                    let Some(host) = &host else { break };
+                    let url = host.url.clone();
+                    let rpc = load::measure(warmup, duration, host.pid(), |m| {
+                        load::rpc(url, serializer, callee, n, window, load::SMALL, m)
+                    })
+                    .await?;
+                    eprintln!(
+                        "round {round}: rpc {serializer} beside a component, {callee:?} callee, {window} in flight: {:.0} calls/s",
+                        rpc.rate
+                    );
+                    host_runs[i][j].push(rpc);
+                }
                 if window == 64 {
                     let url = router.url.clone();
                     let ps = load::measure(warmup, duration, router.pid(), |m| {
@@ -389,6 +421,37 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             });
         }
         for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
+            for (j, callee) in HOST_CALLEES.into_iter().enumerate() {
+                let name = format!(
+                    "RPC calls/s, {}, router beside a component, {}, {n} callers × {window} in flight",
+                    serializer.name(),
+                    match callee {
+                        load::Callee::Load => "1 remote callee",
+                        load::Callee::Embedded => "the component as callee",
+                    }
+                );
+                let runs = std::mem::take(&mut host_runs[i][j]);
+                if runs.is_empty() {
+                    rows.push(Row {
+                        name,
+                        value: "not measured: the router's build has no `serve host`".into(),
+                        baseline: format!("{:.0}", base.rate),
+                        ratio: None,
+                        target: "",
+                    });
+                    continue;
+                }
+                let rpc = median(runs);
+                rows.push(Row {
+                    name,
+                    value: format!("{:.0}{}{}", rpc.rate, latency(&rpc), cpu(&rpc, "call")),
+                    baseline: format!("{:.0}", base.rate),
+                    ratio: Some(rpc.rate / base.rate),
+                    target: "",
+                });
+            }
+        }
+        for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
             if pubsub_runs[i].is_empty() {
                 continue;
             }
@@ -405,6 +468,7 @@ async fn run(cli: Cli, core: Option<usize>, mut rows: Vec<Row>) -> Result<(), Bo
             });
         }
     }
+    drop(host);
     if cli.suite == Suite::Messages {
         print_rows(rows);
         return Ok(());
@@ -503,6 +567,9 @@ fn row(name: &str, value: String) -> Row {
     Row { name: name.to_owned(), value, baseline: "-".into(), ratio: None, target: "" }
 }
 
+/// Who answers the calls measured on the router beside a component.
+const HOST_CALLEES: [load::Callee; 2] = [load::Callee::Load, load::Callee::Embedded];
+
 /// The size of the large payloads: 64 KiB.
 const LARGE: usize = 64 * 1024;
 
@@ -542,7 +609,7 @@ async fn payload_phases(
         for (i, serializer) in SERIALIZERS.into_iter().enumerate() {
             let url = router.url.clone();
             let rpc = load::measure(warmup, duration, router.pid(), |m| {
-                load::rpc(url, serializer, n, LARGE_WINDOW, LARGE, m)
+                load::rpc(url, serializer, load::Callee::Load, n, LARGE_WINDOW, LARGE, m)
             })
             .await?;
             eprintln!("round {round}: rpc 64 KiB {serializer}: {:.0} calls/s", rpc.rate);

@@ -5,12 +5,32 @@ use std::io::Write as _;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use actix_ws::AggregatedMessage;
+use wamp::component::HostConfig;
+
+/// The procedure of the component the `Host` server runs.
+pub const EMBEDDED_ECHO: &str = "bench.echo.embedded";
+
+/// The component of the `Host` server: answers a call with its argument,
+/// as the load's own callee does for `bench.echo`.
+#[derive(Default)]
+struct EmbeddedEcho;
+
+#[wamp::component(inventory = false)]
+impl EmbeddedEcho {
+    #[wamp::procedure("bench.echo.embedded")]
+    fn echo(&self, text: String) -> String {
+        text
+    }
+}
 
 /// Which server a child process runs.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Kind {
     /// Our router, one worker thread.
     Router,
+    /// The same router embedded by a `wamp::Host` that runs one component
+    /// beside it (`EMBEDDED_ECHO`), as an application serves.
+    Host,
     /// A raw actix-ws echo server, one worker thread: the transport ceiling.
     Echo,
 }
@@ -20,15 +40,20 @@ pub fn serve(kind: Kind) -> std::io::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         match kind {
             Kind::Router => {
-                // Defaults and `WAMP_*` variables (the driver sets the
-                // connection limit per address: all load comes from one).
-                let config = wamp::RouterConfig {
-                    listen: "127.0.0.1:0".into(),
-                    workers: 1,
-                    ping_interval_secs: 0,
-                    ..wamp::RouterConfig::load(None)?
-                };
-                let server = wamp::transport::Server::bind(wamp::Router::new(config))?;
+                let server = wamp::transport::Server::bind(wamp::Router::new(router_config()?))?;
+                announce(&server.url())?;
+                server.run().await
+            }
+            Kind::Host => {
+                // As `Host::run` serves: the components start first, the
+                // endpoint is bound after.
+                let config = HostConfig { router: router_config()?, ..HostConfig::default() };
+                let running = wamp::Host::new(config)
+                    .add_component(EmbeddedEcho)
+                    .start()
+                    .map_err(std::io::Error::other)?;
+                running.joined().await.map_err(std::io::Error::other)?;
+                let server = running.bind().ok_or_else(|| std::io::Error::other("no embedded router"))??;
                 announce(&server.url())?;
                 server.run().await
             }
@@ -42,6 +67,17 @@ pub fn serve(kind: Kind) -> std::io::Result<()> {
                 server.run().await
             }
         }
+    })
+}
+
+/// Defaults and `WAMP_*` variables, one worker (the driver sets the
+/// connection limit per address: all load comes from one).
+fn router_config() -> std::io::Result<wamp::RouterConfig> {
+    Ok(wamp::RouterConfig {
+        listen: "127.0.0.1:0".into(),
+        workers: 1,
+        ping_interval_secs: 0,
+        ..wamp::RouterConfig::load(None)?
     })
 }
 
