@@ -12,7 +12,9 @@
 //!
 //! The router and the echo server each run in a child process with one
 //! worker thread; the load runs on one thread of this process. On a 2-core
-//! machine that gives the server one core and the load the other.
+//! machine that gives the server one core and the load the other. A third
+//! child serves the router as an application does, beside a component
+//! (`servers::Kind::Host`), for the RPC phases that call it.
 
 mod compression;
 mod inproc;
@@ -63,9 +65,10 @@ struct Cli {
     /// Do not pin the load to the first core and the servers to the second.
     #[arg(long)]
     no_pin: bool,
-    /// Run the router under test from this `wamp-bench` executable (one
-    /// built from another commit, say), so two routers are compared with
-    /// the same load; the echo server and the load stay this executable's.
+    /// Run the routers under test (alone, and beside a component) from
+    /// this `wamp-bench` executable (one built from another commit, say),
+    /// so two routers are compared with the same load; the echo server and
+    /// the load stay this executable's.
     #[arg(long, value_name = "PATH")]
     router_exe: Option<std::path::PathBuf>,
     /// With `--suite local`: which of its measurements to run. One alone
@@ -85,7 +88,8 @@ enum Suite {
     Local,
     /// Only the router phases with 64 KiB payloads and the fan-out.
     Payload,
-    /// Only the router phases with 64-byte messages (RPC and PubSub).
+    /// Only the router phases with 64-byte messages (RPC, also beside a
+    /// component, and PubSub).
     Messages,
     /// Exact routing on the realm core, with and without 10,000 unrelated
     /// patterns and registrations.
