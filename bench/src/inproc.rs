@@ -100,7 +100,7 @@ where
 }
 
 /// What the in-process comparison measured for one number of calls in
-/// flight.
+/// flight: the median of the rounds for each rate.
 pub struct Row {
     /// Calls in flight.
     pub window: usize,
@@ -116,12 +116,34 @@ pub struct Row {
     /// Component calls/s to the same procedure of a component on a thread
     /// of its own (`own_thread`), if measured.
     pub own_thread: Option<f64>,
+    /// Per round, `Session::call`'s rate over the `Addr::send` rate of the
+    /// same round (when both were measured).
+    pub component_ratios: Vec<f64>,
+    /// Per round, the generated client's rate over the `Addr::send` rate.
+    pub typed_ratios: Vec<f64>,
 }
 
 /// What the in-process comparison measured.
 pub struct Figures {
     /// One row per number of calls in flight.
     pub rows: Vec<Row>,
+}
+
+/// The middle value (the upper one of the two middle values of an even
+/// count); `None` if there is none.
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// One round's rates, `None` where not measured.
+#[derive(Default)]
+struct Round {
+    bare: Option<f64>,
+    component: Option<f64>,
+    typed: Option<f64>,
+    pooled: Option<f64>,
+    own_thread: Option<f64>,
 }
 
 /// Calls in flight, in both modes.
@@ -142,8 +164,15 @@ pub enum Measure {
 }
 
 /// Runs the in-process comparison (or the part `measure` names) on a
-/// fresh actix system on this thread.
-pub fn run(warmup: Duration, duration: Duration, measure: Measure) -> Result<Figures, BoxError> {
+/// fresh actix system on this thread, `rounds` times in turn for each
+/// number of calls in flight, so that a drift of the machine reaches the
+/// baseline and the component calls alike.
+pub fn run(
+    warmup: Duration,
+    duration: Duration,
+    measure: Measure,
+    rounds: usize,
+) -> Result<Figures, BoxError> {
     let (baseline, components, typed) = match measure {
         Measure::All => (true, true, true),
         Measure::Component => (false, true, false),
@@ -155,46 +184,53 @@ pub fn run(warmup: Duration, duration: Duration, measure: Measure) -> Result<Fig
         let config = HostConfig { call_timeout_secs: 0, ..HostConfig::default() };
         let mut rows = Vec::new();
         for window in WINDOWS {
-            let addr = Rc::new(adder.clone());
-            let bare = if baseline {
-                let bare = rate(warmup, duration, window, move || {
-                    let addr = addr.clone();
-                    async move {
-                        let sum = addr.send(Add(2, 3)).await.map_err(|e| e.to_string())?;
-                        (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
-                    }
-                })
-                .await?;
-                Some(bare)
-            } else {
-                None
+            let mut measured = Vec::new();
+            for _ in 0..rounds.max(1) {
+                let mut round = Round::default();
+                if baseline {
+                    let addr = Rc::new(adder.clone());
+                    let bare = rate(warmup, duration, window, move || {
+                        let addr = addr.clone();
+                        async move {
+                            let sum = addr.send(Add(2, 3)).await.map_err(|e| e.to_string())?;
+                            (sum == 5).then_some(()).ok_or_else(|| "wrong sum".to_owned())
+                        }
+                    })
+                    .await?;
+                    round.bare = Some(bare);
+                }
+                if components {
+                    let via = Via::Session("bench.add2");
+                    round.component =
+                        Some(component_rate(config.clone(), warmup, duration, window, via).await?);
+                }
+                if typed {
+                    round.typed =
+                        Some(component_rate(config.clone(), warmup, duration, window, Via::Client).await?);
+                }
+                if measure == Measure::All {
+                    let via = Via::Session("bench.add2_pooled");
+                    round.pooled = Some(component_rate(config.clone(), warmup, duration, window, via).await?);
+                    let config = HostConfig { own_thread: vec!["BenchAdder".into()], ..config.clone() };
+                    let via = Via::Session("bench.add2");
+                    round.own_thread = Some(component_rate(config, warmup, duration, window, via).await?);
+                }
+                measured.push(round);
+            }
+            let each = |field: fn(&Round) -> Option<f64>| median(measured.iter().filter_map(field).collect());
+            let ratios = |field: fn(&Round) -> Option<f64>| -> Vec<f64> {
+                measured.iter().filter_map(|round| Some(field(round)? / round.bare?)).collect()
             };
-            let component = if components {
-                Some(
-                    component_rate(config.clone(), warmup, duration, window, Via::Session("bench.add2"))
-                        .await?,
-                )
-            } else {
-                None
-            };
-            let typed = if typed {
-                Some(component_rate(config.clone(), warmup, duration, window, Via::Client).await?)
-            } else {
-                None
-            };
-            let pooled = if measure == Measure::All {
-                let via = Via::Session("bench.add2_pooled");
-                Some(component_rate(config.clone(), warmup, duration, window, via).await?)
-            } else {
-                None
-            };
-            let own_thread = if measure == Measure::All {
-                let config = HostConfig { own_thread: vec!["BenchAdder".into()], ..config.clone() };
-                Some(component_rate(config, warmup, duration, window, Via::Session("bench.add2")).await?)
-            } else {
-                None
-            };
-            rows.push(Row { window, bare, component, typed, pooled, own_thread });
+            rows.push(Row {
+                window,
+                bare: each(|r| r.bare),
+                component: each(|r| r.component),
+                typed: each(|r| r.typed),
+                pooled: each(|r| r.pooled),
+                own_thread: each(|r| r.own_thread),
+                component_ratios: ratios(|r| r.component),
+                typed_ratios: ratios(|r| r.typed),
+            });
         }
         Ok(Figures { rows })
     })

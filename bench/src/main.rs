@@ -56,7 +56,9 @@ struct Cli {
     /// Idle sessions opened to measure memory per session; 0 skips it.
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
-    /// Rounds of every phase; each figure is the median round.
+    /// Rounds of every phase; each figure is the median round (an
+    /// in-process ratio: the median of the ratios of the rounds, each to
+    /// the `Addr::send` rate of its own round).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
     /// Which comparisons to run.
@@ -185,9 +187,23 @@ fn main() -> Result<(), BoxError> {
     }
     let mut local_rows = Vec::new();
     if matches!(cli.suite, Suite::All | Suite::Local) {
-        let figures =
-            inproc::run(Duration::from_secs(cli.warmup), Duration::from_secs(cli.duration), cli.measure)?;
-        for inproc::Row { window, bare, component, typed, pooled, own_thread } in figures.rows {
+        let figures = inproc::run(
+            Duration::from_secs(cli.warmup),
+            Duration::from_secs(cli.duration),
+            cli.measure,
+            cli.rounds,
+        )?;
+        for inproc::Row {
+            window,
+            bare,
+            component,
+            typed,
+            pooled,
+            own_thread,
+            component_ratios,
+            typed_ratios,
+        } in figures.rows
+        {
             let name = format!("in-process component calls/s via the embedded router, {window} in flight");
             let typed_name = format!(
                 "in-process component calls/s through the generated client (Rust values end to end), \
@@ -208,23 +224,29 @@ fn main() -> Result<(), BoxError> {
                 continue;
             };
             let value = format!("{component:.0}");
+            let percents = |ratios: &[f64]| -> String {
+                ratios.iter().map(|r| format!("{:.1}%", r * 100.0)).collect::<Vec<_>>().join(", ")
+            };
             eprintln!(
-                "in-process, {window} in flight: {bare:.0} Addr::send/s, {component:.0} component calls/s, \
-                 {typed:.0} through the generated client"
+                "in-process, {window} in flight (medians): {bare:.0} Addr::send/s, {component:.0} component \
+                 calls/s, {typed:.0} through the generated client; per round, Session::call {} and the \
+                 generated client {} of Addr::send",
+                percents(&component_ratios),
+                percents(&typed_ratios),
             );
             let baseline = format!("{bare:.0} (Addr::send round trips/s)");
             local_rows.push(Row {
                 name,
                 value,
                 baseline: baseline.clone(),
-                ratio: Some(component / bare),
+                ratio: inproc::median(component_ratios),
                 target: if window == 1 { "≥ 30%" } else { "" },
             });
             local_rows.push(Row {
                 name: typed_name,
                 value: format!("{typed:.0}"),
                 baseline: baseline.clone(),
-                ratio: Some(typed / bare),
+                ratio: inproc::median(typed_ratios),
                 target: if window == 1 { "≥ 30%" } else { "" },
             });
             if let Some(pooled) = pooled {
