@@ -127,6 +127,13 @@ async fn check(running: RunningHost, count: Data<TickCount>) {
     );
     assert_eq!(ledger.send(TotalOverWamp).await.unwrap().unwrap(), 100, "an async handler using its session");
 
+    // A reply is a future of its own: dropped before it is polled, it
+    // sends nothing; it can be awaited by another task.
+    drop(ledger.send(Reset(1)));
+    assert_eq!(ledger.read(|l| l.total).await.unwrap(), 100, "a reply dropped unpolled sent nothing");
+    let spawned = tokio::spawn(ledger.send(Reset(100)));
+    assert_eq!(spawned.await.unwrap().unwrap(), 100, "awaited by a task of its own");
+
     let error = caller.call::<u64>("com.test.ledger.reset_from_inside", ()).await.unwrap_err();
     assert_eq!(error.uri, wamp::protocol::errors::CANCELED);
     assert!(error.to_string().contains("could never be answered"), "{error}");

@@ -212,6 +212,28 @@ impl<C: Component> ComponentHandle<C> {
 /// [`ComponentHandle::send`] returns. It is `Send` and `'static` (spawn it,
 /// or keep it and await it later); nothing is sent until it is first
 /// polled.
+///
+/// ```no_run
+/// # async fn demo(running: &wamp::component::RunningHost) -> Result<(), wamp::Error> {
+/// #[derive(Default)]
+/// struct Counter { hits: u64 }
+///
+/// struct Hits;
+///
+/// #[wamp::component(inventory = false)]
+/// impl Counter {
+///     #[wamp::message]
+///     fn hits(&self, _: Hits) -> u64 {
+///         self.hits
+///     }
+/// }
+///
+/// let counter = running.component::<Counter>().expect("the host runs a Counter");
+/// // Awaited on a task of its own, which needs a `Send + 'static` future.
+/// let task = tokio::spawn(counter.send(Hits));
+/// let hits: u64 = task.await.expect("the task ran")?;
+/// # let _ = hits; Ok(()) }
+/// ```
 #[must_use = "the message is sent when the reply is awaited"]
 pub struct MessageReply<R>(std::pin::Pin<Box<dyn std::future::Future<Output = Result<R, Error>> + Send>>);
 
