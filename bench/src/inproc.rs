@@ -281,7 +281,7 @@ async fn component_rate(
     // The caller's loop runs inside its session, as a component's own code
     // would.
     let measured = caller
-        .with_context(move |ctx| {
+        .with_session(move |ctx| {
             Box::pin(async move {
                 rate(warmup, duration, window, move || {
                     let ctx = ctx.clone();

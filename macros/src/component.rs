@@ -207,6 +207,17 @@ fn collect(
                 if let Some(method) = errors.take(signature::analyse(&f.sig, Role::Hook)) {
                     parts.hooks.push(Hook { ident: f.sig.ident.clone(), method, cfgs: cfgs(&f.attrs) });
                 }
+            } else {
+                for attr in signature::parameter_helpers(&f.sig) {
+                    errors.push(syn::Error::new_spanned(
+                        attr,
+                        format!(
+                            "`#[wamp(...)]` options apply to the parameters of procedures and event \
+                             handlers; `{name}` is neither (mark it `#[wamp::procedure(\"...\")]` or \
+                             `#[wamp::subscribe(\"...\")]`, or drop the option)"
+                        ),
+                    ));
+                }
             }
             continue;
         };
@@ -251,6 +262,18 @@ fn collect(
                     ),
                 ));
             }
+        }
+        if let (Some(_), Some(concurrency)) = (&args.blocking, &args.concurrency) {
+            errors.push(syn::Error::new_spanned(
+                concurrency,
+                format!(
+                    "`concurrency` does not apply to a `blocking` handler: each run of `{}` has the \
+                     component's state to itself, so its runs go one at a time whatever the limit \
+                     (for parallel work, make it `async` and call \
+                     `actix_web::rt::task::spawn_blocking` inside it)",
+                    f.sig.ident
+                ),
+            ));
         }
         if !method.is_async && args.blocking.is_none() {
             let limits = [(&args.concurrency, "concurrency"), (&args.timeout_ms, "timeout_ms")];
@@ -567,8 +590,10 @@ fn generate(imp: &ItemImpl, name: &str, settings: &ComponentArgs, parts: &Parts)
                 #[diagnostic::on_unimplemented(
                     message = #message,
                     label = "cannot be created with `Default::default()`",
-                    note = "derive or implement `Default`, or keep the component out of the inventory with \
-                            `#[wamp::component(inventory = false)]` and add it to a host by value"
+                    note = "derive or implement `Default`, name a function that makes it with \
+                            `#[wamp::component(factory = \"path::to::make\")]`, or keep the component out of \
+                            the inventory with `#[wamp::component(inventory = false)]` and add it to a host \
+                            by value"
                 )]
                 trait #create: ::core::marker::Sized {
                     fn create() -> Self;

@@ -3,8 +3,9 @@
 //! `#[wamp::message]` and `#[derive(wamp::Error)]`.
 //!
 //! `#[wamp::component]` goes on an inherent impl block. It reads the
-//! methods marked `#[wamp::procedure]` and `#[wamp::subscribe]` and the
-//! lifecycle hooks `on_join`, `on_leave` and `on_disconnect`, checks them,
+//! methods marked `#[wamp::procedure]`, `#[wamp::subscribe]` and
+//! `#[wamp::message]` and the lifecycle hooks `on_start`, `on_join`,
+//! `on_leave` and `on_disconnect`, checks them,
 //! and implements `wamp::component::Component` for the type, so the
 //! component can be run by a `wamp::Host`. The impl block itself is kept
 //! as written, minus the helper attributes.
@@ -257,8 +258,10 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   calls it (in its `CallDetails`);
 /// * `concurrency = N` (`async` methods): at most N runs at once, the
 ///   others waiting in arrival order;
-/// * `timeout_ms = N` (`async` methods): a run that takes longer is
-///   dropped, releasing the component's lock, and the caller gets
+/// * `timeout_ms = N` (`async` and `blocking` methods): a run that takes
+///   longer is dropped (an `async` one, releasing the component's lock)
+///   or left to finish on its worker thread (a `blocking` one, which
+///   keeps the state until it returns), and the caller gets
 ///   `wamp.error.timeout`;
 /// * `blocking = true` (methods that are not `async`): the method runs on
 ///   the blocking thread pool, with the state moved there and back (the
@@ -322,9 +325,8 @@ pub fn procedure(_attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// * `match`: `"exact"` (the default), `"prefix"` or `"wildcard"`; pattern
 ///   URIs may have empty components (`"com.example..updated"`);
-/// * `concurrency = N`, `timeout_ms = N` (`async` methods) and
-///   `blocking = true` (the others): as for procedures; a timeout is
-///   logged.
+/// * `concurrency = N`, `timeout_ms = N` and `blocking = true`: as for
+///   procedures; a timeout is logged.
 ///
 /// The handler returns `()` or `Result<(), E>`; a failure (or arguments
 /// that do not fit) is logged. See the [crate documentation](crate) for

@@ -4,7 +4,7 @@
 
 use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
-use syn::{FnArg, GenericArgument, Pat, PathArguments, ReturnType, Signature, Type};
+use syn::{Attribute, FnArg, GenericArgument, Pat, PathArguments, ReturnType, Signature, Type};
 
 /// Where a method runs: a procedure, an event handler or a hook.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -106,6 +106,17 @@ pub(crate) struct Method {
 
 fn error(span: impl quote::ToTokens, message: impl std::fmt::Display) -> syn::Error {
     syn::Error::new_spanned(span, message)
+}
+
+/// The `#[wamp(...)]` attributes on the parameters of `sig`.
+pub fn parameter_helpers(sig: &Signature) -> impl Iterator<Item = &Attribute> {
+    sig.inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(typed),
+            FnArg::Receiver(_) => None,
+        })
+        .flat_map(|typed| typed.attrs.iter().filter(|a| a.path().is_ident("wamp")))
 }
 
 /// The `#[wamp(...)]` options of one parameter.
@@ -369,6 +380,20 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
                 found,
                 "`impl Trait` parameters are not supported: name a concrete type that implements \
                  `serde::Deserialize`",
+            ));
+            continue;
+        }
+        let passed_in = data_type(ty)
+            .map(|_| "`Data<T>`".to_owned())
+            .or_else(|| injected(ty).map(|k| format!("`{}`", k.name())));
+        if let (Some(what), Some(attr)) = (passed_in, typed.attrs.iter().find(|a| a.path().is_ident("wamp")))
+        {
+            errors.push(error(
+                attr,
+                format!(
+                    "{what} is passed in by its type, not read from the call's arguments: it takes no \
+                     `#[wamp(...)]` options"
+                ),
             ));
             continue;
         }

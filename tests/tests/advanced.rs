@@ -271,7 +271,7 @@ async fn our_client_cancels_a_call_it_gives_up() {
 
     // The call's future dropped inside the session.
     let dropped = client
-        .with_context(|ctx| {
+        .with_session(|ctx| {
             Box::pin(async move {
                 let call = ctx.call_with("com.slow", Payload::default(), CallOptions::default());
                 tokio::time::timeout(Duration::from_millis(200), call).await.is_err()

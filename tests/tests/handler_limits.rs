@@ -9,8 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -92,12 +90,9 @@ impl Worker {
     }
 }
 
-/// Sync work on the blocking pool, with limits.
+/// Sync work on the blocking pool, with a timeout.
 #[derive(Default)]
 struct Grinder {
-    /// Runs of `grind` going at once (on worker threads), and the most.
-    running: Arc<AtomicUsize>,
-    most: Arc<AtomicUsize>,
     ground: u64,
 }
 
@@ -110,17 +105,6 @@ impl Grinder {
         std::thread::sleep(Duration::from_millis(ms));
         self.ground += 1;
         self.ground
-    }
-
-    /// At most one run on the pool at a time (as every `blocking` run
-    /// with the state has), with a place to wait at its gate.
-    #[wamp::procedure("grind", blocking = true, concurrency = 1)]
-    fn grind(&self, ms: u64) -> usize {
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.most.fetch_max(now, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(ms));
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        self.most.load(Ordering::SeqCst)
     }
 
     #[wamp::procedure("ground")]
@@ -178,11 +162,6 @@ async fn check(url: &str) {
     // Within its timeout, a blocking run answers as usual.
     assert_eq!(caller.call::<u64>("com.test.grinder.slow", (1,)).await.unwrap(), 2);
 
-    // `concurrency` on a blocking handler: every call answered, one run
-    // at a time.
-    let calls = (0..4).map(|_| caller.call::<usize>("com.test.grinder.grind", (20,)));
-    let answers: Vec<usize> = join_all(calls).await.into_iter().map(Result::unwrap).collect();
-    assert_eq!(answers, [1, 1, 1, 1]);
     caller.leave().await;
 }
 

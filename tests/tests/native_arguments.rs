@@ -64,7 +64,7 @@ impl Meter {
 async fn call_from(client: &Client) -> ((Reading, String), u32, u32, Result<usize, Error>, usize) {
     let before = SERIALIZED.load(Ordering::SeqCst);
     let (doubled, bumped, version, pairs) = client
-        .with_context(|session| async move {
+        .with_session(|session| async move {
             let meter = MeterClient::new(session);
             let doubled = meter.double(Reading(21), "watts".into()).await.unwrap();
             let bumped = meter.bump(Cell::new(1)).await.unwrap();
@@ -83,7 +83,7 @@ async fn call_from(client: &Client) -> ((Reading, String), u32, u32, Result<usiz
 async fn untyped_calls(client: &Client) -> ((Reading, String), (u32, String), usize) {
     let before = SERIALIZED.load(Ordering::SeqCst);
     let (same, other) = client
-        .with_context(|session| async move {
+        .with_session(|session| async move {
             let same: (Reading, String) =
                 session.call("com.test.meter.double", (Reading(4), "amps")).await.unwrap();
             let other: (u32, String) =

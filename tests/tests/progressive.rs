@@ -120,7 +120,7 @@ async fn progressive_results_interruptions_and_input_work_between_our_client_and
     assert_eq!(numbers(answers), [(false, 1), (false, 2), (true, 3)]);
     let local = running.clients()[0].clone();
     let answers = local
-        .with_context(move |ctx| {
+        .with_session(move |ctx| {
             Box::pin(async move {
                 ctx.call_progressive("com.test.stream.count", count(), CallOptions::default())
                     .collect::<Vec<_>>()
@@ -167,7 +167,7 @@ async fn progressive_results_interruptions_and_input_work_between_our_client_and
 
     // Input in pieces, over WebSocket.
     let total = peer
-        .with_context(|ctx| {
+        .with_session(|ctx| {
             Box::pin(async move {
                 let sum =
                     ctx.call_with_input("com.test.stream.sum", to_payload(&(1,))?, CallOptions::default());

@@ -92,7 +92,7 @@ async fn an_embedded_component_publishing_in_a_loop_waits_for_a_stalled_subscrib
     let published = Arc::new(AtomicU64::new(0));
     let counter = published.clone();
     running.clients()[0]
-        .with_context(move |session| {
+        .with_session(move |session| {
             Box::pin(async move {
                 actix_web::rt::spawn(async move {
                     for seq in 0..COUNT {

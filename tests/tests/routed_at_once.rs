@@ -59,7 +59,7 @@ async fn a_call_on_the_realms_thread_is_answered_before_the_caller_waits() {
         assert_eq!(one, 1);
     }
     let first_poll = session
-        .with_context(|ctx| {
+        .with_session(|ctx| {
             Box::pin(async move {
                 // One poll: an answer that needed the realm's task (or this
                 // one) to be woken would not be there.

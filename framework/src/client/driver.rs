@@ -43,7 +43,7 @@ mod tests;
 use direct::*;
 use effects::*;
 use events::*;
-pub use messages::{LeaveSession, WaitJoined, WithContext};
+pub use messages::{LeaveSession, WaitJoined, WithSession};
 
 /// A lifecycle hook: on join, on leave, on disconnect.
 pub type HookFn = Rc<dyn Fn(Session) -> LocalBoxFuture<'static, Result<(), Error>>>;

@@ -66,10 +66,10 @@ impl Drop for Mark {
     }
 }
 
-/// How the code running now holds `ctx`'s component state, if it is a
+/// How the code running now holds `session`'s component state, if it is a
 /// method of that component.
-pub(crate) fn held_by(ctx: &Session) -> Option<StateAccess> {
-    held_by_session(ctx.identity())
+pub(crate) fn held_by(session: &Session) -> Option<StateAccess> {
+    held_by_session(session.identity())
 }
 
 /// [`held_by`] for a session known by its identity
@@ -78,9 +78,9 @@ pub(crate) fn held_by_session(identity: usize) -> Option<StateAccess> {
     HOLDING.with(|h| h.get()).and_then(|(holder, access)| (holder == identity).then_some(access))
 }
 
-/// Runs a method that is not `async` as one holding `ctx`'s state.
-pub fn holding<T>(ctx: &Session, access: StateAccess, run: impl FnOnce() -> T) -> T {
-    let _mark = Mark::set(ctx, access);
+/// Runs a method that is not `async` as one holding `session`'s state.
+pub fn holding<T>(session: &Session, access: StateAccess, run: impl FnOnce() -> T) -> T {
+    let _mark = Mark::set(session, access);
     run()
 }
 

@@ -152,26 +152,26 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: wamp::client::Client) -> Result<(), wamp::Error> {
-    /// let id = client.with_context(|session| async move { session.session_id() }).await?;
+    /// let id = client.with_session(|session| async move { session.session_id() }).await?;
     /// # let _ = id; Ok(()) }
     /// ```
-    pub async fn with_context<T, F, Fut>(&self, f: F) -> Result<T, Error>
+    pub async fn with_session<T, F, Fut>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(Session) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = T> + 'static,
     {
         let run = move |session: Session| -> LocalBoxFuture<'static, T> { Box::pin(f(session)) };
-        self.actor.send(driver::WithContext::new(run)).await.map_err(gone)
+        self.actor.send(driver::WithSession::new(run)).await.map_err(gone)
     }
 
     /// Runs `f` with the session's [`Session`] on the session's thread,
     /// without waiting for it (nothing happens if the session has ended).
-    pub(crate) fn with_context_detached<F>(&self, f: F)
+    pub(crate) fn with_session_detached<F>(&self, f: F)
     where
         F: FnOnce(Session) -> futures_util::future::LocalBoxFuture<'static, ()> + Send + 'static,
     {
-        self.actor.do_send(driver::WithContext::new(f));
+        self.actor.do_send(driver::WithSession::new(f));
     }
 
     /// Calls a procedure (see [`Session::call`]).
@@ -209,7 +209,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<crate::protocol::Payload, Error> {
         let (mut tx, rx) = tokio::sync::oneshot::channel();
-        let run = driver::WithContext::new(move |ctx: Session| -> LocalBoxFuture<'static, ()> {
+        let run = driver::WithSession::new(move |ctx: Session| -> LocalBoxFuture<'static, ()> {
             Box::pin(async move {
                 let call = std::pin::pin!(ctx.call_payload(procedure, payload, options));
                 let outcome = match select(call, std::pin::pin!(tx.closed())).await {
@@ -245,7 +245,7 @@ impl Client {
             }
         };
         let procedure = procedure.into();
-        let forward = driver::WithContext::new(
+        let forward = driver::WithSession::new(
             move |ctx: Session| -> futures_util::future::LocalBoxFuture<'static, ()> {
                 Box::pin(async move {
                     use futures_util::StreamExt as _;
@@ -283,7 +283,7 @@ impl Client {
     ) -> Result<Option<Id>, Error> {
         let topic = topic.into();
         let payload = args.into_payload()?;
-        self.with_context(move |ctx| Box::pin(async move { ctx.publish_with(topic, payload, options).await }))
+        self.with_session(move |ctx| Box::pin(async move { ctx.publish_with(topic, payload, options).await }))
             .await?
     }
 
@@ -299,7 +299,7 @@ impl Client {
         Fut: std::future::Future<Output = ()> + 'static,
     {
         let topic = topic.into();
-        self.with_context(move |ctx| Box::pin(async move { ctx.subscribe(topic, options, handler).await }))
+        self.with_session(move |ctx| Box::pin(async move { ctx.subscribe(topic, options, handler).await }))
             .await?
     }
 
@@ -315,18 +315,18 @@ impl Client {
         Fut: std::future::Future<Output = Result<Arguments, Error>> + 'static,
     {
         let procedure = procedure.into();
-        self.with_context(move |ctx| Box::pin(async move { ctx.register(procedure, options, handler).await }))
+        self.with_session(move |ctx| Box::pin(async move { ctx.register(procedure, options, handler).await }))
             .await?
     }
 
     /// Ends a subscription.
     pub async fn unsubscribe(&self, subscription: Subscription) -> Result<(), Error> {
-        self.with_context(move |ctx| Box::pin(async move { ctx.unsubscribe(subscription).await })).await?
+        self.with_session(move |ctx| Box::pin(async move { ctx.unsubscribe(subscription).await })).await?
     }
 
     /// Ends a registration.
     pub async fn unregister(&self, registration: Registration) -> Result<(), Error> {
-        self.with_context(move |ctx| Box::pin(async move { ctx.unregister(registration).await })).await?
+        self.with_session(move |ctx| Box::pin(async move { ctx.unregister(registration).await })).await?
     }
 
     /// Leaves the realm for good (no reconnect, also while reconnecting)

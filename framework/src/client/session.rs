@@ -469,11 +469,11 @@ impl Session {
     /// values and back (docs/components.md, "Within one process").
     ///
     /// ```no_run
-    /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
-    /// let sum: i64 = ctx.call("com.example.add2", (2, 3)).await?;
+    /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
+    /// let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
     ///
     /// let app = "example";
-    /// let product: i64 = ctx.call(format!("com.{app}.mul2"), (2, 3)).await?;
+    /// let product: i64 = session.call(format!("com.{app}.mul2"), (2, 3)).await?;
     /// # Ok(()) }
     /// ```
     pub async fn call<T: DeserializeOwned + 'static>(
@@ -563,11 +563,11 @@ impl Session {
     /// cancels the call.
     ///
     /// ```no_run
-    /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
+    /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
     /// use futures_util::StreamExt as _;
     /// use wamp::client::{CallOptions, CallProgress};
     ///
-    /// let mut answers = ctx.call_progressive("com.example.count", (5,), CallOptions::default());
+    /// let mut answers = session.call_progressive("com.example.count", (5,), CallOptions::default());
     /// while let Some(answer) = answers.next().await {
     ///     match answer? {
     ///         CallProgress::Partial(step) => println!("step {}", step.get::<u32>(0)?),
@@ -594,10 +594,10 @@ impl Session {
     /// announce, `progressive_call_invocations`.
     ///
     /// ```no_run
-    /// # async fn demo(ctx: wamp::Session) -> Result<(), wamp::Error> {
+    /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
     /// use wamp::client::CallOptions;
     ///
-    /// let upload = ctx.call_with_input("com.example.sum", (1,), CallOptions::default());
+    /// let upload = session.call_with_input("com.example.sum", (1,), CallOptions::default());
     /// upload.send((2,))?;
     /// let total: i64 = upload.finish((3,)).await?.get(0)?;
     /// # Ok(()) }

@@ -139,7 +139,7 @@ impl<C: Component> ComponentHandle<C> {
             })?;
             handle
                 .client
-                .with_context(move |ctx| {
+                .with_session(move |ctx| {
                     let owed = owed.then(|| OwedRead::new(&ctx.shared));
                     Box::pin(async move {
                         let answer = receive::<C, M>(ctx, message).await;
@@ -159,7 +159,7 @@ impl<C: Component> ComponentHandle<C> {
         C: Receive<M>,
         M: Send + 'static,
     {
-        self.client.with_context_detached(move |ctx| {
+        self.client.with_session_detached(move |ctx| {
             Box::pin(async move {
                 if let Err(error) = receive::<C, M>(ctx, message).await {
                     tracing::warn!(component = C::name(), %error, "a message handler failed");
@@ -175,7 +175,7 @@ impl<C: Component> ComponentHandle<C> {
     ) -> Result<R, Error> {
         let owed = self.refuse_self_deadlock(StateAccess::Read, || "`read`".to_owned())?;
         self.client
-            .with_context(move |ctx| {
+            .with_session(move |ctx| {
                 let owed = owed.then(|| OwedRead::new(&ctx.shared));
                 Box::pin(async move {
                     let state = state_of::<C>(&ctx)?;
@@ -196,7 +196,7 @@ impl<C: Component> ComponentHandle<C> {
         // `Ok(true)` cannot come for a write.
         self.refuse_self_deadlock(StateAccess::Write, || "`write`".to_owned())?;
         self.client
-            .with_context(move |ctx| {
+            .with_session(move |ctx| {
                 Box::pin(async move {
                     let state = state_of::<C>(&ctx)?;
                     let mut guard = state.write().await;

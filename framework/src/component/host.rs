@@ -121,9 +121,10 @@ impl Host {
         self
     }
 
-    /// Adds every component linked into the binary (those whose type
-    /// implements `Default` and whose `#[wamp::component]` does not say
-    /// `inventory = false`).
+    /// Adds every component linked into the binary: each type whose
+    /// `#[wamp::component]` does not say `inventory = false`, made with
+    /// its `factory = "..."` function if it names one, and with `Default`
+    /// otherwise.
     ///
     /// A component defined in a library crate is linked only if the binary
     /// refers to something of that library's (the linker leaves out code

@@ -22,27 +22,27 @@ impl ActixHandler<WaitJoined> for SessionActor {
     }
 }
 
-/// Run a closure with the session's context on its thread; the reply is
+/// Run a closure with the session's [`Session`] on its thread; the reply is
 /// the closure's future's output.
-pub struct WithContext<T: 'static> {
+pub struct WithSession<T: 'static> {
     run: Box<dyn FnOnce(Session) -> LocalBoxFuture<'static, T> + Send>,
 }
 
-impl<T: 'static> WithContext<T> {
+impl<T: 'static> WithSession<T> {
     /// Wraps a closure.
     pub fn new(run: impl FnOnce(Session) -> LocalBoxFuture<'static, T> + Send + 'static) -> Self {
-        WithContext { run: Box::new(run) }
+        WithSession { run: Box::new(run) }
     }
 }
 
-impl<T: 'static> actix::Message for WithContext<T> {
+impl<T: 'static> actix::Message for WithSession<T> {
     type Result = T;
 }
 
-impl<T: 'static> ActixHandler<WithContext<T>> for SessionActor {
+impl<T: 'static> ActixHandler<WithSession<T>> for SessionActor {
     type Result = ResponseFuture<T>;
 
-    fn handle(&mut self, msg: WithContext<T>, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: WithSession<T>, _ctx: &mut Self::Context) -> Self::Result {
         (msg.run)(self.handle.clone())
     }
 }

@@ -14,6 +14,9 @@ impl Limited {
 
     #[wamp::procedure("com.example.text", timeout_ms = "1s")]
     async fn text(&self) {}
+
+    #[wamp::procedure("com.example.grind", blocking = true, concurrency = 2)]
+    fn grind(&self) {}
 }
 
 fn main() {}

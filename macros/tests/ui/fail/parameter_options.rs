@@ -1,6 +1,8 @@
 // Misused parameter options: each gets an error at its place.
 use std::collections::HashMap;
 
+use wamp::prelude::*;
+
 #[derive(Default)]
 struct Search;
 
@@ -39,6 +41,25 @@ impl Search {
     #[wamp::procedure("com.example.unknown")]
     fn unknown(&self, #[wamp(rename = "x")] a: i64) {
         let _ = a;
+    }
+
+    #[wamp::procedure("com.example.details")]
+    fn details(&self, #[wamp(kwargs)] details: CallDetails) {
+        let _ = details;
+    }
+
+    #[wamp::subscribe("com.example.data")]
+    fn data(&self, #[wamp(name = "limit")] limit: Data<u32>) {
+        let _ = limit;
+    }
+
+    async fn on_join(&self, #[wamp(name = "s")] session: &Session) -> Result<(), Error> {
+        let _ = session;
+        Ok(())
+    }
+
+    fn helper(&self, #[wamp(name = "n")] n: i64) -> i64 {
+        n
     }
 }
 

@@ -12,7 +12,15 @@ impl Calc {
     }
 }
 
+struct Ping;
+
+impl Calc {
+    #[wamp::message]
+    fn ping(&self, _ping: Ping) {}
+}
+
 fn main() {
     let _ = add2(1, 2);
     Calc.on_hello(String::new());
+    Calc.ping(Ping);
 }
