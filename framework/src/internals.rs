@@ -4,10 +4,12 @@
 //! API, and free to change in any release.
 
 pub use crate::auth::authenticator::{Authenticator, Next};
+pub use crate::auth::error::AuthError;
 pub use crate::auth::identity::Identity;
 pub use crate::client::core::{ClientCore, ClientEffect};
 pub use crate::client::driver::{Hooks, SessionActor, Start};
 pub use crate::client::Client;
+pub use crate::protocol::id_source::{IdAllocator, RandomIds, SeededRandom, SequentialIds, SystemRandom};
 pub use crate::router::actor::RealmHandle;
 pub use crate::router::broker::retained::RetentionLimits;
 pub use crate::router::broker::RESERVED_PREFIX;
@@ -26,9 +28,10 @@ pub fn start_client(actor: SessionActor) -> Client {
     Client::start(actor)
 }
 
-/// A realm of `router`, created on demand if the configuration allows.
-pub fn realm(router: &crate::Router, name: &str) -> Result<RealmHandle, crate::router::NoRealm> {
-    router.realm(name)
+/// A realm of `router`, created on demand if the configuration allows;
+/// otherwise why not.
+pub fn realm(router: &crate::Router, name: &str) -> Result<RealmHandle, String> {
+    router.realm(name).map_err(|why| why.to_string())
 }
 
 /// How an in-process component identifies itself to its realm.

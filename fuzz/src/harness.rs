@@ -21,10 +21,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use wamp::internals::{
-    Authenticator, Effect, Member, Next, Outbox, RealmCore, RealmSettings, RetentionLimits, SessionLimits,
-    Step, RESERVED_PREFIX,
+    Authenticator, Effect, IdAllocator, Member, Next, Outbox, RealmCore, RealmSettings, RetentionLimits,
+    SeededRandom, SessionLimits, Step, RESERVED_PREFIX,
 };
-use wamp::protocol::id::{self, IdAllocator, SeededRandom};
+use wamp::protocol::id;
 use wamp::protocol::roles::ClientRoles;
 use wamp::protocol::{errors, Dict, Id, WampMessage, Serializer, UriPolicy, UriRules, Value};
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::router::IdMap;
 
-use crate::protocol::id::SequentialIds;
+use crate::protocol::id_source::SequentialIds;
 use crate::protocol::{code, errors, options, Dict, Id, Payload, Uri, Value, WampMessage};
 
 /// How a request ended.

@@ -44,8 +44,8 @@ pub struct CallDetails {
     /// INVOCATION.Details as received.
     pub details: Dict,
     /// The call in progress (empty for details made with
-    /// [`CallDetails::new`]).
-    pub call: CallControl,
+    /// [`CallDetails::new`]), which the methods reach.
+    pub(crate) call: CallControl,
 }
 
 impl CallDetails {

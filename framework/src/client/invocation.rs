@@ -333,7 +333,8 @@ impl std::fmt::Debug for CallControl {
 }
 
 /// Resolves when the router interrupts the call (see
-/// [`CallControl::interrupted`]); never, for a detached call.
+/// [`CallDetails::interrupted`](super::CallDetails::interrupted)); never,
+/// for a detached call.
 pub struct Interrupted {
     reach: Reach,
 }

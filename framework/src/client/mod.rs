@@ -46,7 +46,7 @@ pub use crate::transport::proxy::Proxy;
 pub use caller::Caller;
 pub use credentials::{CredentialSettings, Credentials, KeyFileError, MAX_PBKDF2_ITERATIONS};
 pub use details::{CallDetails, EventDetails, SessionInfo};
-pub use invocation::{CallControl, Interrupted, Interruption};
+pub use invocation::{Interrupted, Interruption};
 pub use options::{
     CallOptions, InvokePolicy, MatchPolicy, PublishOptions, RegisterOptions, SubscribeOptions,
 };

@@ -12,6 +12,7 @@ mod convert;
 pub mod dict;
 pub mod errors;
 pub mod id;
+pub(crate) mod id_source;
 mod json;
 mod message;
 mod msgpack;

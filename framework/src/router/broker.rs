@@ -25,7 +25,7 @@ use super::patterns::{MatchPolicy, Patterns};
 use super::realm::meta::Change;
 use super::realm::{Member, RequestError, SessionLimits, Violation};
 use super::{IdMap, IdSet};
-use crate::protocol::id::IdAllocator;
+use crate::protocol::id_source::IdAllocator;
 use crate::protocol::options::Schema;
 use crate::protocol::{code, errors, Dict, Id, Payload, UriRules, Value, WampMessage};
 use audience::Audience;

@@ -15,7 +15,7 @@ use super::broker::{unsupported, RESERVED_PREFIX};
 use super::outbox::Outbox;
 use super::patterns::MatchPolicy;
 use super::realm::{Member, RequestError, SessionLimits, Violation};
-use crate::protocol::id::IdAllocator;
+use crate::protocol::id_source::IdAllocator;
 use crate::protocol::options::InvokePolicy;
 use crate::protocol::options::{Schema, PASSTHRU_KEYS};
 use crate::protocol::roles::Role;

@@ -82,7 +82,7 @@ struct Inner {
 /// Why the router gave no realm to a session that asked for one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum NoRealm {
+pub(crate) enum NoRealm {
     /// The realm is not configured and realms are not created on demand.
     #[error("no realm '{0}' on this router")]
     Unknown(String),
@@ -99,7 +99,7 @@ pub enum NoRealm {
 /// Why the router refused a connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ConnectionRefused {
+pub(crate) enum ConnectionRefused {
     /// The router serves `max_connections` already.
     #[error("the router serves {0} connections, its limit (max_connections); try again later")]
     Router(usize),
@@ -292,7 +292,7 @@ impl Router {
 
 /// Keeps a connection counted while it lives.
 #[derive(Debug)]
-pub struct ConnectionGuard {
+pub(crate) struct ConnectionGuard {
     router: Router,
     address: Option<IpAddr>,
 }

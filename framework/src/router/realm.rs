@@ -13,7 +13,7 @@ use super::broker::{Broker, RESERVED_PREFIX};
 use super::dealer::Dealer;
 use super::outbox::Outbox;
 use crate::auth::{Action, Denied, Identity, Roles};
-use crate::protocol::id::IdAllocator;
+use crate::protocol::id_source::IdAllocator;
 use crate::protocol::options::{self, OptionError};
 use crate::protocol::roles::ClientRoles;
 use crate::protocol::{code, errors, Dict, Id, Payload, UriProblem, UriRules, Value, WampMessage};

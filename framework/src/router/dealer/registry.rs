@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::protocol::id::IdAllocator;
+use crate::protocol::id_source::IdAllocator;
 use crate::protocol::options::InvokePolicy;
 use crate::protocol::{errors, Id};
 use crate::router::patterns::{MatchPolicy, Patterns};

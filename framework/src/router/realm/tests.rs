@@ -474,7 +474,7 @@ fn events_from_one_publisher_arrive_in_publishing_order() {
 
 #[test]
 fn a_realm_given_seeded_ids_repeats_exactly() {
-    use crate::protocol::id::SeededRandom;
+    use crate::protocol::id_source::SeededRandom;
     let run = || {
         let ids = IdAllocator::new(Box::new(SeededRandom::new(42)));
         let mut realm = RealmCore::with_ids("realm1", RealmSettings::default(), ids);
