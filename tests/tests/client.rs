@@ -329,5 +329,36 @@ async fn plain_values(mode: wamp_tests::Mode) {
     assert_eq!(first.get::<String>(0).unwrap(), "hello");
     let second = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
     assert_eq!(second, both);
+
+    // `CallOptions::disclose_me`: the callee learns the caller only when
+    // it asks.
+    let who = |_: Arguments, details: wamp::client::CallDetails| async move {
+        Ok(Arguments::new().arg(details.caller).unwrap())
+    };
+    callee.register("com.test.who", RegisterOptions::default(), who).await.unwrap();
+    let me = caller.joined().await.unwrap().id;
+    let hidden: Option<u64> = caller.call("com.test.who", ()).await.unwrap();
+    assert_eq!(hidden, None, "not disclosed unless asked");
+    let disclosed = CallOptions { disclose_me: true, ..CallOptions::default() };
+    let shown = caller.call_with("com.test.who", (), disclosed).await.unwrap();
+    assert_eq!(shown.get::<Option<u64>>(0).unwrap(), Some(me), "disclosed when asked");
+
+    // `PublishOptions::exclude_me`: a publisher subscribed to its own
+    // topic hears its event only with `exclude_me: Some(false)`. Events of
+    // one publisher arrive in order, so the first one heard tells.
+    let (tx, mut own) = tokio::sync::mpsc::unbounded_channel();
+    let on_own = move |args: Arguments, _details| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(args);
+        }
+    };
+    caller.subscribe("com.test.own", SubscribeOptions::default(), on_own).await.unwrap();
+    let acknowledged = PublishOptions { acknowledge: true, ..PublishOptions::default() };
+    caller.publish_with("com.test.own", ("excluded",), acknowledged.clone()).await.unwrap();
+    let included = PublishOptions { exclude_me: Some(false), ..acknowledged };
+    caller.publish_with("com.test.own", ("included",), included).await.unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), own.recv()).await.unwrap().unwrap();
+    assert_eq!(heard.get::<String>(0).unwrap(), "included", "the default excludes the publisher");
     host.shutdown().await;
 }

@@ -167,16 +167,23 @@ async fn data_for_all(mode: Mode) {
     host.shutdown().await;
 }
 
+/// Refused before anything starts, embedded and remote alike (the
+/// remote router here is never reached: nothing listens there).
 #[actix_web::test]
 async fn a_host_missing_a_components_data_does_not_start() {
-    let error = wamp::Host::new(HostConfig::default())
-        .app_data(Data::new(Hits::default()))
-        .add_component(Greeter)
-        .start()
-        .err()
-        .expect("refused");
-    assert_eq!(error.kind(), wamp::ErrorKind::Invalid);
-    assert!(error.to_string().contains("component Greeter takes Data<component_api::Greeting>"), "{error}");
+    for config in [HostConfig::default(), wamp_tests::remote("ws://127.0.0.1:9/ws")] {
+        let error = wamp::Host::new(config)
+            .app_data(Data::new(Hits::default()))
+            .add_component(Greeter)
+            .start()
+            .err()
+            .expect("refused");
+        assert_eq!(error.kind(), wamp::ErrorKind::Invalid);
+        assert!(
+            error.to_string().contains("component Greeter takes Data<component_api::Greeting>"),
+            "{error}"
+        );
+    }
 }
 
 /// A component with constructor arguments, listed in the inventory

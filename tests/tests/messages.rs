@@ -1,13 +1,16 @@
 //! A component as an actor: the application's own messages sent from any
 //! thread and answered, timers started in `on_start` and stopped with the
 //! component and running across reconnects, a handler's handle on its
-//! own component for spawned work; embedded and remote.
+//! own component for spawned work (`Session::spawn`, canceled through its
+//! `TaskHandle`); a component whose `on_start` fails; embedded and
+//! remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
 use wamp::component::{ComponentHandle, HostConfig, RunningHost};
 use wamp::prelude::*;
 use wamp_tests::TestRouter;
@@ -55,6 +58,20 @@ impl Ledger {
         session.run_later(Duration::from_millis(delay_ms), move |_| async move {
             me.send(Deposit(amount)).await.expect("the ledger runs");
         });
+    }
+
+    /// Spawns work that would deposit `amount` after `delay_ms`, and
+    /// cancels it at once unless `keep`: canceled work never runs.
+    #[wamp::procedure("deposit_spawned")]
+    fn deposit_spawned(&self, amount: u64, delay_ms: u64, keep: bool, session: &Session) {
+        let me = session.component::<Self>().expect("the session runs a Ledger");
+        let task = session.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            me.do_send(Deposit(amount));
+        });
+        if !keep {
+            task.cancel();
+        }
     }
 
     /// Waits for a message to itself while holding the state: refused.
@@ -144,6 +161,14 @@ async fn check(running: RunningHost, count: Data<TickCount>) {
     assert_eq!(ledger.read(|l| l.total).await.unwrap(), 100, "not yet");
     until(&ledger, "the deposit made later", |l| l.total == 105).await;
 
+    // Work spawned with `Session::spawn`, one canceled by its handle: the
+    // kept one runs, the canceled one (due at the same time) never does.
+    caller.call::<()>("com.test.ledger.deposit_spawned", (1000, 30, false)).await.unwrap();
+    caller.call::<()>("com.test.ledger.deposit_spawned", (7, 30, true)).await.unwrap();
+    until(&ledger, "the spawned deposit", |l| l.total >= 112).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(ledger.read(|l| l.total).await.unwrap(), 112, "the canceled deposit never ran");
+
     // The timer started in on_start runs, and the tick handler sees the
     // host's data.
     until(&ledger, "three ticks", |l| l.ticks >= 3).await;
@@ -189,13 +214,29 @@ impl Unready {
     }
 }
 
-#[actix_web::test]
-async fn a_component_whose_on_start_fails_does_not_join() {
-    let running = wamp::Host::new(HostConfig::default()).add_component(Unready).start().unwrap();
+async fn check_unready(config: HostConfig) {
+    let running = wamp::Host::new(config).add_component(Unready).start().unwrap();
     let error = running.joined().await.unwrap_err();
     assert_eq!(error.uri, "com.test.no_database", "{error}");
     assert_eq!(error.message(), Some("the database is unreachable"));
     running.shutdown().await;
+}
+
+#[actix_web::test]
+async fn a_component_whose_on_start_fails_does_not_join() {
+    check_unready(HostConfig::default()).await;
+}
+
+#[actix_web::test]
+async fn a_remote_component_whose_on_start_fails_does_not_join() {
+    let router = TestRouter::start();
+    check_unready(wamp_tests::remote(&router.url)).await;
+    // Nothing of it reached the router.
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
+    let caller = Client::connect(options).await.unwrap();
+    let error = caller.call::<()>("com.test.unready.never", ()).await.unwrap_err();
+    assert_eq!(error.uri, wamp::protocol::errors::NO_SUCH_PROCEDURE, "{error}");
 }
 
 /// What the beacon did, seen from outside.
