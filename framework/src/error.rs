@@ -57,7 +57,9 @@ pub enum ErrorKind {
     /// lost before the answer came (the session may reconnect).
     Transport,
     /// The router refused the session (ABORT: unknown realm, failed
-    /// authentication, ...) or ended it (GOODBYE) before the answer came.
+    /// authentication, ...) or ended it (GOODBYE or ABORT) before the
+    /// answer came; the error's URI is then the router's reason
+    /// (`wamp.close.killed`, `wamp.close.system_shutdown`, ...).
     Aborted,
     /// Nothing was sent, or the answer could not be read: arguments or a
     /// result that do not convert to or from the types asked for.
@@ -117,6 +119,14 @@ impl Error {
     /// The session ended before an answer came.
     pub fn lost() -> Self {
         Self::transport("the session to the router ended before an answer came")
+    }
+
+    /// The router ended the session (GOODBYE or ABORT) before an answer
+    /// came: its reason is the URI, of kind [`ErrorKind::Aborted`].
+    pub(crate) fn ended_by_router(closed: &crate::client::link::Closed) -> Self {
+        let said = if closed.message.is_empty() { String::new() } else { format!(": {}", closed.message) };
+        let message = format!("the router ended the session ({}{said}) before an answer came", closed.reason);
+        Self::new(closed.reason.clone(), message).of_kind(ErrorKind::Aborted)
     }
 
     /// A call took longer than its timeout.

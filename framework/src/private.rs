@@ -72,20 +72,21 @@ pub fn app_data<T: 'static>(session: &crate::Session) -> Result<crate::Data<T>, 
     })
 }
 
+/// A procedure's `Kwargs<T>` result as its payload: keyword arguments
+/// only.
+pub fn kwargs_result<T: Serialize>(value: &crate::client::Kwargs<T>) -> Result<Payload, Error> {
+    crate::client::payload::kwargs_payload(&value.0)
+}
+
 /// A typed client's argument list with the keyword arguments of a
 /// `#[wamp(kwargs)]` parameter added: `value` serializes to a map.
 pub fn with_kwargs<T: Serialize + ?Sized>(
     mut args: crate::client::Arguments,
     value: &T,
 ) -> Result<crate::client::Arguments, Error> {
-    match to_value(value)? {
-        Value::Dict(kwargs) => {
-            args.kwargs.extend(kwargs);
-            Ok(args)
-        }
-        Value::Null => Ok(args),
-        _ => Err(Error::invalid("keyword arguments must serialize to a map (a struct or a map)")),
-    }
+    let (_, kwargs) = crate::client::payload::kwargs_payload(value)?.into_parts();
+    args.kwargs.extend(kwargs);
+    Ok(args)
 }
 
 /// The gate of a handler with `concurrency = N`: at most `N` of its runs

@@ -118,7 +118,7 @@ pub(crate) fn generate(
                     quote!(#krate::client::Arguments),
                     quote!(::core::result::Result::Ok(#krate::client::Arguments::from_payload(result))),
                 ),
-                Value::Other(ty) => {
+                Value::Other(ty) | Value::Kwargs(ty) => {
                     let ok = without_self(owned(ty).to_token_stream(), self_ty);
                     // A type that cannot be read back is where the error points.
                     let read = quote_spanned! {ty.span()=> #private::typed_result::<#ok>(result) };

@@ -406,6 +406,7 @@ impl Target<'_> {
             Value::Arguments => quote! {
                 ::core::result::Result::Ok(#krate::client::Arguments::into_payload(#of))
             },
+            Value::Kwargs(ty) => quote_spanned! {ty.span()=> #private::kwargs_result(&#of) },
             // For a caller that sent a Rust value, kept one when it can
             // be (`Send + Sync`), for the caller to take as it is.
             Value::Other(ty) => {

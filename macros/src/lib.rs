@@ -74,8 +74,9 @@
 //! |---------------------|------------------------------------------------------|
 //! | `()`                | no arguments                                         |
 //! | `T: Serialize`      | one positional argument (none for `()` or `None`); a reference only if `'static` (`&'static str`) |
-//! | `Arguments`        | its `args` and `kwargs`, as they are                 |
-//! | `Result<T, E>`      | as `T` (or `Arguments`) for `Ok`; for `Err`, the error `E: Into<wamp::Error>` |
+//! | `Kwargs<T>`         | `T`'s fields as keyword arguments, no positional ones (`T` must serialize to a map) |
+//! | `Arguments`         | its `args` and `kwargs`, as they are                 |
+//! | `Result<T, E>`      | as `T` (or `Kwargs<T>`, `Arguments`) for `Ok`; for `Err`, the error `E: Into<wamp::Error>` |
 //!
 //! An event handler returns `()` or `Result<(), E>`; an error, like
 //! arguments that do not fit, is logged as a warning that names the

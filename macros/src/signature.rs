@@ -71,6 +71,8 @@ pub(crate) enum Value {
     Unit,
     /// `Arguments`: taken as the payload.
     Arguments,
+    /// `Kwargs<T>`: sent as keyword arguments.
+    Kwargs(Box<Type>),
     /// Any other type: serialized as one positional argument.
     Other(Box<Type>),
 }
@@ -200,11 +202,18 @@ fn injected(ty: &Type) -> Option<Injected> {
         .find(|i| is_named(ty, i.name()))
 }
 
+/// Whether `ty` is `Kwargs<T>` (keyword arguments as one value).
+fn is_kwargs(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == "Kwargs" && !s.arguments.is_none())
+}
+
 fn value(ty: &Type) -> Value {
     if is_unit(ty) {
         Value::Unit
     } else if is_named(ty, "Arguments") {
         Value::Arguments
+    } else if is_kwargs(ty) {
+        Value::Kwargs(Box::new(ty.clone()))
     } else {
         Value::Other(Box::new(ty.clone()))
     }
@@ -477,7 +486,14 @@ pub(crate) fn analyse(sig: &Signature, role: Role) -> syn::Result<Method> {
                 continue;
             }
         };
-        if let Some(kwargs) = &options.kwargs {
+        // `#[wamp(kwargs)]`, or a parameter of type `Kwargs<T>`, which says
+        // the same.
+        let kwargs = match (&options.kwargs, is_kwargs(ty)) {
+            (Some(path), _) => Some(path.to_token_stream()),
+            (None, true) => Some(typed.ty.to_token_stream()),
+            (None, false) => None,
+        };
+        if let Some(kwargs) = &kwargs {
             if by_ref {
                 errors.push(error(
                     &typed.ty,

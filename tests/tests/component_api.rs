@@ -1,7 +1,8 @@
 //! The component API over the wire: application data, a struct filled from keyword
 //! arguments, parameters with wire names of their own, results with
-//! keyword arguments, called with plain values, from a component running
-//! embedded and remote.
+//! keyword arguments (built as `Arguments`, or a struct as `Kwargs<T>`),
+//! called with plain values, from a component running embedded and
+//! remote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -30,6 +31,19 @@ impl Shop {
     #[wamp::procedure("find")]
     fn find(&self, query: String, #[wamp(kwargs)] filter: Filter) -> Result<Arguments, Error> {
         Arguments::new().arg(query)?.kwarg("min_price", filter.min_price)?.kwarg("category", filter.category)
+    }
+
+    /// The filter back, as keyword arguments (a `Kwargs<T>` parameter
+    /// takes the keyword arguments as `#[wamp(kwargs)]` does).
+    #[wamp::procedure("filter")]
+    fn filter(&self, filter: Kwargs<Filter>) -> Result<Kwargs<Filter>, Error> {
+        Ok(filter)
+    }
+
+    /// A `Kwargs` of a value that is not a map: the caller gets the error.
+    #[wamp::procedure("count")]
+    fn count(&self) -> Kwargs<u32> {
+        Kwargs(3)
     }
 
     #[wamp::procedure("route")]
@@ -85,6 +99,18 @@ async fn check(url: &str) {
         (found.get::<String>(0).unwrap(), found.get_kw::<Option<String>>("category").unwrap()),
         ("desk".into(), None)
     );
+
+    // A result of keyword arguments, read back as the struct.
+    let asked = Filter { min_price: 7, category: Some("desk".into()) };
+    let filter = caller.call_with("com.test.shop.filter", &asked, Default::default()).await.unwrap();
+    assert!(filter.args.is_empty(), "{filter:?}");
+    assert_eq!(filter.get_kw::<u32>("min_price").unwrap(), 7);
+    let Kwargs(read): Kwargs<Filter> = caller.call("com.test.shop.filter", &asked).await.unwrap();
+    assert_eq!(read, asked);
+    let plain: Filter = caller.call("com.test.shop.filter", &asked).await.unwrap();
+    assert_eq!(plain, asked, "keyword arguments alone read as the struct itself too");
+    let not_a_map = caller.call::<u32>("com.test.shop.count", ()).await.unwrap_err();
+    assert!(not_a_map.to_string().contains("must serialize to a map"), "{not_a_map}");
 
     let missing = caller.call_with("com.test.shop.find", ("lamp",), Default::default()).await.unwrap_err();
     assert_eq!(missing.uri, errors::INVALID_ARGUMENT);

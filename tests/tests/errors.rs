@@ -1,6 +1,7 @@
 //! Errors as a caller sees them: each failure has its kind (an application
 //! error, a timeout, a cancellation, an unreachable router, a refused
-//! session, a result that does not convert), and an application's own
+//! session, a session the router ends, a result that does not convert),
+//! and an application's own
 //! error enum (`#[derive(wamp::Error)]`) crosses the wire and is decoded
 //! back into the enum, from a component running embedded, remote against
 //! our router, and remote against Crossbar.io.
@@ -193,4 +194,46 @@ async fn a_call_lost_with_the_connection_is_a_transport_error_not_a_cancellation
     let lost = call.await.unwrap().unwrap_err();
     assert_eq!((lost.uri.as_str(), lost.kind()), (errors::CANCELED, ErrorKind::Transport), "{lost}");
     running.shutdown().await;
+}
+
+/// A component that only makes calls, through its client.
+#[derive(Default)]
+struct Teller;
+
+#[wamp::component(prefix = "com.test.teller", inventory = false)]
+impl Teller {}
+
+wamp_tests::embedded_and_remote!(ended_by_the_router => a_session_the_router_ends_embedded, a_session_the_router_ends_remote);
+
+/// The router ends a session with a call in flight (`wamp.session.kill`,
+/// a GOODBYE with the reason and message given): the call fails of kind
+/// `Aborted` with the router's reason, for a session in the router's
+/// process (embedded) and over WebSocket (remote) alike.
+async fn ended_by_the_router(mode: wamp_tests::Mode) {
+    let router = wamp::RouterConfig { allow_session_kill: true, ..wamp::RouterConfig::default() };
+    let host = wamp_tests::TestHost::with_router(mode, router, |config| {
+        wamp::Host::new(config).add_component(Bank).add_component(Teller)
+    })
+    .await;
+    let teller = host.running.component::<Teller>().unwrap().client().clone();
+    let _: u64 = wamp_tests::call_when_registered(&teller, "com.test.bank.withdraw", ("rich", 1)).await;
+    let victim = teller.joined().await.unwrap().id;
+    let call = {
+        let teller = teller.clone();
+        actix_web::rt::spawn(async move { teller.call::<u64>("com.test.bank.slow", ()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let options =
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&host.url, "realm1") };
+    let admin = Client::connect(options).await.unwrap();
+    let kill = Arguments::new().arg(victim).unwrap().kwarg("reason", "com.test.banned").unwrap();
+    let kill = kill.kwarg("message", "go away").unwrap();
+    admin.call_with("wamp.session.kill", kill, CallOptions::default()).await.unwrap();
+
+    let ended = tokio::time::timeout(Duration::from_secs(5), call).await.unwrap().unwrap().unwrap_err();
+    assert_eq!((ended.uri.as_str(), ended.kind()), ("com.test.banned", ErrorKind::Aborted), "{ended}");
+    assert!(ended.to_string().contains("go away"), "{ended}");
+    admin.leave().await;
+    host.shutdown().await;
 }

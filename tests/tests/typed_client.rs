@@ -27,6 +27,13 @@ struct Delivery {
     note: Option<String>,
 }
 
+/// The shop's stock in sum, as keyword arguments.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Inventory {
+    lines: usize,
+    units: u32,
+}
+
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct Receipt {
     item: String,
@@ -72,9 +79,11 @@ impl Shop {
         self.stock.iter().map(|(name, ..)| name.clone()).collect()
     }
 
+    /// Answers with keyword arguments (`lines`, `units`).
     #[wamp::procedure("inventory")]
-    fn inventory(&self) -> Result<Arguments, Error> {
-        Arguments::new().kwarg("lines", self.stock.len())
+    fn inventory(&self) -> Kwargs<Inventory> {
+        let units = self.stock.iter().map(|(.., count)| count).sum();
+        Kwargs(Inventory { lines: self.stock.len(), units })
     }
 
     #[wamp::procedure("clear")]
@@ -129,7 +138,11 @@ async fn check(url: &str, realm: &str) {
     assert_eq!(receipt.await.unwrap().quantity, 1);
     let motto: String = shop.motto().await.unwrap();
     assert_eq!(motto, "open every day", "a 'static reference is read back owned");
-    assert_eq!(shop.inventory().await.unwrap().get_kw::<usize>("lines").unwrap(), 2);
+    let Kwargs(inventory) = shop.inventory().await.unwrap();
+    assert_eq!(inventory, Inventory { lines: 2, units: 3 });
+    let wire = client.call_with("com.test.shop.inventory", (), Default::default()).await.unwrap();
+    assert!(wire.args.is_empty(), "keyword arguments only: {wire:?}");
+    assert_eq!((wire.get_kw::<usize>("lines").unwrap(), wire.get_kw::<u32>("units").unwrap()), (2, 3));
 
     shop.publish_restocked("chair".into(), 4).await.unwrap();
     let mut items = Vec::new();

@@ -13,6 +13,7 @@
 use std::collections::hash_map::Entry as Slot;
 use std::collections::BTreeMap;
 
+use super::link::Closed;
 use crate::router::IdMap;
 
 use crate::protocol::id_source::SequentialIds;
@@ -47,8 +48,9 @@ pub enum Outcome {
         /// The error's args and kwargs.
         payload: Payload,
     },
-    /// The session ended before an answer came.
-    Lost,
+    /// The session ended before an answer came: the router ended it
+    /// (its GOODBYE or ABORT), or the link was lost (`None`).
+    Lost(Option<Closed>),
 }
 
 /// What the driver must do.
@@ -610,7 +612,7 @@ impl<R, H: Clone> ClientCore<R, H> {
     /// The session ended: every waiting request is answered with
     /// [`Outcome::Lost`], and the router ids are forgotten (the entries are
     /// kept for [`ClientCore::rejoined`]).
-    pub fn disconnected(&mut self, out: &mut Vec<ClientEffect<R, H>>) {
+    pub fn disconnected(&mut self, by_router: Option<Closed>, out: &mut Vec<ClientEffect<R, H>>) {
         let mut pending: Vec<(Id, Pending<R>)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|(id, _)| *id);
         for (_, p) in pending {
@@ -618,7 +620,9 @@ impl<R, H: Clone> ClientCore<R, H> {
                 Pending::Call { reply: r, .. }
                 | Pending::Publish(r)
                 | Pending::Unsubscribe(r)
-                | Pending::Unregister(r) => out.push(ClientEffect::Complete(r, Outcome::Lost)),
+                | Pending::Unregister(r) => {
+                    out.push(ClientEffect::Complete(r, Outcome::Lost(by_router.clone())))
+                }
                 Pending::Add { key, waiters, restoring } => {
                     // Never confirmed: it will not be restored either. A
                     // restore in flight stays for the next session.
@@ -626,7 +630,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                         self.forget(&key);
                     }
                     for r in waiters {
-                        out.push(ClientEffect::Complete(r, Outcome::Lost));
+                        out.push(ClientEffect::Complete(r, Outcome::Lost(by_router.clone())));
                     }
                 }
             }

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::core::ClientEffect;
 use super::details::{EventDetails, IncomingCall, SessionInfo};
 use super::invocation::{CallControl, Interruption, InvocationState};
-use super::link::{LinkEvent, LinkSender, Outgoing, RemoteEvent};
+use super::link::{Closed, LinkEvent, LinkSender, Outgoing, RemoteEvent};
 use super::queue::CallQueue;
 use super::session::{Completion, Handler, Reply, Session, SessionState};
 use super::websocket::{self, ConnectOptions};
@@ -194,7 +194,13 @@ impl SessionActor {
         }
     }
 
-    fn left(&mut self, reason: &str, reconnecting: bool, ctx: &mut actix::Context<Self>) {
+    fn left(
+        &mut self,
+        reason: &str,
+        reconnecting: bool,
+        by_router: Option<Closed>,
+        ctx: &mut actix::Context<Self>,
+    ) {
         tracing::debug!(%reason, reconnecting, "client session left");
         self.ready = None;
         // Tasks waiting to publish on the link find it gone.
@@ -202,7 +208,7 @@ impl SessionActor {
             link.gate().end();
         }
         self.shared.info.borrow_mut().take();
-        self.shared.core.borrow_mut().disconnected(&mut self.effects);
+        self.shared.core.borrow_mut().disconnected(by_router, &mut self.effects);
         self.apply(ctx);
         // The calls this session's procedures were answering are gone
         // with the session.
@@ -309,7 +315,7 @@ impl SessionActor {
                     }
                     Err(e) => {
                         direct.finish();
-                        act.left(&format!("the realm is not running: {e}"), false, ctx)
+                        act.left(&format!("the realm is not running: {e}"), false, None, ctx)
                     }
                 }));
             }
@@ -341,19 +347,21 @@ impl StreamHandler<LinkEvent> for SessionActor {
                 let info = SessionInfo::new(session, &realm, details);
                 self.joined(info, sender, ctx);
             }
-            LinkEvent::Left { reason, reconnecting } => self.left(&reason, reconnecting, ctx),
+            LinkEvent::Left { reason, reconnecting, by_router } => {
+                self.left(&reason, reconnecting, by_router, ctx)
+            }
             LinkEvent::Failed(error) => {
                 for waiter in self.waiters.drain(..) {
                     let _ = waiter.send(Err(error.clone()));
                 }
-                self.left(&error.to_string(), false, ctx);
+                self.left(&error.to_string(), false, None, ctx);
             }
         }
     }
 
     fn finished(&mut self, ctx: &mut Self::Context) {
         if self.shared.link.borrow().is_some() {
-            self.left("the link closed", false, ctx);
+            self.left("the link closed", false, None, ctx);
         } else {
             ctx.stop();
         }

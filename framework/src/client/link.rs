@@ -33,9 +33,22 @@ pub enum LinkEvent {
         reason: String,
         /// Whether the link tries to open a new session.
         reconnecting: bool,
+        /// The router's GOODBYE (or ABORT), if the router ended it.
+        by_router: Option<Closed>,
     },
     /// Joining failed for good (ABORT, or retries exhausted).
     Failed(crate::Error),
+}
+
+/// How the router ended a session: the reason URI and message of its
+/// GOODBYE or ABORT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// The reason URI (`wamp.close.killed`, `wamp.close.system_shutdown`,
+    /// ...).
+    pub reason: String,
+    /// The message, if the router gave one.
+    pub message: String,
 }
 
 /// A link event from a WebSocket connection task. A message from the

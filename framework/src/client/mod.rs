@@ -50,7 +50,7 @@ pub use invocation::{Interrupted, Interruption};
 pub use options::{
     CallOptions, InvokePolicy, MatchPolicy, PublishOptions, RegisterOptions, SubscribeOptions,
 };
-pub use payload::{from_payload, to_payload, Arguments, IntoArguments};
+pub use payload::{from_payload, to_payload, Arguments, IntoArguments, Kwargs};
 pub use progressive::{CallProgress, CallStream, InputCall};
 pub use session::{Registration, Session, Subscription, MAX_HANDLERS_IN_FLIGHT, ROUTER_TIMEOUT_GRACE};
 pub use tasks::TaskHandle;

@@ -71,6 +71,76 @@ impl Arguments {
     }
 }
 
+/// A value that travels as keyword arguments: its fields (a struct's, or
+/// a map's entries) are the `kwargs`, with no positional arguments.
+///
+/// A procedure returning `Kwargs<T>` (or `Result<Kwargs<T>, E>`) answers
+/// with keyword arguments, as peers that read results by name expect,
+/// instead of one positional argument holding `T`. A caller reads such a
+/// result back as `Kwargs<T>` (or as `T`): keyword arguments alone read
+/// as a map. A result that also has positional arguments is read with
+/// [`Session::call_with`](crate::Session::call_with) and
+/// [`Arguments::get_kw`]. As a call's or a publication's arguments it is
+/// the same as `T` itself, which a struct already is.
+///
+/// ```
+/// use wamp::client::{from_payload, Arguments, Kwargs};
+///
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct Stock { item: String, count: u32 }
+///
+/// let payload = Kwargs(Stock { item: "lamp".into(), count: 3 }).into_payload().unwrap();
+/// let seen = Arguments::from_payload(payload.clone());
+/// assert!(seen.args.is_empty());
+/// assert_eq!(seen.get_kw::<u32>("count").unwrap(), 3);
+/// let Kwargs(stock) = from_payload::<Kwargs<Stock>>(payload).unwrap();
+/// assert_eq!(stock, Stock { item: "lamp".into(), count: 3 });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Kwargs<T>(pub T);
+
+impl<T> Kwargs<T> {
+    /// The value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: Serialize> Kwargs<T> {
+    /// As a payload of keyword arguments only; fails if `T` does not
+    /// serialize to a map (a struct or a map; `()` and `None` give none).
+    pub fn into_payload(self) -> Result<Payload, Error> {
+        kwargs_payload(&self.0)
+    }
+}
+
+impl<T> std::ops::Deref for Kwargs<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Kwargs<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// `value` as keyword arguments only (see [`Kwargs`]).
+pub(crate) fn kwargs_payload<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
+    match to_value(value)? {
+        Value::Dict(kwargs) => Ok(Payload::new(List::new(), kwargs)),
+        Value::Null => Ok(Payload::default()),
+        other => Err(Error::invalid(format!(
+            "keyword arguments must serialize to a map (a struct or a map), not {}",
+            other.kind()
+        ))),
+    }
+}
+
 /// What goes out as the arguments of a call, a publication or a
 /// progressive call's input: any `Serialize` value (a tuple or list as
 /// positional arguments, a struct or map as keyword arguments, `()` as

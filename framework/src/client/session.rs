@@ -826,7 +826,8 @@ async fn exchange(
 pub(crate) fn failure(outcome: Result<Outcome, Unanswered>) -> Error {
     match outcome {
         Ok(Outcome::Error { error, payload, .. }) => Error::from_parts(error, payload),
-        Ok(Outcome::Lost) | Err(_) => Error::lost(),
+        Ok(Outcome::Lost(Some(closed))) => Error::ended_by_router(&closed),
+        Ok(Outcome::Lost(None)) | Err(_) => Error::lost(),
         Ok(other) => Error::new(errors::PROTOCOL_VIOLATION, format!("unexpected answer {other:?}"))
             .of_kind(ErrorKind::Aborted),
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_http::ws::{CloseCode, CloseReason};
 use tokio::sync::mpsc;
 
-use super::link::{LinkEvent, LinkSender, Outgoing, RemoteEvent};
+use super::link::{Closed, LinkEvent, LinkSender, Outgoing, RemoteEvent};
 use crate::protocol::{errors, Dict, Serializer, Value, WampMessage};
 use crate::router::flow::{Credit, Gate};
 use crate::router::session::goodbye;
@@ -154,6 +154,9 @@ fn hello(options: &ConnectOptions) -> WampMessage {
 enum Ended {
     /// Worth another attempt (I/O error, router went away or restarts).
     Retry(String),
+    /// The router ended the session with GOODBYE or ABORT: worth another
+    /// attempt too, but calls in flight learn why.
+    Closed(Closed),
     /// Not worth another attempt (ABORT such as no_such_realm).
     Fatal(Error),
     /// The application left.
@@ -194,20 +197,31 @@ pub async fn run(
                     return;
                 }
                 let ended = pump(socket, &options, generation, &mut outgoing, &events).await;
-                let (reason, retry) = match &ended {
-                    Ended::Retry(reason) => (reason.clone(), options.reconnect.enabled),
-                    Ended::Fatal(e) => (e.to_string(), false),
-                    Ended::Left => (errors::CLOSE_NORMAL.to_owned(), false),
+                let (reason, retry, by_router) = match ended {
+                    Ended::Retry(ref reason) => (reason.clone(), options.reconnect.enabled, None),
+                    Ended::Closed(closed) => {
+                        let reason = format!("the router ended the session ({})", closed.reason);
+                        (reason, options.reconnect.enabled, Some(closed))
+                    }
+                    Ended::Fatal(ref e) => (e.to_string(), false, None),
+                    Ended::Left => (errors::CLOSE_NORMAL.to_owned(), false, None),
                 };
-                let _ = events.send((LinkEvent::Left { reason, reconnecting: retry }, None));
+                let _ = events
+                    .send((LinkEvent::Left { reason: reason.clone(), reconnecting: retry, by_router }, None));
                 if !retry {
                     return;
                 }
-                ended
+                Ended::Retry(reason)
             }
         };
+        let ended = match ended {
+            Ended::Closed(closed) => {
+                Ended::Retry(format!("the router ended the session ({})", closed.reason))
+            }
+            other => other,
+        };
         match ended {
-            Ended::Left => return,
+            Ended::Closed(_) | Ended::Left => return,
             Ended::Fatal(e) => {
                 let _ = events.send((LinkEvent::Failed(e), None));
                 return;
@@ -453,14 +467,14 @@ async fn pump(
                     }
                 }
             }
-            Event::Received(Ok(Some(WampMessage::Goodbye { reason, .. })), _) => {
+            Event::Received(Ok(Some(WampMessage::Goodbye { reason, details })), _) => {
                 let _ = send(&mut socket, serializer, &goodbye(errors::GOODBYE_AND_OUT, "goodbye"));
                 close(socket, CloseCode::Normal, "").await;
-                return Ended::Retry(format!("the router said goodbye ({reason})"));
+                return Ended::Closed(closed(reason, &details));
             }
-            Event::Received(Ok(Some(WampMessage::Abort { reason, .. })), _) => {
+            Event::Received(Ok(Some(WampMessage::Abort { reason, details })), _) => {
                 close(socket, CloseCode::Normal, "").await;
-                return Ended::Retry(format!("the router aborted ({reason})"));
+                return Ended::Closed(closed(reason, &details));
             }
             Event::Received(Ok(Some(message)), size) => {
                 let credit = Credit::new(&inbound, size);
@@ -476,6 +490,13 @@ async fn pump(
             }
         }
     }
+}
+
+/// How the router ended the session: the reason and the message of its
+/// GOODBYE or ABORT (`Details.message`, if a string).
+fn closed(reason: String, details: &Dict) -> Closed {
+    let message = details.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
+    Closed { reason, message }
 }
 
 /// What woke [`pump`].

@@ -150,8 +150,8 @@ fn disconnect_fails_waiters_and_rejoin_restores_in_order() {
     run(&mut core, WampMessage::Subscribed { request: request_of(&sub), subscription: 2 });
     let (_, _) = core.call("com.other", Dict::new(), Payload::default(), "call");
     let mut out = Vec::new();
-    core.disconnected(&mut out);
-    assert!(matches!(out.as_slice(), [ClientEffect::Complete("call", Outcome::Lost)]));
+    core.disconnected(None, &mut out);
+    assert!(matches!(out.as_slice(), [ClientEffect::Complete("call", Outcome::Lost(None))]));
     // Old ids are gone.
     let effects = run(
         &mut core,
@@ -236,7 +236,7 @@ fn registering_again_while_a_restore_is_in_flight_joins_it() {
     let reg = core.register("com.proc", Dict::new(), "p", "first").unwrap().unwrap();
     run(&mut core, WampMessage::Registered { request: request_of(&reg), registration: 1 });
     let mut out = Vec::new();
-    core.disconnected(&mut out);
+    core.disconnected(None, &mut out);
     core.rejoined(&mut out);
     let [ClientEffect::Send(restore)] = out.as_slice() else { panic!("{out:?}") };
     let restore = request_of(restore);

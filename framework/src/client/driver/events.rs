@@ -19,10 +19,14 @@ impl Stream for LocalEvents {
         self.receiver.poll_next(cx, room).map(|next| {
             Some(match next {
                 Next::Deliver(ToPeer::Message(message)) => LinkEvent::Message(message),
-                Next::Deliver(ToPeer::Close { reason, message }) => {
-                    LinkEvent::Left { reason: format!("{reason}: {message}"), reconnecting: false }
+                Next::Deliver(ToPeer::Close { reason, message }) => LinkEvent::Left {
+                    reason: format!("{reason}: {message}"),
+                    reconnecting: false,
+                    by_router: Some(Closed { reason: reason.into_owned(), message }),
+                },
+                Next::Stalled(message) => {
+                    LinkEvent::Left { reason: message, reconnecting: false, by_router: None }
                 }
-                Next::Stalled(message) => LinkEvent::Left { reason: message, reconnecting: false },
             })
         })
     }

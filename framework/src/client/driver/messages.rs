@@ -72,7 +72,7 @@ impl ActixHandler<LeaveSession> for SessionActor {
         }
         self.handle.leave();
         // An in-process realm does not answer: the session is over now.
-        self.left(crate::protocol::errors::CLOSE_NORMAL, false, ctx);
+        self.left(crate::protocol::errors::CLOSE_NORMAL, false, None, ctx);
         Box::pin(async {})
     }
 }

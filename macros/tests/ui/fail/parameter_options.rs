@@ -61,6 +61,16 @@ impl Search {
     fn helper(&self, #[wamp(name = "n")] n: i64) -> i64 {
         n
     }
+
+    #[wamp::procedure("com.example.kwargs_twice")]
+    fn kwargs_twice(&self, #[wamp(kwargs)] a: HashMap<String, i64>, b: Kwargs<HashMap<String, i64>>) {
+        let _ = (a, b);
+    }
+
+    #[wamp::procedure("com.example.kwargs_borrowed")]
+    fn kwargs_borrowed(&self, a: &Kwargs<HashMap<String, i64>>) {
+        let _ = a;
+    }
 }
 
 fn main() {}
