@@ -70,7 +70,10 @@ pub(crate) fn generate(
     let private = quote!(#krate::__private);
     let args = Ident::new("args", Span::mixed_site());
     let session = Ident::new("session", Span::mixed_site());
-    let functions = methods.iter().map(|m| {
+    let call_options = Ident::new("call_options", Span::mixed_site());
+    let publish_options = Ident::new("publish_options", Span::mixed_site());
+    let clashes = clashes(name, methods);
+    let functions = methods.iter().filter(|m| !clashes.iter().any(|(at, _)| std::ptr::eq(*at, m.ident))).map(|m| {
         let mut params = Vec::new();
         let mut pushes = Vec::new();
         // The positional parameters, as (local, type): with no keyword
@@ -155,7 +158,8 @@ pub(crate) fn generate(
                 #docs
                 pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ok, #krate::Error> {
                     #payload
-                    let result = #krate::client::Caller::call_payload(&self.#session, #uri, payload).await?;
+                    let options = ::core::clone::Clone::clone(&self.#call_options);
+                    let result = #krate::client::Caller::call_payload(&self.#session, #uri, payload, options).await?;
                     #read
                 }
             }
@@ -167,7 +171,14 @@ pub(crate) fn generate(
                 pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<(), #krate::Error> {
                     let #args = #krate::client::Arguments::new();
                     #(#pushes)*
-                    #krate::client::Caller::publish_arguments(&self.#session, #krate::protocol::Uri::Borrowed(#uri), #args).await
+                    let options = ::core::clone::Clone::clone(&self.#publish_options);
+                    #krate::client::Caller::publish_arguments(
+                        &self.#session,
+                        #krate::protocol::Uri::Borrowed(#uri),
+                        #args,
+                        options,
+                    )
+                    .await
                 }
             }
         }
@@ -177,20 +188,46 @@ pub(crate) fn generate(
          component's method), one `publish_*` method per topic it subscribes to (exact URIs only), with \
          the component's argument and result types. It works through any session (`S` is a \
          `wamp::Session` or a `wamp::client::Client`), against any router; an application error comes \
-         back as a `wamp::Error`, which `Error::decode` turns back into the component's error type."
+         back as a `wamp::Error`, which `Error::decode` turns back into the component's error type. \
+         `with_call_options` and `with_publish_options` set the options its calls and publications go \
+         with (a timeout, `disclose_me`, `exclude_me`, ...)."
     );
+    let clash_errors = clashes.iter().map(|(_, error)| error.to_compile_error());
     quote! {
+        #(#clash_errors)*
+
         #[doc = #doc]
         #[derive(Clone, Debug)]
         pub struct #name<S> {
             #session: S,
+            #call_options: #krate::client::CallOptions,
+            #publish_options: #krate::client::PublishOptions,
         }
 
         #[allow(private_interfaces, clippy::too_many_arguments)]
         impl<S: #krate::client::Caller> #name<S> {
-            /// A client that calls and publishes through `session`.
+            /// A client that calls and publishes through `session`, with
+            /// the default options.
             pub fn new(#session: S) -> Self {
-                #name { #session }
+                #name {
+                    #session,
+                    #call_options: ::core::default::Default::default(),
+                    #publish_options: ::core::default::Default::default(),
+                }
+            }
+
+            /// The same client, its calls made with `options` (a timeout,
+            /// `disclose_me`, ...).
+            pub fn with_call_options(mut self, options: #krate::client::CallOptions) -> Self {
+                self.#call_options = options;
+                self
+            }
+
+            /// The same client, its publications made with `options`
+            /// (`exclude_me`, `acknowledge`, ...).
+            pub fn with_publish_options(mut self, options: #krate::client::PublishOptions) -> Self {
+                self.#publish_options = options;
+                self
             }
 
             /// The session it goes through.
@@ -201,4 +238,45 @@ pub(crate) fn generate(
             #(#functions)*
         }
     }
+}
+
+/// The methods of the client itself, which no generated method may take.
+const OWN_METHODS: [&str; 4] = ["new", "with_call_options", "with_publish_options", "session"];
+
+/// The component methods whose client method would clash with another:
+/// one of the client's own, or another handler's (a procedure `publish_x`
+/// beside a subscription `x`). Handlers under `#[cfg]`s may be
+/// alternatives, so only two without any count as a clash.
+fn clashes<'a>(client: &Ident, methods: &'a [ClientMethod<'a>]) -> Vec<(&'a Ident, syn::Error)> {
+    let name = |m: &ClientMethod<'_>| {
+        if m.procedure {
+            m.ident.to_string()
+        } else {
+            format!("publish_{}", m.ident)
+        }
+    };
+    let mut found = Vec::new();
+    for (index, m) in methods.iter().enumerate() {
+        let own = name(m);
+        let what = if m.procedure { "procedure" } else { "topic" };
+        let message = if OWN_METHODS.contains(&own.as_str()) {
+            format!(
+                "the typed client `{client}` would get a method `{own}` for this {what}, but `{own}` is one \
+                 of its own: rename the method (the URI stays as it is)"
+            )
+        } else if let Some(other) = methods[..index]
+            .iter()
+            .find(|other| name(other) == own && other.cfgs.is_empty() && m.cfgs.is_empty())
+        {
+            format!(
+                "the typed client `{client}` would get two methods `{own}`: one for `{}` and one for this \
+                 {what}; rename one of the methods (the URIs stay as they are)",
+                other.ident
+            )
+        } else {
+            continue;
+        };
+        found.push((m.ident, syn::Error::new(m.ident.span(), message)));
+    }
+    found
 }

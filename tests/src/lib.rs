@@ -128,6 +128,51 @@ impl Drop for TestRouter {
     }
 }
 
+/// A TCP relay on a free loopback port in front of a router, for tests
+/// that lose the connection without a word from the router: [`Relay::cut`]
+/// drops every relayed connection at once (the peer reads the end of the
+/// stream, no GOODBYE) and takes no more.
+pub struct Relay {
+    /// The `ws://` URL that reaches the router through the relay.
+    pub url: String,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    /// Relays to `router` (its WebSocket path kept). Runs on the current
+    /// runtime.
+    pub async fn start(router: &TestRouter) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        let url = router.url.replacen(&router.addr.port().to_string(), &port.to_string(), 1);
+        let (cut, mut on_cut) = tokio::sync::watch::channel(false);
+        let target = router.addr;
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    accepted = listener.accept() => accepted,
+                    _ = on_cut.changed() => return,
+                };
+                let Ok((mut inbound, _)) = accepted else { return };
+                let mut on_cut = on_cut.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = on_cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay { url, cut }
+    }
+
+    /// Drops every relayed connection, and the listener.
+    pub fn cut(&self) {
+        let _ = self.cut.send(true);
+    }
+}
+
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A WAMP client that speaks raw frames, for tests.

@@ -16,7 +16,7 @@ use wamp::internals::{
     client_of, local_identity, realm as realm_of, start_client, Hooks, SessionActor, Start,
 };
 use wamp::protocol::{errors, Payload, Serializer, Value};
-use wamp::{Error, Router, RouterConfig};
+use wamp::{Error, ErrorKind, Router, RouterConfig};
 use wamp_tests::TestRouter;
 
 fn options(url: &str, serializer: Serializer) -> ConnectOptions {
@@ -96,24 +96,35 @@ async fn a_call_times_out_instead_of_waiting_forever() {
     assert_eq!(err.uri, errors::TIMEOUT);
 }
 
-#[actix_web::test]
-async fn calls_in_flight_fail_when_the_router_goes_away() {
-    let router = TestRouter::start();
+/// A call in flight to a callee that never answers, from a caller that
+/// reaches the router at `caller_url`; `end` then ends the caller's
+/// session somehow, and the call's error is returned.
+async fn call_cut_short(router: &TestRouter, caller_url: &str, end: impl FnOnce()) -> Error {
     let callee = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
-    let caller = Client::connect(options(&router.url, Serializer::MsgPack)).await.unwrap();
+    let caller = Client::connect(options(caller_url, Serializer::MsgPack)).await.unwrap();
     register_silent(&callee).await;
     let call = {
         let caller = caller.clone();
         actix_web::rt::spawn(async move { caller.call::<()>("com.test.never", ()).await })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
-    drop(router);
-    let err = tokio::time::timeout(Duration::from_secs(5), call)
-        .await
-        .expect("the call ends")
-        .unwrap()
-        .unwrap_err();
-    assert_eq!(err.uri, errors::CANCELED, "{err}");
+    end();
+    tokio::time::timeout(Duration::from_secs(5), call).await.expect("the call ends").unwrap().unwrap_err()
+}
+
+#[actix_web::test]
+async fn calls_in_flight_fail_when_the_connection_is_lost() {
+    let router = TestRouter::start();
+    let relay = wamp_tests::Relay::start(&router).await;
+    let err = call_cut_short(&router, &relay.url, || relay.cut()).await;
+    assert_eq!((err.uri.as_str(), err.kind()), (errors::CANCELED, ErrorKind::Transport), "{err}");
+}
+
+#[actix_web::test]
+async fn calls_in_flight_fail_when_the_router_shuts_down() {
+    let router = TestRouter::start();
+    let err = call_cut_short(&router, &router.url, || router.begin_shutdown(Duration::from_secs(1))).await;
+    assert_eq!((err.uri.as_str(), err.kind()), (errors::CLOSE_SYSTEM_SHUTDOWN, ErrorKind::Aborted), "{err}");
 }
 
 #[actix_web::test]

@@ -175,12 +175,13 @@ async fn each_failure_has_its_kind() {
 #[actix_web::test]
 async fn a_call_lost_with_the_connection_is_a_transport_error_not_a_cancellation() {
     let router = TestRouter::start();
+    let relay = wamp_tests::Relay::start(&router).await;
     let mut config = host_config();
     config.url = Some(router.url.clone());
     let running = wamp::Host::new(config).add_component(Bank).start().unwrap();
     running.joined().await.unwrap();
     let options =
-        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&router.url, "realm1") };
+        ConnectOptions { reconnect: ReconnectPolicy::off(), ..ConnectOptions::new(&relay.url, "realm1") };
     let caller = Client::connect(options).await.unwrap();
     let _: u64 = wamp_tests::call_when_registered(&caller, "com.test.bank.withdraw", ("rich", 1)).await;
 
@@ -189,8 +190,8 @@ async fn a_call_lost_with_the_connection_is_a_transport_error_not_a_cancellation
         actix_web::rt::spawn(async move { caller.call::<u64>("com.test.bank.slow", ()).await })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
-    // The router's process is gone: no GOODBYE, no ERROR, the connection drops.
-    drop(router);
+    // The connection drops: no GOODBYE, no ERROR.
+    relay.cut();
     let lost = call.await.unwrap().unwrap_err();
     assert_eq!((lost.uri.as_str(), lost.kind()), (errors::CANCELED, ErrorKind::Transport), "{lost}");
     running.shutdown().await;

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use serde::{Deserialize, Serialize};
-use wamp::client::{Client, ConnectOptions, ReconnectPolicy};
+use wamp::client::{CallOptions, Client, ConnectOptions, PublishOptions, ReconnectPolicy};
 use wamp::component::HostConfig;
 use wamp::prelude::*;
 use wamp_tests::crossbar::CrossbarRouter;
@@ -86,6 +86,13 @@ impl Shop {
         Kwargs(Inventory { lines: self.stock.len(), units })
     }
 
+    /// Answers after `ms` milliseconds.
+    #[wamp::procedure("wait")]
+    async fn wait(&self, ms: u64) -> u64 {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        ms
+    }
+
     #[wamp::procedure("clear")]
     fn clear(&mut self, _session: &Session) {
         self.stock.clear();
@@ -144,6 +151,16 @@ async fn check(url: &str, realm: &str) {
     assert!(wire.args.is_empty(), "keyword arguments only: {wire:?}");
     assert_eq!((wire.get_kw::<usize>("lines").unwrap(), wire.get_kw::<u32>("units").unwrap()), (2, 3));
 
+    // Options for every call of a client, and every publication.
+    let hasty =
+        CallOptions { timeout: Some(std::time::Duration::from_millis(100)), ..CallOptions::default() };
+    let error = shop.clone().with_call_options(hasty).wait(3_000).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert_eq!(shop.wait(1).await.unwrap(), 1, "the original keeps the defaults");
+    let me = client.joined().await.unwrap().id;
+    let nobody = PublishOptions { eligible: Some(vec![me]), ..PublishOptions::default() };
+    shop.clone().with_publish_options(nobody).publish_restocked("stool".into(), 1).await.unwrap();
+
     shop.publish_restocked("chair".into(), 4).await.unwrap();
     let mut items = Vec::new();
     for _ in 0..200 {
@@ -153,7 +170,7 @@ async fn check(url: &str, realm: &str) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert_eq!(items, ["lamp", "desk", "chair"], "the event reached the shop");
+    assert_eq!(items, ["lamp", "desk", "chair"], "the event reached the shop, the one for nobody did not");
 
     // From inside another component, through its Session.
     let cost: u64 = wamp_tests::call_when_registered(&client, "com.test.buyer.cost", ("lamp", 3)).await;

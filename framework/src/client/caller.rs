@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use super::{Arguments, CallOptions, Client, Session};
+use super::{Arguments, CallOptions, Client, PublishOptions, Session};
 use crate::protocol::{Payload, Uri};
 use crate::Error;
 
@@ -11,15 +11,23 @@ use crate::Error;
 /// (inside a component's handlers, on its thread) or a [`Client`] (from
 /// anywhere; the typed client's futures are then `Send`).
 pub trait Caller {
-    /// Calls `procedure` with `args`; the result with all its arguments.
+    /// Calls `procedure` with `args` and `options`; the result with all
+    /// its arguments, as [`Session::call_with`] does.
     fn call_arguments(
         &self,
         procedure: Uri,
         args: Arguments,
+        options: CallOptions,
     ) -> impl Future<Output = Result<Arguments, Error>>;
 
-    /// Publishes `args` to `topic`, as [`Session::publish`] does.
-    fn publish_arguments(&self, topic: Uri, args: Arguments) -> impl Future<Output = Result<(), Error>>;
+    /// Publishes `args` to `topic` with `options`, as
+    /// [`Session::publish_with`] does (without its publication id).
+    fn publish_arguments(
+        &self,
+        topic: Uri,
+        args: Arguments,
+        options: PublishOptions,
+    ) -> impl Future<Output = Result<(), Error>>;
 
     /// Calls `procedure` (the component's URI, known when compiled) with a
     /// payload the typed client made, which may hold its arguments as a
@@ -31,9 +39,10 @@ pub trait Caller {
         &self,
         procedure: &'static str,
         payload: Payload,
+        options: CallOptions,
     ) -> impl Future<Output = Result<Payload, Error>> {
         let args = payload.materialize().map(Arguments::from_payload);
-        async move { self.call_arguments(procedure.into(), args?).await.map(Arguments::into_payload) }
+        async move { self.call_arguments(procedure.into(), args?, options).await.map(Arguments::into_payload) }
     }
 }
 
@@ -48,20 +57,28 @@ macro_rules! caller_through_inherent_methods {
                 &self,
                 procedure: Uri,
                 args: Arguments,
+                options: CallOptions,
             ) -> impl Future<Output = Result<Arguments, Error>> {
-                self.call_with(procedure, args, CallOptions::default())
+                self.call_with(procedure, args, options)
             }
 
-            fn publish_arguments(&self, topic: Uri, args: Arguments) -> impl Future<Output = Result<(), Error>> {
-                self.publish(topic, args)
+            fn publish_arguments(
+                &self,
+                topic: Uri,
+                args: Arguments,
+                options: PublishOptions,
+            ) -> impl Future<Output = Result<(), Error>> {
+                let published = self.publish_with(topic, args, options);
+                async move { published.await.map(|_| ()) }
             }
 
             fn call_payload(
                 &self,
                 procedure: &'static str,
                 payload: Payload,
+                options: CallOptions,
             ) -> impl Future<Output = Result<Payload, Error>> {
-                self.call_payload(procedure.into(), payload, CallOptions::default())
+                self.call_payload(procedure.into(), payload, options)
             }
         }
     )*};
@@ -74,19 +91,26 @@ impl<T: Caller + ?Sized> Caller for &T {
         &self,
         procedure: Uri,
         args: Arguments,
+        options: CallOptions,
     ) -> impl Future<Output = Result<Arguments, Error>> {
-        (**self).call_arguments(procedure, args)
+        (**self).call_arguments(procedure, args, options)
     }
 
-    fn publish_arguments(&self, topic: Uri, args: Arguments) -> impl Future<Output = Result<(), Error>> {
-        (**self).publish_arguments(topic, args)
+    fn publish_arguments(
+        &self,
+        topic: Uri,
+        args: Arguments,
+        options: PublishOptions,
+    ) -> impl Future<Output = Result<(), Error>> {
+        (**self).publish_arguments(topic, args, options)
     }
 
     fn call_payload(
         &self,
         procedure: &'static str,
         payload: Payload,
+        options: CallOptions,
     ) -> impl Future<Output = Result<Payload, Error>> {
-        (**self).call_payload(procedure, payload)
+        (**self).call_payload(procedure, payload, options)
     }
 }
