@@ -4,7 +4,7 @@
 //! [`CalcError`].
 
 use serde::{Deserialize, Serialize};
-use wamp::client::Arguments;
+use wamp::client::Kwargs;
 
 /// Everything the calculator refuses, one URI per variant under
 /// `com.example.calculator.error`.
@@ -119,19 +119,28 @@ impl Calculator {
     /// `stats(numbers)`: the answer is keyword arguments `count`, `mean`,
     /// `min` and `max`.
     #[wamp::procedure("stats")]
-    fn stats(&self, numbers: Vec<f64>) -> Result<Arguments, wamp::Error> {
+    fn stats(&self, numbers: Vec<f64>) -> Result<Kwargs<Stats>, CalcError> {
         if numbers.is_empty() {
-            return Err(CalcError::NoNumbers.into());
+            return Err(CalcError::NoNumbers);
         }
         let min = numbers.iter().copied().fold(f64::INFINITY, f64::min);
         let max = numbers.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mean = numbers.iter().sum::<f64>() / numbers.len() as f64;
-        Arguments::new()
-            .kwarg("count", numbers.len())?
-            .kwarg("mean", mean)?
-            .kwarg("min", min)?
-            .kwarg("max", max)
+        Ok(Kwargs(Stats { count: numbers.len(), mean, min, max }))
     }
+}
+
+/// What `stats` answers, as keyword arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// How many numbers.
+    pub count: usize,
+    /// Their mean.
+    pub mean: f64,
+    /// The smallest.
+    pub min: f64,
+    /// The largest.
+    pub max: f64,
 }
 
 /// Adds the example's components to `host`.

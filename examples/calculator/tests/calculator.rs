@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-use calculator::{CalcError, CalculatorClient, PowerOptions};
-use wamp::client::{Arguments, CallOptions, Client, ConnectOptions};
+use calculator::{CalcError, CalculatorClient, PowerOptions, Stats};
+use wamp::client::{Arguments, CallOptions, Client, ConnectOptions, Kwargs};
 use wamp::component::{HostConfig, RunningHost};
 
 async fn start() -> (RunningHost, Client) {
@@ -41,6 +41,9 @@ async fn the_typed_client_gets_results_and_decodes_errors() {
 
     let options = PowerOptions { exponent: 10, modulo: Some(1000) };
     assert_eq!(calc.power(2, options).await.unwrap(), 24);
+
+    let Kwargs(stats) = calc.stats(vec![4.0, 1.0, 7.0]).await.unwrap();
+    assert_eq!(stats, Stats { count: 3, mean: 4.0, min: 1.0, max: 7.0 });
     running.shutdown().await;
 }
 
@@ -85,6 +88,7 @@ async fn a_result_may_be_keyword_arguments() {
     assert_eq!(stats.get_kw::<f64>("mean").unwrap(), 4.0);
     assert_eq!(stats.get_kw::<f64>("min").unwrap(), 1.0);
     assert_eq!(stats.get_kw::<f64>("max").unwrap(), 7.0);
+    assert!(stats.args.is_empty(), "keyword arguments only");
     let error = call(&client, "stats", Arguments::new().arg(Vec::<f64>::new()).unwrap()).await.unwrap_err();
     assert_eq!(error.decode::<CalcError>(), Some(CalcError::NoNumbers));
     assert!(error.to_string().contains("at least one number"), "{error}");

@@ -19,9 +19,18 @@ use std::path::PathBuf;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use wamp::client::{Arguments, CallDetails};
+use wamp::client::{CallDetails, Kwargs};
 use wamp::protocol::Id;
 use wamp::Session;
+
+/// What `join` answers, as keyword arguments `history` and `online`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Joined {
+    /// The messages kept, oldest first.
+    pub history: VecDeque<Line>,
+    /// The nicknames online, sorted.
+    pub online: Vec<String>,
+}
 
 /// Messages kept for newcomers.
 pub const HISTORY: usize = 100;
@@ -79,7 +88,7 @@ impl Chat {
         nick: String,
         call: &CallDetails,
         session: &Session,
-    ) -> Result<Arguments, wamp::Error> {
+    ) -> Result<Kwargs<Joined>, wamp::Error> {
         let nick = nick.trim().to_owned();
         let visible =
             !nick.is_empty() && nick.chars().count() <= MAX_NICK && !nick.chars().any(char::is_control);
@@ -93,7 +102,7 @@ impl Chat {
         self.online.insert(caller, nick.clone());
         tracing::info!(%nick, session = caller, "joined the chat");
         session.publish("com.example.chat.presence", (self.nicks(),)).await?;
-        Arguments::new().kwarg("history", &self.history)?.kwarg("online", self.nicks())
+        Ok(Kwargs(Joined { history: self.history.clone(), online: self.nicks() }))
     }
 
     /// Every message published, kept for newcomers.
