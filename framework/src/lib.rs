@@ -124,7 +124,7 @@
 //! | start: the protocol, then a new app with `wamp new` | [`guide::wamp`], [`guide::quickstart`] |
 //! | write components: attributes, parameters, results, hooks | [`guide::components`], [`macro@component`] |
 //! | take keyword arguments as a struct (`#[wamp(kwargs)]`), rename a parameter (`#[wamp(name = "...")]`), answer with keyword arguments (`Kwargs<T>`, or `Arguments` with positional ones too) | [`guide::components`], [`client::Kwargs`], [`client::Arguments`] |
-//! | call and publish with options (a timeout, `exclude_me`, acknowledgement) | [`Session::call_with`], [`Session::publish_with`], [`client::CallOptions`], [`client::PublishOptions`] |
+//! | call and publish with options (a timeout, `exclude_me`, acknowledgement) | [`Session::call_with`], [`Session::publish_with`], [`client::CallOptions`], [`client::PublishOptions`]; a typed client's `with_call_options` and `with_publish_options` ([`guide::components`]) |
 //! | make a component with arguments (`factory = "..."`); run several instances of one type | [`macro@component`], [`Host::add_instance`] |
 //! | handlers that take long: `blocking`, `concurrency`, `timeout_ms`, `own_thread` | [`guide::components`], [`component::HostConfig`] |
 //! | test components                                 | [`guide::testing`] |
