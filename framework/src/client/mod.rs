@@ -74,12 +74,15 @@ pub struct Client {
 
 /// The answers of a call made with [`Client::call_progressive`]: each
 /// partial result, then the final result or an error, then the end.
+///
+/// What [`CallStream`] is for a [`Session`], usable on any thread (it is
+/// `Send`): the client's session forwards the answers to it.
 #[derive(Debug)]
-pub struct RemoteCallStream {
+pub struct ClientCallStream {
     receiver: tokio::sync::mpsc::Receiver<Result<CallProgress, Error>>,
 }
 
-impl RemoteCallStream {
+impl ClientCallStream {
     /// Waits for the final result, skipping partial ones.
     pub async fn finish(mut self) -> Result<Arguments, Error> {
         while let Some(answer) = self.receiver.recv().await {
@@ -91,7 +94,7 @@ impl RemoteCallStream {
     }
 }
 
-impl futures_util::Stream for RemoteCallStream {
+impl futures_util::Stream for ClientCallStream {
     type Item = Result<CallProgress, Error>;
 
     fn poll_next(
@@ -234,14 +237,14 @@ impl Client {
         procedure: impl Into<Uri>,
         args: impl IntoArguments,
         options: CallOptions,
-    ) -> RemoteCallStream {
+    ) -> ClientCallStream {
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         let payload = match args.into_payload() {
             Ok(payload) => payload,
             Err(e) => {
                 // The stream yields the error, then ends.
                 let _ = tx.try_send(Err(e));
-                return RemoteCallStream { receiver: rx };
+                return ClientCallStream { receiver: rx };
             }
         };
         let procedure = procedure.into();
@@ -266,7 +269,7 @@ impl Client {
         // The session runs the forwarding as a task of its own; a session
         // that has ended drops it, which ends the stream.
         self.actor.do_send(forward);
-        RemoteCallStream { receiver: rx }
+        ClientCallStream { receiver: rx }
     }
 
     /// Publishes an event (see [`Session::publish`]).
