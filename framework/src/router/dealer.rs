@@ -674,7 +674,7 @@ impl Dealer {
     pub fn remove_session(&mut self, session: Id, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
         let Some(owned) = self.by_session.remove(&session) else { return };
         // A progressive call invocation whose caller left will get no more
-        // input: its callee is told to stop.
+        // input: its callee, if still there, is told to stop.
         let mut streams: Vec<Id> = owned
             .calls
             .values()
@@ -683,7 +683,7 @@ impl Dealer {
             .collect();
         streams.sort_unstable();
         for invocation in streams {
-            if let Some(call) = self.abandon(invocation) {
+            if let Some(call) = self.abandon(invocation).filter(|call| joined(call.callee)) {
                 out.send(call.callee, interrupt(invocation, "killnowait", errors::CANCELED));
             }
         }

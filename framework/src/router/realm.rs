@@ -252,13 +252,21 @@ impl RealmCore {
     /// Closes every session with GOODBYE `reason` (the router or realm is
     /// shutting down); nobody is left to hear meta events. Returns how
     /// many there were.
+    ///
+    /// They all leave at once: none is told of another's leaving. (Removed
+    /// one by one, a caller whose callee happened to go first would see
+    /// its call fail with "the callee left" instead of with the GOODBYE.)
     pub fn close_all(&mut self, reason: &'static str, message: &str, out: &mut Outbox) -> usize {
         let mut sessions: Vec<Id> = self.sessions.keys().copied().collect();
         sessions.sort_unstable();
+        self.sessions.clear();
+        self.testaments.clear();
         for session in &sessions {
-            self.remove(*session, false, out);
+            self.broker.remove_session(*session);
+            self.dealer.remove_session(*session, |_| false, out);
             out.close(*session, reason, message);
         }
+        self.forget_changes();
         sessions.len()
     }
 

@@ -336,6 +336,38 @@ fn a_callee_leaving_tells_only_the_callers_still_there() {
 }
 
 #[test]
+fn closing_every_session_tells_each_only_its_goodbye() {
+    // Whichever of caller and callee the realm takes first (ids are
+    // random), the caller's call ends with its GOODBYE, not with "the
+    // callee left"; nobody hears of another's leaving.
+    for _ in 0..32 {
+        let mut h = Harness::new();
+        let (caller, callee, watcher) = (h.join(), h.join(), h.join());
+        registered(&h.feed(callee, register(1, "com.slow")));
+        subscribed(&h.feed(watcher, subscribe(1, "wamp.session.on_leave")));
+        assert!(matches!(
+            h.feed(caller, call(1, "com.slow", Payload::default())).as_slice(),
+            [Effect::Send { message: WampMessage::Invocation { .. }, .. }]
+        ));
+        let closed = h.realm.close_all(errors::CLOSE_SYSTEM_SHUTDOWN, "shutting down", &mut h.out);
+        let effects: Vec<Effect> = h.out.drain().collect();
+        assert_eq!(closed, 3);
+        let mut closed_ids: Vec<Id> = effects
+            .iter()
+            .map(|e| match e {
+                Effect::Close { to, reason, .. } if reason == errors::CLOSE_SYSTEM_SHUTDOWN => *to,
+                other => panic!("only GOODBYEs, got {other:?}"),
+            })
+            .collect();
+        closed_ids.sort_unstable();
+        let mut everyone = vec![caller, callee, watcher];
+        everyone.sort_unstable();
+        assert_eq!(closed_ids, everyone);
+        assert_eq!((h.realm.pending_calls(), h.realm.registration_count()), (0, 0));
+    }
+}
+
+#[test]
 fn a_session_leaving_takes_exactly_what_it_owned() {
     let mut h = Harness::new();
     let (a, b, caller) = (h.join(), h.join(), h.join());
