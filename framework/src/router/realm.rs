@@ -223,10 +223,13 @@ impl RealmCore {
     /// registrations, and calls in flight (their callers get an ERROR);
     /// publishes `wamp.session.on_leave`.
     pub fn leave(&mut self, session: Id, out: &mut Outbox) {
-        self.remove(session, true, out);
+        self.remove(session, true, &[], out);
     }
 
-    fn remove(&mut self, session: Id, announce: bool, out: &mut Outbox) {
+    /// Removes `session`. `leaving` (sorted) are the sessions closed
+    /// together with it: a call between two of them ends with their
+    /// GOODBYEs, not with an ERROR that one of them left first.
+    fn remove(&mut self, session: Id, announce: bool, leaving: &[Id], out: &mut Outbox) {
         if !self.sessions.contains_key(&session) {
             return;
         }
@@ -239,7 +242,8 @@ impl RealmCore {
         if let Some(info) = self.sessions.remove(&session) {
             self.broker.remove_session(session);
             let sessions = &self.sessions;
-            self.dealer.remove_session(session, |s| sessions.contains_key(&s), out);
+            let staying = |s: Id| sessions.contains_key(&s) && leaving.binary_search(&s).is_err();
+            self.dealer.remove_session(session, staying, out);
             if announce {
                 self.announce_changes(out);
                 self.announce_leave(session, &info, out);
@@ -253,20 +257,15 @@ impl RealmCore {
     /// shutting down); nobody is left to hear meta events. Returns how
     /// many there were.
     ///
-    /// They all leave at once: none is told of another's leaving. (Removed
-    /// one by one, a caller whose callee happened to go first would see
-    /// its call fail with "the callee left" instead of with the GOODBYE.)
+    /// They leave together: a call between two of them ends with their
+    /// GOODBYEs, whichever goes first.
     pub fn close_all(&mut self, reason: &'static str, message: &str, out: &mut Outbox) -> usize {
         let mut sessions: Vec<Id> = self.sessions.keys().copied().collect();
         sessions.sort_unstable();
-        self.sessions.clear();
-        self.testaments.clear();
         for session in &sessions {
-            self.broker.remove_session(*session);
-            self.dealer.remove_session(*session, |_| false, out);
+            self.remove(*session, false, &sessions, out);
             out.close(*session, reason, message);
         }
-        self.forget_changes();
         sessions.len()
     }
 

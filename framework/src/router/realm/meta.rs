@@ -318,7 +318,7 @@ impl RealmCore {
             .collect()
     }
 
-    /// Closes `targets` with GOODBYE (the `reason` and `message` keyword
+    /// Closes `targets` (sorted) with GOODBYE (the `reason` and `message` keyword
     /// arguments, or `wamp.close.normal`), if the realm allows it. Returns
     /// how many were closed.
     fn kill(
@@ -347,7 +347,7 @@ impl RealmCore {
         };
         for target in &targets {
             out.close(*target, reason.clone(), message.clone());
-            self.remove(*target, announce, out);
+            self.remove(*target, announce, &targets, out);
         }
         Ok(targets.len())
     }

@@ -180,6 +180,41 @@ fn kill_by_authid_and_kill_all_spare_the_caller() {
     assert_eq!(h.realm.session_count(), 1);
 }
 
+#[test]
+fn sessions_killed_together_end_their_calls_with_their_goodbyes() {
+    // A caller and its callee killed by one kill_by_authrole: the call
+    // ends with the caller's GOODBYE, whichever of the two goes first
+    // (ids are random); a caller that stays gets the ERROR.
+    for _ in 0..32 {
+        let mut h = killing();
+        let (admin, _) = h.join_with(as_who("admin", "admin"));
+        let (caller, _) = h.join_with(as_who("alice", "user"));
+        let (callee, _) = h.join_with(as_who("bob", "user"));
+        registered(&h.feed(callee, register(1, "com.slow")));
+        h.feed(caller, call(1, "com.slow", Payload::default()));
+        h.feed(admin, call(1, "com.slow", Payload::default()));
+        let effects =
+            h.feed(admin, meta(2, "wamp.session.kill_by_authrole", vec!["user".into()], Dict::new()));
+        let to_caller: Vec<&Effect> = effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Send { to, .. } | Effect::Close { to, .. } if *to == caller))
+            .collect();
+        assert!(matches!(to_caller.as_slice(), [Effect::Close { .. }]), "{to_caller:?}");
+        let to_admin: Vec<(u64, Id)> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, message: WampMessage::Error { request_type, request, .. } }
+                    if *to == admin =>
+                {
+                    Some((*request_type, *request))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(to_admin, [(code::CALL, 1)], "the admin's own call fails: its callee left");
+    }
+}
+
 /// The (topic, args) of every EVENT in `effects` sent to `to`.
 fn meta_events(effects: &[Effect], to: Id) -> Vec<(Id, Vec<Value>)> {
     effects
