@@ -6,9 +6,7 @@
 //! leaves, or later a router node is lost) the caller's half ends with an
 //! ERROR, so no call waits forever for a peer that is gone.
 
-use super::FastMap as HashMap;
 use super::{IdMap, IdSet};
-use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 use super::broker::{unsupported, RESERVED_PREFIX};
@@ -19,10 +17,14 @@ use crate::protocol::id_source::IdAllocator;
 use crate::protocol::options::InvokePolicy;
 use crate::protocol::options::{Schema, PASSTHRU_KEYS};
 use crate::protocol::roles::Role;
+use call_book::CallBook;
 use deadlines::Deadlines;
+use pending::{Invocations, Pending};
 use registry::{Callee, Registry, Target};
 
+mod call_book;
 mod deadlines;
+mod pending;
 pub mod registry;
 use crate::protocol::{code, errors, ConvertError, Dict, Id, Payload, UriRules, Value, WampMessage};
 
@@ -80,20 +82,21 @@ fn tick_at(time: Duration) -> u64 {
 struct Owned {
     registrations: IdSet,
     /// Invocations this session has to answer.
-    invocations: IdSet,
+    invocations: Invocations,
     /// Calls this session made that wait for their answer: the CALL
     /// request id, and the invocation it became.
-    calls: HashMap<Id, Id>,
+    calls: CallBook,
 }
 
 /// Registrations and calls in flight of one realm.
 #[derive(Debug, Default)]
 pub struct Dealer {
     registry: Registry,
-    /// Keyed by the INVOCATION request id (unique in the realm). A call
-    /// whose caller left stays until its callee answers or leaves (the
-    /// answer is then dropped), so a caller leaving scans nothing.
-    pending: IdMap<PendingCall>,
+    /// By the INVOCATION request id (unique in the realm, and made by
+    /// this table). A call whose caller left stays until its callee
+    /// answers or leaves (the answer is then dropped), so a caller leaving
+    /// scans nothing.
+    pending: Pending<PendingCall>,
     by_session: IdMap<Owned>,
     limits: SessionLimits,
     /// How long the dealer lets a call wait for its callee.
@@ -128,6 +131,13 @@ impl Dealer {
     /// than `call_timeout` for their callee.
     pub fn new(limits: SessionLimits, call_timeout: Option<Duration>) -> Self {
         Dealer { limits, call_timeout, ..Default::default() }
+    }
+
+    /// Lets the dealer keep only `most` calls in flight (tests of the
+    /// table's own limit, which is in the millions).
+    #[cfg(test)]
+    pub(crate) fn hold_at_most(&mut self, most: usize) {
+        self.pending.hold_at_most(most);
     }
 
     /// Entries in the deadline heap, answered calls included.
@@ -165,7 +175,7 @@ impl Dealer {
     /// Whether the call `invocation` is pending with the deadline `tick`
     /// (an entry of `deadlines` that still counts).
     fn due(&self, tick: u64, invocation: Id) -> bool {
-        self.pending.get(&invocation).is_some_and(|call| call.deadline == Some(tick))
+        self.pending.get(invocation).is_some_and(|call| call.deadline == Some(tick))
     }
 
     /// Forgets the deadline of the call `answered`. Calls are mostly
@@ -181,7 +191,7 @@ impl Dealer {
         if self.deadlines.len() > 2 * self.pending.len() + 64 {
             let pending = &self.pending;
             self.deadlines.retain(|tick, invocation| {
-                pending.get(&invocation).is_some_and(|call| call.deadline == Some(tick))
+                pending.get(invocation).is_some_and(|call| call.deadline == Some(tick))
             });
         }
     }
@@ -243,12 +253,11 @@ impl Dealer {
         options: &Dict,
         out: &mut Outbox,
     ) {
-        let Some(&invocation) = self.by_session.get(&caller).and_then(|owned| owned.calls.get(&request))
-        else {
+        let Some(invocation) = self.by_session.get(&caller).and_then(|owned| owned.calls.get(request)) else {
             tracing::debug!(caller, request, "CANCEL for a call no longer in flight");
             return;
         };
-        let Some(call) = self.pending.get_mut(&invocation) else { return };
+        let Some(call) = self.pending.get_mut(invocation) else { return };
         let mode = Schema::text(options, "mode").unwrap_or("killnowait");
         let mode = if interruptible(sessions, call.callee) { mode } else { "skip" };
         if mode == "kill" {
@@ -357,7 +366,7 @@ impl Dealer {
         // protocol, see `next_chunk`); otherwise the caller's calls in
         // flight count against its limit.
         let (in_flight, continued) = match self.by_session.get(&caller) {
-            Some(owned) => (owned.calls.len(), owned.calls.get(&request).copied()),
+            Some(owned) => (owned.calls.len(), owned.calls.get(request)),
             None => (0, None),
         };
         if let Some(invocation) = continued {
@@ -475,14 +484,18 @@ impl Dealer {
             interrupted: false,
             caller_in_process,
         };
-        let invocation = loop {
-            let id = ids.scoped();
-            if let Entry::Vacant(slot) = self.pending.entry(id) {
-                slot.insert(call);
-                break id;
-            }
+        let Some(invocation) = self.pending.insert(call, &mut callee_owned.invocations) else {
+            let message = format!(
+                "the router has {} calls in flight in this realm, as many as it can track",
+                self.pending.len()
+            );
+            return RequestError::new(errors::CALLEE_OVERLOADED, message).reply(
+                caller,
+                code::CALL,
+                request,
+                out,
+            );
         };
-        callee_owned.invocations.insert(invocation);
         self.by_session.entry(caller).or_default().calls.insert(request, invocation);
         if let Some(tick) = deadline {
             self.deadlines.push(tick, invocation);
@@ -517,8 +530,7 @@ impl Dealer {
         payload: Payload,
         out: &mut Outbox,
     ) -> Result<(), Violation> {
-        let (Some(call), Some(stream)) = (self.pending.get(&invocation), self.streams.get(&invocation))
-        else {
+        let (Some(call), Some(stream)) = (self.pending.get(invocation), self.streams.get(&invocation)) else {
             return Err(Violation(format!(
                 "CALL request id {request} is in use by a call in flight that takes no more input"
             )));
@@ -555,7 +567,7 @@ impl Dealer {
             let options = std::mem::take(&mut details);
             copy_passthru(&options, &mut details);
             if Schema::flag(&options, "progress", false) {
-                let call = match self.pending.get(&invocation) {
+                let call = match self.pending.get(invocation) {
                     Some(call) if call.callee == callee => *call,
                     _ => return,
                 };
@@ -618,13 +630,8 @@ impl Dealer {
     /// Takes the call `invocation` of `callee` out of the pending ones,
     /// and says whether its caller is still joined.
     fn take_pending(&mut self, callee: Id, invocation: Id) -> Option<(PendingCall, bool)> {
-        let call = match self.pending.entry(invocation) {
-            Entry::Occupied(entry) if entry.get().callee == callee => entry.remove(),
-            _ => return None,
-        };
-        if let Some(owned) = self.by_session.get_mut(&callee) {
-            owned.invocations.remove(&invocation);
-        }
+        let list = self.by_session.get_mut(&callee).map(|owned| &mut owned.invocations);
+        let call = self.pending.remove_if(invocation, |call| call.callee == callee, list)?;
         let joined = self.settle(invocation, &call);
         Some((call, joined))
     }
@@ -632,16 +639,17 @@ impl Dealer {
     /// Ends a pending call without its callee's answer: it is counted out
     /// of its caller's calls and its callee's invocations.
     fn abandon(&mut self, invocation: Id) -> Option<PendingCall> {
-        let call = self.forget_call(invocation)?;
-        if let Some(owned) = self.by_session.get_mut(&call.callee) {
-            owned.invocations.remove(&invocation);
-        }
+        let callee = self.pending.get(invocation)?.callee;
+        let list = self.by_session.get_mut(&callee).map(|owned| &mut owned.invocations);
+        let call = self.pending.remove(invocation, list)?;
+        let _joined = self.settle(invocation, &call);
         Some(call)
     }
 
-    /// Removes a pending call and counts it out of its caller's calls.
+    /// Removes a pending call of a callee that left (its list of
+    /// invocations goes with it) and counts it out of its caller's calls.
     fn forget_call(&mut self, invocation: Id) -> Option<PendingCall> {
-        let call = self.pending.remove(&invocation)?;
+        let call = self.pending.remove(invocation, None)?;
         let _joined = self.settle(invocation, &call);
         Some(call)
     }
@@ -659,7 +667,7 @@ impl Dealer {
         }
         match self.by_session.get_mut(&call.caller) {
             Some(owned) => {
-                owned.calls.remove(&call.caller_request);
+                owned.calls.remove(call.caller_request);
                 true
             }
             None => false,
@@ -673,14 +681,14 @@ impl Dealer {
     /// with INTERRUPT to their callees.
     pub fn remove_session(&mut self, session: Id, joined: impl Fn(Id) -> bool, out: &mut Outbox) {
         let Some(owned) = self.by_session.remove(&session) else { return };
+        // The calls it has to answer, listed before any call ends, oldest
+        // first: each caller sees its calls fail in the order it made them.
+        let mut answering = self.pending.ids_of(&owned.invocations);
+        answering.reverse();
         // A progressive call invocation whose caller left will get no more
         // input: its callee, if still there, is told to stop.
-        let mut streams: Vec<Id> = owned
-            .calls
-            .values()
-            .copied()
-            .filter(|invocation| self.streams.contains_key(invocation))
-            .collect();
+        let mut streams: Vec<Id> = owned.calls.invocations();
+        streams.retain(|invocation| self.streams.contains_key(invocation));
         streams.sort_unstable();
         for invocation in streams {
             if let Some(call) = self.abandon(invocation).filter(|call| joined(call.callee)) {
@@ -690,13 +698,11 @@ impl Dealer {
         for id in owned.registrations {
             self.registry.remove_callee(id, session);
         }
-        let mut orphaned: Vec<(Id, PendingCall)> =
-            owned.invocations.into_iter().filter_map(|id| Some((id, self.forget_call(id)?))).collect();
-        // Answer in invocation order, so each caller sees its calls fail in
-        // the order it made them.
-        orphaned.sort_unstable_by_key(|(id, _)| *id);
+        // A call to itself may have ended with its streams above.
+        let orphaned: Vec<PendingCall> =
+            answering.into_iter().filter_map(|id| self.forget_call(id)).collect();
         // Callers that left have nobody to tell.
-        for (_, call) in orphaned.into_iter().filter(|(_, call)| joined(call.caller)) {
+        for call in orphaned.into_iter().filter(|call| joined(call.caller)) {
             let text = "the callee left before answering the call";
             let _ = RequestError::new(errors::CANCELED, text).reply(
                 call.caller,

@@ -597,6 +597,93 @@ fn calls_in_flight_are_limited_per_caller_and_per_callee() {
 }
 
 #[test]
+fn a_realm_with_as_many_calls_in_flight_as_it_can_track_refuses_more() {
+    let mut h = Harness::new();
+    h.realm.dealer.hold_at_most(2);
+    let (callee, caller) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "p.slow")));
+    let invocation = match h.feed(caller, call(1, "p.slow", Payload::default())).as_slice() {
+        [Effect::Send { message: WampMessage::Invocation { request, .. }, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    h.feed(caller, call(2, "p.slow", Payload::default()));
+    let (uri, text) = only_error(&h.feed(caller, call(3, "p.slow", Payload::default())));
+    assert_eq!(uri, errors::CALLEE_OVERLOADED);
+    assert!(text.contains("calls in flight in this realm"), "{text}");
+    assert_eq!(h.realm.pending_calls(), 2);
+    assert_eq!(h.realm.dealer.invocations_of(callee), 2, "the refused call is not counted");
+    // The refused request id is free: the caller may use it again once
+    // there is room.
+    h.feed(
+        callee,
+        WampMessage::Yield { request: invocation, options: Dict::new(), payload: Payload::default() },
+    );
+    assert!(matches!(
+        h.feed(caller, call(3, "p.slow", Payload::default())).as_slice(),
+        [Effect::Send { message: WampMessage::Invocation { .. }, .. }]
+    ));
+}
+
+#[test]
+fn a_late_answer_to_an_ended_call_never_answers_the_call_made_after_it() {
+    let mut h = Harness::new();
+    let (callee, caller) = (h.join(), h.join());
+    registered(&h.feed(callee, register(1, "p.slow")));
+    let invocation_of = |effects: Vec<Effect>| match effects.as_slice() {
+        [Effect::Send { message: WampMessage::Invocation { request, .. }, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    let first = invocation_of(h.feed(caller, call(1, "p.slow", Payload::default())));
+    // Canceled without asking the callee: the call ends, its callee may
+    // still answer it.
+    let cancel = WampMessage::Cancel { request: 1, options: opts(&[("mode", Value::from("skip"))]) };
+    assert_eq!(error_uri(&h.feed(caller, cancel)).3, errors::CANCELED);
+    let second = invocation_of(h.feed(caller, call(2, "p.slow", Payload::default())));
+    assert_ne!(first, second, "an invocation id names one call for good");
+    let answer =
+        |request| WampMessage::Yield { request, options: Dict::new(), payload: args(&[Value::from(7)]) };
+    assert!(h.feed(callee, answer(first)).is_empty(), "the late answer is dropped");
+    assert_eq!(h.realm.pending_calls(), 1);
+    match h.feed(callee, answer(second)).as_slice() {
+        [Effect::Send { to, message: WampMessage::Result { request: 2, .. } }] => assert_eq!(*to, caller),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_callee_leaving_fails_the_calls_it_had_in_the_order_they_were_made() {
+    let mut h = Harness::new();
+    let (callee, a, b) = (h.join(), h.join(), h.join());
+    registered(&h.feed(callee, register(1, "p.slow")));
+    let mut invocations = Vec::new();
+    for (caller, request) in [(a, 1), (b, 1), (a, 2), (b, 2), (a, 3)] {
+        match h.feed(caller, call(request, "p.slow", Payload::default())).as_slice() {
+            [Effect::Send { message: WampMessage::Invocation { request, .. }, .. }] => {
+                invocations.push(*request)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // One answered from the middle of the callee's list.
+    h.feed(
+        callee,
+        WampMessage::Yield { request: invocations[2], options: Dict::new(), payload: Payload::default() },
+    );
+    let failed: Vec<(Id, Id)> = h
+        .leave(callee)
+        .iter()
+        .map(|e| match e {
+            Effect::Send { to, message: WampMessage::Error { request, request_type: code::CALL, .. } } => {
+                (*to, *request)
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(failed, [(a, 1), (b, 1), (b, 2), (a, 3)]);
+    assert_eq!(h.realm.pending_calls(), 0);
+}
+
+#[test]
 fn uris_over_the_length_limit_are_refused_without_being_repeated() {
     let uris = UriRules { max_length: 16, ..Default::default() };
     let mut h = Harness::with(RealmSettings { uris, ..Default::default() });
