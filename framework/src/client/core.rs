@@ -10,14 +10,15 @@
 //! answer its waiter (a reply slot; a label in tests), and `H`, the
 //! handler of a subscription or registration.
 
-use std::collections::hash_map::Entry as Slot;
 use std::collections::BTreeMap;
 
 use super::link::Closed;
 use crate::router::IdMap;
+use requests::Requests;
 
-use crate::protocol::id_source::SequentialIds;
 use crate::protocol::{code, errors, options, Dict, Id, Payload, Uri, Value, WampMessage};
+
+mod requests;
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,8 +169,7 @@ struct Entry<H> {
 /// The client session state.
 #[derive(Debug)]
 pub struct ClientCore<R, H> {
-    requests: SequentialIds,
-    pending: IdMap<Pending<R>>,
+    pending: Requests<Pending<R>>,
     /// What the application subscribed to and registered, in the order
     /// made (restored in that order).
     entries: BTreeMap<Key, Entry<H>>,
@@ -186,8 +186,7 @@ pub struct ClientCore<R, H> {
 impl<R, H> Default for ClientCore<R, H> {
     fn default() -> Self {
         ClientCore {
-            requests: SequentialIds::default(),
-            pending: IdMap::default(),
+            pending: Requests::default(),
             entries: BTreeMap::new(),
             order: Vec::new(),
             by_subscription: IdMap::default(),
@@ -210,27 +209,6 @@ impl<R, H: Clone> ClientCore<R, H> {
         Self::default()
     }
 
-    fn next_request(&mut self) -> Id {
-        loop {
-            let id = self.requests.next_id();
-            if !self.pending.contains_key(&id) {
-                return id;
-            }
-        }
-    }
-
-    /// A new request waiting for its answer as `pending`: one hash map
-    /// operation where [`ClientCore::next_request`] and an insert are two.
-    fn add_pending(&mut self, pending: Pending<R>) -> Id {
-        loop {
-            let id = self.requests.next_id();
-            if let Slot::Vacant(slot) = self.pending.entry(id) {
-                slot.insert(pending);
-                return id;
-            }
-        }
-    }
-
     /// Starts a CALL. With `receive_progress` in `options`, progressive
     /// results come as [`ClientEffect::Progress`] before the final one.
     pub fn call(
@@ -241,7 +219,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         reply: R,
     ) -> (Id, WampMessage) {
         let progressive = options::Schema::flag(&options, "receive_progress", false);
-        let request = self.add_pending(Pending::Call { reply, progressive });
+        let request = self.pending.add(Pending::Call { reply, progressive });
         (request, WampMessage::Call { request, options, procedure: procedure.into(), payload })
     }
 
@@ -255,7 +233,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         progress: bool,
         payload: Payload,
     ) -> Option<WampMessage> {
-        if !matches!(self.pending.get(&request), Some(Pending::Call { .. })) {
+        if !matches!(self.pending.get(request), Some(Pending::Call { .. })) {
             return None;
         }
         let mut options = Dict::new();
@@ -268,11 +246,11 @@ impl<R, H: Clone> ClientCore<R, H> {
     /// Forgets a CALL whose waiter gave up (timeout or drop); a late answer
     /// is then ignored.
     pub fn abandon(&mut self, request: Id) -> Option<R> {
-        match self.pending.remove(&request) {
+        match self.pending.take(request) {
             Some(Pending::Call { reply: r, .. } | Pending::Publish(r)) => Some(r),
             Some(other) => {
                 // Only calls and publications can be abandoned; keep others.
-                self.pending.insert(request, other);
+                self.pending.put(request, other);
                 None
             }
             None => None,
@@ -291,9 +269,9 @@ impl<R, H: Clone> ClientCore<R, H> {
     ) -> (WampMessage, Option<R>) {
         let acknowledge = options.get("acknowledge").and_then(Value::as_bool).unwrap_or(false);
         let (request, reply) = if acknowledge {
-            (self.add_pending(Pending::Publish(reply)), None)
+            (self.pending.add(Pending::Publish(reply)), None)
         } else {
-            (self.next_request(), Some(reply))
+            (self.pending.unused(), Some(reply))
         };
         (WampMessage::Publish { request, options, topic: topic.into(), payload }, reply)
     }
@@ -356,7 +334,7 @@ impl<R, H: Clone> ClientCore<R, H> {
             }
         }
         let request =
-            self.add_pending(Pending::Add { key: key.clone(), waiters: vec![reply], restoring: false });
+            self.pending.add(Pending::Add { key: key.clone(), waiters: vec![reply], restoring: false });
         let message = if subscription {
             WampMessage::Subscribe { request, options: options.clone(), topic: uri.into() }
         } else {
@@ -382,7 +360,7 @@ impl<R, H: Clone> ClientCore<R, H> {
             return Err((reply, not_held(errors::NO_SUCH_SUBSCRIPTION, "subscription", subscription)));
         };
         self.forget(&key);
-        let request = self.add_pending(Pending::Unsubscribe(reply));
+        let request = self.pending.add(Pending::Unsubscribe(reply));
         Ok(WampMessage::Unsubscribe { request, subscription })
     }
 
@@ -392,7 +370,7 @@ impl<R, H: Clone> ClientCore<R, H> {
             return Err((reply, not_held(errors::NO_SUCH_REGISTRATION, "registration", registration)));
         };
         self.forget(&key);
-        let request = self.add_pending(Pending::Unregister(reply));
+        let request = self.pending.add(Pending::Unregister(reply));
         Ok(WampMessage::Unregister { request, registration })
     }
 
@@ -434,11 +412,11 @@ impl<R, H: Clone> ClientCore<R, H> {
         // The messages of calls and events here; the others apart, so that
         // this stays small enough to enter and leave cheaply.
         match message {
-            WampMessage::Result { request, details, payload } => match self.pending.remove(&request) {
+            WampMessage::Result { request, details, payload } => match self.pending.take(request) {
                 Some(Pending::Call { reply, progressive })
                     if options::Schema::flag(&details, "progress", false) =>
                 {
-                    self.pending.insert(request, Pending::Call { reply, progressive });
+                    self.pending.put(request, Pending::Call { reply, progressive });
                     if progressive {
                         out.push(ClientEffect::Progress { request, payload });
                     } else {
@@ -504,13 +482,13 @@ impl<R, H: Clone> ClientCore<R, H> {
     #[inline(never)]
     fn receive_other(&mut self, message: WampMessage, out: &mut Vec<ClientEffect<R, H>>) {
         match message {
-            WampMessage::Published { request, publication } => match self.pending.remove(&request) {
+            WampMessage::Published { request, publication } => match self.pending.take(request) {
                 Some(Pending::Publish(r)) => {
                     out.push(ClientEffect::Complete(r, Outcome::Published(publication)))
                 }
                 other => self.unexpected(request, other, "PUBLISHED", out),
             },
-            WampMessage::Subscribed { request, subscription } => match self.pending.remove(&request) {
+            WampMessage::Subscribed { request, subscription } => match self.pending.take(request) {
                 Some(Pending::Add { key, waiters, .. }) if key.subscription => {
                     self.confirm(&key, subscription);
                     for r in waiters {
@@ -519,7 +497,7 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
                 other => self.unexpected(request, other, "SUBSCRIBED", out),
             },
-            WampMessage::Registered { request, registration } => match self.pending.remove(&request) {
+            WampMessage::Registered { request, registration } => match self.pending.take(request) {
                 Some(Pending::Add { key, waiters, .. }) if !key.subscription => {
                     self.confirm(&key, registration);
                     for r in waiters {
@@ -528,17 +506,17 @@ impl<R, H: Clone> ClientCore<R, H> {
                 }
                 other => self.unexpected(request, other, "REGISTERED", out),
             },
-            WampMessage::Unsubscribed { request } => match self.pending.remove(&request) {
+            WampMessage::Unsubscribed { request } => match self.pending.take(request) {
                 Some(Pending::Unsubscribe(r)) => out.push(ClientEffect::Complete(r, Outcome::Unsubscribed)),
                 // A router-initiated revocation carries no request of ours.
                 other => self.unexpected(request, other, "UNSUBSCRIBED", out),
             },
-            WampMessage::Unregistered { request } => match self.pending.remove(&request) {
+            WampMessage::Unregistered { request } => match self.pending.take(request) {
                 Some(Pending::Unregister(r)) => out.push(ClientEffect::Complete(r, Outcome::Unregistered)),
                 other => self.unexpected(request, other, "UNREGISTERED", out),
             },
             WampMessage::Error { request_type, request, details, error, payload } => {
-                match self.pending.remove(&request) {
+                match self.pending.take(request) {
                     Some(Pending::Add { key, waiters, restoring }) => {
                         if restoring {
                             tracing::warn!(uri = %key.uri, %error, "could not restore after reconnect");
@@ -603,7 +581,7 @@ impl<R, H: Clone> ClientCore<R, H> {
             None => tracing::debug!(request, "{what} for an unknown or abandoned request"),
             Some(p) => {
                 // Put it back and report the router's mistake.
-                self.pending.insert(request, p);
+                self.pending.put(request, p);
                 out.push(ClientEffect::Violation(format!("{what} answers a request of another kind")));
             }
         }
@@ -613,9 +591,7 @@ impl<R, H: Clone> ClientCore<R, H> {
     /// [`Outcome::Lost`], and the router ids are forgotten (the entries are
     /// kept for [`ClientCore::rejoined`]).
     pub fn disconnected(&mut self, by_router: Option<Closed>, out: &mut Vec<ClientEffect<R, H>>) {
-        let mut pending: Vec<(Id, Pending<R>)> = self.pending.drain().collect();
-        pending.sort_unstable_by_key(|(id, _)| *id);
-        for (_, p) in pending {
+        for (_, p) in self.pending.drain() {
             match p {
                 Pending::Call { reply: r, .. }
                 | Pending::Publish(r)
@@ -650,7 +626,7 @@ impl<R, H: Clone> ClientCore<R, H> {
         for key in keys {
             let Some(options) = self.entries.get(&key).map(|e| e.options.clone()) else { continue };
             let request =
-                self.add_pending(Pending::Add { key: key.clone(), waiters: Vec::new(), restoring: true });
+                self.pending.add(Pending::Add { key: key.clone(), waiters: Vec::new(), restoring: true });
             let message = if key.subscription {
                 WampMessage::Subscribe { request, options, topic: key.uri.clone() }
             } else {
