@@ -16,13 +16,14 @@ use actix::{
 };
 use tokio::sync::mpsc;
 
-use super::direct::{DirectOffer, DirectPeer, LocalInput};
+use super::direct::{DirectLink, DirectOffer, LocalInput};
 use super::flow::{FlowSettings, Gate, Outbound};
 use super::realm::{Member, RealmCore};
 use crate::protocol::{errors, Id, WampMessage};
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -170,12 +171,12 @@ struct InputStream {
     local_first: bool,
     /// How many times the realm has waited for input (read by the realm's
     /// clock, which is read again after a wait).
-    waits: Rc<Cell<u64>>,
+    waits: Arc<AtomicU64>,
 }
 
 impl InputStream {
     fn new(receiver: mpsc::UnboundedReceiver<RealmInput>, local: Rc<LocalInput>) -> Self {
-        InputStream { receiver: Some(receiver), local, local_first: true, waits: Rc::default() }
+        InputStream { receiver: Some(receiver), local, local_first: true, waits: Arc::default() }
     }
 
     fn poll_remote(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<RealmInput> {
@@ -220,7 +221,8 @@ impl futures_util::Stream for InputStream {
         };
         this.local_first = !this.local_first;
         if input.is_pending() {
-            this.waits.set(this.waits.get() + 1);
+            // One writer: a load and a store, no locked instruction.
+            this.waits.store(this.waits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         }
         input.map(Some)
     }
@@ -238,7 +240,7 @@ struct Peer {
     /// Set for in-process sessions on the realm's thread, which take
     /// their messages by direct call; `outbound` then only carries the
     /// closing.
-    direct: Option<Rc<dyn DirectPeer>>,
+    direct: Option<DirectLink>,
     /// The gate of the session's connection, if it can be slowed.
     gate: Option<Arc<Gate>>,
 }
@@ -261,7 +263,7 @@ pub struct RealmActor {
 }
 
 impl RealmActor {
-    fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings, waits: Rc<Cell<u64>>) -> Self {
+    fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings, waits: Arc<AtomicU64>) -> Self {
         let routing = Rc::new(RefCell::new(Routing::new(core, flow, waits)));
         local.attach(Rc::downgrade(&routing));
         RealmActor { routing, local, timer_at: None, idle_timeout: None, idle_since: Some(Instant::now()) }

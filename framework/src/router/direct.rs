@@ -219,6 +219,126 @@ impl std::fmt::Debug for LocalInput {
     }
 }
 
+/// Where a session that takes its deliveries by call is found: an entry
+/// in a table of the thread it runs on ([`DirectOffer::claim`] makes it),
+/// named by the thread's tag, the entry's place and the place's
+/// generation. It is plain data, so the routing state that holds it can
+/// move between threads; on any other thread than the session's, and once
+/// the entry is gone, it finds nothing and the realm queues the message.
+/// Dropping it on the session's thread removes the entry.
+pub(crate) struct DirectLink {
+    thread: u64,
+    slot: u32,
+    generation: u32,
+}
+
+impl DirectLink {
+    /// The session, if it runs on this thread and is still there.
+    ///
+    /// A counted reference, not a borrow of the table: its handlers run
+    /// when the realm hands it a message, and may make sessions, which
+    /// add entries. Inlined, so that the message goes to the peer as it
+    /// came, not copied through another call.
+    #[inline(always)]
+    pub(crate) fn peer(&self) -> Option<Rc<dyn DirectPeer>> {
+        PEERS.with(|peers| peers.borrow().get(self).cloned())
+    }
+}
+
+impl Drop for DirectLink {
+    fn drop(&mut self) {
+        // On another thread (or while the thread ends) there is nothing
+        // this link may touch. The peer is dropped after the table is
+        // free again: dropping it may end its session.
+        let peer = PEERS.try_with(|peers| peers.try_borrow_mut().ok().and_then(|mut p| p.remove(self)));
+        drop(peer);
+    }
+}
+
+impl std::fmt::Debug for DirectLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DirectLink({}:{}.{})", self.thread, self.slot, self.generation)
+    }
+}
+
+/// One thread's sessions that take deliveries by call.
+struct PeerTable {
+    /// Tells this thread's links from other threads'.
+    thread: u64,
+    entries: Vec<PeerEntry>,
+    /// Places whose entry was removed, to be used again.
+    free: Vec<u32>,
+}
+
+struct PeerEntry {
+    /// Moves on each time the place is emptied, so that a link to the
+    /// entry before finds nothing.
+    generation: u32,
+    peer: Option<Rc<dyn DirectPeer>>,
+}
+
+/// Thread tags are unique in the process.
+static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
+
+impl PeerTable {
+    const fn new() -> Self {
+        PeerTable { thread: 0, entries: Vec::new(), free: Vec::new() }
+    }
+
+    fn insert(&mut self, peer: Rc<dyn DirectPeer>) -> DirectLink {
+        // Tagged when the first entry comes; 0 is no thread's tag.
+        if self.thread == 0 {
+            self.thread = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.entries.push(PeerEntry { generation: 0, peer: None });
+                // A thread would run out of memory long before it held
+                // 2^32 sessions.
+                u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        let entry = &mut self.entries[slot as usize];
+        entry.peer = Some(peer);
+        DirectLink { thread: self.thread, slot, generation: entry.generation }
+    }
+
+    #[inline(always)]
+    fn get(&self, link: &DirectLink) -> Option<&Rc<dyn DirectPeer>> {
+        if link.thread != self.thread {
+            return None;
+        }
+        let entry = self.entries.get(link.slot as usize)?;
+        if entry.generation != link.generation {
+            return None;
+        }
+        entry.peer.as_ref()
+    }
+
+    fn remove(&mut self, link: &DirectLink) -> Option<Rc<dyn DirectPeer>> {
+        if link.thread != self.thread {
+            return None;
+        }
+        let entry = self.entries.get_mut(link.slot as usize)?;
+        if entry.generation != link.generation {
+            return None;
+        }
+        let peer = entry.peer.take();
+        // A place whose generation would wrap is not used again: a link
+        // kept that long must not find a later session.
+        if let Some(next) = entry.generation.checked_add(1) {
+            entry.generation = next;
+            self.free.push(link.slot);
+        }
+        peer
+    }
+}
+
+thread_local! {
+    static PEERS: RefCell<PeerTable> = const { RefCell::new(PeerTable::new()) };
+}
+
 enum Exchange {
     /// A session offers its input side, and this peer for deliveries if
     /// any.
@@ -261,18 +381,19 @@ impl DirectOffer {
     }
 
     /// Claims the offer for a realm on this thread, leaving the realm's
-    /// input in exchange; returns the offered peer, if the offer has one.
-    /// `None` too if the offer was made on another thread, or already
-    /// claimed or withdrawn.
-    pub fn claim(self, input: &Rc<LocalInput>) -> Option<Rc<dyn DirectPeer>> {
-        OFFERS.with(|offers| {
+    /// input in exchange; returns the link to the offered peer, if the
+    /// offer has one. `None` too if the offer was made on another thread,
+    /// or already claimed or withdrawn.
+    pub(crate) fn claim(self, input: &Rc<LocalInput>) -> Option<DirectLink> {
+        let peer = OFFERS.with(|offers| {
             let mut offers = offers.borrow_mut();
             let Some(Exchange::Offered(_)) = offers.get(&self.token) else { return None };
             match offers.insert(self.token, Exchange::Claimed(input.clone())) {
                 Some(Exchange::Offered(peer)) => peer,
                 _ => None,
             }
-        })
+        })?;
+        Some(PEERS.with(|peers| peers.borrow_mut().insert(peer)))
     }
 
     /// Ends the offer (on the thread that made it): the realm's input if a
@@ -308,12 +429,61 @@ mod tests {
         let input = Rc::new(LocalInput::default());
         let offer = DirectOffer::new(peer.clone());
         let claimed = offer.claim(&input).expect("offered on this thread");
-        assert!(claimed.deliver(goodbye()).is_ok());
+        assert!(claimed.peer().expect("on this thread").deliver(goodbye()).is_ok());
         assert_eq!(peer.0.get(), 1);
         assert!(offer.claim(&input).is_none(), "a second claim finds nothing");
         let answered = offer.finish().expect("the realm left its input");
         assert!(Rc::ptr_eq(&answered, &input));
         assert!(offer.finish().is_none(), "finished once");
+    }
+
+    #[test]
+    fn a_link_finds_its_peer_only_on_its_thread_and_only_while_it_is_kept() {
+        let first = Rc::new(Counter(Cell::new(0)));
+        let link = DirectOffer::new(first.clone()).claim(&Rc::new(LocalInput::default())).expect("claimed");
+        assert!(link.peer().is_some_and(|p| p.deliver(goodbye()).is_ok()));
+        assert_eq!(first.0.get(), 1);
+        // Another thread's table has no such entry, whatever it holds.
+        let link = std::thread::spawn(move || {
+            let theirs = DirectOffer::new(Rc::new(Counter(Cell::new(0))))
+                .claim(&Rc::new(LocalInput::default()))
+                .expect("claimed there");
+            assert!(theirs.peer().is_some_and(|p| p.deliver(goodbye()).is_ok()));
+            assert!(link.peer().is_none(), "not this thread's");
+            link
+        })
+        .join()
+        .unwrap();
+        let kept = PEERS.with(|peers| peers.borrow().entries.len());
+        drop(link);
+        assert_eq!(Rc::strong_count(&first), 1, "dropping the link let the peer go");
+        // The place is used again; a link to its former entry (same
+        // place, earlier generation) finds nothing.
+        let second = Rc::new(Counter(Cell::new(0)));
+        let link = DirectOffer::new(second.clone()).claim(&Rc::new(LocalInput::default())).expect("claimed");
+        assert_eq!(PEERS.with(|peers| peers.borrow().entries.len()), kept, "no new place");
+        let stale = DirectLink { thread: link.thread, slot: link.slot, generation: link.generation - 1 };
+        assert!(stale.peer().is_none());
+        drop(stale);
+        assert!(
+            link.peer().is_some_and(|p| p.deliver(goodbye()).is_ok()),
+            "dropping a stale link removes nothing"
+        );
+        assert_eq!((first.0.get(), second.0.get()), (1, 1));
+    }
+
+    #[test]
+    fn a_place_whose_generation_would_wrap_is_not_used_again() {
+        let mut table = PeerTable::new();
+        let link = table.insert(Rc::new(Counter(Cell::new(0))));
+        table.entries[link.slot as usize].generation = u32::MAX;
+        let last = DirectLink { thread: link.thread, slot: link.slot, generation: u32::MAX };
+        assert!(table.remove(&last).is_some());
+        assert!(table.free.is_empty(), "retired");
+        let next = table.insert(Rc::new(Counter(Cell::new(0))));
+        assert_ne!(next.slot, link.slot);
+        // These links name a table that is not the thread's own: dropping
+        // them touches nothing.
     }
 
     #[test]

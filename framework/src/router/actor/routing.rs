@@ -7,8 +7,7 @@
 //! the same code runs here. What needs the actor's context (timers, the
 //! idle check) is left as [`Chores`] for the actor's next turn.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +42,14 @@ impl Chores {
     }
 }
 
+// The routing state holds nothing tied to a thread (a session that takes
+// its deliveries by call is reached through a `DirectLink`, plain data),
+// so a realm could be routed from any thread under a lock. Checked here.
+const _: fn() = || {
+    fn is_send<T: Send>() {}
+    is_send::<Routing>();
+};
+
 /// One realm's routing state.
 pub(crate) struct Routing {
     pub(super) core: RealmCore,
@@ -58,14 +65,14 @@ pub(crate) struct Routing {
     clock_read_after: (u64, u32),
     /// How many times the realm has waited for input (see
     /// [`super::InputStream`]).
-    waits: Rc<Cell<u64>>,
+    waits: Arc<AtomicU64>,
     /// When the actor's deadline timer fires, if one is armed.
     pub(super) timer_at: Option<Duration>,
     pub(super) chores: Chores,
 }
 
 impl Routing {
-    pub(super) fn new(mut core: RealmCore, flow: FlowSettings, waits: Rc<Cell<u64>>) -> Self {
+    pub(super) fn new(mut core: RealmCore, flow: FlowSettings, waits: Arc<AtomicU64>) -> Self {
         // The core's clock starts now (`source`).
         core.set_wall_origin(std::time::SystemTime::now());
         let source = Clock::start();
@@ -103,7 +110,7 @@ impl Routing {
     /// Tells the core the time, as read now.
     pub(super) fn tick_clock(&mut self) -> Duration {
         self.clock = self.source.now();
-        self.clock_read_after = (self.waits.get(), 0);
+        self.clock_read_after = (self.waits.load(Ordering::Relaxed), 0);
         self.core.set_clock(self.clock);
         self.clock
     }
@@ -124,7 +131,7 @@ impl Routing {
     /// routing time early.
     fn tick_clock_for_input(&mut self) -> Duration {
         let (waits, uses) = self.clock_read_after;
-        if waits != self.waits.get() || uses >= CLOCK_READING_USES {
+        if waits != self.waits.load(Ordering::Relaxed) || uses >= CLOCK_READING_USES {
             return self.tick_clock();
         }
         self.clock_read_after.1 += 1;
@@ -198,12 +205,15 @@ impl Routing {
                     let Some(peer) = self.peers.get(&to) else { continue };
                     // Straight in, unless earlier deliveries wait in the
                     // queue or the session is too busy.
-                    let message = match &peer.direct {
-                        Some(direct) if peer.outbound.is_idle() => match direct.deliver(message) {
-                            Ok(()) => continue,
-                            Err(message) => message,
+                    let message = match peer.direct.as_ref().filter(|_| peer.outbound.is_idle()) {
+                        Some(link) => match link.peer() {
+                            Some(direct) => match direct.deliver(message) {
+                                Ok(()) => continue,
+                                Err(message) => message,
+                            },
+                            None => message,
                         },
-                        _ => message,
+                        None => message,
                     };
                     let weight = weight(&message);
                     let producer = holder.get_or_insert_with(|| {
