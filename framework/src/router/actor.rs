@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 mod routing;
 
-pub(crate) use routing::Routing;
+pub(crate) use routing::{deliver, Routing};
 
 /// What a realm sends to a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,7 +281,9 @@ impl RealmActor {
         };
         for (session, after) in chores.stall_checks {
             ctx.run_later(after, move |act, ctx| {
-                act.routing.borrow_mut().check_stall(session);
+                let mut routing = act.routing.borrow_mut();
+                routing.check_stall(session);
+                drop(routing::deliver(&act.routing, routing));
                 act.do_chores(ctx);
             });
         }
@@ -333,7 +335,9 @@ impl RealmActor {
         }
         let timer = ctx.run_later(deadline.saturating_sub(now), |act, ctx| {
             act.timer_at = None;
-            let now = act.routing.borrow_mut().expire();
+            let mut routing = act.routing.borrow_mut();
+            let now = routing.expire();
+            drop(routing::deliver(&act.routing, routing));
             act.arm_deadline_timer(now, ctx);
             act.do_chores(ctx);
         });
@@ -379,7 +383,8 @@ impl Handler<Join> for RealmActor {
             msg.outbound.configure(id, routing.flow.max_queued_bytes);
             routing.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
             // The on_join event, to the sessions that asked for it.
-            routing.deliver(None);
+            routing.produced_by(None);
+            drop(routing::deliver(&self.routing, routing));
             id
         };
         self.idle_since = None;
@@ -393,6 +398,7 @@ impl StreamHandler<RealmInput> for RealmActor {
         let chores = {
             let mut routing = self.routing.borrow_mut();
             routing.route(input);
+            routing = routing::deliver(&self.routing, routing);
             routing.has_chores()
         };
         if chores {
@@ -424,7 +430,8 @@ impl Handler<Shutdown> for RealmActor {
             let mut routing = self.routing.borrow_mut();
             let (core, outbox) = routing.outbox();
             let closed = core.close_all(errors::CLOSE_SYSTEM_SHUTDOWN, "the router is shutting down", outbox);
-            routing.deliver(None);
+            routing.produced_by(None);
+            drop(routing::deliver(&self.routing, routing));
             closed
         };
         self.do_chores(ctx);

@@ -8,7 +8,10 @@
 //! ([`DirectPeer`]), and the session sends to the realm through a queue of
 //! the realm's thread ([`LocalInput`]), which the realm drains in the same
 //! turn. A delivery never re-enters the realm: the session's answer waits
-//! in the queue until the delivery returns.
+//! in the queue until the delivery returns. The realm's routing state is
+//! released while the session handles the message (see
+//! [`deliver`](super::actor::deliver)), so no handler runs while it is
+//! held.
 //!
 //! Even so, a queued call costs two task switches: the realm's task wakes
 //! to route it, and the caller's to take the answer. A session on the
@@ -37,7 +40,7 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use super::actor::{RealmInput, Routing};
+use super::actor::{deliver, RealmInput, Routing};
 use super::slot_queue::SlotQueue;
 use super::IdMap;
 use crate::protocol::WampMessage;
@@ -151,8 +154,8 @@ impl LocalInput {
         if DELIVERING.with(Cell::get) > 0 || self.routed_at_once.get() >= ROUTED_AT_ONCE {
             return false;
         }
-        let Some(routing) = self.routing.get().and_then(Weak::upgrade) else { return false };
-        let Ok(mut routing) = routing.try_borrow_mut() else { return false };
+        let Some(cell) = self.routing.get().and_then(Weak::upgrade) else { return false };
+        let Ok(mut routing) = cell.try_borrow_mut() else { return false };
         self.routed_at_once.set(self.routed_at_once.get() + 1);
         // What handlers send meanwhile is routed here too, without waking
         // the realm's task for it.
@@ -162,6 +165,7 @@ impl LocalInput {
             let next = self.queue.borrow_mut().pop_front();
             let Some(input) = next else { break };
             routing.route(input);
+            routing = deliver(&cell, routing);
         }
         let chores = routing.has_chores();
         drop(routing);

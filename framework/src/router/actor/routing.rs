@@ -6,14 +6,22 @@
 //! nothing else holds the state (see [`super::super::direct`]). Either way
 //! the same code runs here. What needs the actor's context (timers, the
 //! idle check) is left as [`Chores`] for the actor's next turn.
+//!
+//! Routing an input leaves its effects in the outbox; [`deliver`] carries
+//! them out. A message for a session on the routing thread that takes
+//! its deliveries by call is handed over with the routing state
+//! released, so no handler ever runs while the routing state is held.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::cell::{RefCell, RefMut};
+
 use super::{Peer, RealmInput, ToPeer};
 use crate::protocol::{Id, WampMessage};
 use crate::router::clock::Clock;
+use crate::router::direct::DirectLink;
 use crate::router::flow::{weight, FlowSettings, Gate, Queued, Stall, StallPolicy};
 use crate::router::outbox::{Effect, Outbox};
 use crate::router::realm::RealmCore;
@@ -50,6 +58,10 @@ const _: fn() = || {
     is_send::<Routing>();
 };
 
+/// The session a destination that fills up holds, and its gate (`None`
+/// when there is none to hold).
+type Holder = Option<(Id, Arc<Gate>)>;
+
 /// One realm's routing state.
 pub(crate) struct Routing {
     pub(super) core: RealmCore,
@@ -69,6 +81,68 @@ pub(crate) struct Routing {
     /// When the actor's deadline timer fires, if one is armed.
     pub(super) timer_at: Option<Duration>,
     pub(super) chores: Chores,
+    /// The session whose input caused the effects being delivered: a
+    /// destination that fills up holds it.
+    producer: Option<Id>,
+    /// The producer's gate, looked up when a message is first queued (a
+    /// delivery by direct call never needs it).
+    holder: Option<Holder>,
+    /// Sessions whose queue overflowed while effects were delivered: they
+    /// are ended once the effects are out.
+    overflowed: Vec<Id>,
+}
+
+/// Carries out the effects routing left in the outbox, in order, and
+/// returns the routing state once they are out. A message for a session
+/// on this thread that takes its deliveries by call is handed over with
+/// the routing state released (`routing` is dropped and taken again from
+/// `cell`); a session that refuses it (it takes no delivery now) gets it
+/// in its queue, as it gets everything after it until the queue is
+/// empty. The message goes from the outbox to the session without
+/// another copy: it is 112 bytes.
+#[inline(always)]
+pub(crate) fn deliver<'a>(
+    cell: &'a RefCell<Routing>,
+    mut routing: RefMut<'a, Routing>,
+) -> RefMut<'a, Routing> {
+    loop {
+        let Some(effect) = routing.outbox.pop() else {
+            if routing.end_overflowed() {
+                continue;
+            }
+            // A session left, or was closed for what it sent.
+            routing.chores.idle_check |= routing.peers.is_empty();
+            return routing;
+        };
+        match effect {
+            Effect::Send { to, message } => {
+                let state = &mut *routing;
+                let Some(peer) = state.peers.get(&to) else { continue };
+                // Handed over, unless earlier deliveries wait in the
+                // queue or the session is on another thread.
+                let direct =
+                    peer.direct.as_ref().filter(|_| peer.outbound.is_idle()).and_then(DirectLink::peer);
+                let Some(direct) = direct else {
+                    let queued = push(peer, message, (&mut state.holder, state.producer), &state.peers);
+                    state.note_queued(to, queued);
+                    continue;
+                };
+                drop(routing);
+                let refused = direct.deliver(message).err();
+                drop(direct);
+                routing = cell.borrow_mut();
+                if let Some(message) = refused {
+                    routing.queue(to, message);
+                }
+            }
+            Effect::Close { to, reason, message } => {
+                if let Some(peer) = routing.peers.remove(&to) {
+                    peer.outbound.release_producers();
+                    peer.outbound.push(ToPeer::Close { reason, message }, 0, None);
+                }
+            }
+        }
+    }
 }
 
 impl Routing {
@@ -88,6 +162,9 @@ impl Routing {
             waits,
             timer_at: None,
             chores: Chores::default(),
+            producer: None,
+            holder: None,
+            overflowed: Vec::new(),
         }
     }
 
@@ -138,9 +215,10 @@ impl Routing {
         self.clock
     }
 
-    /// Routes one input and carries out what it caused. Inlined into
-    /// both callers (the actor's turn and a session's routing at once):
-    /// out of line it costs the WebSocket path about 2% of a call.
+    /// Routes one input; [`deliver`] must carry out what it caused.
+    /// Inlined into both callers (the actor's turn and a session's
+    /// routing at once): out of line it costs the WebSocket path about 2%
+    /// of a call.
     #[inline(always)]
     pub(crate) fn route(&mut self, input: RealmInput) {
         match input {
@@ -151,7 +229,6 @@ impl Routing {
                 let now = self.core.reads_clock(&message).then(|| self.tick_clock_for_input());
                 let now = now.filter(|_| matches!(message, WampMessage::Call { .. }));
                 self.core.handle(session, message, &mut self.outbox);
-                self.deliver(Some(session));
                 if size > 0 {
                     if let Some(gate) = self.peers.get(&session).and_then(|p| p.gate.as_ref()) {
                         gate.routed(size);
@@ -160,17 +237,16 @@ impl Routing {
                 if let Some(now) = now {
                     self.note_deadline(now);
                 }
+                self.produced_by(Some(session));
             }
             RealmInput::Leave { session } => {
                 if let Some(peer) = self.peers.remove(&session) {
                     peer.outbound.release_producers();
                 }
                 self.core.leave(session, &mut self.outbox);
-                self.deliver(None);
+                self.produced_by(None);
             }
         }
-        // A session left, or was closed for what it sent.
-        self.chores.idle_check |= self.peers.is_empty();
     }
 
     /// After a CALL routed at `now`: the timer is for the actor to arm if
@@ -183,75 +259,66 @@ impl Routing {
         self.chores.deadline = Some(now);
     }
 
-    /// Ends what timed out (the actor's deadline timer fired).
+    /// Ends what timed out (the actor's deadline timer fired); returns
+    /// the time. [`deliver`] must follow.
     pub(super) fn expire(&mut self) -> Duration {
         self.timer_at = None;
         let now = self.tick_clock();
         self.core.expire(&mut self.outbox);
-        self.deliver(None);
+        self.produced_by(None);
         now
     }
 
-    /// Carries out the outbox's effects. `producer` is the session whose
-    /// input caused them: a destination that fills up holds it.
-    pub(super) fn deliver(&mut self, producer: Option<Id>) {
-        // The producer's gate, looked up when a message is first queued
-        // (a delivery by direct call never needs it).
-        let mut holder: Option<Option<(Id, Arc<Gate>)>> = None;
-        let mut overflowed = Vec::new();
-        while let Some(effect) = self.outbox.pop() {
-            match effect {
-                Effect::Send { to, message } => {
-                    let Some(peer) = self.peers.get(&to) else { continue };
-                    // Straight in, unless earlier deliveries wait in the
-                    // queue or the session is too busy.
-                    let message = match peer.direct.as_ref().filter(|_| peer.outbound.is_idle()) {
-                        Some(link) => match link.peer() {
-                            Some(direct) => match direct.deliver(message) {
-                                Ok(()) => continue,
-                                Err(message) => message,
-                            },
-                            None => message,
-                        },
-                        None => message,
-                    };
-                    let weight = weight(&message);
-                    let producer = holder.get_or_insert_with(|| {
-                        producer.and_then(|id| Some((id, self.peers.get(&id)?.gate.clone()?)))
-                    });
-                    let producer = producer.as_ref().map(|(id, gate)| (*id, gate));
-                    match peer.outbound.push(ToPeer::Message(message), weight, producer) {
-                        Queued::Full { arm_timer: true } => {
-                            self.chores.stall_checks.push((to, self.flow.stall_timeout))
-                        }
-                        Queued::Dropped => {
-                            tracing::trace!(realm = %self.core.name(), session = to, "event dropped: stalled")
-                        }
-                        Queued::Overflow => overflowed.push(to),
-                        Queued::Accepted | Queued::Full { .. } | Queued::Gone => {}
-                    }
-                }
-                Effect::Close { to, reason, message } => {
-                    if let Some(peer) = self.peers.remove(&to) {
-                        peer.outbound.release_producers();
-                        peer.outbound.push(ToPeer::Close { reason, message }, 0, None);
-                    }
-                }
-            }
+    /// Names the session whose input caused what is in the outbox: a
+    /// destination that fills up holds it.
+    #[inline]
+    pub(super) fn produced_by(&mut self, producer: Option<Id>) {
+        self.producer = producer;
+        self.holder = None;
+    }
+
+    /// Ends the first session whose queue overflowed while effects were
+    /// delivered, if any; what its leaving causes is then in the outbox.
+    fn end_overflowed(&mut self) -> bool {
+        if self.overflowed.is_empty() {
+            return false;
         }
-        for session in overflowed {
-            let explanation = format!(
-                "the session stopped reading: its outbound queue passed twice {} bytes with messages \
-                 other than events, which the drop policy does not drop",
-                self.flow.max_queued_bytes
-            );
-            self.end_stalled(session, explanation);
+        let session = self.overflowed.remove(0);
+        let explanation = format!(
+            "the session stopped reading: its outbound queue passed twice {} bytes with messages \
+             other than events, which the drop policy does not drop",
+            self.flow.max_queued_bytes
+        );
+        self.end_stalled(session, explanation);
+        // What its leaving causes has no producer to hold.
+        self.produced_by(None);
+        true
+    }
+
+    /// Queues a message in its session's outbound queue.
+    fn queue(&mut self, to: Id, message: WampMessage) {
+        let Some(peer) = self.peers.get(&to) else { return };
+        let queued = push(peer, message, (&mut self.holder, self.producer), &self.peers);
+        self.note_queued(to, queued);
+    }
+
+    /// What a queued message's destination needs next.
+    #[inline(always)]
+    fn note_queued(&mut self, to: Id, queued: Queued) {
+        match queued {
+            Queued::Full { arm_timer: true } => self.chores.stall_checks.push((to, self.flow.stall_timeout)),
+            Queued::Dropped => {
+                tracing::trace!(realm = %self.core.name(), session = to, "event dropped: stalled")
+            }
+            Queued::Overflow => self.overflowed.push(to),
+            Queued::Accepted | Queued::Full { .. } | Queued::Gone => {}
         }
     }
 
     /// Ends a session whose queue stalled: what is queued is discarded, its
     /// connection is told at once, and it leaves the realm (its pending
-    /// calls fail with `wamp.error.canceled`).
+    /// calls fail with `wamp.error.canceled`). What its leaving causes
+    /// waits in the outbox.
     fn end_stalled(&mut self, session: Id, explanation: String) {
         let Some(peer) = self.peers.remove(&session) else { return };
         tracing::warn!(
@@ -263,8 +330,6 @@ impl Routing {
         );
         peer.outbound.end_stalled(explanation);
         self.core.leave(session, &mut self.outbox);
-        self.deliver(None);
-        self.chores.idle_check |= self.peers.is_empty();
     }
 
     /// A session's queue went over its limit a while ago: if it is still
@@ -283,6 +348,7 @@ impl Routing {
                         timeout.as_secs_f64()
                     );
                     self.end_stalled(session, explanation);
+                    self.produced_by(None);
                 }
                 StallPolicy::Drop => {
                     tracing::warn!(
@@ -294,5 +360,144 @@ impl Routing {
                 }
             },
         }
+    }
+}
+
+/// Queues `message` in `peer`'s outbound queue, holding the producer
+/// if the queue fills up: `holder` is the producer and its gate, looked
+/// up in `peers` the first time.
+#[inline(always)]
+fn push(
+    peer: &Peer,
+    message: WampMessage,
+    holder: (&mut Option<Holder>, Option<Id>),
+    peers: &IdMap<Peer>,
+) -> Queued {
+    let weight = weight(&message);
+    let (holder, producer) = holder;
+    let holder =
+        holder.get_or_insert_with(|| producer.and_then(|id| Some((id, peers.get(&id)?.gate.clone()?))));
+    let producer = holder.as_ref().map(|(id, gate)| (*id, gate));
+    peer.outbound.push(ToPeer::Message(message), weight, producer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Dict;
+    use crate::router::direct::{DirectOffer, DirectPeer, LocalInput};
+    use crate::router::flow::{outbound, Next, OutboundReceiver, Room};
+    use crate::router::realm::RealmSettings;
+    use std::cell::{Cell, OnceCell};
+    use std::rc::{Rc, Weak};
+    use std::task::{Context, Poll};
+
+    /// A session on this thread that notes what it takes and whether the
+    /// routing state was free meanwhile, and refuses its first `refuse`
+    /// messages.
+    #[derive(Default)]
+    struct Recorder {
+        routing: OnceCell<Weak<RefCell<Routing>>>,
+        taken: RefCell<Vec<String>>,
+        refuse: Cell<usize>,
+        held_while_handling: Cell<usize>,
+    }
+
+    impl DirectPeer for Recorder {
+        fn deliver(&self, message: WampMessage) -> Result<(), WampMessage> {
+            let routing = self.routing.get().and_then(Weak::upgrade).expect("the realm's routing");
+            if routing.try_borrow_mut().is_err() {
+                self.held_while_handling.set(self.held_while_handling.get() + 1);
+            }
+            if self.refuse.get() > 0 {
+                self.refuse.set(self.refuse.get() - 1);
+                return Err(message);
+            }
+            self.taken.borrow_mut().push(reason_of(&message));
+            Ok(())
+        }
+    }
+
+    fn message(reason: &str) -> WampMessage {
+        WampMessage::Goodbye { details: Dict::new(), reason: reason.into() }
+    }
+
+    fn reason_of(message: &WampMessage) -> String {
+        match message {
+            WampMessage::Goodbye { reason, .. } => reason.to_string(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn queued(receiver: &mut OutboundReceiver) -> Vec<String> {
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut reasons = Vec::new();
+        while let Poll::Ready(Next::Deliver(ToPeer::Message(m))) = receiver.poll_next(&mut cx, Room::Any) {
+            reasons.push(reason_of(&m));
+        }
+        reasons
+    }
+
+    /// A realm's routing with sessions 1 and 2 on this thread.
+    fn realm_with(sessions: [&Rc<Recorder>; 2]) -> (Rc<RefCell<Routing>>, Vec<OutboundReceiver>) {
+        let core = RealmCore::new("test", RealmSettings::default());
+        let cell = Rc::new(RefCell::new(Routing::new(core, FlowSettings::default(), Arc::default())));
+        let input = Rc::new(LocalInput::default());
+        let mut receivers = Vec::new();
+        for (id, session) in (1..).zip(sessions) {
+            let _ = session.routing.set(Rc::downgrade(&cell));
+            let (outbound, receiver) = outbound(usize::MAX);
+            let direct = DirectOffer::new(session.clone()).claim(&input);
+            assert!(direct.is_some(), "claimed on this thread");
+            cell.borrow_mut().peers.insert(id, Peer { outbound, direct, gate: None });
+            receivers.push(receiver);
+        }
+        (cell, receivers)
+    }
+
+    #[test]
+    fn sessions_take_their_messages_with_the_routing_state_free() {
+        let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
+        let (cell, mut queues) = realm_with([&one, &two]);
+        let mut routing = cell.borrow_mut();
+        for (to, reason) in [(1, "a"), (2, "b"), (1, "c")] {
+            routing.outbox.send(to, message(reason));
+        }
+        routing.produced_by(None);
+        let routing = deliver(&cell, routing);
+        assert!(routing.outbox.is_empty());
+        drop(routing);
+        assert_eq!(*one.taken.borrow(), ["a", "c"]);
+        assert_eq!(*two.taken.borrow(), ["b"]);
+        assert_eq!(one.held_while_handling.get() + two.held_while_handling.get(), 0);
+        assert!(queued(&mut queues[0]).is_empty() && queued(&mut queues[1]).is_empty());
+    }
+
+    #[test]
+    fn a_refused_message_and_those_after_it_wait_in_order_in_the_queue() {
+        let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
+        one.refuse.set(1);
+        let (cell, mut queues) = realm_with([&one, &two]);
+        let mut routing = cell.borrow_mut();
+        for (to, reason) in [(1, "a"), (2, "b"), (1, "c"), (2, "d"), (1, "e")] {
+            routing.outbox.send(to, message(reason));
+        }
+        routing.produced_by(None);
+        drop(deliver(&cell, routing));
+        // The first session refused "a": it and everything after it for
+        // that session wait in its queue, in order; the other session
+        // still takes its messages by call.
+        assert!(one.taken.borrow().is_empty());
+        assert_eq!(queued(&mut queues[0]), ["a", "c", "e"]);
+        assert_eq!(*two.taken.borrow(), ["b", "d"]);
+        assert!(queued(&mut queues[1]).is_empty());
+        // Its queue empty again, the session takes messages by call.
+        let mut routing = cell.borrow_mut();
+        routing.outbox.send(1, message("f"));
+        routing.produced_by(None);
+        drop(deliver(&cell, routing));
+        assert_eq!(*one.taken.borrow(), ["f"]);
+        assert_eq!(one.held_while_handling.get() + two.held_while_handling.get(), 0);
     }
 }
