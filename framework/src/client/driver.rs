@@ -28,7 +28,7 @@ use crate::protocol::options::Schema;
 use crate::protocol::roles::router_roles;
 use crate::protocol::{errors, Dict, Id, Payload, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
-use crate::router::direct::{DirectOffer, DirectPeer};
+use crate::router::direct::{DirectEntry, DirectOffer, DirectPeer};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver, Room};
 use crate::router::realm::Member;
 use crate::Error;
@@ -107,6 +107,9 @@ pub struct SessionActor {
     /// so leaving works at any time.
     remote: Option<mpsc::UnboundedSender<Outgoing>>,
     effects: Vec<ClientEffect<Reply, Handler>>,
+    /// The session's entry in its thread's table of sessions a realm
+    /// hands messages to by call, while it is in a realm of this process.
+    direct: Option<DirectEntry>,
 }
 
 impl SessionActor {
@@ -124,6 +127,7 @@ impl SessionActor {
             leaving: Vec::new(),
             remote: None,
             effects: Vec::new(),
+            direct: None,
         }
     }
 
@@ -203,6 +207,8 @@ impl SessionActor {
     ) {
         tracing::debug!(%reason, reconnecting, "client session left");
         self.ready = None;
+        // No realm hands it anything any more.
+        self.direct = None;
         // Tasks waiting to publish on the link find it gone.
         if let Some(link) = self.shared.link.borrow_mut().take() {
             link.gate().end();
@@ -281,7 +287,9 @@ impl SessionActor {
             Some(Start::Local { realm, realm_name, identity }) => {
                 // The realm sets the queue's limit when the session joins.
                 let (outbound, receiver) = flow::outbound(usize::MAX);
-                let direct = DirectOffer::new(Rc::new(DirectSession { handle: self.handle.clone() }));
+                let entry = DirectEntry::new(Rc::new(DirectSession { handle: self.handle.clone() }));
+                let direct = DirectOffer::new(&entry);
+                self.direct = Some(entry);
                 let info = Member {
                     identity: identity.clone(),
                     roles: super::features::client_roles(),
@@ -315,6 +323,7 @@ impl SessionActor {
                     }
                     Err(e) => {
                         direct.finish();
+                        act.direct = None;
                         act.left(&format!("the realm is not running: {e}"), false, None, ctx)
                     }
                 }));

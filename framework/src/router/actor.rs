@@ -379,7 +379,13 @@ impl Handler<Join> for RealmActor {
             let mut routing = self.routing.borrow_mut();
             let (core, outbox) = routing.outbox();
             let id = core.join(msg.info, outbox);
-            let direct = msg.direct.and_then(|offer| offer.claim(&self.local));
+            // On this thread the session also sends through the realm's
+            // local input; wherever it is, the realm keeps its link, which
+            // hands it messages whenever the realm routes on its thread.
+            let direct = msg.direct.and_then(|offer| {
+                offer.claim(&self.local);
+                offer.link()
+            });
             msg.outbound.configure(id, routing.flow.max_queued_bytes);
             routing.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
             // The on_join event, to the sessions that asked for it.

@@ -27,11 +27,14 @@
 //! outbound queue, which it takes from as its socket has room.
 //!
 //! Actix messages must be `Send`, and these handles are not, so they never
-//! travel with [`Join`](super::actor::Join). The session *offers* its
-//! handle on its own thread ([`DirectOffer::new`]) and sends the offer's
-//! token. A realm on the same thread claims it and leaves its input queue
-//! in exchange; a realm on another thread cannot see the offer and uses
-//! the session's ordinary queues. Once the join is answered the session
+//! travel with [`Join`](super::actor::Join). The session puts its handle
+//! in a table of its own thread ([`DirectEntry`]) and sends a link to it
+//! ([`DirectLink`], plain data) in its offer ([`DirectOffer::new`]), with a
+//! token for its input side. The realm keeps the link, which finds the
+//! handle only when the realm routes on the session's thread. A realm on
+//! the same thread also claims the token and leaves its input queue in
+//! exchange; a realm on another thread cannot see the offer and the
+//! session sends through its ordinary queue. Once the join is answered the session
 //! takes the exchange ([`DirectOffer::finish`]), which also withdraws an
 //! unclaimed offer.
 
@@ -224,12 +227,12 @@ impl std::fmt::Debug for LocalInput {
 }
 
 /// Where a session that takes its deliveries by call is found: an entry
-/// in a table of the thread it runs on ([`DirectOffer::claim`] makes it),
-/// named by the thread's tag, the entry's place and the place's
-/// generation. It is plain data, so the routing state that holds it can
-/// move between threads; on any other thread than the session's, and once
-/// the entry is gone, it finds nothing and the realm queues the message.
-/// Dropping it on the session's thread removes the entry.
+/// in a table of the thread it runs on ([`DirectEntry`] makes it), named
+/// by the thread's tag, the entry's place and the place's generation. It
+/// is plain data, so the routing state that holds it can move between
+/// threads; on any other thread than the session's, and once the entry is
+/// gone, it finds nothing and the realm queues the message.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DirectLink {
     thread: u64,
     slot: u32,
@@ -249,19 +252,49 @@ impl DirectLink {
     }
 }
 
-impl Drop for DirectLink {
+impl std::fmt::Debug for DirectLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DirectLink({}:{}.{})", self.thread, self.slot, self.generation)
+    }
+}
+
+/// A session's entry in its thread's table, from which a realm routing on
+/// that thread hands it messages by call ([`DirectLink`]). The session
+/// keeps it while it takes deliveries this way; dropping it (on the
+/// session's thread, as it cannot leave it) removes the entry, whatever
+/// thread the realm that holds the link is on.
+pub(crate) struct DirectEntry {
+    link: DirectLink,
+    /// The entry belongs to this thread's table.
+    _thread: std::marker::PhantomData<Rc<()>>,
+}
+
+impl DirectEntry {
+    /// Puts `peer` in the current thread's table.
+    pub(crate) fn new(peer: Rc<dyn DirectPeer>) -> Self {
+        let link = PEERS.with(|peers| peers.borrow_mut().insert(peer));
+        DirectEntry { link, _thread: std::marker::PhantomData }
+    }
+
+    /// The link a realm keeps.
+    pub(crate) fn link(&self) -> DirectLink {
+        self.link
+    }
+}
+
+impl Drop for DirectEntry {
     fn drop(&mut self) {
-        // On another thread (or while the thread ends) there is nothing
-        // this link may touch. The peer is dropped after the table is
-        // free again: dropping it may end its session.
-        let peer = PEERS.try_with(|peers| peers.try_borrow_mut().ok().and_then(|mut p| p.remove(self)));
+        // While the thread ends the table may be gone already. The peer is
+        // dropped after the table is free again: dropping it may end its
+        // session.
+        let peer = PEERS.try_with(|peers| peers.try_borrow_mut().ok().and_then(|mut p| p.remove(&self.link)));
         drop(peer);
     }
 }
 
-impl std::fmt::Debug for DirectLink {
+impl std::fmt::Debug for DirectEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DirectLink({}:{}.{})", self.thread, self.slot, self.generation)
+        f.debug_tuple("DirectEntry").field(&self.link).finish()
     }
 }
 
@@ -344,9 +377,8 @@ thread_local! {
 }
 
 enum Exchange {
-    /// A session offers its input side, and this peer for deliveries if
-    /// any.
-    Offered(Option<Rc<dyn DirectPeer>>),
+    /// A session offers its input side.
+    Offered,
     Claimed(Rc<LocalInput>),
 }
 
@@ -358,17 +390,19 @@ thread_local! {
 /// nothing rather than someone else's session.
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
-/// A session's offer to exchange messages directly, valid on the thread
-/// that made it. Only the token crosses threads.
+/// A session's offer to exchange messages directly: the link to its
+/// entry, if it takes deliveries by call, and its input side, valid on
+/// the thread that made the offer. Only plain data crosses threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DirectOffer {
     token: u64,
+    link: Option<DirectLink>,
 }
 
 impl DirectOffer {
-    /// Offers `peer` on the current thread.
-    pub fn new(peer: Rc<dyn DirectPeer>) -> Self {
-        Self::offer(Some(peer))
+    /// Offers the session of `entry` on the current thread.
+    pub(crate) fn new(entry: &DirectEntry) -> Self {
+        Self::offer(Some(entry.link()))
     }
 
     /// Offers only to send through the realm's input, if the realm is on
@@ -378,26 +412,28 @@ impl DirectOffer {
         Self::offer(None)
     }
 
-    fn offer(peer: Option<Rc<dyn DirectPeer>>) -> Self {
+    fn offer(link: Option<DirectLink>) -> Self {
         let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
-        OFFERS.with(|offers| offers.borrow_mut().insert(token, Exchange::Offered(peer)));
-        DirectOffer { token }
+        OFFERS.with(|offers| offers.borrow_mut().insert(token, Exchange::Offered));
+        DirectOffer { token, link }
+    }
+
+    /// The link to the session, for a realm to hand it messages by call
+    /// when it routes on the session's thread.
+    pub(crate) fn link(&self) -> Option<DirectLink> {
+        self.link
     }
 
     /// Claims the offer for a realm on this thread, leaving the realm's
-    /// input in exchange; returns the link to the offered peer, if the
-    /// offer has one. `None` too if the offer was made on another thread,
-    /// or already claimed or withdrawn.
-    pub(crate) fn claim(self, input: &Rc<LocalInput>) -> Option<DirectLink> {
-        let peer = OFFERS.with(|offers| {
+    /// input in exchange. `false` if the offer was made on another
+    /// thread, or already claimed or withdrawn.
+    pub(crate) fn claim(&self, input: &Rc<LocalInput>) -> bool {
+        OFFERS.with(|offers| {
             let mut offers = offers.borrow_mut();
-            let Some(Exchange::Offered(_)) = offers.get(&self.token) else { return None };
-            match offers.insert(self.token, Exchange::Claimed(input.clone())) {
-                Some(Exchange::Offered(peer)) => peer,
-                _ => None,
-            }
-        })?;
-        Some(PEERS.with(|peers| peers.borrow_mut().insert(peer)))
+            let Some(Exchange::Offered) = offers.get(&self.token) else { return false };
+            offers.insert(self.token, Exchange::Claimed(input.clone()));
+            true
+        })
     }
 
     /// Ends the offer (on the thread that made it): the realm's input if a
@@ -405,9 +441,15 @@ impl DirectOffer {
     pub fn finish(self) -> Option<Rc<LocalInput>> {
         match OFFERS.with(|offers| offers.borrow_mut().remove(&self.token)) {
             Some(Exchange::Claimed(input)) => Some(input),
-            Some(Exchange::Offered(_)) | None => None,
+            Some(Exchange::Offered) | None => None,
         }
     }
+}
+
+/// How many sessions this thread's table holds.
+#[cfg(test)]
+pub(crate) fn entries_on_this_thread() -> usize {
+    PEERS.with(|peers| peers.borrow().entries.iter().filter(|e| e.peer.is_some()).count())
 }
 
 #[cfg(test)]
@@ -431,49 +473,59 @@ mod tests {
     fn an_offer_is_claimed_once_on_its_own_thread_and_answered_with_the_input() {
         let peer = Rc::new(Counter(Cell::new(0)));
         let input = Rc::new(LocalInput::default());
-        let offer = DirectOffer::new(peer.clone());
-        let claimed = offer.claim(&input).expect("offered on this thread");
-        assert!(claimed.peer().expect("on this thread").deliver(goodbye()).is_ok());
+        let entry = DirectEntry::new(peer.clone());
+        let offer = DirectOffer::new(&entry);
+        assert!(offer.claim(&input));
+        let link = offer.link().expect("a link to the session");
+        assert!(link.peer().expect("on this thread").deliver(goodbye()).is_ok());
         assert_eq!(peer.0.get(), 1);
-        assert!(offer.claim(&input).is_none(), "a second claim finds nothing");
+        assert!(!offer.claim(&input), "a second claim finds nothing");
         let answered = offer.finish().expect("the realm left its input");
         assert!(Rc::ptr_eq(&answered, &input));
         assert!(offer.finish().is_none(), "finished once");
     }
 
     #[test]
-    fn a_link_finds_its_peer_only_on_its_thread_and_only_while_it_is_kept() {
+    fn a_link_finds_its_peer_only_on_its_thread_and_only_while_the_entry_is_kept() {
         let first = Rc::new(Counter(Cell::new(0)));
-        let link = DirectOffer::new(first.clone()).claim(&Rc::new(LocalInput::default())).expect("claimed");
+        let entry = DirectEntry::new(first.clone());
+        let link = entry.link();
         assert!(link.peer().is_some_and(|p| p.deliver(goodbye()).is_ok()));
         assert_eq!(first.0.get(), 1);
         // Another thread's table has no such entry, whatever it holds.
-        let link = std::thread::spawn(move || {
-            let theirs = DirectOffer::new(Rc::new(Counter(Cell::new(0))))
-                .claim(&Rc::new(LocalInput::default()))
-                .expect("claimed there");
-            assert!(theirs.peer().is_some_and(|p| p.deliver(goodbye()).is_ok()));
+        std::thread::spawn(move || {
+            let theirs = DirectEntry::new(Rc::new(Counter(Cell::new(0))));
+            assert!(theirs.link().peer().is_some_and(|p| p.deliver(goodbye()).is_ok()));
             assert!(link.peer().is_none(), "not this thread's");
-            link
         })
         .join()
         .unwrap();
         let kept = PEERS.with(|peers| peers.borrow().entries.len());
-        drop(link);
-        assert_eq!(Rc::strong_count(&first), 1, "dropping the link let the peer go");
-        // The place is used again; a link to its former entry (same
-        // place, earlier generation) finds nothing.
+        drop(entry);
+        assert_eq!(Rc::strong_count(&first), 1, "dropping the entry let the peer go");
+        assert!(link.peer().is_none(), "the link finds nothing");
+        // The place is used again, under a new generation: the old link
+        // still finds nothing.
         let second = Rc::new(Counter(Cell::new(0)));
-        let link = DirectOffer::new(second.clone()).claim(&Rc::new(LocalInput::default())).expect("claimed");
+        let entry = DirectEntry::new(second.clone());
         assert_eq!(PEERS.with(|peers| peers.borrow().entries.len()), kept, "no new place");
-        let stale = DirectLink { thread: link.thread, slot: link.slot, generation: link.generation - 1 };
-        assert!(stale.peer().is_none());
-        drop(stale);
-        assert!(
-            link.peer().is_some_and(|p| p.deliver(goodbye()).is_ok()),
-            "dropping a stale link removes nothing"
-        );
+        assert_eq!(entry.link().slot, link.slot);
+        assert!(link.peer().is_none());
+        assert!(entry.link().peer().is_some_and(|p| p.deliver(goodbye()).is_ok()));
         assert_eq!((first.0.get(), second.0.get()), (1, 1));
+    }
+
+    #[test]
+    fn an_entry_dropped_on_a_thread_that_did_not_make_it_changes_nothing_there() {
+        // An entry cannot leave its thread (it is not `Send`); a link
+        // can, and finds nothing elsewhere: checked above. Here, a table
+        // that is not the thread's own, as after the thread's end.
+        let mut table = PeerTable::new();
+        let link = table.insert(Rc::new(Counter(Cell::new(0))));
+        let before = entries_on_this_thread();
+        drop(DirectEntry { link, _thread: std::marker::PhantomData });
+        assert_eq!(entries_on_this_thread(), before);
+        assert!(table.get(&link).is_some(), "its own table still holds it");
     }
 
     #[test]
@@ -486,33 +538,38 @@ mod tests {
         assert!(table.free.is_empty(), "retired");
         let next = table.insert(Rc::new(Counter(Cell::new(0))));
         assert_ne!(next.slot, link.slot);
-        // These links name a table that is not the thread's own: dropping
-        // them touches nothing.
     }
 
     #[test]
     fn an_input_only_offer_leaves_the_input_and_no_peer() {
         let input = Rc::new(LocalInput::default());
         let offer = DirectOffer::input_only();
-        assert!(offer.claim(&input).is_none(), "no peer to deliver to");
-        let answered = offer.finish().expect("the realm left its input all the same");
+        assert!(offer.link().is_none(), "no peer to deliver to");
+        assert!(offer.claim(&input));
+        let answered = offer.finish().expect("the realm left its input");
         assert!(Rc::ptr_eq(&answered, &input));
         let elsewhere = DirectOffer::input_only();
-        std::thread::spawn(move || elsewhere.claim(&Rc::new(LocalInput::default())).is_none())
+        std::thread::spawn(move || assert!(!elsewhere.claim(&Rc::new(LocalInput::default()))))
             .join()
             .unwrap();
         assert!(elsewhere.finish().is_none(), "a realm on another thread cannot take it");
     }
 
     #[test]
-    fn another_thread_cannot_claim_an_offer() {
-        let offer = DirectOffer::new(Rc::new(Counter(Cell::new(0))));
-        let elsewhere = std::thread::spawn(move || offer.claim(&Rc::new(LocalInput::default())).is_some())
-            .join()
-            .unwrap();
-        assert!(!elsewhere);
+    fn another_thread_cannot_claim_an_offer_but_keeps_its_link() {
+        let entry = DirectEntry::new(Rc::new(Counter(Cell::new(0))));
+        let offer = DirectOffer::new(&entry);
+        let link = std::thread::spawn(move || {
+            assert!(!offer.claim(&Rc::new(LocalInput::default())));
+            let link = offer.link().expect("the link travels with the offer");
+            assert!(link.peer().is_none(), "and finds nothing there");
+            link
+        })
+        .join()
+        .unwrap();
+        assert!(link.peer().is_some(), "but does on the session's thread");
         assert!(offer.finish().is_none(), "unclaimed: withdrawn");
-        assert!(offer.claim(&Rc::new(LocalInput::default())).is_none(), "and gone");
+        assert!(!offer.claim(&Rc::new(LocalInput::default())), "and gone");
     }
 
     #[test]

@@ -218,3 +218,29 @@ async fn a_timeout_passed_on_to_the_callee_interrupts_the_procedure() {
     }
     assert!(session.handle.shared.invocations.borrow().is_empty());
 }
+
+#[actix_web::test]
+async fn a_session_beside_its_realm_keeps_an_entry_in_its_threads_table_until_it_leaves() {
+    use crate::router::direct::entries_on_this_thread;
+    let router = crate::router::Router::new(crate::config::RouterConfig::default());
+    let realm = router.realm("realm1").expect("realm1 starts");
+    let identity = crate::auth::Identity {
+        authid: "test".into(),
+        authrole: "trusted".into(),
+        authmethod: "trusted".into(),
+        authprovider: "static".into(),
+    };
+    let before = entries_on_this_thread();
+    let start = Start::Local { realm, realm_name: "realm1".into(), identity };
+    let client = crate::client::Client::start(SessionActor::new(start, Hooks::default(), None));
+    client.joined().await.expect("joined");
+    assert_eq!(entries_on_this_thread(), before + 1, "its entry, while it is in the realm");
+    client.leave().await;
+    for _ in 0..100 {
+        if entries_on_this_thread() == before {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(entries_on_this_thread(), before, "left: its entry is gone");
+}

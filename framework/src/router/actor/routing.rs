@@ -385,7 +385,7 @@ fn push(
 mod tests {
     use super::*;
     use crate::protocol::Dict;
-    use crate::router::direct::{DirectOffer, DirectPeer, LocalInput};
+    use crate::router::direct::{DirectEntry, DirectPeer};
     use crate::router::flow::{outbound, Next, OutboundReceiver, Room};
     use crate::router::realm::RealmSettings;
     use std::cell::{Cell, OnceCell};
@@ -439,27 +439,30 @@ mod tests {
         reasons
     }
 
-    /// A realm's routing with sessions 1 and 2 on this thread.
-    fn realm_with(sessions: [&Rc<Recorder>; 2]) -> (Rc<RefCell<Routing>>, Vec<OutboundReceiver>) {
+    /// A realm's routing with sessions 1 and 2 on this thread: their
+    /// queues, and their entries (kept while they take messages by call).
+    fn realm_with(
+        sessions: [&Rc<Recorder>; 2],
+    ) -> (Rc<RefCell<Routing>>, Vec<OutboundReceiver>, Vec<DirectEntry>) {
         let core = RealmCore::new("test", RealmSettings::default());
         let cell = Rc::new(RefCell::new(Routing::new(core, FlowSettings::default(), Arc::default())));
-        let input = Rc::new(LocalInput::default());
         let mut receivers = Vec::new();
+        let mut entries = Vec::new();
         for (id, session) in (1..).zip(sessions) {
             let _ = session.routing.set(Rc::downgrade(&cell));
             let (outbound, receiver) = outbound(usize::MAX);
-            let direct = DirectOffer::new(session.clone()).claim(&input);
-            assert!(direct.is_some(), "claimed on this thread");
-            cell.borrow_mut().peers.insert(id, Peer { outbound, direct, gate: None });
+            let entry = DirectEntry::new(session.clone());
+            cell.borrow_mut().peers.insert(id, Peer { outbound, direct: Some(entry.link()), gate: None });
             receivers.push(receiver);
+            entries.push(entry);
         }
-        (cell, receivers)
+        (cell, receivers, entries)
     }
 
     #[test]
     fn sessions_take_their_messages_with_the_routing_state_free() {
         let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
-        let (cell, mut queues) = realm_with([&one, &two]);
+        let (cell, mut queues, _entries) = realm_with([&one, &two]);
         let mut routing = cell.borrow_mut();
         for (to, reason) in [(1, "a"), (2, "b"), (1, "c")] {
             routing.outbox.send(to, message(reason));
@@ -475,10 +478,26 @@ mod tests {
     }
 
     #[test]
+    fn a_session_whose_entry_is_gone_gets_its_messages_in_its_queue() {
+        let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
+        let (cell, mut queues, mut entries) = realm_with([&one, &two]);
+        drop(entries.remove(0));
+        let mut routing = cell.borrow_mut();
+        for (to, reason) in [(1, "a"), (2, "b")] {
+            routing.outbox.send(to, message(reason));
+        }
+        routing.produced_by(None);
+        drop(deliver(&cell, routing));
+        assert!(one.taken.borrow().is_empty());
+        assert_eq!(queued(&mut queues[0]), ["a"]);
+        assert_eq!(*two.taken.borrow(), ["b"]);
+    }
+
+    #[test]
     fn a_refused_message_and_those_after_it_wait_in_order_in_the_queue() {
         let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
         one.refuse.set(1);
-        let (cell, mut queues) = realm_with([&one, &two]);
+        let (cell, mut queues, _entries) = realm_with([&one, &two]);
         let mut routing = cell.borrow_mut();
         for (to, reason) in [(1, "a"), (2, "b"), (1, "c"), (2, "d"), (1, "e")] {
             routing.outbox.send(to, message(reason));
