@@ -5,10 +5,12 @@
 //! each input to the [`RealmCore`] and delivers the resulting effects to
 //! the sessions: into their outbound queues, or, for in-process sessions
 //! on the realm's own thread, by a direct call (see [`super::direct`]).
-//! No locks: the realm's state ([`Routing`]) is touched only on the
-//! realm's thread, by this actor or, for a call made on that thread while
-//! the state is free, by the calling session's task (a `RefCell` keeps
-//! the two apart).
+//! The realm's state ([`Routing`]) sits behind a lock ([`Shared`]), taken
+//! by this actor or, for a call made on the realm's thread while the
+//! state is free, by the calling session's task. Today both are on the
+//! realm's thread, so the lock is never waited for; it is what lets the
+//! state be routed from other threads (docs/architecture.md, "This is
+//! how far...").
 
 use actix::{
     Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message, MessageResult, SpawnHandle,
@@ -21,7 +23,7 @@ use super::flow::{FlowSettings, Gate, Outbound};
 use super::realm::{Member, RealmCore};
 use crate::protocol::{errors, Id, WampMessage};
 use std::borrow::Cow;
-use std::cell::RefCell;
+
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 mod routing;
 
-pub(crate) use routing::{deliver, Routing};
+pub(crate) use routing::{deliver, lock, try_lock, Routing, Shared};
 
 /// What a realm sends to a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,7 +251,7 @@ struct Peer {
 /// realm's [`LocalInput`] so that a session on this thread can have its
 /// input routed at once (see [`super::direct`]), and keeps the timers.
 pub struct RealmActor {
-    routing: Rc<RefCell<Routing>>,
+    routing: Arc<Shared>,
     /// What sessions on this thread send (see [`super::direct`]).
     local: Rc<LocalInput>,
     /// When the armed deadline timer fires, on the core's clock, and the
@@ -264,8 +266,8 @@ pub struct RealmActor {
 
 impl RealmActor {
     fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings, waits: Arc<AtomicU64>) -> Self {
-        let routing = Rc::new(RefCell::new(Routing::new(core, flow, waits)));
-        local.attach(Rc::downgrade(&routing));
+        let routing = Arc::new(std::sync::Mutex::new(Routing::new(core, flow, waits)));
+        local.attach(routing.clone());
         RealmActor { routing, local, timer_at: None, idle_timeout: None, idle_since: Some(Instant::now()) }
     }
 
@@ -273,7 +275,7 @@ impl RealmActor {
     /// timer, the idle check.
     fn do_chores(&mut self, ctx: &mut Context<Self>) {
         let chores = {
-            let mut routing = self.routing.borrow_mut();
+            let mut routing = lock(&self.routing);
             if routing.chores.is_empty() {
                 return;
             }
@@ -281,7 +283,7 @@ impl RealmActor {
         };
         for (session, after) in chores.stall_checks {
             ctx.run_later(after, move |act, ctx| {
-                let mut routing = act.routing.borrow_mut();
+                let mut routing = lock(&act.routing);
                 routing.check_stall(session);
                 drop(routing::deliver(&act.routing, routing));
                 act.do_chores(ctx);
@@ -298,7 +300,7 @@ impl RealmActor {
     /// Notes that the realm has no session left and arms the idle check.
     fn note_idle(&mut self, ctx: &mut Context<Self>) {
         let Some(timeout) = self.idle_timeout else { return };
-        let routing = self.routing.borrow();
+        let routing = lock(&self.routing);
         if routing.core.session_count() > 0 || !routing.peers.is_empty() {
             self.idle_since = None;
             return;
@@ -313,7 +315,7 @@ impl RealmActor {
         let Some(timeout) = self.idle_timeout else { return };
         match self.idle_since {
             Some(since) if since.elapsed() >= timeout => {
-                tracing::info!(realm = %self.routing.borrow().name(), "no session for {timeout:?}: stopping");
+                tracing::info!(realm = %lock(&self.routing).name(), "no session for {timeout:?}: stopping");
                 ctx.stop();
             }
             Some(since) => {
@@ -326,7 +328,7 @@ impl RealmActor {
     /// Arms a timer for the core's earliest deadline, unless one fires
     /// before it anyway.
     fn arm_deadline_timer(&mut self, now: Duration, ctx: &mut Context<Self>) {
-        let Some(deadline) = self.routing.borrow().core.next_deadline() else { return };
+        let Some(deadline) = lock(&self.routing).core.next_deadline() else { return };
         if let Some((at, timer)) = self.timer_at {
             if at <= deadline {
                 return;
@@ -335,14 +337,14 @@ impl RealmActor {
         }
         let timer = ctx.run_later(deadline.saturating_sub(now), |act, ctx| {
             act.timer_at = None;
-            let mut routing = act.routing.borrow_mut();
+            let mut routing = lock(&act.routing);
             let now = routing.expire();
             drop(routing::deliver(&act.routing, routing));
             act.arm_deadline_timer(now, ctx);
             act.do_chores(ctx);
         });
         self.timer_at = Some((deadline, timer));
-        self.routing.borrow_mut().timer_at = Some(deadline);
+        lock(&self.routing).timer_at = Some(deadline);
     }
 }
 
@@ -351,7 +353,8 @@ impl Actor for RealmActor {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         // Nothing may keep talking into a realm that is gone.
-        let mut routing = self.routing.borrow_mut();
+        let mut routing = lock(&self.routing);
+        routing.stopped = true;
         for (_, peer) in routing.peers.drain() {
             peer.outbound.release_producers();
             let close = ToPeer::Close {
@@ -364,7 +367,7 @@ impl Actor for RealmActor {
     }
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        tracing::info!(realm = %self.routing.borrow().name(), "realm started");
+        tracing::info!(realm = %lock(&self.routing).name(), "realm started");
         if let Some(timeout) = self.idle_timeout {
             ctx.run_later(timeout, Self::stop_if_idle);
         }
@@ -376,7 +379,7 @@ impl Handler<Join> for RealmActor {
 
     fn handle(&mut self, msg: Join, ctx: &mut Self::Context) -> Self::Result {
         let id = {
-            let mut routing = self.routing.borrow_mut();
+            let mut routing = lock(&self.routing);
             let (core, outbox) = routing.outbox();
             let id = core.join(msg.info, outbox);
             // On this thread the session also sends through the realm's
@@ -402,7 +405,7 @@ impl Handler<Join> for RealmActor {
 impl StreamHandler<RealmInput> for RealmActor {
     fn handle(&mut self, input: RealmInput, ctx: &mut Self::Context) {
         let chores = {
-            let mut routing = self.routing.borrow_mut();
+            let mut routing = lock(&self.routing);
             routing.route(input);
             routing = routing::deliver(&self.routing, routing);
             routing.has_chores()
@@ -433,7 +436,7 @@ impl Handler<Shutdown> for RealmActor {
 
     fn handle(&mut self, _msg: Shutdown, ctx: &mut Self::Context) -> usize {
         let closed = {
-            let mut routing = self.routing.borrow_mut();
+            let mut routing = lock(&self.routing);
             let (core, outbox) = routing.outbox();
             let closed = core.close_all(errors::CLOSE_SYSTEM_SHUTDOWN, "the router is shutting down", outbox);
             routing.produced_by(None);

@@ -39,11 +39,12 @@
 //! unclaimed offer.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::actor::{deliver, RealmInput, Routing};
+use super::actor::{deliver, try_lock, RealmInput, Shared};
 use super::slot_queue::SlotQueue;
 use super::IdMap;
 use crate::protocol::WampMessage;
@@ -102,7 +103,7 @@ pub struct LocalInput {
     /// queue again before it waits, so a send then needs no wake-up.
     waiting: Cell<bool>,
     /// The realm's routing, to route a session's input at once.
-    routing: OnceCell<Weak<RefCell<Routing>>>,
+    routing: OnceCell<Arc<Shared>>,
     /// Inputs routed at once since the realm's task last looked.
     routed_at_once: Cell<u32>,
     /// Routing done at once left chores for the realm's task.
@@ -127,7 +128,7 @@ impl LocalInput {
     }
 
     /// The realm's routing, which [`LocalInput::flush`] uses.
-    pub(crate) fn attach(&self, routing: Weak<RefCell<Routing>>) {
+    pub(crate) fn attach(&self, routing: Arc<Shared>) {
         let _ = self.routing.set(routing);
     }
 
@@ -157,8 +158,11 @@ impl LocalInput {
         if DELIVERING.with(Cell::get) > 0 || self.routed_at_once.get() >= ROUTED_AT_ONCE {
             return false;
         }
-        let Some(cell) = self.routing.get().and_then(Weak::upgrade) else { return false };
-        let Ok(mut routing) = cell.try_borrow_mut() else { return false };
+        let Some(cell) = self.routing.get() else { return false };
+        let Some(mut routing) = try_lock(cell) else { return false };
+        if routing.stopped {
+            return false;
+        }
         self.routed_at_once.set(self.routed_at_once.get() + 1);
         // What handlers send meanwhile is routed here too, without waking
         // the realm's task for it.
@@ -168,7 +172,7 @@ impl LocalInput {
             let next = self.queue.borrow_mut().pop_front();
             let Some(input) = next else { break };
             routing.route(input);
-            routing = deliver(&cell, routing);
+            routing = deliver(cell, routing);
         }
         let chores = routing.has_chores();
         drop(routing);

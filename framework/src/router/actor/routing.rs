@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::cell::{RefCell, RefMut};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use super::{Peer, RealmInput, ToPeer};
 use crate::protocol::{Id, WampMessage};
@@ -58,6 +58,31 @@ const _: fn() = || {
     is_send::<Routing>();
 };
 
+/// A realm's routing state, behind the lock that whoever routes takes: the
+/// realm's task, or a session that routes its input at once.
+pub(crate) type Shared = Mutex<Routing>;
+
+/// The routing state, locked.
+pub(crate) type Held<'a> = MutexGuard<'a, Routing>;
+
+/// Locks the routing state. Nothing panics while it is held (handlers run
+/// with it released), but if something did, the state stays usable: a
+/// realm keeps serving its other sessions.
+#[inline]
+pub(crate) fn lock(cell: &Shared) -> Held<'_> {
+    cell.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Locks the routing state if nothing else holds it.
+#[inline]
+pub(crate) fn try_lock(cell: &Shared) -> Option<Held<'_>> {
+    match cell.try_lock() {
+        Ok(held) => Some(held),
+        Err(TryLockError::Poisoned(held)) => Some(held.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
 /// The session a destination that fills up holds, and its gate (`None`
 /// when there is none to hold).
 type Holder = Option<(Id, Arc<Gate>)>;
@@ -90,21 +115,20 @@ pub(crate) struct Routing {
     /// Sessions whose queue overflowed while effects were delivered: they
     /// are ended once the effects are out.
     overflowed: Vec<Id>,
+    /// The realm's task stopped: nothing is routed any more.
+    pub(crate) stopped: bool,
 }
 
 /// Carries out the effects routing left in the outbox, in order, and
 /// returns the routing state once they are out. A message for a session
 /// on this thread that takes its deliveries by call is handed over with
-/// the routing state released (`routing` is dropped and taken again from
-/// `cell`); a session that refuses it (it takes no delivery now) gets it
+/// the routing state released (`routing` is unlocked, and `cell` locked
+/// again after); a session that refuses it (it takes no delivery now) gets it
 /// in its queue, as it gets everything after it until the queue is
 /// empty. The message goes from the outbox to the session without
 /// another copy: it is 112 bytes.
 #[inline(always)]
-pub(crate) fn deliver<'a>(
-    cell: &'a RefCell<Routing>,
-    mut routing: RefMut<'a, Routing>,
-) -> RefMut<'a, Routing> {
+pub(crate) fn deliver<'a>(cell: &'a Shared, mut routing: Held<'a>) -> Held<'a> {
     loop {
         let Some(effect) = routing.outbox.pop() else {
             if routing.end_overflowed() {
@@ -130,7 +154,7 @@ pub(crate) fn deliver<'a>(
                 drop(routing);
                 let refused = direct.deliver(message).err();
                 drop(direct);
-                routing = cell.borrow_mut();
+                routing = lock(cell);
                 if let Some(message) = refused {
                     routing.queue(to, message);
                 }
@@ -165,6 +189,7 @@ impl Routing {
             producer: None,
             holder: None,
             overflowed: Vec::new(),
+            stopped: false,
         }
     }
 
@@ -388,8 +413,9 @@ mod tests {
     use crate::router::direct::{DirectEntry, DirectPeer};
     use crate::router::flow::{outbound, Next, OutboundReceiver, Room};
     use crate::router::realm::RealmSettings;
-    use std::cell::{Cell, OnceCell};
-    use std::rc::{Rc, Weak};
+    use std::cell::{Cell, OnceCell, RefCell};
+    use std::rc::Rc;
+    use std::sync::Weak;
     use std::task::{Context, Poll};
 
     /// A session on this thread that notes what it takes and whether the
@@ -397,7 +423,7 @@ mod tests {
     /// messages.
     #[derive(Default)]
     struct Recorder {
-        routing: OnceCell<Weak<RefCell<Routing>>>,
+        routing: OnceCell<Weak<Shared>>,
         taken: RefCell<Vec<String>>,
         refuse: Cell<usize>,
         held_while_handling: Cell<usize>,
@@ -406,7 +432,7 @@ mod tests {
     impl DirectPeer for Recorder {
         fn deliver(&self, message: WampMessage) -> Result<(), WampMessage> {
             let routing = self.routing.get().and_then(Weak::upgrade).expect("the realm's routing");
-            if routing.try_borrow_mut().is_err() {
+            if try_lock(&routing).is_none() {
                 self.held_while_handling.set(self.held_while_handling.get() + 1);
             }
             if self.refuse.get() > 0 {
@@ -441,18 +467,16 @@ mod tests {
 
     /// A realm's routing with sessions 1 and 2 on this thread: their
     /// queues, and their entries (kept while they take messages by call).
-    fn realm_with(
-        sessions: [&Rc<Recorder>; 2],
-    ) -> (Rc<RefCell<Routing>>, Vec<OutboundReceiver>, Vec<DirectEntry>) {
+    fn realm_with(sessions: [&Rc<Recorder>; 2]) -> (Arc<Shared>, Vec<OutboundReceiver>, Vec<DirectEntry>) {
         let core = RealmCore::new("test", RealmSettings::default());
-        let cell = Rc::new(RefCell::new(Routing::new(core, FlowSettings::default(), Arc::default())));
+        let cell = Arc::new(Mutex::new(Routing::new(core, FlowSettings::default(), Arc::default())));
         let mut receivers = Vec::new();
         let mut entries = Vec::new();
         for (id, session) in (1..).zip(sessions) {
-            let _ = session.routing.set(Rc::downgrade(&cell));
+            let _ = session.routing.set(Arc::downgrade(&cell));
             let (outbound, receiver) = outbound(usize::MAX);
             let entry = DirectEntry::new(session.clone());
-            cell.borrow_mut().peers.insert(id, Peer { outbound, direct: Some(entry.link()), gate: None });
+            lock(&cell).peers.insert(id, Peer { outbound, direct: Some(entry.link()), gate: None });
             receivers.push(receiver);
             entries.push(entry);
         }
@@ -463,7 +487,7 @@ mod tests {
     fn sessions_take_their_messages_with_the_routing_state_free() {
         let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
         let (cell, mut queues, _entries) = realm_with([&one, &two]);
-        let mut routing = cell.borrow_mut();
+        let mut routing = lock(&cell);
         for (to, reason) in [(1, "a"), (2, "b"), (1, "c")] {
             routing.outbox.send(to, message(reason));
         }
@@ -482,7 +506,7 @@ mod tests {
         let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
         let (cell, mut queues, mut entries) = realm_with([&one, &two]);
         drop(entries.remove(0));
-        let mut routing = cell.borrow_mut();
+        let mut routing = lock(&cell);
         for (to, reason) in [(1, "a"), (2, "b")] {
             routing.outbox.send(to, message(reason));
         }
@@ -498,7 +522,7 @@ mod tests {
         let (one, two) = (Rc::new(Recorder::default()), Rc::new(Recorder::default()));
         one.refuse.set(1);
         let (cell, mut queues, _entries) = realm_with([&one, &two]);
-        let mut routing = cell.borrow_mut();
+        let mut routing = lock(&cell);
         for (to, reason) in [(1, "a"), (2, "b"), (1, "c"), (2, "d"), (1, "e")] {
             routing.outbox.send(to, message(reason));
         }
@@ -512,7 +536,7 @@ mod tests {
         assert_eq!(*two.taken.borrow(), ["b", "d"]);
         assert!(queued(&mut queues[1]).is_empty());
         // Its queue empty again, the session takes messages by call.
-        let mut routing = cell.borrow_mut();
+        let mut routing = lock(&cell);
         routing.outbox.send(1, message("f"));
         routing.produced_by(None);
         drop(deliver(&cell, routing));
