@@ -28,7 +28,7 @@ use crate::protocol::options::Schema;
 use crate::protocol::roles::router_roles;
 use crate::protocol::{errors, Dict, Id, Payload, Value};
 use crate::router::actor::{Join, RealmHandle, ToPeer};
-use crate::router::direct::{DirectEntry, DirectOffer, DirectPeer};
+use crate::router::direct::{DirectEntry, DirectPeer};
 use crate::router::flow::{self, Gate, Next, OutboundReceiver, Room};
 use crate::router::realm::Member;
 use crate::Error;
@@ -288,7 +288,7 @@ impl SessionActor {
                 // The realm sets the queue's limit when the session joins.
                 let (outbound, receiver) = flow::outbound(usize::MAX);
                 let entry = DirectEntry::new(Rc::new(DirectSession { handle: self.handle.clone() }));
-                let direct = DirectOffer::new(&entry);
+                let direct = entry.link();
                 self.direct = Some(entry);
                 let info = Member {
                     identity: identity.clone(),
@@ -307,12 +307,9 @@ impl SessionActor {
                 });
                 ctx.wait(join.into_actor(self).map(move |joined, act, ctx| match joined {
                     Ok(session) => {
-                        // A realm on this thread claimed the offer, or the
-                        // session uses its queues.
-                        let sender = match direct.finish() {
-                            Some(input) => LinkSender::Direct { input, session, gate },
-                            None => LinkSender::Local { realm, session, gate },
-                        };
+                        // The session sends through its thread's input to
+                        // the realm, wherever the realm runs.
+                        let sender = LinkSender::Direct { input: realm.local_input(), session, gate };
                         ctx.add_stream(LocalEvents { receiver, shared: act.shared.clone() });
                         // What a WELCOME of this router would say.
                         let mut details = Dict::new();
@@ -322,7 +319,6 @@ impl SessionActor {
                         act.joined(info, sender, ctx);
                     }
                     Err(e) => {
-                        direct.finish();
                         act.direct = None;
                         act.left(&format!("the realm is not running: {e}"), false, None, ctx)
                     }

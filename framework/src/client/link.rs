@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::protocol::{Dict, Id, WampMessage};
-use crate::router::actor::{RealmHandle, RealmInput};
+use crate::router::actor::RealmInput;
 use crate::router::direct::LocalInput;
 use crate::router::flow::{weight, Credit, Gate};
 
@@ -70,19 +70,11 @@ pub enum Outgoing {
 /// Where a session's messages go.
 #[derive(Debug, Clone)]
 pub enum LinkSender {
-    /// Into the input queue of an in-process realm on this thread.
+    /// Into this thread's input to an in-process realm (see
+    /// [`LocalInput`]), wherever the realm runs.
     Direct {
-        /// The realm's same-thread input.
+        /// This thread's input to the realm.
         input: std::rc::Rc<LocalInput>,
-        /// This session's id.
-        session: Id,
-        /// The session's gate, which the realm also holds.
-        gate: Arc<Gate>,
-    },
-    /// Straight into the realm actor of an in-process router.
-    Local {
-        /// The realm.
-        realm: RealmHandle,
         /// This session's id.
         session: Id,
         /// The session's gate, which the realm also holds.
@@ -111,8 +103,7 @@ impl LinkSender {
     pub fn send(&self, message: WampMessage) -> bool {
         match self {
             LinkSender::Direct { input, session, .. } => {
-                input.send(RealmInput::Inbound { session: *session, message, size: 0 });
-                true
+                input.send(RealmInput::Inbound { session: *session, message, size: 0 })
             }
             other => other.send_queued(message),
         }
@@ -125,15 +116,14 @@ impl LinkSender {
         match self {
             // Not queued: `send` takes this case itself.
             LinkSender::Direct { .. } => self.send(message),
-            LinkSender::Local { realm, session, .. } => realm.send(*session, message, 0),
             LinkSender::Remote { commands, generation, .. } => {
                 commands.send(Outgoing::Message(*generation, message, None)).is_ok()
             }
         }
     }
 
-    /// Sends a message to be routed at once if it can be: for a session
-    /// on its realm's thread, queues it and answers the realm's input,
+    /// Sends a message to be routed at once if it can be: for an
+    /// in-process session, queues it and answers its thread's input,
     /// whose [`LocalInput::flush`] the sender calls once it holds nothing
     /// of the session borrowed (the routing may deliver to it). Sends as
     /// [`LinkSender::send`] does otherwise. `None` if the link is gone.
@@ -157,12 +147,7 @@ impl LinkSender {
         match self {
             LinkSender::Direct { input, session, gate } => {
                 gate.admit(size);
-                input.send(RealmInput::Inbound { session: *session, message, size });
-                true
-            }
-            LinkSender::Local { realm, session, gate } => {
-                gate.admit(size);
-                let sent = realm.send(*session, message, size);
+                let sent = input.send(RealmInput::Inbound { session: *session, message, size });
                 if !sent {
                     gate.routed(size);
                 }
@@ -180,17 +165,16 @@ impl LinkSender {
     /// bytes) or a destination of the realm holds it.
     pub fn gate(&self) -> &Arc<Gate> {
         match self {
-            LinkSender::Direct { gate, .. }
-            | LinkSender::Local { gate, .. }
-            | LinkSender::Remote { gate, .. } => gate,
+            LinkSender::Direct { gate, .. } | LinkSender::Remote { gate, .. } => gate,
         }
     }
 
     /// Leaves the realm for good.
     pub fn leave(&self) {
         match self {
-            LinkSender::Direct { input, session, .. } => input.send(RealmInput::Leave { session: *session }),
-            LinkSender::Local { realm, session, .. } => realm.leave(*session),
+            LinkSender::Direct { input, session, .. } => {
+                input.send(RealmInput::Leave { session: *session });
+            }
             LinkSender::Remote { commands, .. } => {
                 let _ = commands.send(Outgoing::Leave);
             }

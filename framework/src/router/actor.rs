@@ -6,11 +6,12 @@
 //! the sessions: into their outbound queues, or, for in-process sessions
 //! on the realm's own thread, by a direct call (see [`super::direct`]).
 //! The realm's state ([`Routing`]) sits behind a lock ([`Shared`]), taken
-//! by this actor or, for a call made on the realm's thread while the
-//! state is free, by the calling session's task. Today both are on the
-//! realm's thread, so the lock is never waited for; it is what lets the
-//! state be routed from other threads (docs/architecture.md, "This is
-//! how far...").
+//! by this actor or, for input sent while the state is free, by the
+//! sending session's task on its own thread (see [`super::direct`]).
+//! What sessions cannot route at once waits in the realm's queues: its
+//! thread's local input, or the shared queue for other threads, which
+//! whoever holds the lock takes from, so that a session's input is
+//! routed in the order it was sent.
 
 use actix::{
     Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message, MessageResult, SpawnHandle,
@@ -18,7 +19,7 @@ use actix::{
 };
 use tokio::sync::mpsc;
 
-use super::direct::{DirectLink, DirectOffer, LocalInput};
+use super::direct::{DirectLink, LocalInput};
 use super::flow::{FlowSettings, Gate, Outbound};
 use super::realm::{Member, RealmCore};
 use crate::protocol::{errors, Id, WampMessage};
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 
 mod routing;
 
-pub(crate) use routing::{deliver, lock, try_lock, Routing, Shared};
+pub(crate) use routing::{deliver, lock, route_shared, try_lock, Routing, Shared};
 
 /// What a realm sends to a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,10 +62,10 @@ pub struct Join {
     /// slow it down (see [`super::flow`]); `None` for sessions that cannot
     /// be slowed (in-process ones).
     pub gate: Option<Arc<Gate>>,
-    /// A session's offer to exchange messages without synchronised
-    /// queues (see [`super::direct`]); taken up when the realm runs on the
-    /// offering thread.
-    pub direct: Option<DirectOffer>,
+    /// For a session that takes its deliveries by call (see
+    /// [`super::direct`]): where it is found, whenever the realm routes on
+    /// its thread.
+    pub(crate) direct: Option<DirectLink>,
 }
 
 /// What joined sessions send their realm, in order, on one queue: a
@@ -100,7 +101,9 @@ pub struct RealmHandle {
 #[derive(Debug)]
 struct HandleInner {
     addr: Addr<RealmActor>,
+    /// The shared queue: input from threads that cannot route at once.
     input: mpsc::UnboundedSender<RealmInput>,
+    routing: Arc<Shared>,
 }
 
 impl RealmHandle {
@@ -109,17 +112,27 @@ impl RealmHandle {
     /// stops once it has been without sessions that long.
     pub fn start(core: RealmCore, flow: FlowSettings, idle_timeout: Option<Duration>) -> Self {
         let (input, receiver) = mpsc::unbounded_channel();
-        let addr = RealmActor::create(move |ctx| {
-            let local = Rc::new(LocalInput::default());
-            let inputs = InputStream::new(receiver, local.clone());
-            let waits = inputs.waits.clone();
-            ctx.add_stream(inputs);
-            ctx.add_stream(ChoresDue(local.clone()));
-            let mut actor = RealmActor::new(core, local, flow, waits);
-            actor.idle_timeout = idle_timeout;
-            actor
+        let waits = Arc::<AtomicU64>::default();
+        let mut state = Routing::new(core, flow, waits.clone());
+        state.receiver = Some(receiver);
+        let routing = Arc::new(Shared::new(state));
+        let addr = RealmActor::create({
+            let routing = routing.clone();
+            move |ctx| {
+                // Made here, on the thread the realm runs on.
+                let local = LocalInput::home(routing.clone());
+                ctx.add_stream(InputStream::new(routing.clone(), local, waits));
+                ctx.add_stream(ChoresDue(routing.clone()));
+                RealmActor { routing, timer_at: None, idle_timeout, idle_since: Some(Instant::now()) }
+            }
         });
-        RealmHandle { inner: std::sync::Arc::new(HandleInner { addr, input }) }
+        RealmHandle { inner: std::sync::Arc::new(HandleInner { addr, input, routing }) }
+    }
+
+    /// This thread's input to the realm, through which a session on this
+    /// thread sends (see [`LocalInput`]).
+    pub(crate) fn local_input(&self) -> Rc<LocalInput> {
+        LocalInput::of(&self.inner.routing, &self.inner.input)
     }
 
     /// The realm actor.
@@ -131,23 +144,12 @@ impl RealmHandle {
     pub fn connected(&self) -> bool {
         !self.inner.input.is_closed() && self.inner.addr.connected()
     }
-
-    /// Routes a message of a joined session; `false` if the realm is gone.
-    /// `size` is what the sender counted in its [`Gate`] (0 if none).
-    pub fn send(&self, session: Id, message: WampMessage, size: usize) -> bool {
-        self.inner.input.send(RealmInput::Inbound { session, message, size }).is_ok()
-    }
-
-    /// Tells the realm a session left.
-    pub fn leave(&self, session: Id) {
-        let _ = self.inner.input.send(RealmInput::Leave { session });
-    }
 }
 
 /// Routing done outside the actor's turns left it chores (see
-/// [`LocalInput::poll_chores`]): a stream apart from the inputs, so that
-/// the inputs' hot path carries nothing for it.
-struct ChoresDue(Rc<LocalInput>);
+/// [`Shared::chores_due`]): a stream apart from the inputs, so that the
+/// inputs' hot path carries nothing for it.
+struct ChoresDue(Arc<Shared>);
 
 /// One reminder that chores wait.
 struct Chores;
@@ -163,11 +165,13 @@ impl futures_util::Stream for ChoresDue {
     }
 }
 
-/// The realm's inputs: from its own thread's sessions, and from anywhere.
-/// When both have input they take turns, so neither can starve the other.
+/// The realm's task routes its inputs: from its own thread's sessions,
+/// and from the shared queue. When both have input they take turns, so
+/// neither can starve the other. An input is taken and routed under one
+/// hold of the lock, so a session routing at once on another thread,
+/// which takes the shared queue first, never overtakes its earlier input.
 struct InputStream {
-    /// `None` once every handle is gone.
-    receiver: Option<mpsc::UnboundedReceiver<RealmInput>>,
+    routing: Arc<Shared>,
     local: Rc<LocalInput>,
     /// Whether the local input goes first on the next poll.
     local_first: bool,
@@ -176,19 +180,48 @@ struct InputStream {
     waits: Arc<AtomicU64>,
 }
 
+/// One input routed by the realm's task; whether it left chores.
+struct Routed(bool);
+
 impl InputStream {
-    fn new(receiver: mpsc::UnboundedReceiver<RealmInput>, local: Rc<LocalInput>) -> Self {
-        InputStream { receiver: Some(receiver), local, local_first: true, waits: Arc::default() }
+    fn new(routing: Arc<Shared>, local: Rc<LocalInput>, waits: Arc<AtomicU64>) -> Self {
+        InputStream { routing, local, local_first: true, waits }
     }
 
-    fn poll_remote(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<RealmInput> {
+    /// The next input, taking turns between the local and the shared
+    /// queue.
+    fn next_input(
+        local: &LocalInput,
+        local_first: &mut bool,
+        routing: &mut Routing,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<RealmInput> {
+        // The shared queue's turn is skipped while it is empty: looking
+        // (atomic loads) costs less than polling it, which registers the
+        // task.
+        let shared_turn = !*local_first && routing.receiver.as_ref().is_some_and(|r| !r.is_empty());
+        *local_first = !*local_first;
+        if !shared_turn {
+            match local.poll_next(cx) {
+                std::task::Poll::Ready(input) => std::task::Poll::Ready(input),
+                std::task::Poll::Pending => Self::poll_shared(routing, cx),
+            }
+        } else {
+            match Self::poll_shared(routing, cx) {
+                std::task::Poll::Ready(input) => std::task::Poll::Ready(input),
+                std::task::Poll::Pending => local.poll_next(cx),
+            }
+        }
+    }
+
+    fn poll_shared(routing: &mut Routing, cx: &mut std::task::Context<'_>) -> std::task::Poll<RealmInput> {
         use std::task::Poll;
-        if let Some(receiver) = &mut self.receiver {
+        if let Some(receiver) = &mut routing.receiver {
             match receiver.poll_recv(cx) {
                 Poll::Ready(Some(input)) => return Poll::Ready(input),
-                // No handle is left, but sessions on this thread may still
-                // send through the local input.
-                Poll::Ready(None) => self.receiver = None,
+                // No handle or other thread's input is left, but sessions
+                // on this thread may still send through the local input.
+                Poll::Ready(None) => routing.receiver = None,
                 Poll::Pending => {}
             }
         }
@@ -197,36 +230,30 @@ impl InputStream {
 }
 
 impl futures_util::Stream for InputStream {
-    type Item = RealmInput;
+    type Item = Routed;
 
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<RealmInput>> {
+    ) -> std::task::Poll<Option<Routed>> {
         use std::task::Poll;
         let this = &mut *self;
         // The realm has its turn: sessions may route at once again.
         this.local.realm_turn();
-        // The channel's turn is skipped while it is empty: looking (atomic
-        // loads) costs less than polling it, which registers the task.
-        let remote_turn = !this.local_first && this.receiver.as_ref().is_some_and(|r| !r.is_empty());
-        let input = if !remote_turn {
-            match this.local.poll_next(cx) {
-                Poll::Ready(input) => Poll::Ready(input),
-                Poll::Pending => this.poll_remote(cx),
+        let cell = &*this.routing;
+        let mut routing = lock(cell);
+        match Self::next_input(&this.local, &mut this.local_first, &mut routing, cx) {
+            Poll::Ready(input) => {
+                routing.route(input);
+                let routing = routing::deliver(cell, routing);
+                Poll::Ready(Some(Routed(routing.has_chores())))
             }
-        } else {
-            match this.poll_remote(cx) {
-                Poll::Ready(input) => Poll::Ready(input),
-                Poll::Pending => this.local.poll_next(cx),
+            Poll::Pending => {
+                // One writer: a load and a store, no locked instruction.
+                this.waits.store(this.waits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                Poll::Pending
             }
-        };
-        this.local_first = !this.local_first;
-        if input.is_pending() {
-            // One writer: a load and a store, no locked instruction.
-            this.waits.store(this.waits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         }
-        input.map(Some)
     }
 }
 
@@ -248,12 +275,10 @@ struct Peer {
 }
 
 /// The realm actor: it drives the realm's [`Routing`], shared with the
-/// realm's [`LocalInput`] so that a session on this thread can have its
-/// input routed at once (see [`super::direct`]), and keeps the timers.
+/// sessions' [`LocalInput`]s so that a session can have its input routed
+/// at once (see [`super::direct`]), and keeps the timers.
 pub struct RealmActor {
     routing: Arc<Shared>,
-    /// What sessions on this thread send (see [`super::direct`]).
-    local: Rc<LocalInput>,
     /// When the armed deadline timer fires, on the core's clock, and the
     /// timer (cancelled when an earlier deadline needs one: a caller
     /// sending ever shorter timeouts arms one timer, not one per call).
@@ -265,12 +290,6 @@ pub struct RealmActor {
 }
 
 impl RealmActor {
-    fn new(core: RealmCore, local: Rc<LocalInput>, flow: FlowSettings, waits: Arc<AtomicU64>) -> Self {
-        let routing = Arc::new(std::sync::Mutex::new(Routing::new(core, flow, waits)));
-        local.attach(routing.clone());
-        RealmActor { routing, local, timer_at: None, idle_timeout: None, idle_since: Some(Instant::now()) }
-    }
-
     /// Does what routing left for the actor: stall checks, the deadline
     /// timer, the idle check.
     fn do_chores(&mut self, ctx: &mut Context<Self>) {
@@ -355,6 +374,7 @@ impl Actor for RealmActor {
         // Nothing may keep talking into a realm that is gone.
         let mut routing = lock(&self.routing);
         routing.stopped = true;
+        routing.receiver = None;
         for (_, peer) in routing.peers.drain() {
             peer.outbound.release_producers();
             let close = ToPeer::Close {
@@ -382,15 +402,10 @@ impl Handler<Join> for RealmActor {
             let mut routing = lock(&self.routing);
             let (core, outbox) = routing.outbox();
             let id = core.join(msg.info, outbox);
-            // On this thread the session also sends through the realm's
-            // local input; wherever it is, the realm keeps its link, which
+            // Wherever the session is, the realm keeps its link, which
             // hands it messages whenever the realm routes on its thread.
-            let direct = msg.direct.and_then(|offer| {
-                offer.claim(&self.local);
-                offer.link()
-            });
             msg.outbound.configure(id, routing.flow.max_queued_bytes);
-            routing.peers.insert(id, Peer { outbound: msg.outbound, direct, gate: msg.gate });
+            routing.peers.insert(id, Peer { outbound: msg.outbound, direct: msg.direct, gate: msg.gate });
             // The on_join event, to the sessions that asked for it.
             routing.produced_by(None);
             drop(routing::deliver(&self.routing, routing));
@@ -402,14 +417,8 @@ impl Handler<Join> for RealmActor {
     }
 }
 
-impl StreamHandler<RealmInput> for RealmActor {
-    fn handle(&mut self, input: RealmInput, ctx: &mut Self::Context) {
-        let chores = {
-            let mut routing = lock(&self.routing);
-            routing.route(input);
-            routing = routing::deliver(&self.routing, routing);
-            routing.has_chores()
-        };
+impl StreamHandler<Routed> for RealmActor {
+    fn handle(&mut self, Routed(chores): Routed, ctx: &mut Self::Context) {
         if chores {
             self.do_chores(ctx);
         }
@@ -427,7 +436,7 @@ impl StreamHandler<Chores> for RealmActor {
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
-        // Never ends while the actor runs (it holds the local input).
+        // Never ends: it only reads a flag.
     }
 }
 
@@ -448,40 +457,90 @@ impl Handler<Shutdown> for RealmActor {
     }
 }
 
+/// Realms driven by hand, for the router's tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::protocol::roles::ClientRoles;
+    use crate::router::realm::RealmSettings;
+
+    /// A realm's state, not driven by any task, and its shared queue.
+    pub(crate) fn realm() -> (Arc<Shared>, mpsc::UnboundedSender<RealmInput>) {
+        let (remote, receiver) = mpsc::unbounded_channel();
+        let core = RealmCore::new("test", RealmSettings::default());
+        let mut state = Routing::new(core, FlowSettings::default(), Arc::default());
+        state.receiver = Some(receiver);
+        (Arc::new(Shared::new(state)), remote)
+    }
+
+    /// Joins an in-process session, found through `direct` if it takes
+    /// its deliveries by call; its id.
+    pub(crate) fn join(routing: &Shared, direct: Option<DirectLink>) -> Id {
+        let member = Member {
+            identity: crate::component::local_identity("test"),
+            roles: ClientRoles::BASIC,
+            in_process: true,
+        };
+        let mut routing = lock(routing);
+        let (core, outbox) = routing.outbox();
+        let id = core.join(member, outbox);
+        let (outbound, _) = crate::router::flow::outbound(usize::MAX);
+        routing.peers.insert(id, Peer { outbound, direct, gate: None });
+        id
+    }
+
+    /// Whether nothing waits in the realm's shared queue.
+    pub(crate) fn shared_queue_is_empty(routing: &Shared) -> bool {
+        lock(routing).receiver.as_ref().map_or(true, |r| r.is_empty())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::{FutureExt as _, StreamExt as _};
 
-    fn leave_of(input: Option<Option<RealmInput>>) -> Id {
+    fn leave_of(input: std::task::Poll<RealmInput>) -> Id {
         match input {
-            Some(Some(RealmInput::Leave { session })) => session,
+            std::task::Poll::Ready(RealmInput::Leave { session }) => session,
             other => panic!("expected a leave, got {other:?}"),
         }
     }
 
+    /// A realm's state with its shared queue, and its thread's input.
+    fn realm() -> (Arc<Shared>, mpsc::UnboundedSender<RealmInput>, Rc<LocalInput>) {
+        let (routing, remote) = testing::realm();
+        let local = LocalInput::home(routing.clone());
+        (routing, remote, local)
+    }
+
     #[test]
-    fn local_and_remote_inputs_take_turns() {
-        let (remote, receiver) = mpsc::unbounded_channel();
-        let local = Rc::new(LocalInput::default());
-        let mut inputs = InputStream::new(receiver, local.clone());
+    fn local_and_shared_inputs_take_turns() {
+        let (routing, remote, local) = realm();
         for session in [1, 2, 3] {
             local.send(RealmInput::Leave { session });
             remote.send(RealmInput::Leave { session: 10 + session }).unwrap();
         }
-        let order: Vec<Id> = (0..6).map(|_| leave_of(inputs.next().now_or_never())).collect();
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut local_first = true;
+        let mut state = lock(&routing);
+        let mut next = || InputStream::next_input(&local, &mut local_first, &mut state, &mut cx);
+        let order: Vec<Id> = (0..6).map(|_| leave_of(next())).collect();
         assert_eq!(order, [1, 11, 2, 12, 3, 13]);
-        assert!(inputs.next().now_or_never().is_none(), "nothing left: pending");
+        assert!(next().is_pending(), "nothing left");
     }
 
     #[test]
-    fn local_input_is_still_served_when_every_handle_is_gone() {
-        let (remote, receiver) = mpsc::unbounded_channel();
-        let local = Rc::new(LocalInput::default());
-        let mut inputs = InputStream::new(receiver, local.clone());
+    fn local_input_is_still_served_when_the_shared_queue_is_closed() {
+        let (routing, remote, local) = realm();
         drop(remote);
-        assert!(inputs.next().now_or_never().is_none(), "pending, not ended");
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut local_first = false;
+        let mut state = lock(&routing);
+        assert!(InputStream::next_input(&local, &mut local_first, &mut state, &mut cx).is_pending());
+        assert!(state.receiver.is_none(), "closed, let go");
         local.send(RealmInput::Leave { session: 4 });
-        assert_eq!(leave_of(inputs.next().now_or_never()), 4);
+        assert_eq!(leave_of(InputStream::next_input(&local, &mut local_first, &mut state, &mut cx)), 4);
     }
 }

@@ -1,52 +1,51 @@
-//! Same-thread delivery: a realm and an in-process session on the same
-//! thread hand each other messages with function calls and plain queues.
+//! Same-thread delivery: a realm and an in-process session hand each
+//! other messages with function calls and plain queues, on the session's
+//! thread.
 //!
 //! Every delivery through a synchronised queue costs atomic operations
-//! and a task wake-up of the receiver. A component embedded beside its
-//! router usually runs on the realm's thread, and for it that is pure
-//! overhead. So the realm delivers to such a session by calling it
-//! ([`DirectPeer`]), and the session sends to the realm through a queue of
-//! the realm's thread ([`LocalInput`]), which the realm drains in the same
-//! turn. A delivery never re-enters the realm: the session's answer waits
-//! in the queue until the delivery returns. The realm's routing state is
-//! released while the session handles the message (see
+//! and a task wake-up of the receiver. For a component embedded beside
+//! its router that is pure overhead. So whoever routes on a session's
+//! thread delivers to it by calling it ([`DirectPeer`]), and the session
+//! sends to the realm through its thread's input ([`LocalInput`], one per
+//! thread and realm). A delivery never re-enters the realm: the session's
+//! answer waits in the input until the delivery returns. The realm's
+//! routing state is released while the session handles the message (see
 //! [`deliver`](super::actor::deliver)), so no handler runs while it is
 //! held.
 //!
-//! Even so, a queued call costs two task switches: the realm's task wakes
-//! to route it, and the caller's to take the answer. A session on the
-//! realm's thread that makes a call therefore routes it itself when the
-//! realm's state is free ([`LocalInput::flush`]): the callee runs, its
-//! answer is routed in the same pass, and the caller finds it before it
-//! waits. Within limits that keep it safe (never inside a delivery) and
-//! fair (a turn for the realm's task every [`ROUTED_AT_ONCE`] calls).
+//! A session that sends routes its input itself when the realm's state is
+//! free ([`LocalInput::flush`]), on its own thread, whichever thread the
+//! realm's task runs on: a callee on the same thread runs, its answer is
+//! routed in the same pass, and the caller finds it before it waits, with
+//! no task switch. Within limits that keep it safe (never inside a
+//! delivery) and, on the realm's thread, fair (a turn for the realm's
+//! task every [`ROUTED_AT_ONCE`] calls). Otherwise the input waits for the
+//! realm's task: in the input of the realm's thread, polled by that task,
+//! or, from any other thread, in the realm's shared queue, which whoever
+//! routes takes first, so that a session's input is routed in the order
+//! it was sent.
 //!
-//! A WebSocket connection on the realm's thread gains the same way on its
-//! way in: it offers no peer ([`DirectOffer::input_only`]) and sends
-//! through the realm's [`LocalInput`]; its deliveries still go through its
-//! outbound queue, which it takes from as its socket has room.
+//! A WebSocket connection sends through the same input, without routing
+//! at once; its deliveries go through its outbound queue, which it takes
+//! from as its socket has room.
 //!
 //! Actix messages must be `Send`, and these handles are not, so they never
 //! travel with [`Join`](super::actor::Join). The session puts its handle
 //! in a table of its own thread ([`DirectEntry`]) and sends a link to it
-//! ([`DirectLink`], plain data) in its offer ([`DirectOffer::new`]), with a
-//! token for its input side. The realm keeps the link, which finds the
-//! handle only when the realm routes on the session's thread. A realm on
-//! the same thread also claims the token and leaves its input queue in
-//! exchange; a realm on another thread cannot see the offer and the
-//! session sends through its ordinary queue. Once the join is answered the session
-//! takes the exchange ([`DirectOffer::finish`]), which also withdraws an
-//! unclaimed offer.
+//! ([`DirectLink`], plain data) with its join. The realm keeps the link,
+//! which finds the handle whenever routing runs on the session's thread;
+//! elsewhere the message goes to the session's queue.
 
-use std::cell::{Cell, OnceCell, RefCell};
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::actor::{deliver, try_lock, RealmInput, Shared};
+use tokio::sync::mpsc;
+
+use super::actor::{deliver, route_shared, try_lock, RealmInput, Shared};
 use super::slot_queue::SlotQueue;
-use super::IdMap;
 use crate::protocol::WampMessage;
 
 /// A session that takes its deliveries as calls on the realm's thread.
@@ -93,30 +92,102 @@ impl Drop for Delivering {
     }
 }
 
-/// What sessions on the realm's thread send it, in order.
-#[derive(Default)]
+/// What sessions on one thread send one realm, in order. Each thread
+/// has at most one per realm ([`LocalInput::of`]), shared by the
+/// realm's sessions there.
+///
+/// On the realm's own thread the realm's task polls it ([`LocalInput::home`]).
+/// On any other thread nothing polls it: what a session sends there is
+/// routed at once under the realm's lock ([`LocalInput::flush`]) or goes
+/// to the realm's shared queue, so it never waits in it beyond the pass
+/// that routes it.
 pub struct LocalInput {
     queue: RefCell<SlotQueue<RealmInput>>,
-    /// The realm's task, kept between polls.
+    /// The realm's routing, to route a session's input at once.
+    shared: Arc<Shared>,
+    /// Away from the realm's thread: the realm's shared queue, for what
+    /// cannot be routed at once. `None` on the realm's thread, whose task
+    /// polls `queue`.
+    forward: Option<mpsc::UnboundedSender<RealmInput>>,
+    /// The realm's task, kept between polls (on the realm's thread).
     waker: RefCell<Option<Waker>>,
     /// Whether the realm waits for input. While it works it reads the
     /// queue again before it waits, so a send then needs no wake-up.
     waiting: Cell<bool>,
-    /// The realm's routing, to route a session's input at once.
-    routing: OnceCell<Arc<Shared>>,
-    /// Inputs routed at once since the realm's task last looked.
+    /// Inputs routed at once since the realm's task last looked (on the
+    /// realm's thread).
     routed_at_once: Cell<u32>,
-    /// Routing done at once left chores for the realm's task.
-    chores: Cell<bool>,
-    /// The realm's task, waiting for chores.
-    chores_waker: RefCell<Option<Waker>>,
+    /// A pass of this realm runs on this thread: what handlers send
+    /// during its deliveries waits in `queue` for it.
+    passing: Cell<bool>,
+}
+
+thread_local! {
+    /// Each thread's inputs, by realm serial; the sessions that send
+    /// through one keep it.
+    static INPUTS: RefCell<Vec<(u64, Weak<LocalInput>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl LocalInput {
-    /// Queues an input for the realm.
-    pub fn send(&self, input: RealmInput) {
-        self.queue.borrow_mut().push_back(input);
-        self.wake();
+    fn new(shared: Arc<Shared>, forward: Option<mpsc::UnboundedSender<RealmInput>>) -> Rc<Self> {
+        let input = Rc::new(LocalInput {
+            queue: RefCell::default(),
+            shared,
+            forward,
+            waker: RefCell::default(),
+            waiting: Cell::new(false),
+            routed_at_once: Cell::new(0),
+            passing: Cell::new(false),
+        });
+        let serial = input.shared.serial();
+        INPUTS.with(|inputs| {
+            let mut inputs = inputs.borrow_mut();
+            inputs.retain(|(_, input)| input.strong_count() > 0);
+            inputs.push((serial, Rc::downgrade(&input)));
+        });
+        input
+    }
+
+    /// The input of the realm's own thread, which the realm's task polls.
+    pub(crate) fn home(shared: Arc<Shared>) -> Rc<Self> {
+        Self::new(shared, None)
+    }
+
+    /// This thread's input to the realm of `shared`: its own thread's, or
+    /// one that routes at once or forwards to `forward`, the realm's
+    /// shared queue.
+    pub(crate) fn of(shared: &Arc<Shared>, forward: &mpsc::UnboundedSender<RealmInput>) -> Rc<Self> {
+        let serial = shared.serial();
+        let found = INPUTS.with(|inputs| {
+            inputs.borrow().iter().find(|(s, _)| *s == serial).and_then(|(_, input)| input.upgrade())
+        });
+        found.unwrap_or_else(|| Self::new(shared.clone(), Some(forward.clone())))
+    }
+
+    /// Whether the realm's task polls this input (it is on the realm's
+    /// thread).
+    pub(crate) fn is_home(&self) -> bool {
+        self.forward.is_none()
+    }
+
+    /// Sends an input to the realm, to be routed after whatever routing
+    /// runs now; `false` if the realm is gone. On the realm's thread it
+    /// waits in the queue for the realm's task; elsewhere in the queue of
+    /// the pass that runs on this thread, if any, else in the realm's
+    /// shared queue.
+    pub fn send(&self, input: RealmInput) -> bool {
+        match &self.forward {
+            None => {
+                self.queue.borrow_mut().push_back(input);
+                self.wake();
+                true
+            }
+            Some(_) if self.passing.get() => {
+                self.queue.borrow_mut().push_back(input);
+                true
+            }
+            Some(forward) => forward.send(input).is_ok(),
+        }
     }
 
     fn wake(&self) {
@@ -127,11 +198,6 @@ impl LocalInput {
         }
     }
 
-    /// The realm's routing, which [`LocalInput::flush`] uses.
-    pub(crate) fn attach(&self, routing: Arc<Shared>) {
-        let _ = self.routing.set(routing);
-    }
-
     /// Queues an input without waking the realm: [`LocalInput::flush`]
     /// must follow.
     pub(crate) fn push(&self, input: RealmInput) {
@@ -140,34 +206,54 @@ impl LocalInput {
 
     /// Routes what is queued at once, when the realm's state is free: no
     /// delivery is under way on this thread (the sender is not inside a
-    /// handler), the realm is not routing, and fewer than
-    /// [`ROUTED_AT_ONCE`] inputs went this way since the realm's task last
-    /// had a turn. Otherwise wakes the realm's task for it, as
-    /// [`LocalInput::send`] does.
+    /// handler), nothing else holds the realm's lock, and, on the realm's
+    /// thread, fewer than [`ROUTED_AT_ONCE`] inputs went this way since
+    /// the realm's task last had a turn. Otherwise the realm's task routes
+    /// it: woken on its thread, or given it through the shared queue from
+    /// elsewhere (unless a pass on this thread takes it).
     ///
-    /// A call sent this way is answered before its sender waits: an
-    /// in-process call costs no task switch, where a queued input costs
-    /// the realm's task a wake-up and a turn, and its sender another.
+    /// A call sent this way is answered before its sender waits, when its
+    /// callee is on this thread: an in-process call costs no task switch,
+    /// where a queued input costs the realm's task a wake-up and a turn,
+    /// and its sender another.
     pub fn flush(&self) {
-        if !self.route_queued() {
-            self.wake();
+        if self.route_queued() {
+            return;
+        }
+        match &self.forward {
+            None => self.wake(),
+            Some(_) if self.passing.get() => {}
+            Some(forward) => loop {
+                let next = self.queue.borrow_mut().pop_front();
+                let Some(input) = next else { break };
+                // The realm is gone: its sessions are told through their
+                // queues.
+                let _ = forward.send(input);
+            },
         }
     }
 
     fn route_queued(&self) -> bool {
-        if DELIVERING.with(Cell::get) > 0 || self.routed_at_once.get() >= ROUTED_AT_ONCE {
+        let home = self.is_home();
+        if DELIVERING.with(Cell::get) > 0 || (home && self.routed_at_once.get() >= ROUTED_AT_ONCE) {
             return false;
         }
-        let Some(cell) = self.routing.get() else { return false };
+        let cell = &*self.shared;
         let Some(mut routing) = try_lock(cell) else { return false };
         if routing.stopped {
             return false;
         }
-        self.routed_at_once.set(self.routed_at_once.get() + 1);
+        if home {
+            self.routed_at_once.set(self.routed_at_once.get() + 1);
+        }
         // What handlers send meanwhile is routed here too, without waking
         // the realm's task for it.
         let waiting = self.waiting.replace(false);
+        self.passing.set(true);
         routing.forget_clock();
+        if !home {
+            routing = route_shared(cell, routing);
+        }
         loop {
             let next = self.queue.borrow_mut().pop_front();
             let Some(input) = next else { break };
@@ -176,11 +262,10 @@ impl LocalInput {
         }
         let chores = routing.has_chores();
         drop(routing);
+        self.passing.set(false);
         self.waiting.set(waiting);
-        if chores && !self.chores.replace(true) {
-            if let Some(waker) = self.chores_waker.borrow_mut().take() {
-                waker.wake();
-            }
+        if chores {
+            self.shared.chores_due();
         }
         true
     }
@@ -189,19 +274,6 @@ impl LocalInput {
     #[inline]
     pub(crate) fn realm_turn(&self) {
         self.routed_at_once.set(0);
-    }
-
-    /// Ready when routing done at once left the realm chores (timers to
-    /// arm, an idle check), which only its task can do.
-    pub(crate) fn poll_chores(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.chores.replace(false) {
-            return Poll::Ready(());
-        }
-        let mut waker = self.chores_waker.borrow_mut();
-        if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            *waker = Some(cx.waker().clone());
-        }
-        Poll::Pending
     }
 
     /// The next input, or `Pending` (waking the realm's task on the next
@@ -224,9 +296,25 @@ impl LocalInput {
     }
 }
 
+#[cfg(test)]
+impl LocalInput {
+    /// The input of a realm of its own that routes nothing at once (it is
+    /// marked stopped): what is sent waits in it, for tests to take with
+    /// [`LocalInput::poll_next`].
+    pub(crate) fn detached() -> Rc<Self> {
+        let (shared, _) = crate::router::actor::testing::realm();
+        crate::router::actor::lock(&shared).stopped = true;
+        Self::home(shared)
+    }
+}
+
 impl std::fmt::Debug for LocalInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalInput").field("queued", &self.queue.borrow().len()).finish()
+        f.debug_struct("LocalInput")
+            .field("realm", &self.shared.serial())
+            .field("home", &self.is_home())
+            .field("queued", &self.queue.borrow().len())
+            .finish()
     }
 }
 
@@ -380,76 +468,6 @@ thread_local! {
     static PEERS: RefCell<PeerTable> = const { RefCell::new(PeerTable::new()) };
 }
 
-enum Exchange {
-    /// A session offers its input side.
-    Offered,
-    Claimed(Rc<LocalInput>),
-}
-
-thread_local! {
-    static OFFERS: RefCell<IdMap<Exchange>> = RefCell::new(IdMap::default());
-}
-
-/// Tokens are unique across threads, so a claim on the wrong thread finds
-/// nothing rather than someone else's session.
-static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
-
-/// A session's offer to exchange messages directly: the link to its
-/// entry, if it takes deliveries by call, and its input side, valid on
-/// the thread that made the offer. Only plain data crosses threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DirectOffer {
-    token: u64,
-    link: Option<DirectLink>,
-}
-
-impl DirectOffer {
-    /// Offers the session of `entry` on the current thread.
-    pub(crate) fn new(entry: &DirectEntry) -> Self {
-        Self::offer(Some(entry.link()))
-    }
-
-    /// Offers only to send through the realm's input, if the realm is on
-    /// the current thread; deliveries still go through the session's
-    /// queue.
-    pub fn input_only() -> Self {
-        Self::offer(None)
-    }
-
-    fn offer(link: Option<DirectLink>) -> Self {
-        let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
-        OFFERS.with(|offers| offers.borrow_mut().insert(token, Exchange::Offered));
-        DirectOffer { token, link }
-    }
-
-    /// The link to the session, for a realm to hand it messages by call
-    /// when it routes on the session's thread.
-    pub(crate) fn link(&self) -> Option<DirectLink> {
-        self.link
-    }
-
-    /// Claims the offer for a realm on this thread, leaving the realm's
-    /// input in exchange. `false` if the offer was made on another
-    /// thread, or already claimed or withdrawn.
-    pub(crate) fn claim(&self, input: &Rc<LocalInput>) -> bool {
-        OFFERS.with(|offers| {
-            let mut offers = offers.borrow_mut();
-            let Some(Exchange::Offered) = offers.get(&self.token) else { return false };
-            offers.insert(self.token, Exchange::Claimed(input.clone()));
-            true
-        })
-    }
-
-    /// Ends the offer (on the thread that made it): the realm's input if a
-    /// realm claimed it, else `None` and the offer is withdrawn.
-    pub fn finish(self) -> Option<Rc<LocalInput>> {
-        match OFFERS.with(|offers| offers.borrow_mut().remove(&self.token)) {
-            Some(Exchange::Claimed(input)) => Some(input),
-            Some(Exchange::Offered) | None => None,
-        }
-    }
-}
-
 /// How many sessions this thread's table holds.
 #[cfg(test)]
 pub(crate) fn entries_on_this_thread() -> usize {
@@ -459,6 +477,7 @@ pub(crate) fn entries_on_this_thread() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Dict;
 
     struct Counter(Cell<usize>);
 
@@ -470,23 +489,7 @@ mod tests {
     }
 
     fn goodbye() -> WampMessage {
-        WampMessage::Goodbye { details: crate::protocol::Dict::new(), reason: "r".into() }
-    }
-
-    #[test]
-    fn an_offer_is_claimed_once_on_its_own_thread_and_answered_with_the_input() {
-        let peer = Rc::new(Counter(Cell::new(0)));
-        let input = Rc::new(LocalInput::default());
-        let entry = DirectEntry::new(peer.clone());
-        let offer = DirectOffer::new(&entry);
-        assert!(offer.claim(&input));
-        let link = offer.link().expect("a link to the session");
-        assert!(link.peer().expect("on this thread").deliver(goodbye()).is_ok());
-        assert_eq!(peer.0.get(), 1);
-        assert!(!offer.claim(&input), "a second claim finds nothing");
-        let answered = offer.finish().expect("the realm left its input");
-        assert!(Rc::ptr_eq(&answered, &input));
-        assert!(offer.finish().is_none(), "finished once");
+        WampMessage::Goodbye { details: Dict::new(), reason: "r".into() }
     }
 
     #[test]
@@ -544,36 +547,114 @@ mod tests {
         assert_ne!(next.slot, link.slot);
     }
 
-    #[test]
-    fn an_input_only_offer_leaves_the_input_and_no_peer() {
-        let input = Rc::new(LocalInput::default());
-        let offer = DirectOffer::input_only();
-        assert!(offer.link().is_none(), "no peer to deliver to");
-        assert!(offer.claim(&input));
-        let answered = offer.finish().expect("the realm left its input");
-        assert!(Rc::ptr_eq(&answered, &input));
-        let elsewhere = DirectOffer::input_only();
-        std::thread::spawn(move || assert!(!elsewhere.claim(&Rc::new(LocalInput::default()))))
-            .join()
-            .unwrap();
-        assert!(elsewhere.finish().is_none(), "a realm on another thread cannot take it");
+    /// A realm whose second session (on this thread, taking deliveries
+    /// by call) subscribed to `t`, and whose first session publishes
+    /// there; its shared queue's sender.
+    fn realm_with_a_subscriber(
+        subscriber: &Rc<Events>,
+    ) -> (Arc<Shared>, mpsc::UnboundedSender<RealmInput>, DirectEntry, Publisher) {
+        use crate::router::actor::{lock, testing};
+        let (shared, forward) = testing::realm();
+        let entry = DirectEntry::new(subscriber.clone());
+        let publisher = Publisher(testing::join(&shared, None));
+        let session = testing::join(&shared, Some(entry.link()));
+        let subscribe = WampMessage::Subscribe { request: 1, options: Dict::new(), topic: "t".into() };
+        let mut routing = lock(&shared);
+        routing.route(RealmInput::Inbound { session, message: subscribe, size: 0 });
+        drop(deliver(&shared, routing));
+        (shared, forward, entry, publisher)
+    }
+
+    /// The session that publishes.
+    struct Publisher(crate::protocol::Id);
+
+    impl Publisher {
+        fn publish(&self, n: i64) -> RealmInput {
+            let payload = crate::protocol::Payload::args(vec![crate::protocol::Value::from(n)]);
+            let message =
+                WampMessage::Publish { request: 10, options: Dict::new(), topic: "t".into(), payload };
+            RealmInput::Inbound { session: self.0, message, size: 0 }
+        }
+    }
+
+    /// A subscriber that notes the first argument of each event.
+    #[derive(Default)]
+    struct Events(RefCell<Vec<i64>>);
+
+    impl DirectPeer for Events {
+        fn deliver(&self, message: WampMessage) -> Result<(), WampMessage> {
+            if let WampMessage::Event { payload, .. } = &message {
+                let first = payload.args_list().first().and_then(crate::protocol::Value::as_i64);
+                self.0.borrow_mut().push(first.unwrap_or(-1));
+            }
+            Ok(())
+        }
     }
 
     #[test]
-    fn another_thread_cannot_claim_an_offer_but_keeps_its_link() {
-        let entry = DirectEntry::new(Rc::new(Counter(Cell::new(0))));
-        let offer = DirectOffer::new(&entry);
-        let link = std::thread::spawn(move || {
-            assert!(!offer.claim(&Rc::new(LocalInput::default())));
-            let link = offer.link().expect("the link travels with the offer");
-            assert!(link.peer().is_none(), "and finds nothing there");
-            link
+    fn each_thread_has_one_input_per_realm() {
+        let subscriber = Rc::new(Events::default());
+        let (shared, forward, _entry, _) = realm_with_a_subscriber(&subscriber);
+        let home = LocalInput::home(shared.clone());
+        assert!(home.is_home());
+        assert!(Rc::ptr_eq(&LocalInput::of(&shared, &forward), &home), "the realm's own thread's");
+        let (others, other_forward, _other_entry, _) = realm_with_a_subscriber(&subscriber);
+        assert!(!Rc::ptr_eq(&LocalInput::of(&others, &other_forward), &home), "another realm's");
+        let shared_there = shared.clone();
+        std::thread::spawn(move || {
+            let there = LocalInput::of(&shared_there, &forward);
+            assert!(!there.is_home(), "nothing polls it there");
+            assert!(Rc::ptr_eq(&LocalInput::of(&shared_there, &forward), &there), "one per thread");
         })
         .join()
         .unwrap();
-        assert!(link.peer().is_some(), "but does on the session's thread");
-        assert!(offer.finish().is_none(), "unclaimed: withdrawn");
-        assert!(!offer.claim(&Rc::new(LocalInput::default())), "and gone");
+    }
+
+    #[test]
+    fn away_from_its_realm_a_session_routes_at_once_after_what_it_queued_before() {
+        let subscriber = Rc::new(Events::default());
+        let (shared, forward, _entry, publisher) = realm_with_a_subscriber(&subscriber);
+        let input = LocalInput::of(&shared, &forward);
+        assert!(!input.is_home(), "the realm's task runs nowhere here");
+        // While something else routes, what the session sends goes to the
+        // shared queue.
+        let held = crate::router::actor::lock(&shared);
+        input.push(publisher.publish(1));
+        input.flush();
+        assert!(input.queue.borrow().is_empty(), "handed on, not kept");
+        drop(held);
+        assert!(subscriber.0.borrow().is_empty(), "not routed yet");
+        // The state free, the session routes at once: what waited in the
+        // shared queue first.
+        input.push(publisher.publish(2));
+        input.flush();
+        assert_eq!(*subscriber.0.borrow(), [1, 2]);
+        assert!(crate::router::actor::testing::shared_queue_is_empty(&shared), "nothing left there");
+    }
+
+    #[test]
+    fn away_from_its_realm_input_sent_inside_a_delivery_waits_for_the_pass() {
+        let subscriber = Rc::new(Events::default());
+        let (shared, forward, _entry, publisher) = realm_with_a_subscriber(&subscriber);
+        let input = LocalInput::of(&shared, &forward);
+        // Outside a pass, `send` hands the input to the shared queue...
+        assert!(input.send(publisher.publish(1)));
+        assert!(input.queue.borrow().is_empty());
+        // ...inside one (a handler answering), to the pass.
+        input.passing.set(true);
+        assert!(input.send(publisher.publish(2)));
+        assert_eq!(input.queue.borrow().len(), 1);
+        input.passing.set(false);
+        input.flush();
+        assert_eq!(*subscriber.0.borrow(), [1, 2]);
+    }
+
+    #[test]
+    fn a_stopped_realm_routes_nothing_at_once() {
+        let input = LocalInput::detached();
+        input.push(RealmInput::Leave { session: 1 });
+        input.flush();
+        assert_eq!(input.queue.borrow().len(), 1, "left for the realm's task, which is gone");
     }
 
     #[test]
@@ -581,7 +662,7 @@ mod tests {
         let (counter, waker) = crate::test_support::WakeCounter::new();
         let wakes = || counter.count();
         let mut cx = Context::from_waker(&waker);
-        let input = LocalInput::default();
+        let input = LocalInput::detached();
         assert!(input.poll_next(&mut cx).is_pending());
         input.send(RealmInput::Leave { session: 1 });
         assert_eq!(wakes(), 1, "the waiting realm is woken");

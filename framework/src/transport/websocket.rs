@@ -37,8 +37,8 @@ use super::ws::{self, Incoming, ReadError, Reader, Writer};
 use crate::auth;
 use crate::protocol::roles::{router_roles, ClientRoles};
 use crate::protocol::{errors, Dict, Id, Serializer, Value, WampMessage};
-use crate::router::actor::{Join, RealmHandle, RealmInput, ToPeer};
-use crate::router::direct::{DirectOffer, LocalInput};
+use crate::router::actor::{Join, RealmInput, ToPeer};
+use crate::router::direct::LocalInput;
 use crate::router::flow::{self, Gate, Next, OutboundReceiver, Room};
 use crate::router::realm::Member;
 use crate::router::session::{abort, goodbye, PeerSession, Step};
@@ -136,10 +136,10 @@ enum End {
 /// returns, the task is dropped or panics) the realm is told the session
 /// left, unless the realm ended the session itself.
 struct Membership {
-    realm: RealmHandle,
-    /// The realm's input on this thread, if the realm runs here: the
-    /// session's messages and its leaving go there, without atomics.
-    local: Option<Rc<LocalInput>>,
+    /// This thread's input to the realm: where the realm runs here, the
+    /// session's messages and its leaving go there without atomics;
+    /// elsewhere it hands them to the realm's shared queue.
+    local: Rc<LocalInput>,
     session: Id,
     /// The realm already forgot the session.
     forgotten: bool,
@@ -149,13 +149,7 @@ impl Membership {
     /// Sends the realm a message of the session; `false` if the realm is
     /// gone (a realm on this thread says so by closing the session).
     fn send(&self, message: WampMessage, size: usize) -> bool {
-        match &self.local {
-            Some(local) => {
-                local.send(RealmInput::Inbound { session: self.session, message, size });
-                true
-            }
-            None => self.realm.send(self.session, message, size),
-        }
+        self.local.send(RealmInput::Inbound { session: self.session, message, size })
     }
 }
 
@@ -165,10 +159,7 @@ impl Drop for Membership {
             return;
         }
         // The same way as its messages, which it must not overtake.
-        match &self.local {
-            Some(local) => local.send(RealmInput::Leave { session: self.session }),
-            None => self.realm.leave(self.session),
-        }
+        self.local.send(RealmInput::Leave { session: self.session });
     }
 }
 
@@ -802,7 +793,7 @@ impl Connection {
         // A realm created on demand may stop (idle) between being found and
         // being joined: then it is started again, once.
         let mut attempts = 0;
-        let (realm, session, receiver, local) = loop {
+        let (session, receiver, local) = loop {
             let realm = match self.router.realm(&realm_name) {
                 Ok(realm) => realm,
                 Err(refused) => {
@@ -815,12 +806,12 @@ impl Connection {
             // The realm sets the queue's limit when the session joins.
             let (outbound, receiver) = flow::outbound(usize::MAX);
             let info = Member { identity: identity.clone(), roles, in_process: false };
-            let offer = DirectOffer::input_only();
-            let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: Some(offer) };
-            let joined = realm.addr().send(join).await;
-            let local = offer.finish();
-            match joined {
-                Ok(id) => break (realm, id, receiver, local),
+            let join = Join { info, outbound, gate: Some(self.gate.clone()), direct: None };
+            match realm.addr().send(join).await {
+                Ok(id) => {
+                    let local = realm.local_input();
+                    break (id, receiver, local);
+                }
                 Err(e) if attempts > 0 => {
                     tracing::warn!(error = %e, "realm unavailable");
                     self.machine.rejected();
@@ -842,7 +833,7 @@ impl Connection {
                 answers: Default::default(),
             });
         }
-        self.joined = Some(Membership { realm, local, session, forgotten: false });
+        self.joined = Some(Membership { local, session, forgotten: false });
         self.outbound = Some(Deliveries { queue: receiver, taken: VecDeque::new() });
         self.machine.joined();
         let mut welcome = Dict::new();

@@ -21,7 +21,7 @@ fn next_input(input: &LocalInput) -> Option<RealmInput> {
 
 #[test]
 fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
-    let input = Rc::new(LocalInput::default());
+    let input = LocalInput::detached();
     let session = direct_session(&input);
     let ctx = session.handle.clone();
     let handler: super::super::ProcedureFn = Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload)));
@@ -57,7 +57,7 @@ fn a_direct_delivery_runs_the_handler_and_answers_through_the_local_queue() {
 
 #[test]
 fn a_direct_delivery_that_breaks_the_protocol_says_goodbye_and_leaves() {
-    let input = Rc::new(LocalInput::default());
+    let input = LocalInput::detached();
     let session = direct_session(&input);
     // A router never sends HELLO.
     assert!(session.deliver(WampMessage::Hello { realm: "realm1".into(), details: Dict::new() }).is_ok());
@@ -107,7 +107,7 @@ async fn settle() {
 
 #[test]
 fn a_call_answered_at_once_leaves_no_state_behind() {
-    let input = Rc::new(LocalInput::default());
+    let input = LocalInput::detached();
     let session = direct_session(&input);
     register(&session, Rc::new(|payload, _details, _ctx| Completion::Now(Ok(payload))));
     invoke(&session, 11);
@@ -126,7 +126,7 @@ async fn an_interrupt_drops_a_procedure_that_does_not_watch_and_answers_with_can
             self.0.set(true);
         }
     }
-    let input = Rc::new(LocalInput::default());
+    let input = LocalInput::detached();
     let session = direct_session(&input);
     let dropped = Rc::new(std::cell::Cell::new(false));
     let flag = dropped.clone();
@@ -159,7 +159,7 @@ async fn an_interrupt_drops_a_procedure_that_does_not_watch_and_answers_with_can
 
 #[actix_web::test]
 async fn a_procedure_that_watches_answers_its_interrupt_itself() {
-    let input = Rc::new(LocalInput::default());
+    let input = LocalInput::detached();
     let session = direct_session(&input);
     register(
         &session,
@@ -186,7 +186,7 @@ async fn a_procedure_that_watches_answers_its_interrupt_itself() {
 
 #[actix_web::test]
 async fn a_timeout_passed_on_to_the_callee_interrupts_the_procedure() {
-    let input = Rc::new(LocalInput::default());
+    let input = LocalInput::detached();
     let session = direct_session(&input);
     register(
         &session,

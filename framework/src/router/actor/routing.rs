@@ -12,9 +12,12 @@
 //! its deliveries by call is handed over with the routing state
 //! released, so no handler ever runs while the routing state is held.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use futures_util::task::AtomicWaker;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
@@ -58,9 +61,62 @@ const _: fn() = || {
     is_send::<Routing>();
 };
 
-/// A realm's routing state, behind the lock that whoever routes takes: the
-/// realm's task, or a session that routes its input at once.
-pub(crate) type Shared = Mutex<Routing>;
+/// A realm's routing state, behind the lock that whoever routes takes
+/// (the realm's task, or a session routing its input at once, on any
+/// thread), and how routing done outside the realm's task tells it that
+/// chores wait.
+pub(crate) struct Shared {
+    state: Mutex<Routing>,
+    /// Routing done outside the realm's task left it chores.
+    chores: AtomicBool,
+    /// The realm's task, waiting for chores.
+    chores_waker: AtomicWaker,
+    /// Unique in the process: names the realm in each thread's table of
+    /// inputs (see [`crate::router::direct::LocalInput`]).
+    serial: u64,
+}
+
+/// Realm serials are unique in the process.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+impl Shared {
+    pub(crate) fn new(routing: Routing) -> Self {
+        Shared {
+            state: Mutex::new(routing),
+            chores: AtomicBool::new(false),
+            chores_waker: AtomicWaker::new(),
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The realm's serial, unique in the process.
+    #[inline]
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// Tells the realm's task that routing left it chores.
+    pub(crate) fn chores_due(&self) {
+        if !self.chores.swap(true, Ordering::AcqRel) {
+            self.chores_waker.wake();
+        }
+    }
+
+    /// Ready once routing done outside the realm's task left it chores.
+    pub(crate) fn poll_chores(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.chores_waker.register(cx.waker());
+        if self.chores.swap(false, Ordering::AcqRel) {
+            return std::task::Poll::Ready(());
+        }
+        std::task::Poll::Pending
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("serial", &self.serial).finish_non_exhaustive()
+    }
+}
 
 /// The routing state, locked.
 pub(crate) type Held<'a> = MutexGuard<'a, Routing>;
@@ -70,13 +126,13 @@ pub(crate) type Held<'a> = MutexGuard<'a, Routing>;
 /// realm keeps serving its other sessions.
 #[inline]
 pub(crate) fn lock(cell: &Shared) -> Held<'_> {
-    cell.lock().unwrap_or_else(PoisonError::into_inner)
+    cell.state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Locks the routing state if nothing else holds it.
 #[inline]
 pub(crate) fn try_lock(cell: &Shared) -> Option<Held<'_>> {
-    match cell.try_lock() {
+    match cell.state.try_lock() {
         Ok(held) => Some(held),
         Err(TryLockError::Poisoned(held)) => Some(held.into_inner()),
         Err(TryLockError::WouldBlock) => None,
@@ -115,6 +171,11 @@ pub(crate) struct Routing {
     /// Sessions whose queue overflowed while effects were delivered: they
     /// are ended once the effects are out.
     overflowed: Vec<Id>,
+    /// What sessions send from threads where they cannot route at once:
+    /// taken by whoever routes (see [`crate::router::direct::LocalInput`]),
+    /// so that a session's later input, routed at once, never overtakes
+    /// it. `None` once the realm stopped.
+    pub(super) receiver: Option<mpsc::UnboundedReceiver<RealmInput>>,
     /// The realm's task stopped: nothing is routed any more.
     pub(crate) stopped: bool,
 }
@@ -169,6 +230,17 @@ pub(crate) fn deliver<'a>(cell: &'a Shared, mut routing: Held<'a>) -> Held<'a> {
     }
 }
 
+/// Routes what waits in the realm's shared queue, in order: a session
+/// routing at once away from the realm's thread does so first, so that
+/// what it queued there before is routed before what it sends now.
+pub(crate) fn route_shared<'a>(cell: &'a Shared, mut routing: Held<'a>) -> Held<'a> {
+    while let Some(input) = routing.receiver.as_mut().and_then(|r| r.try_recv().ok()) {
+        routing.route(input);
+        routing = deliver(cell, routing);
+    }
+    routing
+}
+
 impl Routing {
     pub(super) fn new(mut core: RealmCore, flow: FlowSettings, waits: Arc<AtomicU64>) -> Self {
         // The core's clock starts now (`source`).
@@ -189,6 +261,7 @@ impl Routing {
             producer: None,
             holder: None,
             overflowed: Vec::new(),
+            receiver: None,
             stopped: false,
         }
     }
@@ -469,7 +542,7 @@ mod tests {
     /// queues, and their entries (kept while they take messages by call).
     fn realm_with(sessions: [&Rc<Recorder>; 2]) -> (Arc<Shared>, Vec<OutboundReceiver>, Vec<DirectEntry>) {
         let core = RealmCore::new("test", RealmSettings::default());
-        let cell = Arc::new(Mutex::new(Routing::new(core, FlowSettings::default(), Arc::default())));
+        let cell = Arc::new(Shared::new(Routing::new(core, FlowSettings::default(), Arc::default())));
         let mut receivers = Vec::new();
         let mut entries = Vec::new();
         for (id, session) in (1..).zip(sessions) {
