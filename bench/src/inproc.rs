@@ -154,7 +154,7 @@ pub const WINDOWS: [usize; 2] = [1, 16];
 pub enum Measure {
     /// All five, for the ratios.
     All,
-    /// Only the component calls routed on the realm's thread, through
+    /// Only the component calls routed on the components' thread, through
     /// `Session::call`.
     Component,
     /// Only the same calls through the component's generated client.

@@ -375,6 +375,22 @@ pub fn peer_js_dir() -> PathBuf {
     dir
 }
 
+/// An in-process session of `router`'s realm `realm`, identified as
+/// `authid` (trusted, as a component is), started on the current arbiter
+/// and not yet joined: wait for [`Client::joined`](wamp::client::Client::joined).
+pub fn in_process(router: &wamp::Router, realm: &str, authid: &str) -> wamp::client::Client {
+    let handle = wamp::internals::realm(router, realm).expect("the realm starts");
+    wamp::internals::start_client(wamp::internals::SessionActor::new(
+        wamp::internals::Start::Local {
+            realm: handle,
+            realm_name: realm.into(),
+            identity: wamp::internals::local_identity(authid),
+        },
+        wamp::internals::Hooks::default(),
+        None,
+    ))
+}
+
 /// The settings of a host whose embedded router listens on a free
 /// loopback port (see [`serve`]).
 pub fn embedded() -> wamp::component::HostConfig {

@@ -235,9 +235,9 @@ async fn in_process_sessions_call_each_other_without_encoding() {
 
 #[actix_web::test]
 async fn an_in_process_session_on_another_thread_than_its_realm_works_through_queues() {
-    // Sessions on the realm's thread exchange messages with it by direct
-    // calls; sessions on another thread through synchronised queues, with
-    // the same results.
+    // Sessions of one thread exchange messages by direct calls; sessions
+    // on another thread through synchronised queues, with the same
+    // results.
     let router = Router::new(RouterConfig::default());
     let elsewhere = actix::Arbiter::new();
     let start_elsewhere = |name: &'static str| {

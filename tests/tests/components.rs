@@ -387,17 +387,7 @@ async fn a_component_calling_itself_in_a_way_that_could_never_be_answered_fails_
     // Embedded.
     let running = wamp::Host::new(config()).add_component(Recursive::default()).start().unwrap();
     running.joined().await.unwrap();
-    let router = running.router().unwrap().clone();
-    let realm = wamp::internals::realm(&router, "realm1").unwrap();
-    let caller = wamp::internals::start_client(wamp::internals::SessionActor::new(
-        wamp::internals::Start::Local {
-            realm,
-            realm_name: "realm1".into(),
-            identity: wamp::internals::local_identity("caller"),
-        },
-        wamp::internals::Hooks::default(),
-        None,
-    ));
+    let caller = wamp_tests::in_process(running.router().unwrap(), "realm1", "caller");
     caller.joined().await.unwrap();
     self_calls(&caller).await;
     caller.leave().await;

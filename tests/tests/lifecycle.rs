@@ -149,8 +149,8 @@ async fn events_reach_every_subscriber_across_serializers_in_order() {
 
 #[tokio::test]
 async fn what_a_session_sent_before_its_connection_dropped_is_routed_before_it_leaves() {
-    // With one worker every connection runs on its realm's thread and
-    // sends through the realm's local input; with more, some do not.
+    // With one worker every connection shares one thread and its input
+    // to the realm; with more, some do not.
     for workers in [1, 3] {
         let router = TestRouter::with_config(RouterConfig { workers, ..RouterConfig::default() });
         let (mut subscriber, _) = RawClient::join(&router.url, Serializer::Json, "realm1").await;

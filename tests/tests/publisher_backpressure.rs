@@ -87,7 +87,7 @@ async fn an_embedded_component_publishing_in_a_loop_waits_for_a_stalled_subscrib
     let url = wamp_tests::serve(&running).await;
     let subscriber = stalled_subscriber(&url).await;
 
-    // The loop runs in the component's session, on the realm's thread,
+    // The loop runs in the component's session, on the host's thread,
     // where nothing but `publish` itself can make it wait.
     let published = Arc::new(AtomicU64::new(0));
     let counter = published.clone();

@@ -1,8 +1,8 @@
-//! An embedded component's calls on its realm's thread are routed at
-//! once, in the caller's own task, when the realm is free: they are
-//! answered in the call's first poll. A caller that never has to wait
-//! must still not keep the thread to itself: every so many calls one goes
-//! through the realm's queue, so other sessions are served meanwhile.
+//! An embedded component's calls are routed at once, on its thread, in
+//! the caller's own task, when the realm is free: they are answered in
+//! the call's first poll. A caller that never has to wait must still not
+//! keep the thread to itself: every so many calls one waits for the
+//! thread's other tasks, so other sessions are served meanwhile.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
@@ -48,7 +48,7 @@ impl Looper {
 }
 
 #[actix_web::test]
-async fn a_call_on_the_realms_thread_is_answered_before_the_caller_waits() {
+async fn a_call_to_a_component_on_the_same_thread_is_answered_before_the_caller_waits() {
     let running = wamp::Host::new(wamp_tests::embedded()).add_component(Looper::default()).start().unwrap();
     running.joined().await.unwrap();
     let session = running.clients()[0].clone();
@@ -61,8 +61,8 @@ async fn a_call_on_the_realms_thread_is_answered_before_the_caller_waits() {
     let first_poll = session
         .with_session(|ctx| {
             Box::pin(async move {
-                // One poll: an answer that needed the realm's task (or this
-                // one) to be woken would not be there.
+                // One poll: an answer that needed a task (the realm's, the
+                // thread's pump, or this one) to be woken would not be there.
                 let call = ctx.call::<u64>("com.test.looper.one", ());
                 futures_util::FutureExt::now_or_never(call).map(|answer| answer.unwrap())
             })

@@ -1,6 +1,7 @@
-//! How a client session reaches its router: in-process, straight to the
-//! realm actor (no encoding; on the realm's own thread without even a
-//! synchronised queue), or over a WebSocket.
+//! How a client session reaches its router: in-process, through its
+//! thread's input to the realm, routed on that thread (no encoding, and
+//! no synchronised queue for sessions of the same thread), or over a
+//! WebSocket.
 
 use std::sync::Arc;
 

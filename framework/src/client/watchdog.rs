@@ -250,7 +250,7 @@ fn report(name: &str, now: u64, held_ms: u64) {
         left_out,
         longest_left_out_ms,
         "the handler held its thread for {held_ms} ms or more; nothing else on that thread ran meanwhile \
-         (for an embedded component: the realm's routing). Make it `async` and await the slow part, \
+         (for an embedded component: the host's other components; the realm goes on). Make it `async` and await the slow part, \
          mark it `blocking = true`, or run its component on a thread of its own (`own_thread`){}",
         if left_out > 0 { " (more runs held it since the last warning: see left_out)" } else { "" }
     );

@@ -27,7 +27,7 @@
 //!
 //! The pool times each run. After [`BACK_AFTER`] runs that each took
 //! less than half of `slow_handler_ms`, the handler is trusted and runs
-//! on its thread, inside the realm's turn for an embedded component; one
+//! on its thread, inside the routing pass for an embedded component; one
 //! slow run on trial keeps it on the pool. A trusted handler whose run
 //! holds its thread past `slow_handler_ms` (the watchdog marks the run)
 //! goes to the pool for its later runs. A slow run may be the machine's
@@ -429,7 +429,7 @@ impl Placement {
                 took_ms = took.as_millis(),
                 "a run of the handler on trial took longer than slow_handler_ms / 2; its runs stay on the \
                  blocking thread pool (one at a time, with the component's state to themselves), so that \
-                 its thread (for an embedded component: the realm's) goes on meanwhile"
+                 its thread (for an embedded component: the host's other components) goes on meanwhile"
             ),
             Turn::Trusted => tracing::debug!(
                 handler = %handler,
@@ -454,7 +454,7 @@ fn log_move(handler: &str, for_good: bool) {
             handler = %handler,
             "the handler held its thread past slow_handler_ms; its later runs go to the blocking \
              thread pool (one at a time, with the component's state to themselves), so that its \
-             thread (for an embedded component: the realm's) goes on meanwhile"
+             thread (for an embedded component: the host's other components) goes on meanwhile"
         );
     }
 }

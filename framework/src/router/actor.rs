@@ -1,17 +1,15 @@
 //! The actor that owns one realm's routing core.
 //!
 //! Sessions (remote or local) join with [`Join`], then send their messages
-//! and their leaving through a [`RealmHandle`]'s input queue. It hands
-//! each input to the [`RealmCore`] and delivers the resulting effects to
-//! the sessions: into their outbound queues, or, for in-process sessions
-//! on the realm's own thread, by a direct call (see [`super::direct`]).
-//! The realm's state ([`Routing`]) sits behind a lock ([`Shared`]), taken
-//! by this actor or, for input sent while the state is free, by the
-//! sending session's task on its own thread (see [`super::direct`]).
-//! What sessions cannot route at once waits in the realm's queues: its
-//! thread's local input, or the shared queue for other threads, which
-//! whoever holds the lock takes from, so that a session's input is
-//! routed in the order it was sent.
+//! and their leaving through their thread's input to the realm
+//! ([`RealmHandle::local_input`]), which routes them on that thread under
+//! the realm's lock ([`Shared`]) whenever it is free (see
+//! [`super::direct`]). What cannot be routed there waits in the realm's
+//! shared queue, which this actor routes, on a thread where no session
+//! and no handler runs; whoever takes the lock routes it first, so that
+//! a session's input is routed in the order it was sent. The actor also
+//! keeps what needs a task: joins, the deadline timer, stall and idle
+//! checks.
 
 use actix::{
     Actor, ActorContext as _, Addr, AsyncContext as _, Context, Handler, Message, MessageResult, SpawnHandle,
@@ -107,21 +105,29 @@ struct HandleInner {
 }
 
 impl RealmHandle {
-    /// Starts a realm actor driving `core` on the current arbiter, with
+    /// Starts a realm actor driving `core` on the arbiter `thread`, with
     /// the back-pressure settings `flow`. With an `idle_timeout` the realm
     /// stops once it has been without sessions that long.
-    pub fn start(core: RealmCore, flow: FlowSettings, idle_timeout: Option<Duration>) -> Self {
+    ///
+    /// The router gives its realms a thread of their own, where no
+    /// session and no handler runs: the realm's task (joins, timers, what
+    /// sessions could not route on their own threads) never waits for a
+    /// handler.
+    pub fn start(
+        core: RealmCore,
+        flow: FlowSettings,
+        idle_timeout: Option<Duration>,
+        thread: &actix::dev::ArbiterHandle,
+    ) -> Self {
         let (input, receiver) = mpsc::unbounded_channel();
         let waits = Arc::<AtomicU64>::default();
         let mut state = Routing::new(core, flow, waits.clone());
         state.receiver = Some(receiver);
         let routing = Arc::new(Shared::new(state));
-        let addr = RealmActor::create({
+        let addr = RealmActor::start_in_arbiter(thread, {
             let routing = routing.clone();
             move |ctx| {
-                // Made here, on the thread the realm runs on.
-                let local = LocalInput::home(routing.clone());
-                ctx.add_stream(InputStream::new(routing.clone(), local, waits));
+                ctx.add_stream(InputStream { routing: routing.clone(), waits });
                 ctx.add_stream(ChoresDue(routing.clone()));
                 RealmActor { routing, timer_at: None, idle_timeout, idle_since: Some(Instant::now()) }
             }
@@ -165,16 +171,13 @@ impl futures_util::Stream for ChoresDue {
     }
 }
 
-/// The realm's task routes its inputs: from its own thread's sessions,
-/// and from the shared queue. When both have input they take turns, so
-/// neither can starve the other. An input is taken and routed under one
-/// hold of the lock, so a session routing at once on another thread,
-/// which takes the shared queue first, never overtakes its earlier input.
+/// The realm's task routes what waits in its shared queue: input its
+/// sessions could not route on their own threads. An input is taken and
+/// routed under one hold of the lock, so a session routing at once,
+/// which takes the shared queue first, never overtakes its earlier
+/// input.
 struct InputStream {
     routing: Arc<Shared>,
-    local: Rc<LocalInput>,
-    /// Whether the local input goes first on the next poll.
-    local_first: bool,
     /// How many times the realm has waited for input (read by the realm's
     /// clock, which is read again after a wait).
     waits: Arc<AtomicU64>,
@@ -183,74 +186,36 @@ struct InputStream {
 /// One input routed by the realm's task; whether it left chores.
 struct Routed(bool);
 
-impl InputStream {
-    fn new(routing: Arc<Shared>, local: Rc<LocalInput>, waits: Arc<AtomicU64>) -> Self {
-        InputStream { routing, local, local_first: true, waits }
-    }
-
-    /// The next input, taking turns between the local and the shared
-    /// queue.
-    fn next_input(
-        local: &LocalInput,
-        local_first: &mut bool,
-        routing: &mut Routing,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<RealmInput> {
-        // The shared queue's turn is skipped while it is empty: looking
-        // (atomic loads) costs less than polling it, which registers the
-        // task.
-        let shared_turn = !*local_first && routing.receiver.as_ref().is_some_and(|r| !r.is_empty());
-        *local_first = !*local_first;
-        if !shared_turn {
-            match local.poll_next(cx) {
-                std::task::Poll::Ready(input) => std::task::Poll::Ready(input),
-                std::task::Poll::Pending => Self::poll_shared(routing, cx),
-            }
-        } else {
-            match Self::poll_shared(routing, cx) {
-                std::task::Poll::Ready(input) => std::task::Poll::Ready(input),
-                std::task::Poll::Pending => local.poll_next(cx),
-            }
-        }
-    }
-
-    fn poll_shared(routing: &mut Routing, cx: &mut std::task::Context<'_>) -> std::task::Poll<RealmInput> {
-        use std::task::Poll;
-        if let Some(receiver) = &mut routing.receiver {
-            match receiver.poll_recv(cx) {
-                Poll::Ready(Some(input)) => return Poll::Ready(input),
-                // No handle or other thread's input is left, but sessions
-                // on this thread may still send through the local input.
-                Poll::Ready(None) => routing.receiver = None,
-                Poll::Pending => {}
-            }
-        }
-        Poll::Pending
-    }
-}
-
 impl futures_util::Stream for InputStream {
     type Item = Routed;
 
     fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Routed>> {
         use std::task::Poll;
-        let this = &mut *self;
-        // The realm has its turn: sessions may route at once again.
-        this.local.realm_turn();
-        let cell = &*this.routing;
+        let cell = &*self.routing;
         let mut routing = lock(cell);
-        match Self::next_input(&this.local, &mut this.local_first, &mut routing, cx) {
-            Poll::Ready(input) => {
+        let next = match &mut routing.receiver {
+            Some(receiver) => receiver.poll_recv(cx),
+            None => Poll::Pending,
+        };
+        match next {
+            Poll::Ready(Some(input)) => {
+                cell.taken(1);
                 routing.route(input);
                 let routing = routing::deliver(cell, routing);
                 Poll::Ready(Some(Routed(routing.has_chores())))
             }
+            // Every handle and input is gone: nothing can send any more,
+            // and the realm runs until stopped (idle, or shut down).
+            Poll::Ready(None) => {
+                routing.receiver = None;
+                Poll::Pending
+            }
             Poll::Pending => {
                 // One writer: a load and a store, no locked instruction.
-                this.waits.store(this.waits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                self.waits.store(self.waits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
                 Poll::Pending
             }
         }
@@ -266,9 +231,9 @@ pub struct Shutdown;
 /// How the realm reaches one joined session.
 struct Peer {
     outbound: Outbound,
-    /// Set for in-process sessions on the realm's thread, which take
-    /// their messages by direct call; `outbound` then only carries the
-    /// closing.
+    /// Set for in-process sessions, which take their messages by direct
+    /// call from routing on their thread; `outbound` carries the rest and
+    /// the closing.
     direct: Option<DirectLink>,
     /// The gate of the session's connection, if it can be slowed.
     gate: Option<Arc<Gate>>,
@@ -367,23 +332,29 @@ impl RealmActor {
     }
 }
 
+/// Ends a realm: nothing may keep talking into it. Its sessions are
+/// closed (GOODBYE `wamp.close.system_shutdown`) and nothing is routed any
+/// more.
+fn end(routing: &Shared) {
+    let mut routing = lock(routing);
+    routing.stopped = true;
+    routing.receiver = None;
+    for (_, peer) in routing.peers.drain() {
+        peer.outbound.release_producers();
+        let close = ToPeer::Close {
+            reason: errors::CLOSE_SYSTEM_SHUTDOWN.into(),
+            message: "the realm stopped".into(),
+        };
+        peer.outbound.push(close, 0, None);
+    }
+    tracing::info!(realm = %routing.name(), "realm stopped");
+}
+
 impl Actor for RealmActor {
     type Context = Context<Self>;
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
-        // Nothing may keep talking into a realm that is gone.
-        let mut routing = lock(&self.routing);
-        routing.stopped = true;
-        routing.receiver = None;
-        for (_, peer) in routing.peers.drain() {
-            peer.outbound.release_producers();
-            let close = ToPeer::Close {
-                reason: errors::CLOSE_SYSTEM_SHUTDOWN.into(),
-                message: "the realm stopped".into(),
-            };
-            peer.outbound.push(close, 0, None);
-        }
-        tracing::info!(realm = %routing.name(), "realm stopped");
+        end(&self.routing);
     }
 
     fn started(&mut self, ctx: &mut Self::Context) {
@@ -493,54 +464,13 @@ pub(crate) mod testing {
     pub(crate) fn shared_queue_is_empty(routing: &Shared) -> bool {
         lock(routing).receiver.as_ref().map_or(true, |r| r.is_empty())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn leave_of(input: std::task::Poll<RealmInput>) -> Id {
-        match input {
-            std::task::Poll::Ready(RealmInput::Leave { session }) => session,
-            other => panic!("expected a leave, got {other:?}"),
+    /// The next input in the realm's shared queue.
+    pub(crate) fn take_shared(routing: &Shared) -> Option<RealmInput> {
+        let input = lock(routing).receiver.as_mut()?.try_recv().ok();
+        if input.is_some() {
+            routing.taken(1);
         }
-    }
-
-    /// A realm's state with its shared queue, and its thread's input.
-    fn realm() -> (Arc<Shared>, mpsc::UnboundedSender<RealmInput>, Rc<LocalInput>) {
-        let (routing, remote) = testing::realm();
-        let local = LocalInput::home(routing.clone());
-        (routing, remote, local)
-    }
-
-    #[test]
-    fn local_and_shared_inputs_take_turns() {
-        let (routing, remote, local) = realm();
-        for session in [1, 2, 3] {
-            local.send(RealmInput::Leave { session });
-            remote.send(RealmInput::Leave { session: 10 + session }).unwrap();
-        }
-        let waker = futures_util::task::noop_waker();
-        let mut cx = std::task::Context::from_waker(&waker);
-        let mut local_first = true;
-        let mut state = lock(&routing);
-        let mut next = || InputStream::next_input(&local, &mut local_first, &mut state, &mut cx);
-        let order: Vec<Id> = (0..6).map(|_| leave_of(next())).collect();
-        assert_eq!(order, [1, 11, 2, 12, 3, 13]);
-        assert!(next().is_pending(), "nothing left");
-    }
-
-    #[test]
-    fn local_input_is_still_served_when_the_shared_queue_is_closed() {
-        let (routing, remote, local) = realm();
-        drop(remote);
-        let waker = futures_util::task::noop_waker();
-        let mut cx = std::task::Context::from_waker(&waker);
-        let mut local_first = false;
-        let mut state = lock(&routing);
-        assert!(InputStream::next_input(&local, &mut local_first, &mut state, &mut cx).is_pending());
-        assert!(state.receiver.is_none(), "closed, let go");
-        local.send(RealmInput::Leave { session: 4 });
-        assert_eq!(leave_of(InputStream::next_input(&local, &mut local_first, &mut state, &mut cx)), 4);
+        input
     }
 }

@@ -1,33 +1,37 @@
-//! Same-thread delivery: a realm and an in-process session hand each
-//! other messages with function calls and plain queues, on the session's
-//! thread.
+//! Routing on the session's thread: a realm and an in-process session
+//! hand each other messages with function calls and plain queues.
 //!
 //! Every delivery through a synchronised queue costs atomic operations
-//! and a task wake-up of the receiver. For a component embedded beside
-//! its router that is pure overhead. So whoever routes on a session's
-//! thread delivers to it by calling it ([`DirectPeer`]), and the session
-//! sends to the realm through its thread's input ([`LocalInput`], one per
-//! thread and realm). A delivery never re-enters the realm: the session's
+//! and a task wake-up of the receiver; a hand-over between threads costs
+//! far more. So whatever a session sends is routed on its own thread,
+//! under the realm's lock ([`Shared`]), and whoever routes there delivers
+//! to the sessions of that thread by calling them ([`DirectPeer`]); only
+//! messages for sessions on other threads go through their queues. A
+//! session sends through its thread's input ([`LocalInput`], one per
+//! thread and realm). A delivery never re-enters the realm: a session's
 //! answer waits in the input until the delivery returns. The realm's
 //! routing state is released while the session handles the message (see
 //! [`deliver`](super::actor::deliver)), so no handler runs while it is
 //! held.
 //!
-//! A session that sends routes its input itself when the realm's state is
-//! free ([`LocalInput::flush`]), on its own thread, whichever thread the
-//! realm's task runs on: a callee on the same thread runs, its answer is
-//! routed in the same pass, and the caller finds it before it waits, with
-//! no task switch. Within limits that keep it safe (never inside a
-//! delivery) and, on the realm's thread, fair (a turn for the realm's
-//! task every [`ROUTED_AT_ONCE`] calls). Otherwise the input waits for the
-//! realm's task: in the input of the realm's thread, polled by that task,
-//! or, from any other thread, in the realm's shared queue, which whoever
-//! routes takes first, so that a session's input is routed in the order
-//! it was sent.
+//! A session that calls routes its call itself ([`LocalInput::flush`]): a
+//! callee on the same thread runs, its answer is routed in the same pass,
+//! and the caller finds it before it waits, with no task switch. Within
+//! limits that keep it safe (never inside a delivery) and fair (the
+//! thread's other tasks get a turn every [`ROUTED_AT_ONCE`] calls). What
+//! a session sends otherwise (an `async` handler's answer, a publication,
+//! a connection's messages, its leaving), and a call that finds the
+//! realm's state held by another thread, is routed by the input's pump, a
+//! task of the same thread, which waits for the lock: it is held only
+//! while an input is routed, never while a handler runs. Only a thread
+//! without a pump (no actix arbiter runs there) hands its input to the
+//! realm's shared queue, which the realm's task (on a thread of its own,
+//! see [`RealmHandle::start`](super::actor::RealmHandle::start)) routes,
+//! and which whoever takes the lock routes first, so that a session's
+//! input is routed in the order it was sent.
 //!
-//! A WebSocket connection sends through the same input, without routing
-//! at once; its deliveries go through its outbound queue, which it takes
-//! from as its socket has room.
+//! A WebSocket connection sends through the same input; its deliveries go
+//! through its outbound queue, which it takes from as its socket has room.
 //!
 //! Actix messages must be `Send`, and these handles are not, so they never
 //! travel with [`Join`](super::actor::Join). The session puts its handle
@@ -44,11 +48,12 @@ use std::task::{Context, Poll, Waker};
 
 use tokio::sync::mpsc;
 
-use super::actor::{deliver, route_shared, try_lock, RealmInput, Shared};
+use super::actor::{deliver, lock, route_shared, try_lock, RealmInput, Shared};
 use super::slot_queue::SlotQueue;
 use crate::protocol::WampMessage;
 
-/// A session that takes its deliveries as calls on the realm's thread.
+/// A session that takes its deliveries as calls, from routing on its
+/// thread.
 pub trait DirectPeer {
     /// Takes one message, in order, or gives it back if the session takes
     /// no delivery now: the realm then queues it (and everything after
@@ -63,10 +68,9 @@ pub trait DirectPeer {
 }
 
 /// How many times sessions may route at once (see
-/// [`LocalInput::flush`]) before the realm's task has had a turn: a
-/// session that never waits for its calls would otherwise keep the thread
-/// to itself, and the realm's other inputs (from other threads, timers)
-/// would wait.
+/// [`LocalInput::flush`]) before the thread's other tasks have had a turn
+/// (the input's pump has run): a session that never waits for its calls
+/// would otherwise keep its thread to itself.
 const ROUTED_AT_ONCE: u32 = 64;
 
 thread_local! {
@@ -93,33 +97,54 @@ impl Drop for Delivering {
 }
 
 /// What sessions on one thread send one realm, in order. Each thread
-/// has at most one per realm ([`LocalInput::of`]), shared by the
-/// realm's sessions there.
+/// has at most one per realm ([`LocalInput::of`]), shared by the realm's
+/// sessions there.
 ///
-/// On the realm's own thread the realm's task polls it ([`LocalInput::home`]).
-/// On any other thread nothing polls it: what a session sends there is
-/// routed at once under the realm's lock ([`LocalInput::flush`]) or goes
-/// to the realm's shared queue, so it never waits in it beyond the pass
-/// that routes it.
+/// What is sent is routed on this thread, under the realm's lock: at
+/// once by a session that calls ([`LocalInput::flush`]), by the pass
+/// under way if a handler sends it during a delivery, or by the input's
+/// pump, a task of this thread woken for it ([`Pump`]). On a thread
+/// without a pump, what cannot be routed at once goes on to the realm's
+/// shared queue instead, which whoever takes the lock next routes first.
 pub struct LocalInput {
     queue: RefCell<SlotQueue<RealmInput>>,
-    /// The realm's routing, to route a session's input at once.
+    /// The realm's routing.
     shared: Arc<Shared>,
-    /// Away from the realm's thread: the realm's shared queue, for what
-    /// cannot be routed at once. `None` on the realm's thread, whose task
-    /// polls `queue`.
-    forward: Option<mpsc::UnboundedSender<RealmInput>>,
-    /// The realm's task, kept between polls (on the realm's thread).
+    /// The realm's shared queue, for what cannot be routed here now.
+    forward: mpsc::UnboundedSender<RealmInput>,
+    /// The pump, kept between its polls.
     waker: RefCell<Option<Waker>>,
-    /// Whether the realm waits for input. While it works it reads the
-    /// queue again before it waits, so a send then needs no wake-up.
+    /// Whether the pump waits to be woken. While a pass routes, what is
+    /// sent needs no wake-up.
     waiting: Cell<bool>,
-    /// Inputs routed at once since the realm's task last looked (on the
-    /// realm's thread).
+    /// Whether a pump runs on this thread for this input.
+    pump: Cell<PumpState>,
+    /// Inputs routed at once since the pump last ran.
     routed_at_once: Cell<u32>,
     /// A pass of this realm runs on this thread: what handlers send
     /// during its deliveries waits in `queue` for it.
     passing: Cell<bool>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PumpState {
+    NotStarted,
+    Running,
+    /// No actix arbiter runs on this thread to run it: what cannot be
+    /// routed at once goes to the shared queue.
+    Unavailable,
+}
+
+/// What became of an attempt to route what is queued at once.
+enum Pass {
+    Routed,
+    /// Not now: a delivery is under way on this thread (of another realm,
+    /// or of this one but not by a pass of this input), sessions routed
+    /// [`ROUTED_AT_ONCE`] times in a row, or another thread holds the
+    /// realm's state.
+    Later,
+    /// The realm stopped.
+    Stopped,
 }
 
 thread_local! {
@@ -129,65 +154,45 @@ thread_local! {
 }
 
 impl LocalInput {
-    fn new(shared: Arc<Shared>, forward: Option<mpsc::UnboundedSender<RealmInput>>) -> Rc<Self> {
-        let input = Rc::new(LocalInput {
-            queue: RefCell::default(),
-            shared,
-            forward,
-            waker: RefCell::default(),
-            waiting: Cell::new(false),
-            routed_at_once: Cell::new(0),
-            passing: Cell::new(false),
-        });
-        let serial = input.shared.serial();
-        INPUTS.with(|inputs| {
-            let mut inputs = inputs.borrow_mut();
-            inputs.retain(|(_, input)| input.strong_count() > 0);
-            inputs.push((serial, Rc::downgrade(&input)));
-        });
-        input
-    }
-
-    /// The input of the realm's own thread, which the realm's task polls.
-    pub(crate) fn home(shared: Arc<Shared>) -> Rc<Self> {
-        Self::new(shared, None)
-    }
-
-    /// This thread's input to the realm of `shared`: its own thread's, or
-    /// one that routes at once or forwards to `forward`, the realm's
-    /// shared queue.
+    /// This thread's input to the realm of `shared`, whose shared queue
+    /// `forward` feeds; made if the thread has none yet.
     pub(crate) fn of(shared: &Arc<Shared>, forward: &mpsc::UnboundedSender<RealmInput>) -> Rc<Self> {
         let serial = shared.serial();
-        let found = INPUTS.with(|inputs| {
-            inputs.borrow().iter().find(|(s, _)| *s == serial).and_then(|(_, input)| input.upgrade())
-        });
-        found.unwrap_or_else(|| Self::new(shared.clone(), Some(forward.clone())))
-    }
-
-    /// Whether the realm's task polls this input (it is on the realm's
-    /// thread).
-    pub(crate) fn is_home(&self) -> bool {
-        self.forward.is_none()
+        INPUTS.with(|inputs| {
+            let mut inputs = inputs.borrow_mut();
+            if let Some(input) = inputs.iter().find(|(s, _)| *s == serial).and_then(|(_, i)| i.upgrade()) {
+                return input;
+            }
+            inputs.retain(|(_, input)| input.strong_count() > 0);
+            let input = Rc::new(LocalInput {
+                queue: RefCell::default(),
+                shared: shared.clone(),
+                forward: forward.clone(),
+                waker: RefCell::default(),
+                waiting: Cell::new(false),
+                pump: Cell::new(PumpState::NotStarted),
+                routed_at_once: Cell::new(0),
+                passing: Cell::new(false),
+            });
+            inputs.push((serial, Rc::downgrade(&input)));
+            input
+        })
     }
 
     /// Sends an input to the realm, to be routed after whatever routing
-    /// runs now; `false` if the realm is gone. On the realm's thread it
-    /// waits in the queue for the realm's task; elsewhere in the queue of
-    /// the pass that runs on this thread, if any, else in the realm's
-    /// shared queue.
-    pub fn send(&self, input: RealmInput) -> bool {
-        match &self.forward {
-            None => {
-                self.queue.borrow_mut().push_back(input);
-                self.wake();
-                true
-            }
-            Some(_) if self.passing.get() => {
-                self.queue.borrow_mut().push_back(input);
-                true
-            }
-            Some(forward) => forward.send(input).is_ok(),
+    /// runs now; `false` if the realm is gone. It never routes in the
+    /// sender's call: the sender may hold its session borrowed.
+    pub fn send(self: &Rc<Self>, input: RealmInput) -> bool {
+        if self.passing.get() {
+            self.queue.borrow_mut().push_back(input);
+            return true;
         }
+        if !self.pump_runs() {
+            return self.hand_on_one(input);
+        }
+        self.queue.borrow_mut().push_back(input);
+        self.wake();
+        true
     }
 
     fn wake(&self) {
@@ -198,62 +203,88 @@ impl LocalInput {
         }
     }
 
-    /// Queues an input without waking the realm: [`LocalInput::flush`]
-    /// must follow.
+    /// Whether the pump runs, started if it has not been yet.
+    fn pump_runs(self: &Rc<Self>) -> bool {
+        match self.pump.get() {
+            PumpState::Running => true,
+            PumpState::Unavailable => false,
+            PumpState::NotStarted => {
+                let runs = actix::Arbiter::try_current().is_some();
+                if runs {
+                    actix::spawn(Pump(Rc::downgrade(self)));
+                }
+                self.pump.set(if runs { PumpState::Running } else { PumpState::Unavailable });
+                runs
+            }
+        }
+    }
+
+    /// Queues an input without routing it: [`LocalInput::flush`] must
+    /// follow.
     pub(crate) fn push(&self, input: RealmInput) {
         self.queue.borrow_mut().push_back(input);
     }
 
-    /// Routes what is queued at once, when the realm's state is free: no
-    /// delivery is under way on this thread (the sender is not inside a
-    /// handler), nothing else holds the realm's lock, and, on the realm's
-    /// thread, fewer than [`ROUTED_AT_ONCE`] inputs went this way since
-    /// the realm's task last had a turn. Otherwise the realm's task routes
-    /// it: woken on its thread, or given it through the shared queue from
-    /// elsewhere (unless a pass on this thread takes it).
+    /// Routes what is queued at once, when it can be: no delivery is under
+    /// way on this thread (the sender is not inside a handler), nothing
+    /// else holds the realm's lock, and fewer than [`ROUTED_AT_ONCE`]
+    /// inputs went this way since the thread's other tasks last had a
+    /// turn. Otherwise the pump routes it at its turn (or, on a thread
+    /// without one, the realm's task, through the shared queue).
     ///
     /// A call sent this way is answered before its sender waits, when its
-    /// callee is on this thread: an in-process call costs no task switch,
-    /// where a queued input costs the realm's task a wake-up and a turn,
-    /// and its sender another.
-    pub fn flush(&self) {
-        if self.route_queued() {
-            return;
-        }
-        match &self.forward {
-            None => self.wake(),
-            Some(_) if self.passing.get() => {}
-            Some(forward) => loop {
-                let next = self.queue.borrow_mut().pop_front();
-                let Some(input) = next else { break };
-                // The realm is gone: its sessions are told through their
-                // queues.
-                let _ = forward.send(input);
-            },
+    /// callee is on this thread: an in-process call costs no task switch.
+    pub fn flush(self: &Rc<Self>) {
+        match self.route_queued(false) {
+            Pass::Routed => {}
+            // The pass under way routes it.
+            Pass::Later if self.passing.get() => {}
+            Pass::Later if self.pump_runs() => self.wake(),
+            Pass::Later | Pass::Stopped => self.hand_on(),
         }
     }
 
-    fn route_queued(&self) -> bool {
-        let home = self.is_home();
-        if DELIVERING.with(Cell::get) > 0 || (home && self.routed_at_once.get() >= ROUTED_AT_ONCE) {
-            return false;
+    /// Hands what is queued to the realm's shared queue, in order.
+    fn hand_on(&self) {
+        loop {
+            let next = self.queue.borrow_mut().pop_front();
+            let Some(input) = next else { break };
+            // A realm that is gone tells its sessions through their
+            // queues.
+            self.hand_on_one(input);
+        }
+    }
+
+    /// Hands one input to the realm's shared queue; `false` if the realm
+    /// is gone.
+    fn hand_on_one(&self, input: RealmInput) -> bool {
+        self.shared.forwarded(1);
+        let sent = self.forward.send(input).is_ok();
+        if !sent {
+            self.shared.taken(1);
+        }
+        sent
+    }
+
+    /// Routes what is queued, unless a delivery is under way on this
+    /// thread or the run of inputs routed at once is over; `wait` for
+    /// the realm's lock if another thread holds it (only a task of its
+    /// own may: a session's call must not wait), else leave the input.
+    fn route_queued(&self, wait: bool) -> Pass {
+        if DELIVERING.with(Cell::get) > 0 || self.routed_at_once.get() >= ROUTED_AT_ONCE {
+            return Pass::Later;
         }
         let cell = &*self.shared;
-        let Some(mut routing) = try_lock(cell) else { return false };
+        let held = if wait { Some(lock(cell)) } else { try_lock(cell) };
+        let Some(mut routing) = held else { return Pass::Later };
         if routing.stopped {
-            return false;
+            return Pass::Stopped;
         }
-        if home {
-            self.routed_at_once.set(self.routed_at_once.get() + 1);
-        }
-        // What handlers send meanwhile is routed here too, without waking
-        // the realm's task for it.
-        let waiting = self.waiting.replace(false);
+        self.routed_at_once.set(self.routed_at_once.get() + 1);
+        // What handlers send meanwhile is routed here too.
         self.passing.set(true);
         routing.forget_clock();
-        if !home {
-            routing = route_shared(cell, routing);
-        }
+        routing = route_shared(cell, routing);
         loop {
             let next = self.queue.borrow_mut().pop_front();
             let Some(input) = next else { break };
@@ -263,48 +294,85 @@ impl LocalInput {
         let chores = routing.has_chores();
         drop(routing);
         self.passing.set(false);
-        self.waiting.set(waiting);
         if chores {
             self.shared.chores_due();
         }
-        true
+        Pass::Routed
     }
+}
 
-    /// The realm's task takes a turn: sessions may route at once again.
-    #[inline]
-    pub(crate) fn realm_turn(&self) {
-        self.routed_at_once.set(0);
+impl Drop for LocalInput {
+    fn drop(&mut self) {
+        // What the last sessions sent as they went (their leaving) is
+        // still routed, by the realm's task.
+        self.hand_on();
+        // The pump ends once it finds the input gone.
+        if let Some(waker) = self.waker.get_mut().take() {
+            waker.wake();
+        }
     }
+}
 
-    /// The next input, or `Pending` (waking the realm's task on the next
-    /// send).
-    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<RealmInput> {
-        match self.queue.borrow_mut().pop_front() {
-            Some(input) => {
-                self.waiting.set(false);
-                Poll::Ready(input)
-            }
-            None => {
-                let mut waker = self.waker.borrow_mut();
-                if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    *waker = Some(cx.waker().clone());
-                }
-                self.waiting.set(true);
-                Poll::Pending
+/// Routes what a thread's sessions send a realm outside the calls they
+/// route at once (answers of `async` handlers, publications, a
+/// connection's messages, leaving, calls that found the lock held): a
+/// task of that thread, woken by [`LocalInput::send`] and
+/// [`LocalInput::flush`], which ends with its input. Its turn also tells
+/// the input that the thread's other tasks had theirs.
+struct Pump(Weak<LocalInput>);
+
+impl std::future::Future for Pump {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(input) = self.0.upgrade() else { return Poll::Ready(()) };
+        if !input.queue.borrow().is_empty() {
+            input.routed_at_once.set(0);
+            // The lock is held only while an input is routed, never while
+            // a handler runs, and never by this thread now (a task runs
+            // outside any pass): waiting for it is short, shorter than
+            // handing the input to the realm's thread.
+            match input.route_queued(true) {
+                Pass::Routed => {}
+                Pass::Later | Pass::Stopped => input.hand_on(),
             }
         }
+        input.routed_at_once.set(0);
+        let mut waker = input.waker.borrow_mut();
+        if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *waker = Some(cx.waker().clone());
+        }
+        input.waiting.set(true);
+        Poll::Pending
     }
 }
 
 #[cfg(test)]
 impl LocalInput {
-    /// The input of a realm of its own that routes nothing at once (it is
-    /// marked stopped): what is sent waits in it, for tests to take with
-    /// [`LocalInput::poll_next`].
-    pub(crate) fn detached() -> Rc<Self> {
-        let (shared, _) = crate::router::actor::testing::realm();
+    /// The input of a realm of its own that routes nothing (it is marked
+    /// stopped), with no pump: what is sent waits in the realm's shared
+    /// queue, for tests to take with [`Detached::next`].
+    pub(crate) fn detached() -> Detached {
+        let (shared, forward) = crate::router::actor::testing::realm();
         crate::router::actor::lock(&shared).stopped = true;
-        Self::home(shared)
+        let input = Self::of(&shared, &forward);
+        input.pump.set(PumpState::Unavailable);
+        Detached { input, shared }
+    }
+}
+
+/// See [`LocalInput::detached`].
+#[cfg(test)]
+pub(crate) struct Detached {
+    pub(crate) input: Rc<LocalInput>,
+    shared: Arc<Shared>,
+}
+
+#[cfg(test)]
+impl Detached {
+    /// The next input that reached the realm.
+    pub(crate) fn next(&self) -> Option<RealmInput> {
+        crate::router::actor::testing::take_shared(&self.shared)
     }
 }
 
@@ -312,7 +380,6 @@ impl std::fmt::Debug for LocalInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalInput")
             .field("realm", &self.shared.serial())
-            .field("home", &self.is_home())
             .field("queued", &self.queue.borrow().len())
             .finish()
     }
@@ -595,27 +662,32 @@ mod tests {
     fn each_thread_has_one_input_per_realm() {
         let subscriber = Rc::new(Events::default());
         let (shared, forward, _entry, _) = realm_with_a_subscriber(&subscriber);
-        let home = LocalInput::home(shared.clone());
-        assert!(home.is_home());
-        assert!(Rc::ptr_eq(&LocalInput::of(&shared, &forward), &home), "the realm's own thread's");
+        let here = LocalInput::of(&shared, &forward);
+        assert!(Rc::ptr_eq(&LocalInput::of(&shared, &forward), &here), "one per thread");
         let (others, other_forward, _other_entry, _) = realm_with_a_subscriber(&subscriber);
-        assert!(!Rc::ptr_eq(&LocalInput::of(&others, &other_forward), &home), "another realm's");
-        let shared_there = shared.clone();
-        std::thread::spawn(move || {
-            let there = LocalInput::of(&shared_there, &forward);
-            assert!(!there.is_home(), "nothing polls it there");
-            assert!(Rc::ptr_eq(&LocalInput::of(&shared_there, &forward), &there), "one per thread");
+        assert!(!Rc::ptr_eq(&LocalInput::of(&others, &other_forward), &here), "another realm's");
+        let there = std::thread::spawn(move || {
+            let there = LocalInput::of(&shared, &forward);
+            Rc::as_ptr(&there) as usize
         })
         .join()
         .unwrap();
+        assert_ne!(there, Rc::as_ptr(&here) as usize, "another thread's");
+        let made = Rc::as_ptr(&here) as usize;
+        drop(here);
+        let (shared, forward, _entry, _) = realm_with_a_subscriber(&subscriber);
+        let _again = LocalInput::of(&shared, &forward);
+        assert!(
+            INPUTS.with(|inputs| inputs.borrow().iter().all(|(_, i)| i.as_ptr() as usize != made)),
+            "an input its sessions let go of leaves the thread's table"
+        );
     }
 
     #[test]
-    fn away_from_its_realm_a_session_routes_at_once_after_what_it_queued_before() {
+    fn a_session_routes_at_once_after_what_it_queued_before() {
         let subscriber = Rc::new(Events::default());
         let (shared, forward, _entry, publisher) = realm_with_a_subscriber(&subscriber);
         let input = LocalInput::of(&shared, &forward);
-        assert!(!input.is_home(), "the realm's task runs nowhere here");
         // While something else routes, what the session sends goes to the
         // shared queue.
         let held = crate::router::actor::lock(&shared);
@@ -633,11 +705,13 @@ mod tests {
     }
 
     #[test]
-    fn away_from_its_realm_input_sent_inside_a_delivery_waits_for_the_pass() {
+    fn input_sent_inside_a_delivery_waits_for_the_pass() {
         let subscriber = Rc::new(Events::default());
         let (shared, forward, _entry, publisher) = realm_with_a_subscriber(&subscriber);
         let input = LocalInput::of(&shared, &forward);
-        // Outside a pass, `send` hands the input to the shared queue...
+        input.pump.set(PumpState::Unavailable);
+        // Outside a pass, with no pump, `send` hands the input to the
+        // shared queue...
         assert!(input.send(publisher.publish(1)));
         assert!(input.queue.borrow().is_empty());
         // ...inside one (a handler answering), to the pass.
@@ -650,31 +724,53 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_realm_routes_nothing_at_once() {
-        let input = LocalInput::detached();
-        input.push(RealmInput::Leave { session: 1 });
-        input.flush();
-        assert_eq!(input.queue.borrow().len(), 1, "left for the realm's task, which is gone");
+    fn a_stopped_realm_gets_what_is_sent_in_its_shared_queue() {
+        let detached = LocalInput::detached();
+        detached.input.push(RealmInput::Leave { session: 1 });
+        detached.input.flush();
+        assert!(detached.input.queue.borrow().is_empty());
+        assert!(matches!(detached.next(), Some(RealmInput::Leave { session: 1 })));
     }
 
     #[test]
-    fn local_input_keeps_order_and_wakes_only_a_waiting_realm() {
-        let (counter, waker) = crate::test_support::WakeCounter::new();
-        let wakes = || counter.count();
-        let mut cx = Context::from_waker(&waker);
-        let input = LocalInput::detached();
-        assert!(input.poll_next(&mut cx).is_pending());
-        input.send(RealmInput::Leave { session: 1 });
-        assert_eq!(wakes(), 1, "the waiting realm is woken");
-        let Poll::Ready(RealmInput::Leave { session: 1 }) = input.poll_next(&mut cx) else {
-            panic!("1 first")
-        };
-        // The realm is working: a send while it works needs no wake-up.
-        input.send(RealmInput::Leave { session: 2 });
-        assert_eq!(wakes(), 1);
-        let Poll::Ready(RealmInput::Leave { session: 2 }) = input.poll_next(&mut cx) else {
-            panic!("then 2")
-        };
-        assert!(input.poll_next(&mut cx).is_pending());
+    fn the_pump_routes_what_is_sent_and_gives_the_thread_a_turn_after_a_run_of_calls() {
+        actix::System::new().block_on(async {
+            let subscriber = Rc::new(Events::default());
+            let (shared, forward, _entry, publisher) = realm_with_a_subscriber(&subscriber);
+            let input = LocalInput::of(&shared, &forward);
+            // Sent outside a call: the pump routes it, on this thread, at
+            // its next turn.
+            assert!(input.send(publisher.publish(1)));
+            assert!(subscriber.0.borrow().is_empty(), "never in the sender's call");
+            tokio::task::yield_now().await;
+            assert_eq!(*subscriber.0.borrow(), [1]);
+            // Routed at once, up to ROUTED_AT_ONCE times in a row; then the
+            // pump's turn comes first.
+            for n in 0..ROUTED_AT_ONCE {
+                input.push(publisher.publish(i64::from(n) + 2));
+                input.flush();
+            }
+            assert_eq!(subscriber.0.borrow().len(), ROUTED_AT_ONCE as usize + 1);
+            input.push(publisher.publish(100));
+            input.flush();
+            assert_eq!(subscriber.0.borrow().len(), ROUTED_AT_ONCE as usize + 1, "left for the pump");
+            tokio::task::yield_now().await;
+            assert_eq!(subscriber.0.borrow().last(), Some(&100));
+            input.push(publisher.publish(101));
+            input.flush();
+            assert_eq!(subscriber.0.borrow().last(), Some(&101), "at once again");
+            assert!(crate::router::actor::testing::shared_queue_is_empty(&shared), "all routed here");
+            // What is left when the last session lets go of the input
+            // goes to the realm's task; the pump ends with its input.
+            assert!(input.send(RealmInput::Leave { session: publisher.0 }));
+            let pump = Rc::downgrade(&input);
+            drop(input);
+            assert!(matches!(
+                crate::router::actor::testing::take_shared(&shared),
+                Some(RealmInput::Leave { session }) if session == publisher.0
+            ));
+            tokio::task::yield_now().await;
+            assert!(pump.upgrade().is_none());
+        });
     }
 }

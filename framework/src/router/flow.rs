@@ -459,7 +459,7 @@ impl Shared {
     fn wake_consumer(&self, state: &mut State) {
         if let Some(waker) = state.consumer.take() {
             self.parked.store(false, Ordering::Release);
-            waker.wake();
+            wake_when_routed(waker);
         }
     }
 }
@@ -469,6 +469,88 @@ impl std::ops::Deref for Shared {
     fn deref(&self) -> &Mutex<State> {
         &self.state
     }
+}
+
+thread_local! {
+    /// How deep this thread holds a realm's routing lock (see
+    /// [`WakeWhenRouted`]), with [`WAKES_KEPT`] set once it kept a
+    /// wake-up for later.
+    static ROUTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The consumers woken meanwhile, to wake once it lets go.
+    static DEFERRED: std::cell::RefCell<Vec<Waker>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// In [`ROUTING`]: wake-ups wait in [`DEFERRED`].
+const WAKES_KEPT: u32 = 1 << 31;
+
+/// Wakes `waker` now, or, while this thread holds a realm's routing lock
+/// ([`WakeWhenRouted`]), once it lets go: a consumer on another thread
+/// woken at once would often find the lock still held when it answers,
+/// and wait for it.
+fn wake_when_routed(waker: Waker) {
+    let routing = ROUTING.with(std::cell::Cell::get);
+    if routing & !WAKES_KEPT == 0 {
+        return waker.wake();
+    }
+    let kept = DEFERRED.with(|deferred| match deferred.try_borrow_mut() {
+        Ok(mut deferred) => {
+            deferred.push(waker);
+            None
+        }
+        Err(_) => Some(waker),
+    });
+    match kept {
+        None => ROUTING.with(|r| r.set(routing | WAKES_KEPT)),
+        Some(waker) => waker.wake(),
+    }
+}
+
+/// Held beside a realm's routing lock, and dropped after it: the
+/// consumers woken meanwhile on this thread are woken then.
+#[derive(Debug)]
+pub(crate) struct WakeWhenRouted(());
+
+impl WakeWhenRouted {
+    #[inline(always)]
+    pub(crate) fn start() -> Self {
+        ROUTING.with(|depth| depth.set(depth.get() + 1));
+        WakeWhenRouted(())
+    }
+}
+
+impl Drop for WakeWhenRouted {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let left = ROUTING.with(|depth| {
+            let left = depth.get().wrapping_sub(1);
+            depth.set(left);
+            left
+        });
+        if left == WAKES_KEPT {
+            wake_deferred();
+        }
+    }
+}
+
+/// Wakes what [`wake_when_routed`] kept.
+#[cold]
+#[inline(never)]
+fn wake_deferred() {
+    ROUTING.with(|r| r.set(r.get() & !WAKES_KEPT));
+    let wakers =
+        DEFERRED.with(|deferred| deferred.try_borrow_mut().ok().map(|mut d| std::mem::take(&mut *d)));
+    let Some(mut wakers) = wakers else { return };
+    for waker in wakers.drain(..) {
+        waker.wake();
+    }
+    // The list's room is kept for the next time.
+    DEFERRED.with(|deferred| {
+        if let Ok(mut deferred) = deferred.try_borrow_mut() {
+            if deferred.is_empty() {
+                *deferred = wakers;
+            }
+        }
+    });
 }
 
 /// A new queue holding at most `limit` bytes before it holds producers
@@ -846,6 +928,30 @@ mod tests {
             receiver.poll_take(&mut second_cx, &mut taken, 500),
             Poll::Ready(Err("stalled".to_owned()))
         );
+    }
+
+    #[test]
+    fn a_consumer_is_woken_once_routing_lets_go_of_the_lock() {
+        let (queue, mut receiver) = outbound(usize::MAX);
+        let (wakes, waker) = WakeCounter::new();
+        let mut cx = Context::from_waker(&waker);
+        assert!(receiver.poll_next(&mut cx, Room::Any).is_pending(), "parked");
+        {
+            let _outer = WakeWhenRouted::start();
+            {
+                // Nested (a delivery lets go and takes the lock again):
+                // only the outermost hold wakes.
+                let _inner = WakeWhenRouted::start();
+                queue.push(event(1), 10, None);
+            }
+            assert_eq!(wakes.count(), 0, "not while the lock is held");
+        }
+        assert_eq!(wakes.count(), 1, "once it is let go");
+        assert!(take(&mut receiver).is_some());
+        // Outside routing, at once.
+        assert!(receiver.poll_next(&mut cx, Room::Any).is_pending());
+        queue.push(event(2), 10, None);
+        assert_eq!(wakes.count(), 2);
     }
 
     #[test]

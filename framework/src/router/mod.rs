@@ -73,10 +73,23 @@ struct Inner {
     auth_failures: FailureLimit,
     authenticator_sessions: crate::auth::dynamic::AuthenticatorSessions,
     realms: Mutex<HashMap<String, RealmHandle>>,
+    /// The thread the realms' tasks run on, started with the first realm
+    /// (see [`RealmHandle::start`]).
+    realm_thread: Mutex<Option<actix::Arbiter>>,
     connections: AtomicUsize,
     /// Open connections per peer address (addresses with none are removed).
     per_address: Mutex<HashMap<IpAddr, usize>>,
     connections_changed: Notify,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The realms end with their thread (their actors stop, and tell
+        // their sessions).
+        if let Some(thread) = self.realm_thread.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
+            thread.stop();
+        }
+    }
 }
 
 /// Why the router gave no realm to a session that asked for one.
@@ -124,7 +137,8 @@ impl std::fmt::Debug for Router {
 
 impl Router {
     /// A router with the given settings. Realms start when first joined, on
-    /// the actix arbiter of the connection that joins them.
+    /// a thread the router starts for them then (an actix arbiter of the
+    /// running system) and stops when the last clone of it is dropped.
     ///
     /// A realm whose authentication settings are invalid (see
     /// [`RouterConfig::check_auth`], which [`RouterConfig::load`] runs)
@@ -151,6 +165,7 @@ impl Router {
                 authenticator_sessions: Default::default(),
                 config,
                 realms: Mutex::new(HashMap::default()),
+                realm_thread: Mutex::new(None),
                 connections: AtomicUsize::new(0),
                 per_address: Mutex::new(HashMap::default()),
                 connections_changed: Notify::new(),
@@ -210,10 +225,13 @@ impl Router {
             }
         }
         let idle_timeout = (!configured).then(|| Duration::from_secs(config.realm_idle_timeout_secs));
+        let mut thread = self.inner.realm_thread.lock().unwrap_or_else(PoisonError::into_inner);
+        let thread = thread.get_or_insert_with(actix::Arbiter::new);
         let handle = RealmHandle::start(
             RealmCore::new(name, config.realm_settings()).with_roles(config.roles(name)),
             config.flow(name),
             idle_timeout,
+            &thread.handle(),
         );
         realms.insert(name.to_owned(), handle.clone());
         Ok(handle)

@@ -1,22 +1,18 @@
 use super::*;
 use crate::protocol::WampMessage;
 use crate::router::actor::RealmInput;
-use crate::router::direct::LocalInput;
+use crate::router::direct::{Detached, LocalInput};
 
-/// A session on the realm's thread, linked to `input` as session 7.
-fn direct_session(input: &Rc<LocalInput>) -> DirectSession {
+/// An in-process session, linked to `input` as session 7.
+fn direct_session(input: &Detached) -> DirectSession {
     let handle = Session::detached();
     *handle.shared.link.borrow_mut() =
-        Some(LinkSender::Direct { input: input.clone(), session: 7, gate: Gate::new() });
+        Some(LinkSender::Direct { input: input.input.clone(), session: 7, gate: Gate::new() });
     DirectSession { handle }
 }
 
-fn next_input(input: &LocalInput) -> Option<RealmInput> {
-    let waker = futures_util::task::noop_waker();
-    match input.poll_next(&mut std::task::Context::from_waker(&waker)) {
-        Poll::Ready(input) => Some(input),
-        Poll::Pending => None,
-    }
+fn next_input(input: &Detached) -> Option<RealmInput> {
+    input.next()
 }
 
 #[test]

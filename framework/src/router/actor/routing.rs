@@ -1,18 +1,18 @@
 //! A realm's routing state and the routing of one input, apart from the
 //! actor that drives it.
 //!
-//! The actor routes what its input queues bring; a session on the realm's
-//! thread may also have its input routed at once, in its own task, when
-//! nothing else holds the state (see [`super::super::direct`]). Either way
-//! the same code runs here. What needs the actor's context (timers, the
-//! idle check) is left as [`Chores`] for the actor's next turn.
+//! Sessions route their input on their own threads, in their own tasks,
+//! when nothing else holds the state (see [`super::super::direct`]); the
+//! actor routes what its shared queue brings. Either way the same code
+//! runs here. What needs the actor's context (timers, the idle check) is
+//! left as [`Chores`] for the actor's next turn.
 //!
 //! Routing an input leaves its effects in the outbox; [`deliver`] carries
 //! them out. A message for a session on the routing thread that takes
 //! its deliveries by call is handed over with the routing state
 //! released, so no handler ever runs while the routing state is held.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use futures_util::task::AtomicWaker;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use super::{Peer, RealmInput, ToPeer};
 use crate::protocol::{Id, WampMessage};
 use crate::router::clock::Clock;
 use crate::router::direct::DirectLink;
-use crate::router::flow::{weight, FlowSettings, Gate, Queued, Stall, StallPolicy};
+use crate::router::flow::{weight, FlowSettings, Gate, Queued, Stall, StallPolicy, WakeWhenRouted};
 use crate::router::outbox::{Effect, Outbox};
 use crate::router::realm::RealmCore;
 use crate::router::IdMap;
@@ -74,6 +74,11 @@ pub(crate) struct Shared {
     /// Unique in the process: names the realm in each thread's table of
     /// inputs (see [`crate::router::direct::LocalInput`]).
     serial: u64,
+    /// How many inputs wait in the shared queue (`Routing::receiver`): a
+    /// session's own, counted before it sends them, are always seen by
+    /// its later passes, which spare themselves the queue's atomics when
+    /// there are none.
+    in_shared_queue: AtomicUsize,
 }
 
 /// Realm serials are unique in the process.
@@ -86,6 +91,7 @@ impl Shared {
             chores: AtomicBool::new(false),
             chores_waker: AtomicWaker::new(),
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            in_shared_queue: AtomicUsize::new(0),
         }
     }
 
@@ -93,6 +99,19 @@ impl Shared {
     #[inline]
     pub(crate) fn serial(&self) -> u64 {
         self.serial
+    }
+
+    /// Counts inputs about to be put in the shared queue.
+    #[inline]
+    pub(crate) fn forwarded(&self, n: usize) {
+        self.in_shared_queue.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts inputs taken from the shared queue (or that never reached
+    /// it).
+    #[inline]
+    pub(crate) fn taken(&self, n: usize) {
+        self.in_shared_queue.fetch_sub(n, Ordering::Relaxed);
     }
 
     /// Tells the realm's task that routing left it chores.
@@ -118,25 +137,48 @@ impl std::fmt::Debug for Shared {
     }
 }
 
-/// The routing state, locked.
-pub(crate) type Held<'a> = MutexGuard<'a, Routing>;
+/// The routing state, locked. The sessions on other threads that routing
+/// gives messages to are woken once it is released, not while it is held
+/// ([`WakeWhenRouted`]).
+pub(crate) struct Held<'a> {
+    // Dropped in this order: the lock first, then the wake-ups.
+    guard: MutexGuard<'a, Routing>,
+    _wakes: WakeWhenRouted,
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Routing;
+    #[inline(always)]
+    fn deref(&self) -> &Routing {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Held<'_> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Routing {
+        &mut self.guard
+    }
+}
 
 /// Locks the routing state. Nothing panics while it is held (handlers run
 /// with it released), but if something did, the state stays usable: a
 /// realm keeps serving its other sessions.
-#[inline]
+#[inline(always)]
 pub(crate) fn lock(cell: &Shared) -> Held<'_> {
-    cell.state.lock().unwrap_or_else(PoisonError::into_inner)
+    let _wakes = WakeWhenRouted::start();
+    Held { guard: cell.state.lock().unwrap_or_else(PoisonError::into_inner), _wakes }
 }
 
 /// Locks the routing state if nothing else holds it.
-#[inline]
+#[inline(always)]
 pub(crate) fn try_lock(cell: &Shared) -> Option<Held<'_>> {
-    match cell.state.try_lock() {
-        Ok(held) => Some(held),
-        Err(TryLockError::Poisoned(held)) => Some(held.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
-    }
+    let guard = match cell.state.try_lock() {
+        Ok(held) => held,
+        Err(TryLockError::Poisoned(held)) => held.into_inner(),
+        Err(TryLockError::WouldBlock) => return None,
+    };
+    Some(Held { guard, _wakes: WakeWhenRouted::start() })
 }
 
 /// The session a destination that fills up holds, and its gate (`None`
@@ -231,10 +273,15 @@ pub(crate) fn deliver<'a>(cell: &'a Shared, mut routing: Held<'a>) -> Held<'a> {
 }
 
 /// Routes what waits in the realm's shared queue, in order: a session
-/// routing at once away from the realm's thread does so first, so that
+/// routing on its own thread does so first, so that
 /// what it queued there before is routed before what it sends now.
+#[inline]
 pub(crate) fn route_shared<'a>(cell: &'a Shared, mut routing: Held<'a>) -> Held<'a> {
+    if cell.in_shared_queue.load(Ordering::Relaxed) == 0 {
+        return routing;
+    }
     while let Some(input) = routing.receiver.as_mut().and_then(|r| r.try_recv().ok()) {
+        cell.taken(1);
         routing.route(input);
         routing = deliver(cell, routing);
     }
